@@ -1,0 +1,64 @@
+"""Kasify for Home Assistant: rental properties, bookings and smart locks."""
+
+from __future__ import annotations
+
+from homeassistant.const import CONF_URL, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.device_registry import DeviceEntry
+from homeassistant.helpers.typing import ConfigType
+
+from .api.kasify import KasifyClient
+from .const import CONF_API_TOKEN, DOMAIN
+from .coordinator import (
+    KasifyConfigEntry,
+    KasifyCoordinator,
+    KasifyRuntimeData,
+    lock_identifier,
+    property_identifier,
+)
+from .stays import StayScheduler
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.CALENDAR,
+    Platform.EVENT,
+    Platform.SENSOR,
+]
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Set up the integration (nothing is configured in YAML)."""
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: KasifyConfigEntry) -> bool:
+    """Connect to the Kasify account, load its data and set up the platforms."""
+    client = KasifyClient(async_get_clientsession(hass), entry.data[CONF_URL], entry.data[CONF_API_TOKEN])
+    coordinator = KasifyCoordinator(hass, entry, client)
+    # Raises ConfigEntryAuthFailed (→ reauth) or ConfigEntryNotReady (→ retry) on failure.
+    await coordinator.async_config_entry_first_refresh()
+
+    stays = StayScheduler(hass, entry, coordinator)
+    entry.runtime_data = KasifyRuntimeData(client=client, coordinator=coordinator, stays=stays)
+    stays.async_start()
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: KasifyConfigEntry) -> bool:
+    """Unload the platforms; timers and listeners go with ``entry.async_on_unload``."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: KasifyConfigEntry, device: DeviceEntry
+) -> bool:
+    """Allow deleting a device only when Kasify no longer has it."""
+    data = entry.runtime_data.coordinator.data
+    current = {property_identifier(pid) for pid in data.properties}
+    current |= {lock_identifier(lock) for lock in data.smart_locks.values()}
+    return not device.identifiers & current

@@ -1,0 +1,124 @@
+"""Binary sensors: property occupancy, and read-only state of Kasify smart locks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from homeassistant.components.binary_sensor import (
+    BinarySensorDeviceClass,
+    BinarySensorEntity,
+    BinarySensorEntityDescription,
+)
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
+
+from .api.models import LockStatus, Property, SmartLock
+from .coordinator import KasifyConfigEntry, KasifyCoordinator
+from .entity import KasifyLockEntity, KasifyPropertyEntity, async_add_entities_dynamically
+
+PARALLEL_UPDATES = 0
+
+
+class KasifyOccupiedSensor(KasifyPropertyEntity, BinarySensorEntity):
+    """On while a guest's stay covers the current time."""
+
+    _attr_device_class = BinarySensorDeviceClass.OCCUPANCY
+    _attr_translation_key = "occupied"
+
+    def __init__(self, coordinator: KasifyCoordinator, prop: Property) -> None:
+        """Create the occupancy sensor of ``prop``."""
+        super().__init__(coordinator, prop.id, "occupied")
+
+    @property
+    def is_on(self) -> bool:
+        """Whether a guest is in the house now."""
+        now = dt_util.utcnow()
+        return self.coordinator.data.current_booking(self.property_id, now) is not None
+
+
+@dataclass(frozen=True, kw_only=True)
+class KasifyLockBinarySensorDescription(BinarySensorEntityDescription):
+    """Describes a binary sensor of a Kasify smart lock."""
+
+    is_on_fn: Callable[[SmartLock], bool | None]
+    exists_fn: Callable[[SmartLock], bool] = lambda _lock: True
+
+
+def _unlocked(lock: SmartLock) -> bool | None:
+    status = lock.status
+    if status in (LockStatus.LOCKED,):
+        return False
+    if status in (LockStatus.UNLOCKED, LockStatus.OPEN):
+        return True
+    return None
+
+
+LOCK_BINARY_SENSORS: tuple[KasifyLockBinarySensorDescription, ...] = (
+    KasifyLockBinarySensorDescription(
+        key="lock",
+        name=None,
+        device_class=BinarySensorDeviceClass.LOCK,
+        is_on_fn=_unlocked,
+    ),
+    KasifyLockBinarySensorDescription(
+        key="connectivity",
+        device_class=BinarySensorDeviceClass.CONNECTIVITY,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        is_on_fn=lambda lock: not lock.offline,
+    ),
+    KasifyLockBinarySensorDescription(
+        key="battery_charging",
+        device_class=BinarySensorDeviceClass.BATTERY_CHARGING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        is_on_fn=lambda lock: lock.battery_charging,
+        exists_fn=lambda lock: lock.battery_charging is not None,
+    ),
+)
+
+
+class KasifyLockBinarySensor(KasifyLockEntity, BinarySensorEntity):
+    """A binary sensor of a Kasify smart lock."""
+
+    entity_description: KasifyLockBinarySensorDescription
+
+    def __init__(
+        self,
+        coordinator: KasifyCoordinator,
+        lock: SmartLock,
+        description: KasifyLockBinarySensorDescription,
+    ) -> None:
+        """Create the sensor described by ``description`` for ``lock``."""
+        super().__init__(coordinator, lock, description.key)
+        self.entity_description = description
+
+    @property
+    def is_on(self) -> bool | None:
+        """Derived from the lock's live status; unknown while the lock is moving or jammed."""
+        lock = self.lock
+        return None if lock is None else self.entity_description.is_on_fn(lock)
+
+
+def _property_entities(coordinator: KasifyCoordinator, prop: Property) -> Iterable[BinarySensorEntity]:
+    return [KasifyOccupiedSensor(coordinator, prop)]
+
+
+def _lock_entities(coordinator: KasifyCoordinator, lock: SmartLock) -> Iterable[BinarySensorEntity]:
+    return [
+        KasifyLockBinarySensor(coordinator, lock, description)
+        for description in LOCK_BINARY_SENSORS
+        if description.exists_fn(lock)
+    ]
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: KasifyConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up binary sensors for every property and Kasify smart lock, now and as they appear."""
+    async_add_entities_dynamically(
+        entry, async_add_entities, for_property=_property_entities, for_lock=_lock_entities
+    )

@@ -1,0 +1,53 @@
+"""Constants for the Kasify integration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import logging
+from typing import Final
+
+DOMAIN: Final = "kasify"
+LOGGER = logging.getLogger(__package__)
+
+# Config entry data
+CONF_KIND: Final = "kind"
+CONF_API_TOKEN: Final = "api_token"
+KIND_KASIFY: Final = "kasify"
+
+DEFAULT_KASIFY_URL: Final = "https://api.kasify.com/v1"
+
+# Options
+CONF_SCAN_INTERVAL: Final = "scan_interval"
+CONF_CALENDAR_DAYS: Final = "calendar_days"
+DEFAULT_SCAN_INTERVAL: Final = 60
+MIN_SCAN_INTERVAL: Final = 30
+MAX_SCAN_INTERVAL: Final = 3600
+DEFAULT_CALENDAR_DAYS: Final = 90
+MIN_CALENDAR_DAYS: Final = 7
+MAX_CALENDAR_DAYS: Final = 365
+
+# How far back the coordinator keeps bookings (the calendar pages the API for older ranges).
+BOOKINGS_LOOKBACK: Final = timedelta(days=30)
+# Concurrent per-property requests in one refresh.
+MAX_CONCURRENT_REQUESTS: Final = 4
+
+# Bus events
+EVENT_CHECK_IN: Final = "kasify_check_in"
+EVENT_CHECK_OUT: Final = "kasify_check_out"
+
+# Stay event entity types
+STAY_CHECK_IN: Final = "check_in"
+STAY_CHECK_OUT: Final = "check_out"
+STAY_GUEST_REGISTERED: Final = "guest_registered"
+STAY_BOOKING_CREATED: Final = "booking_created"
+STAY_BOOKING_CANCELLED: Final = "booking_cancelled"
+STAY_EVENT_TYPES: Final = [
+    STAY_CHECK_IN,
+    STAY_CHECK_OUT,
+    STAY_GUEST_REGISTERED,
+    STAY_BOOKING_CREATED,
+    STAY_BOOKING_CANCELLED,
+]
+
+MANUFACTURER: Final = "Kasify"
+VENDOR_MANUFACTURERS: Final = {"nuki": "Nuki", "unifi": "Ubiquiti", "remotelock": "RemoteLock"}

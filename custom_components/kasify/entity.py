@@ -1,0 +1,175 @@
+"""Base entities for the Kasify integration."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from homeassistant.core import callback
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .api.models import Booking, Property, SmartLock
+from .const import MANUFACTURER, VENDOR_MANUFACTURERS
+from .coordinator import (
+    KasifyConfigEntry,
+    KasifyCoordinator,
+    lock_identifier,
+    property_identifier,
+)
+from .stays import signal_stay
+
+_UNSET: Any = object()
+
+
+class KasifyEntity(CoordinatorEntity[KasifyCoordinator]):
+    """Base entity: named by translation key, and writes state only when its own data changed."""
+
+    _attr_has_entity_name = True
+    _last_written: object = _UNSET
+
+    def _state_source(self) -> object:
+        """The slice of coordinator data this entity's state is derived from (subclasses narrow it)."""
+        return self.coordinator.data
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        source = (self.available, self._state_source())
+        if source == self._last_written:
+            return
+        self._last_written = source
+        super()._handle_coordinator_update()
+
+    async def async_added_to_hass(self) -> None:
+        """Remember what was written first, so the next unchanged refresh writes nothing."""
+        await super().async_added_to_hass()
+        self._last_written = (self.available, self._state_source())
+
+
+def property_device_info(prop: Property) -> DeviceInfo:
+    """Device of a rental property."""
+    return DeviceInfo(
+        identifiers={property_identifier(prop.id)},
+        name=prop.name,
+        manufacturer=MANUFACTURER,
+        model="Property",
+        suggested_area=prop.name,
+    )
+
+
+class KasifyPropertyEntity(KasifyEntity):
+    """An entity of one property device."""
+
+    def __init__(self, coordinator: KasifyCoordinator, property_id: str, key: str) -> None:
+        """Attach to the property's device; the unique id never changes."""
+        super().__init__(coordinator)
+        self.property_id = property_id
+        self._attr_unique_id = f"property_{property_id}-{key}"
+        self._attr_device_info = property_device_info(coordinator.data.properties[property_id])
+
+    @property
+    def available(self) -> bool:
+        """Unavailable when the API is down or the property is gone."""
+        return super().available and self.property_id in self.coordinator.data.properties
+
+    @property
+    def kasify_property(self) -> Property | None:
+        """The property, if it still exists."""
+        return self.coordinator.data.properties.get(self.property_id)
+
+    def _state_source(self) -> object:
+        data = self.coordinator.data
+        return (
+            data.properties.get(self.property_id),
+            data.bookings.get(self.property_id),
+            data.tasks.get(self.property_id),
+        )
+
+    async def async_added_to_hass(self) -> None:
+        """Also update at check-in / check-out instants, which change time-derived state."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                signal_stay(self.coordinator.config_entry.entry_id, self.property_id),
+                self._async_stay_event,
+            )
+        )
+
+    @callback
+    def _async_stay_event(self, event_type: str, booking: Booking) -> None:
+        self.async_write_ha_state()
+
+
+class KasifyLockEntity(KasifyEntity):
+    """A read-only entity of a Kasify smart lock (shown when no provider account covers the lock)."""
+
+    def __init__(self, coordinator: KasifyCoordinator, lock: SmartLock, key: str) -> None:
+        """Attach to the lock's device, linked to its property."""
+        super().__init__(coordinator)
+        self.lock_id = lock.id
+        self._attr_unique_id = f"kasify_lock_{lock.id}-{key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={lock_identifier(lock)},
+            name=lock.name,
+            manufacturer=VENDOR_MANUFACTURERS.get(lock.vendor, lock.vendor.title() or None),
+            model="Door" if lock.vendor == "unifi" else "Smart lock",
+            serial_number=lock.provider_lock_id,
+            via_device=property_identifier(lock.property_id),
+        )
+
+    @property
+    def lock(self) -> SmartLock | None:
+        """The lock's latest status, if it still exists."""
+        return self.coordinator.data.smart_locks.get(self.lock_id)
+
+    @property
+    def available(self) -> bool:
+        """Unavailable when the API is down or the lock is gone."""
+        return super().available and self.lock_id in self.coordinator.data.smart_locks
+
+    def _state_source(self) -> object:
+        return self.coordinator.data.smart_locks.get(self.lock_id)
+
+
+@callback
+def async_add_entities_dynamically(
+    entry: KasifyConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    *,
+    for_property: Callable[[KasifyCoordinator, Property], Iterable[Entity]] | None = None,
+    for_lock: Callable[[KasifyCoordinator, SmartLock], Iterable[Entity]] | None = None,
+) -> None:
+    """Add entities for every property and lock now, and for new ones after each refresh.
+
+    An id that disappears is forgotten (its device is removed by the coordinator), so if it comes back its
+    entities are added again.
+    """
+    coordinator = entry.runtime_data.coordinator
+    known_properties: set[str] = set()
+    known_locks: set[str] = set()
+
+    @callback
+    def _add_new() -> None:
+        data = coordinator.data
+        new: list[Entity] = []
+        if for_property is not None:
+            known_properties.intersection_update(data.properties)
+            for property_id, prop in data.properties.items():
+                if property_id not in known_properties:
+                    known_properties.add(property_id)
+                    new.extend(for_property(coordinator, prop))
+        if for_lock is not None:
+            known_locks.intersection_update(data.smart_locks)
+            for lock_id, lock in data.smart_locks.items():
+                if lock_id not in known_locks:
+                    known_locks.add(lock_id)
+                    new.extend(for_lock(coordinator, lock))
+        if new:
+            async_add_entities(new)
+
+    _add_new()
+    entry.async_on_unload(coordinator.async_add_listener(_add_new))

@@ -1,0 +1,220 @@
+"""Config flow: menu, Kasify step, errors, duplicates, reauth, reconfigure and options."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from unittest.mock import AsyncMock, MagicMock, patch
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.kasify.api.errors import (
+    ApiConnectionError,
+    AuthError,
+    MalformedResponseError,
+    ServerError,
+)
+from custom_components.kasify.api.models import Account
+from custom_components.kasify.const import (
+    CONF_API_TOKEN,
+    CONF_CALENDAR_DAYS,
+    CONF_KIND,
+    CONF_SCAN_INTERVAL,
+    DOMAIN,
+)
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.const import CONF_URL
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
+
+URL = "https://api.kasify.test/v1"
+ACCOUNT = Account(id="acc-1", name="Casas del Sur", email="host@example.com")
+
+
+@pytest.fixture
+def mock_client() -> Generator[MagicMock]:
+    """The Kasify client as the flow builds it."""
+    with patch("custom_components.kasify.config_flow.KasifyClient", autospec=True) as cls:
+        client = cls.return_value
+        client.get_account = AsyncMock(return_value=ACCOUNT)
+        yield client
+
+
+def _existing_entry(**data: str) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Casas del Sur",
+        unique_id="acc-1",
+        data={CONF_KIND: "kasify", CONF_URL: URL, CONF_API_TOKEN: "old-token", **data},
+        options={CONF_SCAN_INTERVAL: 60, CONF_CALENDAR_DAYS: 90},
+    )
+
+
+async def _start_kasify_step(hass: HomeAssistant) -> str:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["kasify"]
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "kasify"})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "kasify"
+    assert result["errors"] == {}
+    return result["flow_id"]
+
+
+async def test_full_flow(hass: HomeAssistant, mock_client: MagicMock, mock_setup_entry: AsyncMock) -> None:
+    """The menu leads to the Kasify step, which creates the entry with data and default options."""
+    flow_id = await _start_kasify_step(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_URL: f"  {URL}/ ", CONF_API_TOKEN: "secret-token"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Casas del Sur"
+    assert result["data"] == {CONF_KIND: "kasify", CONF_URL: URL, CONF_API_TOKEN: "secret-token"}
+    assert result["options"] == {CONF_SCAN_INTERVAL: 60, CONF_CALENDAR_DAYS: 90}
+    assert result["result"].unique_id == "acc-1"
+    mock_client.get_account.assert_awaited_once()
+    assert len(mock_setup_entry.mock_calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (AuthError("refused", status=401), "invalid_auth"),
+        (ApiConnectionError("refused"), "cannot_connect"),
+        (ServerError("502", status=502), "cannot_connect"),
+        (MalformedResponseError("html"), "cannot_connect"),
+        (RuntimeError("boom"), "unknown"),
+    ],
+)
+async def test_errors_then_recover(
+    hass: HomeAssistant,
+    mock_client: MagicMock,
+    mock_setup_entry: AsyncMock,
+    error: Exception,
+    reason: str,
+) -> None:
+    """Each failure shows its error on the form, and the same flow can still finish."""
+    flow_id = await _start_kasify_step(hass)
+    mock_client.get_account.side_effect = error
+    result = await hass.config_entries.flow.async_configure(flow_id, {CONF_URL: URL, CONF_API_TOKEN: "bad"})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": reason}
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+    mock_client.get_account.side_effect = None
+    result = await hass.config_entries.flow.async_configure(flow_id, {CONF_URL: URL, CONF_API_TOKEN: "good"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_API_TOKEN] == "good"
+
+
+async def test_already_configured(
+    hass: HomeAssistant, mock_client: MagicMock, mock_setup_entry: AsyncMock
+) -> None:
+    """The same Kasify account cannot be added twice."""
+    _existing_entry().add_to_hass(hass)
+    flow_id = await _start_kasify_step(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_URL: URL, CONF_API_TOKEN: "another-token"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+
+
+async def test_reauth(hass: HomeAssistant, mock_client: MagicMock, mock_setup_entry: AsyncMock) -> None:
+    """A new token for the same account is stored and the entry reloaded."""
+    entry = _existing_entry()
+    entry.add_to_hass(hass)
+    result = await entry.start_reauth_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reauth_confirm"
+    assert result["description_placeholders"]["account"] == "Casas del Sur"
+    assert result["description_placeholders"]["url"] == URL
+
+    mock_client.get_account.side_effect = AuthError("still refused", status=401)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_API_TOKEN: "wrong"})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "invalid_auth"}
+
+    mock_client.get_account.side_effect = None
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_API_TOKEN: "new-token"})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert entry.data[CONF_API_TOKEN] == "new-token"
+    assert entry.data[CONF_URL] == URL
+
+
+@pytest.mark.parametrize("start", ["reauth", "reconfigure"])
+async def test_wrong_account(
+    hass: HomeAssistant, mock_client: MagicMock, mock_setup_entry: AsyncMock, start: str
+) -> None:
+    """A token of another account is refused and changes nothing."""
+    entry = _existing_entry()
+    entry.add_to_hass(hass)
+    mock_client.get_account.return_value = Account(id="acc-2", name="Other")
+    if start == "reauth":
+        result = await entry.start_reauth_flow(hass)
+        user_input = {CONF_API_TOKEN: "other-token"}
+    else:
+        result = await entry.start_reconfigure_flow(hass)
+        user_input = {CONF_URL: URL, CONF_API_TOKEN: "other-token"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_account"
+    assert entry.data[CONF_API_TOKEN] == "old-token"
+
+
+async def test_reconfigure(hass: HomeAssistant, mock_client: MagicMock, mock_setup_entry: AsyncMock) -> None:
+    """URL and token can be changed for the same account; errors keep the form open."""
+    entry = _existing_entry()
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+
+    mock_client.get_account.side_effect = ApiConnectionError("down")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: "https://new.kasify.test", CONF_API_TOKEN: "t2"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "cannot_connect"}
+
+    mock_client.get_account.side_effect = None
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: "https://new.kasify.test/", CONF_API_TOKEN: "t2"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_URL] == "https://new.kasify.test"
+    assert entry.data[CONF_API_TOKEN] == "t2"
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+
+
+async def test_options_flow(hass: HomeAssistant, mock_setup_entry: AsyncMock) -> None:
+    """Options are stored and the entry is reloaded once."""
+    entry = _existing_entry()
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "init"
+
+    with patch.object(hass.config_entries, "async_schedule_reload") as reload:
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {CONF_SCAN_INTERVAL: 120, CONF_CALENDAR_DAYS: 30}
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {CONF_SCAN_INTERVAL: 120, CONF_CALENDAR_DAYS: 30}
+    reload.assert_called_once_with(entry.entry_id)
+
+
+async def test_options_floor(hass: HomeAssistant, mock_setup_entry: AsyncMock) -> None:
+    """A polling interval under the 30 s floor is refused by the form."""
+    entry = _existing_entry()
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    with pytest.raises(InvalidData) as exc_info:
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {CONF_SCAN_INTERVAL: 5, CONF_CALENDAR_DAYS: 30}
+        )
+    assert CONF_SCAN_INTERVAL in exc_info.value.schema_errors
+    assert entry.options[CONF_SCAN_INTERVAL] == 60
