@@ -1,0 +1,1 @@
+"""Upstream API clients: pure asyncio + aiohttp, no Home Assistant imports."""

@@ -1,0 +1,745 @@
+"""Async client for the Kasify API.
+
+Paths that are not on the seed pages are inferred (see ``docs/kasify-api.md``) and live in
+:class:`Paths` only, so that a correction is a one-line change. The client takes an injected
+:class:`aiohttp.ClientSession` (Home Assistant's shared session) and never closes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from http import HTTPStatus
+import json
+import math
+from typing import Any, Final
+from urllib.parse import quote
+
+import aiohttp
+
+from .errors import (
+    ApiConnectionError,
+    AuthError,
+    ConflictError,
+    KasifyApiError,
+    MalformedResponseError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    ValidationError,
+)
+from .models import (
+    AccessCode,
+    Account,
+    Booking,
+    BookingStatus,
+    CalendarEvent,
+    CalendarFeed,
+    CheckinSnapshot,
+    Page,
+    Property,
+    RegisteredGuest,
+    SmartLock,
+    SmartLockInfo,
+    Task,
+    TaskStatus,
+    TeamMember,
+    TimelineItem,
+)
+from .parse import Reader, as_list
+
+DEFAULT_TIMEOUT: Final = 15.0
+MAX_PAGE_SIZE: Final = 100
+
+
+def _seg(value: str) -> str:
+    """Quote an id for use as one path segment."""
+    return quote(value, safe="")
+
+
+class Paths:
+    """Every Kasify path the client uses. Seed-documented ones are marked; the rest are inferred."""
+
+    ACCOUNT = "/account"
+    PROPERTIES = "/properties"  # seed
+
+    @staticmethod
+    def property(property_id: str) -> str:  # seed
+        """One property."""
+        return f"/properties/{_seg(property_id)}"
+
+    @staticmethod
+    def smartlocks(property_id: str) -> str:  # seed
+        """A property's smart locks with live status."""
+        return f"/properties/{_seg(property_id)}/smartlocks"
+
+    BOOKINGS = "/bookings"
+
+    @staticmethod
+    def property_bookings(property_id: str) -> str:
+        """A property's bookings (list and create)."""
+        return f"/properties/{_seg(property_id)}/bookings"
+
+    @staticmethod
+    def current_booking(property_id: str) -> str:
+        """The booking in the house now."""
+        return f"/properties/{_seg(property_id)}/bookings/current"
+
+    @staticmethod
+    def booking(booking_id: str) -> str:
+        """One booking."""
+        return f"/bookings/{_seg(booking_id)}"
+
+    @staticmethod
+    def property_calendar(property_id: str) -> str:
+        """A property's calendar events."""
+        return f"/properties/{_seg(property_id)}/calendar"
+
+    CALENDAR_UPCOMING = "/calendar/upcoming"
+
+    @staticmethod
+    def checkin(booking_id: str) -> str:
+        """A booking's check-in snapshot."""
+        return f"/bookings/{_seg(booking_id)}/checkin"
+
+    @staticmethod
+    def checkin_guests(booking_id: str) -> str:
+        """The guests registered on a booking's check-in."""
+        return f"/bookings/{_seg(booking_id)}/checkin/guests"
+
+    @staticmethod
+    def access_codes(booking_id: str) -> str:
+        """A booking's access codes."""
+        return f"/bookings/{_seg(booking_id)}/access-codes"
+
+    @staticmethod
+    def access_code(booking_id: str, code_id: str) -> str:
+        """One access code of a booking."""
+        return f"/bookings/{_seg(booking_id)}/access-codes/{_seg(code_id)}"
+
+    TASKS = "/tasks"
+
+    @staticmethod
+    def task(task_id: str) -> str:
+        """One task."""
+        return f"/tasks/{_seg(task_id)}"
+
+    @staticmethod
+    def task_start(task_id: str) -> str:
+        """Start a task."""
+        return f"/tasks/{_seg(task_id)}/start"
+
+    @staticmethod
+    def task_complete(task_id: str) -> str:
+        """Complete a task."""
+        return f"/tasks/{_seg(task_id)}/complete"
+
+    @staticmethod
+    def property_tasks(property_id: str) -> str:
+        """A property's tasks."""
+        return f"/properties/{_seg(property_id)}/tasks"
+
+    TIMELINE_UPCOMING = "/timeline/upcoming"
+    TIMELINE_ACTIVITY = "/timeline/activity"
+
+
+# --- parsing ------------------------------------------------------------------------------------
+
+
+def _member(r: Reader) -> TeamMember:
+    return TeamMember(
+        id=r.str("id"),
+        name=r.opt_str("name") or "",
+        last_name=r.opt_str("last_name"),
+        email=r.opt_str("email"),
+        access_level=r.opt_str("access_level"),
+        service=r.opt_str("service"),
+    )
+
+
+def parse_account(r: Reader) -> Account:
+    """Parse ``GET /account``."""
+    return Account(
+        id=r.str("id"),
+        name=r.opt_str("name") or r.opt_str("email") or r.str("id"),
+        email=r.opt_str("email"),
+        timezone=r.opt_str("timezone"),
+    )
+
+
+def parse_property(r: Reader) -> Property:
+    """Parse a Property (seed shape)."""
+    cleaner = r.opt_object("default_cleaner")
+    return Property(
+        id=r.str("id"),
+        name=r.str("name"),
+        account_id=r.opt_str("account_id"),
+        address=r.opt_str("address"),
+        city=r.opt_str("city"),
+        zip_code=r.opt_str("zip_code"),
+        country=r.opt_str("country"),
+        rooms_count=r.opt_int("rooms_count"),
+        has_internet=r.opt_bool("has_internet"),
+        role=r.opt_str("role"),
+        cover_image_url=r.opt_str("cover_image_url"),
+        default_cleaner=_member(cleaner) if cleaner else None,
+        calendars=tuple(
+            CalendarFeed(
+                channel=c.opt_str("channel"),
+                url=c.opt_str("url"),
+                sync_interval_minutes=c.opt_int("syncIntervalMinutes"),
+                last_sync_at=c.opt_date("lastSyncAt"),
+                last_error=c.opt_str("lastError"),
+            )
+            for c in r.objects("calendars")
+        ),
+        smart_locks=tuple(
+            SmartLockInfo(id=s.str("id"), vendor=s.opt_str("vendor") or "", name=s.opt_str("name") or "")
+            for s in r.objects("smart_locks")
+        ),
+        team=tuple(_member(m) for m in r.objects("team")),
+    )
+
+
+def parse_smart_lock(r: Reader) -> SmartLock:
+    """Parse a SmartLock with live status (seed shape)."""
+    vendor = (r.opt_str("vendor") or "").lower()
+    nuki = r.opt_object("nuki_smartlock")
+    unifi = r.opt_object("unifi_smartlock")
+    nuki_id = nuki.opt_str("nuki_smartlock_id") if nuki is not None else None
+    unifi_id = unifi.opt_str("door_id") if unifi is not None else None
+    # The vendor decides which provider record names the lock; the other one is only a fallback.
+    provider_id = (unifi_id or nuki_id) if vendor == "unifi" else (nuki_id or unifi_id)
+    return SmartLock(
+        id=r.str("id"),
+        vendor=vendor,
+        name=r.opt_str("name") or "",
+        property_id=r.str("property_id"),
+        provider_lock_id=provider_id,
+        lock_state=r.opt_int("lock_state"),
+        battery_level=r.opt_int("battery_level"),
+        battery_charging=r.opt_bool("battery_charging"),
+        offline=r.bool("offline"),
+    )
+
+
+def parse_booking(r: Reader) -> Booking:
+    """Parse a Booking."""
+    status = r.opt_str("status") or BookingStatus.CONFIRMED
+    try:
+        booking_status = BookingStatus(status)
+    except ValueError:
+        booking_status = BookingStatus.CONFIRMED
+    return Booking(
+        id=r.str("id"),
+        property_id=r.str("property_id"),
+        guest_name=r.opt_str("guest_name") or "",
+        check_in=r.datetime("check_in"),
+        check_out=r.datetime("check_out"),
+        status=booking_status,
+        channel=r.opt_str("channel"),
+        guests_count=r.opt_int("guests_count"),
+        registered_guests=r.int("registered_guests", 0),
+        guest_email=r.opt_str("guest_email"),
+        guest_phone=r.opt_str("guest_phone"),
+        notes=r.opt_str("notes"),
+        external_reference=r.opt_str("external_reference"),
+    )
+
+
+def parse_calendar_event(r: Reader) -> CalendarEvent:
+    """Parse a CalendarEvent."""
+    return CalendarEvent(
+        id=r.str("id"),
+        property_id=r.str("property_id"),
+        kind=r.opt_str("kind") or "booking",
+        title=r.opt_str("title") or "",
+        start=r.datetime("start"),
+        end=r.datetime("end"),
+        booking_id=r.opt_str("booking_id"),
+        source=r.opt_str("source"),
+    )
+
+
+def parse_task(r: Reader) -> Task:
+    """Parse a Task."""
+    try:
+        status = TaskStatus(r.opt_str("status") or TaskStatus.PENDING)
+    except ValueError:
+        status = TaskStatus.PENDING
+    return Task(
+        id=r.str("id"),
+        property_id=r.str("property_id"),
+        title=r.opt_str("title") or "",
+        status=status,
+        task_type=r.opt_str("task_type") or "other",
+        description=r.opt_str("description"),
+        due_at=r.opt_datetime("due_at"),
+        assignee_id=r.opt_str("assignee_id"),
+        booking_id=r.opt_str("booking_id"),
+    )
+
+
+def parse_access_code(r: Reader) -> AccessCode:
+    """Parse an AccessCode."""
+    return AccessCode(
+        id=r.str("id"),
+        booking_id=r.opt_str("booking_id"),
+        lock_id=r.opt_str("smartlock_id"),
+        name=r.opt_str("name"),
+        code=r.opt_str("code"),
+        starts_at=r.opt_datetime("starts_at"),
+        ends_at=r.opt_datetime("ends_at"),
+        status=r.opt_str("status"),
+    )
+
+
+def parse_checkin(r: Reader) -> CheckinSnapshot:
+    """Parse a check-in snapshot."""
+    return CheckinSnapshot(
+        booking_id=r.str("booking_id"),
+        status=r.opt_str("status") or "pending",
+        guests_expected=r.opt_int("guests_expected"),
+        guests=tuple(_guest(g) for g in r.objects("guests")),
+    )
+
+
+def _guest(r: Reader) -> RegisteredGuest:
+    return RegisteredGuest(
+        id=r.str("id"),
+        first_name=r.opt_str("first_name") or "",
+        last_name=r.opt_str("last_name"),
+        nationality=r.opt_str("nationality"),
+        registered_at=r.opt_datetime("registered_at"),
+    )
+
+
+def parse_timeline_item(r: Reader) -> TimelineItem:
+    """Parse a TimelineItem."""
+    return TimelineItem(
+        id=r.str("id"),
+        kind=r.opt_str("kind") or "",
+        at=r.datetime("at"),
+        property_id=r.opt_str("property_id"),
+        booking_id=r.opt_str("booking_id"),
+        task_id=r.opt_str("task_id"),
+        title=r.opt_str("title"),
+    )
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat()
+
+
+def _drop_none(body: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in body.items() if value is not None}
+
+
+# --- client -------------------------------------------------------------------------------------
+
+
+class KasifyClient:
+    """Kasify API client.
+
+    Every method performs the HTTP requests its docstring states; list methods follow pagination to the end
+    (``ceil(total / 100)`` requests).
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        """Use ``session`` (not owned) against ``base_url`` with the bearer ``token``."""
+        self._session = session
+        self._base_url = base_url.rstrip("/")
+        self._token = token
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+
+    @property
+    def base_url(self) -> str:
+        """The API root the client talks to."""
+        return self._base_url
+
+    # -- transport --------------------------------------------------------------------------------
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        json_body: Any = None,
+    ) -> Any:
+        """Perform one request and return the decoded JSON body (``None`` for 204)."""
+        url = f"{self._base_url}{path}"
+        headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
+        try:
+            async with self._session.request(
+                method,
+                url,
+                params=params,
+                json=json_body,
+                headers=headers,
+                timeout=self._timeout,
+            ) as resp:
+                raw = await resp.read()
+                if resp.status >= HTTPStatus.BAD_REQUEST:
+                    # Error pages may be HTML in any charset; they only feed the message.
+                    text = raw.decode("utf-8", errors="replace")
+                    if self._token:
+                        text = text.replace(self._token, "***")
+                    raise _error_for(resp.status, text, resp.headers, f"{method} {path}")
+                if resp.status == HTTPStatus.NO_CONTENT or not raw.strip():
+                    return None
+                try:
+                    return json.loads(raw)
+                except ValueError as err:  # also UnicodeDecodeError
+                    raise MalformedResponseError(
+                        f"{method} {path}: the body is not JSON", status=resp.status
+                    ) from err
+        except KasifyApiError:
+            raise
+        except TimeoutError as err:
+            raise ApiConnectionError(f"{method} {path}: timed out") from err
+        except aiohttp.ClientError as err:
+            raise ApiConnectionError(f"{method} {path}: {err.__class__.__name__}") from err
+
+    async def _object(self, method: str, path: str, **kwargs: Any) -> Reader:
+        return Reader(await self._request(method, path, **kwargs), f"{method} {path}")
+
+    async def _pages[T](
+        self,
+        path: str,
+        key: str,
+        parse: Callable[[Reader], T],
+        params: Mapping[str, str | int] | None = None,
+    ) -> list[T]:
+        """Follow ``page``/``size`` pagination to the end and return every item."""
+        return [item async for item in self._iter_pages(path, key, parse, params)]
+
+    async def _iter_pages[T](
+        self,
+        path: str,
+        key: str,
+        parse: Callable[[Reader], T],
+        params: Mapping[str, str | int] | None,
+    ) -> AsyncIterator[T]:
+        page = 0
+        seen = 0
+        while True:
+            query: dict[str, str | int] = {**(params or {}), "page": page, "size": MAX_PAGE_SIZE}
+            body = await self._object("GET", path, params=query)
+            items = body.objects(key, required=True)
+            for item in items:
+                yield parse(item)
+            seen += len(items)
+            total = body.opt_int("total")
+            # Stop on a short page, or when ``total`` says we have everything.
+            if len(items) < MAX_PAGE_SIZE or (total is not None and seen >= total):
+                return
+            page += 1
+
+    async def _page[T](
+        self,
+        path: str,
+        key: str,
+        parse: Callable[[Reader], T],
+        page: int,
+        size: int,
+    ) -> Page[T]:
+        size = max(1, min(size, MAX_PAGE_SIZE))
+        body = await self._object("GET", path, params={"page": page, "size": size})
+        return Page(
+            items=tuple(parse(item) for item in body.objects(key, required=True)),
+            page=body.int("page", page),
+            size=body.int("size", size),
+            total=body.opt_int("total"),
+        )
+
+    # -- account and properties -------------------------------------------------------------------
+
+    async def get_account(self) -> Account:
+        """``GET /account`` — who the token belongs to (1 request)."""
+        return parse_account(await self._object("GET", Paths.ACCOUNT))
+
+    async def list_properties(self) -> list[Property]:
+        """``GET /properties`` — every property, all pages."""
+        return await self._pages(Paths.PROPERTIES, "properties", parse_property)
+
+    async def get_property(self, property_id: str) -> Property:
+        """``GET /properties/{id}`` (1 request)."""
+        return parse_property(await self._object("GET", Paths.property(property_id)))
+
+    async def list_smart_locks(self, property_id: str) -> list[SmartLock]:
+        """``GET /properties/{id}/smartlocks`` — the property's locks with live status (1 request)."""
+        path = Paths.smartlocks(property_id)
+        body = as_list(await self._request("GET", path), f"GET {path}")
+        return [parse_smart_lock(Reader(item, f"GET {path}[{i}]")) for i, item in enumerate(body)]
+
+    # -- bookings ---------------------------------------------------------------------------------
+
+    async def list_bookings(self, start: datetime, end: datetime) -> list[Booking]:
+        """``GET /bookings`` — bookings of all properties overlapping ``[start, end)``, all pages."""
+        params = {"from": _iso(start), "to": _iso(end)}
+        return await self._pages(Paths.BOOKINGS, "bookings", parse_booking, params)
+
+    async def list_property_bookings(self, property_id: str, start: datetime, end: datetime) -> list[Booking]:
+        """``GET /properties/{id}/bookings`` — one property's bookings overlapping ``[start, end)``."""
+        params = {"from": _iso(start), "to": _iso(end)}
+        return await self._pages(Paths.property_bookings(property_id), "bookings", parse_booking, params)
+
+    async def get_current_booking(self, property_id: str) -> Booking | None:
+        """``GET /properties/{id}/bookings/current`` — ``None`` when the house is empty."""
+        try:
+            return parse_booking(await self._object("GET", Paths.current_booking(property_id)))
+        except NotFoundError:
+            return None
+
+    async def get_booking(self, booking_id: str) -> Booking:
+        """``GET /bookings/{id}``."""
+        return parse_booking(await self._object("GET", Paths.booking(booking_id)))
+
+    async def create_booking(
+        self,
+        property_id: str,
+        *,
+        guest_name: str,
+        check_in: datetime,
+        check_out: datetime,
+        guests_count: int | None = None,
+        guest_email: str | None = None,
+        guest_phone: str | None = None,
+        channel: str | None = None,
+        notes: str | None = None,
+    ) -> Booking:
+        """``POST /properties/{id}/bookings`` (409 on overlap → :class:`ConflictError`)."""
+        body = _drop_none(
+            {
+                "guest_name": guest_name,
+                "check_in": _iso(check_in),
+                "check_out": _iso(check_out),
+                "guests_count": guests_count,
+                "guest_email": guest_email,
+                "guest_phone": guest_phone,
+                "channel": channel,
+                "notes": notes,
+            }
+        )
+        return parse_booking(await self._object("POST", Paths.property_bookings(property_id), json_body=body))
+
+    async def update_booking(self, booking_id: str, changes: Mapping[str, Any]) -> Booking:
+        """``PATCH /bookings/{id}`` with the given fields (datetimes are sent as ISO-8601)."""
+        body = {key: _iso(value) if isinstance(value, datetime) else value for key, value in changes.items()}
+        return parse_booking(await self._object("PATCH", Paths.booking(booking_id), json_body=body))
+
+    # -- calendar, check-in, access codes ---------------------------------------------------------
+
+    async def list_property_calendar(
+        self, property_id: str, start: datetime, end: datetime
+    ) -> list[CalendarEvent]:
+        """``GET /properties/{id}/calendar`` — events overlapping ``[start, end)``."""
+        path = Paths.property_calendar(property_id)
+        body = await self._object("GET", path, params={"from": _iso(start), "to": _iso(end)})
+        return [parse_calendar_event(item) for item in body.objects("events", required=True)]
+
+    async def list_upcoming_calendar(self, days: int) -> list[CalendarEvent]:
+        """``GET /calendar/upcoming`` — the next ``days`` days across properties."""
+        body = await self._object("GET", Paths.CALENDAR_UPCOMING, params={"days": days})
+        return [parse_calendar_event(item) for item in body.objects("events", required=True)]
+
+    async def get_checkin(self, booking_id: str) -> CheckinSnapshot:
+        """``GET /bookings/{id}/checkin``."""
+        return parse_checkin(await self._object("GET", Paths.checkin(booking_id)))
+
+    async def register_guest(self, booking_id: str, guest: Mapping[str, Any]) -> RegisteredGuest:
+        """``POST /bookings/{id}/checkin/guests``."""
+        return _guest(await self._object("POST", Paths.checkin_guests(booking_id), json_body=dict(guest)))
+
+    async def create_access_codes(
+        self,
+        booking_id: str,
+        *,
+        smartlock_ids: list[str] | None = None,
+        starts_at: datetime | None = None,
+        ends_at: datetime | None = None,
+        code: str | None = None,
+    ) -> list[AccessCode]:
+        """``POST /bookings/{id}/access-codes`` — one code per lock."""
+        body = _drop_none(
+            {
+                "smartlock_ids": smartlock_ids,
+                "starts_at": _iso(starts_at) if starts_at else None,
+                "ends_at": _iso(ends_at) if ends_at else None,
+                "code": code,
+            }
+        )
+        result = await self._object("POST", Paths.access_codes(booking_id), json_body=body)
+        return [parse_access_code(item) for item in result.objects("access_codes", required=True)]
+
+    async def revoke_access_code(self, booking_id: str, code_id: str) -> None:
+        """``DELETE /bookings/{id}/access-codes/{code_id}``."""
+        await self._request("DELETE", Paths.access_code(booking_id, code_id))
+
+    # -- tasks ------------------------------------------------------------------------------------
+
+    async def list_tasks(self, status: str | None = "open") -> list[Task]:
+        """``GET /tasks`` — all pages; ``status="open"`` means pending and in progress."""
+        params = {"status": status} if status else None
+        return await self._pages(Paths.TASKS, "tasks", parse_task, params)
+
+    async def list_property_tasks(self, property_id: str, status: str | None = "open") -> list[Task]:
+        """``GET /properties/{id}/tasks`` — all pages."""
+        params = {"status": status} if status else None
+        return await self._pages(Paths.property_tasks(property_id), "tasks", parse_task, params)
+
+    async def get_task(self, task_id: str) -> Task:
+        """``GET /tasks/{id}``."""
+        return parse_task(await self._object("GET", Paths.task(task_id)))
+
+    async def create_task(
+        self,
+        property_id: str,
+        *,
+        title: str,
+        description: str | None = None,
+        task_type: str | None = None,
+        due_at: datetime | None = None,
+        assignee_id: str | None = None,
+        booking_id: str | None = None,
+    ) -> Task:
+        """``POST /tasks``."""
+        body = _drop_none(
+            {
+                "property_id": property_id,
+                "title": title,
+                "description": description,
+                "task_type": task_type,
+                "due_at": _iso(due_at) if due_at else None,
+                "assignee_id": assignee_id,
+                "booking_id": booking_id,
+            }
+        )
+        return parse_task(await self._object("POST", Paths.TASKS, json_body=body))
+
+    async def update_task(self, task_id: str, changes: Mapping[str, Any]) -> Task:
+        """``PATCH /tasks/{id}``."""
+        body = {key: _iso(value) if isinstance(value, datetime) else value for key, value in changes.items()}
+        return parse_task(await self._object("PATCH", Paths.task(task_id), json_body=body))
+
+    async def delete_task(self, task_id: str) -> None:
+        """``DELETE /tasks/{id}``."""
+        await self._request("DELETE", Paths.task(task_id))
+
+    async def start_task(self, task_id: str) -> Task:
+        """``POST /tasks/{id}/start`` (409 unless pending)."""
+        return parse_task(await self._object("POST", Paths.task_start(task_id)))
+
+    async def complete_task(self, task_id: str) -> Task:
+        """``POST /tasks/{id}/complete`` (409 when already completed)."""
+        return parse_task(await self._object("POST", Paths.task_complete(task_id)))
+
+    # -- timeline ---------------------------------------------------------------------------------
+
+    async def upcoming_timeline(self, days: int = 7) -> list[TimelineItem]:
+        """``GET /timeline/upcoming`` — flattened over the days it groups by."""
+        body = await self._object("GET", Paths.TIMELINE_UPCOMING, params={"days": days})
+        return [
+            parse_timeline_item(item)
+            for day in body.objects("days", required=True)
+            for item in day.objects("items")
+        ]
+
+    async def activity(self, page: int = 0, size: int = 20) -> Page[TimelineItem]:
+        """``GET /timeline/activity`` — one page of the activity feed."""
+        return await self._page(Paths.TIMELINE_ACTIVITY, "items", parse_timeline_item, page, size)
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+
+def _error_for(status: int, text: str, headers: Mapping[str, str], where: str) -> KasifyApiError:
+    """Map an HTTP error status and body to the shared exception hierarchy."""
+    message, fields = _error_details(text)
+    summary = f"{where}: HTTP {status}" + (f": {message}" if message else "")
+    if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
+        return AuthError(summary, status=status)
+    if status == HTTPStatus.NOT_FOUND:
+        return NotFoundError(summary, status=status)
+    if status == HTTPStatus.CONFLICT:
+        return ConflictError(summary, status=status)
+    if status in (HTTPStatus.BAD_REQUEST, HTTPStatus.UNPROCESSABLE_ENTITY):
+        return ValidationError(summary, status=status, fields=fields)
+    if status == HTTPStatus.TOO_MANY_REQUESTS:
+        return RateLimitedError(summary, retry_after=retry_after_seconds(headers), status=status)
+    if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        return ServerError(summary, status=status)
+    return KasifyApiError(summary, status=status)
+
+
+def _error_details(text: str) -> tuple[str | None, dict[str, list[str]]]:
+    """Pull ``message`` and ``fields`` out of a JSON error body; anything else (HTML, empty) gives nothing."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return None, {}
+    if not isinstance(body, dict):
+        return None, {}
+    message = body.get("message") or body.get("error")
+    fields: dict[str, list[str]] = {}
+    raw_fields = body.get("fields")
+    if isinstance(raw_fields, dict):
+        for name, messages in raw_fields.items():
+            if isinstance(messages, list):
+                fields[str(name)] = [str(m) for m in messages]
+            elif messages is not None:
+                fields[str(name)] = [str(messages)]
+    return (str(message) if message else None), fields
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """Read ``Retry-After`` (seconds, or an HTTP date) as a wait in seconds."""
+    value = headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # "-0000" means UTC with no claim about the local zone
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+async def gather_bounded[T](limit: int, calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
+    """Run ``calls`` concurrently, at most ``limit`` at a time, and return their results in order.
+
+    The first failure is raised as is, after the calls still running or waiting have been cancelled.
+    """
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+    semaphore = asyncio.Semaphore(limit)
+
+    async def run(call: Callable[[], Awaitable[T]]) -> T:
+        async with semaphore:
+            return await call()
+
+    tasks = [asyncio.ensure_future(run(call)) for call in calls]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise

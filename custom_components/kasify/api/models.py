@@ -1,0 +1,289 @@
+"""Frozen dataclasses shared by every client.
+
+Models compare by value, so a coordinator can tell "nothing changed" with ``==`` and entities only write state
+when their data really changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class LockStatus(StrEnum):
+    """Vendor-neutral lock state."""
+
+    LOCKED = "locked"
+    UNLOCKED = "unlocked"
+    LOCKING = "locking"
+    UNLOCKING = "unlocking"
+    OPEN = "open"
+    OPENING = "opening"
+    JAMMED = "jammed"
+    UNKNOWN = "unknown"
+
+
+# Nuki's numeric ``state.state`` for lock types 0/3/4 (APIS.md 1.2); Kasify passes it through.
+_NUKI_LOCK_STATES: dict[int, LockStatus] = {
+    1: LockStatus.LOCKED,
+    2: LockStatus.UNLOCKING,
+    3: LockStatus.UNLOCKED,
+    4: LockStatus.LOCKING,
+    5: LockStatus.OPEN,
+    6: LockStatus.UNLOCKED,
+    7: LockStatus.OPENING,
+    254: LockStatus.JAMMED,
+}
+
+
+def lock_status_from_nuki(state: int | None) -> LockStatus:
+    """Map a Nuki lock state number to a :class:`LockStatus` (0, 255, unknown values → UNKNOWN)."""
+    if state is None:
+        return LockStatus.UNKNOWN
+    return _NUKI_LOCK_STATES.get(state, LockStatus.UNKNOWN)
+
+
+class BookingStatus(StrEnum):
+    """Lifecycle of a booking."""
+
+    CONFIRMED = "confirmed"
+    PENDING = "pending"
+    CANCELLED = "cancelled"
+
+
+class TaskStatus(StrEnum):
+    """Lifecycle of a task."""
+
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+
+
+class TaskType(StrEnum):
+    """Kinds of tasks."""
+
+    CLEANING = "cleaning"
+    MAINTENANCE = "maintenance"
+    INSPECTION = "inspection"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """The account the API token belongs to."""
+
+    id: str
+    name: str
+    email: str | None = None
+    timezone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TeamMember:
+    """A crew member of a property (cleaner, manager, ...)."""
+
+    id: str
+    name: str
+    last_name: str | None = None
+    email: str | None = None
+    access_level: str | None = None
+    service: str | None = None
+
+    @property
+    def full_name(self) -> str:
+        """First and last name."""
+        return f"{self.name} {self.last_name}".strip() if self.last_name else self.name
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarFeed:
+    """An external calendar (iCal) attached to a property in Kasify."""
+
+    channel: str | None
+    url: str | None
+    sync_interval_minutes: int | None = None
+    last_sync_at: date | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SmartLockInfo:
+    """The short smart-lock record embedded in a property."""
+
+    id: str
+    vendor: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Property:
+    """A rental property."""
+
+    id: str
+    name: str
+    account_id: str | None = None
+    address: str | None = None
+    city: str | None = None
+    zip_code: str | None = None
+    country: str | None = None
+    rooms_count: int | None = None
+    has_internet: bool | None = None
+    role: str | None = None
+    cover_image_url: str | None = None
+    default_cleaner: TeamMember | None = None
+    calendars: tuple[CalendarFeed, ...] = ()
+    smart_locks: tuple[SmartLockInfo, ...] = ()
+    team: tuple[TeamMember, ...] = ()
+
+    @property
+    def full_address(self) -> str | None:
+        """Address, zip code, city and country on one line."""
+        town = " ".join(part for part in (self.zip_code, self.city) if part)
+        parts = [part for part in (self.address, town, self.country) if part]
+        return ", ".join(parts) or None
+
+
+@dataclass(frozen=True, slots=True)
+class SmartLock:
+    """A smart lock attached to a property, with the live status Kasify read from its provider."""
+
+    id: str
+    vendor: str
+    name: str
+    property_id: str
+    provider_lock_id: str | None = None
+    lock_state: int | None = None
+    battery_level: int | None = None
+    battery_charging: bool | None = None
+    offline: bool = False
+
+    @property
+    def status(self) -> LockStatus:
+        """Vendor-neutral lock state."""
+        return lock_status_from_nuki(self.lock_state)
+
+    @property
+    def device_key(self) -> str:
+        """The lock device's identifier: vendor plus the provider's own lock id (DESIGN.md)."""
+        return f"{self.vendor}_{self.provider_lock_id or self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Booking:
+    """A stay at a property."""
+
+    id: str
+    property_id: str
+    guest_name: str
+    check_in: datetime
+    check_out: datetime
+    status: BookingStatus = BookingStatus.CONFIRMED
+    channel: str | None = None
+    guests_count: int | None = None
+    registered_guests: int = 0
+    guest_email: str | None = None
+    guest_phone: str | None = None
+    notes: str | None = None
+    external_reference: str | None = None
+
+    @property
+    def active(self) -> bool:
+        """Not cancelled."""
+        return self.status is not BookingStatus.CANCELLED
+
+    def covers(self, instant: datetime) -> bool:
+        """True while the guest is in the house at ``instant``."""
+        return self.active and self.check_in <= instant < self.check_out
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarEvent:
+    """An entry of a property's Kasify calendar."""
+
+    id: str
+    property_id: str
+    kind: str
+    title: str
+    start: datetime
+    end: datetime
+    booking_id: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """A cleaning, maintenance or inspection task."""
+
+    id: str
+    property_id: str
+    title: str
+    status: TaskStatus = TaskStatus.PENDING
+    task_type: str = TaskType.OTHER
+    description: str | None = None
+    due_at: datetime | None = None
+    assignee_id: str | None = None
+    booking_id: str | None = None
+
+    @property
+    def open(self) -> bool:
+        """Not completed yet."""
+        return self.status is not TaskStatus.COMPLETED
+
+
+@dataclass(frozen=True, slots=True)
+class AccessCode:
+    """A timed access code for a booking on one lock."""
+
+    id: str
+    booking_id: str | None
+    lock_id: str | None
+    name: str | None
+    code: str | None
+    starts_at: datetime | None
+    ends_at: datetime | None
+    status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredGuest:
+    """A guest registered on a booking's check-in."""
+
+    id: str
+    first_name: str
+    last_name: str | None = None
+    nationality: str | None = None
+    registered_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinSnapshot:
+    """Where a booking's guest registration stands."""
+
+    booking_id: str
+    status: str
+    guests_expected: int | None = None
+    guests: tuple[RegisteredGuest, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineItem:
+    """An entry of the upcoming timeline or the activity feed."""
+
+    id: str
+    kind: str
+    at: datetime
+    property_id: str | None = None
+    booking_id: str | None = None
+    task_id: str | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page[T]:
+    """One page of a paginated list."""
+
+    items: tuple[T, ...]
+    page: int
+    size: int
+    total: int | None = field(default=None)

@@ -1,0 +1,1 @@
+"""Tests for the upstream API clients (no Home Assistant involved)."""
