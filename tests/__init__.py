@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-
 from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 
 async def setup_integration(hass: HomeAssistant, entry: MockConfigEntry) -> None:

@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from unittest.mock import AsyncMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import CONF_URL
+from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -22,8 +24,6 @@ from custom_components.kasify.const import (
     DOMAIN,
     KIND_KASIFY,
 )
-from homeassistant.const import CONF_URL
-from homeassistant.core import HomeAssistant
 from simulator import Simulator, SimulatorConfig
 
 from . import setup_integration

@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Generator
 from unittest.mock import AsyncMock, MagicMock, patch
 
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.const import CONF_URL
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -22,10 +26,6 @@ from custom_components.kasify.const import (
     CONF_SCAN_INTERVAL,
     DOMAIN,
 )
-from homeassistant.config_entries import SOURCE_USER
-from homeassistant.const import CONF_URL
-from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType, InvalidData
 
 URL = "https://api.kasify.test/v1"
 ACCOUNT = Account(id="acc-1", name="Casas del Sur", email="host@example.com")

@@ -7,6 +7,10 @@ import logging
 import math
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -15,10 +19,6 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.kasify import async_remove_config_entry_device
 from custom_components.kasify.coordinator import KasifyRuntimeData, property_identifier
-from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
-from homeassistant.const import STATE_UNAVAILABLE
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
 from simulator import Simulator
 
 from . import setup_integration
@@ -139,6 +139,32 @@ async def test_unavailable_and_recovery(
     await _tick(hass, freezer)
     assert hass.states.get(entity_id).state != STATE_UNAVAILABLE
     assert sum("recovered" in r.getMessage() for r in caplog.records) == 1
+
+
+async def test_rate_limited_is_reported(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: Simulator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A 429 holds every request back for Kasify's Retry-After, then polling resumes."""
+    simulator.faults.inject("/kasify/", status=429, headers={"Retry-After": "150"}, times=1)
+    await _tick(hass, freezer)
+    coordinator = init_integration.runtime_data.coordinator
+    assert not coordinator.last_update_success
+    assert coordinator.last_exception.translation_key == "rate_limited"
+    assert coordinator.last_exception.translation_placeholders == {"seconds": "150"}
+
+    simulator.reset_requests()
+    await _tick(hass, freezer)  # 60 s later: still inside the wait, nothing is sent
+    assert simulator.requests == []
+    assert coordinator.last_exception.translation_placeholders == {"seconds": "90"}
+    await _tick(hass, freezer)
+    assert simulator.requests == []
+    await _tick(hass, freezer)  # 180 s after the 429
+    assert simulator.requests
+    assert coordinator.last_update_success
 
 
 async def test_token_refused_later_starts_reauth(

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
@@ -13,9 +16,6 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.kasify.const import EVENT_CHECK_IN, EVENT_CHECK_OUT
 from custom_components.kasify.coordinator import property_identifier
-from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr, entity_registry as er
-from homeassistant.util import dt as dt_util
 from simulator import Simulator
 
 from . import setup_integration
@@ -48,8 +48,7 @@ def _capture(hass: HomeAssistant, event_type: str, property_id: str) -> list[Eve
 
 def _empty_property(simulator: Simulator) -> dict:
     """A property with nothing booked around NOW, so tests control its bookings."""
-    prop = simulator.kasify.add_property("Casa de Pruebas")
-    return prop
+    return simulator.kasify.add_property("Casa de Pruebas")
 
 
 async def test_check_in_fires_at_the_instant(
@@ -114,7 +113,7 @@ async def test_moved_booking_is_rescheduled(
     first = NOW + timedelta(hours=2)
     booking = simulator.kasify.add_booking(prop["id"], "Luis", first, first + timedelta(days=1))
     cancelled = simulator.kasify.add_booking(
-        prop["id"], "Marta", NOW + timedelta(days=3), NOW + timedelta(days=4)
+        prop["id"], "Marta", NOW + timedelta(hours=31), NOW + timedelta(days=2)
     )
     await _refresh(hass, init_integration)
     check_ins = _capture(hass, EVENT_CHECK_IN, prop["id"])
@@ -128,7 +127,7 @@ async def test_moved_booking_is_rescheduled(
     assert check_ins == []
     await _move_to(hass, freezer, moved)
     assert [event.data["booking_id"] for event in check_ins] == [booking["id"]]
-    await _move_to(hass, freezer, NOW + timedelta(days=3, minutes=1))
+    await _move_to(hass, freezer, NOW + timedelta(hours=31, minutes=1))
     assert [event.data["booking_id"] for event in check_ins] == [booking["id"]]
 
 
@@ -175,3 +174,15 @@ async def test_booking_changes_trigger_the_stay_entity(
     simulator.kasify.cancel_booking(booking["id"])
     await _refresh(hass, init_integration)
     assert hass.states.get(stay).attributes["event_type"] == "booking_cancelled"
+
+    # A booking deleted outright (gone from a window that still covers it) counts as cancelled too.
+    deleted = simulator.kasify.add_booking(
+        prop["id"], "Tomás", NOW + timedelta(days=10), NOW + timedelta(days=12)
+    )
+    await _refresh(hass, init_integration)
+    assert hass.states.get(stay).attributes["booking_id"] == deleted["id"]
+    del simulator.kasify.bookings[deleted["id"]]
+    await _refresh(hass, init_integration)
+    state = hass.states.get(stay)
+    assert state.attributes["event_type"] == "booking_cancelled"
+    assert state.attributes["booking_id"] == deleted["id"]

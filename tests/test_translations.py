@@ -45,9 +45,13 @@ def _string_kwargs(name: str) -> set[str]:
     found: set[str] = set()
     for tree in _sources().values():
         for node in ast.walk(tree):
-            if isinstance(node, ast.keyword) and node.arg == name:
-                if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
-                    found.add(node.value.value)
+            if (
+                isinstance(node, ast.keyword)
+                and node.arg == name
+                and isinstance(node.value, ast.Constant)
+                and isinstance(node.value.value, str)
+            ):
+                found.add(node.value.value)
             if isinstance(node, ast.Assign):
                 for target in node.targets:
                     if (

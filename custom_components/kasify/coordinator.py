@@ -61,10 +61,6 @@ class KasifyData:
         """The first booking that checks in after ``now``."""
         return next((b for b in self.active_bookings(property_id) if b.check_in > now), None)
 
-    def locks_of(self, property_id: str) -> list[SmartLock]:
-        """The Kasify smart locks of one property."""
-        return [lock for lock in self.smart_locks.values() if lock.property_id == property_id]
-
 
 @dataclass(slots=True)
 class KasifyRuntimeData:
@@ -135,12 +131,24 @@ class KasifyCoordinator(DataUpdateCoordinator[KasifyData]):
             always_update=False,
         )
         self.client = client
+        # Kasify's Retry-After: no request is sent before this instant.
+        self._rate_limited_until: datetime | None = None
         self.calendar_days: int = entry.options.get(CONF_CALENDAR_DAYS, DEFAULT_CALENDAR_DAYS)
 
     async def _async_update_data(self) -> KasifyData:
+        now = dt_util.utcnow()
+        if self._rate_limited_until is not None and now < self._rate_limited_until:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="rate_limited",
+                translation_placeholders={
+                    "seconds": f"{(self._rate_limited_until - now).total_seconds():.0f}"
+                },
+            )
+        self._rate_limited_until = None
         # The window moves once a day, so an unchanged account compares equal between refreshes and
         # listeners are only called when something really changed (always_update=False).
-        today = dt_util.utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+        today = now.replace(hour=0, minute=0, second=0, microsecond=0)
         window_start = today - BOOKINGS_LOOKBACK
         window_end = today + timedelta(days=self.calendar_days + 1)
         try:
@@ -148,6 +156,8 @@ class KasifyCoordinator(DataUpdateCoordinator[KasifyData]):
         except AuthError as err:
             raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_failed") from err
         except RateLimitedError as err:
+            if err.retry_after:
+                self._rate_limited_until = now + timedelta(seconds=err.retry_after)
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="rate_limited",

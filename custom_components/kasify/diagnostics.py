@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import date
+from enum import Enum
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
@@ -24,7 +26,25 @@ TO_REDACT = {
     # iCal export URLs carry a secret token in their query
     "url",
     "address",
+    # Free text written by hosts often names the guest ("Cleaning after Ana's stay")
+    "title",
+    "description",
 }
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses, dates and enums as plain JSON values (ISO-8601 text for instants)."""
+    if hasattr(value, "__dataclass_fields__"):
+        value = asdict(value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, date):  # datetime is a date too
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    return value
 
 
 async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: KasifyConfigEntry) -> dict[str, Any]:
@@ -35,7 +55,7 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: KasifyC
     return {
         "entry": {
             "title": entry.title,
-            "data": async_redact_data(dict(entry.data), TO_REDACT),
+            "data": async_redact_data(dict(entry.data), {CONF_API_TOKEN}),
             "options": dict(entry.options),
         },
         "coordinator": {
@@ -45,12 +65,10 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: KasifyC
             else None,
             "window": [data.window_start.isoformat(), data.window_end.isoformat()],
         },
-        "properties": async_redact_data([asdict(prop) for prop in data.properties.values()], TO_REDACT),
-        "bookings": async_redact_data(
-            {pid: [asdict(b) for b in items] for pid, items in data.bookings.items()}, TO_REDACT
-        ),
-        "smart_locks": [asdict(lock) for lock in data.smart_locks.values()],
-        "open_tasks": {pid: [asdict(t) for t in items] for pid, items in data.tasks.items()},
+        "properties": async_redact_data(_plain(list(data.properties.values())), TO_REDACT),
+        "bookings": async_redact_data(_plain(dict(data.bookings)), TO_REDACT),
+        "smart_locks": _plain(list(data.smart_locks.values())),
+        "open_tasks": async_redact_data(_plain(dict(data.tasks)), TO_REDACT),
         "scheduled_stay_events": sorted(
             [booking_id, kind, instant.isoformat()]
             for (booking_id, kind), instant in runtime.stays.scheduled.items()

@@ -112,9 +112,11 @@ class KasifyLockEntity(KasifyEntity):
         super().__init__(coordinator)
         self.lock_id = lock.id
         self._attr_unique_id = f"kasify_lock_{lock.id}-{key}"
+        prop = coordinator.data.properties.get(lock.property_id)
         self._attr_device_info = DeviceInfo(
             identifiers={lock_identifier(lock)},
-            name=lock.name,
+            # "Front door" alone repeats across a portfolio; the property makes it unique and findable.
+            name=f"{prop.name} {lock.name}" if prop else lock.name,
             manufacturer=VENDOR_MANUFACTURERS.get(lock.vendor, lock.vendor.title() or None),
             model="Door" if lock.vendor == "unifi" else "Smart lock",
             serial_number=lock.provider_lock_id,
