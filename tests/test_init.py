@@ -198,6 +198,11 @@ async def test_dynamic_and_stale_devices(
     occupied = _entity_id(entity_registry, "binary_sensor", f"property_{new['id']}-occupied")
     assert hass.states.get(occupied).state == "off"
 
+    simulator.kasify.update_property(new["id"], name="Ático Renovado")
+    await _tick(hass, freezer)
+    device = device_registry.async_get(device.id)
+    assert device.name == "Ático Renovado"
+
     simulator.kasify.remove_property(new["id"])
     await _tick(hass, freezer)
     assert device_registry.async_get_device(identifiers={property_identifier(new["id"])}) is None

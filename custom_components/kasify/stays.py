@@ -31,8 +31,8 @@ from .const import (
 from .coordinator import property_identifier
 
 if TYPE_CHECKING:
-    from .api.models import Booking
-    from .coordinator import KasifyConfigEntry, KasifyCoordinator, KasifyData
+    from .api.models import AccountSnapshot, Booking
+    from .coordinator import KasifyConfigEntry, KasifyCoordinator
 
 # Instants further ahead are scheduled by a later refresh; this keeps the number of timers small.
 SCHEDULE_HORIZON: Final = timedelta(days=2)
@@ -58,7 +58,7 @@ class StayScheduler:
         self._entry = entry
         self._coordinator = coordinator
         self._timers: dict[tuple[str, str], _Timer] = {}
-        self._previous: KasifyData | None = None
+        self._previous: AccountSnapshot | None = None
 
     @callback
     def async_start(self) -> None:
@@ -150,7 +150,7 @@ class StayScheduler:
         )
 
     @callback
-    def _report_changes(self, old: KasifyData, new: KasifyData, now: datetime) -> None:
+    def _report_changes(self, old: AccountSnapshot, new: AccountSnapshot, now: datetime) -> None:
         """Tell the stay entities about bookings created, cancelled or with newly registered guests."""
         old_bookings = {b.id: b for items in old.bookings.values() for b in items}
         new_bookings = {b.id: b for items in new.bookings.values() for b in items}

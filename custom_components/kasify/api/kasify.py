@@ -8,9 +8,11 @@ Paths that are not on the seed pages are inferred (see ``docs/kasify-api.md``) a
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import partial
 from http import HTTPStatus
 import json
 import math
@@ -33,6 +35,7 @@ from .errors import (
 from .models import (
     AccessCode,
     Account,
+    AccountSnapshot,
     Booking,
     BookingStatus,
     CalendarEvent,
@@ -460,6 +463,59 @@ class KasifyClient:
             page=body.int("page", page),
             size=body.int("size", size),
             total=body.opt_int("total"),
+        )
+
+    async def fetch_snapshot(
+        self, window_start: datetime, window_end: datetime, concurrency: int = 4
+    ) -> AccountSnapshot:
+        """Read the whole account for one refresh, in as few requests as the API allows.
+
+        Requests, with P properties, B bookings overlapping the window, T open tasks and L properties
+        that have smart locks::
+
+            ceil(P / 100)    GET /properties            (all pages)
+          + ceil(B / 100)    GET /bookings?from&to      (every property in one cross-property listing)
+          + ceil(T / 100)    GET /tasks?status=open
+          + L                GET /properties/{id}/smartlocks, ``concurrency`` at a time
+
+        Properties without smart locks cost nothing beyond their share of the first listing. The three
+        listings run concurrently; the lock calls start as soon as the properties are known. If any request
+        fails, the others are cancelled and that failure is raised as is.
+        """
+        client = self
+        try:
+            async with asyncio.TaskGroup() as group:
+                bookings_task = group.create_task(client.list_bookings(window_start, window_end))
+                tasks_task = group.create_task(client.list_tasks("open"))
+                properties = await client.list_properties()
+                lock_calls: list[Callable[[], Awaitable[list[SmartLock]]]] = [
+                    partial(client.list_smart_locks, prop.id) for prop in properties if prop.smart_locks
+                ]
+                locks_task = group.create_task(gather_bounded(concurrency, lock_calls))
+        except ExceptionGroup as group_error:
+            # The group has cancelled the sibling requests; the first failure is the one to report.
+            raise group_error.exceptions[0] from None
+        bookings, tasks, lock_lists = bookings_task.result(), tasks_task.result(), locks_task.result()
+
+        property_map = {prop.id: prop for prop in properties}
+        bookings_by_property: defaultdict[str, list[Booking]] = defaultdict(list)
+        for booking in bookings:
+            if booking.property_id in property_map:
+                bookings_by_property[booking.property_id].append(booking)
+        tasks_by_property: defaultdict[str, list[Task]] = defaultdict(list)
+        for task in tasks:
+            if task.property_id in property_map and task.open:
+                tasks_by_property[task.property_id].append(task)
+        return AccountSnapshot(
+            properties=property_map,
+            bookings={
+                pid: tuple(sorted(items, key=lambda b: (b.check_in, b.id)))
+                for pid, items in bookings_by_property.items()
+            },
+            smart_locks={lock.id: lock for locks in lock_lists for lock in locks},
+            tasks={pid: tuple(items) for pid, items in tasks_by_property.items()},
+            window_start=window_start,
+            window_end=window_end,
         )
 
     # -- account and properties -------------------------------------------------------------------

@@ -6,6 +6,7 @@ when their data really changed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -287,3 +288,29 @@ class Page[T]:
     page: int
     size: int
     total: int | None = field(default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSnapshot:
+    """Everything one refresh learned about a Kasify account, keyed for cheap lookups."""
+
+    properties: Mapping[str, Property]
+    # Bookings overlapping [window_start, window_end), per property, sorted by check-in (cancelled included).
+    bookings: Mapping[str, tuple[Booking, ...]]
+    smart_locks: Mapping[str, SmartLock]
+    # Open (pending or in progress) tasks per property.
+    tasks: Mapping[str, tuple[Task, ...]]
+    window_start: datetime
+    window_end: datetime
+
+    def active_bookings(self, property_id: str) -> list[Booking]:
+        """The property's bookings that are not cancelled, by check-in."""
+        return [b for b in self.bookings.get(property_id, ()) if b.active]
+
+    def current_booking(self, property_id: str, now: datetime) -> Booking | None:
+        """The booking whose guest is in the house at ``now``."""
+        return next((b for b in self.active_bookings(property_id) if b.covers(now)), None)
+
+    def next_booking(self, property_id: str, now: datetime) -> Booking | None:
+        """The first booking that checks in after ``now``."""
+        return next((b for b in self.active_bookings(property_id) if b.check_in > now), None)

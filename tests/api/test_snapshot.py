@@ -1,0 +1,92 @@
+"""``KasifyClient.fetch_snapshot``: how one refresh's listings are combined, and which failure wins."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from unittest.mock import AsyncMock
+
+import aiohttp
+import pytest
+
+from custom_components.kasify.api.errors import ServerError
+from custom_components.kasify.api.kasify import KasifyClient
+from custom_components.kasify.api.models import (
+    Booking,
+    BookingStatus,
+    Property,
+    SmartLock,
+    SmartLockInfo,
+    Task,
+    TaskStatus,
+)
+
+START = datetime(2026, 3, 1, tzinfo=UTC)
+END = datetime(2026, 6, 1, tzinfo=UTC)
+WITH_LOCK = Property(id="p1", name="Loft", smart_locks=(SmartLockInfo("l1", "nuki", "Door"),))
+WITHOUT_LOCK = Property(id="p2", name="Studio")
+
+
+def _booking(booking_id: str, property_id: str, day: int, **kwargs: object) -> Booking:
+    check_in = START + timedelta(days=day)
+    return Booking(
+        id=booking_id,
+        property_id=property_id,
+        guest_name=booking_id,
+        check_in=check_in,
+        check_out=check_in + timedelta(days=2),
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+async def client() -> KasifyClient:
+    async with aiohttp.ClientSession() as session:
+        client = KasifyClient(session, "https://kasify.test/v1", "token")
+        client.list_properties = AsyncMock(return_value=[WITH_LOCK, WITHOUT_LOCK])  # type: ignore[method-assign]
+        client.list_bookings = AsyncMock(  # type: ignore[method-assign]
+            return_value=[
+                _booking("late", "p1", 9),
+                _booking("early", "p1", 2),
+                _booking("cancelled", "p2", 3, status=BookingStatus.CANCELLED),
+                _booking("orphan", "gone", 1),
+            ]
+        )
+        client.list_tasks = AsyncMock(  # type: ignore[method-assign]
+            return_value=[
+                Task(id="t1", property_id="p2", title="Clean"),
+                Task(id="t2", property_id="p2", title="Done", status=TaskStatus.COMPLETED),
+            ]
+        )
+        client.list_smart_locks = AsyncMock(  # type: ignore[method-assign]
+            return_value=[SmartLock(id="l1", vendor="nuki", name="Door", property_id="p1")]
+        )
+        yield client
+
+
+async def test_snapshot_shapes_the_listings(client: KasifyClient) -> None:
+    """Bookings grouped per property by check-in; open tasks only; locks only where a property has some."""
+    snapshot = await client.fetch_snapshot(START, END)
+    assert list(snapshot.properties) == ["p1", "p2"]
+    assert [b.id for b in snapshot.bookings["p1"]] == ["early", "late"]
+    assert [b.id for b in snapshot.bookings["p2"]] == ["cancelled"]
+    assert "gone" not in snapshot.bookings
+    assert snapshot.active_bookings("p2") == []
+    assert [t.id for t in snapshot.tasks["p2"]] == ["t1"]
+    assert list(snapshot.smart_locks) == ["l1"]
+    client.list_smart_locks.assert_awaited_once_with("p1")  # type: ignore[attr-defined]
+    client.list_bookings.assert_awaited_once_with(START, END)  # type: ignore[attr-defined]
+    assert (snapshot.window_start, snapshot.window_end) == (START, END)
+
+
+async def test_api_error_is_raised_as_is(client: KasifyClient) -> None:
+    """A single API failure comes out unwrapped (not as an exception group)."""
+    client.list_tasks.side_effect = ServerError("503", status=503)  # type: ignore[attr-defined]
+    with pytest.raises(ServerError):
+        await client.fetch_snapshot(START, END)
+
+
+async def test_unexpected_error_is_not_hidden(client: KasifyClient) -> None:
+    """A bug (not an API error) still surfaces, unwrapped."""
+    client.list_tasks.side_effect = RuntimeError("bug")  # type: ignore[attr-defined]
+    with pytest.raises(RuntimeError, match="bug"):
+        await client.fetch_snapshot(START, END)
