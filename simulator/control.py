@@ -1,0 +1,157 @@
+"""``/_sim`` control endpoints for out-of-process use (``scripts/develop``, manual poking). No auth.
+
+- ``GET /_sim/state`` — clock, faults, request count and a summary per vendor.
+- ``GET|POST|DELETE /_sim/faults``, ``DELETE /_sim/faults/{id}`` — the body of ``POST`` has the keyword
+  arguments of :meth:`FaultInjector.inject` (``path`` required).
+- ``GET|DELETE /_sim/requests`` — the request log.
+- ``POST /_sim/clock`` — ``{"now": iso}`` freezes, ``{"advance_seconds": n}`` moves,
+  ``{"live": true}`` unfreezes.
+- ``PATCH /_sim/kasify/smartlocks/{id}`` — ``lock_state``, ``battery_level``, ``battery_charging``,
+  ``offline``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Final
+
+from aiohttp import web
+
+from .errors import ApiError, BadRequestError
+from .validation import Body, read_json
+
+if TYPE_CHECKING:
+    from .app import Simulator
+
+CONTROL_PREFIX: Final = "/_sim"
+
+type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_FAULT_FIELDS: Final = (
+    "path",
+    "method",
+    "status",
+    "body",
+    "content_type",
+    "delay",
+    "headers",
+    "times",
+    "disconnect",
+)
+_LOCK_FIELDS: Final = ("lock_state", "battery_level", "battery_charging", "offline")
+
+
+def build_control_app(sim: Simulator) -> web.Application:
+    """The ``/_sim`` sub-application for ``sim``."""
+
+    @web.middleware
+    async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except ApiError as err:
+            payload: dict[str, Any] = {"error": err.code, "message": err.message}
+            if err.fields is not None:
+                payload["fields"] = err.fields
+            return web.json_response(payload, status=err.status)
+
+    async def state(request: web.Request) -> web.Response:
+        return web.json_response(sim.summary())
+
+    async def list_faults(request: web.Request) -> web.Response:
+        return web.json_response({"faults": [fault.as_json() for fault in sim.faults]})
+
+    async def add_fault(request: web.Request) -> web.Response:
+        data = await read_json(request)
+        body = Body(data, _FAULT_FIELDS)
+        path = body.text("path", required=True)
+        headers = data.get("headers")
+        if headers is not None and not (
+            isinstance(headers, dict) and all(isinstance(v, str) for v in headers.values())
+        ):
+            body.add("headers", "must be an object of strings")
+        delay = data.get("delay", 0.0)
+        if not isinstance(delay, int | float) or isinstance(delay, bool):
+            body.add("delay", "must be a number")
+        status = body.integer("status", minimum=100, maximum=599)
+        times = body.integer("times", minimum=1)
+        method, content = body.text("method"), body.text("content_type")
+        payload, disconnect = body.text("body", max_length=1_000_000), body.boolean("disconnect")
+        body.check()
+        assert path is not None
+        try:
+            fault = sim.faults.inject(
+                path,
+                method=method,
+                status=status,
+                body=payload,
+                content_type=content,
+                delay=float(delay),
+                headers=headers,
+                times=times,
+                disconnect=bool(disconnect),
+            )
+        except ValueError as err:
+            raise BadRequestError(str(err)) from err
+        return web.json_response(fault.as_json(), status=201)
+
+    async def clear_faults(request: web.Request) -> web.Response:
+        sim.faults.clear()
+        return web.Response(status=204)
+
+    async def remove_fault(request: web.Request) -> web.Response:
+        wanted = request.match_info["id"]
+        for fault in sim.faults:
+            if str(fault.id) == wanted:
+                sim.faults.remove(fault)
+        return web.Response(status=204)
+
+    async def list_requests(request: web.Request) -> web.Response:
+        return web.json_response({"requests": [record.as_json() for record in sim.requests]})
+
+    async def clear_requests(request: web.Request) -> web.Response:
+        sim.reset_requests()
+        return web.Response(status=204)
+
+    async def clock(request: web.Request) -> web.Response:
+        data = await read_json(request)
+        body = Body(data, ("now", "advance_seconds", "live"))
+        when = body.instant("now")
+        seconds = data.get("advance_seconds")
+        if seconds is not None and (not isinstance(seconds, int | float) or isinstance(seconds, bool)):
+            body.add("advance_seconds", "must be a number")
+        live = body.boolean("live")
+        body.check()
+        if live:
+            sim.clock.unfreeze()
+        if when is not None:
+            sim.clock.set(when)
+        if isinstance(seconds, int | float):
+            sim.clock.advance(timedelta(seconds=seconds))
+        return web.json_response(sim.summary())
+
+    async def patch_lock(request: web.Request) -> web.Response:
+        data = await read_json(request)
+        body = Body(data, _LOCK_FIELDS)
+        for key in ("lock_state", "battery_level"):
+            if data.get(key) is not None:
+                body.integer(key, minimum=0, maximum=255)
+        for key in ("battery_charging", "offline"):
+            body.boolean(key)
+        if data.get("offline", False) is None:
+            body.add("offline", "must not be null")
+        body.check()
+        record = sim.kasify.set_lock(request.match_info["id"], **data)
+        return web.json_response(record)
+
+    app = web.Application(middlewares=[errors])
+    app.router.add_get("/state", state)
+    app.router.add_get("/faults", list_faults)
+    app.router.add_post("/faults", add_fault)
+    app.router.add_delete("/faults", clear_faults)
+    app.router.add_delete("/faults/{id}", remove_fault)
+    app.router.add_get("/requests", list_requests)
+    app.router.add_delete("/requests", clear_requests)
+    app.router.add_post("/clock", clock)
+    app.router.add_patch("/kasify/smartlocks/{id}", patch_lock)
+    return app
