@@ -56,6 +56,22 @@ KASIFY_SCHEMA = vol.Schema(
 REAUTH_SCHEMA = vol.Schema({vol.Required(CONF_API_TOKEN): _TOKEN})
 
 
+def _whole_number(minimum: int, maximum: int, unit: str) -> NumberSelector:
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=minimum, max=maximum, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement=unit
+        )
+    )
+
+
+OPTIONS_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_SCAN_INTERVAL): _whole_number(MIN_SCAN_INTERVAL, MAX_SCAN_INTERVAL, "s"),
+        vol.Required(CONF_CALENDAR_DAYS): _whole_number(MIN_CALENDAR_DAYS, MAX_CALENDAR_DAYS, "d"),
+    }
+)
+
+
 async def _validate_kasify(flow: ConfigFlow, url: str, token: str, errors: dict[str, str]) -> Account | None:
     """Call ``GET /account`` with the entered data; fill ``errors`` and return None on failure."""
     client = KasifyClient(async_get_clientsession(flow.hass), url, token)
@@ -177,32 +193,10 @@ class KasifyOptionsFlow(OptionsFlow):
             self.hass.config_entries.async_update_entry(self.config_entry, options=options)
             self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
             return self.async_create_entry(data=options)
-        schema = vol.Schema(
-            {
-                vol.Required(CONF_SCAN_INTERVAL): NumberSelector(
-                    NumberSelectorConfig(
-                        min=MIN_SCAN_INTERVAL,
-                        max=MAX_SCAN_INTERVAL,
-                        step=1,
-                        mode=NumberSelectorMode.BOX,
-                        unit_of_measurement="s",
-                    )
-                ),
-                vol.Required(CONF_CALENDAR_DAYS): NumberSelector(
-                    NumberSelectorConfig(
-                        min=MIN_CALENDAR_DAYS,
-                        max=MAX_CALENDAR_DAYS,
-                        step=1,
-                        mode=NumberSelectorMode.BOX,
-                        unit_of_measurement="d",
-                    )
-                ),
-            }
-        )
         current = {
             CONF_SCAN_INTERVAL: self.config_entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL),
             CONF_CALENDAR_DAYS: self.config_entry.options.get(CONF_CALENDAR_DAYS, DEFAULT_CALENDAR_DAYS),
         }
         return self.async_show_form(
-            step_id="init", data_schema=self.add_suggested_values_to_schema(schema, current)
+            step_id="init", data_schema=self.add_suggested_values_to_schema(OPTIONS_SCHEMA, current)
         )
