@@ -60,6 +60,15 @@ SIM_PROPERTIES = 3
 SIM_STATE_URL = f"http://{SIM_HOST}:{SIM_PORT}/_sim/state"
 KASIFY_URL = f"http://{SIM_HOST}:{SIM_PORT}/kasify/v1"
 KASIFY_TOKEN = "sim-kasify-token"  # the simulator's fixed development token, not a secret
+CASAVI_URL = f"http://{SIM_HOST}:{SIM_PORT}/casavi"
+# The simulator's well-known development credentials, not secrets.
+CASAVI_KEY = "sim-casavi-key"
+CASAVI_SECRET = "sim-casavi-secret"
+# Account kinds the develop instance adds, with the answers to their config-flow form.
+ACCOUNTS: dict[str, dict[str, str]] = {
+    "kasify": {"url": KASIFY_URL, "api_token": KASIFY_TOKEN},
+    "casavi": {"url": CASAVI_URL, "key": CASAVI_KEY, "secret": CASAVI_SECRET},
+}
 
 DOMAIN = "kasify"
 ONBOARDING_STEPS = ("user", "core_config", "analytics", "integration")  # in Home Assistant's order
@@ -485,26 +494,26 @@ async def kasify_entries(api: HomeAssistantApi) -> list[dict[str, Any]]:
     return [entry for entry in entries if entry.get("domain") == DOMAIN]
 
 
-async def create_kasify_entry(api: HomeAssistantApi) -> dict[str, Any]:
-    """Walk the config flow: menu ``user`` -> option ``kasify`` -> form (url, api_token)."""
-    answers = {"url": KASIFY_URL, "api_token": KASIFY_TOKEN}
+async def create_entry(api: HomeAssistantApi, kind: str) -> dict[str, Any] | None:
+    """Walk the config flow: menu ``user`` -> option ``kind`` -> its form; None if already configured."""
+    answers = ACCOUNTS[kind]
     result = await api.post(
         "/api/config/config_entries/flow", {"handler": DOMAIN, "show_advanced_options": False}
     )
     for _ in range(5):
-        kind = result.get("type")
+        result_type = result.get("type")
         flow_id = result.get("flow_id")
         step = result.get("step_id")
-        if kind == "create_entry":
+        if result_type == "create_entry":
             entry: dict[str, Any] = result.get("result") or {}
             print(f"[develop] created config entry {result.get('title')!r} ({entry.get('state')})")
             return entry
-        if kind == "menu":
+        if result_type == "menu":
             options = result.get("menu_options") or []
-            if DOMAIN not in options:
-                raise BootstrapError(f"config flow menu {step!r} has no {DOMAIN!r}: {options}")
-            payload: dict[str, Any] = {"next_step_id": DOMAIN}
-        elif kind == "form":
+            if kind not in options:
+                raise BootstrapError(f"config flow menu {step!r} has no {kind!r}: {options}")
+            payload: dict[str, Any] = {"next_step_id": kind}
+        elif result_type == "form":
             if result.get("errors"):
                 raise BootstrapError(f"config flow step {step!r} errors: {result['errors']}")
             schema = result.get("data_schema") or []
@@ -517,7 +526,10 @@ async def create_kasify_entry(api: HomeAssistantApi) -> dict[str, Any]:
             if missing:
                 raise BootstrapError(f"config flow step {step!r} asks for {missing}")
             payload = {key: value for key, value in answers.items() if key in names}
-        elif kind == "abort":
+        elif result_type == "abort":
+            if result.get("reason") == "already_configured":
+                print(f"[develop] the {kind} account is already set up")
+                return None
             raise BootstrapError(f"config flow aborted: {result.get('reason')}")
         else:
             raise BootstrapError(f"unexpected config flow result: {result}")
@@ -660,10 +672,9 @@ async def set_up_kasify(
     if not args.create_entry:
         return "not created (--no-entry)", []
 
-    if await kasify_entries(api):
-        print(f"[develop] a {DOMAIN} config entry already exists; not creating another")
-    else:
-        await create_kasify_entry(api)
+    # Each flow aborts with already_configured when its account exists, so this is safe to repeat.
+    for kind in ACCOUNTS:
+        await create_entry(api, kind)
 
     async def entries_settled() -> list[dict[str, Any]]:
         current = await kasify_entries(api)
@@ -727,7 +738,7 @@ def _print_summary(
     print(f"  Home Assistant:  {HA_URL}")
     print(f"  User name:       {creds['username']}" + ("  (created now)" if created_user else ""))
     print(f"  Password:        {creds['password']}  (stored in {_rel(CREDENTIALS_FILE)})")
-    print(f"  Kasify entry:    {entry_state}")
+    print(f"  Entries:         {entry_state}")
     unavailable = len(states) - len(_available(states))
     print(
         f"  Kasify entities: {len(states)} with a state"

@@ -8,18 +8,35 @@ Usage::
 """
 
 from .app import Simulator, SimulatorConfig
+from .casavi import CASAVI_PREFIX, CasaviApi, CasaviState
 from .faults import Fault, FaultInjector
 from .kasify import KASIFY_PREFIX, KasifyApi
 from .kasify_state import KasifyState
+from .nuki import NUKI_PREFIX, NukiApi, NukiState
 from .recorder import RecordedRequest
+from .remotelock import REMOTELOCK_PREFIX, RemoteLockApi, RemoteLockState
+from .unifi_access import UNIFI_PREFIX, UnifiAccessApi, UnifiAccessState, serve_unifi_https
 
 __all__ = [
+    "CASAVI_PREFIX",
     "KASIFY_PREFIX",
+    "NUKI_PREFIX",
+    "REMOTELOCK_PREFIX",
+    "UNIFI_PREFIX",
+    "CasaviApi",
+    "CasaviState",
     "Fault",
     "FaultInjector",
     "KasifyApi",
     "KasifyState",
+    "NukiApi",
+    "NukiState",
     "RecordedRequest",
+    "RemoteLockApi",
+    "RemoteLockState",
     "Simulator",
     "SimulatorConfig",
+    "UnifiAccessApi",
+    "UnifiAccessState",
+    "serve_unifi_https",
 ]

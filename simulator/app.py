@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from .casavi import CasaviApi, CasaviState, build_casavi_fleet
 from .clock import Clock, as_instant, iso, utc_hour
 from .control import CONTROL_PREFIX, build_control_app
 from .errors import code_for
@@ -24,7 +25,10 @@ from .faults import FaultInjector
 from .fleet import build_fleet
 from .kasify import KasifyApi
 from .kasify_state import KasifyState
+from .nuki import NukiApi, build_nuki_fleet
 from .recorder import RecordedRequest
+from .remotelock import RemoteLockApi, RemoteLockState, build_remotelock_fleet, fleet_from_kasify
+from .unifi_access import UnifiAccessApi, build_unifi_fleet
 from .vendor import Vendor
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -70,10 +74,20 @@ class Simulator:
         self.kasify = KasifyState(token=self.config.token, clock=self.clock, seed=self.config.seed)
         anchor = as_instant(self.config.now) if self.config.now is not None else utc_hour()
         build_fleet(self.kasify, properties=self.config.properties, seed=self.config.seed, now=anchor)
+        self.casavi = CasaviState(clock=self.clock, seed=self.config.seed)
+        build_casavi_fleet(self.casavi, now=anchor)
         self.vendors: dict[str, Vendor] = {}
         self.app = web.Application(middlewares=[self._observe])
         self.app.add_subapp(CONTROL_PREFIX, build_control_app(self))
         self.add_vendor(KasifyApi(self.kasify))
+        self.nuki = build_nuki_fleet(self.kasify, clock=self.clock, seed=self.config.seed)
+        self.add_vendor(NukiApi(self.nuki))
+        self.add_vendor(CasaviApi(self.casavi))
+        self.remotelock = RemoteLockState(clock=self.clock, seed=self.config.seed)
+        build_remotelock_fleet(self.remotelock, fleet_from_kasify(self.kasify), now=anchor)
+        self.add_vendor(RemoteLockApi(self.remotelock))
+        self.unifi = build_unifi_fleet(self.kasify, clock=self.clock, seed=self.config.seed)
+        self.add_vendor(UnifiAccessApi(self.unifi))
         self.base_url: str | None = None
         self._runner: web.AppRunner | None = None
         self._closing = asyncio.Event()
@@ -133,6 +147,26 @@ class Simulator:
     def kasify_url(self) -> str:
         """The Kasify API base URL (``http://127.0.0.1:PORT/kasify/v1``) while serving."""
         return self._url(self.vendors["kasify"].prefix)
+
+    @property
+    def casavi_url(self) -> str:
+        """The casavi API root (``http://127.0.0.1:PORT/casavi``; paths start with ``/v2``) while serving."""
+        return self._url(self.vendors["casavi"].prefix)
+
+    @property
+    def nuki_url(self) -> str:
+        """The Nuki Web API base URL (``http://127.0.0.1:PORT/nuki``) while serving."""
+        return self._url(self.vendors["nuki"].prefix)
+
+    @property
+    def remotelock_api_url(self) -> str:
+        """The RemoteLock API base URL (``http://127.0.0.1:PORT/remotelock/api``) while serving."""
+        return self._url(self.vendors["remotelock"].prefix + "/api")
+
+    @property
+    def remotelock_oauth_url(self) -> str:
+        """The RemoteLock OAuth base URL (token endpoint at ``.../oauth/token``) while serving."""
+        return self._url(self.vendors["remotelock"].prefix + "/connect")
 
     def _url(self, prefix: str) -> str:
         if self.base_url is None:

@@ -22,13 +22,24 @@ from custom_components.kasify.api.models import Account
 from custom_components.kasify.const import (
     CONF_API_TOKEN,
     CONF_CALENDAR_DAYS,
+    CONF_KEY,
     CONF_KIND,
     CONF_SCAN_INTERVAL,
+    CONF_SECRET,
     DOMAIN,
 )
 
 URL = "https://api.kasify.test/v1"
 ACCOUNT = Account(id="acc-1", name="Casas del Sur", email="host@example.com")
+
+
+@pytest.fixture
+def mock_casavi() -> Generator[MagicMock]:
+    """The casavi client as the flow builds it."""
+    with patch("custom_components.kasify.config_flow.CasaviClient", autospec=True) as cls:
+        client = cls.return_value
+        client.get_account = AsyncMock(return_value=Account(id="4711", name="casavi tenant 4711"))
+        yield client
 
 
 @pytest.fixture
@@ -53,7 +64,7 @@ def _existing_entry(**data: str) -> MockConfigEntry:
 async def _start_kasify_step(hass: HomeAssistant) -> str:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["kasify"]
+    assert result["menu_options"] == ["kasify", "casavi"]
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "kasify"})
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "kasify"
@@ -218,3 +229,96 @@ async def test_options_floor(hass: HomeAssistant, mock_setup_entry: AsyncMock) -
         )
     assert CONF_SCAN_INTERVAL in exc_info.value.schema_errors
     assert entry.options[CONF_SCAN_INTERVAL] == 60
+
+
+CASAVI_URL = "https://api.mycasavi.test"
+
+
+def _casavi_entry() -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="casavi tenant 4711",
+        unique_id="casavi_4711",
+        data={CONF_KIND: "casavi", CONF_URL: CASAVI_URL, CONF_KEY: "key-1", CONF_SECRET: "old-secret"},
+        options={CONF_SCAN_INTERVAL: 300, CONF_CALENDAR_DAYS: 90},
+    )
+
+
+async def test_casavi_flow(hass: HomeAssistant, mock_casavi: MagicMock, mock_setup_entry: AsyncMock) -> None:
+    """casavi: key and secret are checked, the tenant is the unique id, polling defaults to 5 minutes."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "casavi"})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "casavi"
+
+    mock_casavi.get_account.side_effect = AuthError("refused", status=401)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: CASAVI_URL, CONF_KEY: " key-1 ", CONF_SECRET: "wrong"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+
+    mock_casavi.get_account.side_effect = None
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: CASAVI_URL, CONF_KEY: "key-1", CONF_SECRET: "s3cret"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "casavi tenant 4711"
+    assert result["data"] == {
+        CONF_KIND: "casavi",
+        CONF_URL: CASAVI_URL,
+        CONF_KEY: "key-1",
+        CONF_SECRET: "s3cret",
+    }
+    assert result["options"] == {CONF_SCAN_INTERVAL: 300, CONF_CALENDAR_DAYS: 90}
+    assert result["result"].unique_id == "casavi_4711"
+
+
+async def test_casavi_already_configured(
+    hass: HomeAssistant, mock_casavi: MagicMock, mock_setup_entry: AsyncMock
+) -> None:
+    """The same casavi tenant cannot be added twice, even with another key."""
+    _casavi_entry().add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "casavi"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: CASAVI_URL, CONF_KEY: "key-2", CONF_SECRET: "other"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_casavi_reauth_and_reconfigure(
+    hass: HomeAssistant, mock_casavi: MagicMock, mock_setup_entry: AsyncMock
+) -> None:
+    """Reauth asks for key and secret (the key pre-filled); reconfigure can change all three."""
+    entry = _casavi_entry()
+    entry.add_to_hass(hass)
+    result = await entry.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+    assert set(result["data_schema"].schema) == {CONF_KEY, CONF_SECRET}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_KEY: "key-2", CONF_SECRET: "new-secret"}
+    )
+    assert result["reason"] == "reauth_successful"
+    assert entry.data[CONF_KEY] == "key-2"
+    assert entry.data[CONF_SECRET] == "new-secret"
+
+    result = await entry.start_reconfigure_flow(hass)
+    assert set(result["data_schema"].schema) == {CONF_URL, CONF_KEY, CONF_SECRET}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: "https://casavi.example/", CONF_KEY: "key-3", CONF_SECRET: "s3"}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_URL] == "https://casavi.example"
+    assert entry.data[CONF_KIND] == "casavi"
+
+
+async def test_casavi_options_default(hass: HomeAssistant, mock_setup_entry: AsyncMock) -> None:
+    """An entry without stored options shows the kind's own default interval."""
+    entry = _casavi_entry()
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, options={})
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    schema = result["data_schema"].schema
+    suggested = {str(key): key.description["suggested_value"] for key in schema}
+    assert suggested == {CONF_SCAN_INTERVAL: 300, CONF_CALENDAR_DAYS: 90}

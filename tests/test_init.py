@@ -154,12 +154,12 @@ async def test_rate_limited_is_reported(
     coordinator = init_integration.runtime_data.coordinator
     assert not coordinator.last_update_success
     assert coordinator.last_exception.translation_key == "rate_limited"
-    assert coordinator.last_exception.translation_placeholders == {"seconds": "150"}
+    assert coordinator.last_exception.translation_placeholders == {"service": "Kasify", "seconds": "150"}
 
     simulator.reset_requests()
     await _tick(hass, freezer)  # 60 s later: still inside the wait, nothing is sent
     assert simulator.requests == []
-    assert coordinator.last_exception.translation_placeholders == {"seconds": "90"}
+    assert coordinator.last_exception.translation_placeholders == {"service": "Kasify", "seconds": "90"}
     await _tick(hass, freezer)
     assert simulator.requests == []
     await _tick(hass, freezer)  # 180 s after the 429

@@ -9,14 +9,14 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.device_registry import DeviceEntry
 from homeassistant.helpers.typing import ConfigType
 
+from .api.casavi import CasaviClient
 from .api.kasify import KasifyClient
-from .const import CONF_API_TOKEN, DOMAIN
+from .const import CONF_API_TOKEN, CONF_KEY, CONF_KIND, CONF_SECRET, DOMAIN, KIND_CASAVI
 from .coordinator import (
+    CasaviCoordinator,
     KasifyConfigEntry,
     KasifyCoordinator,
     KasifyRuntimeData,
-    lock_identifier,
-    property_identifier,
 )
 from .stays import StayScheduler
 
@@ -36,15 +36,23 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: KasifyConfigEntry) -> bool:
-    """Connect to the Kasify account, load its data and set up the platforms."""
-    client = KasifyClient(async_get_clientsession(hass), entry.data[CONF_URL], entry.data[CONF_API_TOKEN])
-    coordinator = KasifyCoordinator(hass, entry, client)
-    # Raises ConfigEntryAuthFailed (→ reauth) or ConfigEntryNotReady (→ retry) on failure.
-    await coordinator.async_config_entry_first_refresh()
-
-    stays = StayScheduler(hass, entry, coordinator)
-    entry.runtime_data = KasifyRuntimeData(client=client, coordinator=coordinator, stays=stays)
-    stays.async_start()
+    """Connect to the account, load its data and set up the platforms."""
+    session = async_get_clientsession(hass)
+    if entry.data.get(CONF_KIND) == KIND_CASAVI:
+        casavi = CasaviClient(
+            session, entry.data[CONF_KEY], entry.data[CONF_SECRET], base_url=entry.data[CONF_URL]
+        )
+        casavi_coordinator = CasaviCoordinator(hass, entry, casavi)
+        await casavi_coordinator.async_config_entry_first_refresh()
+        entry.runtime_data = KasifyRuntimeData(client=casavi, coordinator=casavi_coordinator)
+    else:
+        client = KasifyClient(session, entry.data[CONF_URL], entry.data[CONF_API_TOKEN])
+        coordinator = KasifyCoordinator(hass, entry, client)
+        # Raises ConfigEntryAuthFailed (→ reauth) or ConfigEntryNotReady (→ retry) on failure.
+        await coordinator.async_config_entry_first_refresh()
+        stays = StayScheduler(hass, entry, coordinator)
+        entry.runtime_data = KasifyRuntimeData(client=client, coordinator=coordinator, stays=stays)
+        stays.async_start()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -57,8 +65,5 @@ async def async_unload_entry(hass: HomeAssistant, entry: KasifyConfigEntry) -> b
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: KasifyConfigEntry, device: DeviceEntry
 ) -> bool:
-    """Allow deleting a device only when Kasify no longer has it."""
-    data = entry.runtime_data.coordinator.data
-    current = {property_identifier(pid) for pid in data.properties}
-    current |= {lock_identifier(lock) for lock in data.smart_locks.values()}
-    return not device.identifiers & current
+    """Allow deleting a device only when the upstream no longer has it."""
+    return not entry.runtime_data.coordinator.has_device(set(device.identifiers))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from homeassistant.components.binary_sensor import (
     BinarySensorDeviceClass,
@@ -16,7 +17,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .api.models import LockStatus, Property, SmartLock
-from .coordinator import KasifyConfigEntry, KasifyCoordinator
+from .coordinator import KasifyConfigEntry, KasifyCoordinator, PropertySourceCoordinator
 from .entity import KasifyLockEntity, KasifyPropertyEntity, async_add_entities_dynamically
 
 PARALLEL_UPDATES = 0
@@ -101,8 +102,13 @@ class KasifyLockBinarySensor(KasifyLockEntity, BinarySensorEntity):
         return None if lock is None else self.entity_description.is_on_fn(lock)
 
 
-def _property_entities(coordinator: KasifyCoordinator, prop: Property) -> Iterable[BinarySensorEntity]:
-    return [KasifyOccupiedSensor(coordinator, prop)]
+def _property_entities(
+    coordinator: PropertySourceCoordinator[Any], prop: Property
+) -> Iterable[BinarySensorEntity]:
+    # Occupancy comes from guest stays, which only Kasify has.
+    if isinstance(coordinator, KasifyCoordinator):
+        return [KasifyOccupiedSensor(coordinator, prop)]
+    return []
 
 
 def _lock_entities(coordinator: KasifyCoordinator, lock: SmartLock) -> Iterable[BinarySensorEntity]:

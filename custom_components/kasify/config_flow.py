@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.config_entries import (
@@ -11,7 +12,7 @@ from homeassistant.config_entries import (
     OptionsFlow,
 )
 from homeassistant.const import CONF_URL
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     NumberSelector,
@@ -23,18 +24,23 @@ from homeassistant.helpers.selector import (
 )
 import voluptuous as vol
 
+from .api.casavi import CasaviClient
 from .api.errors import ApiConnectionError, AuthError, KasifyApiError
 from .api.kasify import KasifyClient
 from .api.models import Account
 from .const import (
     CONF_API_TOKEN,
     CONF_CALENDAR_DAYS,
+    CONF_KEY,
     CONF_KIND,
     CONF_SCAN_INTERVAL,
+    CONF_SECRET,
     DEFAULT_CALENDAR_DAYS,
+    DEFAULT_CASAVI_URL,
     DEFAULT_KASIFY_URL,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
+    KIND_CASAVI,
     KIND_KASIFY,
     LOGGER,
     MAX_CALENDAR_DAYS,
@@ -42,10 +48,12 @@ from .const import (
     MIN_CALENDAR_DAYS,
     MIN_SCAN_INTERVAL,
 )
-from .coordinator import KasifyConfigEntry
+from .coordinator import CASAVI_DEFAULT_SCAN_INTERVAL, KasifyConfigEntry
 
 _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 _TOKEN = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+
+_TEXT = TextSelector()
 
 KASIFY_SCHEMA = vol.Schema(
     {
@@ -53,7 +61,13 @@ KASIFY_SCHEMA = vol.Schema(
         vol.Required(CONF_API_TOKEN): _TOKEN,
     }
 )
-REAUTH_SCHEMA = vol.Schema({vol.Required(CONF_API_TOKEN): _TOKEN})
+CASAVI_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_URL, default=DEFAULT_CASAVI_URL): _URL,
+        vol.Required(CONF_KEY): _TEXT,
+        vol.Required(CONF_SECRET): _TOKEN,
+    }
+)
 
 
 def _whole_number(minimum: int, maximum: int, unit: str) -> NumberSelector:
@@ -64,6 +78,9 @@ def _whole_number(minimum: int, maximum: int, unit: str) -> NumberSelector:
     )
 
 
+# Never pre-filled in a form.
+SECRETS = {CONF_API_TOKEN, CONF_SECRET}
+
 OPTIONS_SCHEMA = vol.Schema(
     {
         vol.Required(CONF_SCAN_INTERVAL): _whole_number(MIN_SCAN_INTERVAL, MAX_SCAN_INTERVAL, "s"),
@@ -72,27 +89,55 @@ OPTIONS_SCHEMA = vol.Schema(
 )
 
 
-async def _validate_kasify(flow: ConfigFlow, url: str, token: str, errors: dict[str, str]) -> Account | None:
-    """Call ``GET /account`` with the entered data; fill ``errors`` and return None on failure."""
-    client = KasifyClient(async_get_clientsession(flow.hass), url, token)
-    try:
-        return await client.get_account()
-    except AuthError:
-        errors["base"] = "invalid_auth"
-    except ApiConnectionError:
-        errors["base"] = "cannot_connect"
-    except KasifyApiError as err:
-        # Reached something, but not a Kasify API (wrong URL, proxy error page, 5xx).
-        LOGGER.debug("Kasify validation failed: %s", err)
-        errors["base"] = "cannot_connect"
-    except Exception:  # noqa: BLE001 - any surprise becomes "unknown", with the traceback logged
-        LOGGER.exception("Unexpected error validating the Kasify account")
-        errors["base"] = "unknown"
-    return None
+async def _kasify_account(hass: HomeAssistant, data: Mapping[str, Any]) -> Account:
+    """``GET /account`` with the entered URL and token."""
+    client = KasifyClient(async_get_clientsession(hass), data[CONF_URL], data[CONF_API_TOKEN])
+    return await client.get_account()
+
+
+async def _casavi_account(hass: HomeAssistant, data: Mapping[str, Any]) -> Account:
+    """Authenticate with the entered key and secret and name the casavi tenant."""
+    client = CasaviClient(
+        async_get_clientsession(hass), data[CONF_KEY], data[CONF_SECRET], base_url=data[CONF_URL]
+    )
+    return await client.get_account()
+
+
+@dataclass(frozen=True, slots=True)
+class _Kind:
+    """What the flow needs to know about one kind of account."""
+
+    schema: vol.Schema
+    # Fields asked again when the credentials are refused.
+    credentials: tuple[str, ...]
+    account: Callable[[HomeAssistant, Mapping[str, Any]], Awaitable[Account]]
+    default_scan_interval: int
+    # Unique ids of different kinds must never collide in the one domain.
+    unique_id_prefix: str = ""
+
+
+KINDS: dict[str, _Kind] = {
+    KIND_KASIFY: _Kind(KASIFY_SCHEMA, (CONF_API_TOKEN,), _kasify_account, DEFAULT_SCAN_INTERVAL),
+    KIND_CASAVI: _Kind(
+        CASAVI_SCHEMA, (CONF_KEY, CONF_SECRET), _casavi_account, CASAVI_DEFAULT_SCAN_INTERVAL, "casavi_"
+    ),
+}
+
+
+def _kind_of(entry: KasifyConfigEntry) -> str:
+    return str(entry.data.get(CONF_KIND, KIND_KASIFY))
+
+
+def _clean(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """Trim what the user typed; a URL loses its trailing slash."""
+    cleaned = {key: value.strip() if isinstance(value, str) else value for key, value in user_input.items()}
+    if CONF_URL in cleaned:
+        cleaned[CONF_URL] = cleaned[CONF_URL].rstrip("/")
+    return cleaned
 
 
 class KasifyConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Add a Kasify account (lock providers join this menu as they are implemented)."""
+    """Add a Kasify or casavi account (lock providers join this menu as they are implemented)."""
 
     VERSION = 1
     MINOR_VERSION = 1
@@ -103,87 +148,110 @@ class KasifyConfigFlow(ConfigFlow, domain=DOMAIN):
         """Options: polling interval and calendar window."""
         return KasifyOptionsFlow()
 
+    async def _account(self, kind: str, data: Mapping[str, Any], errors: dict[str, str]) -> Account | None:
+        """Check the entered data against the upstream; fill ``errors`` and return None on failure."""
+        try:
+            return await KINDS[kind].account(self.hass, data)
+        except AuthError:
+            errors["base"] = "invalid_auth"
+        except ApiConnectionError:
+            errors["base"] = "cannot_connect"
+        except KasifyApiError as err:
+            # Reached something, but not the API (wrong URL, proxy error page, 5xx).
+            LOGGER.debug("Validation of the %s account failed: %s", kind, err)
+            errors["base"] = "cannot_connect"
+        except Exception:  # noqa: BLE001 - any surprise becomes "unknown", with the traceback logged
+            LOGGER.exception("Unexpected error validating the %s account", kind)
+            errors["base"] = "unknown"
+        return None
+
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose which kind of account to add."""
-        return self.async_show_menu(step_id="user", menu_options=[KIND_KASIFY])
+        return self.async_show_menu(step_id="user", menu_options=list(KINDS))
 
     async def async_step_kasify(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the Kasify API URL and token, and check them."""
+        return await self._async_step_add(KIND_KASIFY, user_input)
+
+    async def async_step_casavi(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the casavi API key and secret, and check them."""
+        return await self._async_step_add(KIND_CASAVI, user_input)
+
+    async def _async_step_add(self, kind: str, user_input: dict[str, Any] | None) -> ConfigFlowResult:
         errors: dict[str, str] = {}
         if user_input is not None:
-            url = user_input[CONF_URL].strip().rstrip("/")
-            account = await _validate_kasify(self, url, user_input[CONF_API_TOKEN], errors)
+            data = _clean(user_input)
+            account = await self._account(kind, data, errors)
             if account is not None:
-                await self.async_set_unique_id(account.id)
+                await self.async_set_unique_id(KINDS[kind].unique_id_prefix + account.id)
                 self._abort_if_unique_id_configured()
                 return self.async_create_entry(
                     title=account.name,
-                    data={
-                        CONF_KIND: KIND_KASIFY,
-                        CONF_URL: url,
-                        CONF_API_TOKEN: user_input[CONF_API_TOKEN],
-                    },
+                    data={CONF_KIND: kind, **data},
                     options={
-                        CONF_SCAN_INTERVAL: DEFAULT_SCAN_INTERVAL,
+                        CONF_SCAN_INTERVAL: KINDS[kind].default_scan_interval,
                         CONF_CALENDAR_DAYS: DEFAULT_CALENDAR_DAYS,
                     },
                 )
         return self.async_show_form(
-            step_id="kasify",
-            data_schema=self.add_suggested_values_to_schema(KASIFY_SCHEMA, user_input),
+            step_id=kind,
+            data_schema=self.add_suggested_values_to_schema(KINDS[kind].schema, user_input),
             errors=errors,
         )
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
-        """The token was refused: ask for a new one."""
+        """The credentials were refused: ask for new ones."""
         return await self.async_step_reauth_confirm()
 
     async def async_step_reauth_confirm(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Check the new token against the same account."""
+        """Check the new credentials against the same account."""
         entry = self._get_reauth_entry()
+        kind = KINDS[_kind_of(entry)]
         errors: dict[str, str] = {}
         if user_input is not None:
-            account = await _validate_kasify(self, entry.data[CONF_URL], user_input[CONF_API_TOKEN], errors)
+            updates = _clean(user_input)
+            account = await self._account(_kind_of(entry), {**entry.data, **updates}, errors)
             if account is not None:
-                await self.async_set_unique_id(account.id)
+                await self.async_set_unique_id(kind.unique_id_prefix + account.id)
                 self._abort_if_unique_id_mismatch(reason="wrong_account")
-                return self.async_update_reload_and_abort(
-                    entry, data_updates={CONF_API_TOKEN: user_input[CONF_API_TOKEN]}
-                )
+                return self.async_update_reload_and_abort(entry, data_updates=updates)
+        schema = vol.Schema(
+            {key: kind.schema.schema[key] for key in kind.schema.schema if key in kind.credentials}
+        )
         return self.async_show_form(
             step_id="reauth_confirm",
-            data_schema=REAUTH_SCHEMA,
+            data_schema=self.add_suggested_values_to_schema(
+                schema, {key: entry.data[key] for key in kind.credentials if key not in SECRETS}
+            ),
             errors=errors,
             description_placeholders={"account": entry.title, "url": entry.data[CONF_URL]},
         )
 
     async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Change the API URL or token of the same account."""
+        """Change the connection of the same account."""
         entry = self._get_reconfigure_entry()
+        kind = KINDS[_kind_of(entry)]
         errors: dict[str, str] = {}
         if user_input is not None:
-            url = user_input[CONF_URL].strip().rstrip("/")
-            account = await _validate_kasify(self, url, user_input[CONF_API_TOKEN], errors)
+            updates = _clean(user_input)
+            account = await self._account(_kind_of(entry), updates, errors)
             if account is not None:
-                await self.async_set_unique_id(account.id)
+                await self.async_set_unique_id(kind.unique_id_prefix + account.id)
                 self._abort_if_unique_id_mismatch(reason="wrong_account")
-                return self.async_update_reload_and_abort(
-                    entry,
-                    data_updates={CONF_URL: url, CONF_API_TOKEN: user_input[CONF_API_TOKEN]},
-                )
-        suggested = user_input or {CONF_URL: entry.data[CONF_URL]}
+                return self.async_update_reload_and_abort(entry, data_updates=updates)
+        suggested = user_input or {key: value for key, value in entry.data.items() if key not in SECRETS}
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=self.add_suggested_values_to_schema(KASIFY_SCHEMA, suggested),
+            data_schema=self.add_suggested_values_to_schema(kind.schema, suggested),
             errors=errors,
         )
 
 
 class KasifyOptionsFlow(OptionsFlow):
-    """Tunables of a Kasify entry; saving reloads the entry once."""
+    """Tunables of an entry; saving reloads the entry once."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Polling interval and how many days of bookings to keep ahead."""
+        """Polling interval and how many days of calendar to keep ahead."""
         if user_input is not None:
             options = {
                 CONF_SCAN_INTERVAL: int(user_input[CONF_SCAN_INTERVAL]),
@@ -193,8 +261,9 @@ class KasifyOptionsFlow(OptionsFlow):
             self.hass.config_entries.async_update_entry(self.config_entry, options=options)
             self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
             return self.async_create_entry(data=options)
+        kind = KINDS[_kind_of(self.config_entry)]
         current = {
-            CONF_SCAN_INTERVAL: self.config_entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL),
+            CONF_SCAN_INTERVAL: self.config_entry.options.get(CONF_SCAN_INTERVAL, kind.default_scan_interval),
             CONF_CALENDAR_DAYS: self.config_entry.options.get(CONF_CALENDAR_DAYS, DEFAULT_CALENDAR_DAYS),
         }
         return self.async_show_form(

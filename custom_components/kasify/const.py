@@ -12,9 +12,13 @@ LOGGER = logging.getLogger(__package__)
 # Config entry data
 CONF_KIND: Final = "kind"
 CONF_API_TOKEN: Final = "api_token"
+CONF_KEY: Final = "key"
+CONF_SECRET: Final = "secret"
 KIND_KASIFY: Final = "kasify"
+KIND_CASAVI: Final = "casavi"
 
 DEFAULT_KASIFY_URL: Final = "https://api.kasify.com/v1"
+DEFAULT_CASAVI_URL: Final = "https://api.mycasavi.com"
 
 # Options
 CONF_SCAN_INTERVAL: Final = "scan_interval"
@@ -49,5 +53,5 @@ STAY_EVENT_TYPES: Final = [
     STAY_BOOKING_CANCELLED,
 ]
 
-MANUFACTURER: Final = "Kasify"
+SOURCE_MANUFACTURERS: Final = {KIND_KASIFY: "Kasify", KIND_CASAVI: "casavi"}
 VENDOR_MANUFACTURERS: Final = {"nuki": "Nuki", "unifi": "Ubiquiti", "remotelock": "RemoteLock"}

@@ -1,10 +1,11 @@
-"""Coordinator for a Kasify account."""
+"""Coordinators: one per property-source account (Kasify, casavi), sharing error handling and devices."""
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
@@ -12,9 +13,10 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
+from .api.casavi import CasaviClient, CasaviSnapshot
 from .api.errors import AuthError, KasifyApiError, RateLimitedError
 from .api.kasify import KasifyClient
-from .api.models import AccountSnapshot, SmartLock
+from .api.models import AccountSnapshot, PropertySnapshot, SmartLock
 from .const import (
     BOOKINGS_LOOKBACK,
     CONF_CALENDAR_DAYS,
@@ -22,6 +24,8 @@ from .const import (
     DEFAULT_CALENDAR_DAYS,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
+    KIND_CASAVI,
+    KIND_KASIFY,
     LOGGER,
     MAX_CONCURRENT_REQUESTS,
 )
@@ -34,19 +38,21 @@ if TYPE_CHECKING:
 
 @dataclass(slots=True)
 class KasifyRuntimeData:
-    """What a loaded Kasify entry keeps in ``entry.runtime_data``."""
+    """What a loaded entry keeps in ``entry.runtime_data``."""
 
-    client: KasifyClient
-    coordinator: KasifyCoordinator
-    stays: StayScheduler = field(repr=False)
+    client: KasifyClient | CasaviClient
+    coordinator: PropertySourceCoordinator[Any]
+    # Check-in/out timers; only property sources with guest stays (Kasify) have them.
+    stays: StayScheduler | None = field(default=None, repr=False)
 
 
 type KasifyConfigEntry = ConfigEntry[KasifyRuntimeData]
 
 
-def property_identifier(property_id: str) -> tuple[str, str]:
-    """Device registry identifier of a property."""
-    return (DOMAIN, f"property_{property_id}")
+def property_identifier(property_id: str, source: str = KIND_KASIFY) -> tuple[str, str]:
+    """Device registry identifier of a property (Kasify ids unprefixed, as they always were)."""
+    prefix = "" if source == KIND_KASIFY else f"{source}_"
+    return (DOMAIN, f"{prefix}property_{property_id}")
 
 
 def lock_identifier(lock: SmartLock) -> tuple[str, str]:
@@ -54,7 +60,115 @@ def lock_identifier(lock: SmartLock) -> tuple[str, str]:
     return (DOMAIN, lock.device_key)
 
 
-class KasifyCoordinator(DataUpdateCoordinator[AccountSnapshot]):
+class PropertySourceCoordinator[SnapshotT: PropertySnapshot](DataUpdateCoordinator[SnapshotT]):
+    """Polls one account of a property source.
+
+    Shared by every source: the booking window (moved once a day, so an unchanged account compares equal and
+    listeners only run on real changes), auth failures → reauth, 429 → no request until ``Retry-After`` has
+    passed, other API failures → unavailable, and the device registry kept in step (new, renamed, removed).
+    """
+
+    config_entry: KasifyConfigEntry
+    source: str
+    upstream_name: str
+
+    def __init__(
+        self, hass: HomeAssistant, entry: KasifyConfigEntry, *, default_interval: int = DEFAULT_SCAN_INTERVAL
+    ) -> None:
+        """Set up polling at the interval chosen in the options."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} {entry.title}",
+            update_interval=timedelta(seconds=entry.options.get(CONF_SCAN_INTERVAL, default_interval)),
+            always_update=False,
+        )
+        self.calendar_days: int = entry.options.get(CONF_CALENDAR_DAYS, DEFAULT_CALENDAR_DAYS)
+        # The upstream's Retry-After: no request is sent before this instant.
+        self._rate_limited_until: datetime | None = None
+
+    @abstractmethod
+    async def _fetch(self, window_start: datetime, window_end: datetime) -> SnapshotT:
+        """Read the account for one refresh."""
+
+    def property_identifier(self, property_id: str) -> tuple[str, str]:
+        """Device identifier of one of this source's properties."""
+        return property_identifier(property_id, self.source)
+
+    def _device_identifiers(self, data: SnapshotT) -> set[tuple[str, str]]:
+        """Identifiers of every device this entry should have (properties; subclasses add locks)."""
+        return {self.property_identifier(pid) for pid in data.properties}
+
+    async def _async_update_data(self) -> SnapshotT:
+        now = dt_util.utcnow()
+        if self._rate_limited_until is not None and now < self._rate_limited_until:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="rate_limited",
+                translation_placeholders={
+                    "service": self.upstream_name,
+                    "seconds": f"{(self._rate_limited_until - now).total_seconds():.0f}",
+                },
+            )
+        self._rate_limited_until = None
+        today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        window_start = today - BOOKINGS_LOOKBACK
+        window_end = today + timedelta(days=self.calendar_days + 1)
+        try:
+            return await self._fetch(window_start, window_end)
+        except AuthError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN,
+                translation_key="auth_failed",
+                translation_placeholders={"service": self.upstream_name},
+            ) from err
+        except RateLimitedError as err:
+            if err.retry_after:
+                self._rate_limited_until = now + timedelta(seconds=err.retry_after)
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="rate_limited",
+                translation_placeholders={
+                    "service": self.upstream_name,
+                    "seconds": f"{err.retry_after or 0:.0f}",
+                },
+            ) from err
+        except KasifyApiError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="update_failed",
+                translation_placeholders={"service": self.upstream_name, "error": str(err)},
+            ) from err
+
+    def _async_refresh_finished(self) -> None:
+        """Keep the device registry in step with the upstream (data is complete after a success)."""
+        super()._async_refresh_finished()
+        if self.last_update_success and self.data is not None:
+            self._sync_devices(self.data)
+
+    def _sync_devices(self, data: SnapshotT) -> None:
+        """Remove devices whose property or lock is gone; follow property renames."""
+        registry = dr.async_get(self.hass)
+        names = {self.property_identifier(pid): prop.name for pid, prop in data.properties.items()}
+        current = self._device_identifiers(data)
+        entry_id = self.config_entry.entry_id
+        for device in dr.async_entries_for_config_entry(registry, entry_id):
+            ours = {ident for ident in device.identifiers if ident[0] == DOMAIN}
+            if ours and not ours & current:
+                LOGGER.debug("Removing device %s: gone from %s", device.name, self.upstream_name)
+                registry.async_update_device(device.id, remove_config_entry_id=entry_id)
+                continue
+            name = next((names[ident] for ident in ours if ident in names), None)
+            if name is not None and name != device.name:
+                registry.async_update_device(device.id, name=name)
+
+    def has_device(self, identifiers: set[tuple[str, str]]) -> bool:
+        """Whether any of ``identifiers`` is a device this entry still has upstream."""
+        return bool(identifiers & self._device_identifiers(self.data))
+
+
+class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
     """Polls one Kasify account.
 
     A refresh is one :meth:`KasifyClient.fetch_snapshot`: ceil(P/100) + ceil(B/100) + ceil(T/100) + L requests
@@ -62,76 +176,36 @@ class KasifyCoordinator(DataUpdateCoordinator[AccountSnapshot]):
     has the breakdown; ``tests/test_init.py::test_requests_per_refresh`` holds it against the simulator).
     """
 
-    config_entry: KasifyConfigEntry
+    source = KIND_KASIFY
+    upstream_name = "Kasify"
 
     def __init__(self, hass: HomeAssistant, entry: KasifyConfigEntry, client: KasifyClient) -> None:
-        """Set up polling at the interval chosen in the options."""
-        super().__init__(
-            hass,
-            LOGGER,
-            config_entry=entry,
-            name=f"{DOMAIN} {entry.title}",
-            update_interval=timedelta(seconds=entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)),
-            always_update=False,
-        )
+        """Poll ``client``'s account."""
+        super().__init__(hass, entry)
         self.client = client
-        # Kasify's Retry-After: no request is sent before this instant.
-        self._rate_limited_until: datetime | None = None
-        self.calendar_days: int = entry.options.get(CONF_CALENDAR_DAYS, DEFAULT_CALENDAR_DAYS)
 
-    async def _async_update_data(self) -> AccountSnapshot:
-        now = dt_util.utcnow()
-        if self._rate_limited_until is not None and now < self._rate_limited_until:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="rate_limited",
-                translation_placeholders={
-                    "seconds": f"{(self._rate_limited_until - now).total_seconds():.0f}"
-                },
-            )
-        self._rate_limited_until = None
-        # The window moves once a day, so an unchanged account compares equal between refreshes and
-        # listeners are only called when something really changed (always_update=False).
-        today = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        window_start = today - BOOKINGS_LOOKBACK
-        window_end = today + timedelta(days=self.calendar_days + 1)
-        try:
-            return await self.client.fetch_snapshot(window_start, window_end, MAX_CONCURRENT_REQUESTS)
-        except AuthError as err:
-            raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_failed") from err
-        except RateLimitedError as err:
-            if err.retry_after:
-                self._rate_limited_until = now + timedelta(seconds=err.retry_after)
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="rate_limited",
-                translation_placeholders={"seconds": f"{err.retry_after or 0:.0f}"},
-            ) from err
-        except KasifyApiError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="update_failed",
-                translation_placeholders={"error": str(err)},
-            ) from err
+    async def _fetch(self, window_start: datetime, window_end: datetime) -> AccountSnapshot:
+        return await self.client.fetch_snapshot(window_start, window_end, MAX_CONCURRENT_REQUESTS)
 
-    def _async_refresh_finished(self) -> None:
-        """Keep the device registry in step with Kasify (data is complete after a success)."""
-        super()._async_refresh_finished()
-        if self.last_update_success and self.data is not None:
-            self._sync_devices(self.data)
+    def _device_identifiers(self, data: AccountSnapshot) -> set[tuple[str, str]]:
+        return super()._device_identifiers(data) | {
+            lock_identifier(lock) for lock in data.smart_locks.values()
+        }
 
-    def _sync_devices(self, data: AccountSnapshot) -> None:
-        """Remove devices whose property or lock is gone; follow property renames."""
-        registry = dr.async_get(self.hass)
-        names = {property_identifier(pid): prop.name for pid, prop in data.properties.items()}
-        current = set(names) | {lock_identifier(lock) for lock in data.smart_locks.values()}
-        entry_id = self.config_entry.entry_id
-        for device in dr.async_entries_for_config_entry(registry, entry_id):
-            ours = {ident for ident in device.identifiers if ident[0] == DOMAIN}
-            if ours and not ours & current:
-                LOGGER.debug("Removing device %s: gone from Kasify", device.name)
-                registry.async_update_device(device.id, remove_config_entry_id=entry_id)
-                continue
-            name = next((names[ident] for ident in ours if ident in names), None)
-            if name is not None and name != device.name:
-                registry.async_update_device(device.id, name=name)
+
+CASAVI_DEFAULT_SCAN_INTERVAL: Final = 300
+
+
+class CasaviCoordinator(PropertySourceCoordinator[CasaviSnapshot]):
+    """Polls one casavi account: 4 requests a refresh for a small account (see ``fetch_snapshot``)."""
+
+    source = KIND_CASAVI
+    upstream_name = "casavi"
+
+    def __init__(self, hass: HomeAssistant, entry: KasifyConfigEntry, client: CasaviClient) -> None:
+        """Poll ``client``'s account; property management changes slowly, so every 5 minutes by default."""
+        super().__init__(hass, entry, default_interval=CASAVI_DEFAULT_SCAN_INTERVAL)
+        self.client = client
+
+    async def _fetch(self, window_start: datetime, window_end: datetime) -> CasaviSnapshot:
+        return await self.client.fetch_snapshot(window_start, window_end)

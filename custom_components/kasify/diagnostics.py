@@ -10,8 +10,11 @@ from typing import Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_API_TOKEN
+from .const import CONF_API_TOKEN, CONF_KEY, CONF_SECRET
 from .coordinator import KasifyConfigEntry
+
+# Credentials in the entry; the API URL stays (it is not a secret, and helps support).
+ENTRY_SECRETS = {CONF_API_TOKEN, CONF_KEY, CONF_SECRET}
 
 TO_REDACT = {
     CONF_API_TOKEN,
@@ -48,29 +51,26 @@ def _plain(value: Any) -> Any:
 
 
 async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: KasifyConfigEntry) -> dict[str, Any]:
-    """Entry, options, coordinator state and the scheduled stay timers."""
+    """Entry, options, the coordinator's state and data, and the scheduled stay timers."""
     runtime = entry.runtime_data
     coordinator = runtime.coordinator
-    data = coordinator.data
-    return {
+    interval = coordinator.update_interval
+    diagnostics: dict[str, Any] = {
         "entry": {
             "title": entry.title,
-            "data": async_redact_data(dict(entry.data), {CONF_API_TOKEN}),
+            "data": async_redact_data(dict(entry.data), ENTRY_SECRETS),
             "options": dict(entry.options),
         },
         "coordinator": {
+            "source": coordinator.source,
             "last_update_success": coordinator.last_update_success,
-            "update_interval": coordinator.update_interval.total_seconds()
-            if coordinator.update_interval
-            else None,
-            "window": [data.window_start.isoformat(), data.window_end.isoformat()],
+            "update_interval": interval.total_seconds() if interval else None,
         },
-        "properties": async_redact_data(_plain(list(data.properties.values())), TO_REDACT),
-        "bookings": async_redact_data(_plain(dict(data.bookings)), TO_REDACT),
-        "smart_locks": _plain(list(data.smart_locks.values())),
-        "open_tasks": async_redact_data(_plain(dict(data.tasks)), TO_REDACT),
-        "scheduled_stay_events": sorted(
+        "data": async_redact_data(_plain(coordinator.data), TO_REDACT),
+    }
+    if runtime.stays is not None:
+        diagnostics["scheduled_stay_events"] = sorted(
             [booking_id, kind, instant.isoformat()]
             for (booking_id, kind), instant in runtime.stays.scheduled.items()
-        ),
-    }
+        )
+    return diagnostics

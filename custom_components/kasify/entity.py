@@ -13,10 +13,11 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api.models import Booking, Property, SmartLock
-from .const import MANUFACTURER, VENDOR_MANUFACTURERS
+from .const import SOURCE_MANUFACTURERS, VENDOR_MANUFACTURERS
 from .coordinator import (
     KasifyConfigEntry,
     KasifyCoordinator,
+    PropertySourceCoordinator,
     lock_identifier,
     property_identifier,
 )
@@ -25,7 +26,7 @@ from .stays import signal_stay
 _UNSET: Any = object()
 
 
-class KasifyEntity(CoordinatorEntity[KasifyCoordinator]):
+class KasifyEntity[CoordinatorT: PropertySourceCoordinator[Any]](CoordinatorEntity[CoordinatorT]):
     """Base entity: named by translation key, and writes state only when its own data changed."""
 
     _attr_has_entity_name = True
@@ -49,26 +50,23 @@ class KasifyEntity(CoordinatorEntity[KasifyCoordinator]):
         self._last_written = (self.available, self._state_source())
 
 
-def property_device_info(prop: Property) -> DeviceInfo:
-    """Device of a rental property."""
-    return DeviceInfo(
-        identifiers={property_identifier(prop.id)},
-        name=prop.name,
-        manufacturer=MANUFACTURER,
-        model="Property",
-        suggested_area=prop.name,
-    )
+class PropertyEntity[CoordinatorT: PropertySourceCoordinator[Any]](KasifyEntity[CoordinatorT]):
+    """An entity of one property device, for any property source."""
 
-
-class KasifyPropertyEntity(KasifyEntity):
-    """An entity of one property device."""
-
-    def __init__(self, coordinator: KasifyCoordinator, property_id: str, key: str) -> None:
+    def __init__(self, coordinator: CoordinatorT, property_id: str, key: str) -> None:
         """Attach to the property's device; the unique id never changes."""
         super().__init__(coordinator)
         self.property_id = property_id
-        self._attr_unique_id = f"property_{property_id}-{key}"
-        self._attr_device_info = property_device_info(coordinator.data.properties[property_id])
+        identifier = coordinator.property_identifier(property_id)
+        self._attr_unique_id = f"{identifier[1]}-{key}"
+        prop = coordinator.data.properties[property_id]
+        self._attr_device_info = DeviceInfo(
+            identifiers={identifier},
+            name=prop.name,
+            manufacturer=SOURCE_MANUFACTURERS[coordinator.source],
+            model="Property",
+            suggested_area=prop.name,
+        )
 
     @property
     def available(self) -> bool:
@@ -76,17 +74,17 @@ class KasifyPropertyEntity(KasifyEntity):
         return super().available and self.property_id in self.coordinator.data.properties
 
     @property
-    def kasify_property(self) -> Property | None:
+    def source_property(self) -> Property | None:
         """The property, if it still exists."""
-        return self.coordinator.data.properties.get(self.property_id)
+        prop: Property | None = self.coordinator.data.properties.get(self.property_id)
+        return prop
 
     def _state_source(self) -> object:
-        data = self.coordinator.data
-        return (
-            data.properties.get(self.property_id),
-            data.bookings.get(self.property_id),
-            data.tasks.get(self.property_id),
-        )
+        return self.coordinator.data.property_slice(self.property_id)
+
+
+class KasifyPropertyEntity(PropertyEntity[KasifyCoordinator]):
+    """An entity of a Kasify property, whose state also changes at check-in and check-out instants."""
 
     async def async_added_to_hass(self) -> None:
         """Also update at check-in / check-out instants, which change time-derived state."""
@@ -104,7 +102,7 @@ class KasifyPropertyEntity(KasifyEntity):
         self.async_write_ha_state()
 
 
-class KasifyLockEntity(KasifyEntity):
+class KasifyLockEntity(KasifyEntity[KasifyCoordinator]):
     """A read-only entity of a Kasify smart lock (shown when no provider account covers the lock)."""
 
     def __init__(self, coordinator: KasifyCoordinator, lock: SmartLock, key: str) -> None:
@@ -137,20 +135,24 @@ class KasifyLockEntity(KasifyEntity):
         return self.coordinator.data.smart_locks.get(self.lock_id)
 
 
+type PropertyFactory = Callable[[PropertySourceCoordinator[Any], Property], Iterable[Entity]]
+
+
 @callback
 def async_add_entities_dynamically(
     entry: KasifyConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
     *,
-    for_property: Callable[[KasifyCoordinator, Property], Iterable[Entity]] | None = None,
+    for_property: PropertyFactory | None = None,
     for_lock: Callable[[KasifyCoordinator, SmartLock], Iterable[Entity]] | None = None,
 ) -> None:
     """Add entities for every property and lock now, and for new ones after each refresh.
 
     An id that disappears is forgotten (its device is removed by the coordinator), so if it comes back its
-    entities are added again.
+    entities are added again. ``for_lock`` only applies to Kasify accounts (the source of smart-lock records).
     """
     coordinator = entry.runtime_data.coordinator
+    lock_coordinator = coordinator if isinstance(coordinator, KasifyCoordinator) else None
     known_properties: set[str] = set()
     known_locks: set[str] = set()
 
@@ -164,12 +166,13 @@ def async_add_entities_dynamically(
                 if property_id not in known_properties:
                     known_properties.add(property_id)
                     new.extend(for_property(coordinator, prop))
-        if for_lock is not None:
-            known_locks.intersection_update(data.smart_locks)
-            for lock_id, lock in data.smart_locks.items():
+        if for_lock is not None and lock_coordinator is not None:
+            locks = lock_coordinator.data.smart_locks
+            known_locks.intersection_update(locks)
+            for lock_id, lock in locks.items():
                 if lock_id not in known_locks:
                     known_locks.add(lock_id)
-                    new.extend(for_lock(coordinator, lock))
+                    new.extend(for_lock(lock_coordinator, lock))
         if new:
             async_add_entities(new)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from homeassistant.components.event import EventEntity
 from homeassistant.core import HomeAssistant, callback
@@ -10,7 +11,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api.models import Booking, Property
 from .const import STAY_EVENT_TYPES
-from .coordinator import KasifyConfigEntry, KasifyCoordinator
+from .coordinator import KasifyConfigEntry, KasifyCoordinator, PropertySourceCoordinator
 from .entity import KasifyPropertyEntity, async_add_entities_dynamically
 
 PARALLEL_UPDATES = 0
@@ -40,8 +41,11 @@ class KasifyStayEvent(KasifyPropertyEntity, EventEntity):
         self.async_write_ha_state()
 
 
-def _property_entities(coordinator: KasifyCoordinator, prop: Property) -> Iterable[EventEntity]:
-    return [KasifyStayEvent(coordinator, prop)]
+def _property_entities(coordinator: PropertySourceCoordinator[Any], prop: Property) -> Iterable[EventEntity]:
+    # Stays (check-in, check-out, bookings) only exist in Kasify.
+    if isinstance(coordinator, KasifyCoordinator):
+        return [KasifyStayEvent(coordinator, prop)]
+    return []
 
 
 async def async_setup_entry(

@@ -17,8 +17,13 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .api.models import Booking, Property, SmartLock
-from .coordinator import KasifyConfigEntry, KasifyCoordinator
-from .entity import KasifyLockEntity, KasifyPropertyEntity, async_add_entities_dynamically
+from .coordinator import KasifyConfigEntry, KasifyCoordinator, PropertySourceCoordinator
+from .entity import (
+    KasifyLockEntity,
+    KasifyPropertyEntity,
+    PropertyEntity,
+    async_add_entities_dynamically,
+)
 
 PARALLEL_UPDATES = 0
 
@@ -88,15 +93,16 @@ class KasifyNextCheckInSensor(KasifyPropertyEntity, SensorEntity):
         return {"guest_name": booking.guest_name, **_booking_attributes(booking)}
 
 
-class KasifyOpenTasksSensor(KasifyPropertyEntity, SensorEntity):
-    """How many tasks of the property are pending or in progress."""
+class OpenTasksSensor(PropertyEntity[PropertySourceCoordinator[Any]], SensorEntity):
+    """How many tasks (Kasify) or tickets (casavi) of the property are pending or in progress."""
 
-    _attr_translation_key = "open_tasks"
     _attr_state_class = SensorStateClass.MEASUREMENT
 
-    def __init__(self, coordinator: KasifyCoordinator, prop: Property) -> None:
-        """Create the open-tasks sensor of ``prop``."""
-        super().__init__(coordinator, prop.id, "open_tasks")
+    def __init__(self, coordinator: PropertySourceCoordinator[Any], prop: Property) -> None:
+        """Create the open-tasks sensor of ``prop``; casavi calls its tasks tickets."""
+        key = "open_tasks" if isinstance(coordinator, KasifyCoordinator) else "open_tickets"
+        super().__init__(coordinator, prop.id, key)
+        self._attr_translation_key = key
 
     @property
     def native_value(self) -> int:
@@ -143,11 +149,13 @@ class KasifyLockBatterySensor(KasifyLockEntity, SensorEntity):
         return lock.battery_level if lock else None
 
 
-def _property_entities(coordinator: KasifyCoordinator, prop: Property) -> Iterable[SensorEntity]:
+def _property_entities(coordinator: PropertySourceCoordinator[Any], prop: Property) -> Iterable[SensorEntity]:
+    if not isinstance(coordinator, KasifyCoordinator):
+        return [OpenTasksSensor(coordinator, prop)]
     return [
         KasifyCurrentGuestSensor(coordinator, prop),
         KasifyNextCheckInSensor(coordinator, prop),
-        KasifyOpenTasksSensor(coordinator, prop),
+        OpenTasksSensor(coordinator, prop),
     ]
 
 

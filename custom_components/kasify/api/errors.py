@@ -63,3 +63,96 @@ class ApiConnectionError(KasifyApiError):
 
 class MalformedResponseError(KasifyApiError):
     """The upstream answered, but not with the JSON shape the API documents."""
+
+
+class PermissionDeniedError(AuthError):
+    """The credentials are valid but not allowed to do this (RemoteLock answers 401 "not permitted")."""
+
+
+class OAuthGrantError(AuthError):
+    """The OAuth2 token endpoint refused the grant (``invalid_grant``, ``invalid_client``, ...): re-authorize.
+
+    ``error`` is the OAuth2 error code the server gave, when it gave one.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, error: str | None = None) -> None:
+        """Keep the OAuth2 error code next to the message."""
+        super().__init__(message, status=status)
+        self.error = error
+
+
+class SubscriptionRequiredError(KasifyApiError):
+    """The account lacks the paid plan this needs (402, e.g. RemoteLock ``billing_subscription_required``).
+
+    ``error_type`` is the upstream's machine-readable reason, when it gave one.
+    """
+
+    def __init__(self, message: str, *, status: int | None = 402, error_type: str | None = None) -> None:
+        """Keep the upstream's reason next to the message."""
+        super().__init__(message, status=status)
+        self.error_type = error_type
+
+
+class SmartHostingRequiredError(SubscriptionRequiredError):
+    """A Nuki lock has no active Smart Hosting subscription, so the Web API refuses to operate it.
+
+    ``lock_id`` is the Nuki ``smartlockId`` (as text) the refused request was about, when known.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, lock_id: str | None = None) -> None:
+        """Keep the lock the subscription is missing for next to the message."""
+        super().__init__(message, status=status, error_type="no_active_smart_hosting")
+        self.lock_id = lock_id
+
+
+class BusyError(KasifyApiError):
+    """The device or record is busy with another operation (423 Locked); try again in a few seconds."""
+
+
+class NotSupportedError(KasifyApiError):
+    """The upstream does not allow this operation on this resource (405), e.g. an action the device lacks."""
+
+
+class OperationPendingError(KasifyApiError):
+    """The upstream accepted a change but it has not shown up yet; it may still take effect later.
+
+    ``lock_id`` names the lock the change was for, when there is one.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, lock_id: str | None = None) -> None:
+        """Keep the lock the pending change is for next to the message."""
+        super().__init__(message, status=status)
+        self.lock_id = lock_id
+
+
+class MissingPermissionError(PermissionDeniedError):
+    """The token is valid but lacks the permission scope the call needs (UniFi Access answers 403).
+
+    ``permission`` names the missing scope (e.g. ``edit:space``), when known.
+    """
+
+    def __init__(self, message: str, *, status: int | None = 403, permission: str | None = None) -> None:
+        """Keep the missing permission next to the message."""
+        super().__init__(message, status=status)
+        self.permission = permission
+
+
+class DeviceOfflineError(KasifyApiError):
+    """The upstream is reachable, but the device behind the resource is offline (UniFi ``DEVICE_OFFLINE``)."""
+
+
+class CertificateError(ApiConnectionError):
+    """The server's TLS certificate was refused (not trusted, or not the pinned one); retrying won't help."""
+
+
+class CertificateMismatchError(CertificateError):
+    """The server's certificate is not the pinned one.
+
+    ``expected`` and ``actual`` are SHA-256 fingerprints (``AA:BB:...``); ``actual`` is ``None`` when unknown.
+    """
+
+    def __init__(self, message: str, *, expected: str, actual: str | None) -> None:
+        """Keep both fingerprints next to the message."""
+        super().__init__(message)
+        self.expected = expected
+        self.actual = actual

@@ -10,27 +10,19 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from functools import partial
 from http import HTTPStatus
 import json
-import math
 from typing import Any, Final
 from urllib.parse import quote
 
 import aiohttp
 
-from .errors import (
-    ApiConnectionError,
-    AuthError,
-    ConflictError,
-    KasifyApiError,
-    MalformedResponseError,
-    NotFoundError,
-    RateLimitedError,
-    ServerError,
-    ValidationError,
+from .errors import ApiConnectionError, KasifyApiError, MalformedResponseError, NotFoundError
+from .http import (
+    error_for_status,
+    retry_after_seconds as retry_after_seconds,  # noqa: PLC0414 - re-exported; it used to live here
 )
 from .models import (
     AccessCode,
@@ -723,19 +715,7 @@ def _error_for(status: int, text: str, headers: Mapping[str, str], where: str) -
     """Map an HTTP error status and body to the shared exception hierarchy."""
     message, fields = _error_details(text)
     summary = f"{where}: HTTP {status}" + (f": {message}" if message else "")
-    if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
-        return AuthError(summary, status=status)
-    if status == HTTPStatus.NOT_FOUND:
-        return NotFoundError(summary, status=status)
-    if status == HTTPStatus.CONFLICT:
-        return ConflictError(summary, status=status)
-    if status in (HTTPStatus.BAD_REQUEST, HTTPStatus.UNPROCESSABLE_ENTITY):
-        return ValidationError(summary, status=status, fields=fields)
-    if status == HTTPStatus.TOO_MANY_REQUESTS:
-        return RateLimitedError(summary, retry_after=retry_after_seconds(headers), status=status)
-    if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
-        return ServerError(summary, status=status)
-    return KasifyApiError(summary, status=status)
+    return error_for_status(status, summary, headers, fields)
 
 
 def _error_details(text: str) -> tuple[str | None, dict[str, list[str]]]:
@@ -756,26 +736,6 @@ def _error_details(text: str) -> tuple[str | None, dict[str, list[str]]]:
             elif messages is not None:
                 fields[str(name)] = [str(messages)]
     return (str(message) if message else None), fields
-
-
-def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """Read ``Retry-After`` (seconds, or an HTTP date) as a wait in seconds."""
-    value = headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:  # "-0000" means UTC with no claim about the local zone
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 async def gather_bounded[T](limit: int, calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Protocol
 
 
 class LockStatus(StrEnum):
@@ -200,7 +201,11 @@ class Booking:
 
 @dataclass(frozen=True, slots=True)
 class CalendarEvent:
-    """An entry of a property's Kasify calendar."""
+    """An entry of a property's calendar (Kasify bookings and blocks, casavi appointments, ...).
+
+    ``all_day`` events keep the instants the upstream sent; their days are the local dates of ``start`` and
+    ``end`` in the property's (or Home Assistant's) time zone.
+    """
 
     id: str
     property_id: str
@@ -210,6 +215,9 @@ class CalendarEvent:
     end: datetime
     booking_id: str | None = None
     source: str | None = None
+    description: str | None = None
+    location: str | None = None
+    all_day: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,6 +298,33 @@ class Page[T]:
     total: int | None = field(default=None)
 
 
+class PropertySnapshot(Protocol):
+    """What every property source's refresh provides (Kasify's and casavi's snapshots both do).
+
+    Entities that exist for every source (property devices, the calendar, the open-tasks sensor) are written
+    once against this interface; source-specific entities use the concrete snapshot.
+    """
+
+    @property
+    def properties(self) -> Mapping[str, Property]:
+        """Properties by id."""
+
+    @property
+    def tasks(self) -> Mapping[str, tuple[Task, ...]]:
+        """Open tasks (pending or in progress) per property."""
+
+    @property
+    def window_start(self) -> datetime:
+        """Start of the time window the snapshot's calendar data covers."""
+
+    @property
+    def window_end(self) -> datetime:
+        """End of the time window the snapshot's calendar data covers."""
+
+    def property_slice(self, property_id: str) -> object:
+        """Everything about one property, comparable with ``==``."""
+
+
 @dataclass(frozen=True, slots=True)
 class AccountSnapshot:
     """Everything one refresh learned about a Kasify account, keyed for cheap lookups."""
@@ -314,3 +349,11 @@ class AccountSnapshot:
     def next_booking(self, property_id: str, now: datetime) -> Booking | None:
         """The first booking that checks in after ``now``."""
         return next((b for b in self.active_bookings(property_id) if b.check_in > now), None)
+
+    def property_slice(self, property_id: str) -> object:
+        """Everything about one property (compared by entities to skip unchanged writes)."""
+        return (
+            self.properties.get(property_id),
+            self.bookings.get(property_id),
+            self.tasks.get(property_id),
+        )
