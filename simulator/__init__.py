@@ -10,6 +10,7 @@ Usage::
 from .app import Simulator, SimulatorConfig
 from .casavi import CASAVI_PREFIX, CasaviApi, CasaviState
 from .faults import Fault, FaultInjector
+from .ical import ICAL_PREFIX, IcalApi, IcalFeeds
 from .kasify import KASIFY_PREFIX, KasifyApi
 from .kasify_state import KasifyState
 from .nuki import NUKI_PREFIX, NukiApi, NukiState
@@ -19,6 +20,7 @@ from .unifi_access import UNIFI_PREFIX, UnifiAccessApi, UnifiAccessState, serve_
 
 __all__ = [
     "CASAVI_PREFIX",
+    "ICAL_PREFIX",
     "KASIFY_PREFIX",
     "NUKI_PREFIX",
     "REMOTELOCK_PREFIX",
@@ -27,6 +29,8 @@ __all__ = [
     "CasaviState",
     "Fault",
     "FaultInjector",
+    "IcalApi",
+    "IcalFeeds",
     "KasifyApi",
     "KasifyState",
     "NukiApi",

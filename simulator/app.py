@@ -23,6 +23,7 @@ from .control import CONTROL_PREFIX, build_control_app
 from .errors import code_for
 from .faults import FaultInjector
 from .fleet import build_fleet
+from .ical import ICAL_PREFIX, IcalApi, IcalFeeds
 from .kasify import KasifyApi
 from .kasify_state import KasifyState
 from .nuki import NukiApi, build_nuki_fleet
@@ -80,6 +81,8 @@ class Simulator:
         self.app = web.Application(middlewares=[self._observe])
         self.app.add_subapp(CONTROL_PREFIX, build_control_app(self))
         self.add_vendor(KasifyApi(self.kasify))
+        self.ical = IcalFeeds(self.kasify, self.clock, base_url=lambda: self._url(ICAL_PREFIX))
+        self.add_vendor(IcalApi(self.ical))
         self.nuki = build_nuki_fleet(self.kasify, clock=self.clock, seed=self.config.seed)
         self.add_vendor(NukiApi(self.nuki))
         self.add_vendor(CasaviApi(self.casavi))
