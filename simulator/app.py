@@ -23,7 +23,7 @@ from .control import CONTROL_PREFIX, build_control_app
 from .errors import code_for
 from .faults import FaultInjector
 from .fleet import build_fleet
-from .ical import ICAL_PREFIX, IcalApi, IcalFeeds
+from .ical import CHANNELS as ICAL_CHANNELS, ICAL_PREFIX, IcalApi, IcalFeeds
 from .kasify import KasifyApi
 from .kasify_state import KasifyState
 from .nuki import NukiApi, build_nuki_fleet
@@ -80,7 +80,7 @@ class Simulator:
         self.vendors: dict[str, Vendor] = {}
         self.app = web.Application(middlewares=[self._observe])
         self.app.add_subapp(CONTROL_PREFIX, build_control_app(self))
-        self.add_vendor(KasifyApi(self.kasify))
+        self.add_vendor(KasifyApi(self.kasify, calendar_url=self._served_feed_url))
         self.ical = IcalFeeds(self.kasify, self.clock, base_url=lambda: self._url(ICAL_PREFIX))
         self.add_vendor(IcalApi(self.ical))
         self.nuki = build_nuki_fleet(self.kasify, clock=self.clock, seed=self.config.seed)
@@ -96,6 +96,12 @@ class Simulator:
         self._closing = asyncio.Event()
 
     # -- vendors ---------------------------------------------------------------------------------------------
+
+    def _served_feed_url(self, property_id: str, channel: str) -> str | None:
+        """The simulator's own iCal feed for a property's channel, while serving (else None)."""
+        if self.base_url is None or channel not in ICAL_CHANNELS:
+            return None
+        return self.ical.feed_url(property_id, channel)
 
     def add_vendor(self, vendor: Vendor) -> None:
         """Mount another emulated API under its prefix (before serving)."""

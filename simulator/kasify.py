@@ -93,9 +93,25 @@ class KasifyApi:
     name = "kasify"
     prefix = KASIFY_PREFIX
 
-    def __init__(self, state: KasifyState) -> None:
-        """Serve ``state``."""
+    def __init__(
+        self, state: KasifyState, *, calendar_url: Callable[[str, str], str | None] | None = None
+    ) -> None:
+        """Serve ``state``; ``calendar_url(property_id, channel)`` names the feed URL to publish, if any.
+
+        The seeded fleet's iCal URLs point at Airbnb and Booking.com; while the simulator serves its own
+        feeds, properties are published with those instead, so a client can really fetch them.
+        """
         self.state = state
+        self._calendar_url = calendar_url
+
+    def _published(self, record: Json) -> Json:
+        if self._calendar_url is None:
+            return record
+        calendars = []
+        for calendar in record.get("calendars") or []:
+            url = self._calendar_url(record["id"], str(calendar.get("channel")))
+            calendars.append({**calendar, "url": url} if url else calendar)
+        return {**record, "calendars": calendars}
 
     # -- vendor protocol -------------------------------------------------------------------------------------
 
@@ -207,11 +223,12 @@ class KasifyApi:
     async def list_properties(self, request: web.Request) -> web.Response:
         """``GET /properties?page&size``."""
         page, size = page_params(request)
-        return _json(paged("properties", list(self.state.properties.values()), page, size))
+        records = [self._published(record) for record in self.state.properties.values()]
+        return _json(paged("properties", records, page, size))
 
     async def get_property(self, request: web.Request) -> web.Response:
         """``GET /properties/{id}``."""
-        return _json(self.state.get_property(request.match_info["id"]))
+        return _json(self._published(self.state.get_property(request.match_info["id"])))
 
     def _property_body(self, data: Json) -> tuple[Json, Body]:
         """Validate a NewPropertyRequest; return the Property field changes and the body (for its keys)."""

@@ -206,8 +206,13 @@ async def test_options_flow(hass: HomeAssistant, mock_setup_entry: AsyncMock) ->
     entry = _existing_entry()
     entry.add_to_hass(hass)
     result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["settings", "add_feed"]
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "settings"}
+    )
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "init"
+    assert result["step_id"] == "settings"
 
     with patch.object(hass.config_entries, "async_schedule_reload") as reload:
         result = await hass.config_entries.options.async_configure(
@@ -223,6 +228,9 @@ async def test_options_floor(hass: HomeAssistant, mock_setup_entry: AsyncMock) -
     entry = _existing_entry()
     entry.add_to_hass(hass)
     result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "settings"}
+    )
     with pytest.raises(InvalidData) as exc_info:
         await hass.config_entries.options.async_configure(
             result["flow_id"], {CONF_SCAN_INTERVAL: 5, CONF_CALENDAR_DAYS: 30}

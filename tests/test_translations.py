@@ -64,8 +64,11 @@ def _string_kwargs(name: str) -> set[str]:
 
 
 def _flow_errors() -> set[str]:
+    """Errors set in the flows: ``errors["base"] = "x"`` and ``{CONF_...: "x"}`` / ``{"base": "x"}``."""
     text = (PACKAGE / "config_flow.py").read_text(encoding="utf-8")
-    return set(re.findall(r'errors\["base"\] = "([a-z_]+)"', text))
+    return set(re.findall(r'errors\[(?:"base"|CONF_\w+)\] = "([a-z_]+)"', text)) | set(
+        re.findall(r'return \{(?:"base"|CONF_\w+): "([a-z_]+)"\}', text)
+    )
 
 
 def _flow_aborts() -> set[str]:
@@ -87,10 +90,13 @@ def test_code_keys_exist(language: str) -> None:
     entity_keys = {key for platform in strings["entity"].values() for key in platform}
     for key in translation_keys:
         assert key in strings["exceptions"] or key in entity_keys, f"{language}: {key} missing"
+    flow_errors = {**strings["config"]["error"], **strings["options"]["error"]}
+    assert _flow_errors() >= {"invalid_auth", "feed_not_found"}, "the scan missed flow errors"
     for key in _flow_errors():
-        assert key in strings["config"]["error"], f"{language}: error {key} missing"
+        assert key in flow_errors, f"{language}: error {key} missing"
     for key in _flow_aborts():
-        assert key in strings["config"]["abort"], f"{language}: abort {key} missing"
+        aborts = {**strings["config"]["abort"], **strings["options"]["abort"]}
+        assert key in aborts, f"{language}: abort {key} missing"
     for event_type in STAY_EVENT_TYPES:
         states = strings["entity"]["event"]["stay"]["state_attributes"]["event_type"]["state"]
         assert event_type in states

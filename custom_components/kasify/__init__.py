@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from homeassistant.const import CONF_URL, Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.device_registry import DeviceEntry
 from homeassistant.helpers.typing import ConfigType
 
 from .api.casavi import CasaviClient
+from .api.ical import IcalFeedClient
 from .api.kasify import KasifyClient
 from .const import CONF_API_TOKEN, CONF_KEY, CONF_KIND, CONF_SECRET, DOMAIN, KIND_CASAVI
 from .coordinator import (
     CasaviCoordinator,
+    FeedCoordinator,
     KasifyConfigEntry,
     KasifyCoordinator,
     KasifyRuntimeData,
@@ -51,8 +53,21 @@ async def async_setup_entry(hass: HomeAssistant, entry: KasifyConfigEntry) -> bo
         # Raises ConfigEntryAuthFailed (→ reauth) or ConfigEntryNotReady (→ retry) on failure.
         await coordinator.async_config_entry_first_refresh()
         stays = StayScheduler(hass, entry, coordinator)
-        entry.runtime_data = KasifyRuntimeData(client=client, coordinator=coordinator, stays=stays)
+        # A broken feed never stops setup: its error shows on its diagnostic sensor.
+        feeds = FeedCoordinator(hass, entry, coordinator, IcalFeedClient(session))
+        await feeds.async_refresh()
+        entry.runtime_data = KasifyRuntimeData(
+            client=client, coordinator=coordinator, stays=stays, feeds=feeds
+        )
         stays.async_start()
+
+        @callback
+        def _follow_feed_list() -> None:
+            # A property or Kasify calendar added or removed: update the feeds now, not at the next check.
+            if feeds.feeds_changed:
+                hass.async_create_task(feeds.async_request_refresh())
+
+        entry.async_on_unload(coordinator.async_add_listener(_follow_feed_list))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

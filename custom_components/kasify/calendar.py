@@ -14,17 +14,38 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .api.errors import KasifyApiError
+from .api.ical import EventKind, IcalEvent
 from .api.models import Booking, CalendarEvent as SourceEvent, Property
 from .const import DOMAIN
-from .coordinator import CasaviCoordinator, KasifyConfigEntry, KasifyCoordinator, PropertySourceCoordinator
+from .coordinator import (
+    CasaviCoordinator,
+    FeedCoordinator,
+    FeedStatus,
+    KasifyConfigEntry,
+    KasifyCoordinator,
+    PropertySourceCoordinator,
+)
 from .entity import PropertyEntity, async_add_entities_dynamically
 
 PARALLEL_UPDATES = 0
 
-# Labels of the booking description, in the languages the integration ships.
-_DESCRIPTION_LABELS: dict[str, dict[str, str]] = {
-    "en": {"booking": "Booking", "channel": "Channel", "guests": "Guests"},
-    "es": {"booking": "Reserva", "channel": "Canal", "guests": "Huéspedes"},
+# Calendar text generated here, in the languages the integration ships (calendar events are content,
+# which Home Assistant's translation files do not cover).
+_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "booking": "Booking",
+        "channel": "Channel",
+        "guests": "Guests",
+        "blocked": "Blocked",
+        "reserved": "Reserved",
+    },
+    "es": {
+        "booking": "Reserva",
+        "channel": "Canal",
+        "guests": "Huéspedes",
+        "blocked": "Bloqueado",
+        "reserved": "Reservado",
+    },
 }
 
 
@@ -41,6 +62,10 @@ class PropertyCalendar[CoordinatorT: PropertySourceCoordinator[Any]](
     async def _fetch_events(self, start: datetime, end: datetime) -> list[CalendarEvent]:
         """Events overlapping ``[start, end)`` read from the API (for ranges outside the window)."""
 
+    async def _window_events(self, start: datetime, end: datetime) -> list[CalendarEvent]:
+        """Events overlapping ``[start, end)`` inside the coordinator's window."""
+        return self._cached_events()
+
     @property
     def event(self) -> CalendarEvent | None:
         """The event in progress, else the next one."""
@@ -53,7 +78,7 @@ class PropertyCalendar[CoordinatorT: PropertySourceCoordinator[Any]](
         """Events overlapping the range."""
         data = self.coordinator.data
         if data.window_start <= start_date and end_date <= data.window_end:
-            events = self._cached_events()
+            events = await self._window_events(start_date, end_date)
         else:
             try:
                 events = await self._fetch_events(start_date, end_date)
@@ -84,15 +109,89 @@ class KasifyBookingsCalendar(PropertyCalendar[KasifyCoordinator]):
         """Create the bookings calendar of ``prop``."""
         super().__init__(coordinator, prop.id, "bookings")
 
+    @property
+    def _feeds(self) -> FeedCoordinator | None:
+        return self.coordinator.config_entry.runtime_data.feeds
+
     def _cached_events(self) -> list[CalendarEvent]:
-        return [self._to_event(b) for b in self.coordinator.data.active_bookings(self.property_id)]
+        feeds = self._feeds
+        statuses = (feeds.data or {}).values() if feeds is not None else ()
+        upcoming = [
+            (status, event)
+            for status in statuses
+            if status.property_id == self.property_id
+            for event in status.upcoming
+        ]
+        return self._merge(self.coordinator.data.active_bookings(self.property_id), upcoming)
+
+    async def _window_events(self, start: datetime, end: datetime) -> list[CalendarEvent]:
+        return self._merge(
+            self.coordinator.data.active_bookings(self.property_id), await self._feed_events(start, end)
+        )
 
     async def _fetch_events(self, start: datetime, end: datetime) -> list[CalendarEvent]:
         bookings = await self.coordinator.client.list_property_bookings(self.property_id, start, end)
-        return [self._to_event(b) for b in sorted(bookings, key=lambda b: b.check_in) if b.active]
+        active = sorted((b for b in bookings if b.active), key=lambda b: b.check_in)
+        return self._merge(active, await self._feed_events(start, end))
+
+    async def _feed_events(self, start: datetime, end: datetime) -> list[tuple[FeedStatus, IcalEvent]]:
+        feeds = self._feeds
+        return [] if feeds is None else await feeds.async_events_between(self.property_id, start, end)
+
+    def _merge(
+        self, bookings: list[Booking], feed_events: list[tuple[FeedStatus, IcalEvent]]
+    ) -> list[CalendarEvent]:
+        """Kasify bookings plus feed events, each stay once.
+
+        A feed reservation that is a Kasify booking (its channel reference in the feed's UID/description, or
+        the same check-in and check-out dates) is left out; so is a "blocked" entry on a booking's exact dates
+        (channels mirror each other's bookings as blocks). Other blocks show as blocked, not as guests.
+        """
+        zone = dt_util.get_default_time_zone()
+        events = [self._to_event(booking) for booking in bookings]
+        stays = {(b.check_in.astimezone(zone).date(), b.check_out.astimezone(zone).date()) for b in bookings}
+        references = [b.external_reference for b in bookings if b.external_reference]
+        seen: set[tuple[str, str]] = set()
+        # Reservations first, so a block that mirrors a feed-only reservation is recognised too.
+        for status, event in sorted(feed_events, key=lambda item: item[1].kind is not EventKind.RESERVATION):
+            if (status.feed_id, event.uid) in seen:
+                continue
+            seen.add((status.feed_id, event.uid))
+            dates = event.local_dates(zone)
+            if event.kind is EventKind.RESERVATION and (
+                dates in stays or any(event.mentions(reference) for reference in references)
+            ):
+                continue
+            if event.kind is EventKind.BLOCKED and dates in stays:
+                continue
+            if event.kind is EventKind.RESERVATION:
+                stays.add(dates)
+            events.append(self._feed_event(status, event))
+        return sorted(events, key=lambda event: event.start_datetime_local)
+
+    def _feed_event(self, status: FeedStatus, event: IcalEvent) -> CalendarEvent:
+        labels = self._labels
+        if event.kind is EventKind.BLOCKED:
+            summary = f"{labels['blocked']} ({status.name})"
+        elif event.kind is EventKind.RESERVATION:
+            summary = event.guest_name or f"{labels['reserved']} ({status.name})"
+        else:
+            summary = event.summary or status.name
+        return CalendarEvent(
+            start=event.start,
+            end=event.end,
+            summary=summary,
+            description=event.description,
+            location=event.location or self._location,
+            uid=f"{status.feed_id}-{event.uid}",
+        )
+
+    @property
+    def _labels(self) -> dict[str, str]:
+        return _LABELS.get(self.hass.config.language[:2], _LABELS["en"])
 
     def _to_event(self, booking: Booking) -> CalendarEvent:
-        labels = _DESCRIPTION_LABELS.get(self.hass.config.language[:2], _DESCRIPTION_LABELS["en"])
+        labels = self._labels
         lines = [f"{labels['booking']}: {booking.id}"]
         if booking.channel:
             lines.append(f"{labels['channel']}: {booking.channel}")

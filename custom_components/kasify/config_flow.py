@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.config_entries import (
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlow,
@@ -18,21 +19,36 @@ from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
 )
+from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from .api.casavi import CasaviClient
-from .api.errors import ApiConnectionError, AuthError, KasifyApiError
+from .api.errors import (
+    ApiConnectionError,
+    AuthError,
+    KasifyApiError,
+    MalformedResponseError,
+    NotFoundError,
+)
+from .api.ical import IcalFeedClient, InvalidFeedUrlError, normalize_feed_url, redact_url
 from .api.kasify import KasifyClient
 from .api.models import Account
 from .const import (
     CONF_API_TOKEN,
     CONF_CALENDAR_DAYS,
+    CONF_FEED_INTERVAL,
+    CONF_ICAL_FEEDS,
     CONF_KEY,
     CONF_KIND,
+    CONF_PROPERTY,
     CONF_SCAN_INTERVAL,
     CONF_SECRET,
     DEFAULT_CALENDAR_DAYS,
@@ -44,11 +60,18 @@ from .const import (
     KIND_KASIFY,
     LOGGER,
     MAX_CALENDAR_DAYS,
+    MAX_FEED_INTERVAL_MINUTES,
     MAX_SCAN_INTERVAL,
     MIN_CALENDAR_DAYS,
+    MIN_FEED_INTERVAL_MINUTES,
     MIN_SCAN_INTERVAL,
 )
-from .coordinator import CASAVI_DEFAULT_SCAN_INTERVAL, KasifyConfigEntry
+from .coordinator import (
+    CASAVI_DEFAULT_SCAN_INTERVAL,
+    DEFAULT_FEED_INTERVAL_MINUTES,
+    KasifyConfigEntry,
+    feed_id,
+)
 
 _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 _TOKEN = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
@@ -248,24 +271,143 @@ class KasifyConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class KasifyOptionsFlow(OptionsFlow):
-    """Tunables of an entry; saving reloads the entry once."""
+    """Tunables of an entry, and a Kasify entry's extra iCal feeds; saving reloads the entry once."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Kasify: choose what to change; casavi has only the polling settings."""
+        if _kind_of(self.config_entry) != KIND_KASIFY:
+            return await self.async_step_settings(user_input)
+        menu = ["settings", "add_feed"]
+        if self.config_entry.options.get(CONF_ICAL_FEEDS):
+            menu.append("remove_feed")
+        return self.async_show_menu(step_id="init", menu_options=menu)
+
+    def _save(self, changes: Mapping[str, Any]) -> ConfigFlowResult:
+        # One reload mechanism for every flow (no update listener): store, then schedule the reload.
+        options = {**self.config_entry.options, **changes}
+        self.hass.config_entries.async_update_entry(self.config_entry, options=options)
+        self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
+        return self.async_create_entry(data=options)
+
+    async def async_step_settings(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Polling interval and how many days of calendar to keep ahead."""
         if user_input is not None:
-            options = {
-                CONF_SCAN_INTERVAL: int(user_input[CONF_SCAN_INTERVAL]),
-                CONF_CALENDAR_DAYS: int(user_input[CONF_CALENDAR_DAYS]),
-            }
-            # One reload mechanism for every flow (no update listener): store, then schedule the reload.
-            self.hass.config_entries.async_update_entry(self.config_entry, options=options)
-            self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
-            return self.async_create_entry(data=options)
+            return self._save(
+                {
+                    CONF_SCAN_INTERVAL: int(user_input[CONF_SCAN_INTERVAL]),
+                    CONF_CALENDAR_DAYS: int(user_input[CONF_CALENDAR_DAYS]),
+                }
+            )
         kind = KINDS[_kind_of(self.config_entry)]
         current = {
             CONF_SCAN_INTERVAL: self.config_entry.options.get(CONF_SCAN_INTERVAL, kind.default_scan_interval),
             CONF_CALENDAR_DAYS: self.config_entry.options.get(CONF_CALENDAR_DAYS, DEFAULT_CALENDAR_DAYS),
         }
         return self.async_show_form(
-            step_id="init", data_schema=self.add_suggested_values_to_schema(OPTIONS_SCHEMA, current)
+            step_id="settings", data_schema=self.add_suggested_values_to_schema(OPTIONS_SCHEMA, current)
         )
+
+    def _properties(self) -> dict[str, str]:
+        """Property id → name, from the loaded entry."""
+        if self.config_entry.state is not ConfigEntryState.LOADED:
+            return {}
+        data = self.config_entry.runtime_data.coordinator.data
+        return {pid: prop.name for pid, prop in data.properties.items()}
+
+    def _known_feed_urls(self) -> set[str]:
+        urls = {
+            normalize_feed_url(feed[CONF_URL]) for feed in self.config_entry.options.get(CONF_ICAL_FEEDS, [])
+        }
+        if self.config_entry.state is ConfigEntryState.LOADED:
+            for prop in self.config_entry.runtime_data.coordinator.data.properties.values():
+                urls |= {normalize_feed_url(c.url) for c in prop.calendars if c.url}
+        return urls
+
+    async def async_step_add_feed(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """An Airbnb / Booking.com / VRBO export URL for one property, checked by fetching it once."""
+        properties = self._properties()
+        if not properties:
+            return self.async_abort(reason="not_loaded")
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            url = str(user_input[CONF_URL]).strip()
+            try:
+                normalized = normalize_feed_url(url)
+            except InvalidFeedUrlError:
+                errors[CONF_URL] = "invalid_feed_url"
+            else:
+                if normalized in self._known_feed_urls():
+                    errors[CONF_URL] = "feed_exists"
+                else:
+                    errors.update(await self._check_feed(url))
+            if not errors:
+                feed = {
+                    CONF_PROPERTY: user_input[CONF_PROPERTY],
+                    CONF_URL: url,
+                    CONF_FEED_INTERVAL: int(user_input[CONF_FEED_INTERVAL]),
+                }
+                return self._save(
+                    {CONF_ICAL_FEEDS: [*self.config_entry.options.get(CONF_ICAL_FEEDS, []), feed]}
+                )
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_PROPERTY): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[SelectOptionDict(value=pid, label=name) for pid, name in properties.items()],
+                        mode=SelectSelectorMode.DROPDOWN,
+                    )
+                ),
+                vol.Required(CONF_URL): _URL,
+                vol.Required(CONF_FEED_INTERVAL, default=DEFAULT_FEED_INTERVAL_MINUTES): _whole_number(
+                    MIN_FEED_INTERVAL_MINUTES, MAX_FEED_INTERVAL_MINUTES, "min"
+                ),
+            }
+        )
+        return self.async_show_form(
+            step_id="add_feed",
+            data_schema=self.add_suggested_values_to_schema(schema, user_input),
+            errors=errors,
+        )
+
+    async def _check_feed(self, url: str) -> dict[str, str]:
+        """Fetch and parse the feed once; the form error for what went wrong (the URL is never logged)."""
+        client = IcalFeedClient(async_get_clientsession(self.hass))
+        try:
+            await client.validate(
+                url,
+                default_zone=dt_util.get_default_time_zone(),
+                run_in_executor=self.hass.async_add_executor_job,
+            )
+        except NotFoundError:
+            return {CONF_URL: "feed_not_found"}
+        except AuthError:
+            return {CONF_URL: "feed_refused"}
+        except MalformedResponseError:
+            return {CONF_URL: "not_ical"}
+        except KasifyApiError as err:
+            LOGGER.debug("Checking an iCal feed failed: %s", err)
+            return {"base": "cannot_connect"}
+        return {}
+
+    async def async_step_remove_feed(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Remove extra feeds added here (Kasify's own calendars are managed in Kasify)."""
+        feeds: list[dict[str, Any]] = self.config_entry.options.get(CONF_ICAL_FEEDS, [])
+        if user_input is not None:
+            remove = set(user_input[CONF_ICAL_FEEDS])
+            return self._save({CONF_ICAL_FEEDS: [f for f in feeds if feed_id(f[CONF_URL]) not in remove]})
+        names = self._properties()
+        options = [
+            SelectOptionDict(
+                value=feed_id(feed[CONF_URL]),
+                label=f"{names.get(feed[CONF_PROPERTY], feed[CONF_PROPERTY])}: {redact_url(feed[CONF_URL])}",
+            )
+            for feed in feeds
+        ]
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_ICAL_FEEDS): SelectSelector(
+                    SelectSelectorConfig(options=options, multiple=True, mode=SelectSelectorMode.LIST)
+                )
+            }
+        )
+        return self.async_show_form(step_id="remove_feed", data_schema=schema)

@@ -21,6 +21,11 @@ DEFAULT_KASIFY_URL: Final = "https://api.kasify.com/v1"
 DEFAULT_CASAVI_URL: Final = "https://api.mycasavi.com"
 
 # Options
+CONF_ICAL_FEEDS: Final = "ical_feeds"
+CONF_PROPERTY: Final = "property"
+CONF_FEED_INTERVAL: Final = "interval"
+MIN_FEED_INTERVAL_MINUTES: Final = 5
+MAX_FEED_INTERVAL_MINUTES: Final = 1440
 CONF_SCAN_INTERVAL: Final = "scan_interval"
 CONF_CALENDAR_DAYS: Final = "calendar_days"
 DEFAULT_SCAN_INTERVAL: Final = 60

@@ -68,6 +68,14 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: KasifyC
         },
         "data": async_redact_data(_plain(coordinator.data), TO_REDACT),
     }
+    if runtime.feeds is not None:
+        feeds = runtime.feeds
+        # FeedState.diagnostics() shows only each feed URL's scheme and host (the rest is a secret).
+        diagnostics["ical_feeds"] = {
+            key: {**state.diagnostics(), "property_id": status.property_id, "added_in_options": status.extra}
+            for key, status in (feeds.data or {}).items()
+            if (state := feeds.state_of(key)) is not None
+        }
     if runtime.stays is not None:
         diagnostics["scheduled_stay_events"] = sorted(
             [booking_id, kind, instant.isoformat()]

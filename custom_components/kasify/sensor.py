@@ -12,12 +12,21 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import PERCENTAGE, EntityCategory
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util import dt as dt_util
 
 from .api.models import Booking, Property, SmartLock
-from .coordinator import KasifyConfigEntry, KasifyCoordinator, PropertySourceCoordinator
+from .coordinator import (
+    FeedCoordinator,
+    FeedStatus,
+    KasifyConfigEntry,
+    KasifyCoordinator,
+    PropertySourceCoordinator,
+)
 from .entity import (
     KasifyLockEntity,
     KasifyPropertyEntity,
@@ -149,6 +158,90 @@ class KasifyLockBatterySensor(KasifyLockEntity, SensorEntity):
         return lock.battery_level if lock else None
 
 
+class FeedSyncSensor(CoordinatorEntity[FeedCoordinator], SensorEntity):
+    """When an iCal feed last synced; its status, last error and event count as attributes."""
+
+    _attr_has_entity_name = True
+    _attr_translation_key = "feed_sync"
+    _attr_device_class = SensorDeviceClass.TIMESTAMP
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+
+    def __init__(self, coordinator: FeedCoordinator, status: FeedStatus) -> None:
+        """Create the sensor of one feed, on its property's device."""
+        super().__init__(coordinator)
+        self.feed_id = status.feed_id
+        identifier = coordinator.kasify.property_identifier(status.property_id)
+        self._attr_unique_id = f"{identifier[1]}-feed_{status.slug}"
+        self._attr_device_info = DeviceInfo(identifiers={identifier})
+        self._attr_translation_placeholders = {"feed": status.name}
+
+    @property
+    def _status(self) -> FeedStatus | None:
+        return (self.coordinator.data or {}).get(self.feed_id)
+
+    @property
+    def available(self) -> bool:
+        """Available while the feed is configured (a failing feed shows its error, not unavailable)."""
+        return super().available and self._status is not None
+
+    @property
+    def native_value(self) -> datetime | None:
+        """The last successful sync."""
+        status = self._status
+        return status.last_success if status else None
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any]:
+        """Status, last error and number of events (never the feed URL: it embeds a secret)."""
+        status = self._status
+        if status is None:
+            return {}
+        return {
+            "status": status.status,
+            "last_error": status.last_error,
+            "events": status.event_count,
+            "channel": status.channel,
+            "added_in_options": status.extra,
+        }
+
+
+@callback
+def _async_add_feed_sensors(
+    entry: KasifyConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
+) -> None:
+    """A sync sensor for every feed, now and whenever feeds are added (removed ones go with the options)."""
+    feeds = entry.runtime_data.feeds
+    if feeds is None:
+        return
+    known: set[str] = set()
+
+    registry = er.async_get(feeds.hass)
+
+    @callback
+    def _add_new() -> None:
+        current = feeds.data or {}
+        new = [
+            FeedSyncSensor(feeds, status)
+            for key, status in current.items()
+            if key not in known and status.property_id in feeds.kasify.data.properties
+        ]
+        known.update(sensor.feed_id for sensor in new)
+        known.intersection_update(current)
+        if new:
+            async_add_entities(new)
+        # A feed removed from Kasify or the options takes its sensor with it.
+        wanted = {
+            f"{feeds.kasify.property_identifier(status.property_id)[1]}-feed_{status.slug}"
+            for status in current.values()
+        }
+        for registered in er.async_entries_for_config_entry(registry, entry.entry_id):
+            if "-feed_" in registered.unique_id and registered.unique_id not in wanted:
+                registry.async_remove(registered.entity_id)
+
+    _add_new()
+    entry.async_on_unload(feeds.async_add_listener(_add_new))
+
+
 def _property_entities(coordinator: PropertySourceCoordinator[Any], prop: Property) -> Iterable[SensorEntity]:
     if not isinstance(coordinator, KasifyCoordinator):
         return [OpenTasksSensor(coordinator, prop)]
@@ -173,3 +266,4 @@ async def async_setup_entry(
     async_add_entities_dynamically(
         entry, async_add_entities, for_property=_property_entities, for_lock=_lock_entities
     )
+    _async_add_feed_sensors(entry, async_add_entities)
