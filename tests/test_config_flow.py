@@ -19,6 +19,7 @@ from custom_components.kasify.api.errors import (
     ServerError,
 )
 from custom_components.kasify.api.models import Account
+from custom_components.kasify.api.nuki import NukiAccount
 from custom_components.kasify.const import (
     CONF_API_TOKEN,
     CONF_CALENDAR_DAYS,
@@ -64,7 +65,7 @@ def _existing_entry(**data: str) -> MockConfigEntry:
 async def _start_kasify_step(hass: HomeAssistant) -> str:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["kasify", "casavi"]
+    assert result["menu_options"] == ["kasify", "casavi", "nuki"]
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "kasify"})
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "kasify"
@@ -330,3 +331,23 @@ async def test_casavi_options_default(hass: HomeAssistant, mock_setup_entry: Asy
     schema = result["data_schema"].schema
     suggested = {str(key): key.description["suggested_value"] for key in schema}
     assert suggested == {CONF_SCAN_INTERVAL: 300, CONF_CALENDAR_DAYS: 90}
+
+
+async def test_nuki_flow(hass: HomeAssistant, mock_setup_entry: AsyncMock) -> None:
+    """Nuki Web: the token is checked with GET /account; the account id (namespaced) is the unique id."""
+    with patch("custom_components.kasify.config_flow.NukiClient", autospec=True) as cls:
+        cls.return_value.get_account = AsyncMock(return_value=NukiAccount(id="4242", name="host@example.com"))
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "nuki"})
+        assert result["step_id"] == "nuki"
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_URL: "https://api.nuki.io", CONF_API_TOKEN: "nuki-token"}
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Nuki host@example.com"
+    assert result["data"] == {
+        CONF_KIND: "nuki",
+        CONF_URL: "https://api.nuki.io",
+        CONF_API_TOKEN: "nuki-token",
+    }
+    assert result["result"].unique_id == "nuki_4242"

@@ -89,7 +89,9 @@ def test_code_keys_exist(language: str) -> None:
 
     entity_keys = {key for platform in strings["entity"].values() for key in platform}
     for key in translation_keys:
-        assert key in strings["exceptions"] or key in entity_keys, f"{language}: {key} missing"
+        assert key in strings["exceptions"] or key in entity_keys or key in strings["issues"], (
+            f"{language}: {key} missing"
+        )
     flow_errors = {**strings["config"]["error"], **strings["options"]["error"]}
     assert _flow_errors() >= {"invalid_auth", "feed_not_found"}, "the scan missed flow errors"
     for key in _flow_errors():
@@ -97,6 +99,10 @@ def test_code_keys_exist(language: str) -> None:
     for key in _flow_aborts():
         aborts = {**strings["config"]["abort"], **strings["options"]["abort"]}
         assert key in aborts, f"{language}: abort {key} missing"
+    # Keys built at run time (f"{action}_failed") and repair issues.
+    for key in ("lock_failed", "unlock_failed", "open_failed"):
+        assert key in strings["exceptions"], f"{language}: {key} missing"
+    assert "nuki_smart_hosting" in strings["issues"]
     for event_type in STAY_EVENT_TYPES:
         states = strings["entity"]["event"]["stay"]["state_attributes"]["event_type"]["state"]
         assert event_type in states

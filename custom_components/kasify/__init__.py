@@ -12,13 +12,15 @@ from homeassistant.helpers.typing import ConfigType
 from .api.casavi import CasaviClient
 from .api.ical import IcalFeedClient
 from .api.kasify import KasifyClient
-from .const import CONF_API_TOKEN, CONF_KEY, CONF_KIND, CONF_SECRET, DOMAIN, KIND_CASAVI
+from .api.nuki import NukiClient
+from .const import CONF_API_TOKEN, CONF_KEY, CONF_KIND, CONF_SECRET, DOMAIN, KIND_CASAVI, KIND_NUKI
 from .coordinator import (
     CasaviCoordinator,
     FeedCoordinator,
     KasifyConfigEntry,
     KasifyCoordinator,
     KasifyRuntimeData,
+    NukiCoordinator,
 )
 from .stays import StayScheduler
 
@@ -28,6 +30,7 @@ PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
     Platform.CALENDAR,
     Platform.EVENT,
+    Platform.LOCK,
     Platform.SENSOR,
 ]
 
@@ -40,7 +43,16 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 async def async_setup_entry(hass: HomeAssistant, entry: KasifyConfigEntry) -> bool:
     """Connect to the account, load its data and set up the platforms."""
     session = async_get_clientsession(hass)
-    if entry.data.get(CONF_KIND) == KIND_CASAVI:
+    if entry.data.get(CONF_KIND) == KIND_NUKI:
+        nuki = NukiClient(session, entry.data[CONF_API_TOKEN], base_url=entry.data[CONF_URL])
+        nuki_coordinator = NukiCoordinator(hass, entry, nuki)
+        await nuki_coordinator.async_config_entry_first_refresh()
+        entry.runtime_data = KasifyRuntimeData(client=nuki, coordinator=nuki_coordinator)
+        # The Kasify accounts stop showing their read-only copies of these locks (and show them again
+        # when this entry goes), so they are reloaded now and on unload.
+        _reload_property_entries(hass)
+        entry.async_on_unload(lambda: _reload_property_entries(hass))
+    elif entry.data.get(CONF_KIND) == KIND_CASAVI:
         casavi = CasaviClient(
             session, entry.data[CONF_KEY], entry.data[CONF_SECRET], base_url=entry.data[CONF_URL]
         )
@@ -70,6 +82,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: KasifyConfigEntry) -> bo
         entry.async_on_unload(coordinator.async_add_listener(_follow_feed_list))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+@callback
+def _reload_property_entries(hass: HomeAssistant) -> None:
+    for other in hass.config_entries.async_loaded_entries(DOMAIN):
+        if isinstance(other.runtime_data.coordinator, KasifyCoordinator):
+            hass.config_entries.async_schedule_reload(other.entry_id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: KasifyConfigEntry) -> bool:

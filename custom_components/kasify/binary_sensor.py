@@ -17,8 +17,15 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .api.models import LockStatus, Property, SmartLock
-from .coordinator import KasifyConfigEntry, KasifyCoordinator, PropertySourceCoordinator
-from .entity import KasifyLockEntity, KasifyPropertyEntity, async_add_entities_dynamically
+from .api.nuki import NukiSmartLock
+from .coordinator import KasifyConfigEntry, KasifyCoordinator, NukiCoordinator, PropertySourceCoordinator
+from .entity import (
+    KasifyLockEntity,
+    KasifyPropertyEntity,
+    NukiLockEntity,
+    async_add_entities_dynamically,
+    async_add_nuki_entities,
+)
 
 PARALLEL_UPDATES = 0
 
@@ -102,6 +109,66 @@ class KasifyLockBinarySensor(KasifyLockEntity, BinarySensorEntity):
         return None if lock is None else self.entity_description.is_on_fn(lock)
 
 
+@dataclass(frozen=True, kw_only=True)
+class NukiBinarySensorDescription(BinarySensorEntityDescription):
+    """Describes a binary sensor of a Nuki lock."""
+
+    is_on_fn: Callable[[NukiSmartLock], bool | None]
+    exists_fn: Callable[[NukiSmartLock], bool] = lambda _lock: True
+
+
+NUKI_BINARY_SENSORS: tuple[NukiBinarySensorDescription, ...] = (
+    NukiBinarySensorDescription(
+        key="door",
+        device_class=BinarySensorDeviceClass.DOOR,
+        is_on_fn=lambda lock: lock.door_open,
+        exists_fn=lambda lock: lock.has_door_sensor,
+    ),
+    NukiBinarySensorDescription(
+        key="battery_critical",
+        device_class=BinarySensorDeviceClass.BATTERY,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        is_on_fn=lambda lock: lock.battery_critical,
+    ),
+    NukiBinarySensorDescription(
+        key="battery_charging",
+        device_class=BinarySensorDeviceClass.BATTERY_CHARGING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        is_on_fn=lambda lock: lock.battery_charging,
+        exists_fn=lambda lock: lock.battery_charging is not None,
+    ),
+    NukiBinarySensorDescription(
+        key="connectivity",
+        device_class=BinarySensorDeviceClass.CONNECTIVITY,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        is_on_fn=lambda lock: lock.connected,
+    ),
+)
+
+
+class NukiBinarySensor(NukiLockEntity, BinarySensorEntity):
+    """A binary sensor of a Nuki lock."""
+
+    entity_description: NukiBinarySensorDescription
+
+    def __init__(
+        self, coordinator: NukiCoordinator, lock: NukiSmartLock, description: NukiBinarySensorDescription
+    ) -> None:
+        """Create the sensor described by ``description`` for ``lock``."""
+        super().__init__(coordinator, lock, description.key)
+        self.entity_description = description
+
+    @property
+    def is_on(self) -> bool | None:
+        """From the lock's latest state."""
+        lock = self.nuki_lock
+        return None if lock is None else self.entity_description.is_on_fn(lock)
+
+
+def _nuki_entities(coordinator: NukiCoordinator, lock: NukiSmartLock) -> Iterable[BinarySensorEntity]:
+    return [NukiBinarySensor(coordinator, lock, d) for d in NUKI_BINARY_SENSORS if d.exists_fn(lock)]
+
+
 def _property_entities(
     coordinator: PropertySourceCoordinator[Any], prop: Property
 ) -> Iterable[BinarySensorEntity]:
@@ -128,3 +195,4 @@ async def async_setup_entry(
     async_add_entities_dynamically(
         entry, async_add_entities, for_property=_property_entities, for_lock=_lock_entities
     )
+    async_add_nuki_entities(entry, async_add_entities, _nuki_entities)

@@ -41,6 +41,7 @@ from .api.errors import (
 from .api.ical import IcalFeedClient, InvalidFeedUrlError, normalize_feed_url, redact_url
 from .api.kasify import KasifyClient
 from .api.models import Account
+from .api.nuki import NukiClient
 from .const import (
     CONF_API_TOKEN,
     CONF_CALENDAR_DAYS,
@@ -54,10 +55,12 @@ from .const import (
     DEFAULT_CALENDAR_DAYS,
     DEFAULT_CASAVI_URL,
     DEFAULT_KASIFY_URL,
+    DEFAULT_NUKI_URL,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
     KIND_CASAVI,
     KIND_KASIFY,
+    KIND_NUKI,
     LOGGER,
     MAX_CALENDAR_DAYS,
     MAX_FEED_INTERVAL_MINUTES,
@@ -70,6 +73,7 @@ from .coordinator import (
     CASAVI_DEFAULT_SCAN_INTERVAL,
     DEFAULT_FEED_INTERVAL_MINUTES,
     KasifyConfigEntry,
+    KasifyCoordinator,
     feed_id,
 )
 
@@ -81,6 +85,12 @@ _TEXT = TextSelector()
 KASIFY_SCHEMA = vol.Schema(
     {
         vol.Required(CONF_URL, default=DEFAULT_KASIFY_URL): _URL,
+        vol.Required(CONF_API_TOKEN): _TOKEN,
+    }
+)
+NUKI_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_URL, default=DEFAULT_NUKI_URL): _URL,
         vol.Required(CONF_API_TOKEN): _TOKEN,
     }
 )
@@ -126,6 +136,13 @@ async def _casavi_account(hass: HomeAssistant, data: Mapping[str, Any]) -> Accou
     return await client.get_account()
 
 
+async def _nuki_account(hass: HomeAssistant, data: Mapping[str, Any]) -> Account:
+    """``GET /account`` on the Nuki Web API with the entered token."""
+    client = NukiClient(async_get_clientsession(hass), data[CONF_API_TOKEN], base_url=data[CONF_URL])
+    account = await client.get_account()
+    return Account(id=account.id, name=f"Nuki {account.name}")
+
+
 @dataclass(frozen=True, slots=True)
 class _Kind:
     """What the flow needs to know about one kind of account."""
@@ -144,6 +161,7 @@ KINDS: dict[str, _Kind] = {
     KIND_CASAVI: _Kind(
         CASAVI_SCHEMA, (CONF_KEY, CONF_SECRET), _casavi_account, CASAVI_DEFAULT_SCAN_INTERVAL, "casavi_"
     ),
+    KIND_NUKI: _Kind(NUKI_SCHEMA, (CONF_API_TOKEN,), _nuki_account, DEFAULT_SCAN_INTERVAL, "nuki_"),
 }
 
 
@@ -195,6 +213,10 @@ class KasifyConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_kasify(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the Kasify API URL and token, and check them."""
         return await self._async_step_add(KIND_KASIFY, user_input)
+
+    async def async_step_nuki(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for a Nuki Web API token, and check it."""
+        return await self._async_step_add(KIND_NUKI, user_input)
 
     async def async_step_casavi(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the casavi API key and secret, and check them."""
@@ -311,15 +333,22 @@ class KasifyOptionsFlow(OptionsFlow):
         """Property id → name, from the loaded entry."""
         if self.config_entry.state is not ConfigEntryState.LOADED:
             return {}
-        data = self.config_entry.runtime_data.coordinator.data
-        return {pid: prop.name for pid, prop in data.properties.items()}
+        coordinator = self.config_entry.runtime_data.coordinator
+        if not isinstance(coordinator, KasifyCoordinator):  # pragma: no cover - the menu is Kasify-only
+            return {}
+        return {pid: prop.name for pid, prop in coordinator.data.properties.items()}
 
     def _known_feed_urls(self) -> set[str]:
         urls = {
             normalize_feed_url(feed[CONF_URL]) for feed in self.config_entry.options.get(CONF_ICAL_FEEDS, [])
         }
-        if self.config_entry.state is ConfigEntryState.LOADED:
-            for prop in self.config_entry.runtime_data.coordinator.data.properties.values():
+        coordinator = (
+            self.config_entry.runtime_data.coordinator
+            if self.config_entry.state is ConfigEntryState.LOADED
+            else None
+        )
+        if isinstance(coordinator, KasifyCoordinator):
+            for prop in coordinator.data.properties.values():
                 urls |= {normalize_feed_url(c.url) for c in prop.calendars if c.url}
         return urls
 

@@ -16,9 +16,11 @@ CONF_KEY: Final = "key"
 CONF_SECRET: Final = "secret"
 KIND_KASIFY: Final = "kasify"
 KIND_CASAVI: Final = "casavi"
+KIND_NUKI: Final = "nuki"
 
 DEFAULT_KASIFY_URL: Final = "https://api.kasify.com/v1"
 DEFAULT_CASAVI_URL: Final = "https://api.mycasavi.com"
+DEFAULT_NUKI_URL: Final = "https://api.nuki.io"
 
 # Options
 CONF_ICAL_FEEDS: Final = "ical_feeds"

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 import hashlib
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_URL
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -21,6 +23,7 @@ from .api.errors import AuthError, KasifyApiError, RateLimitedError
 from .api.ical import FeedState, IcalEvent, IcalFeedClient, channel_from_url, normalize_feed_url
 from .api.kasify import KasifyClient
 from .api.models import AccountSnapshot, PropertySnapshot, SmartLock
+from .api.nuki import NukiClient, NukiSnapshot
 from .const import (
     BOOKINGS_LOOKBACK,
     CONF_CALENDAR_DAYS,
@@ -33,6 +36,7 @@ from .const import (
     DOMAIN,
     KIND_CASAVI,
     KIND_KASIFY,
+    KIND_NUKI,
     LOGGER,
     MAX_CONCURRENT_REQUESTS,
 )
@@ -47,8 +51,8 @@ if TYPE_CHECKING:
 class KasifyRuntimeData:
     """What a loaded entry keeps in ``entry.runtime_data``."""
 
-    client: KasifyClient | CasaviClient
-    coordinator: PropertySourceCoordinator[Any]
+    client: KasifyClient | CasaviClient | NukiClient
+    coordinator: PropertySourceCoordinator[Any] | NukiCoordinator
     # Check-in/out timers; only property sources with guest stays (Kasify) have them.
     stays: StayScheduler | None = field(default=None, repr=False)
     # iCal feeds of the properties (Kasify only).
@@ -383,3 +387,137 @@ class FeedCoordinator(DataUpdateCoordinator[dict[str, FeedStatus]]):
     def state_of(self, key: str) -> FeedState | None:
         """The kept state of one feed (for diagnostics)."""
         return self._states.get(key)
+
+
+def signal_lock_activity(entry_id: str, device_key: str) -> str:
+    """Dispatcher signal for a lock's new activity; payload ``(event_type, attributes)``."""
+    return f"kasify_lock_activity_{entry_id}_{device_key}"
+
+
+def linked_property(hass: HomeAssistant, device_key: str) -> tuple[str, str] | None:
+    """The property device a lock belongs to, from a loaded Kasify entry's smart-lock records."""
+    for entry in hass.config_entries.async_loaded_entries(DOMAIN):
+        coordinator = entry.runtime_data.coordinator
+        if isinstance(coordinator, KasifyCoordinator) and coordinator.data is not None:
+            for lock in coordinator.data.smart_locks.values():
+                if lock.device_key == device_key:
+                    return property_identifier(lock.property_id)
+    return None
+
+
+def provider_lock_keys(hass: HomeAssistant) -> set[str]:
+    """Device keys of every lock a loaded provider entry (Nuki, ...) controls."""
+    keys: set[str] = set()
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        # An entry still setting up counts (it asks the Kasify entries to reload from its setup); one
+        # unloading does not (its locks go back to Kasify).
+        if entry.state not in (ConfigEntryState.LOADED, ConfigEntryState.SETUP_IN_PROGRESS):
+            continue
+        coordinator = getattr(entry, "runtime_data", None) and entry.runtime_data.coordinator
+        if isinstance(coordinator, NukiCoordinator) and coordinator.data is not None:
+            keys |= {lock.device_key for lock in coordinator.data.locks.values()}
+    return keys
+
+
+class NukiCoordinator(DataUpdateCoordinator[NukiSnapshot]):
+    """Polls one Nuki Web account: 1 request for every lock (``GET /smartlock``) + 1 for the account's log.
+
+    New log entries (never seen before, newer than the first refresh) are handed to the locks' activity
+    event entities; locks without an active Smart Hosting subscription get a repair issue.
+    """
+
+    config_entry: KasifyConfigEntry
+    source = KIND_NUKI
+    upstream_name = "Nuki"
+
+    def __init__(self, hass: HomeAssistant, entry: KasifyConfigEntry, client: NukiClient) -> None:
+        """Poll ``client``'s account at the interval chosen in the options."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} {entry.title}",
+            update_interval=timedelta(seconds=entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)),
+            always_update=False,
+        )
+        self.client = client
+        self._seen_logs: set[str] | None = None
+        self._logs_since: datetime | None = None
+
+    async def _async_update_data(self) -> NukiSnapshot:
+        try:
+            snapshot = await self.client.fetch_snapshot(logs_since=self._logs_since)
+        except AuthError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN,
+                translation_key="auth_failed",
+                translation_placeholders={"service": self.upstream_name},
+            ) from err
+        except KasifyApiError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="update_failed",
+                translation_placeholders={"service": self.upstream_name, "error": str(err)},
+            ) from err
+        self._dispatch_new_logs(snapshot)
+        return snapshot
+
+    def _dispatch_new_logs(self, snapshot: NukiSnapshot) -> None:
+        """New activity entries go to their lock's event entity (the first refresh only learns them)."""
+        first = self._seen_logs is None
+        seen = self._seen_logs or set()
+        for entry in reversed(snapshot.logs):  # oldest first
+            if entry.id in seen:
+                continue
+            seen.add(entry.id)
+            event = entry.event
+            if first or event is None:
+                continue
+            async_dispatcher_send(
+                self.hass,
+                signal_lock_activity(self.config_entry.entry_id, f"nuki_{entry.smartlock_id}"),
+                event.value,
+                {"by": entry.name, "at": entry.date.isoformat()},
+            )
+        self._seen_logs = seen
+        if snapshot.logs:
+            # The API's since is inclusive: the newest entry comes again and is skipped as seen.
+            self._logs_since = max(entry.date for entry in snapshot.logs)
+
+    def _async_refresh_finished(self) -> None:
+        super()._async_refresh_finished()
+        if self.last_update_success and self.data is not None:
+            self._sync_devices_and_issues(self.data)
+
+    def _sync_devices_and_issues(self, data: NukiSnapshot) -> None:
+        registry = dr.async_get(self.hass)
+        current = {(DOMAIN, lock.device_key) for lock in data.locks.values()}
+        entry_id = self.config_entry.entry_id
+        for device in dr.async_entries_for_config_entry(registry, entry_id):
+            ours = {ident for ident in device.identifiers if ident[0] == DOMAIN}
+            if ours and not ours & current:
+                registry.async_update_device(device.id, remove_config_entry_id=entry_id)
+        for lock in data.locks.values():
+            issue_id = f"nuki_smart_hosting_{lock.id}"
+            if lock.subscription_missing:
+                ir.async_create_issue(
+                    self.hass,
+                    DOMAIN,
+                    issue_id,
+                    is_fixable=False,
+                    severity=ir.IssueSeverity.WARNING,
+                    translation_key="nuki_smart_hosting",
+                    translation_placeholders={"lock": lock.name or str(lock.id)},
+                )
+            else:
+                ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+
+    def has_device(self, identifiers: set[tuple[str, str]]) -> bool:
+        """Whether any of ``identifiers`` is a lock this account still has."""
+        return any((DOMAIN, lock.device_key) in identifiers for lock in self.data.locks.values())
+
+    async def async_refresh_lock(self, lock_id: int) -> None:
+        """After an action, read that one lock again (1 request) instead of the whole account."""
+        lock = await self.client.get_smartlock(lock_id)
+        locks = {**self.data.locks, lock_id: lock}
+        self.async_set_updated_data(replace(self.data, locks=locks))

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from homeassistant.core import callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity
@@ -13,13 +14,17 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api.models import Booking, Property, SmartLock
-from .const import SOURCE_MANUFACTURERS, VENDOR_MANUFACTURERS
+from .api.nuki import NukiSmartLock
+from .const import DOMAIN, SOURCE_MANUFACTURERS, VENDOR_MANUFACTURERS
 from .coordinator import (
     KasifyConfigEntry,
     KasifyCoordinator,
+    NukiCoordinator,
     PropertySourceCoordinator,
+    linked_property,
     lock_identifier,
     property_identifier,
+    provider_lock_keys,
 )
 from .stays import signal_stay
 
@@ -152,6 +157,8 @@ def async_add_entities_dynamically(
     entities are added again. ``for_lock`` only applies to Kasify accounts (the source of smart-lock records).
     """
     coordinator = entry.runtime_data.coordinator
+    if not isinstance(coordinator, PropertySourceCoordinator):
+        return
     lock_coordinator = coordinator if isinstance(coordinator, KasifyCoordinator) else None
     known_properties: set[str] = set()
     known_locks: set[str] = set()
@@ -167,12 +174,102 @@ def async_add_entities_dynamically(
                     known_properties.add(property_id)
                     new.extend(for_property(coordinator, prop))
         if for_lock is not None and lock_coordinator is not None:
-            locks = lock_coordinator.data.smart_locks
+            # A lock a provider account controls is shown by that account, never twice.
+            covered = provider_lock_keys(lock_coordinator.hass)
+            locks = {
+                k: v for k, v in lock_coordinator.data.smart_locks.items() if v.device_key not in covered
+            }
+            _remove_read_only_entities(entry, set(lock_coordinator.data.smart_locks) - set(locks))
             known_locks.intersection_update(locks)
             for lock_id, lock in locks.items():
                 if lock_id not in known_locks:
                     known_locks.add(lock_id)
                     new.extend(for_lock(lock_coordinator, lock))
+        if new:
+            async_add_entities(new)
+
+    _add_new()
+    entry.async_on_unload(coordinator.async_add_listener(_add_new))
+
+
+class NukiLockEntity(CoordinatorEntity[NukiCoordinator]):
+    """An entity of a lock controlled through a Nuki Web account, linked to its Kasify property."""
+
+    _attr_has_entity_name = True
+    _last_written: object = _UNSET
+
+    def __init__(self, coordinator: NukiCoordinator, lock: NukiSmartLock, key: str) -> None:
+        """Attach to the lock device (shared with the Kasify record of the same lock)."""
+        super().__init__(coordinator)
+        self.nuki_id = lock.id
+        self.device_key = lock.device_key
+        self._attr_unique_id = f"{lock.device_key}-{key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, lock.device_key)},
+            name=lock.name or None,
+            manufacturer="Nuki",
+            model=lock.model,
+            serial_number=str(lock.id),
+            sw_version=lock.firmware,
+        )
+        if (prop := linked_property(coordinator.hass, lock.device_key)) is not None:
+            self._attr_device_info["via_device"] = prop
+
+    @property
+    def nuki_lock(self) -> NukiSmartLock | None:
+        """The lock's latest state, if the account still has it."""
+        return self.coordinator.data.locks.get(self.nuki_id)
+
+    @property
+    def available(self) -> bool:
+        """Unavailable when the API is down or the lock is gone."""
+        return super().available and self.nuki_id in self.coordinator.data.locks
+
+    def _state_source(self) -> object:
+        return self.coordinator.data.locks.get(self.nuki_id)
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        source = (self.available, self._state_source())
+        if source == self._last_written:
+            return
+        self._last_written = source
+        super()._handle_coordinator_update()
+
+
+@callback
+def _remove_read_only_entities(entry: KasifyConfigEntry, lock_ids: set[str]) -> None:
+    """Drop the Kasify read-only entities of locks a provider account now shows."""
+    if not lock_ids:
+        return
+    registry = er.async_get(entry.runtime_data.coordinator.hass)
+    prefixes = tuple(f"kasify_lock_{lock_id}-" for lock_id in lock_ids)
+    for registered in er.async_entries_for_config_entry(registry, entry.entry_id):
+        if registered.unique_id.startswith(prefixes):
+            registry.async_remove(registered.entity_id)
+
+
+type NukiFactory = Callable[[NukiCoordinator, NukiSmartLock], Iterable[Entity]]
+
+
+@callback
+def async_add_nuki_entities(
+    entry: KasifyConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback, factory: NukiFactory
+) -> None:
+    """Entities for every lock of a Nuki account, now and for locks that appear later."""
+    coordinator = entry.runtime_data.coordinator
+    if not isinstance(coordinator, NukiCoordinator):
+        return
+    known: set[int] = set()
+
+    @callback
+    def _add_new() -> None:
+        known.intersection_update(coordinator.data.locks)
+        new: list[Entity] = []
+        for lock_id, lock in coordinator.data.locks.items():
+            if lock_id not in known:
+                known.add(lock_id)
+                new.extend(factory(coordinator, lock))
         if new:
             async_add_entities(new)
 

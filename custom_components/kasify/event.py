@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final
 
 from homeassistant.components.event import EventEntity
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api.models import Booking, Property
+from .api.nuki import NukiEvent, NukiSmartLock
 from .const import STAY_EVENT_TYPES
-from .coordinator import KasifyConfigEntry, KasifyCoordinator, PropertySourceCoordinator
-from .entity import KasifyPropertyEntity, async_add_entities_dynamically
+from .coordinator import (
+    KasifyConfigEntry,
+    KasifyCoordinator,
+    NukiCoordinator,
+    PropertySourceCoordinator,
+    signal_lock_activity,
+)
+from .entity import (
+    KasifyPropertyEntity,
+    NukiLockEntity,
+    async_add_entities_dynamically,
+    async_add_nuki_entities,
+)
 
 PARALLEL_UPDATES = 0
 
@@ -41,6 +54,36 @@ class KasifyStayEvent(KasifyPropertyEntity, EventEntity):
         self.async_write_ha_state()
 
 
+NUKI_EVENT_TYPES: Final = [event.value for event in NukiEvent]
+
+
+class NukiActivityEvent(NukiLockEntity, EventEntity):
+    """What happened at a Nuki lock: unlocked, locked, opened, code used (by the code's name), denied, ..."""
+
+    _attr_translation_key = "lock_activity"
+    _attr_event_types = NUKI_EVENT_TYPES
+
+    def __init__(self, coordinator: NukiCoordinator, lock: NukiSmartLock) -> None:
+        """Create the activity event entity of ``lock``."""
+        super().__init__(coordinator, lock, "activity")
+
+    async def async_added_to_hass(self) -> None:
+        """Receive the lock's new log entries from the coordinator."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                signal_lock_activity(self.coordinator.config_entry.entry_id, self.device_key),
+                self._async_activity,
+            )
+        )
+
+    @callback
+    def _async_activity(self, event_type: str, attributes: dict[str, Any]) -> None:
+        self._trigger_event(event_type, attributes)
+        self.async_write_ha_state()
+
+
 def _property_entities(coordinator: PropertySourceCoordinator[Any], prop: Property) -> Iterable[EventEntity]:
     # Stays (check-in, check-out, bookings) only exist in Kasify.
     if isinstance(coordinator, KasifyCoordinator):
@@ -55,3 +98,6 @@ async def async_setup_entry(
 ) -> None:
     """Set up a stay event entity for every property, now and as they appear."""
     async_add_entities_dynamically(entry, async_add_entities, for_property=_property_entities)
+    async_add_nuki_entities(
+        entry, async_add_entities, lambda coordinator, lock: [NukiActivityEvent(coordinator, lock)]
+    )

@@ -20,18 +20,22 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util import dt as dt_util
 
 from .api.models import Booking, Property, SmartLock
+from .api.nuki import NukiSmartLock
 from .coordinator import (
     FeedCoordinator,
     FeedStatus,
     KasifyConfigEntry,
     KasifyCoordinator,
+    NukiCoordinator,
     PropertySourceCoordinator,
 )
 from .entity import (
     KasifyLockEntity,
     KasifyPropertyEntity,
+    NukiLockEntity,
     PropertyEntity,
     async_add_entities_dynamically,
+    async_add_nuki_entities,
 )
 
 PARALLEL_UPDATES = 0
@@ -158,6 +162,25 @@ class KasifyLockBatterySensor(KasifyLockEntity, SensorEntity):
         return lock.battery_level if lock else None
 
 
+class NukiBatterySensor(NukiLockEntity, SensorEntity):
+    """Battery level of a Nuki lock (only created for models that report a percentage)."""
+
+    _attr_device_class = SensorDeviceClass.BATTERY
+    _attr_native_unit_of_measurement = PERCENTAGE
+    _attr_state_class = SensorStateClass.MEASUREMENT
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+
+    def __init__(self, coordinator: NukiCoordinator, lock: NukiSmartLock) -> None:
+        """Create the battery sensor of ``lock``."""
+        super().__init__(coordinator, lock, "battery")
+
+    @property
+    def native_value(self) -> int | None:
+        """Battery percentage."""
+        lock = self.nuki_lock
+        return lock.battery_charge if lock else None
+
+
 class FeedSyncSensor(CoordinatorEntity[FeedCoordinator], SensorEntity):
     """When an iCal feed last synced; its status, last error and event count as attributes."""
 
@@ -267,3 +290,10 @@ async def async_setup_entry(
         entry, async_add_entities, for_property=_property_entities, for_lock=_lock_entities
     )
     _async_add_feed_sensors(entry, async_add_entities)
+    async_add_nuki_entities(
+        entry,
+        async_add_entities,
+        lambda coordinator, lock: [NukiBatterySensor(coordinator, lock)]
+        if lock.battery_charge is not None
+        else [],
+    )

@@ -1,0 +1,139 @@
+"""Locks controlled through their provider account (Nuki Web)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from homeassistant.components.lock import LockEntity, LockEntityFeature
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .api.errors import KasifyApiError, SubscriptionRequiredError
+from .api.models import LockStatus
+from .api.nuki import NukiSmartLock
+from .const import DOMAIN
+from .coordinator import KasifyConfigEntry, NukiCoordinator
+from .entity import NukiLockEntity, async_add_nuki_entities
+
+# Actions go one at a time per account: Nuki answers 423 while a lock is busy.
+PARALLEL_UPDATES = 1
+
+
+class NukiLock(NukiLockEntity, LockEntity):
+    """A Nuki lock (or Opener). Actions show at once (locking/unlocking), then that lock is read again."""
+
+    _attr_name = None
+
+    def __init__(self, coordinator: NukiCoordinator, lock: NukiSmartLock) -> None:
+        """Create the lock entity; "open" only where the device can unlatch."""
+        super().__init__(coordinator, lock, "lock")
+        if lock.supports_open:
+            self._attr_supported_features = LockEntityFeature.OPEN
+        self._pending: LockStatus | None = None
+
+    def _state_source(self) -> object:
+        return (super()._state_source(), self._pending)
+
+    @property
+    def _status(self) -> LockStatus:
+        if self._pending is not None:
+            return self._pending
+        lock = self.nuki_lock
+        return lock.status if lock else LockStatus.UNKNOWN
+
+    @property
+    def is_locked(self) -> bool | None:
+        """Locked; ``None`` while moving, jammed or unknown."""
+        status = self._status
+        if status is LockStatus.LOCKED:
+            return True
+        if status in (LockStatus.UNLOCKED, LockStatus.OPEN):
+            return False
+        return None
+
+    @property
+    def is_locking(self) -> bool:
+        """The motor is locking."""
+        return self._status is LockStatus.LOCKING
+
+    @property
+    def is_unlocking(self) -> bool:
+        """The motor is unlocking."""
+        return self._status is LockStatus.UNLOCKING
+
+    @property
+    def is_open(self) -> bool:
+        """Unlatched (door released)."""
+        return self._status is LockStatus.OPEN
+
+    @property
+    def is_opening(self) -> bool:
+        """Unlatching."""
+        return self._status is LockStatus.OPENING
+
+    @property
+    def is_jammed(self) -> bool:
+        """Motor blocked."""
+        return self._status is LockStatus.JAMMED
+
+    async def async_lock(self, **kwargs: Any) -> None:
+        """Lock."""
+        await self._act(LockStatus.LOCKING, self.coordinator.client.lock, "lock")
+
+    async def async_unlock(self, **kwargs: Any) -> None:
+        """Unlock."""
+        await self._act(LockStatus.UNLOCKING, self.coordinator.client.unlock, "unlock")
+
+    async def async_open(self, **kwargs: Any) -> None:
+        """Unlatch (open the door)."""
+        await self._act(LockStatus.OPENING, self.coordinator.client.unlatch, "open")
+
+    async def _act(self, showing: LockStatus, call: Callable[[int], Awaitable[None]], action: str) -> None:
+        """Show the transition at once, send the command, then read this lock again.
+
+        On failure the previous state comes back and a translated error says why.
+        """
+        self._pending = showing
+        self.async_write_ha_state()
+        try:
+            await call(self.nuki_id)
+        except SubscriptionRequiredError as err:
+            self._pending = None
+            self.async_write_ha_state()
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="nuki_subscription_required",
+                translation_placeholders={"lock": self._lock_name},
+            ) from err
+        except KasifyApiError as err:
+            self._pending = None
+            self.async_write_ha_state()
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key=f"{action}_failed",
+                translation_placeholders={"lock": self._lock_name, "error": str(err)},
+            ) from err
+        self._pending = None
+        try:
+            await self.coordinator.async_refresh_lock(self.nuki_id)
+        except KasifyApiError:
+            # The command was accepted; the next poll shows where the lock ended up.
+            self.async_write_ha_state()
+
+    @property
+    def _lock_name(self) -> str:
+        lock = self.nuki_lock
+        return lock.name if lock and lock.name else str(self.nuki_id)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: KasifyConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up a lock entity for every lock of a provider account, now and as they appear."""
+    async_add_nuki_entities(
+        entry, async_add_entities, lambda coordinator, lock: [NukiLock(coordinator, lock)]
+    )

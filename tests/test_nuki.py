@@ -1,0 +1,210 @@
+"""Nuki Web accounts: lock entities, actions (optimistic, then that lock only), rollback on failure,
+Smart Hosting, request budget, activity events, and linking to Kasify properties (against the simulator)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN, LockState
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_ENTITY_ID, CONF_URL, STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.kasify.const import CONF_API_TOKEN, CONF_KIND, CONF_SCAN_INTERVAL, DOMAIN
+from custom_components.kasify.coordinator import property_identifier
+from simulator import Simulator
+from simulator.nuki import NUKI_GARAGE_ID, NUKI_STORAGE_ID, NUKI_TOKEN
+
+from . import setup_integration
+
+NUKI_ENTRY_ID = "01JNUKIENTRY00000000000000"
+LOFT_LOCK = "lock.loft_patio_lavapies_puerta_principal"
+SCAN = timedelta(seconds=60)
+
+
+def _entry(simulator: Simulator) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Nuki host",
+        unique_id="nuki_1",
+        entry_id=NUKI_ENTRY_ID,
+        data={CONF_KIND: "nuki", CONF_URL: simulator.nuki_url, CONF_API_TOKEN: NUKI_TOKEN},
+        options={CONF_SCAN_INTERVAL: 60},
+    )
+
+
+async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta = SCAN) -> None:
+    freezer.tick(delta)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def _loft_lock_id(simulator: Simulator) -> int:
+    record = next(
+        lock
+        for lock in simulator.kasify.smart_locks.values()
+        if lock["property_id"] == simulator.kasify.property_at(0)["id"]
+    )
+    return int(record["nuki_smartlock"]["nuki_smartlock_id"])
+
+
+async def test_entities_and_states(
+    hass: HomeAssistant, simulator: Simulator, entity_registry: er.EntityRegistry
+) -> None:
+    """Every lock of the account, with the entities its model reports."""
+    entry = _entry(simulator)
+    await setup_integration(hass, entry)
+    assert entry.state is ConfigEntryState.LOADED
+
+    state = hass.states.get(LOFT_LOCK)
+    assert state.state == LockState.LOCKED
+    assert hass.states.get("sensor.loft_patio_lavapies_puerta_principal_battery").state == "80"
+    assert hass.states.get("binary_sensor.loft_patio_lavapies_puerta_principal_door") is not None
+    ids = {e.unique_id for e in er.async_entries_for_config_entry(entity_registry, entry.entry_id)}
+    # A model without a battery percentage gets no battery sensor; it is offline (connectivity off).
+    assert f"nuki_{NUKI_GARAGE_ID}-battery" not in ids
+    garage = entity_registry.async_get_entity_id(
+        "binary_sensor", DOMAIN, f"nuki_{NUKI_GARAGE_ID}-connectivity"
+    )
+    assert hass.states.get(garage).state == "off"
+    # The Opener and the Smart Lock can unlatch ("open").
+    assert state.attributes["supported_features"] == 1
+
+
+async def test_requests_per_refresh(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """One request for every lock plus one for the account's log, whatever the number of locks."""
+    await setup_integration(hass, _entry(simulator))
+    simulator.reset_requests()
+    await _tick(hass, freezer)
+    assert sorted(r.path for r in simulator.requests) == ["/nuki/smartlock", "/nuki/smartlock/log"]
+
+
+async def test_unlock_is_optimistic_then_refreshes_that_lock(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """Unlocking shows at once, sends one action and reads only that lock again."""
+    await setup_integration(hass, _entry(simulator))
+    lock_id = _loft_lock_id(simulator)
+    simulator.nuki.action_delay = 0  # the next read shows the end state
+    simulator.reset_requests()
+    await hass.services.async_call(LOCK_DOMAIN, "unlock", {ATTR_ENTITY_ID: LOFT_LOCK}, blocking=True)
+    assert [(r.method, r.path) for r in simulator.requests] == [
+        ("POST", f"/nuki/smartlock/{lock_id}/action"),
+        ("GET", f"/nuki/smartlock/{lock_id}"),
+    ]
+    assert simulator.requests[0].body == {"action": 1}
+    assert hass.states.get(LOFT_LOCK).state == LockState.UNLOCKED
+
+    simulator.reset_requests()
+    await hass.services.async_call(LOCK_DOMAIN, "open", {ATTR_ENTITY_ID: LOFT_LOCK}, blocking=True)
+    assert simulator.requests[0].body == {"action": 3}  # unlatch
+
+
+async def test_transition_shown_while_the_motor_runs(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """While Nuki still reports the motor running, the entity shows locking; then locked."""
+    await setup_integration(hass, _entry(simulator))
+    simulator.nuki.set_lock(_loft_lock_id(simulator), lock_state=3)
+    await _tick(hass, freezer)
+    assert hass.states.get(LOFT_LOCK).state == LockState.UNLOCKED
+    await hass.services.async_call(LOCK_DOMAIN, "lock", {ATTR_ENTITY_ID: LOFT_LOCK}, blocking=True)
+    assert hass.states.get(LOFT_LOCK).state == LockState.LOCKING
+    simulator.advance(timedelta(seconds=10))
+    await _tick(hass, freezer)
+    assert hass.states.get(LOFT_LOCK).state == LockState.LOCKED
+
+
+@pytest.mark.parametrize(
+    ("make_it_fail", "translation_key"),
+    [
+        (lambda sim, lock_id: sim.nuki.set_lock(lock_id, busy=True), "unlock_failed"),
+        (
+            lambda sim, lock_id: sim.faults.inject("/nuki/smartlock/", method="POST", status=503),
+            "unlock_failed",
+        ),
+        (lambda sim, lock_id: sim.nuki.set_lock(lock_id, smart_hosting=False), "nuki_subscription_required"),
+    ],
+)
+async def test_failed_action_rolls_back(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    make_it_fail: object,
+    translation_key: str,
+) -> None:
+    """A refused action restores the previous state and says why, in the user's language."""
+    await setup_integration(hass, _entry(simulator))
+    lock_id = _loft_lock_id(simulator)
+    make_it_fail(simulator, lock_id)  # type: ignore[operator]
+    with pytest.raises(HomeAssistantError) as exc_info:
+        await hass.services.async_call(LOCK_DOMAIN, "unlock", {ATTR_ENTITY_ID: LOFT_LOCK}, blocking=True)
+    assert exc_info.value.translation_key == translation_key
+    assert hass.states.get(LOFT_LOCK).state == LockState.LOCKED
+
+
+async def test_smart_hosting_missing(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    issue_registry: ir.IssueRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A lock without Smart Hosting stays visible with a repair issue, which goes when it is renewed."""
+    await setup_integration(hass, _entry(simulator))
+    issue = issue_registry.async_get_issue(DOMAIN, f"nuki_smart_hosting_{NUKI_STORAGE_ID}")
+    assert issue is not None
+    assert issue.translation_key == "nuki_smart_hosting"
+    storage = er.async_get(hass).async_get_entity_id("lock", DOMAIN, f"nuki_{NUKI_STORAGE_ID}-lock")
+    assert hass.states.get(storage).state != STATE_UNAVAILABLE
+
+    simulator.nuki.set_lock(NUKI_STORAGE_ID, smart_hosting=True)
+    await _tick(hass, freezer)
+    assert issue_registry.async_get_issue(DOMAIN, f"nuki_smart_hosting_{NUKI_STORAGE_ID}") is None
+
+
+async def test_activity_event(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """A new log entry fires the lock's activity event with who acted (never a PIN)."""
+    await setup_integration(hass, _entry(simulator))
+    entity_id = "event.loft_patio_lavapies_puerta_principal_activity"
+    before = hass.states.get(entity_id).state
+    simulator.nuki.add_log(_loft_lock_id(simulator), action=1, trigger=255, source=1, name="Limpieza")
+    await _tick(hass, freezer)
+    state = hass.states.get(entity_id)
+    assert state.state != before
+    assert state.attributes["event_type"] == "code_used"
+    assert state.attributes["by"] == "Limpieza"
+
+
+async def test_linked_to_kasify_property_and_shown_once(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: Simulator,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """With both accounts the Nuki lock hangs under its property and Kasify's copy goes (back on removal)."""
+    kasify_copy = "binary_sensor.loft_patio_lavapies_puerta_principal"
+    assert entity_registry.async_get(kasify_copy) is not None
+
+    nuki = _entry(simulator)
+    await setup_integration(hass, nuki)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    lock_device = device_registry.async_get_device(identifiers={(DOMAIN, f"nuki_{_loft_lock_id(simulator)}")})
+    property_device = device_registry.async_get_device(
+        identifiers={property_identifier(simulator.kasify.property_at(0)["id"])}
+    )
+    assert lock_device.via_device_id == property_device.id
+    assert entity_registry.async_get(kasify_copy) is None
+    assert hass.states.get(LOFT_LOCK).state == LockState.LOCKED
+
+    assert await hass.config_entries.async_remove(nuki.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entity_registry.async_get(kasify_copy) is not None
