@@ -64,9 +64,12 @@ CASAVI_URL = f"http://{SIM_HOST}:{SIM_PORT}/casavi"
 # The simulator's well-known development credentials, not secrets.
 CASAVI_KEY = "sim-casavi-key"
 CASAVI_SECRET = "sim-casavi-secret"
+NUKI_URL = f"http://{SIM_HOST}:{SIM_PORT}/nuki"
+NUKI_TOKEN = "sim-nuki-token"
 # Account kinds the develop instance adds, with the answers to their config-flow form.
 ACCOUNTS: dict[str, dict[str, str]] = {
     "kasify": {"url": KASIFY_URL, "api_token": KASIFY_TOKEN},
+    "nuki": {"url": NUKI_URL, "api_token": NUKI_TOKEN},
     "casavi": {"url": CASAVI_URL, "key": CASAVI_KEY, "secret": CASAVI_SECRET},
 }
 
