@@ -40,6 +40,7 @@ or with the client-credentials grant::
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -713,7 +714,7 @@ class CallbackTokenSource:
         return await (self._refresh or self._get)()
 
 
-class _GrantTokenSource:
+class _GrantTokenSource(ABC):
     """A cached token renewed by a grant: once, however many requests need it at the same time."""
 
     def __init__(self, clock: Callable[[], float], leeway: float) -> None:
@@ -730,8 +731,9 @@ class _GrantTokenSource:
     def _usable(self, token: OAuthToken | None) -> bool:
         return token is not None and not token.expired(self._clock(), self._leeway)
 
+    @abstractmethod
     async def _renew(self, current: OAuthToken | None) -> OAuthToken:
-        raise NotImplementedError
+        """Obtain a new token by this source's grant."""
 
     async def access_token(self) -> str:
         """The cached token, renewed first when it is (about to be) expired."""
