@@ -298,3 +298,28 @@ async def test_options_need_a_loaded_entry(hass: HomeAssistant, mock_config_entr
     result = await _options_add_feed(hass, mock_config_entry)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "not_loaded"
+
+
+async def test_feed_only_stay_is_the_current_event(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
+) -> None:
+    """A stay only the channel knows, happening now, is the calendar's current event."""
+    prop = _new_property_with_airbnb(simulator)
+    simulator.ical.add_event(
+        simulator.ical.feed_id(prop["id"], "airbnb"),
+        "\n".join(  # noqa: FLY002 - one iCal line per list item
+            [
+                "BEGIN:VEVENT",
+                "UID:now-1@airbnb.com",
+                "DTSTART;VALUE=DATE:20260313",
+                "DTEND;VALUE=DATE:20260316",
+                "SUMMARY:Reserved",
+                "END:VEVENT",
+            ]
+        ),
+    )
+    await init_integration.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    state = hass.states.get("calendar.casa_de_pruebas_bookings")
+    assert state.state == "on"
+    assert state.attributes["message"] == "Reserved (Airbnb)"

@@ -113,6 +113,12 @@ class KasifyBookingsCalendar(PropertyCalendar[KasifyCoordinator]):
     def _feeds(self) -> FeedCoordinator | None:
         return self.coordinator.config_entry.runtime_data.feeds
 
+    async def async_added_to_hass(self) -> None:
+        """Also follow the iCal feeds: a feed-only stay can be the current or next event."""
+        await super().async_added_to_hass()
+        if (feeds := self._feeds) is not None:
+            self.async_on_remove(feeds.async_add_listener(self.async_write_ha_state))
+
     def _cached_events(self) -> list[CalendarEvent]:
         feeds = self._feeds
         statuses = (feeds.data or {}).values() if feeds is not None else ()
