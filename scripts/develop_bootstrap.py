@@ -66,11 +66,24 @@ CASAVI_KEY = "sim-casavi-key"
 CASAVI_SECRET = "sim-casavi-secret"
 NUKI_URL = f"http://{SIM_HOST}:{SIM_PORT}/nuki"
 NUKI_TOKEN = "sim-nuki-token"
+# The simulator serves UniFi Access over HTTPS on its default --unifi-port; its self-signed certificate is
+# derived from the seed (1) and host, so its fingerprint is fixed and pinned here.
+UNIFI_PORT = "12445"
+UNIFI_TOKEN = "sim-unifi-token"
+UNIFI_FINGERPRINT = (
+    "74:82:BC:1E:67:64:5C:11:15:00:75:81:3B:08:50:B6:81:B3:7A:3F:71:8F:D6:C5:38:D6:05:65:58:2F:35:52"
+)
 # Account kinds the develop instance adds, with the answers to their config-flow form.
 ACCOUNTS: dict[str, dict[str, str]] = {
     "kasify": {"url": KASIFY_URL, "api_token": KASIFY_TOKEN},
     "nuki": {"url": NUKI_URL, "api_token": NUKI_TOKEN},
     "casavi": {"url": CASAVI_URL, "key": CASAVI_KEY, "secret": CASAVI_SECRET},
+    "unifi_access": {
+        "host": SIM_HOST,
+        "port": UNIFI_PORT,
+        "api_token": UNIFI_TOKEN,
+        "fingerprint": UNIFI_FINGERPRINT,
+    },
 }
 
 DOMAIN = "kasify"

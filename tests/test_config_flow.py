@@ -6,7 +6,7 @@ from collections.abc import Generator
 from unittest.mock import AsyncMock, MagicMock, patch
 
 from homeassistant.config_entries import SOURCE_USER
-from homeassistant.const import CONF_URL
+from homeassistant.const import CONF_HOST, CONF_PORT, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
 import pytest
@@ -15,7 +15,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.kasify.api.errors import (
     ApiConnectionError,
     AuthError,
+    CertificateError,
+    CertificateMismatchError,
     MalformedResponseError,
+    MissingPermissionError,
     ServerError,
 )
 from custom_components.kasify.api.models import Account
@@ -23,6 +26,7 @@ from custom_components.kasify.api.nuki import NukiAccount
 from custom_components.kasify.const import (
     CONF_API_TOKEN,
     CONF_CALENDAR_DAYS,
+    CONF_FINGERPRINT,
     CONF_KEY,
     CONF_KIND,
     CONF_SCAN_INTERVAL,
@@ -65,7 +69,7 @@ def _existing_entry(**data: str) -> MockConfigEntry:
 async def _start_kasify_step(hass: HomeAssistant) -> str:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["kasify", "casavi", "nuki"]
+    assert result["menu_options"] == ["kasify", "casavi", "nuki", "unifi_access"]
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "kasify"})
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "kasify"
@@ -351,3 +355,196 @@ async def test_nuki_flow(hass: HomeAssistant, mock_setup_entry: AsyncMock) -> No
         CONF_API_TOKEN: "nuki-token",
     }
     assert result["result"].unique_id == "nuki_4242"
+
+
+FINGERPRINT = ":".join(["AB"] * 32)
+UNIFI_INPUT = {
+    CONF_HOST: " 192.168.1.1 ",
+    CONF_PORT: 12445,
+    CONF_API_TOKEN: "unifi-token",
+    CONF_VERIFY_SSL: True,
+    CONF_FINGERPRINT: FINGERPRINT,
+}
+
+
+@pytest.fixture
+def mock_unifi() -> Generator[MagicMock]:
+    """The UniFi Access client class as the flow builds it."""
+    with patch("custom_components.kasify.config_flow.UnifiAccessClient", autospec=True) as cls:
+        cls.return_value.list_doors = AsyncMock(return_value=[])
+        yield cls
+
+
+def _unifi_entry() -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="UniFi Access 192.168.1.1",
+        unique_id="unifi_192.168.1.1",
+        data={
+            CONF_KIND: "unifi_access",
+            CONF_HOST: "192.168.1.1",
+            CONF_PORT: 12445,
+            CONF_API_TOKEN: "old-token",
+            CONF_VERIFY_SSL: True,
+            CONF_FINGERPRINT: FINGERPRINT,
+        },
+        options={CONF_SCAN_INTERVAL: 60, CONF_CALENDAR_DAYS: 90},
+    )
+
+
+async def test_unifi_flow(hass: HomeAssistant, mock_unifi: MagicMock, mock_setup_entry: AsyncMock) -> None:
+    """UniFi Access: doors listed with the entered settings; the host (namespaced) is the unique id."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "unifi_access"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "unifi_access"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], UNIFI_INPUT)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "UniFi Access 192.168.1.1"
+    assert result["data"] == {
+        CONF_KIND: "unifi_access",
+        CONF_HOST: "192.168.1.1",
+        CONF_PORT: 12445,
+        CONF_API_TOKEN: "unifi-token",
+        CONF_VERIFY_SSL: True,
+        CONF_FINGERPRINT: FINGERPRINT,
+    }
+    assert result["result"].unique_id == "unifi_192.168.1.1"
+    _session, host, token = mock_unifi.call_args.args
+    assert (host, token) == ("192.168.1.1", "unifi-token")
+    assert mock_unifi.call_args.kwargs == {"port": 12445, "verify_ssl": True, "fingerprint": FINGERPRINT}
+    mock_unifi.return_value.list_doors.assert_awaited_once()
+
+    # The same controller again is refused.
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "unifi_access"}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], UNIFI_INPUT)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (AuthError("401"), {"base": "invalid_auth"}),
+        (MissingPermissionError("403", permission="view:space"), {"base": "invalid_auth"}),
+        (ApiConnectionError("down"), {"base": "cannot_connect"}),
+        (ServerError("500"), {"base": "cannot_connect"}),
+        (
+            CertificateMismatchError("pinned", expected=FINGERPRINT, actual=":".join(["CD"] * 32)),
+            {"base": "certificate_mismatch"},
+        ),
+        (RuntimeError("boom"), {"base": "unknown"}),
+    ],
+)
+async def test_unifi_errors(
+    hass: HomeAssistant,
+    mock_unifi: MagicMock,
+    mock_setup_entry: AsyncMock,
+    error: Exception,
+    expected: dict[str, str],
+) -> None:
+    """Every failure keeps the form open with its error; a wrong pinned certificate is refused."""
+    mock_unifi.return_value.list_doors.side_effect = error
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "unifi_access"}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], UNIFI_INPUT)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == expected
+
+
+async def test_unifi_invalid_fingerprint(
+    hass: HomeAssistant, mock_unifi: MagicMock, mock_setup_entry: AsyncMock
+) -> None:
+    """A fingerprint that is not 64 hex digits is refused before anything is sent."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "unifi_access"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**UNIFI_INPUT, CONF_FINGERPRINT: "AB:CD"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_FINGERPRINT: "invalid_fingerprint"}
+    mock_unifi.assert_not_called()
+
+
+async def test_unifi_reauth_and_reconfigure(
+    hass: HomeAssistant, mock_unifi: MagicMock, mock_setup_entry: AsyncMock
+) -> None:
+    """Reauth asks only the token; reconfigure every field, and an emptied fingerprint removes the pin."""
+    entry = _unifi_entry()
+    entry.add_to_hass(hass)
+    result = await entry.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+    assert [str(key) for key in result["data_schema"].schema] == [CONF_API_TOKEN]
+    assert result["description_placeholders"]["url"] == "192.168.1.1"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_API_TOKEN: "new-token"})
+    assert result["reason"] == "reauth_successful"
+    assert entry.data[CONF_API_TOKEN] == "new-token"
+    assert entry.data[CONF_FINGERPRINT] == FINGERPRINT
+
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+    assert {str(key) for key in result["data_schema"].schema} == {
+        CONF_HOST,
+        CONF_PORT,
+        CONF_API_TOKEN,
+        CONF_VERIFY_SSL,
+        CONF_FINGERPRINT,
+    }
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_HOST: "192.168.1.1", CONF_PORT: 12446, CONF_API_TOKEN: "t3", CONF_VERIFY_SSL: False},
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_PORT] == 12446
+    assert entry.data[CONF_VERIFY_SSL] is False
+    assert entry.data[CONF_FINGERPRINT] == ""
+
+    # Another controller is another account.
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**UNIFI_INPUT, CONF_HOST: "10.0.0.2"}
+    )
+    assert result["reason"] == "wrong_account"
+    assert entry.data[CONF_HOST] == "192.168.1.1"
+
+
+@pytest.mark.parametrize(
+    ("presented", "suggested"),
+    [(":".join(["CD"] * 32), ":".join(["CD"] * 32)), (ApiConnectionError("refused"), "")],
+)
+async def test_unifi_untrusted_certificate_offers_its_fingerprint(
+    hass: HomeAssistant,
+    mock_unifi: MagicMock,
+    mock_setup_entry: AsyncMock,
+    presented: str | Exception,
+    suggested: str,
+) -> None:
+    """Verification on against a self-signed controller: the form comes back with the presented
+    certificate's fingerprint filled in, to compare and pin."""
+    mock_unifi.return_value.list_doors.side_effect = CertificateError("self-signed")
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "unifi_access"}
+    )
+    with patch(
+        "custom_components.kasify.config_flow.get_certificate_fingerprint",
+        AsyncMock(side_effect=[presented]),
+    ) as fetch:
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {**UNIFI_INPUT, CONF_FINGERPRINT: ""}
+        )
+    fetch.assert_awaited_once_with("192.168.1.1", 12445)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "untrusted_certificate"}
+    values = {str(key): key.description["suggested_value"] for key in result["data_schema"].schema}
+    assert values[CONF_FINGERPRINT] == suggested
+    assert values[CONF_HOST] == " 192.168.1.1 "

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from homeassistant.const import CONF_URL, Platform
+from homeassistant.const import CONF_HOST, CONF_PORT, CONF_URL, CONF_VERIFY_SSL, Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.device_registry import DeviceEntry
 from homeassistant.helpers.typing import ConfigType
@@ -13,7 +13,19 @@ from .api.casavi import CasaviClient
 from .api.ical import IcalFeedClient
 from .api.kasify import KasifyClient
 from .api.nuki import NukiClient
-from .const import CONF_API_TOKEN, CONF_KEY, CONF_KIND, CONF_SECRET, DOMAIN, KIND_CASAVI, KIND_NUKI
+from .api.unifi_access import UnifiAccessClient
+from .const import (
+    CONF_API_TOKEN,
+    CONF_FINGERPRINT,
+    CONF_KEY,
+    CONF_KIND,
+    CONF_SECRET,
+    DEFAULT_UNIFI_PORT,
+    DOMAIN,
+    KIND_CASAVI,
+    KIND_NUKI,
+    KIND_UNIFI,
+)
 from .coordinator import (
     CasaviCoordinator,
     FeedCoordinator,
@@ -21,6 +33,8 @@ from .coordinator import (
     KasifyCoordinator,
     KasifyRuntimeData,
     NukiCoordinator,
+    UnifiAccessCoordinator,
+    unifi_certificate_issue_id,
 )
 from .stays import StayScheduler
 
@@ -50,6 +64,23 @@ async def async_setup_entry(hass: HomeAssistant, entry: KasifyConfigEntry) -> bo
         entry.runtime_data = KasifyRuntimeData(client=nuki, coordinator=nuki_coordinator)
         # The Kasify accounts stop showing their read-only copies of these locks (and show them again
         # when this entry goes), so they are reloaded now and on unload.
+        _reload_property_entries(hass)
+        entry.async_on_unload(lambda: _reload_property_entries(hass))
+    elif entry.data.get(CONF_KIND) == KIND_UNIFI:
+        unifi = UnifiAccessClient(
+            session,
+            entry.data[CONF_HOST],
+            entry.data[CONF_API_TOKEN],
+            port=int(entry.data.get(CONF_PORT, DEFAULT_UNIFI_PORT)),
+            verify_ssl=entry.data.get(CONF_VERIFY_SSL, True),
+            fingerprint=entry.data.get(CONF_FINGERPRINT) or None,
+        )
+        unifi_coordinator = UnifiAccessCoordinator(hass, entry, unifi)
+        # A wrong pinned certificate fails here like any unreachable controller (not loaded, retried), with
+        # a repair issue saying the certificate changed.
+        await unifi_coordinator.async_config_entry_first_refresh()
+        entry.runtime_data = KasifyRuntimeData(client=unifi, coordinator=unifi_coordinator)
+        unifi_coordinator.async_start_push()
         _reload_property_entries(hass)
         entry.async_on_unload(lambda: _reload_property_entries(hass))
     elif entry.data.get(CONF_KIND) == KIND_CASAVI:
@@ -94,6 +125,11 @@ def _reload_property_entries(hass: HomeAssistant) -> None:
 async def async_unload_entry(hass: HomeAssistant, entry: KasifyConfigEntry) -> bool:
     """Unload the platforms; timers and listeners go with ``entry.async_on_unload``."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: KasifyConfigEntry) -> None:
+    """Drop the entry's repair issues when it is deleted."""
+    ir.async_delete_issue(hass, DOMAIN, unifi_certificate_issue_id(entry.entry_id))
 
 
 async def async_remove_config_entry_device(

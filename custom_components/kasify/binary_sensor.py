@@ -18,13 +18,22 @@ from homeassistant.util import dt as dt_util
 
 from .api.models import LockStatus, Property, SmartLock
 from .api.nuki import NukiSmartLock
-from .coordinator import KasifyConfigEntry, KasifyCoordinator, NukiCoordinator, PropertySourceCoordinator
+from .api.unifi_access import DoorPosition, UnifiDoor
+from .coordinator import (
+    KasifyConfigEntry,
+    KasifyCoordinator,
+    NukiCoordinator,
+    PropertySourceCoordinator,
+    UnifiAccessCoordinator,
+)
 from .entity import (
     KasifyLockEntity,
     KasifyPropertyEntity,
     NukiLockEntity,
+    UnifiDoorEntity,
     async_add_entities_dynamically,
     async_add_nuki_entities,
+    async_add_unifi_entities,
 )
 
 PARALLEL_UPDATES = 0
@@ -169,6 +178,28 @@ def _nuki_entities(coordinator: NukiCoordinator, lock: NukiSmartLock) -> Iterabl
     return [NukiBinarySensor(coordinator, lock, d) for d in NUKI_BINARY_SENSORS if d.exists_fn(lock)]
 
 
+class UnifiDoorPositionSensor(UnifiDoorEntity, BinarySensorEntity):
+    """The door position sensor (DPS) of a UniFi Access door: on = open."""
+
+    _attr_device_class = BinarySensorDeviceClass.DOOR
+
+    def __init__(self, coordinator: UnifiAccessCoordinator, door: UnifiDoor) -> None:
+        """Create the door sensor of ``door`` (only doors with a position sensor get one)."""
+        super().__init__(coordinator, door, "door")
+
+    @property
+    def is_on(self) -> bool | None:
+        """Open; ``None`` when the sensor no longer reports."""
+        door = self.door
+        if door is None or door.position is None:
+            return None
+        return door.position is DoorPosition.OPEN
+
+
+def _unifi_entities(coordinator: UnifiAccessCoordinator, door: UnifiDoor) -> Iterable[BinarySensorEntity]:
+    return [UnifiDoorPositionSensor(coordinator, door)] if door.has_position_sensor else []
+
+
 def _property_entities(
     coordinator: PropertySourceCoordinator[Any], prop: Property
 ) -> Iterable[BinarySensorEntity]:
@@ -196,3 +227,4 @@ async def async_setup_entry(
         entry, async_add_entities, for_property=_property_entities, for_lock=_lock_entities
     )
     async_add_nuki_entities(entry, async_add_entities, _nuki_entities)
+    async_add_unifi_entities(entry, async_add_entities, _unifi_entities)

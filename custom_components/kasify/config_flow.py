@@ -12,10 +12,11 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlow,
 )
-from homeassistant.const import CONF_URL
+from homeassistant.const import CONF_HOST, CONF_PORT, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -34,6 +35,8 @@ from .api.casavi import CasaviClient
 from .api.errors import (
     ApiConnectionError,
     AuthError,
+    CertificateError,
+    CertificateMismatchError,
     KasifyApiError,
     MalformedResponseError,
     NotFoundError,
@@ -42,10 +45,12 @@ from .api.ical import IcalFeedClient, InvalidFeedUrlError, normalize_feed_url, r
 from .api.kasify import KasifyClient
 from .api.models import Account
 from .api.nuki import NukiClient
+from .api.unifi_access import UnifiAccessClient, get_certificate_fingerprint, normalize_fingerprint
 from .const import (
     CONF_API_TOKEN,
     CONF_CALENDAR_DAYS,
     CONF_FEED_INTERVAL,
+    CONF_FINGERPRINT,
     CONF_ICAL_FEEDS,
     CONF_KEY,
     CONF_KIND,
@@ -57,10 +62,12 @@ from .const import (
     DEFAULT_KASIFY_URL,
     DEFAULT_NUKI_URL,
     DEFAULT_SCAN_INTERVAL,
+    DEFAULT_UNIFI_PORT,
     DOMAIN,
     KIND_CASAVI,
     KIND_KASIFY,
     KIND_NUKI,
+    KIND_UNIFI,
     LOGGER,
     MAX_CALENDAR_DAYS,
     MAX_FEED_INTERVAL_MINUTES,
@@ -92,6 +99,17 @@ NUKI_SCHEMA = vol.Schema(
     {
         vol.Required(CONF_URL, default=DEFAULT_NUKI_URL): _URL,
         vol.Required(CONF_API_TOKEN): _TOKEN,
+    }
+)
+UNIFI_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_HOST): TextSelector(),
+        vol.Required(CONF_PORT, default=DEFAULT_UNIFI_PORT): NumberSelector(
+            NumberSelectorConfig(min=1, max=65535, step=1, mode=NumberSelectorMode.BOX)
+        ),
+        vol.Required(CONF_API_TOKEN): _TOKEN,
+        vol.Required(CONF_VERIFY_SSL, default=True): BooleanSelector(),
+        vol.Optional(CONF_FINGERPRINT): TextSelector(),
     }
 )
 CASAVI_SCHEMA = vol.Schema(
@@ -143,6 +161,42 @@ async def _nuki_account(hass: HomeAssistant, data: Mapping[str, Any]) -> Account
     return Account(id=account.id, name=f"Nuki {account.name}")
 
 
+class InvalidFingerprintError(ValueError):
+    """The pinned fingerprint is not a SHA-256 fingerprint."""
+
+
+async def _unifi_account(hass: HomeAssistant, data: Mapping[str, Any]) -> Account:
+    """List the controller's doors with the entered host, token and certificate settings.
+
+    The host is the account (DESIGN.md): one entry per controller.
+    """
+    fingerprint = data.get(CONF_FINGERPRINT) or None
+    if fingerprint is not None:
+        try:
+            normalize_fingerprint(fingerprint)
+        except ValueError as err:
+            raise InvalidFingerprintError(str(err)) from err
+    client = UnifiAccessClient(
+        async_get_clientsession(hass),
+        data[CONF_HOST],
+        data[CONF_API_TOKEN],
+        port=int(data[CONF_PORT]),
+        verify_ssl=data[CONF_VERIFY_SSL],
+        fingerprint=fingerprint,
+    )
+    await client.list_doors()
+    return Account(id=data[CONF_HOST].lower(), name=f"UniFi Access {data[CONF_HOST]}")
+
+
+async def _presented_fingerprint(data: Mapping[str, Any]) -> str:
+    """The SHA-256 fingerprint of the certificate the controller presents ("" when it cannot be read)."""
+    try:
+        return await get_certificate_fingerprint(data[CONF_HOST], int(data[CONF_PORT]))
+    except ApiConnectionError as err:
+        LOGGER.debug("Could not read the controller's certificate: %s", err)
+        return ""
+
+
 @dataclass(frozen=True, slots=True)
 class _Kind:
     """What the flow needs to know about one kind of account."""
@@ -162,6 +216,7 @@ KINDS: dict[str, _Kind] = {
         CASAVI_SCHEMA, (CONF_KEY, CONF_SECRET), _casavi_account, CASAVI_DEFAULT_SCAN_INTERVAL, "casavi_"
     ),
     KIND_NUKI: _Kind(NUKI_SCHEMA, (CONF_API_TOKEN,), _nuki_account, DEFAULT_SCAN_INTERVAL, "nuki_"),
+    KIND_UNIFI: _Kind(UNIFI_SCHEMA, (CONF_API_TOKEN,), _unifi_account, DEFAULT_SCAN_INTERVAL, "unifi_"),
 }
 
 
@@ -174,6 +229,8 @@ def _clean(user_input: Mapping[str, Any]) -> dict[str, Any]:
     cleaned = {key: value.strip() if isinstance(value, str) else value for key, value in user_input.items()}
     if CONF_URL in cleaned:
         cleaned[CONF_URL] = cleaned[CONF_URL].rstrip("/")
+    if CONF_PORT in cleaned:
+        cleaned[CONF_PORT] = int(cleaned[CONF_PORT])
     return cleaned
 
 
@@ -195,6 +252,14 @@ class KasifyConfigFlow(ConfigFlow, domain=DOMAIN):
             return await KINDS[kind].account(self.hass, data)
         except AuthError:
             errors["base"] = "invalid_auth"
+        except InvalidFingerprintError:
+            errors[CONF_FINGERPRINT] = "invalid_fingerprint"
+        except CertificateMismatchError as err:
+            LOGGER.debug("The %s certificate is not the pinned one: %s", kind, err)
+            errors["base"] = "certificate_mismatch"
+        except CertificateError as err:
+            LOGGER.debug("The %s certificate is not trusted: %s", kind, err)
+            errors["base"] = "untrusted_certificate"
         except ApiConnectionError:
             errors["base"] = "cannot_connect"
         except KasifyApiError as err:
@@ -218,6 +283,10 @@ class KasifyConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for a Nuki Web API token, and check it."""
         return await self._async_step_add(KIND_NUKI, user_input)
 
+    async def async_step_unifi_access(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the UniFi Access controller, its API token and how to trust its certificate."""
+        return await self._async_step_add(KIND_UNIFI, user_input)
+
     async def async_step_casavi(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the casavi API key and secret, and check them."""
         return await self._async_step_add(KIND_CASAVI, user_input)
@@ -238,6 +307,10 @@ class KasifyConfigFlow(ConfigFlow, domain=DOMAIN):
                         CONF_CALENDAR_DAYS: DEFAULT_CALENDAR_DAYS,
                     },
                 )
+            if errors.get("base") == "untrusted_certificate":
+                # Trust on first use: offer the certificate the controller presents, for the user to compare
+                # with the one the UniFi console shows and pin.
+                user_input = {**user_input, CONF_FINGERPRINT: await _presented_fingerprint(data)}
         return self.async_show_form(
             step_id=kind,
             data_schema=self.add_suggested_values_to_schema(KINDS[kind].schema, user_input),
@@ -269,7 +342,10 @@ class KasifyConfigFlow(ConfigFlow, domain=DOMAIN):
                 schema, {key: entry.data[key] for key in kind.credentials if key not in SECRETS}
             ),
             errors=errors,
-            description_placeholders={"account": entry.title, "url": entry.data[CONF_URL]},
+            description_placeholders={
+                "account": entry.title,
+                "url": str(entry.data.get(CONF_URL) or entry.data.get(CONF_HOST, "")),
+            },
         )
 
     async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -279,6 +355,9 @@ class KasifyConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             updates = _clean(user_input)
+            if _kind_of(entry) == KIND_UNIFI:
+                # An emptied optional field removes the pinned fingerprint.
+                updates.setdefault(CONF_FINGERPRINT, "")
             account = await self._account(_kind_of(entry), updates, errors)
             if account is not None:
                 await self.async_set_unique_id(kind.unique_id_prefix + account.id)

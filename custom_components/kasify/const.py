@@ -17,6 +17,11 @@ CONF_SECRET: Final = "secret"
 KIND_KASIFY: Final = "kasify"
 KIND_CASAVI: Final = "casavi"
 KIND_NUKI: Final = "nuki"
+KIND_UNIFI: Final = "unifi_access"
+# UniFi Access: host, port and verify_ssl are homeassistant.const's CONF_*; plus an optional pinned
+# SHA-256 certificate fingerprint.
+CONF_FINGERPRINT: Final = "fingerprint"
+DEFAULT_UNIFI_PORT: Final = 12445
 
 DEFAULT_KASIFY_URL: Final = "https://api.kasify.com/v1"
 DEFAULT_CASAVI_URL: Final = "https://api.mycasavi.com"

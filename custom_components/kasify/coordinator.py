@@ -19,11 +19,12 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 
 from .api.casavi import CasaviClient, CasaviSnapshot
-from .api.errors import AuthError, KasifyApiError, RateLimitedError
+from .api.errors import AuthError, CertificateMismatchError, KasifyApiError, RateLimitedError
 from .api.ical import FeedState, IcalEvent, IcalFeedClient, channel_from_url, normalize_feed_url
 from .api.kasify import KasifyClient
 from .api.models import AccountSnapshot, PropertySnapshot, SmartLock
 from .api.nuki import NukiClient, NukiSnapshot
+from .api.unifi_access import DoorActivityEvent, DoorStateEvent, UnifiAccessClient, UnifiDoor, UnifiEvent
 from .const import (
     BOOKINGS_LOOKBACK,
     CONF_CALENDAR_DAYS,
@@ -37,6 +38,7 @@ from .const import (
     KIND_CASAVI,
     KIND_KASIFY,
     KIND_NUKI,
+    KIND_UNIFI,
     LOGGER,
     MAX_CONCURRENT_REQUESTS,
 )
@@ -51,8 +53,8 @@ if TYPE_CHECKING:
 class KasifyRuntimeData:
     """What a loaded entry keeps in ``entry.runtime_data``."""
 
-    client: KasifyClient | CasaviClient | NukiClient
-    coordinator: PropertySourceCoordinator[Any] | NukiCoordinator
+    client: KasifyClient | CasaviClient | NukiClient | UnifiAccessClient
+    coordinator: PropertySourceCoordinator[Any] | NukiCoordinator | UnifiAccessCoordinator
     # Check-in/out timers; only property sources with guest stays (Kasify) have them.
     stays: StayScheduler | None = field(default=None, repr=False)
     # iCal feeds of the properties (Kasify only).
@@ -416,6 +418,8 @@ def provider_lock_keys(hass: HomeAssistant) -> set[str]:
         coordinator = getattr(entry, "runtime_data", None) and entry.runtime_data.coordinator
         if isinstance(coordinator, NukiCoordinator) and coordinator.data is not None:
             keys |= {lock.device_key for lock in coordinator.data.locks.values()}
+        elif isinstance(coordinator, UnifiAccessCoordinator) and coordinator.data is not None:
+            keys |= {door.device_key for door in coordinator.data.doors.values()}
     return keys
 
 
@@ -521,3 +525,180 @@ class NukiCoordinator(DataUpdateCoordinator[NukiSnapshot]):
         lock = await self.client.get_smartlock(lock_id)
         locks = {**self.data.locks, lock_id: lock}
         self.async_set_updated_data(replace(self.data, locks=locks))
+
+
+def unifi_certificate_issue_id(entry_id: str) -> str:
+    """The repair issue of a UniFi Access entry whose controller's certificate is not the pinned one."""
+    return f"unifi_certificate_{entry_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class UnifiSnapshot:
+    """The doors of a UniFi Access controller, by door id (compares by value)."""
+
+    doors: dict[str, UnifiDoor]
+
+
+class UnifiAccessCoordinator(DataUpdateCoordinator[UnifiSnapshot]):
+    """Keeps the doors of one UniFi Access controller: WebSocket push, polling only while push is down.
+
+    Requests: 1 (``GET /doors``) per poll while push is down, 0 per interval while it is up (push changes are
+    applied as they come, and the doors are read once each time the socket connects, to catch what changed
+    while it was down). A refused token starts reauth; a certificate that is not the pinned one raises a
+    repair issue and stops push, and every poll fails (the doors go unavailable) until the entry is
+    reconfigured with the new fingerprint; nothing is read over an unpinned connection.
+    """
+
+    config_entry: KasifyConfigEntry
+    source = KIND_UNIFI
+    upstream_name = "UniFi Access"
+    # Seconds between WebSocket pings (a connection that stops answering is dropped and polling resumes).
+    push_heartbeat: float = 30.0
+
+    def __init__(self, hass: HomeAssistant, entry: KasifyConfigEntry, client: UnifiAccessClient) -> None:
+        """Poll ``client``'s controller at the interval chosen in the options until push is up."""
+        self._poll_interval = timedelta(seconds=entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL))
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} {entry.title}",
+            update_interval=self._poll_interval,
+            always_update=False,
+        )
+        self.client = client
+
+    @property
+    def issue_id(self) -> str:
+        """The repair issue raised when the controller's certificate is not the pinned one."""
+        return unifi_certificate_issue_id(self.config_entry.entry_id)
+
+    async def _async_update_data(self) -> UnifiSnapshot:
+        try:
+            doors = await self.client.list_doors()
+        except AuthError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN,
+                translation_key="auth_failed",
+                translation_placeholders={"service": self.upstream_name},
+            ) from err
+        except CertificateMismatchError as err:
+            self._certificate_changed(err)
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="update_failed",
+                translation_placeholders={"service": self.upstream_name, "error": str(err)},
+            ) from err
+        except KasifyApiError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="update_failed",
+                translation_placeholders={"service": self.upstream_name, "error": str(err)},
+            ) from err
+        ir.async_delete_issue(self.hass, DOMAIN, self.issue_id)
+        return UnifiSnapshot(doors={door.id: door for door in doors})
+
+    def _certificate_changed(self, err: CertificateMismatchError) -> None:
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            self.issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="unifi_certificate_changed",
+            translation_placeholders={
+                "account": self.config_entry.title,
+                "expected": err.expected,
+                "actual": err.actual or "?",
+            },
+        )
+
+    # -- push -------------------------------------------------------------------------------------
+
+    def async_start_push(self) -> None:
+        """Listen to the controller's WebSocket for as long as the entry is loaded."""
+        self.config_entry.async_create_background_task(
+            self.hass, self._async_listen(), name=f"{DOMAIN} {self.config_entry.title} push"
+        )
+
+    async def _async_listen(self) -> None:
+        try:
+            await self.client.listen(
+                self._on_event,
+                self._on_disconnect,
+                on_connect=self._on_connect,
+                heartbeat=self.push_heartbeat,
+            )
+        except AuthError:
+            LOGGER.warning("UniFi Access push: %s refused the API token", self.config_entry.title)
+            self.config_entry.async_start_reauth(self.hass)
+        except CertificateMismatchError as err:
+            LOGGER.error("UniFi Access push stopped: %s", err)
+            self._certificate_changed(err)
+        except KasifyApiError as err:
+            # No WebSocket API (old controller) or a certificate refused: polling goes on.
+            LOGGER.warning("UniFi Access push unavailable, polling instead: %s", err)
+        self._restore_polling()
+
+    async def _on_connect(self) -> None:
+        """Push is up: read the doors once (changes made while it was down were not pushed), stop polling."""
+        try:
+            doors = await self.client.list_doors()
+        except KasifyApiError as err:
+            LOGGER.debug("UniFi Access: resync after connecting failed, polling goes on: %s", err)
+            return
+        self.update_interval = None
+        self.async_set_updated_data(UnifiSnapshot(doors={door.id: door for door in doors}))
+
+    def _on_disconnect(self) -> None:
+        """Push is down: poll again until it is back."""
+        self._restore_polling()
+
+    def _restore_polling(self) -> None:
+        if self.update_interval is None:
+            self.update_interval = self._poll_interval
+            self._schedule_refresh()
+
+    def _on_event(self, event: UnifiEvent) -> None:
+        if isinstance(event, DoorStateEvent):
+            door = self.data.doors.get(event.door_id)
+            if door is None:
+                return
+            updated = event.apply(door)
+            if updated is not door:
+                self.async_set_updated_data(replace(self.data, doors={**self.data.doors, door.id: updated}))
+        elif isinstance(event, DoorActivityEvent) and event.door_id in self.data.doors:
+            attributes: dict[str, Any] = {"by": event.actor, "method": event.method}
+            if event.at is not None:
+                attributes["at"] = event.at.isoformat()
+            async_dispatcher_send(
+                self.hass,
+                signal_lock_activity(self.config_entry.entry_id, self.data.doors[event.door_id].device_key),
+                event.kind.value,
+                attributes,
+            )
+
+    # -- devices and actions ------------------------------------------------------------------------
+
+    def _async_refresh_finished(self) -> None:
+        super()._async_refresh_finished()
+        if self.last_update_success and self.data is not None:
+            self._sync_devices(self.data)
+
+    def _sync_devices(self, data: UnifiSnapshot) -> None:
+        registry = dr.async_get(self.hass)
+        current = {(DOMAIN, door.device_key) for door in data.doors.values()}
+        entry_id = self.config_entry.entry_id
+        for device in dr.async_entries_for_config_entry(registry, entry_id):
+            ours = {ident for ident in device.identifiers if ident[0] == DOMAIN}
+            if ours and not ours & current:
+                registry.async_update_device(device.id, remove_config_entry_id=entry_id)
+
+    def has_device(self, identifiers: set[tuple[str, str]]) -> bool:
+        """Whether any of ``identifiers`` is a door the controller still has."""
+        return any((DOMAIN, door.device_key) in identifiers for door in self.data.doors.values())
+
+    async def async_refresh_door(self, door_id: str) -> None:
+        """After an action, read that one door again (1 request) instead of every door."""
+        door = await self.client.get_door(door_id)
+        self.async_set_updated_data(replace(self.data, doors={**self.data.doors, door_id: door}))

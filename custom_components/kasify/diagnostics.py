@@ -43,6 +43,8 @@ def _plain(value: Any) -> Any:
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]
+    if isinstance(value, set | frozenset):  # e.g. a UniFi door's lock rules
+        return sorted(_plain(item) for item in value)
     if isinstance(value, date):  # datetime is a date too
         return value.isoformat()
     if isinstance(value, Enum):

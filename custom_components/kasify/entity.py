@@ -15,12 +15,14 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api.models import Booking, Property, SmartLock
 from .api.nuki import NukiSmartLock
+from .api.unifi_access import UnifiDoor
 from .const import DOMAIN, SOURCE_MANUFACTURERS, VENDOR_MANUFACTURERS
 from .coordinator import (
     KasifyConfigEntry,
     KasifyCoordinator,
     NukiCoordinator,
     PropertySourceCoordinator,
+    UnifiAccessCoordinator,
     linked_property,
     lock_identifier,
     property_identifier,
@@ -270,6 +272,78 @@ def async_add_nuki_entities(
             if lock_id not in known:
                 known.add(lock_id)
                 new.extend(factory(coordinator, lock))
+        if new:
+            async_add_entities(new)
+
+    _add_new()
+    entry.async_on_unload(coordinator.async_add_listener(_add_new))
+
+
+class UnifiDoorEntity(CoordinatorEntity[UnifiAccessCoordinator]):
+    """An entity of a door of a UniFi Access controller, linked to its Kasify property."""
+
+    _attr_has_entity_name = True
+    _last_written: object = _UNSET
+
+    def __init__(self, coordinator: UnifiAccessCoordinator, door: UnifiDoor, key: str) -> None:
+        """Attach to the door device (shared with the Kasify record of the same door)."""
+        super().__init__(coordinator)
+        self.door_id = door.id
+        self.device_key = door.device_key
+        self._attr_unique_id = f"{door.device_key}-{key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, door.device_key)},
+            name=door.name or None,
+            manufacturer=VENDOR_MANUFACTURERS["unifi"],
+            model="Door",
+            serial_number=door.id,
+        )
+        if (prop := linked_property(coordinator.hass, door.device_key)) is not None:
+            self._attr_device_info["via_device"] = prop
+
+    @property
+    def door(self) -> UnifiDoor | None:
+        """The door's latest state, if the controller still has it."""
+        return self.coordinator.data.doors.get(self.door_id)
+
+    @property
+    def available(self) -> bool:
+        """Unavailable when the controller is unreachable or the door is gone."""
+        return super().available and self.door_id in self.coordinator.data.doors
+
+    def _state_source(self) -> object:
+        return self.coordinator.data.doors.get(self.door_id)
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        source = (self.available, self._state_source())
+        if source == self._last_written:
+            return
+        self._last_written = source
+        super()._handle_coordinator_update()
+
+
+type UnifiFactory = Callable[[UnifiAccessCoordinator, UnifiDoor], Iterable[Entity]]
+
+
+@callback
+def async_add_unifi_entities(
+    entry: KasifyConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback, factory: UnifiFactory
+) -> None:
+    """Entities for every door of a UniFi Access controller, now and for doors that appear later."""
+    coordinator = entry.runtime_data.coordinator
+    if not isinstance(coordinator, UnifiAccessCoordinator):
+        return
+    known: set[str] = set()
+
+    @callback
+    def _add_new() -> None:
+        known.intersection_update(coordinator.data.doors)
+        new: list[Entity] = []
+        for door_id, door in coordinator.data.doors.items():
+            if door_id not in known:
+                known.add(door_id)
+                new.extend(factory(coordinator, door))
         if new:
             async_add_entities(new)
 

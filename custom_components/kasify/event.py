@@ -12,19 +12,23 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api.models import Booking, Property
 from .api.nuki import NukiEvent, NukiSmartLock
+from .api.unifi_access import ActivityKind, UnifiDoor
 from .const import STAY_EVENT_TYPES
 from .coordinator import (
     KasifyConfigEntry,
     KasifyCoordinator,
     NukiCoordinator,
     PropertySourceCoordinator,
+    UnifiAccessCoordinator,
     signal_lock_activity,
 )
 from .entity import (
     KasifyPropertyEntity,
     NukiLockEntity,
+    UnifiDoorEntity,
     async_add_entities_dynamically,
     async_add_nuki_entities,
+    async_add_unifi_entities,
 )
 
 PARALLEL_UPDATES = 0
@@ -84,6 +88,36 @@ class NukiActivityEvent(NukiLockEntity, EventEntity):
         self.async_write_ha_state()
 
 
+UNIFI_EVENT_TYPES: Final = [kind.value for kind in ActivityKind]
+
+
+class UnifiActivityEvent(UnifiDoorEntity, EventEntity):
+    """What happened at a UniFi Access door: unlocked, code used (by the visitor's name), access denied."""
+
+    _attr_translation_key = "lock_activity"
+    _attr_event_types = UNIFI_EVENT_TYPES
+
+    def __init__(self, coordinator: UnifiAccessCoordinator, door: UnifiDoor) -> None:
+        """Create the activity event entity of ``door``."""
+        super().__init__(coordinator, door, "activity")
+
+    async def async_added_to_hass(self) -> None:
+        """Receive the door's pushed activity from the coordinator."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                signal_lock_activity(self.coordinator.config_entry.entry_id, self.device_key),
+                self._async_activity,
+            )
+        )
+
+    @callback
+    def _async_activity(self, event_type: str, attributes: dict[str, Any]) -> None:
+        self._trigger_event(event_type, attributes)
+        self.async_write_ha_state()
+
+
 def _property_entities(coordinator: PropertySourceCoordinator[Any], prop: Property) -> Iterable[EventEntity]:
     # Stays (check-in, check-out, bookings) only exist in Kasify.
     if isinstance(coordinator, KasifyCoordinator):
@@ -100,4 +134,7 @@ async def async_setup_entry(
     async_add_entities_dynamically(entry, async_add_entities, for_property=_property_entities)
     async_add_nuki_entities(
         entry, async_add_entities, lambda coordinator, lock: [NukiActivityEvent(coordinator, lock)]
+    )
+    async_add_unifi_entities(
+        entry, async_add_entities, lambda coordinator, door: [UnifiActivityEvent(coordinator, door)]
     )

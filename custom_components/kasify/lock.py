@@ -1,4 +1,4 @@
-"""Locks controlled through their provider account (Nuki Web)."""
+"""Locks controlled through their provider account (Nuki Web, UniFi Access)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,16 @@ from typing import Any
 
 from homeassistant.components.lock import LockEntity, LockEntityFeature
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api.errors import KasifyApiError, SubscriptionRequiredError
 from .api.models import LockStatus
 from .api.nuki import NukiSmartLock
+from .api.unifi_access import UnifiDoor
 from .const import DOMAIN
-from .coordinator import KasifyConfigEntry, NukiCoordinator
-from .entity import NukiLockEntity, async_add_nuki_entities
+from .coordinator import KasifyConfigEntry, NukiCoordinator, UnifiAccessCoordinator
+from .entity import NukiLockEntity, UnifiDoorEntity, async_add_nuki_entities, async_add_unifi_entities
 
 # Actions go one at a time per account: Nuki answers 423 while a lock is busy.
 PARALLEL_UPDATES = 1
@@ -128,6 +129,105 @@ class NukiLock(NukiLockEntity, LockEntity):
         return lock.name if lock and lock.name else str(self.nuki_id)
 
 
+class UnifiDoorLock(UnifiDoorEntity, LockEntity):
+    """A UniFi Access door.
+
+    Unlock is momentary: the controller locks the door again by itself after its unlock time (pushed, so
+    the entity follows). The API has no lock call; on doors bound to a hub, lock sets the ``lock_now`` rule
+    (ends a temporary unlock or schedule at once). A door without a hub can do neither remotely: both
+    actions are refused with a translated error before anything is sent. No "open" feature: unlocking
+    already releases the door.
+    """
+
+    _attr_name = None
+
+    def __init__(self, coordinator: UnifiAccessCoordinator, door: UnifiDoor) -> None:
+        """Create the lock entity of ``door``."""
+        super().__init__(coordinator, door, "lock")
+        self._pending: LockStatus | None = None
+
+    def _state_source(self) -> object:
+        return (super()._state_source(), self._pending)
+
+    @property
+    def _status(self) -> LockStatus:
+        if self._pending is not None:
+            return self._pending
+        door = self.door
+        return door.status if door else LockStatus.UNKNOWN
+
+    @property
+    def is_locked(self) -> bool | None:
+        """Locked relay; ``None`` while an action is on its way or unknown."""
+        status = self._status
+        if status is LockStatus.LOCKED:
+            return True
+        if status is LockStatus.UNLOCKED:
+            return False
+        return None
+
+    @property
+    def is_locking(self) -> bool:
+        """A lock was sent and not confirmed yet."""
+        return self._status is LockStatus.LOCKING
+
+    @property
+    def is_unlocking(self) -> bool:
+        """An unlock was sent and not confirmed yet."""
+        return self._status is LockStatus.UNLOCKING
+
+    async def async_lock(self, **kwargs: Any) -> None:
+        """Lock now (the ``lock_now`` rule)."""
+        door = self.door
+        if door is None or not door.can_lock:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="unifi_lock_not_supported",
+                translation_placeholders={"lock": self._lock_name},
+            )
+        await self._act(LockStatus.LOCKING, self.coordinator.client.lock, "lock")
+
+    async def async_unlock(self, **kwargs: Any) -> None:
+        """Unlock momentarily."""
+        door = self.door
+        if door is None or not door.can_unlock:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="unifi_unlock_not_supported",
+                translation_placeholders={"lock": self._lock_name},
+            )
+        await self._act(LockStatus.UNLOCKING, self.coordinator.client.unlock, "unlock")
+
+    async def _act(self, showing: LockStatus, call: Callable[[str], Awaitable[None]], action: str) -> None:
+        """Show the transition at once, send the command, then read this door again.
+
+        On failure the previous state comes back and a translated error says why.
+        """
+        self._pending = showing
+        self.async_write_ha_state()
+        try:
+            await call(self.door_id)
+        except KasifyApiError as err:
+            self._pending = None
+            self.async_write_ha_state()
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key=f"{action}_failed",
+                translation_placeholders={"lock": self._lock_name, "error": str(err)},
+            ) from err
+        self._pending = None
+        try:
+            await self.coordinator.async_refresh_door(self.door_id)
+        except KasifyApiError:
+            # The command was accepted; push (or the next poll) shows where the door ended up.
+            self.async_write_ha_state()
+
+    @property
+    def _lock_name(self) -> str:
+        door = self.door
+        return door.name if door and door.name else self.door_id
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: KasifyConfigEntry,
@@ -136,4 +236,7 @@ async def async_setup_entry(
     """Set up a lock entity for every lock of a provider account, now and as they appear."""
     async_add_nuki_entities(
         entry, async_add_entities, lambda coordinator, lock: [NukiLock(coordinator, lock)]
+    )
+    async_add_unifi_entities(
+        entry, async_add_entities, lambda coordinator, door: [UnifiDoorLock(coordinator, door)]
     )
