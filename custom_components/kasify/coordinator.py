@@ -75,6 +75,26 @@ def lock_identifier(lock: SmartLock) -> tuple[str, str]:
     return (DOMAIN, lock.device_key)
 
 
+def remove_stale_devices(
+    hass: HomeAssistant, entry_id: str, current: set[tuple[str, str]]
+) -> list[dr.DeviceEntry]:
+    """Detach this entry from devices none of whose identifiers the upstream still has.
+
+    Returns the devices that stay (the caller may update them). A device shared with another entry (a lock
+    device of both a Kasify and a provider entry) only loses this entry.
+    """
+    registry = dr.async_get(hass)
+    kept: list[dr.DeviceEntry] = []
+    for device in dr.async_entries_for_config_entry(registry, entry_id):
+        ours = {ident for ident in device.identifiers if ident[0] == DOMAIN}
+        if ours and not ours & current:
+            LOGGER.debug("Removing device %s: gone upstream", device.name)
+            registry.async_update_device(device.id, remove_config_entry_id=entry_id)
+        else:
+            kept.append(device)
+    return kept
+
+
 class PropertySourceCoordinator[SnapshotT: PropertySnapshot](DataUpdateCoordinator[SnapshotT]):
     """Polls one account of a property source.
 
@@ -164,17 +184,12 @@ class PropertySourceCoordinator[SnapshotT: PropertySnapshot](DataUpdateCoordinat
 
     def _sync_devices(self, data: SnapshotT) -> None:
         """Remove devices whose property or lock is gone; follow property renames."""
-        registry = dr.async_get(self.hass)
         names = {self.property_identifier(pid): prop.name for pid, prop in data.properties.items()}
-        current = self._device_identifiers(data)
-        entry_id = self.config_entry.entry_id
-        for device in dr.async_entries_for_config_entry(registry, entry_id):
-            ours = {ident for ident in device.identifiers if ident[0] == DOMAIN}
-            if ours and not ours & current:
-                LOGGER.debug("Removing device %s: gone from %s", device.name, self.upstream_name)
-                registry.async_update_device(device.id, remove_config_entry_id=entry_id)
-                continue
-            name = next((names[ident] for ident in ours if ident in names), None)
+        registry = dr.async_get(self.hass)
+        for device in remove_stale_devices(
+            self.hass, self.config_entry.entry_id, self._device_identifiers(data)
+        ):
+            name = next((names[ident] for ident in device.identifiers if ident in names), None)
             if name is not None and name != device.name:
                 registry.async_update_device(device.id, name=name)
 
@@ -494,13 +509,9 @@ class NukiCoordinator(DataUpdateCoordinator[NukiSnapshot]):
             self._sync_devices_and_issues(self.data)
 
     def _sync_devices_and_issues(self, data: NukiSnapshot) -> None:
-        registry = dr.async_get(self.hass)
-        current = {(DOMAIN, lock.device_key) for lock in data.locks.values()}
-        entry_id = self.config_entry.entry_id
-        for device in dr.async_entries_for_config_entry(registry, entry_id):
-            ours = {ident for ident in device.identifiers if ident[0] == DOMAIN}
-            if ours and not ours & current:
-                registry.async_update_device(device.id, remove_config_entry_id=entry_id)
+        remove_stale_devices(
+            self.hass, self.config_entry.entry_id, {(DOMAIN, lock.device_key) for lock in data.locks.values()}
+        )
         for lock in data.locks.values():
             issue_id = f"nuki_smart_hosting_{lock.id}"
             if lock.subscription_missing:
@@ -686,13 +697,9 @@ class UnifiAccessCoordinator(DataUpdateCoordinator[UnifiSnapshot]):
             self._sync_devices(self.data)
 
     def _sync_devices(self, data: UnifiSnapshot) -> None:
-        registry = dr.async_get(self.hass)
-        current = {(DOMAIN, door.device_key) for door in data.doors.values()}
-        entry_id = self.config_entry.entry_id
-        for device in dr.async_entries_for_config_entry(registry, entry_id):
-            ours = {ident for ident in device.identifiers if ident[0] == DOMAIN}
-            if ours and not ours & current:
-                registry.async_update_device(device.id, remove_config_entry_id=entry_id)
+        remove_stale_devices(
+            self.hass, self.config_entry.entry_id, {(DOMAIN, door.device_key) for door in data.doors.values()}
+        )
 
     def has_device(self, identifiers: set[tuple[str, str]]) -> bool:
         """Whether any of ``identifiers`` is a door the controller still has."""
