@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from homeassistant.core import callback
@@ -11,7 +11,7 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.update_coordinator import CoordinatorEntity
+from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 
 from .api.models import Booking, Property, SmartLock
 from .api.nuki import NukiSmartLock
@@ -33,7 +33,7 @@ from .stays import signal_stay
 _UNSET: Any = object()
 
 
-class KasifyEntity[CoordinatorT: PropertySourceCoordinator[Any]](CoordinatorEntity[CoordinatorT]):
+class KasifyEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[CoordinatorT]):
     """Base entity: named by translation key, and writes state only when its own data changed."""
 
     _attr_has_entity_name = True
@@ -194,11 +194,8 @@ def async_add_entities_dynamically(
     entry.async_on_unload(coordinator.async_add_listener(_add_new))
 
 
-class NukiLockEntity(CoordinatorEntity[NukiCoordinator]):
+class NukiLockEntity(KasifyEntity[NukiCoordinator]):
     """An entity of a lock controlled through a Nuki Web account, linked to its Kasify property."""
-
-    _attr_has_entity_name = True
-    _last_written: object = _UNSET
 
     def __init__(self, coordinator: NukiCoordinator, lock: NukiSmartLock, key: str) -> None:
         """Attach to the lock device (shared with the Kasify record of the same lock)."""
@@ -230,14 +227,6 @@ class NukiLockEntity(CoordinatorEntity[NukiCoordinator]):
     def _state_source(self) -> object:
         return self.coordinator.data.locks.get(self.nuki_id)
 
-    @callback
-    def _handle_coordinator_update(self) -> None:
-        source = (self.available, self._state_source())
-        if source == self._last_written:
-            return
-        self._last_written = source
-        super()._handle_coordinator_update()
-
 
 @callback
 def _remove_read_only_entities(entry: KasifyConfigEntry, lock_ids: set[str]) -> None:
@@ -251,27 +240,29 @@ def _remove_read_only_entities(entry: KasifyConfigEntry, lock_ids: set[str]) -> 
             registry.async_remove(registered.entity_id)
 
 
-type NukiFactory = Callable[[NukiCoordinator, NukiSmartLock], Iterable[Entity]]
-
-
 @callback
-def async_add_nuki_entities(
-    entry: KasifyConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback, factory: NukiFactory
+def _async_add_provider_entities[CoordinatorT: DataUpdateCoordinator[Any], ItemT](
+    entry: KasifyConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    coordinator_type: type[CoordinatorT],
+    items: Callable[[CoordinatorT], Mapping[Any, ItemT]],
+    factory: Callable[[CoordinatorT, ItemT], Iterable[Entity]],
 ) -> None:
-    """Entities for every lock of a Nuki account, now and for locks that appear later."""
-    coordinator = entry.runtime_data.coordinator
-    if not isinstance(coordinator, NukiCoordinator):
+    """Entities for every lock or door of a provider account, now and for ones that appear later."""
+    coordinator: Any = entry.runtime_data.coordinator
+    if not isinstance(coordinator, coordinator_type):
         return
-    known: set[int] = set()
+    known: set[Any] = set()
 
     @callback
     def _add_new() -> None:
-        known.intersection_update(coordinator.data.locks)
+        current = items(coordinator)
+        known.intersection_update(current)
         new: list[Entity] = []
-        for lock_id, lock in coordinator.data.locks.items():
-            if lock_id not in known:
-                known.add(lock_id)
-                new.extend(factory(coordinator, lock))
+        for key, item in current.items():
+            if key not in known:
+                known.add(key)
+                new.extend(factory(coordinator, item))
         if new:
             async_add_entities(new)
 
@@ -279,11 +270,20 @@ def async_add_nuki_entities(
     entry.async_on_unload(coordinator.async_add_listener(_add_new))
 
 
-class UnifiDoorEntity(CoordinatorEntity[UnifiAccessCoordinator]):
-    """An entity of a door of a UniFi Access controller, linked to its Kasify property."""
+@callback
+def async_add_nuki_entities(
+    entry: KasifyConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    factory: Callable[[NukiCoordinator, NukiSmartLock], Iterable[Entity]],
+) -> None:
+    """Entities for every lock of a Nuki account, now and for locks that appear later."""
+    _async_add_provider_entities(
+        entry, async_add_entities, NukiCoordinator, lambda coordinator: coordinator.data.locks, factory
+    )
 
-    _attr_has_entity_name = True
-    _last_written: object = _UNSET
+
+class UnifiDoorEntity(KasifyEntity[UnifiAccessCoordinator]):
+    """An entity of a door of a UniFi Access controller, linked to its Kasify property."""
 
     def __init__(self, coordinator: UnifiAccessCoordinator, door: UnifiDoor, key: str) -> None:
         """Attach to the door device (shared with the Kasify record of the same door)."""
@@ -314,38 +314,14 @@ class UnifiDoorEntity(CoordinatorEntity[UnifiAccessCoordinator]):
     def _state_source(self) -> object:
         return self.coordinator.data.doors.get(self.door_id)
 
-    @callback
-    def _handle_coordinator_update(self) -> None:
-        source = (self.available, self._state_source())
-        if source == self._last_written:
-            return
-        self._last_written = source
-        super()._handle_coordinator_update()
-
-
-type UnifiFactory = Callable[[UnifiAccessCoordinator, UnifiDoor], Iterable[Entity]]
-
 
 @callback
 def async_add_unifi_entities(
-    entry: KasifyConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback, factory: UnifiFactory
+    entry: KasifyConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    factory: Callable[[UnifiAccessCoordinator, UnifiDoor], Iterable[Entity]],
 ) -> None:
     """Entities for every door of a UniFi Access controller, now and for doors that appear later."""
-    coordinator = entry.runtime_data.coordinator
-    if not isinstance(coordinator, UnifiAccessCoordinator):
-        return
-    known: set[str] = set()
-
-    @callback
-    def _add_new() -> None:
-        known.intersection_update(coordinator.data.doors)
-        new: list[Entity] = []
-        for door_id, door in coordinator.data.doors.items():
-            if door_id not in known:
-                known.add(door_id)
-                new.extend(factory(coordinator, door))
-        if new:
-            async_add_entities(new)
-
-    _add_new()
-    entry.async_on_unload(coordinator.async_add_listener(_add_new))
+    _async_add_provider_entities(
+        entry, async_add_entities, UnifiAccessCoordinator, lambda coordinator: coordinator.data.doors, factory
+    )
