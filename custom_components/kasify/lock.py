@@ -22,27 +22,13 @@ from .entity import NukiLockEntity, UnifiDoorEntity, async_add_nuki_entities, as
 PARALLEL_UPDATES = 1
 
 
-class NukiLock(NukiLockEntity, LockEntity):
-    """A Nuki lock (or Opener). Actions show at once (locking/unlocking), then that lock is read again."""
-
-    _attr_name = None
-
-    def __init__(self, coordinator: NukiCoordinator, lock: NukiSmartLock) -> None:
-        """Create the lock entity; "open" only where the device can unlatch."""
-        super().__init__(coordinator, lock, "lock")
-        if lock.supports_open:
-            self._attr_supported_features = LockEntityFeature.OPEN
-        self._pending: LockStatus | None = None
-
-    def _state_source(self) -> object:
-        return (super()._state_source(), self._pending)
+class _StatusLock(LockEntity):
+    """Lock state properties from one vendor-neutral :class:`LockStatus` (subclasses provide ``_status``)."""
 
     @property
     def _status(self) -> LockStatus:
-        if self._pending is not None:
-            return self._pending
-        lock = self.nuki_lock
-        return lock.status if lock else LockStatus.UNKNOWN
+        """The state to show; each vendor's lock overrides it (pending action, else the upstream state)."""
+        return LockStatus.UNKNOWN  # pragma: no cover - overridden by every lock
 
     @property
     def is_locked(self) -> bool | None:
@@ -78,6 +64,29 @@ class NukiLock(NukiLockEntity, LockEntity):
     def is_jammed(self) -> bool:
         """Motor blocked."""
         return self._status is LockStatus.JAMMED
+
+
+class NukiLock(NukiLockEntity, _StatusLock):
+    """A Nuki lock (or Opener). Actions show at once (locking/unlocking), then that lock is read again."""
+
+    _attr_name = None
+
+    def __init__(self, coordinator: NukiCoordinator, lock: NukiSmartLock) -> None:
+        """Create the lock entity; "open" only where the device can unlatch."""
+        super().__init__(coordinator, lock, "lock")
+        if lock.supports_open:
+            self._attr_supported_features = LockEntityFeature.OPEN
+        self._pending: LockStatus | None = None
+
+    def _state_source(self) -> object:
+        return (super()._state_source(), self._pending)
+
+    @property
+    def _status(self) -> LockStatus:
+        if self._pending is not None:
+            return self._pending
+        lock = self.nuki_lock
+        return lock.status if lock else LockStatus.UNKNOWN
 
     async def async_lock(self, **kwargs: Any) -> None:
         """Lock."""
@@ -129,7 +138,7 @@ class NukiLock(NukiLockEntity, LockEntity):
         return lock.name if lock and lock.name else str(self.nuki_id)
 
 
-class UnifiDoorLock(UnifiDoorEntity, LockEntity):
+class UnifiDoorLock(UnifiDoorEntity, _StatusLock):
     """A UniFi Access door.
 
     Unlock is momentary: the controller locks the door again by itself after its unlock time (pushed, so
@@ -155,26 +164,6 @@ class UnifiDoorLock(UnifiDoorEntity, LockEntity):
             return self._pending
         door = self.door
         return door.status if door else LockStatus.UNKNOWN
-
-    @property
-    def is_locked(self) -> bool | None:
-        """Locked relay; ``None`` while an action is on its way or unknown."""
-        status = self._status
-        if status is LockStatus.LOCKED:
-            return True
-        if status is LockStatus.UNLOCKED:
-            return False
-        return None
-
-    @property
-    def is_locking(self) -> bool:
-        """A lock was sent and not confirmed yet."""
-        return self._status is LockStatus.LOCKING
-
-    @property
-    def is_unlocking(self) -> bool:
-        """An unlock was sent and not confirmed yet."""
-        return self._status is LockStatus.UNLOCKING
 
     async def async_lock(self, **kwargs: Any) -> None:
         """Lock now (the ``lock_now`` rule)."""
