@@ -12,6 +12,7 @@ from homeassistant.const import ATTR_ENTITY_ID, CONF_URL, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
@@ -208,3 +209,27 @@ async def test_linked_to_kasify_property_and_shown_once(
     assert await hass.config_entries.async_remove(nuki.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert entity_registry.async_get(kasify_copy) is not None
+
+
+async def test_polls_faster_around_a_stay_change(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: Simulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Within half an hour of a check-in or check-out on its property, a lock is polled every 15 s."""
+    nuki = _entry(simulator)
+    await setup_integration(hass, nuki)
+    coordinator = nuki.runtime_data.coordinator
+    assert coordinator.update_interval == SCAN
+
+    loft = simulator.kasify.property_at(0)
+    arrival = dt_util.utcnow() + timedelta(minutes=20)
+    simulator.kasify.add_booking(loft["id"], "Llegada Pronto", arrival, arrival + timedelta(days=2))
+    await init_integration.runtime_data.coordinator.async_refresh()
+    await coordinator.async_refresh()
+    assert coordinator.update_interval == timedelta(seconds=15)
+
+    await _tick(hass, freezer, timedelta(hours=2))  # well past the arrival
+    await coordinator.async_refresh()
+    assert coordinator.update_interval == SCAN

@@ -422,6 +422,32 @@ def linked_property(hass: HomeAssistant, device_key: str) -> tuple[str, str] | N
     return None
 
 
+# Around a check-in or check-out guests and cleaners use the door: poll the lock this often then.
+STAY_CHANGE_INTERVAL: Final = timedelta(seconds=15)
+STAY_CHANGE_MARGIN: Final = timedelta(minutes=30)
+
+
+def stay_change_near(hass: HomeAssistant, device_keys: set[str]) -> bool:
+    """Whether a property with one of these locks has a check-in or check-out within half an hour."""
+    now = dt_util.utcnow()
+    for entry in hass.config_entries.async_loaded_entries(DOMAIN):
+        coordinator = entry.runtime_data.coordinator
+        if not isinstance(coordinator, KasifyCoordinator) or coordinator.data is None:
+            continue
+        data = coordinator.data
+        properties = {
+            lock.property_id for lock in data.smart_locks.values() if lock.device_key in device_keys
+        }
+        for property_id in properties:
+            for booking in data.active_bookings(property_id):
+                if any(
+                    abs(instant - now) <= STAY_CHANGE_MARGIN
+                    for instant in (booking.check_in, booking.check_out)
+                ):
+                    return True
+    return False
+
+
 def provider_lock_keys(hass: HomeAssistant) -> set[str]:
     """Device keys of every lock a loaded provider entry (Nuki, ...) controls."""
     keys: set[str] = set()
@@ -460,6 +486,7 @@ class NukiCoordinator(DataUpdateCoordinator[NukiSnapshot]):
             always_update=False,
         )
         self.client = client
+        self._normal_interval = self.update_interval
         self._seen_logs: set[str] | None = None
         self._logs_since: datetime | None = None
 
@@ -507,6 +534,11 @@ class NukiCoordinator(DataUpdateCoordinator[NukiSnapshot]):
         super()._async_refresh_finished()
         if self.last_update_success and self.data is not None:
             self._sync_devices_and_issues(self.data)
+            self.update_interval = (
+                STAY_CHANGE_INTERVAL
+                if stay_change_near(self.hass, {lock.device_key for lock in self.data.locks.values()})
+                else self._normal_interval
+            )
 
     def _sync_devices_and_issues(self, data: NukiSnapshot) -> None:
         remove_stale_devices(
