@@ -194,6 +194,12 @@ async def test_linked_to_kasify_property_and_shown_once(
     """With both accounts the Nuki lock hangs under its property and Kasify's copy goes (back on removal)."""
     kasify_copy = "binary_sensor.loft_patio_lavapies_puerta_principal"
     assert entity_registry.async_get(kasify_copy) is not None
+    issues = ir.async_get(hass)
+    missing = f"missing_provider_nuki_{init_integration.entry_id}"
+    issue = issues.async_get_issue(DOMAIN, missing)
+    assert issue is not None
+    assert issue.translation_key == "missing_provider_nuki"
+    assert "Puerta principal" in issue.translation_placeholders["locks"]
 
     nuki = _entry(simulator)
     await setup_integration(hass, nuki)
@@ -205,6 +211,8 @@ async def test_linked_to_kasify_property_and_shown_once(
     assert lock_device.via_device_id == property_device.id
     assert entity_registry.async_get(kasify_copy) is None
     assert hass.states.get(LOFT_LOCK).state == LockState.LOCKED
+    # The Kasify entry (reloaded) no longer asks for a Nuki account.
+    assert issues.async_get_issue(DOMAIN, missing) is None
 
     assert await hass.config_entries.async_remove(nuki.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)

@@ -102,7 +102,8 @@ def test_code_keys_exist(language: str) -> None:
     # Keys built at run time (f"{action}_failed") and repair issues.
     for key in ("lock_failed", "unlock_failed", "open_failed"):
         assert key in strings["exceptions"], f"{language}: {key} missing"
-    assert "nuki_smart_hosting" in strings["issues"]
+    for issue in ("nuki_smart_hosting", "missing_provider_nuki", "missing_provider_unifi_access"):
+        assert issue in strings["issues"], f"{language}: issue {issue} missing"
     for event_type in STAY_EVENT_TYPES:
         states = strings["entity"]["event"]["stay"]["state_attributes"]["event_type"]["state"]
         assert event_type in states

@@ -222,6 +222,37 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
             lock_identifier(lock) for lock in data.smart_locks.values()
         }
 
+    def _async_refresh_finished(self) -> None:
+        super()._async_refresh_finished()
+        if self.last_update_success and self.data is not None:
+            self._suggest_provider_accounts(self.data)
+
+    def _suggest_provider_accounts(self, data: AccountSnapshot) -> None:
+        """One repair issue per lock vendor whose locks are read-only here because its account is missing."""
+        covered = provider_lock_keys(self.hass)
+        for vendor, kind in PROVIDER_KINDS.items():
+            issue_id = f"missing_provider_{vendor}_{self.config_entry.entry_id}"
+            names = sorted(
+                lock.name
+                for lock in data.smart_locks.values()
+                if lock.vendor == vendor and lock.device_key not in covered
+            )
+            if names:
+                ir.async_create_issue(
+                    self.hass,
+                    DOMAIN,
+                    issue_id,
+                    is_fixable=False,
+                    severity=ir.IssueSeverity.WARNING,
+                    translation_key=f"missing_provider_{kind}",
+                    translation_placeholders={"account": self.config_entry.title, "locks": ", ".join(names)},
+                )
+            else:
+                ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+
+
+# Lock vendors in Kasify smart-lock records → the account kind that controls them.
+PROVIDER_KINDS: Final = {"nuki": KIND_NUKI, "unifi": KIND_UNIFI}
 
 CASAVI_DEFAULT_SCAN_INTERVAL: Final = 300
 
