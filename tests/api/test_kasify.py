@@ -332,6 +332,31 @@ async def test_pagination_stops_when_total_is_reached(client: KasifyClient, kasi
     assert len(kasify.calls) == 2  # no request for an empty third page
 
 
+async def test_pagination_follows_total_when_the_server_caps_the_page_size(
+    client: KasifyClient, kasify: FakeKasify
+) -> None:
+    """A server that answers 50 per page (below the 100 asked) still gives every item."""
+    for page, (start, stop) in enumerate([(0, 50), (50, 100), (100, 120)]):
+        kasify.reply(
+            "GET", "/properties", paged("properties", minimal_properties(start, stop), page=page, total=120)
+        )
+
+    properties = await client.list_properties()
+
+    assert len(properties) == 120
+    assert len(kasify.calls) == 3
+
+
+async def test_pagination_stops_on_an_empty_page_even_if_total_is_wrong(
+    client: KasifyClient, kasify: FakeKasify
+) -> None:
+    kasify.reply("GET", "/properties", paged("properties", minimal_properties(0, 100), page=0, total=500))
+    kasify.reply("GET", "/properties", paged("properties", [], page=1, total=500))
+
+    assert len(await client.list_properties()) == 100
+    assert len(kasify.calls) == 2
+
+
 async def test_pagination_of_an_empty_list(client: KasifyClient, kasify: FakeKasify) -> None:
     kasify.reply("GET", "/properties", paged("properties", [], page=0, total=0))
 

@@ -435,8 +435,9 @@ class KasifyClient:
                 yield parse(item)
             seen += len(items)
             total = body.opt_int("total")
-            # Stop on a short page, or when ``total`` says we have everything.
-            if len(items) < MAX_PAGE_SIZE or (total is not None and seen >= total):
+            # With ``total``: until we have that many (a server that caps ``size`` below ours still gives
+            # every page), or an empty page. Without it: until a short page.
+            if not items or (seen >= total if total is not None else len(items) < MAX_PAGE_SIZE):
                 return
             page += 1
 
