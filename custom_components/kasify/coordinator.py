@@ -75,6 +75,24 @@ def lock_identifier(lock: SmartLock) -> tuple[str, str]:
     return (DOMAIN, lock.device_key)
 
 
+def auth_failed(service: str) -> ConfigEntryAuthFailed:
+    """The upstream refused the credentials: Home Assistant starts the reauth flow."""
+    return ConfigEntryAuthFailed(
+        translation_domain=DOMAIN,
+        translation_key="auth_failed",
+        translation_placeholders={"service": service},
+    )
+
+
+def update_failed(service: str, err: Exception) -> UpdateFailed:
+    """The upstream failed: the entities go unavailable until a refresh succeeds."""
+    return UpdateFailed(
+        translation_domain=DOMAIN,
+        translation_key="update_failed",
+        translation_placeholders={"service": service, "error": str(err)},
+    )
+
+
 def remove_stale_devices(
     hass: HomeAssistant, entry_id: str, current: set[tuple[str, str]]
 ) -> list[dr.DeviceEntry]:
@@ -153,11 +171,7 @@ class PropertySourceCoordinator[SnapshotT: PropertySnapshot](DataUpdateCoordinat
         try:
             return await self._fetch(window_start, window_end)
         except AuthError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN,
-                translation_key="auth_failed",
-                translation_placeholders={"service": self.upstream_name},
-            ) from err
+            raise auth_failed(self.upstream_name) from err
         except RateLimitedError as err:
             if err.retry_after:
                 self._rate_limited_until = now + timedelta(seconds=err.retry_after)
@@ -170,11 +184,7 @@ class PropertySourceCoordinator[SnapshotT: PropertySnapshot](DataUpdateCoordinat
                 },
             ) from err
         except KasifyApiError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="update_failed",
-                translation_placeholders={"service": self.upstream_name, "error": str(err)},
-            ) from err
+            raise update_failed(self.upstream_name, err) from err
 
     def _async_refresh_finished(self) -> None:
         """Keep the device registry in step with the upstream (data is complete after a success)."""
@@ -525,17 +535,9 @@ class NukiCoordinator(DataUpdateCoordinator[NukiSnapshot]):
         try:
             snapshot = await self.client.fetch_snapshot(logs_since=self._logs_since)
         except AuthError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN,
-                translation_key="auth_failed",
-                translation_placeholders={"service": self.upstream_name},
-            ) from err
+            raise auth_failed(self.upstream_name) from err
         except KasifyApiError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="update_failed",
-                translation_placeholders={"service": self.upstream_name, "error": str(err)},
-            ) from err
+            raise update_failed(self.upstream_name, err) from err
         self._dispatch_new_logs(snapshot)
         return snapshot
 
@@ -651,24 +653,12 @@ class UnifiAccessCoordinator(DataUpdateCoordinator[UnifiSnapshot]):
         try:
             doors = await self.client.list_doors()
         except AuthError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN,
-                translation_key="auth_failed",
-                translation_placeholders={"service": self.upstream_name},
-            ) from err
+            raise auth_failed(self.upstream_name) from err
         except CertificateMismatchError as err:
             self._certificate_changed(err)
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="update_failed",
-                translation_placeholders={"service": self.upstream_name, "error": str(err)},
-            ) from err
+            raise update_failed(self.upstream_name, err) from err
         except KasifyApiError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="update_failed",
-                translation_placeholders={"service": self.upstream_name, "error": str(err)},
-            ) from err
+            raise update_failed(self.upstream_name, err) from err
         ir.async_delete_issue(self.hass, DOMAIN, self.issue_id)
         return UnifiSnapshot(doors={door.id: door for door in doors})
 

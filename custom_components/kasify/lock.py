@@ -25,10 +25,49 @@ PARALLEL_UPDATES = 1
 class _StatusLock(LockEntity):
     """Lock state properties from one vendor-neutral :class:`LockStatus` (subclasses provide ``_status``)."""
 
+    _pending: LockStatus | None = None
+    # The id the vendor's API knows the lock by (set by each vendor's lock).
+    _target: Any
+
     @property
     def _status(self) -> LockStatus:
         """The state to show; each vendor's lock overrides it (pending action, else the upstream state)."""
         return LockStatus.UNKNOWN  # pragma: no cover - overridden by every lock
+
+    @property
+    def _lock_name(self) -> str:
+        """How errors name the lock; each vendor's lock overrides it."""
+        return str(self.entity_id)  # pragma: no cover - overridden by every lock
+
+    async def _refresh(self) -> None:
+        """Read this lock again after a command; each vendor's lock overrides it."""
+
+    def _failure(self, err: KasifyApiError, action: str) -> tuple[str, dict[str, str]]:
+        """Translation key and placeholders for a refused command."""
+        return f"{action}_failed", {"lock": self._lock_name, "error": str(err)}
+
+    async def _act(self, showing: LockStatus, command: Callable[[Any], Awaitable[None]], action: str) -> None:
+        """Show the transition at once, send the command, then read this lock again.
+
+        On failure the previous state comes back and a translated error says why.
+        """
+        self._pending = showing
+        self.async_write_ha_state()
+        try:
+            await command(self._target)
+        except KasifyApiError as err:
+            self._pending = None
+            self.async_write_ha_state()
+            key, placeholders = self._failure(err, action)
+            raise HomeAssistantError(
+                translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
+            ) from err
+        self._pending = None
+        try:
+            await self._refresh()
+        except KasifyApiError:
+            # The command was accepted; push or the next poll shows where the lock ended up.
+            self.async_write_ha_state()
 
     @property
     def is_locked(self) -> bool | None:
@@ -76,7 +115,7 @@ class NukiLock(NukiLockEntity, _StatusLock):
         super().__init__(coordinator, lock, "lock")
         if lock.supports_open:
             self._attr_supported_features = LockEntityFeature.OPEN
-        self._pending: LockStatus | None = None
+        self._target = lock.id
 
     def _state_source(self) -> object:
         return (super()._state_source(), self._pending)
@@ -100,37 +139,13 @@ class NukiLock(NukiLockEntity, _StatusLock):
         """Unlatch (open the door)."""
         await self._act(LockStatus.OPENING, self.coordinator.client.unlatch, "open")
 
-    async def _act(self, showing: LockStatus, call: Callable[[int], Awaitable[None]], action: str) -> None:
-        """Show the transition at once, send the command, then read this lock again.
+    async def _refresh(self) -> None:
+        await self.coordinator.async_refresh_lock(self.nuki_id)
 
-        On failure the previous state comes back and a translated error says why.
-        """
-        self._pending = showing
-        self.async_write_ha_state()
-        try:
-            await call(self.nuki_id)
-        except SubscriptionRequiredError as err:
-            self._pending = None
-            self.async_write_ha_state()
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="nuki_subscription_required",
-                translation_placeholders={"lock": self._lock_name},
-            ) from err
-        except KasifyApiError as err:
-            self._pending = None
-            self.async_write_ha_state()
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key=f"{action}_failed",
-                translation_placeholders={"lock": self._lock_name, "error": str(err)},
-            ) from err
-        self._pending = None
-        try:
-            await self.coordinator.async_refresh_lock(self.nuki_id)
-        except KasifyApiError:
-            # The command was accepted; the next poll shows where the lock ended up.
-            self.async_write_ha_state()
+    def _failure(self, err: KasifyApiError, action: str) -> tuple[str, dict[str, str]]:
+        if isinstance(err, SubscriptionRequiredError):
+            return "nuki_subscription_required", {"lock": self._lock_name}
+        return super()._failure(err, action)
 
     @property
     def _lock_name(self) -> str:
@@ -153,7 +168,7 @@ class UnifiDoorLock(UnifiDoorEntity, _StatusLock):
     def __init__(self, coordinator: UnifiAccessCoordinator, door: UnifiDoor) -> None:
         """Create the lock entity of ``door``."""
         super().__init__(coordinator, door, "lock")
-        self._pending: LockStatus | None = None
+        self._target = door.id
 
     def _state_source(self) -> object:
         return (super()._state_source(), self._pending)
@@ -187,29 +202,8 @@ class UnifiDoorLock(UnifiDoorEntity, _StatusLock):
             )
         await self._act(LockStatus.UNLOCKING, self.coordinator.client.unlock, "unlock")
 
-    async def _act(self, showing: LockStatus, call: Callable[[str], Awaitable[None]], action: str) -> None:
-        """Show the transition at once, send the command, then read this door again.
-
-        On failure the previous state comes back and a translated error says why.
-        """
-        self._pending = showing
-        self.async_write_ha_state()
-        try:
-            await call(self.door_id)
-        except KasifyApiError as err:
-            self._pending = None
-            self.async_write_ha_state()
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key=f"{action}_failed",
-                translation_placeholders={"lock": self._lock_name, "error": str(err)},
-            ) from err
-        self._pending = None
-        try:
-            await self.coordinator.async_refresh_door(self.door_id)
-        except KasifyApiError:
-            # The command was accepted; push (or the next poll) shows where the door ended up.
-            self.async_write_ha_state()
+    async def _refresh(self) -> None:
+        await self.coordinator.async_refresh_door(self.door_id)
 
     @property
     def _lock_name(self) -> str:
