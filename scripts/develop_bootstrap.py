@@ -73,6 +73,10 @@ UNIFI_TOKEN = "sim-unifi-token"
 UNIFI_FINGERPRINT = (
     "74:82:BC:1E:67:64:5C:11:15:00:75:81:3B:08:50:B6:81:B3:7A:3F:71:8F:D6:C5:38:D6:05:65:58:2F:35:52"
 )
+REMOTELOCK_API_URL = f"http://{SIM_HOST}:{SIM_PORT}/remotelock/api"
+REMOTELOCK_OAUTH_URL = f"http://{SIM_HOST}:{SIM_PORT}/remotelock/connect"
+REMOTELOCK_CLIENT_ID = "sim-remotelock-client"
+REMOTELOCK_CLIENT_SECRET = "sim-remotelock-secret"
 # Account kinds the develop instance adds, with the answers to their config-flow form.
 ACCOUNTS: dict[str, dict[str, str]] = {
     "kasify": {"url": KASIFY_URL, "api_token": KASIFY_TOKEN},
@@ -84,7 +88,16 @@ ACCOUNTS: dict[str, dict[str, str]] = {
         "api_token": UNIFI_TOKEN,
         "fingerprint": UNIFI_FINGERPRINT,
     },
+    # The client-credentials grant (signing in through a browser is not scripted here).
+    "remotelock": {
+        "client_id": REMOTELOCK_CLIENT_ID,
+        "client_secret": REMOTELOCK_CLIENT_SECRET,
+        "url": REMOTELOCK_API_URL,
+        "oauth_url": REMOTELOCK_OAUTH_URL,
+    },
 }
+# A kind whose own step is a menu: the option to take there.
+MENU_CHOICES: dict[str, str] = {"remotelock": "remotelock_client"}
 
 DOMAIN = "kasify"
 ONBOARDING_STEPS = ("user", "core_config", "analytics", "integration")  # in Home Assistant's order
@@ -526,9 +539,10 @@ async def create_entry(api: HomeAssistantApi, kind: str) -> dict[str, Any] | Non
             return entry
         if result_type == "menu":
             options = result.get("menu_options") or []
-            if kind not in options:
+            choice = kind if kind in options else MENU_CHOICES.get(kind)
+            if choice not in options:
                 raise BootstrapError(f"config flow menu {step!r} has no {kind!r}: {options}")
-            payload: dict[str, Any] = {"next_step_id": kind}
+            payload: dict[str, Any] = {"next_step_id": choice}
         elif result_type == "form":
             if result.get("errors"):
                 raise BootstrapError(f"config flow step {step!r} errors: {result['errors']}")

@@ -69,7 +69,7 @@ def _existing_entry(**data: str) -> MockConfigEntry:
 async def _start_kasify_step(hass: HomeAssistant) -> str:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["kasify", "casavi", "nuki", "unifi_access"]
+    assert result["menu_options"] == ["kasify", "casavi", "nuki", "unifi_access", "remotelock"]
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "kasify"})
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "kasify"

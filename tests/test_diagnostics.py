@@ -48,3 +48,31 @@ async def test_diagnostics(
         for calendar in prop["calendars"]:
             if calendar.get("url"):
                 assert calendar["url"] not in dump
+
+
+async def test_remotelock_diagnostics(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    hass_client: ClientSessionGenerator,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """A RemoteLock entry's dump keeps its locks and locations but no secret, token or webhook id."""
+    from custom_components.kasify.const import (
+        CONF_WEBHOOK,
+        CONF_WEBHOOK_ID,
+        CONF_WEBHOOK_SECRET,
+    )
+
+    from . import setup_integration
+    from .test_remotelock import WEBHOOK_ID, WEBHOOK_SECRET, rl_entry
+
+    entry = rl_entry(
+        simulator, **{CONF_WEBHOOK: True, CONF_WEBHOOK_ID: WEBHOOK_ID, CONF_WEBHOOK_SECRET: WEBHOOK_SECRET}
+    )
+    await setup_integration(hass, entry)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    assert diagnostics == snapshot(exclude=paths("entry.data.url", "entry.data.oauth_url"))
+    dump = json.dumps(diagnostics)
+    for secret in (simulator.remotelock.client_secret, WEBHOOK_ID, WEBHOOK_SECRET, "2468"):
+        assert secret not in dump
+    assert "Puerta de servicio" in dump

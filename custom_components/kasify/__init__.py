@@ -24,6 +24,7 @@ from .const import (
     DOMAIN,
     KIND_CASAVI,
     KIND_NUKI,
+    KIND_REMOTELOCK,
     KIND_UNIFI,
 )
 from .coordinator import (
@@ -33,9 +34,12 @@ from .coordinator import (
     KasifyCoordinator,
     KasifyRuntimeData,
     NukiCoordinator,
+    RemoteLockCoordinator,
     UnifiAccessCoordinator,
     unifi_certificate_issue_id,
 )
+from .remotelock_auth import async_create_client
+from .remotelock_webhook import async_register_webhook
 from .stays import StayScheduler
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -83,6 +87,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: KasifyConfigEntry) -> bo
         unifi_coordinator.async_start_push()
         _reload_property_entries(hass)
         entry.async_on_unload(lambda: _reload_property_entries(hass))
+    elif entry.data.get(CONF_KIND) == KIND_REMOTELOCK:
+        remotelock = await async_create_client(hass, entry)
+        remotelock_coordinator = RemoteLockCoordinator(hass, entry, remotelock)
+        await remotelock_coordinator.async_config_entry_first_refresh()
+        entry.runtime_data = KasifyRuntimeData(client=remotelock, coordinator=remotelock_coordinator)
+        async_register_webhook(hass, entry, remotelock_coordinator)
     elif entry.data.get(CONF_KIND) == KIND_CASAVI:
         casavi = CasaviClient(
             session, entry.data[CONF_KEY], entry.data[CONF_SECRET], base_url=entry.data[CONF_URL]

@@ -18,21 +18,25 @@ from homeassistant.util import dt as dt_util
 
 from .api.models import LockStatus, Property, SmartLock
 from .api.nuki import NukiSmartLock
+from .api.remotelock import RemoteLockLock
 from .api.unifi_access import DoorPosition, UnifiDoor
 from .coordinator import (
     KasifyConfigEntry,
     KasifyCoordinator,
     NukiCoordinator,
     PropertySourceCoordinator,
+    RemoteLockCoordinator,
     UnifiAccessCoordinator,
 )
 from .entity import (
     KasifyLockEntity,
     KasifyPropertyEntity,
     NukiLockEntity,
+    RemoteLockEntity,
     UnifiDoorEntity,
     async_add_entities_dynamically,
     async_add_nuki_entities,
+    async_add_remotelock_entities,
     async_add_unifi_entities,
 )
 
@@ -196,6 +200,23 @@ class UnifiDoorPositionSensor(UnifiDoorEntity, BinarySensorEntity):
         return door.position is DoorPosition.OPEN
 
 
+class RemoteLockConnectivitySensor(RemoteLockEntity, BinarySensorEntity):
+    """Whether a RemoteLock lock is connected to RemoteLock now (``connected``)."""
+
+    _attr_device_class = BinarySensorDeviceClass.CONNECTIVITY
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+
+    def __init__(self, coordinator: RemoteLockCoordinator, lock: RemoteLockLock) -> None:
+        """Create the connectivity sensor of ``lock``."""
+        super().__init__(coordinator, lock, "connectivity")
+
+    @property
+    def is_on(self) -> bool | None:
+        """From the lock's latest state."""
+        lock = self.remotelock
+        return None if lock is None else lock.connected
+
+
 def _unifi_entities(coordinator: UnifiAccessCoordinator, door: UnifiDoor) -> Iterable[BinarySensorEntity]:
     return [UnifiDoorPositionSensor(coordinator, door)] if door.has_position_sensor else []
 
@@ -228,3 +249,10 @@ async def async_setup_entry(
     )
     async_add_nuki_entities(entry, async_add_entities, _nuki_entities)
     async_add_unifi_entities(entry, async_add_entities, _unifi_entities)
+    async_add_remotelock_entities(
+        entry,
+        async_add_entities,
+        lambda coordinator, lock: [RemoteLockConnectivitySensor(coordinator, lock)]
+        if lock.connected is not None
+        else [],
+    )

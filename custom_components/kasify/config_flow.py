@@ -4,17 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+import logging
+import secrets
 from typing import Any
 
+from homeassistant.components import webhook
 from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    SOURCE_RECONFIGURE,
     ConfigEntryState,
-    ConfigFlow,
     ConfigFlowResult,
     OptionsFlow,
 )
-from homeassistant.const import CONF_HOST, CONF_PORT, CONF_URL, CONF_VERIFY_SSL
+from homeassistant.const import (
+    CONF_CLIENT_ID,
+    CONF_CLIENT_SECRET,
+    CONF_HOST,
+    CONF_PORT,
+    CONF_URL,
+    CONF_VERIFY_SSL,
+)
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.config_entry_oauth2_flow import AbstractOAuth2FlowHandler
+from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.selector import (
     BooleanSelector,
     NumberSelector,
@@ -31,6 +44,7 @@ from homeassistant.helpers.selector import (
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
+from . import application_credentials
 from .api.casavi import CasaviClient
 from .api.errors import (
     ApiConnectionError,
@@ -45,6 +59,7 @@ from .api.ical import IcalFeedClient, InvalidFeedUrlError, normalize_feed_url, r
 from .api.kasify import KasifyClient
 from .api.models import Account
 from .api.nuki import NukiClient
+from .api.remotelock import ClientCredentialsAuth, RemoteLockClient, token_url
 from .api.unifi_access import UnifiAccessClient, get_certificate_fingerprint, normalize_fingerprint
 from .const import (
     CONF_API_TOKEN,
@@ -54,19 +69,27 @@ from .const import (
     CONF_ICAL_FEEDS,
     CONF_KEY,
     CONF_KIND,
+    CONF_LOCATIONS,
+    CONF_OAUTH_URL,
     CONF_PROPERTY,
     CONF_SCAN_INTERVAL,
     CONF_SECRET,
+    CONF_WEBHOOK,
+    CONF_WEBHOOK_ID,
+    CONF_WEBHOOK_SECRET,
     DEFAULT_CALENDAR_DAYS,
     DEFAULT_CASAVI_URL,
     DEFAULT_KASIFY_URL,
     DEFAULT_NUKI_URL,
+    DEFAULT_REMOTELOCK_OAUTH_URL,
+    DEFAULT_REMOTELOCK_URL,
     DEFAULT_SCAN_INTERVAL,
     DEFAULT_UNIFI_PORT,
     DOMAIN,
     KIND_CASAVI,
     KIND_KASIFY,
     KIND_NUKI,
+    KIND_REMOTELOCK,
     KIND_UNIFI,
     LOGGER,
     MAX_CALENDAR_DAYS,
@@ -81,8 +104,12 @@ from .coordinator import (
     DEFAULT_FEED_INTERVAL_MINUTES,
     KasifyConfigEntry,
     KasifyCoordinator,
+    RemoteLockCoordinator,
     feed_id,
+    location_property,
+    property_choices,
 )
+from .remotelock_auth import uses_oauth
 
 _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 _TOKEN = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
@@ -112,6 +139,14 @@ UNIFI_SCHEMA = vol.Schema(
         vol.Optional(CONF_FINGERPRINT): TextSelector(),
     }
 )
+REMOTELOCK_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_CLIENT_ID): _TEXT,
+        vol.Required(CONF_CLIENT_SECRET): _TOKEN,
+        vol.Required(CONF_URL, default=DEFAULT_REMOTELOCK_URL): _URL,
+        vol.Required(CONF_OAUTH_URL, default=DEFAULT_REMOTELOCK_OAUTH_URL): _URL,
+    }
+)
 CASAVI_SCHEMA = vol.Schema(
     {
         vol.Required(CONF_URL, default=DEFAULT_CASAVI_URL): _URL,
@@ -129,8 +164,11 @@ def _whole_number(minimum: int, maximum: int, unit: str) -> NumberSelector:
     )
 
 
+# The "no property" choice of a RemoteLock location.
+NO_PROPERTY = "none"
+
 # Never pre-filled in a form.
-SECRETS = {CONF_API_TOKEN, CONF_SECRET}
+SECRETS = {CONF_API_TOKEN, CONF_SECRET, CONF_CLIENT_SECRET}
 
 OPTIONS_SCHEMA = vol.Schema(
     {
@@ -159,6 +197,37 @@ async def _nuki_account(hass: HomeAssistant, data: Mapping[str, Any]) -> Account
     client = NukiClient(async_get_clientsession(hass), data[CONF_API_TOKEN], base_url=data[CONF_URL])
     account = await client.get_account()
     return Account(id=account.id, name=f"Nuki {account.name}")
+
+
+def remotelock_api_url() -> str:
+    """The API an account authorized through the application credentials is read from."""
+    return application_credentials.API_URL
+
+
+def _remotelock_user_account(user_id: str, name: str) -> Account:
+    return Account(id=user_id, name=f"RemoteLock {name}")
+
+
+async def _remotelock_account(hass: HomeAssistant, data: Mapping[str, Any]) -> Account:
+    """``GET /user`` with a token of the client-credentials grant (the app owner's account)."""
+    session = async_get_clientsession(hass)
+    auth = ClientCredentialsAuth(
+        session, token_url(data[CONF_OAUTH_URL]), data[CONF_CLIENT_ID], data[CONF_CLIENT_SECRET]
+    )
+    user = await RemoteLockClient(session, auth, base_url=data[CONF_URL]).get_user()
+    return _remotelock_user_account(user.account_id, user.name)
+
+
+async def _remotelock_oauth_account(hass: HomeAssistant, data: Mapping[str, Any]) -> Account:
+    """``GET /user`` with the token the authorization-code grant just returned."""
+    token = str(data["token"]["access_token"])
+
+    async def _token() -> str:
+        return token
+
+    client = RemoteLockClient(async_get_clientsession(hass), _token, base_url=data[CONF_URL])
+    user = await client.get_user()
+    return _remotelock_user_account(user.account_id, user.name)
 
 
 class InvalidFingerprintError(ValueError):
@@ -217,7 +286,16 @@ KINDS: dict[str, _Kind] = {
     ),
     KIND_NUKI: _Kind(NUKI_SCHEMA, (CONF_API_TOKEN,), _nuki_account, DEFAULT_SCAN_INTERVAL, "nuki_"),
     KIND_UNIFI: _Kind(UNIFI_SCHEMA, (CONF_API_TOKEN,), _unifi_account, DEFAULT_SCAN_INTERVAL, "unifi_"),
+    KIND_REMOTELOCK: _Kind(
+        REMOTELOCK_SCHEMA,
+        (CONF_CLIENT_ID, CONF_CLIENT_SECRET),
+        _remotelock_account,
+        DEFAULT_SCAN_INTERVAL,
+        "remotelock_",
+    ),
 }
+# Steps whose id is not the kind's (RemoteLock's client-credentials form sits under its own menu).
+STEP_IDS: dict[str, str] = {KIND_REMOTELOCK: "remotelock_client"}
 
 
 def _kind_of(entry: KasifyConfigEntry) -> str:
@@ -234,11 +312,21 @@ def _clean(user_input: Mapping[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-class KasifyConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Add a Kasify or casavi account (lock providers join this menu as they are implemented)."""
+class KasifyConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
+    """Add a Kasify, casavi, Nuki Web, UniFi Access or RemoteLock account.
 
+    RemoteLock offers both of its OAuth2 grants: the authorization code (Home Assistant's application
+    credentials, the inherited OAuth2 steps) and the client credentials of the user's own application.
+    """
+
+    DOMAIN = DOMAIN
     VERSION = 1
     MINOR_VERSION = 1
+
+    @property
+    def logger(self) -> logging.Logger:
+        """Where the OAuth2 steps log."""
+        return LOGGER
 
     @staticmethod
     @callback
@@ -248,8 +336,17 @@ class KasifyConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def _account(self, kind: str, data: Mapping[str, Any], errors: dict[str, str]) -> Account | None:
         """Check the entered data against the upstream; fill ``errors`` and return None on failure."""
+        return await self._account_with(KINDS[kind].account, kind, data, errors)
+
+    async def _account_with(
+        self,
+        account: Callable[[HomeAssistant, Mapping[str, Any]], Awaitable[Account]],
+        kind: str,
+        data: Mapping[str, Any],
+        errors: dict[str, str],
+    ) -> Account | None:
         try:
-            return await KINDS[kind].account(self.hass, data)
+            return await account(self.hass, data)
         except AuthError:
             errors["base"] = "invalid_auth"
         except InvalidFingerprintError:
@@ -291,6 +388,39 @@ class KasifyConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for the casavi API key and secret, and check them."""
         return await self._async_step_add(KIND_CASAVI, user_input)
 
+    async def async_step_remotelock(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """RemoteLock: sign in (authorization code) or use an application's client credentials."""
+        return self.async_show_menu(
+            step_id="remotelock", menu_options=["pick_implementation", "remotelock_client"]
+        )
+
+    async def async_step_remotelock_client(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for a RemoteLock application's client id and secret (client-credentials grant)."""
+        return await self._async_step_add(KIND_REMOTELOCK, user_input)
+
+    async def async_oauth_create_entry(self, data: dict[str, Any]) -> ConfigFlowResult:
+        """Signed in at RemoteLock: name the account, then add its entry (or update it on reauth)."""
+        data = {CONF_KIND: KIND_REMOTELOCK, CONF_URL: remotelock_api_url(), **data}
+        errors: dict[str, str] = {}
+        account = await self._account_with(_remotelock_oauth_account, KIND_REMOTELOCK, data, errors)
+        if account is None:
+            return self.async_abort(reason=errors["base"])
+        await self.async_set_unique_id(KINDS[KIND_REMOTELOCK].unique_id_prefix + account.id)
+        if self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
+            self._abort_if_unique_id_mismatch(reason="wrong_account")
+            entry = (
+                self._get_reauth_entry() if self.source == SOURCE_REAUTH else self._get_reconfigure_entry()
+            )
+            return self.async_update_reload_and_abort(entry, data=data)
+        self._abort_if_unique_id_configured()
+        return self.async_create_entry(
+            title=account.name,
+            data=data,
+            options={CONF_SCAN_INTERVAL: KINDS[KIND_REMOTELOCK].default_scan_interval},
+        )
+
     async def _async_step_add(self, kind: str, user_input: dict[str, Any] | None) -> ConfigFlowResult:
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -312,7 +442,7 @@ class KasifyConfigFlow(ConfigFlow, domain=DOMAIN):
                 # with the one the UniFi console shows and pin.
                 user_input = {**user_input, CONF_FINGERPRINT: await _presented_fingerprint(data)}
         return self.async_show_form(
-            step_id=kind,
+            step_id=STEP_IDS.get(kind, kind),
             data_schema=self.add_suggested_values_to_schema(KINDS[kind].schema, user_input),
             errors=errors,
         )
@@ -326,6 +456,15 @@ class KasifyConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reauth_entry()
         kind = KINDS[_kind_of(entry)]
         errors: dict[str, str] = {}
+        if uses_oauth(entry.data):
+            # Signed in through RemoteLock: confirm, then sign in again (the OAuth2 steps).
+            if user_input is not None:
+                return await self.async_step_pick_implementation()
+            return self.async_show_form(
+                step_id="reauth_confirm",
+                data_schema=vol.Schema({}),
+                description_placeholders={"account": entry.title, "url": "RemoteLock"},
+            )
         if user_input is not None:
             updates = _clean(user_input)
             account = await self._account(_kind_of(entry), {**entry.data, **updates}, errors)
@@ -351,6 +490,9 @@ class KasifyConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Change the connection of the same account."""
         entry = self._get_reconfigure_entry()
+        if uses_oauth(entry.data):
+            # Nothing to type: the account is linked again by signing in at RemoteLock.
+            return await self.async_step_pick_implementation()
         kind = KINDS[_kind_of(entry)]
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -375,7 +517,9 @@ class KasifyOptionsFlow(OptionsFlow):
     """Tunables of an entry, and a Kasify entry's extra iCal feeds; saving reloads the entry once."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Kasify: choose what to change; casavi has only the polling settings."""
+        """Kasify and RemoteLock: choose what to change; the others have only the polling settings."""
+        if _kind_of(self.config_entry) == KIND_REMOTELOCK:
+            return self.async_show_menu(step_id="init", menu_options=["settings", "locations", "webhook"])
         if _kind_of(self.config_entry) != KIND_KASIFY:
             return await self.async_step_settings(user_input)
         menu = ["settings", "add_feed"]
@@ -519,3 +663,83 @@ class KasifyOptionsFlow(OptionsFlow):
             }
         )
         return self.async_show_form(step_id="remove_feed", data_schema=schema)
+
+    # -- RemoteLock ----------------------------------------------------------------------------------------
+
+    def _remotelock(self) -> RemoteLockCoordinator | None:
+        if self.config_entry.state is not ConfigEntryState.LOADED:
+            return None
+        coordinator = self.config_entry.runtime_data.coordinator
+        return coordinator if isinstance(coordinator, RemoteLockCoordinator) else None
+
+    async def async_step_locations(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Which property each RemoteLock location is (default: the property with the same name)."""
+        coordinator = self._remotelock()
+        if coordinator is None:
+            return self.async_abort(reason="not_loaded")
+        locations = sorted(coordinator.data.locations.values(), key=lambda loc: loc.name.casefold())
+        # The form's fields are the locations, labelled by name (made unique when two share one).
+        labels: dict[str, str] = {}
+        for location in locations:
+            label = location.name or location.id
+            labels[location.id] = label if label not in labels.values() else f"{label} ({location.id[:8]})"
+        choices = property_choices(self.hass)
+        if user_input is not None:
+            mapping = {
+                location_id: "" if user_input[label] == NO_PROPERTY else user_input[label]
+                for location_id, label in labels.items()
+            }
+            return self._save({CONF_LOCATIONS: mapping})
+        mapping = coordinator.location_mapping
+        options = [SelectOptionDict(value=NO_PROPERTY, label="—")] + [
+            SelectOptionDict(value=identifier, label=name)
+            for identifier, name in sorted(choices.items(), key=lambda item: item[1].casefold())
+        ]
+        selector = SelectSelector(SelectSelectorConfig(options=options, mode=SelectSelectorMode.DROPDOWN))
+        current: dict[str, str] = {}
+        for location in locations:
+            linked = location_property(self.hass, mapping, location)
+            current[labels[location.id]] = (
+                linked[1] if linked is not None and linked[1] in choices else NO_PROPERTY
+            )
+        schema = vol.Schema({vol.Required(label): selector for label in labels.values()})
+        return self.async_show_form(
+            step_id="locations", data_schema=self.add_suggested_values_to_schema(schema, current)
+        )
+
+    async def async_step_webhook(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Receive RemoteLock's events by webhook instead of waiting for the next poll."""
+        if user_input is not None:
+            if not user_input[CONF_WEBHOOK]:
+                return self._save({CONF_WEBHOOK: False})
+            return await self.async_step_webhook_info()
+        schema = vol.Schema({vol.Required(CONF_WEBHOOK): BooleanSelector()})
+        return self.async_show_form(
+            step_id="webhook",
+            data_schema=self.add_suggested_values_to_schema(
+                schema, {CONF_WEBHOOK: bool(self.config_entry.options.get(CONF_WEBHOOK))}
+            ),
+        )
+
+    async def async_step_webhook_info(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show the URL and secret to enter in RemoteLock's webhook notification settings, then enable it."""
+        options = self.config_entry.options
+        webhook_id = str(options.get(CONF_WEBHOOK_ID) or self._new_webhook.get(CONF_WEBHOOK_ID, ""))
+        secret = str(options.get(CONF_WEBHOOK_SECRET) or self._new_webhook.get(CONF_WEBHOOK_SECRET, ""))
+        if not webhook_id:
+            webhook_id = webhook.async_generate_id()
+            secret = secrets.token_hex(16)
+            self._new_webhook = {CONF_WEBHOOK_ID: webhook_id, CONF_WEBHOOK_SECRET: secret}
+        if user_input is not None:
+            return self._save({CONF_WEBHOOK: True, CONF_WEBHOOK_ID: webhook_id, CONF_WEBHOOK_SECRET: secret})
+        try:
+            url = webhook.async_generate_url(self.hass, webhook_id)
+        except NoURLAvailableError:
+            url = webhook.async_generate_path(webhook_id)
+        return self.async_show_form(
+            step_id="webhook_info",
+            data_schema=vol.Schema({}),
+            description_placeholders={"url": url, "secret": secret},
+        )
+
+    _new_webhook: dict[str, str] = {}  # noqa: RUF012 - replaced, never mutated

@@ -18,6 +18,7 @@ KIND_KASIFY: Final = "kasify"
 KIND_CASAVI: Final = "casavi"
 KIND_NUKI: Final = "nuki"
 KIND_UNIFI: Final = "unifi_access"
+KIND_REMOTELOCK: Final = "remotelock"
 # UniFi Access: host, port and verify_ssl are homeassistant.const's CONF_*; plus an optional pinned
 # SHA-256 certificate fingerprint.
 CONF_FINGERPRINT: Final = "fingerprint"
@@ -26,6 +27,16 @@ DEFAULT_UNIFI_PORT: Final = 12445
 DEFAULT_KASIFY_URL: Final = "https://api.kasify.com/v1"
 DEFAULT_CASAVI_URL: Final = "https://api.mycasavi.com"
 DEFAULT_NUKI_URL: Final = "https://api.nuki.io"
+DEFAULT_REMOTELOCK_URL: Final = "https://api.remotelock.com"
+DEFAULT_REMOTELOCK_OAUTH_URL: Final = "https://connect.remotelock.com"
+# RemoteLock: the OAuth server of a client-credentials entry (its client id and secret are
+# homeassistant.const's CONF_CLIENT_*); authorization-code entries keep HA's "auth_implementation" + "token".
+CONF_OAUTH_URL: Final = "oauth_url"
+# RemoteLock options: location id → property device identifier ("" = no property), and the webhook.
+CONF_LOCATIONS: Final = "locations"
+CONF_WEBHOOK: Final = "webhook"
+CONF_WEBHOOK_ID: Final = "webhook_id"
+CONF_WEBHOOK_SECRET: Final = "webhook_secret"
 
 # Options
 CONF_ICAL_FEEDS: Final = "ical_feeds"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 import hashlib
@@ -24,12 +25,20 @@ from .api.ical import FeedState, IcalEvent, IcalFeedClient, channel_from_url, no
 from .api.kasify import KasifyClient
 from .api.models import AccountSnapshot, PropertySnapshot, SmartLock
 from .api.nuki import NukiClient, NukiSnapshot
+from .api.remotelock import (
+    RemoteLockClient,
+    RemoteLockEvent,
+    RemoteLockLocation,
+    RemoteLockLock,
+    lock_status,
+)
 from .api.unifi_access import DoorActivityEvent, DoorStateEvent, UnifiAccessClient, UnifiDoor, UnifiEvent
 from .const import (
     BOOKINGS_LOOKBACK,
     CONF_CALENDAR_DAYS,
     CONF_FEED_INTERVAL,
     CONF_ICAL_FEEDS,
+    CONF_LOCATIONS,
     CONF_PROPERTY,
     CONF_SCAN_INTERVAL,
     DEFAULT_CALENDAR_DAYS,
@@ -38,6 +47,7 @@ from .const import (
     KIND_CASAVI,
     KIND_KASIFY,
     KIND_NUKI,
+    KIND_REMOTELOCK,
     KIND_UNIFI,
     LOGGER,
     MAX_CONCURRENT_REQUESTS,
@@ -53,8 +63,10 @@ if TYPE_CHECKING:
 class KasifyRuntimeData:
     """What a loaded entry keeps in ``entry.runtime_data``."""
 
-    client: KasifyClient | CasaviClient | NukiClient | UnifiAccessClient
-    coordinator: PropertySourceCoordinator[Any] | NukiCoordinator | UnifiAccessCoordinator
+    client: KasifyClient | CasaviClient | NukiClient | UnifiAccessClient | RemoteLockClient
+    coordinator: (
+        PropertySourceCoordinator[Any] | NukiCoordinator | UnifiAccessCoordinator | RemoteLockCoordinator
+    )
     # Check-in/out timers; only property sources with guest stays (Kasify) have them.
     stays: StayScheduler | None = field(default=None, repr=False)
     # iCal feeds of the properties (Kasify only).
@@ -91,6 +103,34 @@ def update_failed(service: str, err: Exception) -> UpdateFailed:
         translation_key="update_failed",
         translation_placeholders={"service": service, "error": str(err)},
     )
+
+
+class RetryAfterGate:
+    """No request to an upstream before the ``Retry-After`` of its last 429 has passed."""
+
+    def __init__(self, service: str) -> None:
+        """Guard the requests to ``service`` (its name goes into the translated error)."""
+        self._service = service
+        self._until: datetime | None = None
+
+    def _failure(self, seconds: float) -> UpdateFailed:
+        return UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key="rate_limited",
+            translation_placeholders={"service": self._service, "seconds": f"{seconds:.0f}"},
+        )
+
+    def check(self, now: datetime) -> None:
+        """Raise :class:`UpdateFailed` while the upstream still wants no request."""
+        if self._until is not None and now < self._until:
+            raise self._failure((self._until - now).total_seconds())
+        self._until = None
+
+    def failed(self, err: RateLimitedError, now: datetime) -> UpdateFailed:
+        """The upstream answered 429: remember until when, and the error to raise."""
+        if err.retry_after:
+            self._until = now + timedelta(seconds=err.retry_after)
+        return self._failure(err.retry_after or 0)
 
 
 def remove_stale_devices(
@@ -138,8 +178,7 @@ class PropertySourceCoordinator[SnapshotT: PropertySnapshot](DataUpdateCoordinat
             always_update=False,
         )
         self.calendar_days: int = entry.options.get(CONF_CALENDAR_DAYS, DEFAULT_CALENDAR_DAYS)
-        # The upstream's Retry-After: no request is sent before this instant.
-        self._rate_limited_until: datetime | None = None
+        self._retry_after = RetryAfterGate(self.upstream_name)
 
     @abstractmethod
     async def _fetch(self, window_start: datetime, window_end: datetime) -> SnapshotT:
@@ -155,16 +194,7 @@ class PropertySourceCoordinator[SnapshotT: PropertySnapshot](DataUpdateCoordinat
 
     async def _async_update_data(self) -> SnapshotT:
         now = dt_util.utcnow()
-        if self._rate_limited_until is not None and now < self._rate_limited_until:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="rate_limited",
-                translation_placeholders={
-                    "service": self.upstream_name,
-                    "seconds": f"{(self._rate_limited_until - now).total_seconds():.0f}",
-                },
-            )
-        self._rate_limited_until = None
+        self._retry_after.check(now)
         today = now.replace(hour=0, minute=0, second=0, microsecond=0)
         window_start = today - BOOKINGS_LOOKBACK
         window_end = today + timedelta(days=self.calendar_days + 1)
@@ -173,16 +203,7 @@ class PropertySourceCoordinator[SnapshotT: PropertySnapshot](DataUpdateCoordinat
         except AuthError as err:
             raise auth_failed(self.upstream_name) from err
         except RateLimitedError as err:
-            if err.retry_after:
-                self._rate_limited_until = now + timedelta(seconds=err.retry_after)
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="rate_limited",
-                translation_placeholders={
-                    "service": self.upstream_name,
-                    "seconds": f"{err.retry_after or 0:.0f}",
-                },
-            ) from err
+            raise self._retry_after.failed(err, now) from err
         except KasifyApiError as err:
             raise update_failed(self.upstream_name, err) from err
 
@@ -468,18 +489,23 @@ STAY_CHANGE_INTERVAL: Final = timedelta(seconds=15)
 STAY_CHANGE_MARGIN: Final = timedelta(minutes=30)
 
 
-def stay_change_near(hass: HomeAssistant, device_keys: set[str]) -> bool:
-    """Whether a property with one of these locks has a check-in or check-out within half an hour."""
+def stay_change_near(
+    hass: HomeAssistant, device_keys: set[str], properties: set[tuple[str, str]] | None = None
+) -> bool:
+    """Whether a property with one of these locks, or one of ``properties``, has a stay change soon.
+
+    Soon: a check-in or check-out within half an hour.
+    """
     now = dt_util.utcnow()
     for entry in hass.config_entries.async_loaded_entries(DOMAIN):
         coordinator = entry.runtime_data.coordinator
         if not isinstance(coordinator, KasifyCoordinator) or coordinator.data is None:
             continue
         data = coordinator.data
-        properties = {
+        property_ids = {
             lock.property_id for lock in data.smart_locks.values() if lock.device_key in device_keys
-        }
-        for property_id in properties:
+        } | {pid for pid in data.properties if property_identifier(pid) in (properties or set())}
+        for property_id in property_ids:
             for booking in data.active_bookings(property_id):
                 if any(
                     abs(instant - now) <= STAY_CHANGE_MARGIN
@@ -502,6 +528,8 @@ def provider_lock_keys(hass: HomeAssistant) -> set[str]:
             keys |= {lock.device_key for lock in coordinator.data.locks.values()}
         elif isinstance(coordinator, UnifiAccessCoordinator) and coordinator.data is not None:
             keys |= {door.device_key for door in coordinator.data.doors.values()}
+        elif isinstance(coordinator, RemoteLockCoordinator) and coordinator.data is not None:
+            keys |= {lock.device_key for lock in coordinator.data.locks.values()}
     return keys
 
 
@@ -762,3 +790,254 @@ class UnifiAccessCoordinator(DataUpdateCoordinator[UnifiSnapshot]):
         """After an action, read that one door again (1 request) instead of every door."""
         door = await self.client.get_door(door_id)
         self.async_set_updated_data(replace(self.data, doors={**self.data.doors, door_id: door}))
+
+
+# -- RemoteLock ---------------------------------------------------------------------------------------------
+
+# Locations change rarely: read them on the first refresh, when a lock names an unknown one, and this often.
+LOCATIONS_MAX_AGE: Final = timedelta(hours=6)
+# A webhook delivery this recent means push is healthy: the events poll is skipped (the cursor-based poll
+# catches up with anything missed once it resumes) and polling does not tighten around stays. RemoteLock
+# retries a failed delivery every hour, so a silent hour is when polling takes over again.
+WEBHOOK_HEALTHY: Final = timedelta(hours=1)
+# An ``unlocked`` event this close to an ``access_person_used`` on the same lock is the same door opening.
+CODE_USE_PAIRING: Final = timedelta(seconds=10)
+# Event ids remembered to drop the same event arriving again (webhook retry, webhook + poll).
+SEEN_EVENTS: Final = 1000
+
+REMOTELOCK_ACTIVITY: Final = {
+    "unlocked": "unlocked",
+    "locked": "locked",
+    "access_person_used": "code_used",
+    "access_denied": "access_denied",
+    "power_level_low": "battery_low",
+}
+"""RemoteLock event type → the lock activity entity's event type (other events are not lock activity)."""
+_STATE_EVENTS: Final = {"locked": "locked", "unlocked": "unlocked"}
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteLockSnapshot:
+    """The locks and locations of one RemoteLock account (compares by value)."""
+
+    locks: dict[str, RemoteLockLock]
+    locations: dict[str, RemoteLockLocation]
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+def property_choices(hass: HomeAssistant) -> dict[str, str]:
+    """Every property of the loaded Kasify and casavi entries: device identifier → name."""
+    choices: dict[str, str] = {}
+    for entry in hass.config_entries.async_loaded_entries(DOMAIN):
+        coordinator = entry.runtime_data.coordinator
+        if isinstance(coordinator, PropertySourceCoordinator) and coordinator.data is not None:
+            for pid, prop in coordinator.data.properties.items():
+                choices[coordinator.property_identifier(pid)[1]] = prop.name
+    return choices
+
+
+def location_property(
+    hass: HomeAssistant, mapping: dict[str, str], location: RemoteLockLocation | None
+) -> tuple[str, str] | None:
+    """The property device a RemoteLock location belongs to.
+
+    The options' mapping wins ("" = deliberately none); otherwise the property with the same name.
+    """
+    if location is None:
+        return None
+    if location.id in mapping:
+        return (DOMAIN, mapping[location.id]) if mapping[location.id] else None
+    wanted = _name_key(location.name)
+    for identifier, name in property_choices(hass).items():
+        if _name_key(name) == wanted:
+            return (DOMAIN, identifier)
+    return None
+
+
+class RemoteLockCoordinator(DataUpdateCoordinator[RemoteLockSnapshot]):
+    """Polls one RemoteLock account: ``ceil(locks / 50)`` requests for the locks + 1 for new events.
+
+    Every request of the account (polls, actions, access codes) goes through the client's one 120/min
+    limiter. New events feed the locks' activity entities, whether polled or pushed by the webhook, each
+    event id once; an ``unlocked`` that comes with an ``access_person_used`` is one ``code_used``.
+    """
+
+    config_entry: KasifyConfigEntry
+    source = KIND_REMOTELOCK
+    upstream_name = "RemoteLock"
+
+    def __init__(self, hass: HomeAssistant, entry: KasifyConfigEntry, client: RemoteLockClient) -> None:
+        """Poll ``client``'s account at the interval chosen in the options."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} {entry.title}",
+            update_interval=timedelta(seconds=entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)),
+            always_update=False,
+        )
+        self.client = client
+        self._normal_interval = self.update_interval
+        self._locations: dict[str, RemoteLockLocation] | None = None
+        self._locations_read: datetime | None = None
+        self._cursor: str | None = None
+        self._seen: dict[str, None] = {}
+        self._code_used_at: dict[str, datetime] = {}
+        self._person_names: dict[str, str | None] = {}
+        self.last_push: datetime | None = None
+        self._retry_after = RetryAfterGate(self.upstream_name)
+
+    @property
+    def location_mapping(self) -> dict[str, str]:
+        """Location id → property device identifier, as set in the options."""
+        return dict(self.config_entry.options.get(CONF_LOCATIONS, {}))
+
+    @property
+    def push_healthy(self) -> bool:
+        """Whether the webhook delivered an event within the last hour."""
+        return self.last_push is not None and dt_util.utcnow() - self.last_push < WEBHOOK_HEALTHY
+
+    async def _async_update_data(self) -> RemoteLockSnapshot:
+        now = dt_util.utcnow()
+        self._retry_after.check(now)
+        try:
+            locks = {lock.id: lock for lock in await self.client.list_locks()}
+            if (
+                self._locations is None
+                or self._locations_read is None
+                or now - self._locations_read >= LOCATIONS_MAX_AGE
+                or any(
+                    lock.location_id and lock.location_id not in self._locations for lock in locks.values()
+                )
+            ):
+                self._locations = {loc.id: loc for loc in await self.client.list_locations()}
+                self._locations_read = now
+            if not self.push_healthy:
+                await self._poll_events()
+        except RateLimitedError as err:
+            raise self._retry_after.failed(err, now) from err
+        except AuthError as err:
+            raise auth_failed(self.upstream_name) from err
+        except KasifyApiError as err:
+            raise update_failed(self.upstream_name, err) from err
+        return RemoteLockSnapshot(locks=locks, locations=dict(self._locations))
+
+    async def _poll_events(self) -> None:
+        """Read the events since the last one seen (the first refresh only learns where the feed is)."""
+        first = self._cursor is None
+        batch = await self.client.list_events(since_id=self._cursor)
+        self._cursor = batch.cursor
+        if first:
+            self._remember(event.id for event in batch.events)
+            return
+        await self.async_handle_events(batch.events)
+
+    async def _person_name(self, person_id: str) -> str | None:
+        if person_id not in self._person_names:
+            try:
+                person = await self.client.get_access_person(person_id)
+            except KasifyApiError as err:
+                LOGGER.debug("RemoteLock: could not name access person %s: %s", person_id, err)
+                return None
+            self._person_names[person_id] = person.name or None
+        return self._person_names[person_id]
+
+    def _remember(self, ids: Iterable[str]) -> None:
+        for event_id in ids:
+            self._seen[event_id] = None
+        while len(self._seen) > SEEN_EVENTS:
+            del self._seen[next(iter(self._seen))]
+
+    async def async_handle_events(self, events: Sequence[RemoteLockEvent], *, pushed: bool = False) -> None:
+        """Hand new lock events (oldest first) to their activity entities; pushed ones also move the lock.
+
+        The one handler for polled events and webhook deliveries. An event already seen is dropped. A code use
+        is named after its access person (read once per person, then remembered; never the PIN).
+        """
+        locks = self.data.locks if self.data is not None else {}
+        changed: dict[str, RemoteLockLock] = {}
+        for event in events:
+            if event.id in self._seen:
+                continue
+            self._remember((event.id,))
+            activity = REMOTELOCK_ACTIVITY.get(event.type)
+            lock = locks.get(event.lock_id or "")
+            if activity is None or lock is None:
+                continue
+            if pushed and (state := _STATE_EVENTS.get(event.type)) is not None:
+                current = changed.get(lock.id, lock)
+                if current.state != state:
+                    changed[lock.id] = replace(current, state=state, status=lock_status(state))
+            if event.type == "access_person_used":
+                self._code_used_at[lock.id] = event.occurred_at
+            elif event.type == "unlocked" and (
+                (used := self._code_used_at.get(lock.id)) is not None
+                and abs(event.occurred_at - used) <= CODE_USE_PAIRING
+            ):
+                continue  # the same opening as the code use already reported
+            attributes: dict[str, Any] = {"at": event.occurred_at.isoformat()}
+            if event.access_person_id and (name := await self._person_name(event.access_person_id)):
+                attributes["by"] = name
+            if event.method:
+                attributes["method"] = event.method
+            if event.power_level is not None:
+                attributes["battery_level"] = event.power_level
+            async_dispatcher_send(
+                self.hass,
+                signal_lock_activity(self.config_entry.entry_id, lock.device_key),
+                activity,
+                attributes,
+            )
+        if changed and self.data is not None:
+            self.async_set_updated_data(replace(self.data, locks={**self.data.locks, **changed}))
+
+    async def async_handle_pushed_event(self, event: RemoteLockEvent) -> None:
+        """A webhook delivered ``event``: push is healthy; handle it like a polled one."""
+        self.last_push = dt_util.utcnow()
+        await self.async_handle_events([event], pushed=True)
+
+    def _async_refresh_finished(self) -> None:
+        super()._async_refresh_finished()
+        if self.last_update_success and self.data is not None:
+            remove_stale_devices(
+                self.hass,
+                self.config_entry.entry_id,
+                {(DOMAIN, lock.device_key) for lock in self.data.locks.values()},
+            )
+            self._sync_links(self.data)
+            near = not self.push_healthy and stay_change_near(
+                self.hass,
+                set(),
+                {prop for lock in self.data.locks.values() if (prop := self.lock_property(lock)) is not None},
+            )
+            self.update_interval = STAY_CHANGE_INTERVAL if near else self._normal_interval
+
+    def _sync_links(self, data: RemoteLockSnapshot) -> None:
+        """Hang each lock device under its location's property (a property loaded later, a new mapping)."""
+        registry = dr.async_get(self.hass)
+        for lock in data.locks.values():
+            device = registry.async_get_device({(DOMAIN, lock.device_key)})
+            if device is None:
+                continue  # its entities are being added; they carry the link
+            prop = self.lock_property(lock)
+            parent = registry.async_get_device({prop}) if prop is not None else None
+            parent_id = parent.id if parent is not None else None
+            if device.via_device_id != parent_id:
+                registry.async_update_device(device.id, via_device_id=parent_id)
+
+    def lock_property(self, lock: RemoteLockLock) -> tuple[str, str] | None:
+        """The property device of a lock, through its location."""
+        if self.data is None or lock.location_id is None:
+            return None
+        return location_property(self.hass, self.location_mapping, self.data.locations.get(lock.location_id))
+
+    def has_device(self, identifiers: set[tuple[str, str]]) -> bool:
+        """Whether any of ``identifiers`` is a lock this account still has."""
+        return any((DOMAIN, lock.device_key) in identifiers for lock in self.data.locks.values())
+
+    def apply_lock(self, lock: RemoteLockLock) -> None:
+        """Show a lock as an action's answer returned it (no extra request)."""
+        self.async_set_updated_data(replace(self.data, locks={**self.data.locks, lock.id: lock}))

@@ -8,13 +8,17 @@ from enum import Enum
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_CLIENT_SECRET
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_API_TOKEN, CONF_KEY, CONF_SECRET
+from .const import CONF_API_TOKEN, CONF_KEY, CONF_SECRET, CONF_WEBHOOK_ID, CONF_WEBHOOK_SECRET
 from .coordinator import KasifyConfigEntry
 
-# Credentials in the entry; the API URL stays (it is not a secret, and helps support).
-ENTRY_SECRETS = {CONF_API_TOKEN, CONF_KEY, CONF_SECRET}
+# Credentials in the entry (RemoteLock's OAuth2 "token" holds the access and refresh tokens); the API URL
+# stays (it is not a secret, and helps support).
+ENTRY_SECRETS = {CONF_API_TOKEN, CONF_KEY, CONF_SECRET, CONF_CLIENT_SECRET, "token"}
+# In the options: extra iCal feed URLs carry a secret token; the webhook id is its URL's secret part.
+OPTION_SECRETS = {"url", CONF_WEBHOOK_ID, CONF_WEBHOOK_SECRET}
 
 TO_REDACT = {
     CONF_API_TOKEN,
@@ -61,7 +65,7 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: KasifyC
         "entry": {
             "title": entry.title,
             "data": async_redact_data(dict(entry.data), ENTRY_SECRETS),
-            "options": dict(entry.options),
+            "options": async_redact_data(dict(entry.options), OPTION_SECRETS),
         },
         "coordinator": {
             "source": coordinator.source,

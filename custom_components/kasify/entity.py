@@ -15,6 +15,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpda
 
 from .api.models import Booking, Property, SmartLock
 from .api.nuki import NukiSmartLock
+from .api.remotelock import RemoteLockLock
 from .api.unifi_access import UnifiDoor
 from .const import DOMAIN, SOURCE_MANUFACTURERS, VENDOR_MANUFACTURERS
 from .coordinator import (
@@ -22,6 +23,7 @@ from .coordinator import (
     KasifyCoordinator,
     NukiCoordinator,
     PropertySourceCoordinator,
+    RemoteLockCoordinator,
     UnifiAccessCoordinator,
     linked_property,
     lock_identifier,
@@ -324,4 +326,49 @@ def async_add_unifi_entities(
     """Entities for every door of a UniFi Access controller, now and for doors that appear later."""
     _async_add_provider_entities(
         entry, async_add_entities, UnifiAccessCoordinator, lambda coordinator: coordinator.data.doors, factory
+    )
+
+
+class RemoteLockEntity(KasifyEntity[RemoteLockCoordinator]):
+    """An entity of a RemoteLock lock, linked to a property through its location."""
+
+    def __init__(self, coordinator: RemoteLockCoordinator, lock: RemoteLockLock, key: str) -> None:
+        """Attach to the lock device."""
+        super().__init__(coordinator)
+        self.lock_id = lock.id
+        self.device_key = lock.device_key
+        self._attr_unique_id = f"{lock.device_key}-{key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, lock.device_key)},
+            name=lock.name or None,
+            manufacturer=VENDOR_MANUFACTURERS["remotelock"],
+            model=lock.model_number or lock.type,
+            serial_number=lock.serial_number,
+        )
+        if (prop := coordinator.lock_property(lock)) is not None:
+            self._attr_device_info["via_device"] = prop
+
+    @property
+    def remotelock(self) -> RemoteLockLock | None:
+        """The lock's latest state, if the account still has it."""
+        return self.coordinator.data.locks.get(self.lock_id)
+
+    @property
+    def available(self) -> bool:
+        """Unavailable when the API is down or the lock is gone."""
+        return super().available and self.lock_id in self.coordinator.data.locks
+
+    def _state_source(self) -> object:
+        return self.coordinator.data.locks.get(self.lock_id)
+
+
+@callback
+def async_add_remotelock_entities(
+    entry: KasifyConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    factory: Callable[[RemoteLockCoordinator, RemoteLockLock], Iterable[Entity]],
+) -> None:
+    """Entities for every lock of a RemoteLock account, now and for locks that appear later."""
+    _async_add_provider_entities(
+        entry, async_add_entities, RemoteLockCoordinator, lambda coordinator: coordinator.data.locks, factory
     )

@@ -1,4 +1,4 @@
-"""Locks controlled through their provider account (Nuki Web, UniFi Access)."""
+"""Locks controlled through their provider account (Nuki Web, UniFi Access, RemoteLock)."""
 
 from __future__ import annotations
 
@@ -10,34 +10,51 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api.errors import KasifyApiError, SubscriptionRequiredError
+from .api.errors import KasifyApiError, PermissionDeniedError, SubscriptionRequiredError
 from .api.models import LockStatus
 from .api.nuki import NukiSmartLock
+from .api.remotelock import RemoteLockLock
 from .api.unifi_access import UnifiDoor
 from .const import DOMAIN
-from .coordinator import KasifyConfigEntry, NukiCoordinator, UnifiAccessCoordinator
-from .entity import NukiLockEntity, UnifiDoorEntity, async_add_nuki_entities, async_add_unifi_entities
+from .coordinator import KasifyConfigEntry, NukiCoordinator, RemoteLockCoordinator, UnifiAccessCoordinator
+from .entity import (
+    NukiLockEntity,
+    RemoteLockEntity,
+    UnifiDoorEntity,
+    async_add_nuki_entities,
+    async_add_remotelock_entities,
+    async_add_unifi_entities,
+)
 
 # Actions go one at a time per account: Nuki answers 423 while a lock is busy.
 PARALLEL_UPDATES = 1
 
 
 class _StatusLock(LockEntity):
-    """Lock state properties from one vendor-neutral :class:`LockStatus` (subclasses provide ``_status``)."""
+    """Lock state from one vendor-neutral :class:`LockStatus` (each vendor's lock provides ``_record``)."""
 
     _pending: LockStatus | None = None
     # The id the vendor's API knows the lock by (set by each vendor's lock).
     _target: Any
 
     @property
+    def _record(self) -> NukiSmartLock | UnifiDoor | RemoteLockLock | None:
+        """The lock's latest upstream record; each vendor's lock overrides it."""
+        return None  # pragma: no cover - overridden by every lock
+
+    @property
     def _status(self) -> LockStatus:
-        """The state to show; each vendor's lock overrides it (pending action, else the upstream state)."""
-        return LockStatus.UNKNOWN  # pragma: no cover - overridden by every lock
+        """The state to show: the action in progress, else the upstream state."""
+        if self._pending is not None:
+            return self._pending
+        record = self._record
+        return record.status if record else LockStatus.UNKNOWN
 
     @property
     def _lock_name(self) -> str:
-        """How errors name the lock; each vendor's lock overrides it."""
-        return str(self.entity_id)  # pragma: no cover - overridden by every lock
+        """How errors name the lock: its name, else its vendor id."""
+        record = self._record
+        return record.name if record and record.name else str(self._target)
 
     async def _refresh(self) -> None:
         """Read this lock again after a command; each vendor's lock overrides it."""
@@ -121,11 +138,8 @@ class NukiLock(NukiLockEntity, _StatusLock):
         return (super()._state_source(), self._pending)
 
     @property
-    def _status(self) -> LockStatus:
-        if self._pending is not None:
-            return self._pending
-        lock = self.nuki_lock
-        return lock.status if lock else LockStatus.UNKNOWN
+    def _record(self) -> NukiSmartLock | None:
+        return self.nuki_lock
 
     async def async_lock(self, **kwargs: Any) -> None:
         """Lock."""
@@ -146,11 +160,6 @@ class NukiLock(NukiLockEntity, _StatusLock):
         if isinstance(err, SubscriptionRequiredError):
             return "nuki_subscription_required", {"lock": self._lock_name}
         return super()._failure(err, action)
-
-    @property
-    def _lock_name(self) -> str:
-        lock = self.nuki_lock
-        return lock.name if lock and lock.name else str(self.nuki_id)
 
 
 class UnifiDoorLock(UnifiDoorEntity, _StatusLock):
@@ -174,11 +183,8 @@ class UnifiDoorLock(UnifiDoorEntity, _StatusLock):
         return (super()._state_source(), self._pending)
 
     @property
-    def _status(self) -> LockStatus:
-        if self._pending is not None:
-            return self._pending
-        door = self.door
-        return door.status if door else LockStatus.UNKNOWN
+    def _record(self) -> UnifiDoor | None:
+        return self.door
 
     async def async_lock(self, **kwargs: Any) -> None:
         """Lock now (the ``lock_now`` rule)."""
@@ -205,10 +211,56 @@ class UnifiDoorLock(UnifiDoorEntity, _StatusLock):
     async def _refresh(self) -> None:
         await self.coordinator.async_refresh_door(self.door_id)
 
+
+class RemoteLockDoorLock(RemoteLockEntity, _StatusLock):
+    """A RemoteLock lock. The action's answer is the device as it is now, so no extra read follows.
+
+    A Wi-Fi lock takes the command when it next wakes up: until the answer shows the new state the
+    entity keeps showing the transition (locking / unlocking) and the next poll settles it.
+    """
+
+    _attr_name = None
+
+    def __init__(self, coordinator: RemoteLockCoordinator, lock: RemoteLockLock) -> None:
+        """Create the lock entity of ``lock``."""
+        super().__init__(coordinator, lock, "lock")
+        self._target = lock.id
+
+    def _state_source(self) -> object:
+        return (super()._state_source(), self._pending)
+
     @property
-    def _lock_name(self) -> str:
-        door = self.door
-        return door.name if door and door.name else self.door_id
+    def _record(self) -> RemoteLockLock | None:
+        return self.remotelock
+
+    _answer: RemoteLockLock | None = None
+
+    async def _command(self, send: Callable[[str], Awaitable[RemoteLockLock]], lock_id: str) -> None:
+        self._answer = await send(lock_id)
+
+    async def _refresh(self) -> None:
+        if self._answer is not None:
+            self.coordinator.apply_lock(self._answer)
+            self._answer = None
+
+    async def async_lock(self, **kwargs: Any) -> None:
+        """Lock."""
+        await self._act(
+            LockStatus.LOCKING, lambda lock_id: self._command(self.coordinator.client.lock, lock_id), "lock"
+        )
+
+    async def async_unlock(self, **kwargs: Any) -> None:
+        """Unlock."""
+        await self._act(
+            LockStatus.UNLOCKING,
+            lambda lock_id: self._command(self.coordinator.client.unlock, lock_id),
+            "unlock",
+        )
+
+    def _failure(self, err: KasifyApiError, action: str) -> tuple[str, dict[str, str]]:
+        if isinstance(err, PermissionDeniedError):
+            return "remotelock_not_permitted", {"lock": self._lock_name}
+        return super()._failure(err, action)
 
 
 async def async_setup_entry(
@@ -222,4 +274,7 @@ async def async_setup_entry(
     )
     async_add_unifi_entities(
         entry, async_add_entities, lambda coordinator, door: [UnifiDoorLock(coordinator, door)]
+    )
+    async_add_remotelock_entities(
+        entry, async_add_entities, lambda coordinator, lock: [RemoteLockDoorLock(coordinator, lock)]
     )

@@ -21,6 +21,7 @@ from homeassistant.util import dt as dt_util
 
 from .api.models import Booking, Property, SmartLock
 from .api.nuki import NukiSmartLock
+from .api.remotelock import RemoteLockLock
 from .coordinator import (
     FeedCoordinator,
     FeedStatus,
@@ -28,14 +29,17 @@ from .coordinator import (
     KasifyCoordinator,
     NukiCoordinator,
     PropertySourceCoordinator,
+    RemoteLockCoordinator,
 )
 from .entity import (
     KasifyLockEntity,
     KasifyPropertyEntity,
     NukiLockEntity,
     PropertyEntity,
+    RemoteLockEntity,
     async_add_entities_dynamically,
     async_add_nuki_entities,
+    async_add_remotelock_entities,
 )
 
 PARALLEL_UPDATES = 0
@@ -181,6 +185,31 @@ class NukiBatterySensor(NukiLockEntity, SensorEntity):
         return lock.battery_charge if lock else None
 
 
+class RemoteLockBatterySensor(RemoteLockEntity, SensorEntity):
+    """Battery level of a RemoteLock lock (``power_level``; not created for hard-wired locks)."""
+
+    _attr_device_class = SensorDeviceClass.BATTERY
+    _attr_native_unit_of_measurement = PERCENTAGE
+    _attr_state_class = SensorStateClass.MEASUREMENT
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+
+    def __init__(self, coordinator: RemoteLockCoordinator, lock: RemoteLockLock) -> None:
+        """Create the battery sensor of ``lock``."""
+        super().__init__(coordinator, lock, "battery")
+
+    @property
+    def native_value(self) -> int | None:
+        """Battery percentage."""
+        lock = self.remotelock
+        return lock.battery_level if lock else None
+
+
+def _remotelock_sensors(coordinator: RemoteLockCoordinator, lock: RemoteLockLock) -> list[SensorEntity]:
+    if lock.power_source == "hardwire" or lock.battery_level is None:
+        return []
+    return [RemoteLockBatterySensor(coordinator, lock)]
+
+
 class FeedSyncSensor(CoordinatorEntity[FeedCoordinator], SensorEntity):
     """When an iCal feed last synced; its status, last error and event count as attributes."""
 
@@ -297,3 +326,4 @@ async def async_setup_entry(
         if lock.battery_charge is not None
         else [],
     )
+    async_add_remotelock_entities(entry, async_add_entities, _remotelock_sensors)

@@ -227,6 +227,11 @@ class RemoteLockLock:
         """Whether ``PUT /devices/{id}/lock|unlock`` applies to this device type."""
         return self.type in LOCK_TYPES
 
+    @property
+    def device_key(self) -> str:
+        """The lock device's identifier ``remotelock_<device id>`` (DESIGN.md)."""
+        return f"remotelock_{self.id}"
+
 
 @dataclass(frozen=True, slots=True)
 class RemoteLockEvent:
