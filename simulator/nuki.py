@@ -683,6 +683,57 @@ class NukiState:
             if data.get(key) is not None:
                 auth[key] = data[key]
 
+    def update_auth(self, smartlock_id: int, auth_id: str, body: Any) -> None:
+        """Change an authorization that has shown up (``POST /smartlock/{id}/auth/{authId}``).
+
+        ``name`` is required; ``allowedFromDate``/``allowedUntilDate``, ``enabled`` and the daily window may
+        change; the code stays unless a new valid one is sent.
+
+        Raises:
+            NukiError: 404, 400 per parameter, the Smart Hosting refusal, 423 when busy.
+        """
+        self.get_lock(smartlock_id)
+        self.require_smart_hosting(smartlock_id)
+        auth = self.auths.get(auth_id)
+        if auth is None or auth["smartlockId"] != smartlock_id or self._visible_at[auth_id] > self.now():
+            raise _fail(404, f"Smartlock auth {auth_id} not found")
+        data = _auth_body(body)
+        name = data.get("name")
+        if not isinstance(name, str) or not name.strip() or len(name) > 32:
+            raise _bad_parameter("name", name)
+        if "enabled" in data and not isinstance(data["enabled"], bool):
+            raise _bad_parameter("enabled", data["enabled"])
+        start = data.get("allowedFromDate") or (
+            parse_iso(auth["allowedFromDate"]) if auth.get("allowedFromDate") else None
+        )
+        end = data.get("allowedUntilDate") or (
+            parse_iso(auth["allowedUntilDate"]) if auth.get("allowedUntilDate") else None
+        )
+        if start is not None and end is not None and end <= start:
+            raise _bad_parameter("allowedUntilDate", self._stamp(end))
+        code = data.get("code")
+        if code is not None and auth["type"] == KEYPAD_CODE:
+            if not _CODE.match(str(code)) or str(code).startswith("12"):
+                raise _bad_parameter("code", code)
+            if any(
+                other.get("code") == code
+                for other_id, other in self.auths.items()
+                if other_id != auth_id
+                and other["smartlockId"] == smartlock_id
+                and other["type"] == KEYPAD_CODE
+            ):
+                raise _bad_parameter("code", code)
+        if self.busy(smartlock_id):
+            raise _fail(HTTPStatus.LOCKED, "The smartlock is locked by another operation")
+        auth["name"] = name
+        for key in ("enabled", "code", "allowedWeekDays", "allowedFromTime", "allowedUntilTime"):
+            if data.get(key) is not None:
+                auth[key] = data[key]
+        for key in ("allowedFromDate", "allowedUntilDate"):
+            if data.get(key) is not None:
+                auth[key] = self._stamp(data[key])
+        auth["updateDate"] = self._stamp(self.now())
+
     def delete_auth(self, smartlock_id: int, auth_id: str) -> None:
         """Delete an authorization that has shown up (``DELETE /smartlock/{id}/auth/{authId}``).
 
@@ -955,6 +1006,7 @@ class NukiApi:
             ("POST", f"{lock}/action/unlock", self.action_unlock),
             ("GET", f"{lock}/auth", self.list_auths),
             ("PUT", f"{lock}/auth", self.create_auth),
+            ("POST", lock + "/auth/{auth_id}", self.update_auth),
             ("DELETE", lock + "/auth/{auth_id}", self.delete_auth),
             ("GET", f"{lock}/log", self.list_lock_logs),
         ]
@@ -1037,6 +1089,11 @@ class NukiApi:
     async def create_auth(self, request: web.Request) -> web.Response:
         """``PUT /smartlock/{id}/auth`` → 204 without a body (the new auth shows up later)."""
         self.state.create_auth(_lock_id(request), await _read_body(request))
+        return _no_content()
+
+    async def update_auth(self, request: web.Request) -> web.Response:
+        """``POST /smartlock/{id}/auth/{authId}`` → 204."""
+        self.state.update_auth(_lock_id(request), request.match_info["auth_id"], await _read_body(request))
         return _no_content()
 
     async def delete_auth(self, request: web.Request) -> web.Response:

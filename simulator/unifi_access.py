@@ -540,6 +540,25 @@ class UnifiAccessState:
         }
         return self.served_visitor(visitor_id)
 
+    def update_visitor(self, visitor_id: str, body: Any) -> Json:
+        """``PUT /visitors/{id}``: every field optional; times stay unix seconds, the end after the start."""
+        record = self._visitor(visitor_id)
+        if not isinstance(body, dict):
+            raise UnifiError("CODE_PARAMS_INVALID", "The body must be a JSON object")
+        times = {}
+        for key in ("start_time", "end_time"):
+            if key in body:
+                if type(body[key]) is not int:
+                    raise UnifiError("CODE_PARAMS_INVALID", f"{key} must be unix seconds")
+                times[key] = body[key]
+        if times.get("end_time", record["end_time"]) <= times.get("start_time", record["start_time"]):
+            raise UnifiError("CODE_PARAMS_INVALID", "end_time must be after start_time")
+        for key in ("first_name", "last_name", "remarks"):
+            if isinstance(body.get(key), str) and body[key].strip():
+                record[key] = body[key].strip()
+        record.update(times)
+        return self.served_visitor(visitor_id)
+
     def delete_visitor(self, visitor_id: str, *, force: bool) -> None:
         """``DELETE /visitors/{id}``: ``force`` removes it (and frees its PIN), else it is cancelled."""
         record = self._visitor(visitor_id)
@@ -790,6 +809,7 @@ class UnifiAccessApi:
             ("GET", "/visitors", self.list_visitors),
             ("POST", "/visitors", self.create_visitor),
             ("GET", "/visitors/{id}", self.get_visitor),
+            ("PUT", "/visitors/{id}", self.update_visitor),
             ("DELETE", "/visitors/{id}", self.delete_visitor),
             ("PUT", "/visitors/{id}/pin_codes", self.assign_pin),
             ("DELETE", "/visitors/{id}/pin_codes", self.unassign_pin),
@@ -930,6 +950,10 @@ class UnifiAccessApi:
     async def get_visitor(self, request: web.Request) -> web.Response:
         """``GET /visitors/{id}``."""
         return _json(envelope(self.state.served_visitor(request.match_info["id"])))
+
+    async def update_visitor(self, request: web.Request) -> web.Response:
+        """``PUT /visitors/{id}``."""
+        return _json(envelope(self.state.update_visitor(request.match_info["id"], await _body(request))))
 
     async def delete_visitor(self, request: web.Request) -> web.Response:
         """``DELETE /visitors/{id}?is_force=true``."""

@@ -9,11 +9,13 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.device_registry import DeviceEntry
 from homeassistant.helpers.typing import ConfigType
 
+from .access_codes import async_setup_access_code_services
 from .api.casavi import CasaviClient
 from .api.ical import IcalFeedClient
 from .api.kasify import KasifyClient
 from .api.nuki import NukiClient
 from .api.unifi_access import UnifiAccessClient
+from .auto_codes import async_remove_store as async_remove_auto_codes_store, async_start_auto_codes
 from .const import (
     CONF_API_TOKEN,
     CONF_FINGERPRINT,
@@ -40,6 +42,7 @@ from .coordinator import (
 )
 from .remotelock_auth import async_create_client
 from .remotelock_webhook import async_register_webhook
+from .services import async_setup_services
 from .stays import StayScheduler
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -55,6 +58,8 @@ PLATFORMS: list[Platform] = [
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Set up the integration (nothing is configured in YAML)."""
+    async_setup_access_code_services(hass)
+    async_setup_services(hass)
     return True
 
 
@@ -122,6 +127,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: KasifyConfigEntry) -> bo
 
         entry.async_on_unload(coordinator.async_add_listener(_follow_feed_list))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    if isinstance(entry.runtime_data.coordinator, KasifyCoordinator):
+        # Automatic per-booking codes go on the properties' locks, whose devices exist from here on.
+        await async_start_auto_codes(hass, entry, entry.runtime_data.coordinator)
     return True
 
 
@@ -140,6 +148,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: KasifyConfigEntry) -> b
 async def async_remove_entry(hass: HomeAssistant, entry: KasifyConfigEntry) -> None:
     """Drop the entry's repair issues when it is deleted."""
     ir.async_delete_issue(hass, DOMAIN, unifi_certificate_issue_id(entry.entry_id))
+    await async_remove_auto_codes_store(hass, entry.entry_id)
 
 
 async def async_remove_config_entry_device(

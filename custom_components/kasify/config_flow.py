@@ -63,6 +63,10 @@ from .api.remotelock import ClientCredentialsAuth, RemoteLockClient, token_url
 from .api.unifi_access import UnifiAccessClient, get_certificate_fingerprint, normalize_fingerprint
 from .const import (
     CONF_API_TOKEN,
+    CONF_AUTO_CODES,
+    CONF_AUTO_CODES_END_OFFSET,
+    CONF_AUTO_CODES_LEAD_HOURS,
+    CONF_AUTO_CODES_START_OFFSET,
     CONF_CALENDAR_DAYS,
     CONF_FEED_INTERVAL,
     CONF_FINGERPRINT,
@@ -77,6 +81,9 @@ from .const import (
     CONF_WEBHOOK,
     CONF_WEBHOOK_ID,
     CONF_WEBHOOK_SECRET,
+    DEFAULT_AUTO_CODES_END_OFFSET,
+    DEFAULT_AUTO_CODES_LEAD_HOURS,
+    DEFAULT_AUTO_CODES_START_OFFSET,
     DEFAULT_CALENDAR_DAYS,
     DEFAULT_CASAVI_URL,
     DEFAULT_KASIFY_URL,
@@ -92,9 +99,12 @@ from .const import (
     KIND_REMOTELOCK,
     KIND_UNIFI,
     LOGGER,
+    MAX_AUTO_CODES_LEAD_HOURS,
+    MAX_AUTO_CODES_OFFSET,
     MAX_CALENDAR_DAYS,
     MAX_FEED_INTERVAL_MINUTES,
     MAX_SCAN_INTERVAL,
+    MIN_AUTO_CODES_LEAD_HOURS,
     MIN_CALENDAR_DAYS,
     MIN_FEED_INTERVAL_MINUTES,
     MIN_SCAN_INTERVAL,
@@ -174,6 +184,16 @@ OPTIONS_SCHEMA = vol.Schema(
     {
         vol.Required(CONF_SCAN_INTERVAL): _whole_number(MIN_SCAN_INTERVAL, MAX_SCAN_INTERVAL, "s"),
         vol.Required(CONF_CALENDAR_DAYS): _whole_number(MIN_CALENDAR_DAYS, MAX_CALENDAR_DAYS, "d"),
+    }
+)
+ACCESS_CODES_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_AUTO_CODES): BooleanSelector(),
+        vol.Required(CONF_AUTO_CODES_LEAD_HOURS): _whole_number(
+            MIN_AUTO_CODES_LEAD_HOURS, MAX_AUTO_CODES_LEAD_HOURS, "h"
+        ),
+        vol.Required(CONF_AUTO_CODES_START_OFFSET): _whole_number(0, MAX_AUTO_CODES_OFFSET, "min"),
+        vol.Required(CONF_AUTO_CODES_END_OFFSET): _whole_number(0, MAX_AUTO_CODES_OFFSET, "min"),
     }
 )
 
@@ -522,7 +542,7 @@ class KasifyOptionsFlow(OptionsFlow):
             return self.async_show_menu(step_id="init", menu_options=["settings", "locations", "webhook"])
         if _kind_of(self.config_entry) != KIND_KASIFY:
             return await self.async_step_settings(user_input)
-        menu = ["settings", "add_feed"]
+        menu = ["settings", "add_feed", "access_codes"]
         if self.config_entry.options.get(CONF_ICAL_FEEDS):
             menu.append("remove_feed")
         return self.async_show_menu(step_id="init", menu_options=menu)
@@ -550,6 +570,26 @@ class KasifyOptionsFlow(OptionsFlow):
         }
         return self.async_show_form(
             step_id="settings", data_schema=self.add_suggested_values_to_schema(OPTIONS_SCHEMA, current)
+        )
+
+    async def async_step_access_codes(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Automatic per-booking codes on the properties' locks: on/off, lead time and validity margins."""
+        keys = (CONF_AUTO_CODES_LEAD_HOURS, CONF_AUTO_CODES_START_OFFSET, CONF_AUTO_CODES_END_OFFSET)
+        if user_input is not None:
+            return self._save(
+                {CONF_AUTO_CODES: bool(user_input[CONF_AUTO_CODES])}
+                | {key: int(user_input[key]) for key in keys}
+            )
+        defaults = {
+            CONF_AUTO_CODES: False,
+            CONF_AUTO_CODES_LEAD_HOURS: DEFAULT_AUTO_CODES_LEAD_HOURS,
+            CONF_AUTO_CODES_START_OFFSET: DEFAULT_AUTO_CODES_START_OFFSET,
+            CONF_AUTO_CODES_END_OFFSET: DEFAULT_AUTO_CODES_END_OFFSET,
+        }
+        current = {key: self.config_entry.options.get(key, default) for key, default in defaults.items()}
+        return self.async_show_form(
+            step_id="access_codes",
+            data_schema=self.add_suggested_values_to_schema(ACCESS_CODES_SCHEMA, current),
         )
 
     def _properties(self) -> dict[str, str]:

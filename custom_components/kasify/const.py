@@ -78,3 +78,16 @@ STAY_EVENT_TYPES: Final = [
 
 SOURCE_MANUFACTURERS: Final = {KIND_KASIFY: "Kasify", KIND_CASAVI: "casavi"}
 VENDOR_MANUFACTURERS: Final = {"nuki": "Nuki", "unifi": "Ubiquiti", "remotelock": "RemoteLock"}
+
+# Automatic per-booking access codes (Kasify options, step "access_codes")
+CONF_AUTO_CODES: Final = "auto_codes"
+CONF_AUTO_CODES_LEAD_HOURS: Final = "auto_codes_lead_hours"
+CONF_AUTO_CODES_START_OFFSET: Final = "auto_codes_start_offset"
+CONF_AUTO_CODES_END_OFFSET: Final = "auto_codes_end_offset"
+DEFAULT_AUTO_CODES_LEAD_HOURS: Final = 48
+MIN_AUTO_CODES_LEAD_HOURS: Final = 1
+MAX_AUTO_CODES_LEAD_HOURS: Final = 336
+# Minutes the code is valid before check-in and after check-out.
+DEFAULT_AUTO_CODES_START_OFFSET: Final = 0
+DEFAULT_AUTO_CODES_END_OFFSET: Final = 30
+MAX_AUTO_CODES_OFFSET: Final = 1440

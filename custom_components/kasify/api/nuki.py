@@ -886,6 +886,40 @@ class NukiClient:
             lock_id=str(smartlock_id),
         )
 
+    async def update_keypad_code(
+        self,
+        smartlock_id: int | str,
+        auth_id: str,
+        *,
+        name: str,
+        allowed_from: datetime | None = None,
+        allowed_until: datetime | None = None,
+        enabled: bool | None = None,
+    ) -> None:
+        """``POST /smartlock/{id}/auth/{authId}`` → 204: change a code's window (the PIN stays; 1 request).
+
+        ``name`` is required by the API (send the code's current name to keep it).
+
+        Raises:
+            ValidationError: Before any request, for an empty or too long name or a window that ends before
+                it starts; or when the API refuses the change.
+            NotFoundError: The code is gone.
+            BusyError: The lock is busy with another operation (423).
+        """
+        clean_name = _validate_keypad_name(name)
+        if allowed_from is not None and allowed_until is not None and allowed_until <= allowed_from:
+            raise ValidationError(
+                "Invalid keypad code window", fields={"allowed_until": ["must be after the start"]}
+            )
+        body: dict[str, Any] = {"name": clean_name}
+        if allowed_from is not None:
+            body["allowedFromDate"] = nuki_time(allowed_from)
+        if allowed_until is not None:
+            body["allowedUntilDate"] = nuki_time(allowed_until)
+        if enabled is not None:
+            body["enabled"] = enabled
+        await self._request("POST", Paths.auth(smartlock_id, auth_id), json_body=body, lock_id=smartlock_id)
+
     async def delete_keypad_code(self, smartlock_id: int | str, auth_id: str) -> None:
         """``DELETE /smartlock/{id}/auth/{authId}`` → 204 (404 → :class:`NotFoundError`: already gone)."""
         await self._request("DELETE", Paths.auth(smartlock_id, auth_id), lock_id=smartlock_id)

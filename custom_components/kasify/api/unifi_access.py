@@ -858,6 +858,44 @@ class UnifiAccessClient:
         path = f"/visitors/{quote_segment(visitor_id)}"
         return parse_visitor(Reader(await self._call("GET", self._url(path)), f"GET {path}"))
 
+    async def list_visitors(self, *, page_size: int = 100, max_pages: int = 50) -> list[Visitor]:
+        """``GET /visitors?page_num=&page_size=`` — every visitor, page by page (1 request per page).
+
+        Stops at the first page with fewer than ``page_size`` visitors (or after ``max_pages``).
+        """
+        visitors: list[Visitor] = []
+        for page in range(1, max_pages + 1):
+            params = {"page_num": page, "page_size": page_size}
+            data = await self._call("GET", self._url("/visitors"), params=params)
+            if not isinstance(data, list):
+                raise MalformedResponseError("GET /visitors: expected a list of visitors")
+            items: list[Any] = data
+            visitors.extend(
+                parse_visitor(Reader(item, f"GET /visitors[{page}:{i}]")) for i, item in enumerate(items)
+            )
+            if len(items) < page_size:
+                break
+        return visitors
+
+    async def update_visitor(
+        self, visitor_id: str, *, starts_at: datetime | None = None, ends_at: datetime | None = None
+    ) -> Visitor:
+        """``PUT /visitors/{id}`` — move the visit (its PIN stays); returns the visitor as it is now.
+
+        Raises:
+            ValueError: For naive times, or ``ends_at`` not after ``starts_at`` when both are given.
+        """
+        body: dict[str, Any] = {}
+        if starts_at is not None:
+            body["start_time"] = _unix_seconds(starts_at, "starts_at")
+        if ends_at is not None:
+            body["end_time"] = _unix_seconds(ends_at, "ends_at")
+        if "start_time" in body and "end_time" in body and body["end_time"] <= body["start_time"]:
+            raise ValueError("ends_at must be after starts_at")
+        path = f"/visitors/{quote_segment(visitor_id)}"
+        data = await self._call("PUT", self._url(path), json_body=body)
+        return parse_visitor(Reader(data, f"PUT {path}"))
+
     async def delete_visitor(self, visitor_id: str, *, force: bool = True) -> None:
         """``DELETE /visitors/{id}`` — ``force`` deletes it (freeing its PIN); else it is only cancelled."""
         params = {"is_force": "true"} if force else None

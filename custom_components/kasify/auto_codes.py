@@ -1,0 +1,717 @@
+"""Automatic access codes: one code per confirmed Kasify booking on every lock of its property.
+
+For each Kasify entry with the option on, every confirmed booking gets a code (one PIN, the same on each
+lock of its property) valid from check-in minus the start offset to check-out plus the end offset. It is
+created the lead time before check-in, moved when the booking moves (keeping the PIN), removed when the
+booking is cancelled and revoked once its window has ended. Everything goes through the access-code engine
+(:mod:`.access_codes`); this module never talks to a lock vendor.
+
+When it runs: after each Kasify refresh that changed something (coordinator listener) and at the next instant
+that matters (a creation time, the end of a code's window, a retry, the 24-hour mark before an arrival), with
+one timer for the earliest of them.
+
+A glitching booking feed never revokes a code:
+
+- after a failed refresh nothing is revoked (the last good bookings are still used to create and move codes);
+- a booking with codes that is missing from a successful refresh is looked up directly
+  (``GET /bookings/{id}``). If Kasify still has it, it is used as it is. It is revoked only when Kasify says
+  it is cancelled, or does not know it (404), at two checks one polling interval apart (the second one after
+  a refresh that succeeded and still lacks it);
+- a booking listed as cancelled by a successful refresh is revoked at once.
+
+Codes are only created for confirmed bookings (a pending one gets its code once confirmed); a booking that
+goes back to pending keeps its code. Turning the option off creates no new codes, but the codes already made
+are still moved, removed on cancellation and revoked after check-out, so nothing is left behind on the locks.
+
+What was created is kept in ``.storage/kasify.auto_codes.<entry_id>`` (booking id → lock entity → code id, and
+the window), written before and after each change upstream: after a restart the same codes are followed (never
+created twice), and a change interrupted by the restart is finished (a creation or move that the engine
+completed is adopted from :meth:`AccessCodeManager.codes_for_booking`).
+
+A repair issue (``code_not_on_locks``) is raised from 24 hours before an arrival until check-out while the
+booking's code is not on every lock of its property, and cleared once it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
+
+from .access_codes import (
+    CODE_ON_LOCK,
+    EVENT_CODE_FAILED,
+    EVENT_CODE_PROVISIONED,
+    IssuedCode,
+    async_get_code_manager,
+)
+from .api.errors import KasifyApiError, NotFoundError
+from .api.models import Booking, BookingStatus
+from .const import (
+    CONF_AUTO_CODES,
+    CONF_AUTO_CODES_END_OFFSET,
+    CONF_AUTO_CODES_LEAD_HOURS,
+    CONF_AUTO_CODES_START_OFFSET,
+    DEFAULT_AUTO_CODES_END_OFFSET,
+    DEFAULT_AUTO_CODES_LEAD_HOURS,
+    DEFAULT_AUTO_CODES_START_OFFSET,
+    DOMAIN,
+    LOGGER,
+)
+from .coordinator import property_identifier
+
+if TYPE_CHECKING:
+    from .coordinator import KasifyConfigEntry, KasifyCoordinator
+
+STORAGE_VERSION: Final = 1
+# A booking arriving this soon without its code on every lock raises a repair issue.
+ISSUE_HORIZON: Final = timedelta(hours=24)
+# After a failed change upstream, the booking is tried again this much later (or at the next refresh).
+RETRY_INTERVAL: Final = timedelta(minutes=5)
+# While an issue is raised or a code is still on its way to a lock, its status is looked at this often.
+RECHECK_INTERVAL: Final = timedelta(minutes=5)
+# Vendors limit code names (Nuki: 20 characters).
+MAX_NAME_LENGTH: Final = 20
+
+# What a held booking's codes are doing; anything but ACTIVE is a change that was under way.
+STATE_ACTIVE: Final = "active"
+STATE_CREATING: Final = "creating"
+STATE_UPDATING: Final = "updating"
+STATE_REVOKING: Final = "revoking"
+
+
+class CodeManager(Protocol):
+    """The part of the engine's ``AccessCodeManager`` this module uses."""
+
+    async def async_load(self) -> None: ...  # noqa: D102
+
+    async def async_create(  # noqa: D102
+        self,
+        entity_ids: Sequence[str],
+        *,
+        name: str,
+        code: str | None,
+        starts_at: datetime,
+        ends_at: datetime,
+        booking_id: str | None = None,
+        avoid: Iterable[str] = (),
+    ) -> Mapping[str, IssuedCode]: ...
+
+    async def async_update_window(  # noqa: D102
+        self, codes: Mapping[str, str], *, starts_at: datetime, ends_at: datetime
+    ) -> Mapping[str, IssuedCode]: ...
+
+    async def async_revoke(self, codes: Mapping[str, str]) -> None: ...  # noqa: D102
+
+    def codes_for_booking(self, booking_id: str) -> Sequence[IssuedCode]: ...  # noqa: D102
+
+    def lock_entities_for_property(self, property_device_id: str) -> list[str]: ...  # noqa: D102
+
+
+@dataclass(frozen=True, slots=True)
+class AutoCodeSettings:
+    """The entry's options for automatic codes."""
+
+    enabled: bool = False
+    lead: timedelta = timedelta(hours=DEFAULT_AUTO_CODES_LEAD_HOURS)
+    start_offset: timedelta = timedelta(minutes=DEFAULT_AUTO_CODES_START_OFFSET)
+    end_offset: timedelta = timedelta(minutes=DEFAULT_AUTO_CODES_END_OFFSET)
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> AutoCodeSettings:
+        """Read the settings from an entry's options (defaults where unset)."""
+        return cls(
+            enabled=bool(options.get(CONF_AUTO_CODES, False)),
+            lead=timedelta(hours=int(options.get(CONF_AUTO_CODES_LEAD_HOURS, DEFAULT_AUTO_CODES_LEAD_HOURS))),
+            start_offset=timedelta(
+                minutes=int(options.get(CONF_AUTO_CODES_START_OFFSET, DEFAULT_AUTO_CODES_START_OFFSET))
+            ),
+            end_offset=timedelta(
+                minutes=int(options.get(CONF_AUTO_CODES_END_OFFSET, DEFAULT_AUTO_CODES_END_OFFSET))
+            ),
+        )
+
+    def window(self, booking: Booking) -> tuple[datetime, datetime]:
+        """When the booking's code opens the door."""
+        return booking.check_in - self.start_offset, booking.check_out + self.end_offset
+
+    def creation_time(self, booking: Booking) -> datetime:
+        """When the booking's code is created."""
+        return booking.check_in - self.lead
+
+
+@dataclass(slots=True)
+class HeldCodes:
+    """The automatic codes of one booking, as stored."""
+
+    property_id: str
+    codes: dict[str, str]  # lock entity id → the vendor's code id
+    starts_at: datetime
+    ends_at: datetime
+    state: str = STATE_ACTIVE
+    # Checks that found the booking gone (404 or cancelled) while it was missing from the bookings list.
+    gone_checks: int = 0
+    gone_checked_at: datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form for the store."""
+        return {
+            "property_id": self.property_id,
+            "codes": dict(self.codes),
+            "starts_at": self.starts_at.isoformat(),
+            "ends_at": self.ends_at.isoformat(),
+            "state": self.state,
+            "gone_checks": self.gone_checks,
+            "gone_checked_at": self.gone_checked_at.isoformat() if self.gone_checked_at else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> HeldCodes:
+        """Read one stored record."""
+        checked = data.get("gone_checked_at")
+        return cls(
+            property_id=str(data["property_id"]),
+            codes={str(key): str(value) for key, value in data["codes"].items()},
+            starts_at=_instant(data["starts_at"]),
+            ends_at=_instant(data["ends_at"]),
+            state=str(data.get("state", STATE_ACTIVE)),
+            gone_checks=int(data.get("gone_checks", 0)),
+            gone_checked_at=_instant(checked) if checked else None,
+        )
+
+
+def _instant(text: str) -> datetime:
+    parsed = dt_util.parse_datetime(text)
+    if parsed is None:
+        raise ValueError(f"not an instant: {text!r}")
+    return dt_util.as_utc(parsed)
+
+
+def code_name(booking: Booking) -> str:
+    """The name the code carries on the locks (shown in their activity as who used it)."""
+    return (booking.guest_name.strip() or "Kasify")[:MAX_NAME_LENGTH].strip()
+
+
+def phone_digits(booking: Booking) -> tuple[str, ...]:
+    """The guest's phone digits, which the code must not end with (``()`` without a phone)."""
+    digits = "".join(char for char in booking.guest_phone or "" if char.isdigit())
+    return (digits,) if digits else ()
+
+
+def issue_id(entry_id: str, booking_id: str) -> str:
+    """The repair issue of a booking arriving soon whose code is not on every lock."""
+    return f"code_not_on_locks_{entry_id}_{booking_id}"
+
+
+def storage_key(entry_id: str) -> str:
+    """Where an entry's automatic codes are kept."""
+    return f"{DOMAIN}.auto_codes.{entry_id}"
+
+
+async def async_remove_store(hass: HomeAssistant, entry_id: str) -> None:
+    """Forget an entry's automatic codes (the entry is deleted; the codes expire on their own)."""
+    await Store[dict[str, Any]](hass, STORAGE_VERSION, storage_key(entry_id)).async_remove()
+
+
+@dataclass(slots=True)
+class _Run:
+    """What one reconciliation works with."""
+
+    now: datetime
+    refresh_ok: bool
+    bookings: dict[str, Booking]
+    # Bookings found by a direct look-up because the list lacked them.
+    looked_up: dict[str, Booking] = field(default_factory=dict)
+
+
+class AutoCodeScheduler:
+    """Keeps the automatic codes of one Kasify entry in step with its bookings."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: KasifyConfigEntry,
+        coordinator: KasifyCoordinator,
+        manager: CodeManager,
+        settings: AutoCodeSettings | None = None,
+    ) -> None:
+        """Follow ``coordinator``'s bookings, creating and revoking through ``manager``."""
+        self._hass = hass
+        self._entry = entry
+        self._coordinator = coordinator
+        self._manager = manager
+        self.settings = settings or AutoCodeSettings.from_options(entry.options)
+        self._store = Store[dict[str, Any]](hass, STORAGE_VERSION, storage_key(entry.entry_id))
+        self._held: dict[str, HeldCodes] = {}
+        self._retry_at: dict[str, datetime] = {}
+        self._issues: set[str] = set()
+        # Bookings with codes that the last successful refresh did not list: looked up again each interval.
+        self._missing: set[str] = set()
+        self._lock = asyncio.Lock()
+        self._dirty = False
+        self._task: asyncio.Task[None] | None = None
+        self._timer: CALLBACK_TYPE | None = None
+        self._timer_at: datetime | None = None
+        self._stopped = False
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+
+    async def async_start(self) -> None:
+        """Load what was created before, then reconcile now, after every refresh and at each instant."""
+        stored = await self._store.async_load() or {}
+        for booking_id, record in stored.get("bookings", {}).items():
+            try:
+                self._held[booking_id] = HeldCodes.from_dict(record)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                LOGGER.warning("Ignoring a damaged automatic-code record for booking %s", booking_id)
+        # The engine's codes (and their status) are needed before anything is decided.
+        await self._manager.async_load()
+        self._entry.async_on_unload(self._coordinator.async_add_listener(self.async_request_reconcile))
+        for event_type in (EVENT_CODE_PROVISIONED, EVENT_CODE_FAILED):
+            self._entry.async_on_unload(self._hass.bus.async_listen(event_type, self._on_code_settled))
+        self._entry.async_on_unload(self._async_stop)
+        self.async_request_reconcile()
+
+    @callback
+    def _on_code_settled(self, event: Event[dict[str, Any]]) -> None:
+        """A code reached its lock (or failed to): its booking's repair issue may change."""
+        if event.data.get("booking_id") in self._held:
+            self.async_request_reconcile()
+
+    @callback
+    def _async_stop(self) -> None:
+        self._stopped = True
+        self._cancel_timer()
+        # Raised again by the next run once the entry is back; a deleted entry leaves none behind.
+        for booking_id in self._issues:
+            ir.async_delete_issue(self._hass, DOMAIN, issue_id(self._entry.entry_id, booking_id))
+        self._issues.clear()
+
+    @property
+    def held(self) -> dict[str, HeldCodes]:
+        """Booking id → its automatic codes (for diagnostics and tests; PINs are not kept here)."""
+        return self._held
+
+    @property
+    def next_run(self) -> datetime | None:
+        """When the timer runs the next reconciliation."""
+        return self._timer_at
+
+    @callback
+    def async_request_reconcile(self) -> None:
+        """Reconcile soon (coalesced: a request during a run makes one more run)."""
+        if self._stopped:
+            return
+        self._dirty = True
+        if self._task is None or self._task.done():
+            self._task = self._entry.async_create_task(
+                self._hass, self._async_run(), f"{DOMAIN} {self._entry.title} automatic codes"
+            )
+
+    async def _async_run(self) -> None:
+        async with self._lock:
+            while self._dirty and not self._stopped:
+                self._dirty = False
+                await self._async_reconcile_once()
+            if not self._stopped:
+                self._schedule_timer()
+
+    # -- timers --------------------------------------------------------------------------------------
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer()
+        self._timer = None
+        self._timer_at = None
+
+    @callback
+    def _on_timer(self, _now: datetime) -> None:
+        self._timer = None
+        self._timer_at = None
+        self.async_request_reconcile()
+
+    def _schedule_timer(self) -> None:
+        instant = self._next_instant(dt_util.utcnow())
+        if instant == self._timer_at:
+            return
+        self._cancel_timer()
+        if instant is not None:
+            self._timer_at = instant
+            self._timer = async_track_point_in_utc_time(self._hass, self._on_timer, instant)
+
+    def _next_instant(self, now: datetime) -> datetime | None:
+        """The earliest future instant at which a run would do something."""
+        candidates: list[datetime] = [at for at in self._retry_at.values() if at > now]
+        interval = self._coordinator.update_interval or RECHECK_INTERVAL
+        for held in self._held.values():
+            candidates.append(held.ends_at)
+            if held.gone_checked_at is not None:
+                candidates.append(held.gone_checked_at + interval)
+        if self._missing:
+            candidates.append(now + interval)
+        if self._issues or self._codes_on_their_way(now):
+            candidates.append(now + RECHECK_INTERVAL)
+        data = self._coordinator.data
+        if self.settings.enabled and data is not None:
+            for property_id, items in data.bookings.items():
+                if not self._property_locks(property_id):
+                    continue
+                for booking in items:
+                    if booking.status is not BookingStatus.CONFIRMED:
+                        continue
+                    if booking.id not in self._held:
+                        candidates.append(self.settings.creation_time(booking))
+                    candidates.append(booking.check_in - ISSUE_HORIZON)
+        future = [at for at in candidates if at > now]
+        return min(future) if future else None
+
+    def _codes_on_their_way(self, now: datetime) -> bool:
+        """Whether a code of a booking arriving within the issue horizon is not on its lock yet."""
+        return any(
+            held.starts_at + self.settings.start_offset - ISSUE_HORIZON <= now < held.ends_at
+            and any(code.status != CODE_ON_LOCK for code in self._issued(booking_id, held))
+            for booking_id, held in self._held.items()
+        )
+
+    # -- reconciliation ------------------------------------------------------------------------------
+
+    async def _async_reconcile_once(self) -> None:
+        data = self._coordinator.data
+        run = _Run(
+            now=dt_util.utcnow(),
+            refresh_ok=self._coordinator.last_update_success,
+            bookings={b.id: b for items in data.bookings.values() for b in items} if data else {},
+        )
+        if run.refresh_ok:
+            self._missing = set(self._held) - run.bookings.keys()
+        for booking_id in list(self._held):
+            await self._async_follow(booking_id, run)
+        if self.settings.enabled:
+            for booking in run.bookings.values():
+                if booking.id not in self._held and self._wants_code(booking, run.now):
+                    await self._async_create(booking, run.now)
+        self._update_issues(run)
+
+    def _wants_code(self, booking: Booking, now: datetime) -> bool:
+        if booking.status is not BookingStatus.CONFIRMED or self._retry_at.get(booking.id, now) > now:
+            return False
+        return self.settings.creation_time(booking) <= now < self.settings.window(booking)[1]
+
+    async def _async_follow(self, booking_id: str, run: _Run) -> None:
+        """Bring one booking's codes in step: finish an interrupted change, move, add locks or revoke."""
+        held = self._held[booking_id]
+        if self._retry_at.get(booking_id, run.now) > run.now:
+            return
+        if held.state == STATE_REVOKING:
+            await self._async_revoke(booking_id, held, run.now)
+            return
+        if held.state in (STATE_CREATING, STATE_UPDATING) and not await self._async_recover(booking_id, held):
+            return
+        if self._sync_ids(booking_id, held):
+            await self._async_save()
+        booking = run.bookings.get(booking_id)
+        if booking is None:
+            if not run.refresh_ok:
+                return
+            booking = await self._async_look_up(booking_id, held, run)
+            if booking is None:
+                return
+        elif held.gone_checks:
+            held.gone_checks, held.gone_checked_at = 0, None
+            await self._async_save()
+        if booking.property_id != held.property_id and run.refresh_ok:
+            # Moved to another property: off the old locks now, onto the new ones in this same run.
+            await self._async_revoke(booking_id, held, run.now)
+            return
+        starts_at, ends_at = self.settings.window(booking)
+        if not booking.active or ends_at <= run.now:
+            # Cancelled, or the stay (and the code's window) is over; never on the word of a failed refresh.
+            if run.refresh_ok:
+                await self._async_revoke(booking_id, held, run.now)
+            return
+        moved = (starts_at, ends_at) != (held.starts_at, held.ends_at)
+        if moved and not await self._async_move(booking_id, held, starts_at, ends_at, run.now):
+            return
+        await self._async_add_locks(booking, held, run.now)
+
+    async def _async_look_up(self, booking_id: str, held: HeldCodes, run: _Run) -> Booking | None:
+        """A booking with codes is missing from a successful refresh: ask Kasify about it directly.
+
+        Returns the booking when Kasify still has it (not cancelled). Revokes only when it is gone or
+        cancelled at two checks one polling interval apart; anything else keeps the codes.
+        """
+        interval = self._coordinator.update_interval or RECHECK_INTERVAL
+        if held.gone_checked_at is not None and run.now < held.gone_checked_at + interval:
+            return None
+        try:
+            booking: Booking | None = await self._coordinator.client.get_booking(booking_id)
+        except NotFoundError:
+            booking = None
+        except KasifyApiError as err:
+            LOGGER.debug("Could not look up booking %s, its codes stay: %s", booking_id, err)
+            return None
+        if booking is not None and booking.active:
+            run.looked_up[booking_id] = booking
+            if held.gone_checks:
+                held.gone_checks, held.gone_checked_at = 0, None
+                await self._async_save()
+            return booking
+        held.gone_checks += 1
+        held.gone_checked_at = run.now
+        if held.gone_checks >= 2:
+            LOGGER.info("Booking %s is gone from Kasify: revoking its automatic codes", booking_id)
+            await self._async_revoke(booking_id, held, run.now)
+        else:
+            await self._async_save()
+        return None
+
+    async def _async_recover(self, booking_id: str, held: HeldCodes) -> bool:
+        """Finish a change a restart interrupted; False when the booking's record was dropped."""
+        known = {
+            code.entity_id: code
+            for code in self._manager.codes_for_booking(booking_id)
+            if held.state == STATE_CREATING or code.entity_id in held.codes
+        }
+        if known:
+            # The engine completed it: follow what it has.
+            held.codes = {entity_id: code.code_id for entity_id, code in known.items()}
+            first = next(iter(known.values()))
+            held.starts_at, held.ends_at = first.starts_at, first.ends_at
+        elif held.state == STATE_CREATING and not held.codes:
+            # Nothing was created (the engine rolls back a failed creation): create it again.
+            del self._held[booking_id]
+            await self._async_save()
+            return False
+        held.state = STATE_ACTIVE
+        await self._async_save()
+        return True
+
+    async def _async_create(self, booking: Booking, now: datetime) -> None:
+        locks = self._property_locks(booking.property_id)
+        if not locks:
+            return
+        starts_at, ends_at = self.settings.window(booking)
+        held = HeldCodes(booking.property_id, {}, starts_at, ends_at, STATE_CREATING)
+        self._held[booking.id] = held
+        await self._async_save()
+        try:
+            issued = await self._manager.async_create(
+                locks,
+                name=code_name(booking),
+                code=None,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                booking_id=booking.id,
+                avoid=phone_digits(booking),
+            )
+        except HomeAssistantError as err:
+            LOGGER.warning("Could not create the access code of booking %s: %s", booking.id, err)
+            del self._held[booking.id]
+            self._retry_at[booking.id] = now + RETRY_INTERVAL
+            await self._async_save()
+            return
+        self._retry_at.pop(booking.id, None)
+        held.codes = {entity_id: code.code_id for entity_id, code in issued.items()}
+        held.state = STATE_ACTIVE
+        await self._async_save()
+        LOGGER.debug("Created the access code of booking %s on %d locks", booking.id, len(issued))
+
+    async def _async_move(
+        self, booking_id: str, held: HeldCodes, starts_at: datetime, ends_at: datetime, now: datetime
+    ) -> bool:
+        """The booking moved: move the code's window on every lock (same PIN)."""
+        held.state = STATE_UPDATING
+        await self._async_save()
+        try:
+            issued = await self._manager.async_update_window(held.codes, starts_at=starts_at, ends_at=ends_at)
+        except HomeAssistantError as err:
+            LOGGER.warning("Could not move the access code of booking %s: %s", booking_id, err)
+            held.state = STATE_ACTIVE
+            self._retry_at[booking_id] = now + RETRY_INTERVAL
+            await self._async_save()
+            return False
+        self._retry_at.pop(booking_id, None)
+        held.codes = {**held.codes, **{entity_id: code.code_id for entity_id, code in issued.items()}}
+        held.starts_at, held.ends_at = starts_at, ends_at
+        held.state = STATE_ACTIVE
+        await self._async_save()
+        LOGGER.debug("Moved the access code of booking %s", booking_id)
+        return True
+
+    async def _async_add_locks(self, booking: Booking, held: HeldCodes, now: datetime) -> None:
+        """A lock joined the property: give it the booking's PIN too."""
+        missing = [
+            entity_id
+            for entity_id in self._property_locks(booking.property_id)
+            if entity_id not in held.codes
+        ]
+        if not missing:
+            return
+        pin = next((code.code for code in self._issued(booking.id, held)), None)
+        if pin is None:
+            return
+        try:
+            issued = await self._manager.async_create(
+                missing,
+                name=code_name(booking),
+                code=pin,
+                starts_at=held.starts_at,
+                ends_at=held.ends_at,
+                booking_id=booking.id,
+                avoid=phone_digits(booking),
+            )
+        except HomeAssistantError as err:
+            LOGGER.warning("Could not add the access code of booking %s to a new lock: %s", booking.id, err)
+            self._retry_at[booking.id] = now + RETRY_INTERVAL
+            return
+        held.codes.update({entity_id: code.code_id for entity_id, code in issued.items()})
+        await self._async_save()
+
+    async def _async_revoke(self, booking_id: str, held: HeldCodes, now: datetime) -> None:
+        if held.state != STATE_REVOKING:
+            held.state = STATE_REVOKING
+            await self._async_save()
+        try:
+            await self._manager.async_revoke(held.codes)
+        except HomeAssistantError as err:
+            LOGGER.warning("Could not revoke the access code of booking %s: %s", booking_id, err)
+            self._retry_at[booking_id] = now + RETRY_INTERVAL
+            return
+        self._retry_at.pop(booking_id, None)
+        del self._held[booking_id]
+        await self._async_save()
+        LOGGER.debug("Revoked the access code of booking %s", booking_id)
+
+    async def _async_save(self) -> None:
+        await self._store.async_save(
+            {"bookings": {booking_id: held.as_dict() for booking_id, held in self._held.items()}}
+        )
+
+    # -- helpers -------------------------------------------------------------------------------------
+
+    def _property_device_id(self, property_id: str) -> str | None:
+        device = dr.async_get(self._hass).async_get_device(identifiers={property_identifier(property_id)})
+        return device.id if device else None
+
+    def _property_locks(self, property_id: str) -> list[str]:
+        device_id = self._property_device_id(property_id)
+        return self._manager.lock_entities_for_property(device_id) if device_id else []
+
+    def _sync_ids(self, booking_id: str, held: HeldCodes) -> bool:
+        """Follow code ids the engine changed on its own (a Nuki code gets its real id once it shows up).
+
+        A held id the engine no longer has is replaced by the booking's one other code on that lock (the
+        one with the held window when there are several); True when something changed.
+        """
+        engine = self._manager.codes_for_booking(booking_id)
+        known = {(code.entity_id, code.code_id) for code in engine}
+        claimed = set(held.codes.values())
+        changed = False
+        for entity_id, code_id in list(held.codes.items()):
+            if (entity_id, code_id) in known:
+                continue
+            others = [c for c in engine if c.entity_id == entity_id and c.code_id not in claimed]
+            same_window = [c for c in others if (c.starts_at, c.ends_at) == (held.starts_at, held.ends_at)]
+            pick = same_window or others
+            if len(pick) == 1:
+                held.codes[entity_id] = pick[0].code_id
+                claimed.add(pick[0].code_id)
+                changed = True
+        return changed
+
+    def _issued(self, booking_id: str, held: HeldCodes) -> list[IssuedCode]:
+        """The engine's records of this booking's automatic codes."""
+        return [
+            code
+            for code in self._manager.codes_for_booking(booking_id)
+            if held.codes.get(code.entity_id) == code.code_id
+        ]
+
+    # -- repair issues -------------------------------------------------------------------------------
+
+    def _update_issues(self, run: _Run) -> None:
+        wanted: dict[str, tuple[Booking, list[str]]] = {}
+        if self.settings.enabled:
+            for booking in (*run.bookings.values(), *run.looked_up.values()):
+                if booking.status is not BookingStatus.CONFIRMED:
+                    continue
+                if not booking.check_in - ISSUE_HORIZON <= run.now < booking.check_out:
+                    continue
+                locks = self._property_locks(booking.property_id)
+                held = self._held.get(booking.id)
+                on_lock = (
+                    {code.entity_id for code in self._issued(booking.id, held) if code.status == CODE_ON_LOCK}
+                    if held is not None and held.state == STATE_ACTIVE
+                    else set()
+                )
+                missing = [entity_id for entity_id in locks if entity_id not in on_lock]
+                if missing:
+                    wanted[booking.id] = (booking, missing)
+        for booking_id in self._issues - wanted.keys():
+            ir.async_delete_issue(self._hass, DOMAIN, issue_id(self._entry.entry_id, booking_id))
+        data = self._coordinator.data
+        names = {pid: prop.name for pid, prop in data.properties.items()} if data else {}
+        for booking, missing in wanted.values():
+            self._raise_issue(booking, missing, names)
+        self._issues = set(wanted)
+
+    def _raise_issue(self, booking: Booking, missing: list[str], names: Mapping[str, str]) -> None:
+        lock_names = []
+        for entity_id in missing:
+            state = self._hass.states.get(entity_id)
+            lock_names.append(state.name if state is not None else entity_id)
+        ir.async_create_issue(
+            self._hass,
+            DOMAIN,
+            issue_id(self._entry.entry_id, booking.id),
+            is_fixable=False,
+            is_persistent=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="code_not_on_locks",
+            translation_placeholders={
+                "guest": booking.guest_name,
+                "property": names.get(booking.property_id, booking.property_id),
+                "check_in": dt_util.as_local(booking.check_in).strftime("%Y-%m-%d %H:%M"),
+                "locks": ", ".join(lock_names),
+            },
+        )
+
+
+def code_manager(hass: HomeAssistant) -> CodeManager:
+    """The access-code engine of this Home Assistant."""
+    return async_get_code_manager(hass)
+
+
+AUTO_CODES: Final[HassKey[dict[str, AutoCodeScheduler]]] = HassKey(f"{DOMAIN}_auto_codes")
+
+
+def get_scheduler(hass: HomeAssistant, entry_id: str) -> AutoCodeScheduler | None:
+    """The automatic-code scheduler of a loaded Kasify entry."""
+    return hass.data.get(AUTO_CODES, {}).get(entry_id)
+
+
+async def async_start_auto_codes(
+    hass: HomeAssistant, entry: KasifyConfigEntry, coordinator: KasifyCoordinator
+) -> AutoCodeScheduler:
+    """Start following a Kasify entry's bookings (call once its platforms, hence its devices, are set up)."""
+    scheduler = AutoCodeScheduler(hass, entry, coordinator, code_manager(hass))
+    schedulers = hass.data.setdefault(AUTO_CODES, {})
+    schedulers[entry.entry_id] = scheduler
+
+    @callback
+    def _forget() -> None:
+        schedulers.pop(entry.entry_id, None)
+
+    entry.async_on_unload(_forget)
+    await scheduler.async_start()
+    return scheduler

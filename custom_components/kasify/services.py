@@ -1,0 +1,527 @@
+"""Kasify actions: create bookings and tasks, start and complete tasks.
+
+Every action is registered once (from ``async_setup``), validates its input before anything is sent, answers
+with response data and refreshes the account afterwards so the calendar and sensors show the change at once.
+The user's mistakes raise a translated :class:`ServiceValidationError` and change nothing; upstream failures a
+translated :class:`HomeAssistantError`. Guest e-mails and phone numbers are passed to Kasify and nowhere else
+(no logs, no response data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+import re
+from typing import Any, Final
+
+from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.util import dt as dt_util
+import voluptuous as vol
+
+from .api.errors import ConflictError, KasifyApiError, NotFoundError, ValidationError
+from .api.models import Booking, Property, Task, TaskStatus, TaskType, TeamMember
+from .const import DOMAIN, LOGGER
+from .coordinator import KasifyConfigEntry, KasifyCoordinator, property_identifier
+
+SERVICE_CREATE_BOOKING: Final = "create_booking"
+SERVICE_CREATE_TASK: Final = "create_task"
+SERVICE_START_TASK: Final = "start_task"
+SERVICE_COMPLETE_TASK: Final = "complete_task"
+
+ATTR_PROPERTY: Final = "property"
+ATTR_GUEST_NAME: Final = "guest_name"
+ATTR_CHECK_IN: Final = "check_in"
+ATTR_CHECK_OUT: Final = "check_out"
+ATTR_GUESTS: Final = "guests"
+ATTR_EMAIL: Final = "email"
+ATTR_PHONE: Final = "phone"
+ATTR_CHANNEL: Final = "channel"
+ATTR_NOTES: Final = "notes"
+ATTR_TITLE: Final = "title"
+ATTR_DESCRIPTION: Final = "description"
+ATTR_TASK_TYPE: Final = "task_type"
+ATTR_DUE: Final = "due"
+ATTR_ASSIGNEE: Final = "assignee"
+ATTR_BOOKING_ID: Final = "booking_id"
+ATTR_TASK_ID: Final = "task_id"
+
+MAX_GUESTS: Final = 50
+MAX_TEXT: Final = 5000
+TASK_TYPES: Final = [task_type.value for task_type in TaskType]
+
+# Kasify's field names in 422 answers → the action's field names the user typed.
+_FIELD_NAMES: Final = {
+    "guest_name": ATTR_GUEST_NAME,
+    "guest_email": ATTR_EMAIL,
+    "guest_phone": ATTR_PHONE,
+    "guests_count": ATTR_GUESTS,
+    "due_at": ATTR_DUE,
+    "assignee_id": ATTR_ASSIGNEE,
+    "property_id": ATTR_PROPERTY,
+}
+_PHONE: Final = re.compile(r"^\+?[0-9 ()./-]+$")
+_MIN_PHONE_DIGITS: Final = 6
+
+
+# --- input validation -------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    """Text that is not blank, without surrounding spaces."""
+    text = cv.string(value).strip()
+    if not text:
+        raise vol.Invalid("must not be empty")
+    return text
+
+
+def _optional_text(value: Any) -> str | None:
+    """Text; blank means "not given" (what an unset blueprint input or template renders to)."""
+    if value is None:
+        return None
+    return cv.string(value).strip() or None
+
+
+def _optional_long_text(value: Any) -> str | None:
+    text = _optional_text(value)
+    if text is not None and len(text) > MAX_TEXT:
+        raise vol.Invalid(f"must be at most {MAX_TEXT} characters")
+    return text
+
+
+def _optional_email(value: Any) -> str | None:
+    text = _optional_text(value)
+    if text is None:
+        return None
+    try:
+        vol.Email()(text)
+    except vol.Invalid:
+        # The address itself is never echoed back (it would end up in error reports).
+        raise vol.Invalid("expected an e-mail address") from None
+    return text
+
+
+def _optional_phone(value: Any) -> str | None:
+    text = _optional_text(value)
+    if text is None:
+        return None
+    if not _PHONE.match(text) or sum(ch.isdigit() for ch in text) < _MIN_PHONE_DIGITS:
+        raise vol.Invalid("expected a phone number (digits, spaces, +, -, parentheses)")
+    return text
+
+
+def _optional_guests(value: Any) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    guests: int = vol.All(vol.Coerce(int), vol.Range(min=1, max=MAX_GUESTS))(value)
+    return guests
+
+
+def _instant(value: Any) -> datetime:
+    """A date and time in UTC; one without a time zone is in Home Assistant's time zone."""
+    parsed = cv.datetime(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt_util.get_default_time_zone())
+    return dt_util.as_utc(parsed)
+
+
+def _optional_instant(value: Any) -> datetime | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return _instant(value)
+
+
+CREATE_BOOKING_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required(ATTR_PROPERTY): cv.string,
+        vol.Required(ATTR_GUEST_NAME): _text,
+        vol.Required(ATTR_CHECK_IN): _instant,
+        vol.Required(ATTR_CHECK_OUT): _instant,
+        vol.Optional(ATTR_GUESTS): _optional_guests,
+        vol.Optional(ATTR_EMAIL): _optional_email,
+        vol.Optional(ATTR_PHONE): _optional_phone,
+        vol.Optional(ATTR_CHANNEL): _optional_text,
+        vol.Optional(ATTR_NOTES): _optional_long_text,
+    }
+)
+
+CREATE_TASK_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required(ATTR_PROPERTY): cv.string,
+        vol.Required(ATTR_TITLE): _text,
+        vol.Optional(ATTR_DESCRIPTION): _optional_long_text,
+        vol.Optional(ATTR_TASK_TYPE, default=TaskType.OTHER.value): vol.In(TASK_TYPES),
+        vol.Optional(ATTR_DUE): _optional_instant,
+        vol.Optional(ATTR_ASSIGNEE): _optional_text,
+        vol.Optional(ATTR_BOOKING_ID): _optional_text,
+    }
+)
+
+TASK_SCHEMA: Final = vol.Schema({vol.Required(ATTR_TASK_ID): _text})
+
+
+# --- errors ----------------------------------------------------------------------------------------
+
+
+def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
+    )
+
+
+def _failed(key: str, **placeholders: str) -> HomeAssistantError:
+    return HomeAssistantError(
+        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
+    )
+
+
+def _when(instant: datetime) -> str:
+    """An instant as the user reads it: date and time in Home Assistant's time zone."""
+    return dt_util.as_local(instant).strftime("%Y-%m-%d %H:%M")
+
+
+def _masked(text: str, *secrets: str | None) -> str:
+    """``text`` without the guest's e-mail or phone, should Kasify's error message quote them."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _field_errors(err: ValidationError) -> str:
+    """Kasify's per-field messages, named by the action's fields ("email: is not valid; ...")."""
+    parts = [
+        f"{_FIELD_NAMES.get(name, name)}: {', '.join(messages)}" for name, messages in err.fields.items()
+    ]
+    return "; ".join(parts) or str(err)
+
+
+# --- targets ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _PropertyTarget:
+    """The property an action is about, and the Kasify account that has it."""
+
+    coordinator: KasifyCoordinator
+    prop: Property
+
+
+def _kasify_property_id(device: dr.DeviceEntry) -> str | None:
+    """The Kasify property id of a property device (casavi properties and locks have none)."""
+    domain, prefix = property_identifier("")
+    return next(
+        (
+            ident.removeprefix(prefix)
+            for dom, ident in device.identifiers
+            if dom == domain and ident.startswith(prefix)
+        ),
+        None,
+    )
+
+
+def _loaded_coordinators(
+    hass: HomeAssistant, entry_ids: Iterable[str] | None = None
+) -> list[KasifyCoordinator]:
+    """Coordinators of the loaded Kasify accounts (of ``entry_ids`` when given)."""
+    entries: list[KasifyConfigEntry] = hass.config_entries.async_loaded_entries(DOMAIN)
+    wanted = set(entry_ids) if entry_ids is not None else None
+    return [
+        entry.runtime_data.coordinator
+        for entry in entries
+        if (wanted is None or entry.entry_id in wanted)
+        and isinstance(entry.runtime_data.coordinator, KasifyCoordinator)
+        and entry.runtime_data.coordinator.data is not None
+    ]
+
+
+def _resolve_property(hass: HomeAssistant, device_id: str) -> _PropertyTarget:
+    """The Kasify property behind a device, through the device registry and the entries that hold it."""
+    device = dr.async_get(hass).async_get(device_id)
+    property_id = _kasify_property_id(device) if device is not None else None
+    if device is None or property_id is None:
+        name = (device.name_by_user or device.name or device_id) if device is not None else device_id
+        raise _invalid("invalid_property", device=name)
+    for coordinator in _loaded_coordinators(hass, device.config_entries):
+        prop = coordinator.data.properties.get(property_id)
+        if prop is not None:
+            return _PropertyTarget(coordinator, prop)
+    raise _invalid("account_not_loaded", property=device.name_by_user or device.name or property_id)
+
+
+# --- create_booking ---------------------------------------------------------------------------------
+
+
+def _overlapping(bookings: Iterable[Booking], check_in: datetime, check_out: datetime) -> Booking | None:
+    return next(
+        (b for b in bookings if b.active and b.check_in < check_out and check_in < b.check_out),
+        None,
+    )
+
+
+def _overlap_error(prop: Property, clash: Booking) -> ServiceValidationError:
+    return _invalid(
+        "booking_overlap",
+        property=prop.name,
+        guest=clash.guest_name,
+        check_in=_when(clash.check_in),
+        check_out=_when(clash.check_out),
+    )
+
+
+async def _conflict_error(
+    target: _PropertyTarget, check_in: datetime, check_out: datetime
+) -> ServiceValidationError:
+    """Kasify refused an overlap the cached bookings did not show (a stay outside the window, or new)."""
+    try:
+        bookings = await target.coordinator.client.list_property_bookings(target.prop.id, check_in, check_out)
+    except KasifyApiError:
+        bookings = []
+    clash = _overlapping(bookings, check_in, check_out)
+    if clash is None:
+        return _invalid("booking_conflict", property=target.prop.name)
+    return _overlap_error(target.prop, clash)
+
+
+async def _async_create_booking(call: ServiceCall) -> ServiceResponse:
+    target = _resolve_property(call.hass, call.data[ATTR_PROPERTY])
+    check_in: datetime = call.data[ATTR_CHECK_IN]
+    check_out: datetime = call.data[ATTR_CHECK_OUT]
+    if check_out <= check_in:
+        raise _invalid("check_out_not_after_check_in", check_in=_when(check_in), check_out=_when(check_out))
+    clash = _overlapping(target.coordinator.data.active_bookings(target.prop.id), check_in, check_out)
+    if clash is not None:
+        raise _overlap_error(target.prop, clash)
+    secrets = (call.data.get(ATTR_EMAIL), call.data.get(ATTR_PHONE))
+    try:
+        booking = await target.coordinator.client.create_booking(
+            target.prop.id,
+            guest_name=call.data[ATTR_GUEST_NAME],
+            check_in=check_in,
+            check_out=check_out,
+            guests_count=call.data.get(ATTR_GUESTS),
+            guest_email=call.data.get(ATTR_EMAIL),
+            guest_phone=call.data.get(ATTR_PHONE),
+            channel=call.data.get(ATTR_CHANNEL),
+            notes=call.data.get(ATTR_NOTES),
+        )
+    except ConflictError as err:
+        error = await _conflict_error(target, check_in, check_out)
+        raise error from err
+    except ValidationError as err:
+        errors = _masked(_field_errors(err), *secrets)
+        raise _invalid("booking_rejected", property=target.prop.name, errors=errors) from err
+    except KasifyApiError as err:
+        message = _masked(str(err), *secrets)
+        raise _failed("create_booking_failed", property=target.prop.name, error=message) from err
+    LOGGER.debug("Created booking %s at %s", booking.id, target.prop.name)
+    await target.coordinator.async_refresh()
+    return {
+        "booking_id": booking.id,
+        "property_id": booking.property_id,
+        "property": target.prop.name,
+        "guest_name": booking.guest_name,
+        "check_in": booking.check_in.isoformat(),
+        "check_out": booking.check_out.isoformat(),
+        "guests": booking.guests_count,
+        "channel": booking.channel,
+        "status": booking.status.value,
+    }
+
+
+# --- create_task -----------------------------------------------------------------------------------
+
+
+def _team(prop: Property) -> list[TeamMember]:
+    """The property's crew: its team, and its default cleaner."""
+    members = list(prop.team)
+    if prop.default_cleaner is not None and all(m.id != prop.default_cleaner.id for m in members):
+        members.append(prop.default_cleaner)
+    return members
+
+
+def _find_assignee(prop: Property, wanted: str) -> TeamMember:
+    """The team member ``wanted`` names: their Kasify id, full name or first name (any case)."""
+    team = _team(prop)
+    if not team:
+        raise _invalid("property_has_no_team", assignee=wanted, property=prop.name)
+    by_id = [m for m in team if m.id == wanted]
+    if by_id:
+        return by_id[0]
+    folded = wanted.casefold()
+    by_name = [m for m in team if folded in (m.full_name.casefold(), m.name.casefold())]
+    if len(by_name) == 1:
+        return by_name[0]
+    if by_name:
+        raise _invalid("ambiguous_assignee", assignee=wanted, property=prop.name)
+    raise _invalid(
+        "unknown_assignee",
+        assignee=wanted,
+        property=prop.name,
+        team=", ".join(sorted(m.full_name for m in team)),
+    )
+
+
+async def _check_booking(target: _PropertyTarget, booking_id: str) -> None:
+    """The booking a task refers to exists and is a stay at the task's property."""
+    data = target.coordinator.data
+    booking = next((b for items in data.bookings.values() for b in items if b.id == booking_id), None)
+    if booking is None:
+        try:
+            booking = await target.coordinator.client.get_booking(booking_id)
+        except NotFoundError as err:
+            raise _invalid("unknown_booking", booking_id=booking_id) from err
+        except KasifyApiError as err:
+            raise _failed("create_task_failed", property=target.prop.name, error=str(err)) from err
+    if booking.property_id != target.prop.id:
+        other = data.properties.get(booking.property_id)
+        raise _invalid(
+            "booking_other_property",
+            booking_id=booking_id,
+            property=target.prop.name,
+            other_property=other.name if other is not None else booking.property_id,
+        )
+
+
+def _task_response(task: Task, prop: Property, assignee: TeamMember | None) -> dict[str, Any]:
+    return {
+        "task_id": task.id,
+        "property_id": task.property_id,
+        "property": prop.name,
+        "title": task.title,
+        "task_type": task.task_type,
+        "status": task.status.value,
+        "due": task.due_at.isoformat() if task.due_at is not None else None,
+        "assignee_id": task.assignee_id,
+        "assignee": assignee.full_name if assignee is not None else None,
+        "booking_id": task.booking_id,
+    }
+
+
+async def _async_create_task(call: ServiceCall) -> ServiceResponse:
+    target = _resolve_property(call.hass, call.data[ATTR_PROPERTY])
+    assignee_name: str | None = call.data.get(ATTR_ASSIGNEE)
+    assignee = _find_assignee(target.prop, assignee_name) if assignee_name else None
+    booking_id: str | None = call.data.get(ATTR_BOOKING_ID)
+    if booking_id:
+        await _check_booking(target, booking_id)
+    try:
+        task = await target.coordinator.client.create_task(
+            target.prop.id,
+            title=call.data[ATTR_TITLE],
+            description=call.data.get(ATTR_DESCRIPTION),
+            task_type=call.data[ATTR_TASK_TYPE],
+            due_at=call.data.get(ATTR_DUE),
+            assignee_id=assignee.id if assignee is not None else None,
+            booking_id=booking_id,
+        )
+    except ValidationError as err:
+        raise _invalid("task_rejected", property=target.prop.name, errors=_field_errors(err)) from err
+    except KasifyApiError as err:
+        raise _failed("create_task_failed", property=target.prop.name, error=str(err)) from err
+    LOGGER.debug("Created task %s at %s", task.id, target.prop.name)
+    await target.coordinator.async_refresh()
+    return _task_response(task, target.prop, assignee)
+
+
+# --- start_task / complete_task ---------------------------------------------------------------------
+
+
+async def _find_task(hass: HomeAssistant, task_id: str, failure_key: str) -> tuple[KasifyCoordinator, Task]:
+    """The task and its account: from the open tasks already known, else asked of each Kasify account."""
+    coordinators = _loaded_coordinators(hass)
+    if not coordinators:
+        raise _invalid("no_kasify_account")
+    for coordinator in coordinators:
+        for tasks in coordinator.data.tasks.values():
+            for task in tasks:
+                if task.id == task_id:
+                    return coordinator, task
+    # Completed tasks, and tasks created since the last refresh, are not kept: ask.
+    for coordinator in coordinators:
+        try:
+            return coordinator, await coordinator.client.get_task(task_id)
+        except NotFoundError:
+            continue
+        except KasifyApiError as err:
+            raise _failed(failure_key, task=task_id, error=str(err)) from err
+    raise _invalid("unknown_task", task_id=task_id)
+
+
+def _status_error(task: Task) -> ServiceValidationError | None:
+    """Why the task cannot move on from where it is, if it cannot."""
+    if task.status is TaskStatus.IN_PROGRESS:
+        return _invalid("task_already_started", task=task.title or task.id)
+    if task.status is TaskStatus.COMPLETED:
+        return _invalid("task_already_completed", task=task.title or task.id)
+    return None
+
+
+async def _transition(
+    call: ServiceCall,
+    action: Callable[[KasifyCoordinator, str], Awaitable[Task]],
+    allowed: tuple[TaskStatus, ...],
+    failure_key: str,
+) -> ServiceResponse:
+    task_id: str = call.data[ATTR_TASK_ID]
+    coordinator, task = await _find_task(call.hass, task_id, failure_key)
+    if task.status not in allowed:
+        error = _status_error(task)
+        assert error is not None  # every status outside ``allowed`` has one
+        raise error
+    try:
+        updated = await action(coordinator, task_id)
+    except ConflictError as err:
+        # The task moved on since Home Assistant last read it: say where it is now.
+        try:
+            current = await coordinator.client.get_task(task_id)
+        except KasifyApiError:
+            current = None
+        error = _status_error(current) if current is not None else None
+        if error is None:
+            raise _failed(failure_key, task=task.title or task_id, error=str(err)) from err
+        raise error from err
+    except KasifyApiError as err:
+        raise _failed(failure_key, task=task.title or task_id, error=str(err)) from err
+    await coordinator.async_refresh()
+    prop = coordinator.data.properties.get(updated.property_id)
+    return {
+        "task_id": updated.id,
+        "property_id": updated.property_id,
+        "property": prop.name if prop is not None else None,
+        "title": updated.title,
+        "status": updated.status.value,
+    }
+
+
+async def _async_start_task(call: ServiceCall) -> ServiceResponse:
+    return await _transition(
+        call, lambda c, task_id: c.client.start_task(task_id), (TaskStatus.PENDING,), "start_task_failed"
+    )
+
+
+async def _async_complete_task(call: ServiceCall) -> ServiceResponse:
+    return await _transition(
+        call,
+        lambda c, task_id: c.client.complete_task(task_id),
+        (TaskStatus.PENDING, TaskStatus.IN_PROGRESS),
+        "complete_task_failed",
+    )
+
+
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the Kasify booking and task actions (once, from ``async_setup``)."""
+    actions: tuple[
+        tuple[str, Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]], vol.Schema], ...
+    ] = (
+        (SERVICE_CREATE_BOOKING, _async_create_booking, CREATE_BOOKING_SCHEMA),
+        (SERVICE_CREATE_TASK, _async_create_task, CREATE_TASK_SCHEMA),
+        (SERVICE_START_TASK, _async_start_task, TASK_SCHEMA),
+        (SERVICE_COMPLETE_TASK, _async_complete_task, TASK_SCHEMA),
+    )
+    for name, handler, schema in actions:
+        hass.services.async_register(
+            DOMAIN, name, handler, schema=schema, supports_response=SupportsResponse.OPTIONAL
+        )
