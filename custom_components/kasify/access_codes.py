@@ -14,6 +14,7 @@ PINs live only in the store and in the create action's response (and ``list_acce
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 import contextlib
@@ -224,13 +225,14 @@ class _Outcome:
 # --- vendor adapters --------------------------------------------------------------------------------------
 
 
-class _Adapter:
+class _Adapter(ABC):
     """How one vendor creates, checks, changes and removes a code (every method may raise KasifyApiError)."""
 
     async def existing_codes(self, target: _Target) -> set[str]:
         """PINs already on the lock, where the vendor lets us read them."""
         return set()
 
+    @abstractmethod
     async def create(
         self,
         target: _Target,
@@ -241,15 +243,17 @@ class _Adapter:
         ends_at: datetime,
         booking: str | None,
     ) -> _Outcome:
-        raise NotImplementedError
+        """Put ``code`` on the lock for the window; the vendor's id and how far it got."""
 
+    @abstractmethod
     async def remove(self, target: _Target, record: _Record, *, keep_history: bool) -> None:
-        raise NotImplementedError
+        """Take the code off the lock (``keep_history``: deactivate where the vendor can, not delete)."""
 
+    @abstractmethod
     async def update_window(
         self, target: _Target, record: _Record, starts_at: datetime, ends_at: datetime
     ) -> _Outcome:
-        raise NotImplementedError
+        """Move the code's window, keeping its PIN."""
 
     async def statuses(self, target: _Target, records: Sequence[_Record]) -> dict[str, _Outcome]:
         """The current outcome per ``code_id`` of ``records`` (all on ``target``); missing: no news."""
