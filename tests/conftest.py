@@ -6,32 +6,22 @@ The integration is imported at module level so that the project's ``custom_compo
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Generator
-from datetime import UTC, datetime
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
+from datetime import datetime
 from unittest.mock import AsyncMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import CONF_URL
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.kasify.const import (
-    CONF_API_TOKEN,
-    CONF_CALENDAR_DAYS,
-    CONF_KIND,
-    CONF_SCAN_INTERVAL,
-    DOMAIN,
-    KIND_KASIFY,
-)
-from simulator import Simulator, SimulatorConfig
+from custom_components.kasify import access_codes
+from custom_components.kasify.coordinator import UnifiAccessCoordinator
+from simulator import Simulator, SimulatorConfig, serve_unifi_https
+from simulator.unifi_access import UnifiEndpoint
 
 from . import setup_integration
-
-# Every simulator-backed test runs at this instant, so seeded data and snapshots are stable.
-NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
-TOKEN = "sim-kasify-token"
-ENTRY_ID = "01JKASIFYENTRY000000000000"
+from .providers import NOW, TOKEN, kasify_entry
 
 
 @pytest.fixture(autouse=True)
@@ -82,16 +72,7 @@ async def simulator(
 @pytest.fixture
 def mock_config_entry(simulator: Simulator) -> MockConfigEntry:
     """A Kasify entry pointing at the simulator."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Kasify Demo",
-        unique_id=simulator.kasify.account["id"],
-        entry_id=ENTRY_ID,
-        version=1,
-        minor_version=1,
-        data={CONF_KIND: KIND_KASIFY, CONF_URL: simulator.kasify_url, CONF_API_TOKEN: TOKEN},
-        options={CONF_SCAN_INTERVAL: 60, CONF_CALENDAR_DAYS: 90},
-    )
+    return kasify_entry(simulator)
 
 
 @pytest.fixture
@@ -99,3 +80,26 @@ async def init_integration(hass: HomeAssistant, mock_config_entry: MockConfigEnt
     """The Kasify entry, set up against the simulator."""
     await setup_integration(hass, mock_config_entry)
     return mock_config_entry
+
+
+@pytest.fixture
+def fast_nuki(simulator: Simulator) -> Iterator[None]:
+    """New keypad codes show up at once and are looked for once (the frozen simulator clock never moves)."""
+    simulator.nuki.auth_delay = 0
+    with patch.object(access_codes, "NUKI_CREATE_POLLS", (0,)):
+        yield
+
+
+@pytest.fixture
+def no_heartbeat() -> Iterator[None]:
+    """No WebSocket pings: ticking frozen time by minutes or hours would fire pings whose answers the test
+    never waits for."""
+    with patch.object(UnifiAccessCoordinator, "push_heartbeat", 3600.0):
+        yield
+
+
+@pytest.fixture
+async def endpoint(simulator: Simulator) -> AsyncIterator[UnifiEndpoint]:
+    """The simulated UniFi Access controller over HTTPS with its self-signed certificate."""
+    async with serve_unifi_https(simulator) as unifi:
+        yield unifi

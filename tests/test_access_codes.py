@@ -5,28 +5,17 @@ the store across restarts, and the manager interface other features build on."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import (
-    ATTR_ENTITY_ID,
-    CONF_HOST,
-    CONF_PORT,
-    CONF_URL,
-    CONF_VERIFY_SSL,
-)
+from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_capture_events,
-    async_fire_time_changed,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.kasify import access_codes
 from custom_components.kasify.access_codes import (
@@ -41,143 +30,45 @@ from custom_components.kasify.access_codes import (
 )
 from custom_components.kasify.api.nuki import keypad_code_problem
 from custom_components.kasify.code_policy import VENDOR_UNIFI, CodeRules, is_weak
-from custom_components.kasify.const import (
-    CONF_API_TOKEN,
-    CONF_FINGERPRINT,
-    CONF_KIND,
-    CONF_SCAN_INTERVAL,
-    DOMAIN,
-)
-from custom_components.kasify.coordinator import UnifiAccessCoordinator, property_identifier
-from simulator import Simulator, serve_unifi_https
-from simulator.nuki import NUKI_TOKEN
+from custom_components.kasify.const import DOMAIN
+from custom_components.kasify.coordinator import property_identifier
+from simulator import Simulator
 from simulator.unifi_access import UnifiEndpoint
 
 from . import setup_integration
-from .conftest import NOW
+from .providers import (
+    ATICO,
+    ATICO_ID,
+    END,
+    LOFT,
+    LOFT_ID,
+    NOW,
+    PORTAL,
+    START,
+    create_code,
+    keypad_codes,
+    list_codes,
+    nuki_entry,
+    tick,
+    unifi_entry,
+)
 
-pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
+pytestmark = [pytest.mark.allow_hosts(["127.0.0.1"]), pytest.mark.usefixtures("fast_nuki", "no_heartbeat")]
 
-LOFT = "lock.loft_patio_lavapies_puerta_principal"
-ATICO = "lock.atico_torre_malvarrosa_puerta_principal"
-TRASTERO = "lock.trastero"
 GARAJE = "lock.garaje"
-PORTAL = "lock.portal_rua_garrett"
 KASIFY_LOFT = "binary_sensor.loft_patio_lavapies_puerta_principal"
-LOFT_ID = 17883675725
-ATICO_ID = 17672238810
-START = NOW + timedelta(days=1)
-END = NOW + timedelta(days=4)
 VISITORS = "/api/v1/developer/visitors"
-
-
-@pytest.fixture(autouse=True)
-def fast_nuki(simulator: Simulator) -> Iterator[None]:
-    """New keypad codes show up at once and are looked for once (the frozen simulator clock never moves)."""
-    simulator.nuki.auth_delay = 0
-    with patch.object(access_codes, "NUKI_CREATE_POLLS", (0,)):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def no_heartbeat() -> Iterator[None]:
-    """No WebSocket pings while frozen time is ticked by minutes."""
-    with patch.object(UnifiAccessCoordinator, "push_heartbeat", 3600.0):
-        yield
-
-
-@pytest.fixture
-async def endpoint(simulator: Simulator) -> AsyncIterator[UnifiEndpoint]:
-    """The simulated UniFi Access controller over HTTPS."""
-    async with serve_unifi_https(simulator) as unifi:
-        yield unifi
-
-
-def _nuki_entry(simulator: Simulator) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Nuki host",
-        unique_id="nuki_1",
-        entry_id="01JNUKIENTRY00000000000000",
-        data={CONF_KIND: "nuki", CONF_URL: simulator.nuki_url, CONF_API_TOKEN: NUKI_TOKEN},
-        options={CONF_SCAN_INTERVAL: 60},
-    )
-
-
-def _unifi_entry(endpoint: UnifiEndpoint) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="UniFi Access",
-        unique_id="unifi_127.0.0.1",
-        entry_id="01JUNIFIENTRY0000000000000",
-        data={
-            CONF_KIND: "unifi_access",
-            CONF_HOST: endpoint.host,
-            CONF_PORT: endpoint.port,
-            CONF_API_TOKEN: endpoint.token,
-            CONF_VERIFY_SSL: True,
-            CONF_FINGERPRINT: endpoint.fingerprint,
-        },
-        options={CONF_SCAN_INTERVAL: 60},
-    )
-
-
-async def _background_done(hass: HomeAssistant) -> None:
-    """Wait for background work except the UniFi push listener (it runs until the entry unloads)."""
-    await hass.async_block_till_done()
-    for _ in range(10):
-        pending = [
-            task
-            for task in hass._background_tasks
-            if not task.done() and not task.get_name().endswith(" push")
-        ]
-        if not pending:
-            return
-        await asyncio.wait(pending)
-        await hass.async_block_till_done()
-
-
-async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
-    freezer.tick(delta)
-    async_fire_time_changed(hass)
-    await _background_done(hass)
-
-
-def _codes_on(simulator: Simulator, smartlock_id: int) -> dict[str, dict[str, Any]]:
-    """The keypad codes on a Nuki lock in the simulator, by auth id."""
-    return {
-        auth_id: auth
-        for auth_id, auth in simulator.nuki.auths.items()
-        if auth["smartlockId"] == smartlock_id and auth["type"] == 13
-    }
-
-
-async def _create(hass: HomeAssistant, targets: str | list[str], **data: Any) -> dict[str, Any]:
-    payload: dict[str, Any] = {
-        ATTR_ENTITY_ID: targets,
-        "name": "Ana García",
-        "starts_at": START.isoformat(),
-        "ends_at": END.isoformat(),
-        **data,
-    }
-    response = await hass.services.async_call(
-        DOMAIN, "create_access_code", payload, blocking=True, return_response=True
-    )
-    assert isinstance(response, dict)
-    return response
-
-
-async def _list(hass: HomeAssistant, **data: Any) -> list[dict[str, Any]]:
-    response = await hass.services.async_call(
-        DOMAIN, "list_access_codes", data, blocking=True, return_response=True
-    )
-    assert isinstance(response, dict)
-    codes: list[dict[str, Any]] = response["codes"]
-    return codes
+CHECKS = timedelta(seconds=30)  # how often pending codes are looked for
 
 
 def _capture(hass: HomeAssistant, event_type: str) -> list[Event]:
     return async_capture_events(hass, event_type)
+
+
+async def _setup_nuki_and_unifi(hass: HomeAssistant, simulator: Simulator, endpoint: UnifiEndpoint) -> None:
+    """The host's Nuki account and the UniFi Access controller, both set up."""
+    await setup_integration(hass, nuki_entry(simulator))
+    await setup_integration(hass, unifi_entry(endpoint))
 
 
 # --- create, list, revoke ---------------------------------------------------------------------------------
@@ -185,11 +76,11 @@ def _capture(hass: HomeAssistant, event_type: str) -> list[Event]:
 
 async def test_generated_code_on_two_nuki_locks(hass: HomeAssistant, simulator: Simulator) -> None:
     """One generated code lands on both keypads with the window; the response, list and events agree."""
-    await setup_integration(hass, _nuki_entry(simulator))
+    await setup_integration(hass, nuki_entry(simulator))
     provisioned = _capture(hass, EVENT_CODE_PROVISIONED)
-    before = {lock: set(_codes_on(simulator, lock)) for lock in (LOFT_ID, ATICO_ID)}
+    before = {lock: set(keypad_codes(simulator, lock)) for lock in (LOFT_ID, ATICO_ID)}
 
-    response = await _create(hass, [LOFT, ATICO], booking_id="b-1")
+    response = await create_code(hass, [LOFT, ATICO], booking_id="b-1")
 
     assert set(response) == {LOFT, ATICO}
     pin = response[LOFT]["code"]
@@ -198,7 +89,7 @@ async def test_generated_code_on_two_nuki_locks(hass: HomeAssistant, simulator: 
     assert not is_weak(pin)
     assert pin != "345678"  # the cleaners' code already on the Loft keypad
     for entity_id, lock_id in ((LOFT, LOFT_ID), (ATICO, ATICO_ID)):
-        new = {k: v for k, v in _codes_on(simulator, lock_id).items() if k not in before[lock_id]}
+        new = {k: v for k, v in keypad_codes(simulator, lock_id).items() if k not in before[lock_id]}
         (auth_id,) = new
         assert response[entity_id] == {
             "code_id": auth_id,
@@ -212,7 +103,7 @@ async def test_generated_code_on_two_nuki_locks(hass: HomeAssistant, simulator: 
         assert new[auth_id]["allowedFromDate"] == "2026-03-15T12:00:00.000Z"
         assert new[auth_id]["allowedUntilDate"] == "2026-03-18T12:00:00.000Z"
 
-    listed = await _list(hass)
+    listed = await list_codes(hass)
     assert [item["entity_id"] for item in listed] == [ATICO, LOFT]
     assert all("code" not in item for item in listed)
     assert listed[1] == {
@@ -225,9 +116,9 @@ async def test_generated_code_on_two_nuki_locks(hass: HomeAssistant, simulator: 
         "status": CODE_ON_LOCK,
         "booking_id": "b-1",
     }
-    with_pins = await _list(hass, entity_id=LOFT, include_codes=True)
+    with_pins = await list_codes(hass, entity_id=LOFT, include_codes=True)
     assert [item["code"] for item in with_pins] == [pin]
-    assert await _list(hass, booking_id="other") == []
+    assert await list_codes(hass, booking_id="other") == []
 
     assert sorted(event.data["entity_id"] for event in provisioned) == [ATICO, LOFT]
     for event in provisioned:
@@ -238,8 +129,8 @@ async def test_generated_code_on_two_nuki_locks(hass: HomeAssistant, simulator: 
 
 async def test_given_code_create_and_revoke(hass: HomeAssistant, simulator: Simulator) -> None:
     """A valid code of the user's is used as given; revoking deletes it on the lock and from the list."""
-    await setup_integration(hass, _nuki_entry(simulator))
-    response = await _create(hass, LOFT, code="483926")
+    await setup_integration(hass, nuki_entry(simulator))
+    response = await create_code(hass, LOFT, code="483926")
     code_id = response[LOFT]["code_id"]
     assert simulator.nuki.auths[code_id]["code"] == 483926
 
@@ -247,42 +138,42 @@ async def test_given_code_create_and_revoke(hass: HomeAssistant, simulator: Simu
         DOMAIN, "revoke_access_code", {ATTR_ENTITY_ID: LOFT, "code_id": code_id}, blocking=True
     )
     assert code_id not in simulator.nuki.auths
-    assert await _list(hass) == []
+    assert await list_codes(hass) == []
 
 
 async def test_create_without_response(hass: HomeAssistant, simulator: Simulator) -> None:
     """The response is optional."""
-    await setup_integration(hass, _nuki_entry(simulator))
+    await setup_integration(hass, nuki_entry(simulator))
     await hass.services.async_call(
         DOMAIN,
         "create_access_code",
         {ATTR_ENTITY_ID: LOFT, "name": "Ana", "starts_at": START, "ends_at": END},
         blocking=True,
     )
-    assert len(await _list(hass)) == 1
+    assert len(await list_codes(hass)) == 1
 
 
 async def test_naive_times_are_local(hass: HomeAssistant, simulator: Simulator) -> None:
     """A time without zone (the UI's datetime selector) is Home Assistant's local time."""
     await hass.config.async_set_time_zone("Europe/Madrid")
-    await setup_integration(hass, _nuki_entry(simulator))
-    response = await _create(hass, LOFT, starts_at="2026-03-20 15:00:00", ends_at="2026-03-23 11:00:00")
+    await setup_integration(hass, nuki_entry(simulator))
+    response = await create_code(hass, LOFT, starts_at="2026-03-20 15:00:00", ends_at="2026-03-23 11:00:00")
     assert response[LOFT]["starts_at"] == "2026-03-20T14:00:00+00:00"
     assert simulator.nuki.auths[response[LOFT]["code_id"]]["allowedUntilDate"] == "2026-03-23T10:00:00.000Z"
 
 
 async def test_revoking_a_code_already_gone(hass: HomeAssistant, simulator: Simulator) -> None:
     """A code deleted on the lock meanwhile (or never issued here) counts as revoked."""
-    await setup_integration(hass, _nuki_entry(simulator))
-    response = await _create(hass, LOFT)
+    await setup_integration(hass, nuki_entry(simulator))
+    response = await create_code(hass, LOFT)
     code_id = response[LOFT]["code_id"]
     simulator.nuki.delete_auth(LOFT_ID, code_id)
     await hass.services.async_call(
         DOMAIN, "revoke_access_code", {ATTR_ENTITY_ID: LOFT, "code_id": code_id}, blocking=True
     )
-    assert await _list(hass) == []
+    assert await list_codes(hass) == []
     # Not issued by Home Assistant: still removed on the lock (the cleaners' code here).
-    (cleaning,) = [k for k, v in _codes_on(simulator, LOFT_ID).items() if v["name"] == "Limpieza"]
+    (cleaning,) = [k for k, v in keypad_codes(simulator, LOFT_ID).items() if v["name"] == "Limpieza"]
     await hass.services.async_call(
         DOMAIN, "revoke_access_code", {ATTR_ENTITY_ID: LOFT, "code_id": cleaning}, blocking=True
     )
@@ -291,8 +182,8 @@ async def test_revoking_a_code_already_gone(hass: HomeAssistant, simulator: Simu
 
 async def test_revoke_failure(hass: HomeAssistant, simulator: Simulator) -> None:
     """Nuki refusing the delete is a translated error naming the lock; the code stays listed."""
-    await setup_integration(hass, _nuki_entry(simulator))
-    code_id = (await _create(hass, LOFT))[LOFT]["code_id"]
+    await setup_integration(hass, nuki_entry(simulator))
+    code_id = (await create_code(hass, LOFT))[LOFT]["code_id"]
     simulator.faults.inject(f"/nuki/smartlock/{LOFT_ID}/auth", method="DELETE", status=500)
     with pytest.raises(HomeAssistantError) as err:
         await hass.services.async_call(
@@ -300,7 +191,7 @@ async def test_revoke_failure(hass: HomeAssistant, simulator: Simulator) -> None
         )
     assert err.value.translation_key == "access_code_revoke_failed"
     assert err.value.translation_placeholders["lock"] == "Loft Patio Lavapiés - Puerta principal"
-    assert [item["code_id"] for item in await _list(hass)] == [code_id]
+    assert [item["code_id"] for item in await list_codes(hass)] == [code_id]
 
 
 # --- validation -------------------------------------------------------------------------------------------
@@ -336,24 +227,24 @@ async def test_validation_errors(
     hass: HomeAssistant, simulator: Simulator, data: dict[str, Any], key: str
 ) -> None:
     """Bad input is a translated validation error and nothing is created upstream."""
-    await setup_integration(hass, _nuki_entry(simulator))
+    await setup_integration(hass, nuki_entry(simulator))
     simulator.reset_requests()
     auths = dict(simulator.nuki.auths)
     targets = data.pop(ATTR_ENTITY_ID, [LOFT, ATICO])
     with pytest.raises(ServiceValidationError) as err:
-        await _create(hass, targets, **data)
+        await create_code(hass, targets, **data)
     assert err.value.translation_key == key
     assert err.value.translation_domain == DOMAIN
     assert simulator.nuki.auths == auths
     assert simulator.count_requests("/nuki", "PUT") == 0
-    assert await _list(hass) == []
+    assert await list_codes(hass) == []
 
 
 async def test_validation_error_names_the_lock(hass: HomeAssistant, simulator: Simulator) -> None:
     """The message says which lock's rule the code breaks."""
-    await setup_integration(hass, _nuki_entry(simulator))
+    await setup_integration(hass, nuki_entry(simulator))
     with pytest.raises(ServiceValidationError) as err:
-        await _create(hass, [LOFT], code="4839")
+        await create_code(hass, [LOFT], code="4839")
     assert err.value.translation_placeholders == {
         "lock": "Loft Patio Lavapiés - Puerta principal",
         "detail": "6",
@@ -362,10 +253,10 @@ async def test_validation_error_names_the_lock(hass: HomeAssistant, simulator: S
 
 async def test_code_used_by_another_kasify_code_is_refused(hass: HomeAssistant, simulator: Simulator) -> None:
     """A code this integration already put on a targeted lock is refused as in use."""
-    await setup_integration(hass, _nuki_entry(simulator))
-    pin = (await _create(hass, LOFT))[LOFT]["code"]
+    await setup_integration(hass, nuki_entry(simulator))
+    pin = (await create_code(hass, LOFT))[LOFT]["code"]
     with pytest.raises(ServiceValidationError) as err:
-        await _create(hass, [ATICO, LOFT], code=pin)
+        await create_code(hass, [ATICO, LOFT], code=pin)
     assert err.value.translation_key == "access_code_in_use"
 
 
@@ -373,11 +264,11 @@ async def test_generated_codes_are_unique_across_the_portfolio(
     hass: HomeAssistant, simulator: Simulator
 ) -> None:
     """A new code on any lock never repeats one issued before on any lock, nor one already on its keypad."""
-    await setup_integration(hass, _nuki_entry(simulator))
+    await setup_integration(hass, nuki_entry(simulator))
     seen: list[str] = []
     with patch.object(access_codes, "generate_code", wraps=access_codes.generate_code) as generator:
         for target in (LOFT, ATICO, LOFT):
-            response = await _create(hass, target)
+            response = await create_code(hass, target)
             seen += [response[target]["code"]]
     assert len(set(seen)) == 3
     # The last call was told about the first two codes (stored) and the cleaners' code (on the keypad).
@@ -386,33 +277,32 @@ async def test_generated_codes_are_unique_across_the_portfolio(
 
 async def test_not_loaded_account(hass: HomeAssistant, simulator: Simulator) -> None:
     """A lock whose account is unloaded is refused with a translated error."""
-    entry = _nuki_entry(simulator)
+    entry = nuki_entry(simulator)
     await setup_integration(hass, entry)
     await hass.config_entries.async_unload(entry.entry_id)
     with pytest.raises(ServiceValidationError) as err:
-        await _create(hass, LOFT)
+        await create_code(hass, LOFT)
     assert err.value.translation_key == "access_code_lock_not_loaded"
 
 
 async def test_no_common_format(hass: HomeAssistant, simulator: Simulator, endpoint: UnifiEndpoint) -> None:
     """Locks whose formats exclude each other cannot share a generated code."""
-    await setup_integration(hass, _nuki_entry(simulator))
-    await setup_integration(hass, _unifi_entry(endpoint))
+    await _setup_nuki_and_unifi(hass, simulator, endpoint)
     with (
         patch.dict(access_codes.VENDOR_RULES, {VENDOR_UNIFI: CodeRules(8, 8)}),
         pytest.raises(ServiceValidationError) as err,
     ):
-        await _create(hass, [LOFT, PORTAL])
+        await create_code(hass, [LOFT, PORTAL])
     assert err.value.translation_key == "access_code_no_common_format"
     assert simulator.unifi.visitors == {}
 
 
 async def test_existing_codes_unreadable(hass: HomeAssistant, simulator: Simulator) -> None:
     """When the lock's codes cannot be read, nothing is created and the error says so."""
-    await setup_integration(hass, _nuki_entry(simulator))
+    await setup_integration(hass, nuki_entry(simulator))
     simulator.faults.inject(f"/nuki/smartlock/{LOFT_ID}/auth", method="GET", status=503)
     with pytest.raises(HomeAssistantError) as err:
-        await _create(hass, LOFT)
+        await create_code(hass, LOFT)
     assert err.value.translation_key == "access_code_lookup_failed"
     assert simulator.count_requests("/nuki", "PUT") == 0
 
@@ -424,52 +314,49 @@ async def test_failure_on_the_third_lock_rolls_back(
     hass: HomeAssistant, simulator: Simulator, endpoint: UnifiEndpoint
 ) -> None:
     """Two Nuki codes are created, the UniFi door fails: both are deleted again, nothing stays anywhere."""
-    await setup_integration(hass, _nuki_entry(simulator))
-    await setup_integration(hass, _unifi_entry(endpoint))
-    before = {lock: dict(_codes_on(simulator, lock)) for lock in (LOFT_ID, ATICO_ID)}
+    await _setup_nuki_and_unifi(hass, simulator, endpoint)
+    before = {lock: dict(keypad_codes(simulator, lock)) for lock in (LOFT_ID, ATICO_ID)}
     simulator.faults.inject(VISITORS, method="POST", status=500)
 
     with pytest.raises(HomeAssistantError) as err:
-        await _create(hass, [LOFT, ATICO, PORTAL])
+        await create_code(hass, [LOFT, ATICO, PORTAL])
 
     assert err.value.translation_key == "access_code_create_failed"
     assert err.value.translation_placeholders["lock"] == "Portal Rua Garrett"
     assert simulator.count_requests("/nuki/smartlock", "PUT") == 2  # created on both Nuki locks first...
     assert {
-        lock: dict(_codes_on(simulator, lock)) for lock in (LOFT_ID, ATICO_ID)
+        lock: dict(keypad_codes(simulator, lock)) for lock in (LOFT_ID, ATICO_ID)
     } == before  # ...then removed
     assert simulator.unifi.visitors == {}
-    assert await _list(hass) == []
+    assert await list_codes(hass) == []
 
 
 async def test_failure_on_the_second_lock_rolls_back(
     hass: HomeAssistant, simulator: Simulator, endpoint: UnifiEndpoint
 ) -> None:
     """The Loft keypad refuses midway: the Ático code is removed, the UniFi door is never asked."""
-    await setup_integration(hass, _nuki_entry(simulator))
-    await setup_integration(hass, _unifi_entry(endpoint))
-    before = dict(_codes_on(simulator, ATICO_ID))
+    await _setup_nuki_and_unifi(hass, simulator, endpoint)
+    before = dict(keypad_codes(simulator, ATICO_ID))
     simulator.faults.inject(f"/nuki/smartlock/{LOFT_ID}/auth", method="PUT", status=502)
 
     with pytest.raises(HomeAssistantError) as err:
-        await _create(hass, [ATICO, LOFT, PORTAL])
+        await create_code(hass, [ATICO, LOFT, PORTAL])
 
     assert err.value.translation_placeholders["lock"] == "Loft Patio Lavapiés - Puerta principal"
-    assert _codes_on(simulator, ATICO_ID) == before
+    assert keypad_codes(simulator, ATICO_ID) == before
     assert simulator.count_requests(VISITORS) == 0
-    assert await _list(hass) == []
+    assert await list_codes(hass) == []
 
 
 async def test_rollback_that_fails_names_the_leftovers(
     hass: HomeAssistant, simulator: Simulator, endpoint: UnifiEndpoint
 ) -> None:
     """If removing an earlier code fails too, the error says where a code was left."""
-    await setup_integration(hass, _nuki_entry(simulator))
-    await setup_integration(hass, _unifi_entry(endpoint))
+    await _setup_nuki_and_unifi(hass, simulator, endpoint)
     simulator.faults.inject(VISITORS, method="POST", status=500)
     simulator.faults.inject(f"/nuki/smartlock/{LOFT_ID}/auth/", method="DELETE", status=500)
     with pytest.raises(HomeAssistantError) as err:
-        await _create(hass, [LOFT, PORTAL])
+        await create_code(hass, [LOFT, PORTAL])
     assert err.value.translation_key == "access_code_rollback_failed"
     assert err.value.translation_placeholders["leftover"] == "Loft Patio Lavapiés - Puerta principal"
 
@@ -478,13 +365,12 @@ async def test_generated_code_taken_elsewhere_is_replaced(
     hass: HomeAssistant, simulator: Simulator, endpoint: UnifiEndpoint
 ) -> None:
     """UniFi refuses a generated PIN a user holds: everything is rolled back and a new code is used."""
-    await setup_integration(hass, _nuki_entry(simulator))
-    await setup_integration(hass, _unifi_entry(endpoint))
+    await _setup_nuki_and_unifi(hass, simulator, endpoint)
     simulator.unifi.user_pins.add("583927")
     with patch.object(access_codes, "generate_code", side_effect=["583927", "749263"]):
-        response = await _create(hass, [LOFT, PORTAL])
+        response = await create_code(hass, [LOFT, PORTAL])
     assert {item["code"] for item in response.values()} == {"749263"}
-    assert sorted(str(auth.get("code")) for auth in _codes_on(simulator, LOFT_ID).values()) == [
+    assert sorted(str(auth.get("code")) for auth in keypad_codes(simulator, LOFT_ID).values()) == [
         "345678",
         "749263",
     ]
@@ -495,14 +381,13 @@ async def test_given_code_taken_elsewhere(
     hass: HomeAssistant, simulator: Simulator, endpoint: UnifiEndpoint
 ) -> None:
     """A user's code another UniFi user holds is refused; nothing is left behind."""
-    await setup_integration(hass, _nuki_entry(simulator))
-    await setup_integration(hass, _unifi_entry(endpoint))
+    await _setup_nuki_and_unifi(hass, simulator, endpoint)
     simulator.unifi.user_pins.add("583927")
-    before = dict(_codes_on(simulator, LOFT_ID))
+    before = dict(keypad_codes(simulator, LOFT_ID))
     with pytest.raises(HomeAssistantError) as err:
-        await _create(hass, [LOFT, PORTAL], code="583927")
+        await create_code(hass, [LOFT, PORTAL], code="583927")
     assert err.value.translation_key == "access_code_in_use"
-    assert _codes_on(simulator, LOFT_ID) == before
+    assert keypad_codes(simulator, LOFT_ID) == before
     assert simulator.unifi.visitors == {}
 
 
@@ -513,15 +398,15 @@ async def test_pending_code_settles_on_the_lock(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
     """A Nuki code that has not shown up yet is pending; the timer finds it (one list per lock) and tells."""
-    await setup_integration(hass, _nuki_entry(simulator))
+    await setup_integration(hass, nuki_entry(simulator))
     simulator.nuki.auth_delay = 20
     provisioned = _capture(hass, EVENT_CODE_PROVISIONED)
-    response = await _create(hass, [LOFT, ATICO], booking_id="b-7")
+    response = await create_code(hass, [LOFT, ATICO], booking_id="b-7")
     assert {item["status"] for item in response.values()} == {CODE_PENDING}
-    assert [item["status"] for item in await _list(hass)] == [CODE_PENDING, CODE_PENDING]
+    assert [item["status"] for item in await list_codes(hass)] == [CODE_PENDING, CODE_PENDING]
 
     simulator.reset_requests()
-    await _tick(hass, freezer, timedelta(seconds=30))  # not there yet
+    await tick(hass, freezer, CHECKS, push=True)  # not there yet
     assert sorted(r.path for r in simulator.requests) == [
         f"/nuki/smartlock/{ATICO_ID}/auth",
         f"/nuki/smartlock/{LOFT_ID}/auth",
@@ -529,8 +414,8 @@ async def test_pending_code_settles_on_the_lock(
     assert provisioned == []
 
     simulator.clock.advance(timedelta(seconds=30))
-    await _tick(hass, freezer, timedelta(seconds=30))
-    listed = await _list(hass, include_codes=True)
+    await tick(hass, freezer, CHECKS, push=True)
+    listed = await list_codes(hass, include_codes=True)
     assert [item["status"] for item in listed] == [CODE_ON_LOCK, CODE_ON_LOCK]
     (loft,) = [item for item in listed if item["entity_id"] == LOFT]
     assert simulator.nuki.auths[loft["code_id"]]["code"] == int(loft["code"])  # the real id now
@@ -539,7 +424,7 @@ async def test_pending_code_settles_on_the_lock(
     assert loft["code"] not in str([event.data for event in provisioned])
 
     simulator.reset_requests()
-    await _tick(hass, freezer, timedelta(seconds=30))  # nothing pending: no more checks
+    await tick(hass, freezer, CHECKS, push=True)  # nothing pending: no more checks
     assert simulator.requests == []
 
 
@@ -547,15 +432,15 @@ async def test_pending_code_fails_after_the_timeout(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
     """A code that never shows up is failed after some minutes, with an event."""
-    await setup_integration(hass, _nuki_entry(simulator))
+    await setup_integration(hass, nuki_entry(simulator))
     simulator.nuki.auth_delay = 100_000
     failed = _capture(hass, EVENT_CODE_FAILED)
-    await _create(hass, LOFT)
+    await create_code(hass, LOFT)
     for _ in range(19):
-        await _tick(hass, freezer, timedelta(seconds=30))
+        await tick(hass, freezer, CHECKS, push=True)
     assert failed == []
-    await _tick(hass, freezer, timedelta(seconds=31))
-    assert [item["status"] for item in await _list(hass)] == [CODE_FAILED]
+    await tick(hass, freezer, timedelta(seconds=31), push=True)
+    assert [item["status"] for item in await list_codes(hass)] == [CODE_FAILED]
     assert [event.data["entity_id"] for event in failed] == [LOFT]
     assert failed[0].data["lock"] == "Loft Patio Lavapiés - Puerta principal"
 
@@ -564,49 +449,48 @@ async def test_pending_code_rolled_back_is_deleted_when_it_shows_up(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory, endpoint: UnifiEndpoint
 ) -> None:
     """A rolled-back Nuki code that had not shown up yet is deleted as soon as it does."""
-    await setup_integration(hass, _nuki_entry(simulator))
-    await setup_integration(hass, _unifi_entry(endpoint))
+    await _setup_nuki_and_unifi(hass, simulator, endpoint)
     simulator.nuki.auth_delay = 20
     simulator.faults.inject(VISITORS, method="POST", status=500)
-    before = dict(_codes_on(simulator, LOFT_ID))
+    before = dict(keypad_codes(simulator, LOFT_ID))
     with pytest.raises(HomeAssistantError) as err:
-        await _create(hass, [LOFT, PORTAL])
+        await create_code(hass, [LOFT, PORTAL])
     assert err.value.translation_key == "access_code_create_failed"
-    assert await _list(hass) == []
+    assert await list_codes(hass) == []
     simulator.clock.advance(timedelta(seconds=30))
-    await _tick(hass, freezer, timedelta(seconds=30))
-    assert _codes_on(simulator, LOFT_ID) == before
+    await tick(hass, freezer, CHECKS, push=True)
+    assert keypad_codes(simulator, LOFT_ID) == before
 
 
 async def test_revoking_a_pending_code(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
     """Revoking a code that has not shown up yet removes it once it does."""
-    await setup_integration(hass, _nuki_entry(simulator))
+    await setup_integration(hass, nuki_entry(simulator))
     simulator.nuki.auth_delay = 20
-    before = dict(_codes_on(simulator, LOFT_ID))
-    code_id = (await _create(hass, LOFT))[LOFT]["code_id"]
+    before = dict(keypad_codes(simulator, LOFT_ID))
+    code_id = (await create_code(hass, LOFT))[LOFT]["code_id"]
     await hass.services.async_call(
         DOMAIN, "revoke_access_code", {ATTR_ENTITY_ID: LOFT, "code_id": code_id}, blocking=True
     )
-    assert await _list(hass) == []
+    assert await list_codes(hass) == []
     simulator.clock.advance(timedelta(seconds=30))
-    await _tick(hass, freezer, timedelta(seconds=30))
-    assert _codes_on(simulator, LOFT_ID) == before
+    await tick(hass, freezer, CHECKS, push=True)
+    assert keypad_codes(simulator, LOFT_ID) == before
 
 
 async def test_code_removed_on_the_lock_while_pending_fails(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
     """A known code that disappears from the lock while not yet confirmed is failed."""
-    await setup_integration(hass, _nuki_entry(simulator))
+    await setup_integration(hass, nuki_entry(simulator))
     manager = async_get_code_manager(hass)
     issued = await manager.async_create([LOFT], name="Ana", code=None, starts_at=START, ends_at=END)
     record = manager.records()[0]
     record.status = CODE_PENDING  # as if Nuki still reported it being written
     manager._schedule_checks()
     simulator.nuki.delete_auth(LOFT_ID, issued[LOFT].code_id)
-    await _tick(hass, freezer, timedelta(seconds=30))
+    await tick(hass, freezer, CHECKS, push=True)
     assert manager.records()[0].status == CODE_FAILED
 
 
@@ -617,9 +501,9 @@ async def test_codes_survive_a_restart(
     hass: HomeAssistant, simulator: Simulator, hass_storage: dict[str, Any], freezer: FrozenDateTimeFactory
 ) -> None:
     """Codes and their status are in .storage; a new manager reads them and resumes checking pending ones."""
-    await setup_integration(hass, _nuki_entry(simulator))
+    await setup_integration(hass, nuki_entry(simulator))
     simulator.nuki.auth_delay = 20
-    response = await _create(hass, LOFT, booking_id="b-9")
+    response = await create_code(hass, LOFT, booking_id="b-9")
     stored = hass_storage[STORAGE_KEY]["data"]["codes"]
     assert [(item["entity_id"], item["status"], item["booking_id"]) for item in stored] == [
         (LOFT, CODE_PENDING, "b-9")
@@ -669,7 +553,7 @@ async def test_store_drops_long_ended_and_unreadable_codes(
 
 async def test_update_window_keeps_the_pin(hass: HomeAssistant, simulator: Simulator) -> None:
     """Nuki: the code is updated in place, same id and PIN, new window."""
-    await setup_integration(hass, _nuki_entry(simulator))
+    await setup_integration(hass, nuki_entry(simulator))
     manager = async_get_code_manager(hass)
     issued = await manager.async_create([LOFT], name="Ana", code=None, starts_at=START, ends_at=END)
     new_end = END + timedelta(days=2)
@@ -687,7 +571,7 @@ async def test_update_window_keeps_the_pin(hass: HomeAssistant, simulator: Simul
 
 async def test_update_window_errors(hass: HomeAssistant, simulator: Simulator) -> None:
     """Unknown codes and bad windows are refused; an upstream refusal is a translated error."""
-    await setup_integration(hass, _nuki_entry(simulator))
+    await setup_integration(hass, nuki_entry(simulator))
     manager = async_get_code_manager(hass)
     issued = await manager.async_create([LOFT], name="Ana", code=None, starts_at=START, ends_at=END)
     with pytest.raises(ServiceValidationError) as err:
@@ -706,7 +590,7 @@ async def test_update_window_errors(hass: HomeAssistant, simulator: Simulator) -
 
 async def test_manager_avoids_the_guests_phone(hass: HomeAssistant, simulator: Simulator) -> None:
     """``avoid`` reaches the generator: the code never contains the phone's last four digits."""
-    await setup_integration(hass, _nuki_entry(simulator))
+    await setup_integration(hass, nuki_entry(simulator))
     manager = async_get_code_manager(hass)
     with patch.object(access_codes, "generate_code", wraps=access_codes.generate_code) as generator:
         issued = await manager.async_create(
@@ -723,7 +607,7 @@ async def test_lock_entities_for_property_and_list_by_property(
     device_registry: dr.DeviceRegistry,
 ) -> None:
     """The Nuki lock hangs under its Kasify property: found by property device, and listed by it."""
-    await setup_integration(hass, _nuki_entry(simulator))
+    await setup_integration(hass, nuki_entry(simulator))
     await hass.async_block_till_done()
     loft_property = simulator.kasify.property_at(0)["id"]
     device = device_registry.async_get_device(identifiers={property_identifier(loft_property)})
@@ -731,10 +615,10 @@ async def test_lock_entities_for_property_and_list_by_property(
     manager = async_get_code_manager(hass)
     assert manager.lock_entities_for_property(device.id) == [LOFT]
 
-    await _create(hass, [LOFT, ATICO])
-    assert [item["entity_id"] for item in await _list(hass, property=device.id)] == [LOFT]
+    await create_code(hass, [LOFT, ATICO])
+    assert [item["entity_id"] for item in await list_codes(hass, property=device.id)] == [LOFT]
     with pytest.raises(ServiceValidationError) as err:
-        await _list(hass, property="not-a-device")
+        await list_codes(hass, property="not-a-device")
     assert err.value.translation_key == "access_code_property_unknown"
 
 
@@ -745,8 +629,8 @@ async def test_unifi_visitor_code(
     hass: HomeAssistant, simulator: Simulator, endpoint: UnifiEndpoint, freezer: FrozenDateTimeFactory
 ) -> None:
     """A UniFi door gets a visitor with the PIN for the window; window changes and revoke reach it."""
-    await setup_integration(hass, _unifi_entry(endpoint))
-    response = await _create(hass, PORTAL)
+    await setup_integration(hass, unifi_entry(endpoint))
+    response = await create_code(hass, PORTAL)
     visitor_id = response[PORTAL]["code_id"]
     visitor = simulator.unifi.visitors[visitor_id]
     assert (visitor["first_name"], visitor["last_name"]) == ("Ana", "García")
@@ -773,7 +657,7 @@ async def test_unifi_pending_visitor_is_checked(
     hass: HomeAssistant, simulator: Simulator, endpoint: UnifiEndpoint, freezer: FrozenDateTimeFactory
 ) -> None:
     """A visitor reported without its PIN is pending until the controller shows it; a vanished one fails."""
-    await setup_integration(hass, _unifi_entry(endpoint))
+    await setup_integration(hass, unifi_entry(endpoint))
     manager = async_get_code_manager(hass)
     issued = await manager.async_create([PORTAL], name="Ana", code=None, starts_at=START, ends_at=END)
     second = await manager.async_create([PORTAL], name="Luis", code=None, starts_at=START, ends_at=END)
@@ -781,7 +665,7 @@ async def test_unifi_pending_visitor_is_checked(
         record.status = CODE_PENDING
     manager._schedule_checks()
     simulator.unifi.delete_visitor(second[PORTAL].code_id, force=True)
-    await _tick(hass, freezer, timedelta(seconds=30))
+    await tick(hass, freezer, CHECKS, push=True)
     statuses = {record.code_id: record.status for record in manager.records()}
     assert statuses == {issued[PORTAL].code_id: CODE_ON_LOCK, second[PORTAL].code_id: CODE_FAILED}
 
@@ -800,7 +684,7 @@ async def test_kasify_booking_code(
         if b["property_id"] == loft and b["status"] == "confirmed"
     )
     before = set(simulator.kasify.access_codes)
-    response = await _create(hass, KASIFY_LOFT, booking_id=booking["id"])
+    response = await create_code(hass, KASIFY_LOFT, booking_id=booking["id"])
     (code_id,) = set(simulator.kasify.access_codes) - before
     record = simulator.kasify.access_codes[code_id]
     assert response[KASIFY_LOFT]["code_id"] == code_id
@@ -810,7 +694,7 @@ async def test_kasify_booking_code(
     assert record["booking_id"] == booking["id"]
     property_device = dr.async_get(hass).async_get_device(identifiers={property_identifier(loft)})
     assert property_device is not None
-    listed = await _list(hass, property=property_device.id, booking_id=booking["id"])
+    listed = await list_codes(hass, property=property_device.id, booking_id=booking["id"])
     assert [item["entity_id"] for item in listed] == [KASIFY_LOFT]
 
     manager = async_get_code_manager(hass)
@@ -826,7 +710,7 @@ async def test_kasify_booking_code(
         DOMAIN, "revoke_access_code", {ATTR_ENTITY_ID: KASIFY_LOFT, "code_id": new_id}, blocking=True
     )
     assert simulator.kasify.access_codes[new_id]["status"] == "revoked"
-    assert await _list(hass) == []
+    assert await list_codes(hass) == []
 
 
 async def test_kasify_lock_needs_a_booking_of_its_property(
@@ -841,10 +725,10 @@ async def test_kasify_lock_needs_a_booking_of_its_property(
     )
     simulator.reset_requests()
     with pytest.raises(ServiceValidationError) as err:
-        await _create(hass, KASIFY_LOFT)
+        await create_code(hass, KASIFY_LOFT)
     assert err.value.translation_key == "access_code_booking_required"
     with pytest.raises(ServiceValidationError) as err:
-        await _create(hass, KASIFY_LOFT, booking_id=booking["id"])
+        await create_code(hass, KASIFY_LOFT, booking_id=booking["id"])
     assert err.value.translation_key == "access_code_booking_other_property"
     with pytest.raises(ServiceValidationError) as err:
         await hass.services.async_call(
@@ -856,7 +740,7 @@ async def test_kasify_lock_needs_a_booking_of_its_property(
 
 async def test_revoke_without_locks(hass: HomeAssistant, simulator: Simulator) -> None:
     """Revoke needs a lock."""
-    await setup_integration(hass, _nuki_entry(simulator))
+    await setup_integration(hass, nuki_entry(simulator))
     with pytest.raises(ServiceValidationError) as err:
         await hass.services.async_call(DOMAIN, "revoke_access_code", {"code_id": "x"}, blocking=True)
     assert err.value.translation_key == "access_code_no_locks"
@@ -864,7 +748,7 @@ async def test_revoke_without_locks(hass: HomeAssistant, simulator: Simulator) -
 
 async def test_services_registered(hass: HomeAssistant, simulator: Simulator) -> None:
     """The three actions exist once the integration is set up."""
-    await setup_integration(hass, _nuki_entry(simulator))
+    await setup_integration(hass, nuki_entry(simulator))
     for name in ("create_access_code", "revoke_access_code", "list_access_codes"):
         assert hass.services.has_service(DOMAIN, name)
 
@@ -873,7 +757,7 @@ async def test_update_window_of_a_code_not_shown_yet(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
     """A Nuki code that has not shown up cannot be changed yet; once it has, it is changed in place."""
-    await setup_integration(hass, _nuki_entry(simulator))
+    await setup_integration(hass, nuki_entry(simulator))
     simulator.nuki.auth_delay = 20
     manager = async_get_code_manager(hass)
     issued = await manager.async_create([LOFT], name="Ana", code=None, starts_at=START, ends_at=END)
@@ -893,23 +777,24 @@ async def test_checks_survive_upstream_errors_and_unloaded_accounts(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
     """A failing check leaves codes pending (and retried); an unloaded account's codes time out."""
-    entry = _nuki_entry(simulator)
+    entry = nuki_entry(simulator)
     await setup_integration(hass, entry)
     simulator.nuki.auth_delay = 20
-    await _create(hass, LOFT)
+    await create_code(hass, LOFT)
     simulator.clock.advance(timedelta(seconds=30))
     fault = simulator.faults.inject(f"/nuki/smartlock/{LOFT_ID}/auth", method="GET", status=503, times=1)
-    await _tick(hass, freezer, timedelta(seconds=30))
+    await tick(hass, freezer, CHECKS, push=True)
     assert fault.exhausted
-    assert [item["status"] for item in await _list(hass)] == [CODE_PENDING]
-    await _tick(hass, freezer, timedelta(seconds=30))
-    assert [item["status"] for item in await _list(hass)] == [CODE_ON_LOCK]
+    assert [item["status"] for item in await list_codes(hass)] == [CODE_PENDING]
+    await tick(hass, freezer, CHECKS, push=True)
+    assert [item["status"] for item in await list_codes(hass)] == [CODE_ON_LOCK]
 
-    await _create(hass, ATICO)  # pending: it shows up 20 simulated seconds later, and that clock stands still
+    # Pending: it shows up 20 simulated seconds later, and that clock stands still.
+    await create_code(hass, ATICO)
     await hass.config_entries.async_unload(entry.entry_id)
     for _ in range(21):
-        await _tick(hass, freezer, timedelta(seconds=30))
-    statuses = {item["entity_id"]: item["status"] for item in await _list(hass)}
+        await tick(hass, freezer, CHECKS, push=True)
+    statuses = {item["entity_id"]: item["status"] for item in await list_codes(hass)}
     assert statuses == {LOFT: CODE_ON_LOCK, ATICO: CODE_FAILED}
 
 
@@ -917,27 +802,26 @@ async def test_rolled_back_code_that_never_shows_up_is_forgotten(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory, endpoint: UnifiEndpoint
 ) -> None:
     """A rolled-back Nuki code that never appears is dropped after the timeout; a failed delete is retried."""
-    await setup_integration(hass, _nuki_entry(simulator))
-    await setup_integration(hass, _unifi_entry(endpoint))
+    await _setup_nuki_and_unifi(hass, simulator, endpoint)
     simulator.nuki.auth_delay = 20
     simulator.faults.inject(VISITORS, method="POST", status=500)
     with pytest.raises(HomeAssistantError):
-        await _create(hass, [LOFT, PORTAL])
+        await create_code(hass, [LOFT, PORTAL])
     manager = async_get_code_manager(hass)
     assert len(manager._records) == 1  # kept (hidden) until it can be deleted
     simulator.clock.advance(timedelta(seconds=30))
     delete = simulator.faults.inject(f"/nuki/smartlock/{LOFT_ID}/auth/", method="DELETE", status=500, times=1)
-    await _tick(hass, freezer, timedelta(seconds=30))
+    await tick(hass, freezer, CHECKS, push=True)
     assert delete.exhausted
     assert len(manager._records) == 1
-    await _tick(hass, freezer, timedelta(seconds=30))
+    await tick(hass, freezer, CHECKS, push=True)
     assert manager._records == {}
 
     with pytest.raises(HomeAssistantError):
-        await _create(hass, [LOFT, PORTAL])  # this one never shows up
+        await create_code(hass, [LOFT, PORTAL])  # this one never shows up
     simulator.nuki.auth_delay = 100_000
     for _ in range(21):
-        await _tick(hass, freezer, timedelta(seconds=30))
+        await tick(hass, freezer, CHECKS, push=True)
     assert manager._records == {}
 
 
@@ -946,14 +830,13 @@ async def test_cancelled_or_refused_call_rolls_back(
     hass: HomeAssistant, simulator: Simulator, endpoint: UnifiEndpoint, error: BaseException
 ) -> None:
     """Cancelled midway (or refused before any request), the codes already created are removed."""
-    await setup_integration(hass, _nuki_entry(simulator))
-    await setup_integration(hass, _unifi_entry(endpoint))
-    before = dict(_codes_on(simulator, LOFT_ID))
+    await _setup_nuki_and_unifi(hass, simulator, endpoint)
+    before = dict(keypad_codes(simulator, LOFT_ID))
     manager = async_get_code_manager(hass)
     with (
         patch.object(access_codes._ADAPTERS[VENDOR_UNIFI], "create", side_effect=error),
         pytest.raises((asyncio.CancelledError, HomeAssistantError)),
     ):
         await manager.async_create([LOFT, PORTAL], name="Ana", code=None, starts_at=START, ends_at=END)
-    assert _codes_on(simulator, LOFT_ID) == before
+    assert keypad_codes(simulator, LOFT_ID) == before
     assert manager.records() == []

@@ -20,13 +20,9 @@ from custom_components.kasify.api.unifi_access import UnifiAccessClient
 from simulator import Simulator, serve_unifi_https
 from simulator.nuki import NUKI_TOKEN, NukiError
 
-from .conftest import NOW
+from .providers import END, LOFT_ID, START
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
-
-LOFT_ID = 17883675725
-START = NOW + timedelta(days=1)
-END = NOW + timedelta(days=4)
 
 
 @pytest.fixture

@@ -3,23 +3,16 @@ events, deactivation on revoke (history kept), window changes, and rollback acro
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
-from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import ATTR_ENTITY_ID, CONF_CLIENT_ID, CONF_CLIENT_SECRET, CONF_URL
+from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_capture_events,
-    async_fire_time_changed,
-)
+from pytest_homeassistant_custom_component.common import async_capture_events
 
-from custom_components.kasify import access_codes
 from custom_components.kasify.access_codes import (
     CODE_FAILED,
     CODE_ON_LOCK,
@@ -28,71 +21,28 @@ from custom_components.kasify.access_codes import (
     EVENT_CODE_PROVISIONED,
     async_get_code_manager,
 )
-from custom_components.kasify.const import (
-    CONF_API_TOKEN,
-    CONF_KIND,
-    CONF_OAUTH_URL,
-    CONF_SCAN_INTERVAL,
-    DOMAIN,
-)
+from custom_components.kasify.const import DOMAIN
 from simulator import Simulator
-from simulator.nuki import NUKI_TOKEN
-from simulator.remotelock import CLIENT_ID, CLIENT_SECRET
 
 from . import setup_integration
-from .conftest import NOW
+from .providers import (
+    ATICO,
+    END,
+    LOFT,
+    START,
+    create_code,
+    nuki_entry,
+    remotelock_device_id,
+    remotelock_entry,
+    tick,
+)
 
-pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
+pytestmark = [pytest.mark.allow_hosts(["127.0.0.1"]), pytest.mark.usefixtures("fast_nuki")]
 
 FRONT = "lock.puerta_de_servicio"
 GARAGE = "lock.garaje"
-LOFT = "lock.loft_patio_lavapies_puerta_principal"
-ATICO = "lock.atico_torre_malvarrosa_puerta_principal"
-LOFT_ID = 17883675725
-ATICO_ID = 17672238810
-START = NOW + timedelta(days=1)
-END = NOW + timedelta(days=4)
 PERSONS = "/remotelock/api/access_persons"
-
-
-@pytest.fixture(autouse=True)
-def fast_nuki(simulator: Simulator) -> Iterator[None]:
-    """New keypad codes show up at once and are looked for once."""
-    simulator.nuki.auth_delay = 0
-    with patch.object(access_codes, "NUKI_CREATE_POLLS", (0,)):
-        yield
-
-
-def _rl_entry(simulator: Simulator) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="RemoteLock",
-        unique_id="remotelock_1",
-        entry_id="01JREMOTELOCKENTRY00000000",
-        data={
-            CONF_KIND: "remotelock",
-            CONF_URL: simulator.remotelock_api_url,
-            CONF_OAUTH_URL: simulator.remotelock_oauth_url,
-            CONF_CLIENT_ID: CLIENT_ID,
-            CONF_CLIENT_SECRET: CLIENT_SECRET,
-        },
-        options={CONF_SCAN_INTERVAL: 60},
-    )
-
-
-def _nuki_entry(simulator: Simulator) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Nuki host",
-        unique_id="nuki_1",
-        entry_id="01JNUKIENTRY00000000000000",
-        data={CONF_KIND: "nuki", CONF_URL: simulator.nuki_url, CONF_API_TOKEN: NUKI_TOKEN},
-        options={CONF_SCAN_INTERVAL: 60},
-    )
-
-
-def _device_id(simulator: Simulator, name: str) -> str:
-    return next(d["id"] for d in simulator.remotelock.devices.values() if d["attributes"].get("name") == name)
+CHECKS = timedelta(seconds=30)  # how often pending codes are looked for
 
 
 def _guests(simulator: Simulator) -> dict[str, dict[str, Any]]:
@@ -104,37 +54,13 @@ def _guests(simulator: Simulator) -> dict[str, dict[str, Any]]:
     }
 
 
-async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
-    freezer.tick(delta)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-
-async def _create(hass: HomeAssistant, targets: str | list[str], **data: Any) -> dict[str, Any]:
-    response = await hass.services.async_call(
-        DOMAIN,
-        "create_access_code",
-        {
-            ATTR_ENTITY_ID: targets,
-            "name": "Ana García",
-            "starts_at": START.isoformat(),
-            "ends_at": END.isoformat(),
-            **data,
-        },
-        blocking=True,
-        return_response=True,
-    )
-    assert isinstance(response, dict)
-    return response
-
-
 async def test_guest_with_grant_syncs_then_is_on_the_lock(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
     """An access guest with the PIN (lock-local times) and a grant; pending until the lock syncs it."""
-    await setup_integration(hass, _rl_entry(simulator))
+    await setup_integration(hass, remotelock_entry(simulator, title="RemoteLock"))
     provisioned = async_capture_events(hass, EVENT_CODE_PROVISIONED)
-    response = await _create(hass, FRONT, booking_id="b-1")
+    response = await create_code(hass, FRONT, booking_id="b-1")
 
     person_id = response[FRONT]["code_id"]
     person = simulator.remotelock.access_persons[person_id]
@@ -142,7 +68,7 @@ async def test_guest_with_grant_syncs_then_is_on_the_lock(
     assert person["attributes"]["pin"] == response[FRONT]["code"]
     assert person["attributes"]["starts_at"] == "2026-03-15T13:00:00"  # Europe/Madrid wall time
     assert person["attributes"]["ends_at"] == "2026-03-18T13:00:00"
-    front = _device_id(simulator, "Puerta de servicio")
+    front = remotelock_device_id(simulator, "Puerta de servicio")
     (grant,) = [
         a for a in simulator.remotelock.accesses.values() if a["attributes"]["access_person_id"] == person_id
     ]
@@ -151,7 +77,7 @@ async def test_guest_with_grant_syncs_then_is_on_the_lock(
 
     simulator.remotelock.clock.advance(timedelta(seconds=31))
     simulator.reset_requests()
-    await _tick(hass, freezer, timedelta(seconds=30))
+    await tick(hass, freezer, CHECKS)
     code_checks = [r.path for r in simulator.requests if "access_person_accesses" in r.path]
     assert code_checks == [f"/remotelock/api/devices/{front}/access_person_accesses"]
     manager = async_get_code_manager(hass)
@@ -164,12 +90,12 @@ async def test_sync_failure_fails_the_code(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
     """The lock reports the sync failed: the code is failed and automations hear of it."""
-    await setup_integration(hass, _rl_entry(simulator))
-    simulator.remotelock.failing_sync.add(_device_id(simulator, "Puerta de servicio"))
+    await setup_integration(hass, remotelock_entry(simulator, title="RemoteLock"))
+    simulator.remotelock.failing_sync.add(remotelock_device_id(simulator, "Puerta de servicio"))
     failed = async_capture_events(hass, EVENT_CODE_FAILED)
-    await _create(hass, FRONT)
+    await create_code(hass, FRONT)
     simulator.remotelock.clock.advance(timedelta(seconds=31))
-    await _tick(hass, freezer, timedelta(seconds=30))
+    await tick(hass, freezer, CHECKS)
     assert [record.status for record in async_get_code_manager(hass).records()] == [CODE_FAILED]
     assert [event.data["entity_id"] for event in failed] == [FRONT]
 
@@ -178,20 +104,20 @@ async def test_offline_lock_times_out(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
     """An offline lock never syncs: the code is failed after the settle timeout."""
-    await setup_integration(hass, _rl_entry(simulator))
+    await setup_integration(hass, remotelock_entry(simulator, title="RemoteLock"))
     failed = async_capture_events(hass, EVENT_CODE_FAILED)
-    await _create(hass, GARAGE)
+    await create_code(hass, GARAGE)
     for _ in range(21):
         simulator.remotelock.clock.advance(timedelta(seconds=30))
-        await _tick(hass, freezer, timedelta(seconds=30))
+        await tick(hass, freezer, CHECKS)
     assert [record.status for record in async_get_code_manager(hass).records()] == [CODE_FAILED]
     assert len(failed) == 1
 
 
 async def test_revoke_deactivates_and_window_updates(hass: HomeAssistant, simulator: Simulator) -> None:
     """Changing the window updates the guest; revoking deactivates it, keeping its history."""
-    await setup_integration(hass, _rl_entry(simulator))
-    response = await _create(hass, FRONT)
+    await setup_integration(hass, remotelock_entry(simulator, title="RemoteLock"))
+    response = await create_code(hass, FRONT)
     person_id = response[FRONT]["code_id"]
     manager = async_get_code_manager(hass)
     updated = await manager.async_update_window(
@@ -213,20 +139,20 @@ async def test_revoke_deactivates_and_window_updates(hass: HomeAssistant, simula
 
 async def test_pin_taken_in_the_account(hass: HomeAssistant, simulator: Simulator) -> None:
     """A user's PIN another guest of the account has is refused, and the new guest is not left behind."""
-    await setup_integration(hass, _rl_entry(simulator))
+    await setup_integration(hass, remotelock_entry(simulator, title="RemoteLock"))
     before = dict(simulator.remotelock.access_persons)
     with pytest.raises(HomeAssistantError) as err:
-        await _create(hass, FRONT, code="2468")
+        await create_code(hass, FRONT, code="2468")
     assert err.value.translation_key == "access_code_in_use"
     assert simulator.remotelock.access_persons == before
 
 
 async def test_failing_grant_removes_the_guest(hass: HomeAssistant, simulator: Simulator) -> None:
     """The guest is created but the grant fails: the guest is deleted again, nothing is listed."""
-    await setup_integration(hass, _rl_entry(simulator))
-    simulator.remotelock.remove_device(_device_id(simulator, "Puerta de servicio"))
+    await setup_integration(hass, remotelock_entry(simulator, title="RemoteLock"))
+    simulator.remotelock.remove_device(remotelock_device_id(simulator, "Puerta de servicio"))
     with pytest.raises(HomeAssistantError) as err:
-        await _create(hass, FRONT)
+        await create_code(hass, FRONT)
     assert err.value.translation_key == "access_code_create_failed"
     assert _guests(simulator) == {}
     assert async_get_code_manager(hass).records() == []
@@ -236,13 +162,13 @@ async def test_remotelock_failure_after_two_nuki_locks_rolls_back(
     hass: HomeAssistant, simulator: Simulator
 ) -> None:
     """Three locks, two vendors: RemoteLock fails last, both Nuki codes are deleted, no guest remains."""
-    await setup_integration(hass, _nuki_entry(simulator))
-    await setup_integration(hass, _rl_entry(simulator))
+    await setup_integration(hass, nuki_entry(simulator))
+    await setup_integration(hass, remotelock_entry(simulator, title="RemoteLock"))
     auths = dict(simulator.nuki.auths)
     simulator.faults.inject(PERSONS, method="POST", status=503)
 
     with pytest.raises(HomeAssistantError) as err:
-        await _create(hass, [LOFT, ATICO, FRONT])
+        await create_code(hass, [LOFT, ATICO, FRONT])
 
     assert err.value.translation_key == "access_code_create_failed"
     assert err.value.translation_placeholders["lock"] == "Puerta de servicio"
@@ -254,9 +180,9 @@ async def test_remotelock_failure_after_two_nuki_locks_rolls_back(
 
 async def test_shared_code_on_nuki_and_remotelock(hass: HomeAssistant, simulator: Simulator) -> None:
     """One generated code valid for both vendors' rules lands on both."""
-    await setup_integration(hass, _nuki_entry(simulator))
-    await setup_integration(hass, _rl_entry(simulator))
-    response = await _create(hass, [LOFT, FRONT])
+    await setup_integration(hass, nuki_entry(simulator))
+    await setup_integration(hass, remotelock_entry(simulator, title="RemoteLock"))
+    response = await create_code(hass, [LOFT, FRONT])
     pin = response[LOFT]["code"]
     assert response[FRONT]["code"] == pin
     assert simulator.remotelock.access_persons[response[FRONT]["code_id"]]["attributes"]["pin"] == pin

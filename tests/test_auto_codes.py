@@ -20,7 +20,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.kasify.auto_codes import (
     AutoCodeScheduler,
@@ -36,28 +36,28 @@ from custom_components.kasify.const import (
     CONF_AUTO_CODES_END_OFFSET,
     CONF_AUTO_CODES_LEAD_HOURS,
     CONF_AUTO_CODES_START_OFFSET,
-    CONF_CALENDAR_DAYS,
     CONF_SCAN_INTERVAL,
     DOMAIN,
 )
 from simulator import Simulator
 
 from . import setup_integration
-from .conftest import NOW
+from .providers import KASIFY_OPTIONS, NOW, answer_no_bookings_once, kasify_entry, move_to, refresh
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 
-SCAN = timedelta(seconds=60)
 FRONT = "lock.casa_de_pruebas_puerta"
 BACK = "lock.casa_de_pruebas_garaje"
 AUTO_OPTIONS = {
-    CONF_SCAN_INTERVAL: 60,
-    CONF_CALENDAR_DAYS: 90,
+    **KASIFY_OPTIONS,
     CONF_AUTO_CODES: True,
     CONF_AUTO_CODES_LEAD_HOURS: 48,
     CONF_AUTO_CODES_START_OFFSET: 60,
     CONF_AUTO_CODES_END_OFFSET: 30,
 }
+# Stays around NOW: a guest in the house, and one arriving tomorrow.
+IN_HOUSE = (NOW - timedelta(days=1), NOW + timedelta(days=1))
+TOMORROW = (NOW + timedelta(days=1), NOW + timedelta(days=2))
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,13 +179,7 @@ def house(simulator: Simulator, manager: FakeManager) -> dict[str, Any]:
 
 
 def _entry(simulator: Simulator, options: Mapping[str, Any] = AUTO_OPTIONS) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Kasify Demo",
-        unique_id=simulator.kasify.account["id"],
-        data={"kind": "kasify", "url": simulator.kasify_url, "api_token": simulator.kasify.token},
-        options=dict(options),
-    )
+    return kasify_entry(simulator, entry_id=None, options=options)
 
 
 async def _setup(hass: HomeAssistant, simulator: Simulator, **options: Any) -> MockConfigEntry:
@@ -196,14 +190,16 @@ async def _setup(hass: HomeAssistant, simulator: Simulator, **options: Any) -> M
     return entry
 
 
-async def _move_to(hass: HomeAssistant, freezer: FrozenDateTimeFactory, instant: datetime) -> None:
-    freezer.move_to(instant)
-    async_fire_time_changed(hass, instant)
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-
-async def _refresh(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    await entry.runtime_data.coordinator.async_refresh()
+async def _setup_with_store(
+    hass: HomeAssistant, hass_storage: dict[str, Any], entry: MockConfigEntry, bookings: dict[str, Any]
+) -> None:
+    """Set ``entry`` up with the scheduler's store holding ``bookings`` (as left by an earlier run)."""
+    hass_storage[storage_key(entry.entry_id)] = {
+        "version": 1,
+        "key": storage_key(entry.entry_id),
+        "data": {"bookings": bookings},
+    }
+    await setup_integration(hass, entry)
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
@@ -230,9 +226,9 @@ async def test_code_created_lead_time_before_check_in(
     assert manager.on_locks(booking["id"]) == {}
     assert _scheduler(hass, entry).next_run == check_in - timedelta(hours=48)
 
-    await _move_to(hass, freezer, check_in - timedelta(hours=48, seconds=1))
+    await move_to(hass, freezer, check_in - timedelta(hours=48, seconds=1))
     assert manager.on_locks(booking["id"]) == {}
-    await _move_to(hass, freezer, check_in - timedelta(hours=48))
+    await move_to(hass, freezer, check_in - timedelta(hours=48))
     codes = manager.on_locks(booking["id"])
     assert set(codes) == {FRONT, BACK}
     assert len({code.code for code in codes.values()}) == 1
@@ -251,15 +247,9 @@ async def test_booking_inside_lead_time_gets_its_code_at_setup(
 ) -> None:
     """A guest in the house and one arriving tomorrow get codes at once; pending, cancelled and past
     bookings get none."""
-    current = simulator.kasify.add_booking(
-        house["id"], "En Casa", NOW - timedelta(days=1), NOW + timedelta(days=1)
-    )
-    soon = simulator.kasify.add_booking(
-        house["id"], "Mañana", NOW + timedelta(days=1), NOW + timedelta(days=2)
-    )
-    pending = simulator.kasify.add_booking(
-        house["id"], "Pendiente", NOW + timedelta(days=1), NOW + timedelta(days=2), status="pending"
-    )
+    current = simulator.kasify.add_booking(house["id"], "En Casa", *IN_HOUSE)
+    soon = simulator.kasify.add_booking(house["id"], "Mañana", *TOMORROW)
+    pending = simulator.kasify.add_booking(house["id"], "Pendiente", *TOMORROW, status="pending")
     cancelled = simulator.kasify.add_booking(
         house["id"], "Anulada", NOW + timedelta(hours=5), NOW + timedelta(days=1), status="cancelled"
     )
@@ -275,7 +265,7 @@ async def test_booking_inside_lead_time_gets_its_code_at_setup(
     # Confirmed later: its code comes with the next refresh.
     simulator.kasify.update_booking(pending["id"], status="confirmed")
     entry = hass.config_entries.async_entries(DOMAIN)[0]
-    await _refresh(hass, entry)
+    await refresh(hass, entry)
     assert set(manager.on_locks(pending["id"])) == {FRONT, BACK}
 
 
@@ -288,15 +278,13 @@ async def test_moved_booking_moves_the_code_keeping_the_pin(
 ) -> None:
     """An extension while the guest is in the house, then a shortened stay: same PIN, new window, and the
     code is revoked after the new check-out (plus its margin)."""
-    booking = simulator.kasify.add_booking(
-        house["id"], "Ana", NOW - timedelta(days=1), NOW + timedelta(days=1)
-    )
+    booking = simulator.kasify.add_booking(house["id"], "Ana", *IN_HOUSE)
     entry = await _setup(hass, simulator)
     pin = manager.on_locks(booking["id"])[FRONT].code
 
     extended = NOW + timedelta(days=3)
     simulator.kasify.move_booking(booking["id"], NOW - timedelta(days=1), extended)
-    await _refresh(hass, entry)
+    await refresh(hass, entry)
     codes = manager.on_locks(booking["id"])
     assert codes[FRONT].ends_at == extended + timedelta(minutes=30)
     assert {code.code for code in codes.values()} == {pin}
@@ -305,14 +293,14 @@ async def test_moved_booking_moves_the_code_keeping_the_pin(
 
     shortened = NOW + timedelta(hours=6)
     simulator.kasify.move_booking(booking["id"], NOW - timedelta(days=1), shortened)
-    await _refresh(hass, entry)
+    await refresh(hass, entry)
     assert manager.on_locks(booking["id"])[BACK].ends_at == shortened + timedelta(minutes=30)
     held = _scheduler(hass, entry).held[booking["id"]]
     assert held.codes == {entity: code.code_id for entity, code in manager.on_locks(booking["id"]).items()}
 
-    await _move_to(hass, freezer, shortened + timedelta(minutes=29))
+    await move_to(hass, freezer, shortened + timedelta(minutes=29))
     assert manager.on_locks(booking["id"]) != {}
-    await _move_to(hass, freezer, shortened + timedelta(minutes=30))
+    await move_to(hass, freezer, shortened + timedelta(minutes=30))
     assert manager.on_locks(booking["id"]) == {}
     assert booking["id"] not in _scheduler(hass, entry).held
 
@@ -326,7 +314,7 @@ async def test_early_arrival_moves_the_start(
     entry = await _setup(hass, simulator)
     early = NOW + timedelta(hours=2)
     simulator.kasify.move_booking(booking["id"], early, check_in + timedelta(days=2))
-    await _refresh(hass, entry)
+    await refresh(hass, entry)
     assert manager.on_locks(booking["id"])[FRONT].starts_at == early - timedelta(hours=1)
 
 
@@ -334,13 +322,11 @@ async def test_cancelled_booking_loses_its_code(
     hass: HomeAssistant, simulator: Simulator, house: dict[str, Any], manager: FakeManager
 ) -> None:
     """Cancelled in Kasify: the code is removed from both locks at the next refresh, and forgotten."""
-    booking = simulator.kasify.add_booking(
-        house["id"], "Ana", NOW + timedelta(days=1), NOW + timedelta(days=2)
-    )
+    booking = simulator.kasify.add_booking(house["id"], "Ana", *TOMORROW)
     entry = await _setup(hass, simulator)
     codes = manager.on_locks(booking["id"])
     simulator.kasify.cancel_booking(booking["id"])
-    await _refresh(hass, entry)
+    await refresh(hass, entry)
     assert manager.on_locks(booking["id"]) == {}
     assert manager.calls[-1] == ("revoke", {entity: code.code_id for entity, code in codes.items()})
     assert _scheduler(hass, entry).held == {}
@@ -360,14 +346,14 @@ async def test_failed_refresh_never_revokes(
     )
     entry = await _setup(hass, simulator)
     simulator.faults.inject("/kasify/", status=503)
-    await _move_to(hass, freezer, NOW + timedelta(minutes=10))
+    await move_to(hass, freezer, NOW + timedelta(minutes=10))
     assert not entry.runtime_data.coordinator.last_update_success
-    await _move_to(hass, freezer, NOW + timedelta(hours=2))
+    await move_to(hass, freezer, NOW + timedelta(hours=2))
     assert set(manager.on_locks(booking["id"])) == {FRONT, BACK}
     assert manager.count("revoke") == 0
 
     simulator.faults.clear()
-    await _move_to(hass, freezer, NOW + timedelta(hours=2, minutes=2))
+    await move_to(hass, freezer, NOW + timedelta(hours=2, minutes=2))
     assert entry.runtime_data.coordinator.last_update_success
     assert manager.on_locks(booking["id"]) == {}
 
@@ -380,17 +366,15 @@ async def test_cancellation_seen_during_an_outage_waits(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Kasify down: nothing is revoked; the cancellation is applied once it is back."""
-    booking = simulator.kasify.add_booking(
-        house["id"], "Ana", NOW + timedelta(days=1), NOW + timedelta(days=2)
-    )
+    booking = simulator.kasify.add_booking(house["id"], "Ana", *TOMORROW)
     entry = await _setup(hass, simulator)
     simulator.faults.inject("/kasify/", status=503)
     simulator.kasify.cancel_booking(booking["id"])
-    await _move_to(hass, freezer, NOW + timedelta(minutes=2))
+    await move_to(hass, freezer, NOW + timedelta(minutes=2))
     assert not entry.runtime_data.coordinator.last_update_success
     assert manager.on_locks(booking["id"]) != {}
     simulator.faults.clear()
-    await _move_to(hass, freezer, NOW + timedelta(minutes=4))
+    await move_to(hass, freezer, NOW + timedelta(minutes=4))
     assert manager.on_locks(booking["id"]) == {}
 
 
@@ -403,14 +387,11 @@ async def test_empty_booking_list_keeps_the_codes(
 ) -> None:
     """A refresh whose booking list comes back empty: Kasify is asked about the booking directly, still
     has it, and the code stays."""
-    booking = simulator.kasify.add_booking(
-        house["id"], "Ana", NOW - timedelta(days=1), NOW + timedelta(days=1)
-    )
+    booking = simulator.kasify.add_booking(house["id"], "Ana", *IN_HOUSE)
     entry = await _setup(hass, simulator)
-    empty = '{"bookings": [], "page": 0, "size": 100, "total": 0}'
-    simulator.faults.inject("/kasify/v1/bookings", method="GET", status=200, body=empty, times=1)
+    answer_no_bookings_once(simulator)
     simulator.reset_requests()
-    await _refresh(hass, entry)
+    await refresh(hass, entry)
     assert entry.runtime_data.coordinator.last_update_success
     assert simulator.count_requests(f"/kasify/v1/bookings/{booking['id']}", "GET") == 1
     assert set(manager.on_locks(booking["id"])) == {FRONT, BACK}
@@ -426,22 +407,20 @@ async def test_missing_booking_revoked_after_two_checks(
 ) -> None:
     """A booking deleted in Kasify (404): one check is not enough; the second, a polling interval later,
     revokes. A booking that comes back after one 404 keeps its code."""
-    glitch = simulator.kasify.add_booking(
-        house["id"], "Ana", NOW - timedelta(days=1), NOW + timedelta(days=1)
-    )
-    gone = simulator.kasify.add_booking(house["id"], "Luis", NOW + timedelta(days=1), NOW + timedelta(days=2))
+    glitch = simulator.kasify.add_booking(house["id"], "Ana", *IN_HOUSE)
+    gone = simulator.kasify.add_booking(house["id"], "Luis", *TOMORROW)
     entry = await _setup(hass, simulator)
     scheduler = _scheduler(hass, entry)
     saved_glitch = simulator.kasify.bookings.pop(glitch["id"])
     saved_gone = simulator.kasify.bookings.pop(gone["id"])
-    await _refresh(hass, entry)
+    await refresh(hass, entry)
     assert scheduler.held[glitch["id"]].gone_checks == 1
     assert manager.count("revoke") == 0
 
     simulator.kasify.bookings[glitch["id"]] = saved_glitch  # back: it was a glitch
-    await _move_to(hass, freezer, NOW + timedelta(seconds=30))
+    await move_to(hass, freezer, NOW + timedelta(seconds=30))
     assert manager.count("revoke") == 0  # not yet one interval after the first check
-    await _move_to(hass, freezer, NOW + timedelta(seconds=61))
+    await move_to(hass, freezer, NOW + timedelta(seconds=61))
     assert scheduler.held[glitch["id"]].gone_checks == 0
     assert set(manager.on_locks(glitch["id"])) == {FRONT, BACK}
     assert manager.on_locks(gone["id"]) == {}
@@ -459,21 +438,18 @@ async def test_missing_booking_found_cancelled_or_moved(
 ) -> None:
     """Missing from the list but Kasify has it, moved: the code follows it. Missing and cancelled twice:
     revoked. Kasify not answering the look-up: kept."""
-    booking = simulator.kasify.add_booking(
-        house["id"], "Ana", NOW - timedelta(days=1), NOW + timedelta(days=1)
-    )
+    booking = simulator.kasify.add_booking(house["id"], "Ana", *IN_HOUSE)
     entry = await _setup(hass, simulator)
-    empty = '{"bookings": [], "page": 0, "size": 100, "total": 0}'
     later = NOW + timedelta(days=2)
     simulator.kasify.move_booking(booking["id"], NOW - timedelta(days=1), later)
-    simulator.faults.inject("/kasify/v1/bookings", method="GET", status=200, body=empty, times=1)
-    await _refresh(hass, entry)
+    answer_no_bookings_once(simulator)
+    await refresh(hass, entry)
     assert manager.on_locks(booking["id"])[FRONT].ends_at == later + timedelta(minutes=30)
 
     # The look-up fails: nothing happens.
-    simulator.faults.inject("/kasify/v1/bookings", method="GET", status=200, body=empty, times=1)
+    answer_no_bookings_once(simulator)
     simulator.faults.inject(f"/kasify/v1/bookings/{booking['id']}", status=500, times=1)
-    await _refresh(hass, entry)
+    await refresh(hass, entry)
     assert _scheduler(hass, entry).held[booking["id"]].gone_checks == 0
 
     # From now on the list lacks it, and Kasify says it is cancelled.
@@ -484,9 +460,9 @@ async def test_missing_booking_found_cancelled_or_moved(
 
     monkeypatch.setattr(simulator.kasify, "bookings_overlapping", without_it)
     simulator.kasify.cancel_booking(booking["id"])
-    await _move_to(hass, freezer, NOW + timedelta(seconds=61))
+    await move_to(hass, freezer, NOW + timedelta(seconds=61))
     assert manager.on_locks(booking["id"]) != {}
-    await _move_to(hass, freezer, NOW + timedelta(seconds=122))
+    await move_to(hass, freezer, NOW + timedelta(seconds=122))
     assert manager.on_locks(booking["id"]) == {}
 
 
@@ -500,10 +476,8 @@ async def test_restart_neither_duplicates_nor_orphans(
 ) -> None:
     """After a reload the same codes are followed: none created again, a cancellation while Home Assistant
     was down is applied, and the store holds what is on the locks."""
-    stay = simulator.kasify.add_booking(house["id"], "Ana", NOW - timedelta(days=1), NOW + timedelta(days=1))
-    other = simulator.kasify.add_booking(
-        house["id"], "Luis", NOW + timedelta(days=1), NOW + timedelta(days=2)
-    )
+    stay = simulator.kasify.add_booking(house["id"], "Ana", *IN_HOUSE)
+    other = simulator.kasify.add_booking(house["id"], "Luis", *TOMORROW)
     entry = await _setup(hass, simulator)
     stored = hass_storage[storage_key(entry.entry_id)]["data"]["bookings"]
     assert stored[stay["id"]]["codes"] == {e: c.code_id for e, c in manager.on_locks(stay["id"]).items()}
@@ -532,34 +506,29 @@ async def test_restart_during_creation(
 ) -> None:
     """Home Assistant stopped while a code was being created: what the engine made is adopted (not made
     twice); if it made nothing, the code is created."""
-    booking = simulator.kasify.add_booking(
-        house["id"], "Ana", NOW + timedelta(days=1), NOW + timedelta(days=2)
-    )
+    booking = simulator.kasify.add_booking(house["id"], "Ana", *TOMORROW)
     entry = _entry(simulator)
     window = AutoCodeSettings.from_options(AUTO_OPTIONS).window
     if engine_finished:
         await manager.async_create(
             [FRONT, BACK], name="Ana", code=None, starts_at=NOW, ends_at=NOW, booking_id=booking["id"]
         )
-    hass_storage[storage_key(entry.entry_id)] = {
-        "version": 1,
-        "key": storage_key(entry.entry_id),
-        "data": {
-            "bookings": {
-                booking["id"]: {
-                    "property_id": house["id"],
-                    "codes": {},
-                    "starts_at": NOW.isoformat(),
-                    "ends_at": NOW.isoformat(),
-                    "state": "creating",
-                },
-                "damaged": {"codes": 3},
-                "bad-time": {"property_id": "x", "codes": {}, "starts_at": "soon", "ends_at": "later"},
-            }
+    await _setup_with_store(
+        hass,
+        hass_storage,
+        entry,
+        {
+            booking["id"]: {
+                "property_id": house["id"],
+                "codes": {},
+                "starts_at": NOW.isoformat(),
+                "ends_at": NOW.isoformat(),
+                "state": "creating",
+            },
+            "damaged": {"codes": 3},
+            "bad-time": {"property_id": "x", "codes": {}, "starts_at": "soon", "ends_at": "later"},
         },
-    }
-    await setup_integration(hass, entry)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    )
     codes = manager.on_locks(booking["id"])
     assert set(codes) == {FRONT, BACK}
     assert manager.count("create") == 1
@@ -580,9 +549,7 @@ async def test_restart_during_a_move(
 ) -> None:
     """Stopped while moving: the engine's codes are followed and the move is finished; stopped while
     revoking: the revocation is finished."""
-    moving = simulator.kasify.add_booking(
-        house["id"], "Ana", NOW + timedelta(days=1), NOW + timedelta(days=2)
-    )
+    moving = simulator.kasify.add_booking(house["id"], "Ana", *TOMORROW)
     revoking = simulator.kasify.add_booking(
         house["id"], "Luis", NOW + timedelta(days=3), NOW + timedelta(days=4)
     )
@@ -597,13 +564,7 @@ async def test_restart_during_a_move(
         moving["id"]: HeldCodes(house["id"], {e: c.code_id for e, c in moved.items()}, NOW, NOW, "updating"),
         revoking["id"]: HeldCodes(house["id"], {FRONT: doomed[FRONT].code_id}, NOW, NOW, "revoking"),
     }
-    hass_storage[storage_key(entry.entry_id)] = {
-        "version": 1,
-        "key": storage_key(entry.entry_id),
-        "data": {"bookings": {key: held.as_dict() for key, held in records.items()}},
-    }
-    await setup_integration(hass, entry)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await _setup_with_store(hass, hass_storage, entry, {key: held.as_dict() for key, held in records.items()})
     assert manager.on_locks(moving["id"])[FRONT].ends_at == NOW + timedelta(days=2, minutes=30)
     assert manager.on_locks(revoking["id"]) == {}
     assert manager.count("create") == 2  # the two above; nothing new
@@ -632,22 +593,22 @@ async def test_upstream_failures_are_retried(
     assert issue.translation_placeholders["locks"] == f"{FRONT}, {BACK}"
 
     manager.fail = set()
-    await _move_to(hass, freezer, NOW + timedelta(minutes=4))
+    await move_to(hass, freezer, NOW + timedelta(minutes=4))
     assert manager.on_locks(booking["id"]) == {}
-    await _move_to(hass, freezer, NOW + timedelta(minutes=5))
+    await move_to(hass, freezer, NOW + timedelta(minutes=5))
     assert set(manager.on_locks(booking["id"])) == {FRONT, BACK}
     assert issue_registry.async_get_issue(DOMAIN, issue_id(entry.entry_id, booking["id"])) is None
 
     manager.fail = {"update", "revoke"}
     simulator.kasify.move_booking(booking["id"], check_in, check_in + timedelta(days=3))
-    await _refresh(hass, entry)
+    await refresh(hass, entry)
     assert manager.on_locks(booking["id"])[FRONT].ends_at == check_in + timedelta(days=2, minutes=30)
     simulator.kasify.cancel_booking(booking["id"])
     manager.fail = {"revoke"}
-    await _move_to(hass, freezer, NOW + timedelta(minutes=10, seconds=1))
+    await move_to(hass, freezer, NOW + timedelta(minutes=10, seconds=1))
     assert manager.on_locks(booking["id"]) != {}
     manager.fail = set()
-    await _move_to(hass, freezer, NOW + timedelta(minutes=16))
+    await move_to(hass, freezer, NOW + timedelta(minutes=16))
     assert manager.on_locks(booking["id"]) == {}
 
 
@@ -655,9 +616,7 @@ async def test_invalid_request_is_not_a_crash(
     hass: HomeAssistant, simulator: Simulator, house: dict[str, Any], manager: FakeManager
 ) -> None:
     """The engine refusing the request (ServiceValidationError) leaves the booking without a code."""
-    booking = simulator.kasify.add_booking(
-        house["id"], "Ana", NOW + timedelta(days=1), NOW + timedelta(days=2)
-    )
+    booking = simulator.kasify.add_booking(house["id"], "Ana", *TOMORROW)
     manager.fail = {"create_invalid"}
     await _setup(hass, simulator)
     assert manager.on_locks(booking["id"]) == {}
@@ -680,7 +639,7 @@ async def test_repair_issue_until_the_code_is_on_every_lock(
     key = issue_id(entry.entry_id, booking["id"])
     assert issue_registry.async_get_issue(DOMAIN, key) is None  # more than 24 h ahead
 
-    await _move_to(hass, freezer, check_in - timedelta(hours=24))
+    await move_to(hass, freezer, check_in - timedelta(hours=24))
     issue = issue_registry.async_get_issue(DOMAIN, key)
     assert issue is not None
     assert issue.translation_placeholders["locks"] == f"{FRONT}, {BACK}"
@@ -688,17 +647,17 @@ async def test_repair_issue_until_the_code_is_on_every_lock(
     for code_id, code in list(manager.codes.items()):
         if code.entity_id == FRONT:
             manager.codes[code_id] = replace(code, status="on_lock")
-    await _move_to(hass, freezer, check_in - timedelta(hours=23, minutes=55))
+    await move_to(hass, freezer, check_in - timedelta(hours=23, minutes=55))
     assert issue_registry.async_get_issue(DOMAIN, key).translation_placeholders["locks"] == BACK
 
     manager.codes = {code_id: replace(code, status="on_lock") for code_id, code in manager.codes.items()}
-    await _move_to(hass, freezer, check_in - timedelta(hours=23, minutes=50))
+    await move_to(hass, freezer, check_in - timedelta(hours=23, minutes=50))
     assert issue_registry.async_get_issue(DOMAIN, key) is None
 
     side = "lock.casa_de_pruebas_lateral"
     manager.locks[house["id"]].append(side)
     simulator.kasify.update_booking(booking["id"], guests_count=3)  # any change makes a refresh notify
-    await _refresh(hass, entry)
+    await refresh(hass, entry)
     codes = manager.on_locks(booking["id"])
     assert set(codes) == {FRONT, BACK, side}
     assert len({code.code for code in codes.values()}) == 1
@@ -706,7 +665,7 @@ async def test_repair_issue_until_the_code_is_on_every_lock(
 
     # Unloading withdraws the issues of this entry (the next setup raises them again if still true).
     manager.codes = {code_id: replace(code, status="failed") for code_id, code in manager.codes.items()}
-    await _move_to(hass, freezer, check_in - timedelta(hours=23, minutes=45))
+    await move_to(hass, freezer, check_in - timedelta(hours=23, minutes=45))
     assert issue_registry.async_get_issue(DOMAIN, key) is not None
     await hass.config_entries.async_unload(entry.entry_id)
     assert issue_registry.async_get_issue(DOMAIN, key) is None
@@ -720,28 +679,17 @@ async def test_disabled_creates_nothing_but_cleans_up(
     hass_storage: dict[str, Any],
 ) -> None:
     """With the option off no code is created, but a code made earlier is still revoked on cancellation."""
-    old = simulator.kasify.add_booking(house["id"], "Ana", NOW + timedelta(days=1), NOW + timedelta(days=2))
-    new = simulator.kasify.add_booking(house["id"], "Luis", NOW + timedelta(days=1), NOW + timedelta(days=2))
+    old = simulator.kasify.add_booking(house["id"], "Ana", *TOMORROW)
+    new = simulator.kasify.add_booking(house["id"], "Luis", *TOMORROW)
     entry = _entry(simulator, {**AUTO_OPTIONS, CONF_AUTO_CODES: False})
     made = await manager.async_create(
         [FRONT, BACK], name="Ana", code=None, starts_at=NOW, ends_at=NOW, booking_id=old["id"]
     )
-    hass_storage[storage_key(entry.entry_id)] = {
-        "version": 1,
-        "key": storage_key(entry.entry_id),
-        "data": {
-            "bookings": {
-                old["id"]: HeldCodes(
-                    house["id"], {e: c.code_id for e, c in made.items()}, NOW, NOW + timedelta(days=2)
-                ).as_dict()
-            }
-        },
-    }
-    await setup_integration(hass, entry)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    held = HeldCodes(house["id"], {e: c.code_id for e, c in made.items()}, NOW, NOW + timedelta(days=2))
+    await _setup_with_store(hass, hass_storage, entry, {old["id"]: held.as_dict()})
     assert manager.on_locks(new["id"]) == {}
     simulator.kasify.cancel_booking(old["id"])
-    await _refresh(hass, entry)
+    await refresh(hass, entry)
     assert manager.on_locks(old["id"]) == {}
     assert _scheduler(hass, entry).next_run is None
 
@@ -766,7 +714,7 @@ async def test_removing_the_entry_forgets_the_codes(
     hass_storage: dict[str, Any],
 ) -> None:
     """Deleting the Kasify entry deletes its store (the codes on the locks expire at their end)."""
-    simulator.kasify.add_booking(house["id"], "Ana", NOW + timedelta(days=1), NOW + timedelta(days=2))
+    simulator.kasify.add_booking(house["id"], "Ana", *TOMORROW)
     entry = await _setup(hass, simulator)
     assert storage_key(entry.entry_id) in hass_storage
     assert await hass.config_entries.async_remove(entry.entry_id)
@@ -830,16 +778,14 @@ async def test_booking_back_in_the_list_after_one_miss(
     hass: HomeAssistant, simulator: Simulator, house: dict[str, Any], manager: FakeManager
 ) -> None:
     """Missing once (404), then listed again: the miss is forgotten and the code stays."""
-    booking = simulator.kasify.add_booking(
-        house["id"], "Ana", NOW - timedelta(days=1), NOW + timedelta(days=1)
-    )
+    booking = simulator.kasify.add_booking(house["id"], "Ana", *IN_HOUSE)
     entry = await _setup(hass, simulator)
     held = _scheduler(hass, entry).held[booking["id"]]
     saved = simulator.kasify.bookings.pop(booking["id"])
-    await _refresh(hass, entry)
+    await refresh(hass, entry)
     assert held.gone_checks == 1
     simulator.kasify.bookings[booking["id"]] = saved
-    await _refresh(hass, entry)
+    await refresh(hass, entry)
     assert held.gone_checks == 0
     assert set(manager.on_locks(booking["id"])) == {FRONT, BACK}
 
@@ -849,18 +795,16 @@ async def test_code_ids_changed_by_the_engine_are_followed(
 ) -> None:
     """A code gets its real id once it shows up on the lock (Nuki): the held id follows, so the
     cancellation removes the right code."""
-    booking = simulator.kasify.add_booking(
-        house["id"], "Ana", NOW + timedelta(days=1), NOW + timedelta(days=2)
-    )
+    booking = simulator.kasify.add_booking(house["id"], "Ana", *TOMORROW)
     entry = await _setup(hass, simulator)
     front = manager.on_locks(booking["id"])[FRONT]
     del manager.codes[front.code_id]
     manager.codes["real-id"] = replace(front, code_id="real-id")
     simulator.kasify.update_booking(booking["id"], guests_count=4)
-    await _refresh(hass, entry)
+    await refresh(hass, entry)
     assert _scheduler(hass, entry).held[booking["id"]].codes[FRONT] == "real-id"
     simulator.kasify.cancel_booking(booking["id"])
-    await _refresh(hass, entry)
+    await refresh(hass, entry)
     assert manager.codes == {}
 
 
@@ -872,18 +816,16 @@ async def test_new_lock_that_refuses_is_retried(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """A lock added to the property that refuses the booking's PIN is tried again 5 minutes later."""
-    booking = simulator.kasify.add_booking(
-        house["id"], "Ana", NOW + timedelta(days=1), NOW + timedelta(days=2)
-    )
+    booking = simulator.kasify.add_booking(house["id"], "Ana", *TOMORROW)
     entry = await _setup(hass, simulator)
     side = "lock.casa_de_pruebas_lateral"
     manager.locks[house["id"]].append(side)
     manager.fail = {"create"}
     simulator.kasify.update_booking(booking["id"], guests_count=4)
-    await _refresh(hass, entry)
+    await refresh(hass, entry)
     assert side not in manager.on_locks(booking["id"])
     manager.fail = set()
-    await _move_to(hass, freezer, NOW + timedelta(minutes=5))
+    await move_to(hass, freezer, NOW + timedelta(minutes=5))
     assert side in manager.on_locks(booking["id"])
 
 
@@ -891,14 +833,12 @@ async def test_booking_moved_to_another_property(
     hass: HomeAssistant, simulator: Simulator, house: dict[str, Any], manager: FakeManager
 ) -> None:
     """A booking moved to another house: its code leaves the old locks and a new one goes on the new ones."""
-    booking = simulator.kasify.add_booking(
-        house["id"], "Ana", NOW + timedelta(days=1), NOW + timedelta(days=2)
-    )
+    booking = simulator.kasify.add_booking(house["id"], "Ana", *TOMORROW)
     other = simulator.kasify.add_property("Casa Nueva")
     manager.locks[other["id"]] = ["lock.casa_nueva_puerta"]
     entry = await _setup(hass, simulator)
     assert set(manager.on_locks(booking["id"])) == {FRONT, BACK}
     simulator.kasify.bookings[booking["id"]]["property_id"] = other["id"]
-    await _refresh(hass, entry)
+    await refresh(hass, entry)
     assert set(manager.on_locks(booking["id"])) == {"lock.casa_nueva_puerta"}
     assert _scheduler(hass, entry).held[booking["id"]].property_id == other["id"]

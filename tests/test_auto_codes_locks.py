@@ -4,134 +4,55 @@ host sees through ``kasify.list_access_codes``."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
 from typing import Any
-from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import CONF_HOST, CONF_PORT, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.kasify import access_codes
 from custom_components.kasify.auto_codes import get_scheduler, issue_id
 from custom_components.kasify.const import (
-    CONF_API_TOKEN,
     CONF_AUTO_CODES,
     CONF_AUTO_CODES_END_OFFSET,
     CONF_AUTO_CODES_LEAD_HOURS,
     CONF_AUTO_CODES_START_OFFSET,
-    CONF_CALENDAR_DAYS,
-    CONF_FINGERPRINT,
-    CONF_KIND,
-    CONF_SCAN_INTERVAL,
     DOMAIN,
 )
-from custom_components.kasify.coordinator import UnifiAccessCoordinator
-from simulator import Simulator, serve_unifi_https
-from simulator.nuki import NUKI_TOKEN
+from simulator import Simulator
 from simulator.unifi_access import UnifiEndpoint
 
 from . import setup_integration
-from .conftest import NOW, TOKEN
+from .providers import (
+    ATICO_ID,
+    ENTRY_ID,
+    KASIFY_OPTIONS,
+    LOFT,
+    LOFT_ID,
+    NOW,
+    PORTAL,
+    answer_no_bookings_once,
+    background_done,
+    kasify_entry,
+    keypad_codes,
+    list_codes,
+    move_to,
+    nuki_entry,
+    refresh,
+    unifi_entry,
+)
 
-pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
+pytestmark = [pytest.mark.allow_hosts(["127.0.0.1"]), pytest.mark.usefixtures("fast_nuki", "no_heartbeat")]
 
-LOFT = "lock.loft_patio_lavapies_puerta_principal"
-ATICO = "lock.atico_torre_malvarrosa_puerta_principal"
-PORTAL = "lock.portal_rua_garrett"
-LOFT_ID = 17883675725
-ATICO_ID = 17672238810
-KASIFY_ENTRY_ID = "01JKASIFYENTRY000000000000"
-
-
-@pytest.fixture(autouse=True)
-def fast_nuki(simulator: Simulator) -> Iterator[None]:
-    """New keypad codes show up at once and are looked for once."""
-    simulator.nuki.auth_delay = 0
-    with patch.object(access_codes, "NUKI_CREATE_POLLS", (0,)):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def no_heartbeat() -> Iterator[None]:
-    """No WebSocket pings while frozen time is moved by hours."""
-    with patch.object(UnifiAccessCoordinator, "push_heartbeat", 3600.0):
-        yield
-
-
-@pytest.fixture
-async def endpoint(simulator: Simulator) -> AsyncIterator[UnifiEndpoint]:
-    """The simulated UniFi Access controller over HTTPS."""
-    async with serve_unifi_https(simulator) as unifi:
-        yield unifi
-
-
-def _kasify_entry(simulator: Simulator, **options: Any) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Kasify Demo",
-        unique_id=simulator.kasify.account["id"],
-        entry_id=KASIFY_ENTRY_ID,
-        data={CONF_KIND: "kasify", CONF_URL: simulator.kasify_url, CONF_API_TOKEN: TOKEN},
-        options={
-            CONF_SCAN_INTERVAL: 60,
-            CONF_CALENDAR_DAYS: 90,
-            CONF_AUTO_CODES: True,
-            CONF_AUTO_CODES_LEAD_HOURS: 48,
-            CONF_AUTO_CODES_START_OFFSET: 0,
-            CONF_AUTO_CODES_END_OFFSET: 30,
-            **options,
-        },
-    )
-
-
-def _nuki_entry(simulator: Simulator) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Nuki host",
-        unique_id="nuki_1",
-        entry_id="01JNUKIENTRY00000000000000",
-        data={CONF_KIND: "nuki", CONF_URL: simulator.nuki_url, CONF_API_TOKEN: NUKI_TOKEN},
-        options={CONF_SCAN_INTERVAL: 60},
-    )
-
-
-def _unifi_entry(endpoint: UnifiEndpoint) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="UniFi Access",
-        unique_id="unifi_127.0.0.1",
-        entry_id="01JUNIFIENTRY0000000000000",
-        data={
-            CONF_KIND: "unifi_access",
-            CONF_HOST: endpoint.host,
-            CONF_PORT: endpoint.port,
-            CONF_API_TOKEN: endpoint.token,
-            CONF_VERIFY_SSL: True,
-            CONF_FINGERPRINT: endpoint.fingerprint,
-        },
-        options={CONF_SCAN_INTERVAL: 60},
-    )
-
-
-async def _background_done(hass: HomeAssistant) -> None:
-    """Wait for background work except the UniFi push listener (it runs until the entry unloads)."""
-    await hass.async_block_till_done()
-    for _ in range(10):
-        pending = [
-            task
-            for task in hass._background_tasks
-            if not task.done() and not task.get_name().endswith(" push")
-        ]
-        if not pending:
-            return
-        await asyncio.wait(pending)
-        await hass.async_block_till_done()
+AUTO_OPTIONS = {
+    **KASIFY_OPTIONS,
+    CONF_AUTO_CODES: True,
+    CONF_AUTO_CODES_LEAD_HOURS: 48,
+    CONF_AUTO_CODES_START_OFFSET: 0,
+    CONF_AUTO_CODES_END_OFFSET: 30,
+}
 
 
 async def _move_to(
@@ -139,23 +60,12 @@ async def _move_to(
 ) -> None:
     """Home Assistant's clock and the simulator's move together."""
     simulator.clock.set(instant)
-    freezer.move_to(instant)
-    async_fire_time_changed(hass, instant)
-    await _background_done(hass)
-
-
-async def _refresh(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    await entry.runtime_data.coordinator.async_refresh()
-    await _background_done(hass)
+    await move_to(hass, freezer, instant, push=True)
 
 
 def _keypad(simulator: Simulator, smartlock_id: int) -> dict[str, dict[str, Any]]:
     """Guest name → the keypad code on a Nuki lock in the simulator."""
-    return {
-        auth["name"]: auth
-        for auth in simulator.nuki.auths.values()
-        if auth["smartlockId"] == smartlock_id and auth["type"] == 13
-    }
+    return {auth["name"]: auth for auth in keypad_codes(simulator, smartlock_id).values()}
 
 
 def _booking(simulator: Simulator, property_index: int, guest: str) -> dict[str, Any]:
@@ -170,26 +80,13 @@ def _booking(simulator: Simulator, property_index: int, guest: str) -> dict[str,
     )
 
 
-def _stamp(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
-async def _list(hass: HomeAssistant, **data: Any) -> list[dict[str, Any]]:
-    response = await hass.services.async_call(
-        DOMAIN, "list_access_codes", data, blocking=True, return_response=True
-    )
-    assert isinstance(response, dict)
-    codes: list[dict[str, Any]] = response["codes"]
-    return codes
-
-
 async def _setup_all(hass: HomeAssistant, simulator: Simulator, *entries: MockConfigEntry) -> MockConfigEntry:
-    kasify = _kasify_entry(simulator)
+    kasify = kasify_entry(simulator, options=AUTO_OPTIONS)
     await setup_integration(hass, kasify)
     for entry in entries:
         await setup_integration(hass, entry)
     # The provider entries reload the Kasify entry, whose scheduler then finds their locks.
-    await _background_done(hass)
+    await background_done(hass)
     return kasify
 
 
@@ -198,7 +95,7 @@ async def test_booking_codes_on_nuki_keypads_across_a_stay(
 ) -> None:
     """Current guests get a keypad code at once (check-in to check-out + 30 min); an extension moves it
     with the same PIN; it is gone from the keypad 30 minutes after check-out."""
-    await _setup_all(hass, simulator, _nuki_entry(simulator))
+    await _setup_all(hass, simulator, nuki_entry(simulator))
     louis = _booking(simulator, 0, "Louis Lefebvre")
     oliver = _booking(simulator, 2, "Oliver Taylor")
     loft = _keypad(simulator, LOFT_ID)
@@ -210,19 +107,19 @@ async def test_booking_codes_on_nuki_keypads_across_a_stay(
     # Jonas Schmidt arrives at the Ático on the 18th: more than 48 h away, no code yet.
     assert "Jonas Schmidt" not in _keypad(simulator, ATICO_ID)
 
-    listed = await _list(hass, booking_id=louis["id"], include_codes=True)
+    listed = await list_codes(hass, booking_id=louis["id"], include_codes=True)
     assert [(item["entity_id"], item["status"]) for item in listed] == [(LOFT, "on_lock")]
     assert listed[0]["code"] == str(code["code"])
     assert not str(code["code"]).endswith(louis["guest_phone"].replace(" ", "")[-4:])
 
     # Extended by two nights while in the house: same PIN, new end.
-    kasify = hass.config_entries.async_get_entry(KASIFY_ENTRY_ID)
+    kasify = hass.config_entries.async_get_entry(ENTRY_ID)
     simulator.kasify.move_booking(louis["id"], louis["check_in"], "2026-03-21T10:00:00Z")
-    await _refresh(hass, kasify)
+    await refresh(hass, kasify, push=True)
     moved = _keypad(simulator, LOFT_ID)["Louis Lefebvre"]
     assert moved["code"] == code["code"]
     assert moved["allowedUntilDate"] == "2026-03-21T10:30:00.000Z"
-    listed = await _list(hass, booking_id=louis["id"])
+    listed = await list_codes(hass, booking_id=louis["id"])
     assert listed[0]["ends_at"] == "2026-03-21T10:30:00+00:00"
 
     # Oliver leaves the Ático at 10:00 on the 15th: his code goes at 10:30, Jonas's comes 48 h ahead.
@@ -230,7 +127,7 @@ async def test_booking_codes_on_nuki_keypads_across_a_stay(
     assert "Oliver Taylor" in _keypad(simulator, ATICO_ID)
     await _move_to(hass, simulator, freezer, datetime.fromisoformat("2026-03-15T10:30:00+00:00"))
     assert "Oliver Taylor" not in _keypad(simulator, ATICO_ID)
-    assert await _list(hass, booking_id=oliver["id"]) == []
+    assert await list_codes(hass, booking_id=oliver["id"]) == []
     await _move_to(hass, simulator, freezer, datetime.fromisoformat("2026-03-16T14:00:00+00:00"))
     jonas = _keypad(simulator, ATICO_ID)["Jonas Schmidt"]
     assert jonas["allowedFromDate"] == "2026-03-18T14:00:00.000Z"
@@ -244,13 +141,13 @@ async def test_new_booking_cancelled_and_restart(
 ) -> None:
     """A booking made for tomorrow gets its code at the next refresh; an early arrival moves it; a
     cancellation removes it from the keypad; restarting Home Assistant creates nothing twice."""
-    kasify = await _setup_all(hass, simulator, _nuki_entry(simulator))
+    kasify = await _setup_all(hass, simulator, nuki_entry(simulator))
     loft = simulator.kasify.property_at(0)
     check_in = datetime.fromisoformat("2026-03-21T14:00:00+00:00")
     booking = simulator.kasify.add_booking(
         loft["id"], "Marta Ruiz", check_in, check_in + timedelta(days=2), guest_phone="+34 611 222 333"
     )
-    await _refresh(hass, kasify)
+    await refresh(hass, kasify, push=True)
     assert "Marta Ruiz" not in _keypad(simulator, LOFT_ID)  # 7 days ahead
     await _move_to(hass, simulator, freezer, check_in - timedelta(hours=48))
     code = _keypad(simulator, LOFT_ID)["Marta Ruiz"]
@@ -260,21 +157,21 @@ async def test_new_booking_cancelled_and_restart(
     # Restart: the same code is followed, not created again.
     before = len(simulator.nuki.auths)
     assert await hass.config_entries.async_reload(kasify.entry_id)
-    await _background_done(hass)
+    await background_done(hass)
     assert len(simulator.nuki.auths) == before
     assert hass_storage[f"kasify.auto_codes.{kasify.entry_id}"]["data"]["bookings"][booking["id"]][
         "codes"
     ] == {LOFT: code["id"]}
 
     simulator.kasify.move_booking(booking["id"], check_in - timedelta(hours=4), check_in + timedelta(days=2))
-    await _refresh(hass, kasify)
+    await refresh(hass, kasify, push=True)
     moved = _keypad(simulator, LOFT_ID)["Marta Ruiz"]
     assert (moved["code"], moved["allowedFromDate"]) == (code["code"], "2026-03-21T10:00:00.000Z")
 
     simulator.kasify.cancel_booking(booking["id"])
-    await _refresh(hass, kasify)
+    await refresh(hass, kasify, push=True)
     assert "Marta Ruiz" not in _keypad(simulator, LOFT_ID)
-    assert await _list(hass, booking_id=booking["id"]) == []
+    assert await list_codes(hass, booking_id=booking["id"]) == []
     scheduler = get_scheduler(hass, kasify.entry_id)
     assert scheduler is not None
     assert booking["id"] not in scheduler.held
@@ -284,14 +181,13 @@ async def test_kasify_outage_keeps_the_guest_code(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
     """Kasify failing, then answering with an empty booking list: the guest in the house keeps the code."""
-    kasify = await _setup_all(hass, simulator, _nuki_entry(simulator))
+    kasify = await _setup_all(hass, simulator, nuki_entry(simulator))
     simulator.faults.inject("/kasify/", status=503)
     await _move_to(hass, simulator, freezer, NOW + timedelta(minutes=2))
     assert not kasify.runtime_data.coordinator.last_update_success
     assert "Louis Lefebvre" in _keypad(simulator, LOFT_ID)
     simulator.faults.clear()
-    empty = '{"bookings": [], "page": 0, "size": 100, "total": 0}'
-    simulator.faults.inject("/kasify/v1/bookings", method="GET", status=200, body=empty, times=1)
+    answer_no_bookings_once(simulator)
     await _move_to(hass, simulator, freezer, NOW + timedelta(minutes=4))
     assert kasify.runtime_data.coordinator.last_update_success
     assert "Louis Lefebvre" in _keypad(simulator, LOFT_ID)
@@ -308,8 +204,8 @@ async def test_unifi_door_and_repair_issue(
     repair issue names it; it clears once the code is on the door."""
     joao = _booking(simulator, 1, "João Costa")
     simulator.faults.inject("/api/v1/developer/visitors", method="POST", status=500)
-    kasify = await _setup_all(hass, simulator, _unifi_entry(endpoint))
-    assert await _list(hass, booking_id=joao["id"]) == []
+    kasify = await _setup_all(hass, simulator, unifi_entry(endpoint))
+    assert await list_codes(hass, booking_id=joao["id"]) == []
     key = issue_id(kasify.entry_id, joao["id"])
     assert issue_registry.async_get_issue(DOMAIN, key) is None  # 27 hours ahead
 
@@ -331,6 +227,6 @@ async def test_unifi_door_and_repair_issue(
     assert visitors[0]["end_time"] == int(
         (datetime.fromisoformat(joao["check_out"]) + timedelta(minutes=30)).timestamp()
     )
-    listed = await _list(hass, booking_id=joao["id"])
+    listed = await list_codes(hass, booking_id=joao["id"])
     assert [(item["entity_id"], item["status"]) for item in listed] == [(PORTAL, "on_lock")]
     assert issue_registry.async_get_issue(DOMAIN, key) is None

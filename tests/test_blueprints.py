@@ -13,31 +13,23 @@ from unittest.mock import PropertyMock, patch
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.automation import DOMAIN as AUTOMATION_DOMAIN
 from homeassistant.components.blueprint import models
-from homeassistant.const import ATTR_ENTITY_ID, CONF_URL
+from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant, ServiceCall
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_time_changed,
-    async_mock_service,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
 
-from custom_components.kasify import access_codes
-from custom_components.kasify.const import CONF_API_TOKEN, CONF_KIND, CONF_SCAN_INTERVAL, DOMAIN
-from custom_components.kasify.coordinator import property_identifier
+from custom_components.kasify.const import DOMAIN
 from simulator import Simulator
-from simulator.nuki import NUKI_TOKEN
 
 from . import setup_integration
-from .conftest import NOW
+from .providers import ATICO, NOW, move_to, nuki_entry, property_device_id
 
 BLUEPRINTS = Path(__file__).parent.parent / "blueprints" / "automation"
 CODE_BLUEPRINT = "kasify/notify_access_code_at_check_in.yaml"
 CLEANING_BLUEPRINT = "kasify/cleaning_task_at_check_out.yaml"
 DASH = "\N{EN DASH}"
-ATICO_LOCK = "lock.atico_torre_malvarrosa_puerta_principal"
 # Ático: Oliver Taylor leaves on the 15th at 10:00 UTC, Jonas Schmidt arrives on the 18th.
 CHECK_IN = datetime.fromisoformat("2026-03-15T14:00:00+00:00")
 CHECK_OUT = datetime.fromisoformat("2026-03-16T10:00:00+00:00")
@@ -58,31 +50,13 @@ async def madrid(hass: HomeAssistant) -> None:
     await hass.config.async_set_time_zone("Europe/Madrid")
 
 
-@pytest.fixture
-def fast_nuki(simulator: Simulator) -> Iterator[None]:
-    """New keypad codes show up at once (the frozen simulator clock never moves)."""
-    simulator.nuki.auth_delay = 0
-    with patch.object(access_codes, "NUKI_CREATE_POLLS", (0,)):
-        yield
-
-
-def _property(simulator: Simulator, index: int) -> dict[str, Any]:
-    return simulator.kasify.property_at(index)
-
-
-def _device_id(hass: HomeAssistant, property_id: str) -> str:
-    device = dr.async_get(hass).async_get_device(identifiers={property_identifier(property_id)})
-    assert device is not None
-    return device.id
-
-
 async def _book_atico(hass: HomeAssistant, simulator: Simulator) -> dict[str, Any]:
     """Ana García's stay at the Ático, booked through the action (so the check-in and -out get scheduled)."""
     response = await hass.services.async_call(
         DOMAIN,
         "create_booking",
         {
-            "property": _device_id(hass, _property(simulator, 2)["id"]),
+            "property": property_device_id(hass, simulator.kasify.property_at(2)["id"]),
             "guest_name": "Ana García",
             "check_in": CHECK_IN,
             "check_out": CHECK_OUT,
@@ -107,12 +81,6 @@ async def _automations(hass: HomeAssistant, blueprint: str, *inputs: dict[str, A
     await hass.async_block_till_done()
     for index in range(len(inputs)):
         assert hass.states.get(f"automation.kasify_{index}") is not None
-
-
-async def _move_to(hass: HomeAssistant, freezer: FrozenDateTimeFactory, instant: datetime) -> None:
-    freezer.move_to(instant)
-    async_fire_time_changed(hass, instant)
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def test_blueprints_load(hass: HomeAssistant) -> None:
@@ -148,21 +116,15 @@ async def test_code_sent_at_check_in(
 ) -> None:
     """At Ana's check-in the host is told, once, her name, the property and the code on its door."""
     assert hass.services.has_service(DOMAIN, "list_access_codes"), "the real action is expected"
-    nuki = MockConfigEntry(
-        domain=DOMAIN,
-        title="Nuki host",
-        unique_id="nuki_1",
-        data={CONF_KIND: "nuki", CONF_URL: simulator.nuki_url, CONF_API_TOKEN: NUKI_TOKEN},
-        options={CONF_SCAN_INTERVAL: 60},
-    )
+    nuki = nuki_entry(simulator, entry_id=None)
     await setup_integration(hass, nuki)
-    assert hass.states.get(ATICO_LOCK) is not None
+    assert hass.states.get(ATICO) is not None
     booking = await _book_atico(hass, simulator)
     issued = await hass.services.async_call(
         DOMAIN,
         "create_access_code",
         {
-            ATTR_ENTITY_ID: ATICO_LOCK,
+            ATTR_ENTITY_ID: ATICO,
             "name": "Ana García",
             "starts_at": CHECK_IN - timedelta(hours=1),
             "ends_at": CHECK_OUT + timedelta(hours=1),
@@ -172,25 +134,29 @@ async def test_code_sent_at_check_in(
         return_response=True,
     )
     assert issued is not None
-    code = issued[ATICO_LOCK]["code"]  # type: ignore[index]
+    code = issued[ATICO]["code"]  # type: ignore[index]
 
     host = async_mock_service(hass, "notify", "host")
     other = async_mock_service(hass, "notify", "other_host")
-    atico = _property(simulator, 2)
+    atico = simulator.kasify.property_at(2)
     await _automations(
         hass,
         CODE_BLUEPRINT,
-        {"properties": [_device_id(hass, atico["id"])], "notify_action": "notify.host", "title": "Llegada"},
+        {
+            "properties": [property_device_id(hass, atico["id"])],
+            "notify_action": "notify.host",
+            "title": "Llegada",
+        },
         # Another host's automation, for the loft only: not told about the Ático.
         {
-            "properties": [_device_id(hass, _property(simulator, 0)["id"])],
+            "properties": [property_device_id(hass, simulator.kasify.property_at(0)["id"])],
             "notify_action": "notify.other_host",
         },
     )
 
-    await _move_to(hass, freezer, CHECK_IN - timedelta(minutes=1))
+    await move_to(hass, freezer, CHECK_IN - timedelta(minutes=1))
     assert host == []
-    await _move_to(hass, freezer, CHECK_IN)
+    await move_to(hass, freezer, CHECK_IN)
     assert other == []
     assert len(host) == 1
     call: ServiceCall = host[0]
@@ -210,11 +176,11 @@ async def test_no_code_for_the_booking(
     await _book_atico(hass, simulator)
     host = async_mock_service(hass, "notify", "host")
     await _automations(hass, CODE_BLUEPRINT, {"notify_action": "notify.host"})
-    await _move_to(hass, freezer, CHECK_IN)
+    await move_to(hass, freezer, CHECK_IN)
     assert len(host) == 1
     assert host[0].data["title"] == "Guest checking in"
     assert host[0].data["message"] == (
-        f"Ana García checks in at {_property(simulator, 2)['name']} now. "
+        f"Ana García checks in at {simulator.kasify.property_at(2)['name']} now. "
         "No access code was issued for this booking."
     )
 
@@ -229,29 +195,29 @@ async def test_cleaning_task_at_check_out(
     status: str,
 ) -> None:
     """At check-out a cleaning task for the stay appears in Kasify and on the open-tasks sensor."""
-    atico = _property(simulator, 2)
+    atico = simulator.kasify.property_at(2)
     javier = next(m for m in atico["team"] if m["name"] == "Javier")
     booking = await _book_atico(hass, simulator)
     await _automations(
         hass,
         CLEANING_BLUEPRINT,
         {
-            "properties": [_device_id(hass, atico["id"])],
+            "properties": [property_device_id(hass, atico["id"])],
             "due_hours": 3,
             "assignee": "Javier Ortega",
             "title_prefix": "Limpieza tras",
             "start_now": start_now,
         },
         # Another property only: no second task.
-        {"properties": [_device_id(hass, _property(simulator, 1)["id"])]},
+        {"properties": [property_device_id(hass, simulator.kasify.property_at(1)["id"])]},
     )
     # Oliver Taylor leaves the Ático before Ana arrives: his cleaning task comes first.
-    await _move_to(hass, freezer, CHECK_IN)
+    await move_to(hass, freezer, CHECK_IN)
     before = set(simulator.kasify.tasks)
 
-    await _move_to(hass, freezer, CHECK_OUT - timedelta(minutes=1))
+    await move_to(hass, freezer, CHECK_OUT - timedelta(minutes=1))
     assert set(simulator.kasify.tasks) == before
-    await _move_to(hass, freezer, CHECK_OUT)
+    await move_to(hass, freezer, CHECK_OUT)
 
     (task_id,) = set(simulator.kasify.tasks) - before
     task = simulator.kasify.tasks[task_id]
@@ -274,10 +240,10 @@ async def test_cleaning_task_defaults(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """With no input at all: every property, due 4 hours after check-out, unassigned, left pending."""
-    atico = _property(simulator, 2)
+    atico = simulator.kasify.property_at(2)
     await _book_atico(hass, simulator)
     await _automations(hass, CLEANING_BLUEPRINT, {})
-    await _move_to(hass, freezer, CHECK_OUT)
+    await move_to(hass, freezer, CHECK_OUT)
     tasks = [
         t
         for t in simulator.kasify.tasks.values()

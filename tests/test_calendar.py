@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from homeassistant.components.calendar import DOMAIN as CALENDAR_DOMAIN
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 import pytest
@@ -12,20 +11,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from simulator import Simulator
 
-from .conftest import NOW
+from .providers import NOW, calendar_events
 
 LOFT = "calendar.loft_patio_lavapies_bookings"
-
-
-async def _events(hass: HomeAssistant, start: datetime, end: datetime) -> list[dict]:
-    response = await hass.services.async_call(
-        CALENDAR_DOMAIN,
-        "get_events",
-        {"entity_id": LOFT, "start_date_time": start, "end_date_time": end},
-        blocking=True,
-        return_response=True,
-    )
-    return response[LOFT]["events"]
 
 
 def _loft(simulator: Simulator) -> dict:
@@ -39,7 +27,7 @@ async def test_events_in_window_come_from_cache(
     loft = _loft(simulator)
     start, end = NOW, NOW + timedelta(days=7)
     simulator.reset_requests()
-    events = await _events(hass, start, end)
+    events = await calendar_events(hass, LOFT, start, end)
     assert simulator.requests == []
 
     expected = sorted(
@@ -78,7 +66,7 @@ async def test_events_outside_window_come_from_the_api(
         loft["id"], "Invierno Pasado", NOW - timedelta(days=300), NOW - timedelta(days=295)
     )
     simulator.reset_requests()
-    events = await _events(hass, NOW - timedelta(days=310), NOW - timedelta(days=290))
+    events = await calendar_events(hass, LOFT, NOW - timedelta(days=310), NOW - timedelta(days=290))
     assert [e["summary"] for e in events] == ["Invierno Pasado"]
     assert [r.path for r in simulator.requests] == [f"/kasify/v1/properties/{loft['id']}/bookings"]
     assert old["id"] in events[0]["description"]
@@ -90,12 +78,12 @@ async def test_api_failure_is_a_translated_error(
     """If Kasify fails while browsing outside the window, the user gets a clear error."""
     simulator.faults.inject("/kasify/v1/properties/", status=502, body="<html>Bad gateway</html>")
     with pytest.raises(HomeAssistantError) as exc_info:
-        await _events(hass, NOW - timedelta(days=400), NOW - timedelta(days=390))
+        await calendar_events(hass, LOFT, NOW - timedelta(days=400), NOW - timedelta(days=390))
     assert exc_info.value.translation_key == "calendar_fetch_failed"
 
 
 async def test_description_in_spanish(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
     """The description labels follow Home Assistant's language."""
     hass.config.language = "es"
-    events = await _events(hass, NOW, NOW + timedelta(days=7))
+    events = await calendar_events(hass, LOFT, NOW, NOW + timedelta(days=7))
     assert events[0]["description"].startswith("Reserva: ")

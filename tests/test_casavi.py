@@ -12,7 +12,7 @@ from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import CONF_URL, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import get_diagnostics_for_config_entry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
@@ -29,7 +29,7 @@ from custom_components.kasify.coordinator import property_identifier
 from simulator import Simulator
 
 from . import setup_integration
-from .conftest import NOW
+from .providers import NOW, tick
 
 CASAVI_ENTRY_ID = "01JCASAVIENTRY000000000000"
 SCAN = timedelta(seconds=300)
@@ -49,12 +49,6 @@ def _entry(simulator: Simulator) -> MockConfigEntry:
         },
         options={CONF_SCAN_INTERVAL: 300, CONF_CALENDAR_DAYS: 90},
     )
-
-
-async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
-    freezer.tick(SCAN)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def test_casavi_entities(
@@ -159,14 +153,14 @@ async def test_casavi_ticket_changes_and_outage(
         if t.get("propertyId") == "P-1001" and t["status"] == "OPEN"
     )
     simulator.casavi.set_ticket_status(ticket["id"], "CLOSED")
-    await _tick(hass, freezer)
+    await tick(hass, freezer, SCAN)
     assert hass.states.get(sensor).state == str(before - 1)
 
     simulator.faults.inject("/casavi/", status=503, body="<html>down</html>")
-    await _tick(hass, freezer)
+    await tick(hass, freezer, SCAN)
     assert hass.states.get(sensor).state == STATE_UNAVAILABLE
     simulator.faults.clear()
-    await _tick(hass, freezer)
+    await tick(hass, freezer, SCAN)
     assert hass.states.get(sensor).state == str(before - 1)
 
 
@@ -178,7 +172,7 @@ async def test_casavi_refused_credentials_start_reauth(
     await setup_integration(hass, entry)
     simulator.casavi.secret = "rotated"
     simulator.casavi.revoke_tokens()
-    await _tick(hass, freezer)
+    await tick(hass, freezer, SCAN)
     flows = hass.config_entries.flow.async_progress()
     assert [(f["context"]["source"], f["context"]["entry_id"]) for f in flows] == [
         (SOURCE_REAUTH, entry.entry_id)

@@ -16,9 +16,11 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import paths
 
+from custom_components.kasify.const import CONF_WEBHOOK, CONF_WEBHOOK_ID, CONF_WEBHOOK_SECRET
 from simulator import Simulator
 
-from .conftest import TOKEN
+from . import setup_integration
+from .providers import TOKEN, WEBHOOK_ID, WEBHOOK_SECRET, remotelock_entry
 
 
 async def test_diagnostics(
@@ -57,16 +59,7 @@ async def test_remotelock_diagnostics(
     snapshot: SnapshotAssertion,
 ) -> None:
     """A RemoteLock entry's dump keeps its locks and locations but no secret, token or webhook id."""
-    from custom_components.kasify.const import (
-        CONF_WEBHOOK,
-        CONF_WEBHOOK_ID,
-        CONF_WEBHOOK_SECRET,
-    )
-
-    from . import setup_integration
-    from .test_remotelock import WEBHOOK_ID, WEBHOOK_SECRET, rl_entry
-
-    entry = rl_entry(
+    entry = remotelock_entry(
         simulator, **{CONF_WEBHOOK: True, CONF_WEBHOOK_ID: WEBHOOK_ID, CONF_WEBHOOK_SECRET: WEBHOOK_SECRET}
     )
     await setup_integration(hass, entry)

@@ -8,40 +8,19 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.calendar import DOMAIN as CALENDAR_DOMAIN
 from homeassistant.const import CONF_URL
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.kasify.const import CONF_FEED_INTERVAL, CONF_ICAL_FEEDS, CONF_PROPERTY
 from custom_components.kasify.coordinator import feed_id
 from simulator import Simulator
 
-from .conftest import NOW
+from .providers import NOW, calendar_events, tick
 
 LOFT_SENSOR = "sensor.loft_patio_lavapies_airbnb_calendar_sync"
-
-
-async def _advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
-    freezer.tick(delta)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-
-async def _events(
-    hass: HomeAssistant, entity_id: str, start: datetime, end: datetime
-) -> list[dict[str, Any]]:
-    response = await hass.services.async_call(
-        CALENDAR_DOMAIN,
-        "get_events",
-        {"entity_id": entity_id, "start_date_time": start, "end_date_time": end},
-        blocking=True,
-        return_response=True,
-    )
-    events: list[dict[str, Any]] = response[entity_id]["events"]
-    return events
 
 
 def _new_property_with_airbnb(simulator: Simulator) -> dict[str, Any]:
@@ -108,14 +87,14 @@ async def test_merge_dedupe_and_blocked(
     await init_integration.runtime_data.coordinator.async_refresh()
     await hass.async_block_till_done(wait_background_tasks=True)
 
-    events = await _events(hass, "calendar.casa_de_pruebas_bookings", NOW, NOW + timedelta(days=30))
+    events = await calendar_events(hass, "calendar.casa_de_pruebas_bookings", NOW, NOW + timedelta(days=30))
     assert [e["summary"] for e in events] == ["Ana García", "Blocked (Airbnb)", "Reserved (Airbnb)"]
     assert booking["id"] in events[0]["description"]
     assert events[1]["start"] == "2026-03-22"
     assert events[2]["start"] == "2026-03-26"
 
     hass.config.language = "es"
-    events = await _events(hass, "calendar.casa_de_pruebas_bookings", NOW, NOW + timedelta(days=30))
+    events = await calendar_events(hass, "calendar.casa_de_pruebas_bookings", NOW, NOW + timedelta(days=30))
     assert [e["summary"] for e in events][1:] == ["Bloqueado (Airbnb)", "Reservado (Airbnb)"]
 
 
@@ -125,7 +104,7 @@ async def test_seeded_calendar_shows_each_stay_once(
     """The loft's Airbnb and Booking.com feeds mirror its Kasify bookings: nothing appears twice."""
     loft = simulator.kasify.property_at(0)
     end = NOW + timedelta(days=60)
-    events = await _events(hass, "calendar.loft_patio_lavapies_bookings", NOW, end)
+    events = await calendar_events(hass, "calendar.loft_patio_lavapies_bookings", NOW, end)
     stays = [
         b
         for b in simulator.kasify.bookings.values()
@@ -148,23 +127,27 @@ async def test_conditional_get_and_broken_feed(
     """An unchanged feed answers 304; a broken one keeps its last events and shows its error."""
     loft = simulator.kasify.property_at(0)
     airbnb = simulator.ical.feed_id(loft["id"], "airbnb")
-    before = await _events(hass, "calendar.loft_patio_lavapies_bookings", NOW, NOW + timedelta(days=60))
+    before = await calendar_events(
+        hass, "calendar.loft_patio_lavapies_bookings", NOW, NOW + timedelta(days=60)
+    )
     assert any(e["summary"].startswith("Blocked") for e in before) or before
 
     simulator.reset_requests()
-    await _advance(hass, freezer, timedelta(minutes=61))
+    await tick(hass, freezer, timedelta(minutes=61))
     feed_requests = [r for r in simulator.requests if r.path == f"/ical/{airbnb}.ics"]
     assert [r.status for r in feed_requests] == [304]
     state = hass.states.get(LOFT_SENSOR)
     assert datetime.fromisoformat(state.state) == NOW + timedelta(minutes=61)
 
     simulator.ical.break_feed(airbnb, "html")
-    await _advance(hass, freezer, timedelta(minutes=61))
+    await tick(hass, freezer, timedelta(minutes=61))
     state = hass.states.get(LOFT_SENSOR)
     assert state.attributes["status"] == "error"
     assert state.attributes["last_error"]
     assert datetime.fromisoformat(state.state) == NOW + timedelta(minutes=61)  # the last good sync
-    after = await _events(hass, "calendar.loft_patio_lavapies_bookings", NOW, NOW + timedelta(days=60))
+    after = await calendar_events(
+        hass, "calendar.loft_patio_lavapies_bookings", NOW, NOW + timedelta(days=60)
+    )
     assert after == before
 
 
@@ -217,7 +200,7 @@ async def test_extra_feed_time_zones(
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
 
-    events = await _events(hass, "calendar.casa_horaria_bookings", NOW, NOW + timedelta(days=30))
+    events = await calendar_events(hass, "calendar.casa_horaria_bookings", NOW, NOW + timedelta(days=30))
     assert [e["summary"] for e in events] == ["John Doe", f"Blocked ({simulator.base_url.split('//')[1]})"]
     assert datetime.fromisoformat(events[0]["start"]) == datetime(2026, 3, 20, 19, tzinfo=UTC)
     assert datetime.fromisoformat(events[0]["end"]) == datetime(2026, 3, 22, 15, tzinfo=UTC)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 import logging
 import math
 
@@ -22,14 +21,7 @@ from custom_components.kasify.coordinator import KasifyRuntimeData, property_ide
 from simulator import Simulator
 
 from . import setup_integration
-
-SCAN = timedelta(seconds=60)
-
-
-async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta = SCAN) -> None:
-    freezer.tick(delta)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
+from .providers import tick
 
 
 def _entity_id(entity_registry: er.EntityRegistry, platform: str, unique_id: str) -> str:
@@ -87,7 +79,7 @@ async def test_requests_per_refresh(
     """One refresh costs exactly the listing pages plus one smart-lock call per property with locks."""
     kasify = simulator.kasify
     simulator.reset_requests()
-    await _tick(hass, freezer)
+    await tick(hass, freezer)
 
     coordinator = init_integration.runtime_data.coordinator
     data = coordinator.data
@@ -125,7 +117,7 @@ async def test_unavailable_and_recovery(
     caplog.set_level(logging.INFO, logger="custom_components.kasify")
     simulator.faults.inject("/kasify/", status=503, body="<html>Service unavailable</html>")
     for _ in range(3):
-        await _tick(hass, freezer)
+        await tick(hass, freezer)
     assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
     failures = [
         r
@@ -136,7 +128,7 @@ async def test_unavailable_and_recovery(
     assert "503" in failures[0].getMessage()
 
     simulator.faults.clear()
-    await _tick(hass, freezer)
+    await tick(hass, freezer)
     assert hass.states.get(entity_id).state != STATE_UNAVAILABLE
     assert sum("recovered" in r.getMessage() for r in caplog.records) == 1
 
@@ -150,19 +142,19 @@ async def test_rate_limited_is_reported(
 ) -> None:
     """A 429 holds every request back for Kasify's Retry-After, then polling resumes."""
     simulator.faults.inject("/kasify/", status=429, headers={"Retry-After": "150"}, times=1)
-    await _tick(hass, freezer)
+    await tick(hass, freezer)
     coordinator = init_integration.runtime_data.coordinator
     assert not coordinator.last_update_success
     assert coordinator.last_exception.translation_key == "rate_limited"
     assert coordinator.last_exception.translation_placeholders == {"service": "Kasify", "seconds": "150"}
 
     simulator.reset_requests()
-    await _tick(hass, freezer)  # 60 s later: still inside the wait, nothing is sent
+    await tick(hass, freezer)  # 60 s later: still inside the wait, nothing is sent
     assert simulator.requests == []
     assert coordinator.last_exception.translation_placeholders == {"service": "Kasify", "seconds": "90"}
-    await _tick(hass, freezer)
+    await tick(hass, freezer)
     assert simulator.requests == []
-    await _tick(hass, freezer)  # 180 s after the 429
+    await tick(hass, freezer)  # 180 s after the 429
     assert simulator.requests
     assert coordinator.last_update_success
 
@@ -175,7 +167,7 @@ async def test_token_refused_later_starts_reauth(
 ) -> None:
     """A 401 during polling starts the reauth flow."""
     simulator.faults.inject("/kasify/", status=401)
-    await _tick(hass, freezer)
+    await tick(hass, freezer)
     flows = hass.config_entries.flow.async_progress()
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
     assert flows[0]["context"]["entry_id"] == init_integration.entry_id
@@ -191,7 +183,7 @@ async def test_dynamic_and_stale_devices(
 ) -> None:
     """A new property gets its device and entities without a reload; a removed one loses them."""
     new = simulator.kasify.add_property("Ático Nuevo")
-    await _tick(hass, freezer)
+    await tick(hass, freezer)
     device = device_registry.async_get_device(identifiers={property_identifier(new["id"])})
     assert device is not None
     assert device.name == "Ático Nuevo"
@@ -199,12 +191,12 @@ async def test_dynamic_and_stale_devices(
     assert hass.states.get(occupied).state == "off"
 
     simulator.kasify.update_property(new["id"], name="Ático Renovado")
-    await _tick(hass, freezer)
+    await tick(hass, freezer)
     device = device_registry.async_get(device.id)
     assert device.name == "Ático Renovado"
 
     simulator.kasify.remove_property(new["id"])
-    await _tick(hass, freezer)
+    await tick(hass, freezer)
     assert device_registry.async_get_device(identifiers={property_identifier(new["id"])}) is None
     assert entity_registry.async_get(occupied) is None
     assert hass.states.get(occupied) is None

@@ -8,41 +8,21 @@ from datetime import timedelta
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN, LockState
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import ATTR_ENTITY_ID, CONF_URL, STATE_UNAVAILABLE
+from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.kasify.const import CONF_API_TOKEN, CONF_KIND, CONF_SCAN_INTERVAL, DOMAIN
+from custom_components.kasify.const import DOMAIN
 from custom_components.kasify.coordinator import property_identifier
 from simulator import Simulator
-from simulator.nuki import NUKI_GARAGE_ID, NUKI_STORAGE_ID, NUKI_TOKEN
+from simulator.nuki import NUKI_GARAGE_ID, NUKI_STORAGE_ID
 
 from . import setup_integration
-
-NUKI_ENTRY_ID = "01JNUKIENTRY00000000000000"
-LOFT_LOCK = "lock.loft_patio_lavapies_puerta_principal"
-SCAN = timedelta(seconds=60)
-
-
-def _entry(simulator: Simulator) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Nuki host",
-        unique_id="nuki_1",
-        entry_id=NUKI_ENTRY_ID,
-        data={CONF_KIND: "nuki", CONF_URL: simulator.nuki_url, CONF_API_TOKEN: NUKI_TOKEN},
-        options={CONF_SCAN_INTERVAL: 60},
-    )
-
-
-async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta = SCAN) -> None:
-    freezer.tick(delta)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
+from .providers import LOFT, SCAN, nuki_entry, tick
 
 
 def _loft_lock_id(simulator: Simulator) -> int:
@@ -58,11 +38,11 @@ async def test_entities_and_states(
     hass: HomeAssistant, simulator: Simulator, entity_registry: er.EntityRegistry
 ) -> None:
     """Every lock of the account, with the entities its model reports."""
-    entry = _entry(simulator)
+    entry = nuki_entry(simulator)
     await setup_integration(hass, entry)
     assert entry.state is ConfigEntryState.LOADED
 
-    state = hass.states.get(LOFT_LOCK)
+    state = hass.states.get(LOFT)
     assert state.state == LockState.LOCKED
     assert hass.states.get("sensor.loft_patio_lavapies_puerta_principal_battery").state == "80"
     assert hass.states.get("binary_sensor.loft_patio_lavapies_puerta_principal_door") is not None
@@ -81,9 +61,9 @@ async def test_requests_per_refresh(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
     """One request for every lock plus one for the account's log, whatever the number of locks."""
-    await setup_integration(hass, _entry(simulator))
+    await setup_integration(hass, nuki_entry(simulator))
     simulator.reset_requests()
-    await _tick(hass, freezer)
+    await tick(hass, freezer)
     assert sorted(r.path for r in simulator.requests) == ["/nuki/smartlock", "/nuki/smartlock/log"]
 
 
@@ -91,20 +71,20 @@ async def test_unlock_is_optimistic_then_refreshes_that_lock(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
     """Unlocking shows at once, sends one action and reads only that lock again."""
-    await setup_integration(hass, _entry(simulator))
+    await setup_integration(hass, nuki_entry(simulator))
     lock_id = _loft_lock_id(simulator)
     simulator.nuki.action_delay = 0  # the next read shows the end state
     simulator.reset_requests()
-    await hass.services.async_call(LOCK_DOMAIN, "unlock", {ATTR_ENTITY_ID: LOFT_LOCK}, blocking=True)
+    await hass.services.async_call(LOCK_DOMAIN, "unlock", {ATTR_ENTITY_ID: LOFT}, blocking=True)
     assert [(r.method, r.path) for r in simulator.requests] == [
         ("POST", f"/nuki/smartlock/{lock_id}/action"),
         ("GET", f"/nuki/smartlock/{lock_id}"),
     ]
     assert simulator.requests[0].body == {"action": 1}
-    assert hass.states.get(LOFT_LOCK).state == LockState.UNLOCKED
+    assert hass.states.get(LOFT).state == LockState.UNLOCKED
 
     simulator.reset_requests()
-    await hass.services.async_call(LOCK_DOMAIN, "open", {ATTR_ENTITY_ID: LOFT_LOCK}, blocking=True)
+    await hass.services.async_call(LOCK_DOMAIN, "open", {ATTR_ENTITY_ID: LOFT}, blocking=True)
     assert simulator.requests[0].body == {"action": 3}  # unlatch
 
 
@@ -112,15 +92,15 @@ async def test_transition_shown_while_the_motor_runs(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
     """While Nuki still reports the motor running, the entity shows locking; then locked."""
-    await setup_integration(hass, _entry(simulator))
+    await setup_integration(hass, nuki_entry(simulator))
     simulator.nuki.set_lock(_loft_lock_id(simulator), lock_state=3)
-    await _tick(hass, freezer)
-    assert hass.states.get(LOFT_LOCK).state == LockState.UNLOCKED
-    await hass.services.async_call(LOCK_DOMAIN, "lock", {ATTR_ENTITY_ID: LOFT_LOCK}, blocking=True)
-    assert hass.states.get(LOFT_LOCK).state == LockState.LOCKING
+    await tick(hass, freezer)
+    assert hass.states.get(LOFT).state == LockState.UNLOCKED
+    await hass.services.async_call(LOCK_DOMAIN, "lock", {ATTR_ENTITY_ID: LOFT}, blocking=True)
+    assert hass.states.get(LOFT).state == LockState.LOCKING
     simulator.advance(timedelta(seconds=10))
-    await _tick(hass, freezer)
-    assert hass.states.get(LOFT_LOCK).state == LockState.LOCKED
+    await tick(hass, freezer)
+    assert hass.states.get(LOFT).state == LockState.LOCKED
 
 
 @pytest.mark.parametrize(
@@ -141,13 +121,13 @@ async def test_failed_action_rolls_back(
     translation_key: str,
 ) -> None:
     """A refused action restores the previous state and says why, in the user's language."""
-    await setup_integration(hass, _entry(simulator))
+    await setup_integration(hass, nuki_entry(simulator))
     lock_id = _loft_lock_id(simulator)
     make_it_fail(simulator, lock_id)  # type: ignore[operator]
     with pytest.raises(HomeAssistantError) as exc_info:
-        await hass.services.async_call(LOCK_DOMAIN, "unlock", {ATTR_ENTITY_ID: LOFT_LOCK}, blocking=True)
+        await hass.services.async_call(LOCK_DOMAIN, "unlock", {ATTR_ENTITY_ID: LOFT}, blocking=True)
     assert exc_info.value.translation_key == translation_key
-    assert hass.states.get(LOFT_LOCK).state == LockState.LOCKED
+    assert hass.states.get(LOFT).state == LockState.LOCKED
 
 
 async def test_smart_hosting_missing(
@@ -157,7 +137,7 @@ async def test_smart_hosting_missing(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """A lock without Smart Hosting stays visible with a repair issue, which goes when it is renewed."""
-    await setup_integration(hass, _entry(simulator))
+    await setup_integration(hass, nuki_entry(simulator))
     issue = issue_registry.async_get_issue(DOMAIN, f"nuki_smart_hosting_{NUKI_STORAGE_ID}")
     assert issue is not None
     assert issue.translation_key == "nuki_smart_hosting"
@@ -165,7 +145,7 @@ async def test_smart_hosting_missing(
     assert hass.states.get(storage).state != STATE_UNAVAILABLE
 
     simulator.nuki.set_lock(NUKI_STORAGE_ID, smart_hosting=True)
-    await _tick(hass, freezer)
+    await tick(hass, freezer)
     assert issue_registry.async_get_issue(DOMAIN, f"nuki_smart_hosting_{NUKI_STORAGE_ID}") is None
 
 
@@ -173,11 +153,11 @@ async def test_activity_event(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
     """A new log entry fires the lock's activity event with who acted (never a PIN)."""
-    await setup_integration(hass, _entry(simulator))
+    await setup_integration(hass, nuki_entry(simulator))
     entity_id = "event.loft_patio_lavapies_puerta_principal_activity"
     before = hass.states.get(entity_id).state
     simulator.nuki.add_log(_loft_lock_id(simulator), action=1, trigger=255, source=1, name="Limpieza")
-    await _tick(hass, freezer)
+    await tick(hass, freezer)
     state = hass.states.get(entity_id)
     assert state.state != before
     assert state.attributes["event_type"] == "code_used"
@@ -201,7 +181,7 @@ async def test_linked_to_kasify_property_and_shown_once(
     assert issue.translation_key == "missing_provider_nuki"
     assert "Puerta principal" in issue.translation_placeholders["locks"]
 
-    nuki = _entry(simulator)
+    nuki = nuki_entry(simulator)
     await setup_integration(hass, nuki)
     await hass.async_block_till_done(wait_background_tasks=True)
     lock_device = device_registry.async_get_device(identifiers={(DOMAIN, f"nuki_{_loft_lock_id(simulator)}")})
@@ -210,7 +190,7 @@ async def test_linked_to_kasify_property_and_shown_once(
     )
     assert lock_device.via_device_id == property_device.id
     assert entity_registry.async_get(kasify_copy) is None
-    assert hass.states.get(LOFT_LOCK).state == LockState.LOCKED
+    assert hass.states.get(LOFT).state == LockState.LOCKED
     # The Kasify entry (reloaded) no longer asks for a Nuki account.
     assert issues.async_get_issue(DOMAIN, missing) is None
 
@@ -226,7 +206,7 @@ async def test_polls_faster_around_a_stay_change(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Within half an hour of a check-in or check-out on its property, a lock is polled every 15 s."""
-    nuki = _entry(simulator)
+    nuki = nuki_entry(simulator)
     await setup_integration(hass, nuki)
     coordinator = nuki.runtime_data.coordinator
     assert coordinator.update_interval == SCAN
@@ -238,6 +218,6 @@ async def test_polls_faster_around_a_stay_change(
     await coordinator.async_refresh()
     assert coordinator.update_interval == timedelta(seconds=15)
 
-    await _tick(hass, freezer, timedelta(hours=2))  # well past the arrival
+    await tick(hass, freezer, timedelta(hours=2))  # well past the arrival
     await coordinator.async_refresh()
     assert coordinator.update_interval == SCAN

@@ -23,7 +23,7 @@ from syrupy.assertion import SnapshotAssertion
 from simulator import Simulator
 
 from . import setup_integration
-from .conftest import NOW
+from .providers import NOW
 
 
 @pytest.mark.parametrize(

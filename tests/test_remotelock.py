@@ -14,27 +14,18 @@ from homeassistant.components.application_credentials import (
 )
 from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN, LockState
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import (
-    ATTR_ENTITY_ID,
-    CONF_CLIENT_ID,
-    CONF_CLIENT_SECRET,
-    CONF_URL,
-    STATE_UNAVAILABLE,
-    STATE_UNKNOWN,
-)
+from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.kasify import application_credentials
 from custom_components.kasify.const import (
-    CONF_KIND,
     CONF_LOCATIONS,
-    CONF_OAUTH_URL,
     CONF_SCAN_INTERVAL,
     CONF_WEBHOOK,
     CONF_WEBHOOK_ID,
@@ -46,56 +37,21 @@ from simulator import Simulator
 from simulator.remotelock import CLIENT_ID, CLIENT_SECRET
 
 from . import setup_integration
-from .conftest import ENTRY_ID, TOKEN
+from .providers import (
+    SCAN,
+    WEBHOOK_ID,
+    WEBHOOK_SECRET,
+    remotelock_device_id,
+    remotelock_entry,
+    remotelock_kasify_entry,
+    remotelock_oauth_entry,
+    tick,
+)
 
-RL_ENTRY_ID = "01JREMOTELOCKENTRY00000000"
 FRONT = "lock.puerta_de_servicio"
 STORAGE = "lock.trastero"
 GARAGE = "lock.garaje"
 OFFICE = "lock.oficina"
-SCAN = timedelta(seconds=60)
-WEBHOOK_ID = "remotelock-test-hook"
-WEBHOOK_SECRET = "s3cr3t-hook"
-
-
-def rl_entry(simulator: Simulator, **options: Any) -> MockConfigEntry:
-    """A client-credentials RemoteLock entry on the simulator."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="RemoteLock Sol y Mar",
-        unique_id="remotelock_1",
-        entry_id=RL_ENTRY_ID,
-        data={
-            CONF_KIND: "remotelock",
-            CONF_URL: simulator.remotelock_api_url,
-            CONF_OAUTH_URL: simulator.remotelock_oauth_url,
-            CONF_CLIENT_ID: CLIENT_ID,
-            CONF_CLIENT_SECRET: CLIENT_SECRET,
-        },
-        options={CONF_SCAN_INTERVAL: 60, **options},
-    )
-
-
-def kasify_entry(simulator: Simulator) -> MockConfigEntry:
-    """The Kasify entry whose properties the RemoteLock locations are named after."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Kasify",
-        unique_id="acc_1",
-        entry_id=ENTRY_ID,
-        data={CONF_KIND: "kasify", CONF_URL: simulator.kasify_url, "api_token": TOKEN},
-        options={CONF_SCAN_INTERVAL: 60},
-    )
-
-
-async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta = SCAN) -> None:
-    freezer.tick(delta)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-
-def _device_id(simulator: Simulator, name: str) -> str:
-    return next(d["id"] for d in simulator.remotelock.devices.values() if d["attributes"].get("name") == name)
 
 
 def _paths(simulator: Simulator) -> list[str]:
@@ -106,7 +62,7 @@ async def test_entities_and_states(
     hass: HomeAssistant, simulator: Simulator, entity_registry: er.EntityRegistry
 ) -> None:
     """Every lock of the account (not its thermostat or resort lock), with battery and connectivity."""
-    entry = rl_entry(simulator)
+    entry = remotelock_entry(simulator)
     await setup_integration(hass, entry)
     assert entry.state is ConfigEntryState.LOADED
 
@@ -144,9 +100,9 @@ async def test_each_state_value(
     shown: str,
 ) -> None:
     """Each ``state`` the API reports becomes the matching lock state."""
-    await setup_integration(hass, rl_entry(simulator))
-    simulator.remotelock.set_lock(_device_id(simulator, "Puerta de servicio"), state=upstream)
-    await _tick(hass, freezer)
+    await setup_integration(hass, remotelock_entry(simulator))
+    simulator.remotelock.set_lock(remotelock_device_id(simulator, "Puerta de servicio"), state=upstream)
+    await tick(hass, freezer)
     assert hass.states.get(FRONT).state == shown
 
 
@@ -154,16 +110,16 @@ async def test_requests_per_refresh(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
     """``ceil(locks / 50)`` device pages + 1 events request per refresh; locations and token only when due."""
-    await setup_integration(hass, rl_entry(simulator))
+    await setup_integration(hass, remotelock_entry(simulator))
     simulator.reset_requests()
-    await _tick(hass, freezer)
+    await tick(hass, freezer)
     assert _paths(simulator) == ["GET /remotelock/api/devices", "GET /remotelock/api/events"]
 
     location = next(iter(simulator.remotelock.locations))
     for number in range(120):
         simulator.remotelock.add_lock(f"Apartment {number:03}", location)
     simulator.reset_requests()
-    await _tick(hass, freezer)
+    await tick(hass, freezer)
     # 124 locks: 3 pages of 50.
     assert _paths(simulator) == ["GET /remotelock/api/devices"] * 3 + ["GET /remotelock/api/events"]
     assert len(hass.states.async_entity_ids(LOCK_DOMAIN)) == 124
@@ -171,8 +127,8 @@ async def test_requests_per_refresh(
 
 async def test_lock_and_unlock_use_the_answer(hass: HomeAssistant, simulator: Simulator) -> None:
     """An action is one request: the answer is the device as it is now, no extra read."""
-    await setup_integration(hass, rl_entry(simulator))
-    device = _device_id(simulator, "Puerta de servicio")
+    await setup_integration(hass, remotelock_entry(simulator))
+    device = remotelock_device_id(simulator, "Puerta de servicio")
     simulator.reset_requests()
     await hass.services.async_call(LOCK_DOMAIN, "unlock", {ATTR_ENTITY_ID: FRONT}, blocking=True)
     assert _paths(simulator) == [f"PUT /remotelock/api/devices/{device}/unlock"]
@@ -185,8 +141,8 @@ async def test_lock_and_unlock_use_the_answer(hass: HomeAssistant, simulator: Si
 
 async def test_failed_action_rolls_back(hass: HomeAssistant, simulator: Simulator) -> None:
     """A refused action restores the previous state and says why, translated."""
-    await setup_integration(hass, rl_entry(simulator))
-    device = _device_id(simulator, "Puerta de servicio")
+    await setup_integration(hass, remotelock_entry(simulator))
+    device = remotelock_device_id(simulator, "Puerta de servicio")
     states: list[str] = []
 
     @callback
@@ -214,12 +170,12 @@ async def test_upstream_down_makes_locks_unavailable(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
     """A failing API makes the locks unavailable; they come back with it."""
-    await setup_integration(hass, rl_entry(simulator))
+    await setup_integration(hass, remotelock_entry(simulator))
     fault = simulator.faults.inject("/remotelock/api/devices", status=503)
-    await _tick(hass, freezer)
+    await tick(hass, freezer)
     assert hass.states.get(FRONT).state == STATE_UNAVAILABLE
     simulator.faults.remove(fault)
-    await _tick(hass, freezer)
+    await tick(hass, freezer)
     assert hass.states.get(FRONT).state == LockState.LOCKED
 
 
@@ -227,8 +183,8 @@ async def test_polled_events_feed_the_activity_entity(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
     """A PIN opening is one code_used (with the guest's name, never the PIN); denials and lows too."""
-    await setup_integration(hass, rl_entry(simulator))
-    front = _device_id(simulator, "Puerta de servicio")
+    await setup_integration(hass, remotelock_entry(simulator))
+    front = remotelock_device_id(simulator, "Puerta de servicio")
     fired: list[tuple[str, dict[str, Any]]] = []
 
     @callback
@@ -243,11 +199,11 @@ async def test_polled_events_feed_the_activity_entity(
 
     hass.bus.async_listen("state_changed", _record)
     # The seeded history (before setup) is not replayed.
-    await _tick(hass, freezer)
+    await tick(hass, freezer)
     assert fired == []
 
     simulator.remotelock.use_pin(front, "2468")
-    await _tick(hass, freezer)
+    await tick(hass, freezer)
     assert [kind for kind, _ in fired] == ["code_used"]
     attributes = fired[0][1]
     guest = simulator.kasify.current_booking(simulator.kasify.property_at(0)["id"])
@@ -256,7 +212,7 @@ async def test_polled_events_feed_the_activity_entity(
 
     simulator.remotelock.use_pin(front, "9999")
     simulator.remotelock.add_event("power_level_low", front, power_level=9)
-    await _tick(hass, freezer)
+    await tick(hass, freezer)
     assert [kind for kind, _ in fired] == ["code_used", "access_denied", "battery_low"]
     assert fired[-1][1]["battery_level"] == 9
 
@@ -265,12 +221,12 @@ async def test_webhook_accepted_and_refused(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory, hass_client_no_auth: Any
 ) -> None:
     """The right X-Secret is accepted and handled once; anything else is 401 and changes nothing."""
-    entry = rl_entry(
+    entry = remotelock_entry(
         simulator, **{CONF_WEBHOOK: True, CONF_WEBHOOK_ID: WEBHOOK_ID, CONF_WEBHOOK_SECRET: WEBHOOK_SECRET}
     )
     await setup_integration(hass, entry)
     client = await hass_client_no_auth()
-    front = _device_id(simulator, "Puerta de servicio")
+    front = remotelock_device_id(simulator, "Puerta de servicio")
     event = simulator.remotelock.lock_action(front, "unlock")  # noqa: F841 - the device changed upstream
     event_id = max(
         simulator.remotelock.events, key=lambda i: simulator.remotelock.events[i]["attributes"]["created_at"]
@@ -295,7 +251,7 @@ async def test_webhook_accepted_and_refused(
     resp = await client.post(url, json=payload, headers={"X-Secret": WEBHOOK_SECRET})
     assert resp.status == 200
     simulator.reset_requests()
-    await _tick(hass, freezer)
+    await tick(hass, freezer)
     assert _paths(simulator) == ["GET /remotelock/api/devices"]
     assert hass.states.get("event.puerta_de_servicio_activity").state == first_fired
 
@@ -307,27 +263,33 @@ async def test_locks_join_the_property_of_the_same_name(
     hass: HomeAssistant, simulator: Simulator, device_registry: dr.DeviceRegistry
 ) -> None:
     """Locations link to the Kasify property of the same name unless the options map them elsewhere."""
-    await setup_integration(hass, kasify_entry(simulator))
-    entry = rl_entry(simulator)
+    await setup_integration(hass, remotelock_kasify_entry(simulator))
+    entry = remotelock_entry(simulator)
     await setup_integration(hass, entry)
     first = simulator.kasify.property_at(0)
     front = device_registry.async_get_device(
-        {(DOMAIN, f"remotelock_{_device_id(simulator, 'Puerta de servicio')}")}
+        {(DOMAIN, f"remotelock_{remotelock_device_id(simulator, 'Puerta de servicio')}")}
     )
     prop = device_registry.async_get_device({(DOMAIN, f"property_{first['id']}")})
     assert front.via_device_id == prop.id
-    office = device_registry.async_get_device({(DOMAIN, f"remotelock_{_device_id(simulator, 'Oficina')}")})
+    office = device_registry.async_get_device(
+        {(DOMAIN, f"remotelock_{remotelock_device_id(simulator, 'Oficina')}")}
+    )
     assert office.via_device_id is None
 
     # Mapped elsewhere in the options: the lock moves to that property.
     second = simulator.kasify.property_at(1)
-    location = simulator.remotelock.devices[_device_id(simulator, "Oficina")]["attributes"]["location_id"]
+    location = simulator.remotelock.devices[remotelock_device_id(simulator, "Oficina")]["attributes"][
+        "location_id"
+    ]
     hass.config_entries.async_update_entry(
         entry, options={**entry.options, CONF_LOCATIONS: {location: f"property_{second['id']}"}}
     )
     await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
-    office = device_registry.async_get_device({(DOMAIN, f"remotelock_{_device_id(simulator, 'Oficina')}")})
+    office = device_registry.async_get_device(
+        {(DOMAIN, f"remotelock_{remotelock_device_id(simulator, 'Oficina')}")}
+    )
     assert office.via_device_id == device_registry.async_get_device({(DOMAIN, f"property_{second['id']}")}).id
 
 
@@ -335,8 +297,8 @@ async def test_polls_faster_around_a_stay_change(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
     """Within half an hour of a check-in or check-out on its property, the account is polled every 15 s."""
-    await setup_integration(hass, kasify_entry(simulator))
-    entry = rl_entry(simulator)
+    await setup_integration(hass, remotelock_kasify_entry(simulator))
+    entry = remotelock_entry(simulator)
     await setup_integration(hass, entry)
     coordinator = entry.runtime_data.coordinator
     assert isinstance(coordinator, RemoteLockCoordinator)
@@ -362,22 +324,14 @@ async def test_oauth_token_rotation_is_persisted(
     await async_import_client_credential(
         hass, DOMAIN, ClientCredential(CLIENT_ID, CLIENT_SECRET), "remotelock"
     )
-    token = simulator.remotelock.issue_tokens()
-    old_refresh = token["refresh_token"]
-    entry = MockConfigEntry(
-        domain=DOMAIN,
+    entry = remotelock_oauth_entry(
+        simulator,
         title="RemoteLock Sol y Mar",
         unique_id="remotelock_1",
-        entry_id=RL_ENTRY_ID,
-        data={
-            CONF_KIND: "remotelock",
-            CONF_URL: simulator.remotelock_api_url,
-            "auth_implementation": "remotelock",
-            # Expired: setup must renew it first.
-            "token": {**token, "expires_at": 0},
-        },
+        expires_at=0,  # expired: setup must renew it first
         options={CONF_SCAN_INTERVAL: 60},
     )
+    old_refresh = entry.data["token"]["refresh_token"]
     await setup_integration(hass, entry)
     assert entry.state is ConfigEntryState.LOADED
     stored = entry.data["token"]
@@ -387,14 +341,14 @@ async def test_oauth_token_rotation_is_persisted(
 
     # The token is refused (403) before its expiry: renewed once, stored, and the request retried.
     simulator.remotelock.expire_access_tokens()
-    await _tick(hass, freezer)
+    await tick(hass, freezer)
     assert entry.data["token"]["access_token"] != stored["access_token"]
     assert entry.data["token"]["refresh_token"] != stored["refresh_token"]
     assert hass.states.get(FRONT).state == LockState.LOCKED
 
     # The user revokes the app: the refresh is refused and Home Assistant asks to sign in again.
     simulator.remotelock.revoke_authorization()
-    await _tick(hass, freezer)
+    await tick(hass, freezer)
     assert hass.states.get(FRONT).state == STATE_UNAVAILABLE
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == ["reauth"]
@@ -404,18 +358,18 @@ async def test_rate_limited_waits_for_the_reset(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
     """A 429 makes the locks unavailable and nothing is sent to the account until its Retry-After passed."""
-    entry = rl_entry(simulator)
+    entry = remotelock_entry(simulator)
     await setup_integration(hass, entry)
     coordinator = entry.runtime_data.coordinator
     simulator.faults.inject("/remotelock/api/devices", status=429, headers={"Retry-After": "2"}, times=1)
-    await _tick(hass, freezer)
+    await tick(hass, freezer)
     assert hass.states.get(FRONT).state == STATE_UNAVAILABLE
     simulator.reset_requests()
     freezer.tick(timedelta(seconds=1))
     await coordinator.async_refresh()  # still inside the 2 s
     assert simulator.requests == []
     # Past it (the client's limiter also held every request of the account for those seconds).
-    await _tick(hass, freezer, timedelta(seconds=60))
+    await tick(hass, freezer, timedelta(seconds=60))
     assert hass.states.get(FRONT).state == LockState.LOCKED
 
 
@@ -423,14 +377,14 @@ async def test_unnamed_code_use_and_unknown_locks(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
     """A code use whose person cannot be read is still reported (unnamed); events of other devices are not."""
-    entry = rl_entry(simulator)
+    entry = remotelock_entry(simulator)
     await setup_integration(hass, entry)
-    front = _device_id(simulator, "Puerta de servicio")
+    front = remotelock_device_id(simulator, "Puerta de servicio")
     simulator.faults.inject("/remotelock/api/access_persons", status=500)
     simulator.remotelock.use_pin(front, "2468")
     thermostat = next(d for d, r in simulator.remotelock.devices.items() if r["type"] == "thermostat")
     simulator.remotelock.add_event("connectivity", thermostat)
-    await _tick(hass, freezer)
+    await tick(hass, freezer)
     activity = hass.states.get("event.puerta_de_servicio_activity")
     assert activity.attributes["event_type"] == "code_used"
     assert "by" not in activity.attributes
@@ -441,12 +395,12 @@ async def test_seen_events_are_bounded(
 ) -> None:
     """Only the newest event ids are remembered (de-duplication never grows without bound)."""
     monkeypatch.setattr("custom_components.kasify.coordinator.SEEN_EVENTS", 3)
-    entry = rl_entry(simulator)
+    entry = remotelock_entry(simulator)
     await setup_integration(hass, entry)
-    front = _device_id(simulator, "Puerta de servicio")
+    front = remotelock_device_id(simulator, "Puerta de servicio")
     for _ in range(5):
         simulator.remotelock.add_event("locked", front)
-    await _tick(hass, freezer)
+    await tick(hass, freezer)
     coordinator = entry.runtime_data.coordinator
     assert isinstance(coordinator, RemoteLockCoordinator)
     assert len(coordinator._seen) == 3
@@ -461,15 +415,15 @@ async def test_gone_locks_leave_and_can_be_deleted(
     """A lock removed upstream disappears without a reload; a current one cannot be deleted by hand."""
     from custom_components.kasify import async_remove_config_entry_device
 
-    entry = rl_entry(simulator)
+    entry = remotelock_entry(simulator)
     await setup_integration(hass, entry)
-    garage = _device_id(simulator, "Garaje")
+    garage = remotelock_device_id(simulator, "Garaje")
     front = device_registry.async_get_device(
-        {(DOMAIN, f"remotelock_{_device_id(simulator, 'Puerta de servicio')}")}
+        {(DOMAIN, f"remotelock_{remotelock_device_id(simulator, 'Puerta de servicio')}")}
     )
     assert not await async_remove_config_entry_device(hass, entry, front)
     simulator.remotelock.remove_device(garage)
-    await _tick(hass, freezer)
+    await tick(hass, freezer)
     assert device_registry.async_get_device({(DOMAIN, f"remotelock_{garage}")}) is None
     assert hass.states.get(GARAGE) is None or hass.states.get(GARAGE).state == STATE_UNAVAILABLE
 
@@ -479,10 +433,10 @@ async def test_burst_of_200_requests_stays_under_the_limit(
 ) -> None:
     """200 requests at once through the account's client: never more than 120 in any 60 s of simulated time,
     none refused with 429, and the rest wait for the window rather than fail."""
-    entry = rl_entry(simulator)
+    entry = remotelock_entry(simulator)
     await setup_integration(hass, entry)
     client = entry.runtime_data.client
-    device = _device_id(simulator, "Puerta de servicio")
+    device = remotelock_device_id(simulator, "Puerta de servicio")
     stamps: list[float] = []
     acquire = client.limiter.acquire
 
@@ -528,10 +482,10 @@ async def test_property_loaded_after_the_locks(
     device_registry: dr.DeviceRegistry,
 ) -> None:
     """When the Kasify account loads after the RemoteLock one, the next refresh links the locks."""
-    await setup_integration(hass, rl_entry(simulator))
-    front_key = {(DOMAIN, f"remotelock_{_device_id(simulator, 'Puerta de servicio')}")}
+    await setup_integration(hass, remotelock_entry(simulator))
+    front_key = {(DOMAIN, f"remotelock_{remotelock_device_id(simulator, 'Puerta de servicio')}")}
     assert device_registry.async_get_device(front_key).via_device_id is None
-    await setup_integration(hass, kasify_entry(simulator))
-    await _tick(hass, freezer)
+    await setup_integration(hass, remotelock_kasify_entry(simulator))
+    await tick(hass, freezer)
     prop = device_registry.async_get_device({(DOMAIN, f"property_{simulator.kasify.property_at(0)['id']}")})
     assert device_registry.async_get_device(front_key).via_device_id == prop.id

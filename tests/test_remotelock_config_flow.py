@@ -22,7 +22,6 @@ from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.kasify import application_credentials
 from custom_components.kasify.const import (
@@ -38,7 +37,7 @@ from simulator import Simulator
 from simulator.remotelock import CLIENT_ID, CLIENT_SECRET
 
 from . import setup_integration
-from .test_remotelock import RL_ENTRY_ID, kasify_entry, rl_entry
+from .providers import remotelock_entry, remotelock_kasify_entry, remotelock_oauth_entry
 
 REDIRECT = "https://example.com/auth/external/callback"
 
@@ -143,28 +142,12 @@ async def test_sign_in_without_credentials(hass: HomeAssistant) -> None:
     assert result["reason"] == "missing_credentials"
 
 
-def _oauth_entry(simulator: Simulator) -> MockConfigEntry:
-    token = simulator.remotelock.issue_tokens()
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="RemoteLock Alojamientos Sol y Mar",
-        unique_id=f"remotelock_{simulator.remotelock.account['id']}",
-        entry_id=RL_ENTRY_ID,
-        data={
-            CONF_KIND: "remotelock",
-            CONF_URL: simulator.remotelock_api_url,
-            "auth_implementation": "remotelock",
-            "token": {**token, "expires_at": 4102444800},
-        },
-    )
-
-
 @pytest.mark.usefixtures("current_request_with_host", "credentials")
 async def test_reauth_signs_in_again(
     hass: HomeAssistant, oauth_simulator: Simulator, hass_client_no_auth: Any, mock_setup_entry: AsyncMock
 ) -> None:
     """Reauth of a signed-in account: confirm, sign in again, the new tokens replace the old ones."""
-    entry = _oauth_entry(oauth_simulator)
+    entry = remotelock_oauth_entry(oauth_simulator)
     entry.add_to_hass(hass)
     old = entry.data["token"]["access_token"]
     result = await entry.start_reauth_flow(hass)
@@ -184,7 +167,7 @@ async def test_reconfigure_other_account_refused(
     hass: HomeAssistant, oauth_simulator: Simulator, hass_client_no_auth: Any, mock_setup_entry: AsyncMock
 ) -> None:
     """Reconfigure signs in again; another RemoteLock account is refused and changes nothing."""
-    entry = _oauth_entry(oauth_simulator)
+    entry = remotelock_oauth_entry(oauth_simulator)
     entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(entry, unique_id="remotelock_someone-else")
     before = dict(entry.data)
@@ -255,8 +238,8 @@ async def test_client_credentials_flow(
 
 async def test_options_menu_and_locations(hass: HomeAssistant, simulator: Simulator) -> None:
     """Locations default to the property of the same name; the mapping chosen is saved."""
-    await setup_integration(hass, kasify_entry(simulator))
-    entry = rl_entry(simulator)
+    await setup_integration(hass, remotelock_kasify_entry(simulator))
+    entry = remotelock_entry(simulator)
     await setup_integration(hass, entry)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.MENU
@@ -282,7 +265,7 @@ async def test_options_menu_and_locations(hass: HomeAssistant, simulator: Simula
 
 async def test_options_locations_need_a_loaded_entry(hass: HomeAssistant, simulator: Simulator) -> None:
     """Without a loaded entry there are no locations to map."""
-    entry = rl_entry(simulator)
+    entry = remotelock_entry(simulator)
     entry.add_to_hass(hass)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
@@ -297,7 +280,7 @@ async def test_options_webhook(hass: HomeAssistant, simulator: Simulator, extern
     """Enabling the webhook shows the URL and a generated secret to enter in RemoteLock; it can be undone."""
     if external_url:
         hass.config.external_url = external_url
-    entry = rl_entry(simulator)
+    entry = remotelock_entry(simulator)
     await setup_integration(hass, entry)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "webhook"})
@@ -334,7 +317,7 @@ async def test_missing_application_credentials_start_reauth(
 ) -> None:
     """A signed-in entry whose application credentials were deleted asks to sign in again."""
     assert await async_setup_component(hass, "application_credentials", {})
-    entry = _oauth_entry(simulator)
+    entry = remotelock_oauth_entry(simulator)
     with patch.object(application_credentials, "OAUTH_URL", simulator.remotelock_oauth_url):
         await setup_integration(hass, entry)
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)

@@ -12,7 +12,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 
 from simulator import Simulator, SimulatorConfig
 
-from .conftest import NOW, TOKEN
+from .providers import NOW, TOKEN
 
 
 @pytest.fixture

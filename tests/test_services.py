@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from homeassistant.components.calendar import DOMAIN as CALENDAR_DOMAIN
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, SupportsResponse
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -17,11 +16,11 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
 from custom_components.kasify.const import DOMAIN
-from custom_components.kasify.coordinator import KasifyCoordinator, property_identifier
+from custom_components.kasify.coordinator import KasifyCoordinator
 from custom_components.kasify.services import TASK_TYPES
 from simulator import Simulator
 
-from .conftest import NOW
+from .providers import NOW, calendar_events, property_device_id
 
 TRANSLATIONS = Path(__file__).parent.parent / "custom_components" / "kasify" / "translations"
 ACTIONS = ("create_booking", "create_task", "start_task", "complete_task")
@@ -33,20 +32,21 @@ async def madrid(hass: HomeAssistant) -> None:
     await hass.config.async_set_time_zone("Europe/Madrid")
 
 
-def _property(simulator: Simulator, index: int) -> dict[str, Any]:
-    return simulator.kasify.property_at(index)
-
-
-def _device_id(hass: HomeAssistant, property_id: str) -> str:
-    device = dr.async_get(hass).async_get_device(identifiers={property_identifier(property_id)})
-    assert device is not None
-    return device.id
-
-
 def _entity_id(hass: HomeAssistant, platform: str, property_id: str, key: str) -> str:
     entity_id = er.async_get(hass).async_get_entity_id(platform, DOMAIN, f"property_{property_id}-{key}")
     assert entity_id is not None
     return entity_id
+
+
+def _booking_data(hass: HomeAssistant, prop: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """``create_booking`` data: guest X for a night in September at ``prop`` unless ``fields`` override."""
+    return {
+        "property": property_device_id(hass, prop["id"]),
+        "guest_name": "X",
+        "check_in": "2026-09-01 15:00",
+        "check_out": "2026-09-02 11:00",
+        **fields,
+    }
 
 
 async def _call(hass: HomeAssistant, action: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -63,19 +63,6 @@ def _coordinator(entry: MockConfigEntry) -> KasifyCoordinator:
     coordinator = entry.runtime_data.coordinator
     assert isinstance(coordinator, KasifyCoordinator)
     return coordinator
-
-
-async def _calendar_events(hass: HomeAssistant, entity_id: str, start: datetime, end: datetime) -> list[Any]:
-    response = await hass.services.async_call(
-        CALENDAR_DOMAIN,
-        "get_events",
-        {"entity_id": entity_id, "start_date_time": start, "end_date_time": end},
-        blocking=True,
-        return_response=True,
-    )
-    assert response is not None
-    events: list[Any] = response[entity_id]["events"]  # type: ignore[index]
-    return events
 
 
 async def test_actions_registered_with_optional_response(
@@ -116,13 +103,13 @@ async def test_create_booking(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
 ) -> None:
     """A booking between two stays: in Kasify at once, on the calendar and the next check-in sensor after."""
-    studio = _property(simulator, 1)  # empty now; next guest tomorrow 15:00 UTC
+    studio = simulator.kasify.property_at(1)  # empty now; next guest tomorrow 15:00 UTC
     simulator.reset_requests()
     response = await _call(
         hass,
         "create_booking",
         {
-            "property": _device_id(hass, studio["id"]),
+            "property": property_device_id(hass, studio["id"]),
             "guest_name": "  Ana García ",
             # No time zone: Home Assistant's (Madrid, UTC+1).
             "check_in": "2026-03-14 14:00:00",
@@ -159,7 +146,7 @@ async def test_create_booking(
     assert "ana@example.com" not in str(response)
     # The account was read again: the stay is on the calendar and is the next check-in.
     assert simulator.count_requests("/kasify/v1/properties", "GET") >= 1
-    events = await _calendar_events(
+    events = await calendar_events(
         hass, _entity_id(hass, "calendar", studio["id"], "bookings"), NOW, NOW + timedelta(days=1)
     )
     assert [e["summary"] for e in events if e["summary"] == "Ana García"] == ["Ana García"]
@@ -172,12 +159,12 @@ async def test_create_booking_minimal_with_time_zone(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
 ) -> None:
     """Times with their own offset are kept; optional fields left empty (blueprints) are not sent."""
-    studio = _property(simulator, 1)
+    studio = simulator.kasify.property_at(1)
     response = await _call(
         hass,
         "create_booking",
         {
-            "property": _device_id(hass, studio["id"]),
+            "property": property_device_id(hass, studio["id"]),
             "guest_name": "Bo",
             "check_in": "2026-09-01T16:00:00+01:00",
             "check_out": "2026-09-03T10:00:00+01:00",
@@ -224,13 +211,11 @@ async def test_create_booking_refused_dates(
     message: str,
 ) -> None:
     """Check-out not after check-in, or an overlap with a known stay: a clear error, nothing sent."""
-    loft = _property(simulator, 0)
+    loft = simulator.kasify.property_at(0)
     before = dict(simulator.kasify.bookings)
     simulator.reset_requests()
     with pytest.raises(ServiceValidationError) as exc_info:
-        await _call(
-            hass, "create_booking", {"property": _device_id(hass, loft["id"]), "guest_name": "X", **data}
-        )
+        await _call(hass, "create_booking", _booking_data(hass, loft, **data))
     assert exc_info.value.translation_key == key
     assert message in str(exc_info.value)
     assert simulator.kasify.bookings == before
@@ -241,7 +226,7 @@ async def test_create_booking_overlap_outside_the_window(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
 ) -> None:
     """A stay Home Assistant does not keep (a year ahead): Kasify's 409 still names the other booking."""
-    loft = _property(simulator, 0)
+    loft = simulator.kasify.property_at(0)
     far = NOW + timedelta(days=365)
     simulator.kasify.add_booking(loft["id"], "Marta Ruiz", far, far + timedelta(days=3))
     count = len(simulator.kasify.bookings)
@@ -249,12 +234,7 @@ async def test_create_booking_overlap_outside_the_window(
         await _call(
             hass,
             "create_booking",
-            {
-                "property": _device_id(hass, loft["id"]),
-                "guest_name": "X",
-                "check_in": far + timedelta(days=1),
-                "check_out": far + timedelta(days=5),
-            },
+            _booking_data(hass, loft, check_in=far + timedelta(days=1), check_out=far + timedelta(days=5)),
         )
     assert exc_info.value.translation_key == "booking_overlap"
     assert "from 2027-03-14 13:00 to 2027-03-17 13:00 (Marta Ruiz)" in str(exc_info.value)
@@ -265,19 +245,10 @@ async def test_create_booking_conflict_without_details(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
 ) -> None:
     """A 409 whose other stay cannot be found is still a translated refusal."""
-    studio = _property(simulator, 1)
+    studio = simulator.kasify.property_at(1)
     simulator.faults.inject("/kasify/v1/properties/", method="POST", status=409, times=1)
     with pytest.raises(ServiceValidationError) as exc_info:
-        await _call(
-            hass,
-            "create_booking",
-            {
-                "property": _device_id(hass, studio["id"]),
-                "guest_name": "X",
-                "check_in": "2026-09-01 15:00",
-                "check_out": "2026-09-02 11:00",
-            },
-        )
+        await _call(hass, "create_booking", _booking_data(hass, studio))
     assert exc_info.value.translation_key == "booking_conflict"
     assert str(exc_info.value) == f"Kasify refused the booking: it overlaps another stay at {studio['name']}"
 
@@ -285,16 +256,7 @@ async def test_create_booking_conflict_without_details(
     simulator.faults.inject("/kasify/v1/properties/", method="POST", status=409, times=1)
     simulator.faults.inject("/kasify/v1/properties/", method="GET", status=500, times=1)
     with pytest.raises(ServiceValidationError) as exc_info:
-        await _call(
-            hass,
-            "create_booking",
-            {
-                "property": _device_id(hass, studio["id"]),
-                "guest_name": "X",
-                "check_in": "2026-09-01 15:00",
-                "check_out": "2026-09-02 11:00",
-            },
-        )
+        await _call(hass, "create_booking", _booking_data(hass, studio))
     assert exc_info.value.translation_key == "booking_conflict"
 
 
@@ -302,19 +264,10 @@ async def test_create_booking_rejected_by_kasify(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
 ) -> None:
     """Kasify's 422 becomes a translated validation error naming the field."""
-    studio = _property(simulator, 1)
+    studio = simulator.kasify.property_at(1)
     count = len(simulator.kasify.bookings)
     with pytest.raises(ServiceValidationError) as exc_info:
-        await _call(
-            hass,
-            "create_booking",
-            {
-                "property": _device_id(hass, studio["id"]),
-                "guest_name": "A" * 600,
-                "check_in": "2026-09-01 15:00",
-                "check_out": "2026-09-02 11:00",
-            },
-        )
+        await _call(hass, "create_booking", _booking_data(hass, studio, guest_name="A" * 600))
     assert exc_info.value.translation_key == "booking_rejected"
     assert "guest_name: must be at most 500 characters" in str(exc_info.value)
     assert len(simulator.kasify.bookings) == count
@@ -324,15 +277,8 @@ async def test_guest_contact_never_in_errors(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
 ) -> None:
     """Should Kasify quote the guest's e-mail or phone in an error, the message shows neither."""
-    studio = _property(simulator, 1)
-    data = {
-        "property": _device_id(hass, studio["id"]),
-        "guest_name": "X",
-        "check_in": "2026-09-01 15:00",
-        "check_out": "2026-09-02 11:00",
-        "email": "ana@example.com",
-        "phone": "+34 600 123 456",
-    }
+    studio = simulator.kasify.property_at(1)
+    data = _booking_data(hass, studio, email="ana@example.com", phone="+34 600 123 456")
     body = json.dumps(
         {
             "error": "validation_failed",
@@ -374,20 +320,10 @@ async def test_create_booking_bad_fields(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator, data: dict[str, Any]
 ) -> None:
     """Malformed fields are refused before anything is sent (and the e-mail is not echoed)."""
-    studio = _property(simulator, 1)
+    studio = simulator.kasify.property_at(1)
     simulator.reset_requests()
     with pytest.raises(vol.Invalid) as exc_info:
-        await _call(
-            hass,
-            "create_booking",
-            {
-                "property": _device_id(hass, studio["id"]),
-                "guest_name": "X",
-                "check_in": "2026-09-01 15:00",
-                "check_out": "2026-09-02 11:00",
-            }
-            | data,
-        )
+        await _call(hass, "create_booking", _booking_data(hass, studio, **data))
     assert "not-an-address" not in str(exc_info.value)
     assert simulator.requests == []
 
@@ -396,20 +332,11 @@ async def test_create_booking_upstream_failure(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
 ) -> None:
     """Kasify down: a translated error that says which property and why."""
-    studio = _property(simulator, 1)
+    studio = simulator.kasify.property_at(1)
     count = len(simulator.kasify.bookings)
     simulator.faults.inject("/kasify/v1/properties/", method="POST", status=503, body="<html>down</html>")
     with pytest.raises(HomeAssistantError) as exc_info:
-        await _call(
-            hass,
-            "create_booking",
-            {
-                "property": _device_id(hass, studio["id"]),
-                "guest_name": "X",
-                "check_in": "2026-09-01 15:00",
-                "check_out": "2026-09-02 11:00",
-            },
-        )
+        await _call(hass, "create_booking", _booking_data(hass, studio))
     assert not isinstance(exc_info.value, ServiceValidationError)
     assert exc_info.value.translation_key == "create_booking_failed"
     assert str(exc_info.value).startswith(f"Could not create the booking at {studio['name']}: ")
@@ -452,8 +379,8 @@ async def test_account_not_loaded(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
 ) -> None:
     """The property's account is unloaded: refused, and the task actions say no account is loaded."""
-    studio = _property(simulator, 1)
-    device_id = _device_id(hass, studio["id"])
+    studio = simulator.kasify.property_at(1)
+    device_id = property_device_id(hass, studio["id"])
     assert await hass.config_entries.async_unload(init_integration.entry_id)
     assert init_integration.state is ConfigEntryState.NOT_LOADED
     simulator.reset_requests()
@@ -475,7 +402,7 @@ async def test_create_task(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
 ) -> None:
     """A cleaning task for the team's cleaner, tied to a stay: in Kasify, then on the open-tasks sensor."""
-    studio = _property(simulator, 1)
+    studio = simulator.kasify.property_at(1)
     lucia = next(m for m in studio["team"] if m["name"] == "Lucía")
     booking = next(
         b
@@ -489,7 +416,7 @@ async def test_create_task(
         hass,
         "create_task",
         {
-            "property": _device_id(hass, studio["id"]),
+            "property": property_device_id(hass, studio["id"]),
             "title": "Limpieza tras la salida de João",
             "description": "Cambiar sábanas",
             "task_type": "cleaning",
@@ -533,8 +460,10 @@ async def test_create_task_minimal(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
 ) -> None:
     """Only a title: an "other" task, unassigned; the assignee by Kasify id works too."""
-    loft = _property(simulator, 0)
-    response = await _call(hass, "create_task", {"property": _device_id(hass, loft["id"]), "title": "Check"})
+    loft = simulator.kasify.property_at(0)
+    response = await _call(
+        hass, "create_task", {"property": property_device_id(hass, loft["id"]), "title": "Check"}
+    )
     task = simulator.kasify.tasks[response["task_id"]]
     assert (task["task_type"], task["assignee_id"], task["due_at"], task["booking_id"]) == (
         "other",
@@ -548,7 +477,12 @@ async def test_create_task_minimal(
     response = await _call(
         hass,
         "create_task",
-        {"property": _device_id(hass, loft["id"]), "title": "Fix", "assignee": javier["id"], "due": ""},
+        {
+            "property": property_device_id(hass, loft["id"]),
+            "title": "Fix",
+            "assignee": javier["id"],
+            "due": "",
+        },
     )
     assert simulator.kasify.tasks[response["task_id"]]["assignee_id"] == javier["id"]
     assert response["assignee"] == "Javier Ortega"
@@ -559,10 +493,10 @@ async def test_create_task_refused(
 ) -> None:
     """Someone not on the team (even a crew member of the account), a stay of another property, or a booking
     Kasify does not have: refused with a clear message, and no task created."""
-    studio, loft = _property(simulator, 1), _property(simulator, 0)
+    studio, loft = simulator.kasify.property_at(1), simulator.kasify.property_at(0)
     rafael = next(m for m in simulator.kasify.crew.values() if m["name"] == "Rafael")  # crew, not on the team
     loft_booking = next(b for b in simulator.kasify.bookings.values() if b["property_id"] == loft["id"])
-    device_id = _device_id(hass, studio["id"])
+    device_id = property_device_id(hass, studio["id"])
     tasks = dict(simulator.kasify.tasks)
 
     cases: list[tuple[dict[str, Any], str, str]] = [
@@ -595,13 +529,13 @@ async def test_create_task_booking_not_cached(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
 ) -> None:
     """A stay Home Assistant does not keep is checked with Kasify before the task is created."""
-    studio = _property(simulator, 1)
+    studio = simulator.kasify.property_at(1)
     far = NOW + timedelta(days=300)
     booking = simulator.kasify.add_booking(studio["id"], "Lejana", far, far + timedelta(days=2))
     response = await _call(
         hass,
         "create_task",
-        {"property": _device_id(hass, studio["id"]), "title": "Clean", "booking_id": booking["id"]},
+        {"property": property_device_id(hass, studio["id"]), "title": "Clean", "booking_id": booking["id"]},
     )
     assert simulator.kasify.tasks[response["task_id"]]["booking_id"] == booking["id"]
 
@@ -620,25 +554,31 @@ async def test_assignee_ambiguous_or_no_team(
 
     with pytest.raises(ServiceValidationError) as exc_info:
         await _call(
-            hass, "create_task", {"property": _device_id(hass, twins["id"]), "title": "T", "assignee": "ana"}
+            hass,
+            "create_task",
+            {"property": property_device_id(hass, twins["id"]), "title": "T", "assignee": "ana"},
         )
     assert exc_info.value.translation_key == "ambiguous_assignee"
     assert "More than one member of the team of Casa Gemela is called ana" in str(exc_info.value)
     response = await _call(
         hass,
         "create_task",
-        {"property": _device_id(hass, twins["id"]), "title": "T", "assignee": "Ana Prieto"},
+        {"property": property_device_id(hass, twins["id"]), "title": "T", "assignee": "Ana Prieto"},
     )
     assert state.tasks[response["task_id"]]["assignee_id"] == ana_b["id"]
     # The default cleaner counts as part of the team.
     response = await _call(
-        hass, "create_task", {"property": _device_id(hass, twins["id"]), "title": "T", "assignee": "pilar"}
+        hass,
+        "create_task",
+        {"property": property_device_id(hass, twins["id"]), "title": "T", "assignee": "pilar"},
     )
     assert response["assignee"] == "Pilar Gómez"
 
     with pytest.raises(ServiceValidationError) as exc_info:
         await _call(
-            hass, "create_task", {"property": _device_id(hass, lonely["id"]), "title": "T", "assignee": "Ana"}
+            hass,
+            "create_task",
+            {"property": property_device_id(hass, lonely["id"]), "title": "T", "assignee": "Ana"},
         )
     assert exc_info.value.translation_key == "property_has_no_team"
 
@@ -647,8 +587,8 @@ async def test_create_task_rejected_and_failures(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
 ) -> None:
     """Kasify's 422 is a validation error naming the field; a 5xx or a failed booking check is upstream."""
-    studio = _property(simulator, 1)
-    device_id = _device_id(hass, studio["id"])
+    studio = simulator.kasify.property_at(1)
+    device_id = property_device_id(hass, studio["id"])
     tasks = dict(simulator.kasify.tasks)
     with pytest.raises(ServiceValidationError) as exc_info:
         await _call(hass, "create_task", {"property": device_id, "title": "T" * 501})
@@ -681,7 +621,7 @@ async def test_start_then_complete(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
 ) -> None:
     """Start moves the task to in progress, complete closes it; the open-tasks sensor follows each step."""
-    loft = _property(simulator, 0)
+    loft = simulator.kasify.property_at(0)
     task = _pending_task(simulator, loft["id"])
     sensor_id = _entity_id(hass, "sensor", loft["id"], "open_tasks")
     open_before = int(hass.states.get(sensor_id).state)  # type: ignore[union-attr]
@@ -722,7 +662,7 @@ async def test_task_created_since_the_last_refresh(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
 ) -> None:
     """A task Home Assistant has not seen yet is found by asking Kasify, and completed straight away."""
-    loft = _property(simulator, 0)
+    loft = simulator.kasify.property_at(0)
     task = simulator.kasify.add_task(loft["id"], "Nueva", task_type="inspection")
     response = await _call(hass, "complete_task", {"task_id": task["id"]})
     assert response["status"] == "completed"
@@ -733,7 +673,7 @@ async def test_task_moved_on_elsewhere(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
 ) -> None:
     """Started in Kasify since the last refresh: Kasify's 409 becomes "already in progress"."""
-    loft = _property(simulator, 0)
+    loft = simulator.kasify.property_at(0)
     task = _pending_task(simulator, loft["id"])
     simulator.kasify.start_task(task["id"])
     with pytest.raises(ServiceValidationError) as exc_info:
@@ -760,7 +700,7 @@ async def test_task_transition_failures(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator, action: str, key: str
 ) -> None:
     """Kasify failing on the transition, on the lookup, or with a 409 it cannot explain: upstream errors."""
-    loft = _property(simulator, 0)
+    loft = simulator.kasify.property_at(0)
     task = _pending_task(simulator, loft["id"])
     simulator.faults.inject("/kasify/v1/tasks/", method="POST", status=503, times=1)
     with pytest.raises(HomeAssistantError) as exc_info:

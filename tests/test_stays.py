@@ -2,35 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_capture_events,
-    async_fire_time_changed,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.kasify.const import EVENT_CHECK_IN, EVENT_CHECK_OUT
 from custom_components.kasify.coordinator import property_identifier
 from simulator import Simulator
 
 from . import setup_integration
-from .conftest import NOW
-
-
-async def _move_to(hass: HomeAssistant, freezer: FrozenDateTimeFactory, instant: datetime) -> None:
-    freezer.move_to(instant)
-    async_fire_time_changed(hass, instant)
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-
-async def _refresh(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    await entry.runtime_data.coordinator.async_refresh()
-    await hass.async_block_till_done(wait_background_tasks=True)
+from .providers import NOW, move_to, refresh
 
 
 def _capture(hass: HomeAssistant, event_type: str, property_id: str) -> list[Event]:
@@ -64,7 +49,7 @@ async def test_check_in_fires_at_the_instant(
     check_in = NOW + timedelta(hours=3)
     check_out = NOW + timedelta(days=2)
     booking = simulator.kasify.add_booking(prop["id"], "Ana García", check_in, check_out)
-    await _refresh(hass, init_integration)
+    await refresh(hass, init_integration)
     check_ins = _capture(hass, EVENT_CHECK_IN, prop["id"])
     check_outs = _capture(hass, EVENT_CHECK_OUT, prop["id"])
 
@@ -74,10 +59,10 @@ async def test_check_in_fires_at_the_instant(
     stay = entity_registry.async_get_entity_id("event", "kasify", f"property_{prop['id']}-stay")
     assert hass.states.get(occupied).state == "off"
 
-    await _move_to(hass, freezer, check_in - timedelta(seconds=1))
+    await move_to(hass, freezer, check_in - timedelta(seconds=1))
     assert check_ins == []
 
-    await _move_to(hass, freezer, check_in)
+    await move_to(hass, freezer, check_in)
     assert len(check_ins) == 1
     device = device_registry.async_get_device(identifiers={property_identifier(prop["id"])})
     assert check_ins[0].data == {
@@ -95,7 +80,7 @@ async def test_check_in_fires_at_the_instant(
     assert state.attributes["event_type"] == "check_in"
     assert state.attributes["booking_id"] == booking["id"]
 
-    await _move_to(hass, freezer, check_out)
+    await move_to(hass, freezer, check_out)
     assert len(check_outs) == 1
     assert hass.states.get(occupied).state == "off"
     assert hass.states.get(stay).attributes["event_type"] == "check_out"
@@ -115,19 +100,19 @@ async def test_moved_booking_is_rescheduled(
     cancelled = simulator.kasify.add_booking(
         prop["id"], "Marta", NOW + timedelta(hours=31), NOW + timedelta(days=2)
     )
-    await _refresh(hass, init_integration)
+    await refresh(hass, init_integration)
     check_ins = _capture(hass, EVENT_CHECK_IN, prop["id"])
 
     moved = first + timedelta(hours=4)
     simulator.kasify.move_booking(booking["id"], moved, moved + timedelta(days=1))
     simulator.kasify.cancel_booking(cancelled["id"])
-    await _refresh(hass, init_integration)
+    await refresh(hass, init_integration)
 
-    await _move_to(hass, freezer, first)
+    await move_to(hass, freezer, first)
     assert check_ins == []
-    await _move_to(hass, freezer, moved)
+    await move_to(hass, freezer, moved)
     assert [event.data["booking_id"] for event in check_ins] == [booking["id"]]
-    await _move_to(hass, freezer, NOW + timedelta(hours=31, minutes=1))
+    await move_to(hass, freezer, NOW + timedelta(hours=31, minutes=1))
     assert [event.data["booking_id"] for event in check_ins] == [booking["id"]]
 
 
@@ -142,7 +127,7 @@ async def test_no_refire_after_restart(
     simulator.kasify.add_booking(prop["id"], "Pedro", NOW - timedelta(minutes=5), NOW + timedelta(days=1))
     check_ins = async_capture_events(hass, EVENT_CHECK_IN)
     await setup_integration(hass, mock_config_entry)
-    await _move_to(hass, freezer, dt_util.utcnow() + timedelta(minutes=1))
+    await move_to(hass, freezer, dt_util.utcnow() + timedelta(minutes=1))
     assert check_ins == []
     scheduled = mock_config_entry.runtime_data.stays.scheduled
     assert all(instant > NOW for instant in scheduled.values())
@@ -156,33 +141,33 @@ async def test_booking_changes_trigger_the_stay_entity(
 ) -> None:
     """New, cancelled and guest-registered bookings show on the stay event entity."""
     prop = _empty_property(simulator)
-    await _refresh(hass, init_integration)
+    await refresh(hass, init_integration)
     stay = entity_registry.async_get_entity_id("event", "kasify", f"property_{prop['id']}-stay")
 
     booking = simulator.kasify.add_booking(
         prop["id"], "Julia", NOW + timedelta(days=5), NOW + timedelta(days=7)
     )
-    await _refresh(hass, init_integration)
+    await refresh(hass, init_integration)
     state = hass.states.get(stay)
     assert state.attributes["event_type"] == "booking_created"
     assert state.attributes["guest_name"] == "Julia"
 
     simulator.kasify.bookings[booking["id"]]["registered_guests"] = 1
-    await _refresh(hass, init_integration)
+    await refresh(hass, init_integration)
     assert hass.states.get(stay).attributes["event_type"] == "guest_registered"
 
     simulator.kasify.cancel_booking(booking["id"])
-    await _refresh(hass, init_integration)
+    await refresh(hass, init_integration)
     assert hass.states.get(stay).attributes["event_type"] == "booking_cancelled"
 
     # A booking deleted outright (gone from a window that still covers it) counts as cancelled too.
     deleted = simulator.kasify.add_booking(
         prop["id"], "Tomás", NOW + timedelta(days=10), NOW + timedelta(days=12)
     )
-    await _refresh(hass, init_integration)
+    await refresh(hass, init_integration)
     assert hass.states.get(stay).attributes["booking_id"] == deleted["id"]
     del simulator.kasify.bookings[deleted["id"]]
-    await _refresh(hass, init_integration)
+    await refresh(hass, init_integration)
     state = hass.states.get(stay)
     assert state.attributes["event_type"] == "booking_cancelled"
     assert state.attributes["booking_id"] == deleted["id"]

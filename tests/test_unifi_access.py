@@ -6,11 +6,10 @@ failures, and linking to Kasify properties."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 import json
 from typing import Any
-from unittest.mock import patch
 
 import aiohttp
 from freezegun.api import FrozenDateTimeFactory
@@ -29,65 +28,25 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.kasify.const import (
-    CONF_API_TOKEN,
-    CONF_FINGERPRINT,
-    CONF_KIND,
-    CONF_SCAN_INTERVAL,
-    DOMAIN,
-)
+from custom_components.kasify.const import CONF_API_TOKEN, CONF_FINGERPRINT, DOMAIN
 from custom_components.kasify.coordinator import UnifiAccessCoordinator, property_identifier
 from custom_components.kasify.diagnostics import async_get_config_entry_diagnostics
-from simulator import Simulator, serve_unifi_https
+from simulator import Simulator
 from simulator.unifi_access import UNIFI_GARAGE_DOOR_ID, UnifiEndpoint
 
 from . import setup_integration
+from .providers import PORTAL, SCAN, tick, unifi_entry
 
-pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
+pytestmark = [pytest.mark.allow_hosts(["127.0.0.1"]), pytest.mark.usefixtures("no_heartbeat")]
 
-UNIFI_ENTRY_ID = "01JUNIFIENTRY0000000000000"
-SCAN = timedelta(seconds=60)
+TITLE = "UniFi Access 127.0.0.1"
 DOORS = "/api/v1/developer/doors"
 NOTIFICATIONS = "/api/v1/developer/devices/notifications"
-PORTAL_LOCK = "lock.portal_rua_garrett"
 PORTAL_DOOR = "binary_sensor.portal_rua_garrett_door"
 PORTAL_ACTIVITY = "event.portal_rua_garrett_activity"
 GARAGE_LOCK = "lock.garaje"
-
-
-@pytest.fixture(autouse=True)
-def no_heartbeat() -> Iterator[None]:
-    """Ticking frozen time by minutes would fire WebSocket pings whose answers the test never waits for."""
-    with patch.object(UnifiAccessCoordinator, "push_heartbeat", 3600.0):
-        yield
-
-
-@pytest.fixture
-async def endpoint(simulator: Simulator) -> AsyncIterator[UnifiEndpoint]:
-    """The simulated controller over HTTPS with its self-signed certificate."""
-    async with serve_unifi_https(simulator) as unifi:
-        yield unifi
-
-
-def _entry(endpoint: UnifiEndpoint, **data: Any) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="UniFi Access 127.0.0.1",
-        unique_id="unifi_127.0.0.1",
-        entry_id=UNIFI_ENTRY_ID,
-        data={
-            CONF_KIND: "unifi_access",
-            CONF_HOST: endpoint.host,
-            CONF_PORT: endpoint.port,
-            CONF_API_TOKEN: endpoint.token,
-            CONF_VERIFY_SSL: True,
-            CONF_FINGERPRINT: endpoint.fingerprint,
-            **data,
-        },
-        options={CONF_SCAN_INTERVAL: 60},
-    )
 
 
 def _portal(simulator: Simulator) -> str:
@@ -112,28 +71,6 @@ async def _until(hass: HomeAssistant, condition: Callable[[], bool]) -> None:
     assert condition()
 
 
-async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta = SCAN) -> None:
-    freezer.tick(delta)
-    async_fire_time_changed(hass)
-    await _background_done(hass)
-
-
-async def _background_done(hass: HomeAssistant) -> None:
-    """Like ``async_block_till_done(wait_background_tasks=True)``, except for the push listener, which is a
-    background task that runs until the entry unloads (polls run as background tasks too)."""
-    await hass.async_block_till_done()
-    for _ in range(10):
-        pending = [
-            task
-            for task in hass._background_tasks
-            if not task.done() and not task.get_name().endswith(" push")
-        ]
-        if not pending:
-            return
-        await asyncio.wait(pending)
-        await hass.async_block_till_done()
-
-
 def _door_reads(simulator: Simulator) -> int:
     return simulator.count_requests(DOORS, "GET")
 
@@ -152,10 +89,10 @@ async def test_entities_and_states(
     entity_registry: er.EntityRegistry,
 ) -> None:
     """Every door is a lock with an activity event; doors with a position sensor get a door sensor."""
-    entry = _entry(endpoint)
+    entry = unifi_entry(endpoint, title=TITLE)
     await _setup_with_push(hass, simulator, entry)
 
-    state = hass.states.get(PORTAL_LOCK)
+    state = hass.states.get(PORTAL)
     assert state.state == LockState.LOCKED
     assert state.attributes["supported_features"] == 0
     assert hass.states.get(PORTAL_DOOR).state == STATE_OFF
@@ -184,11 +121,11 @@ async def test_no_requests_while_push_is_up(
     hass: HomeAssistant, simulator: Simulator, endpoint: UnifiEndpoint, freezer: FrozenDateTimeFactory
 ) -> None:
     """With the WebSocket up, polling stops: 0 REST requests per interval; pushed changes still arrive."""
-    entry = _entry(endpoint)
+    entry = unifi_entry(endpoint, title=TITLE)
     await _setup_with_push(hass, simulator, entry)
     simulator.reset_requests()
     for _ in range(3):
-        await _tick(hass, freezer)
+        await tick(hass, freezer, push=True)
     assert _door_reads(simulator) == 0
     assert simulator.count_requests("/api/v1/developer") == 0
 
@@ -197,7 +134,7 @@ async def test_no_requests_while_push_is_up(
     simulator.unifi.set_door_position(portal, "open")
     await _until(hass, lambda: hass.states.get(PORTAL_DOOR).state == STATE_ON)
     simulator.unifi.set_lock_rule(portal, "keep_unlock")
-    await _until(hass, lambda: hass.states.get(PORTAL_LOCK).state == LockState.UNLOCKED)
+    await _until(hass, lambda: hass.states.get(PORTAL).state == LockState.UNLOCKED)
     assert simulator.count_requests("/api/v1/developer") == 0
 
 
@@ -209,7 +146,7 @@ async def test_polling_while_push_is_down(
     device_registry: dr.DeviceRegistry,
 ) -> None:
     """Push dropped: 1 request per interval until the WebSocket is back, then none again."""
-    entry = _entry(endpoint)
+    entry = unifi_entry(endpoint, title=TITLE)
     await _setup_with_push(hass, simulator, entry)
     coordinator = _coordinator(entry)
 
@@ -217,10 +154,10 @@ async def test_polling_while_push_is_down(
     assert simulator.unifi.drop_websockets() == 1
     await _until(hass, lambda: coordinator.update_interval == SCAN)
     simulator.reset_requests()
-    await _tick(hass, freezer)
+    await tick(hass, freezer, push=True)
     assert _door_reads(simulator) == 1
     simulator.unifi.set_door_position(_portal(simulator), "open")  # not pushed: no socket
-    await _tick(hass, freezer)
+    await tick(hass, freezer, push=True)
     assert _door_reads(simulator) == 2
     assert hass.states.get(PORTAL_DOOR).state == STATE_ON
 
@@ -229,17 +166,17 @@ async def test_polling_while_push_is_down(
     assert device_registry.async_get_device(identifiers=garage) is not None
     assert coordinator.has_device(garage)
     del simulator.unifi.doors[UNIFI_GARAGE_DOOR_ID]
-    await _tick(hass, freezer)
+    await tick(hass, freezer, push=True)
     assert device_registry.async_get_device(identifiers=garage) is None
     assert not coordinator.has_device(garage)
 
     simulator.faults.remove(fault)
-    await _tick(hass, freezer)
+    await tick(hass, freezer, push=True)
     await simulator.unifi.wait_for_websockets(1)
     await _until(hass, lambda: coordinator.update_interval is None)
     simulator.reset_requests()
-    await _tick(hass, freezer)
-    await _tick(hass, freezer)
+    await tick(hass, freezer, push=True)
+    await tick(hass, freezer, push=True)
     assert _door_reads(simulator) == 0
 
 
@@ -248,15 +185,15 @@ async def test_controller_without_push(
 ) -> None:
     """No WebSocket API (older Access): the entry works by polling, 1 request per interval."""
     simulator.faults.inject(NOTIFICATIONS, status=404)
-    entry = _entry(endpoint)
+    entry = unifi_entry(endpoint, title=TITLE)
     await setup_integration(hass, entry)
     assert entry.state is ConfigEntryState.LOADED
     # The listener ends once it has the 404 (time must not move before: a tick could time the attempt out).
     await hass.async_block_till_done(wait_background_tasks=True)
     assert simulator.count_requests(NOTIFICATIONS) == 1
     simulator.reset_requests()
-    await _tick(hass, freezer)
-    await _tick(hass, freezer)
+    await tick(hass, freezer, push=True)
+    await tick(hass, freezer, push=True)
     assert _door_reads(simulator) == 2
     assert simulator.count_requests(NOTIFICATIONS) == 0  # not retried
     assert _coordinator(entry).update_interval == SCAN
@@ -266,20 +203,20 @@ async def test_resync_failure_keeps_polling(
     hass: HomeAssistant, simulator: Simulator, endpoint: UnifiEndpoint, freezer: FrozenDateTimeFactory
 ) -> None:
     """The doors cannot be read when push reconnects: polling goes on (nothing missed is trusted to push)."""
-    entry = _entry(endpoint)
+    entry = unifi_entry(endpoint, title=TITLE)
     await _setup_with_push(hass, simulator, entry)
     coordinator = _coordinator(entry)
     simulator.unifi.drop_websockets()
     await _until(hass, lambda: coordinator.update_interval == SCAN)
     fault = simulator.faults.inject(DOORS, method="GET", status=503, times=1)
-    await _tick(hass, freezer, timedelta(seconds=1))  # the reconnect, after its back-off
+    await tick(hass, freezer, timedelta(seconds=1), push=True)  # the reconnect, after its back-off
     await simulator.unifi.wait_for_websockets(1)
     await _until(hass, lambda: fault.exhausted)
     for _ in range(200):
         await asyncio.sleep(0)
     assert coordinator.update_interval == SCAN
     simulator.reset_requests()
-    await _tick(hass, freezer)
+    await tick(hass, freezer, push=True)
     assert _door_reads(simulator) == 1
 
 
@@ -287,57 +224,57 @@ async def test_unlock_is_optimistic_then_reads_that_door(
     hass: HomeAssistant, simulator: Simulator, endpoint: UnifiEndpoint, freezer: FrozenDateTimeFactory
 ) -> None:
     """Unlock shows at once, sends one request and reads only that door; the relock is pushed."""
-    entry = _entry(endpoint)
+    entry = unifi_entry(endpoint, title=TITLE)
     await _setup_with_push(hass, simulator, entry)
     portal = _portal(simulator)
     states: list[str] = []
     hass.bus.async_listen(
         "state_changed",
         lambda event: states.append(event.data["new_state"].state)
-        if event.data["entity_id"] == PORTAL_LOCK
+        if event.data["entity_id"] == PORTAL
         else None,
     )
     simulator.reset_requests()
-    await hass.services.async_call(LOCK_DOMAIN, "unlock", {ATTR_ENTITY_ID: PORTAL_LOCK}, blocking=True)
+    await hass.services.async_call(LOCK_DOMAIN, "unlock", {ATTR_ENTITY_ID: PORTAL}, blocking=True)
     assert [(r.method, r.path) for r in simulator.requests] == [
         ("PUT", f"{DOORS}/{portal}/unlock"),
         ("GET", f"{DOORS}/{portal}"),
     ]
     assert states[0] == LockState.UNLOCKING
-    assert hass.states.get(PORTAL_LOCK).state == LockState.UNLOCKED
+    assert hass.states.get(PORTAL).state == LockState.UNLOCKED
 
     # The controller locks again by itself; the change is pushed.
     simulator.advance(timedelta(seconds=simulator.unifi.relock_delay))
     simulator.unifi.settle()
-    await _until(hass, lambda: hass.states.get(PORTAL_LOCK).state == LockState.LOCKED)
+    await _until(hass, lambda: hass.states.get(PORTAL).state == LockState.LOCKED)
 
     # Lock = the lock_now rule (ends a keep-unlock at once).
     simulator.unifi.set_lock_rule(portal, "keep_unlock")
-    await _until(hass, lambda: hass.states.get(PORTAL_LOCK).state == LockState.UNLOCKED)
+    await _until(hass, lambda: hass.states.get(PORTAL).state == LockState.UNLOCKED)
     simulator.reset_requests()
-    await hass.services.async_call(LOCK_DOMAIN, "lock", {ATTR_ENTITY_ID: PORTAL_LOCK}, blocking=True)
+    await hass.services.async_call(LOCK_DOMAIN, "lock", {ATTR_ENTITY_ID: PORTAL}, blocking=True)
     assert simulator.requests[0].method == "PUT"
     assert simulator.requests[0].path == f"{DOORS}/{portal}/lock_rule"
     assert simulator.requests[0].body == {"type": "lock_now"}
-    assert hass.states.get(PORTAL_LOCK).state == LockState.LOCKED
+    assert hass.states.get(PORTAL).state == LockState.LOCKED
 
 
 async def test_failed_action_rolls_back(
     hass: HomeAssistant, simulator: Simulator, endpoint: UnifiEndpoint
 ) -> None:
     """A refused unlock restores the state and says why; a door without a hub refuses before sending."""
-    entry = _entry(endpoint)
+    entry = unifi_entry(endpoint, title=TITLE)
     await _setup_with_push(hass, simulator, entry)
     simulator.unifi.set_offline(_portal(simulator))
     with pytest.raises(HomeAssistantError) as exc_info:
-        await hass.services.async_call(LOCK_DOMAIN, "unlock", {ATTR_ENTITY_ID: PORTAL_LOCK}, blocking=True)
+        await hass.services.async_call(LOCK_DOMAIN, "unlock", {ATTR_ENTITY_ID: PORTAL}, blocking=True)
     assert exc_info.value.translation_key == "unlock_failed"
-    assert hass.states.get(PORTAL_LOCK).state == LockState.LOCKED
+    assert hass.states.get(PORTAL).state == LockState.LOCKED
 
     with pytest.raises(HomeAssistantError) as exc_info:
-        await hass.services.async_call(LOCK_DOMAIN, "lock", {ATTR_ENTITY_ID: PORTAL_LOCK}, blocking=True)
+        await hass.services.async_call(LOCK_DOMAIN, "lock", {ATTR_ENTITY_ID: PORTAL}, blocking=True)
     assert exc_info.value.translation_key == "lock_failed"
-    assert hass.states.get(PORTAL_LOCK).state == LockState.LOCKED
+    assert hass.states.get(PORTAL).state == LockState.LOCKED
 
     simulator.reset_requests()
     for action, key in (("unlock", "unifi_unlock_not_supported"), ("lock", "unifi_lock_not_supported")):
@@ -352,18 +289,18 @@ async def test_action_accepted_but_reread_fails(
     hass: HomeAssistant, simulator: Simulator, endpoint: UnifiEndpoint
 ) -> None:
     """The unlock went through but reading the door failed: no error, push shows where it ended up."""
-    entry = _entry(endpoint)
+    entry = unifi_entry(endpoint, title=TITLE)
     await _setup_with_push(hass, simulator, entry)
     portal = _portal(simulator)
     simulator.faults.inject(f"{DOORS}/{portal}", method="GET", status=503)
-    await hass.services.async_call(LOCK_DOMAIN, "unlock", {ATTR_ENTITY_ID: PORTAL_LOCK}, blocking=True)
-    await _until(hass, lambda: hass.states.get(PORTAL_LOCK).state == LockState.UNLOCKED)
+    await hass.services.async_call(LOCK_DOMAIN, "unlock", {ATTR_ENTITY_ID: PORTAL}, blocking=True)
+    await _until(hass, lambda: hass.states.get(PORTAL).state == LockState.UNLOCKED)
 
 
 async def test_activity_events(hass: HomeAssistant, simulator: Simulator, endpoint: UnifiEndpoint) -> None:
     """A PIN typed at the reader fires code_used with the visitor's name (never the PIN); a wrong one
     access_denied."""
-    entry = _entry(endpoint)
+    entry = unifi_entry(endpoint, title=TITLE)
     await _setup_with_push(hass, simulator, entry)
     portal = _portal(simulator)
     now = int(simulator.unifi.now().timestamp())
@@ -385,7 +322,7 @@ async def test_activity_events(hass: HomeAssistant, simulator: Simulator, endpoi
     assert state.attributes["by"] == "Ana García"
     assert state.attributes["method"] == "PIN_CODE"
     assert "482913" not in str(state.attributes)
-    await _until(hass, lambda: hass.states.get(PORTAL_LOCK).state == LockState.UNLOCKED)
+    await _until(hass, lambda: hass.states.get(PORTAL).state == LockState.UNLOCKED)
 
     assert not simulator.unifi.use_pin(portal, "000000")
     await _until(
@@ -400,7 +337,7 @@ async def test_wrong_fingerprint_is_refused(
     issue_registry: ir.IssueRegistry,
 ) -> None:
     """A certificate other than the pinned one: setup fails cleanly, with a repair issue; no request lands."""
-    entry = _entry(endpoint, **{CONF_FINGERPRINT: ":".join(["00"] * 32)})
+    entry = unifi_entry(endpoint, title=TITLE, **{CONF_FINGERPRINT: ":".join(["00"] * 32)})
     await setup_integration(hass, entry)
     assert entry.state is ConfigEntryState.SETUP_RETRY
     issue = issue_registry.async_get_issue(DOMAIN, f"unifi_certificate_{entry.entry_id}")
@@ -408,7 +345,7 @@ async def test_wrong_fingerprint_is_refused(
     assert issue.translation_key == "unifi_certificate_changed"
     assert issue.translation_placeholders["actual"] == endpoint.fingerprint
     assert simulator.count_requests("/api/v1/developer") == 0
-    assert hass.states.get(PORTAL_LOCK) is None
+    assert hass.states.get(PORTAL) is None
 
     assert await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
@@ -419,7 +356,7 @@ async def test_untrusted_certificate_without_pin(
     hass: HomeAssistant, simulator: Simulator, endpoint: UnifiEndpoint
 ) -> None:
     """Verification on and no pin against a self-signed controller: not loaded, nothing sent."""
-    entry = _entry(endpoint, **{CONF_FINGERPRINT: ""})
+    entry = unifi_entry(endpoint, title=TITLE, **{CONF_FINGERPRINT: ""})
     await setup_integration(hass, entry)
     assert entry.state is ConfigEntryState.SETUP_RETRY
     assert simulator.count_requests("/api/v1/developer") == 0
@@ -434,7 +371,7 @@ async def test_certificate_changes_while_running(
 ) -> None:
     """The push reconnects to a controller with another certificate: repair issue, push stops, polling
     fails (unavailable) rather than trusting it."""
-    entry = _entry(endpoint)
+    entry = unifi_entry(endpoint, title=TITLE)
     await _setup_with_push(hass, simulator, entry)
     coordinator = _coordinator(entry)
     # As if the controller's certificate had been replaced: the pin no longer matches.
@@ -442,25 +379,25 @@ async def test_certificate_changes_while_running(
     coordinator.client._ssl = aiohttp.Fingerprint(bytes(32))
     simulator.unifi.drop_websockets()
     await _until(hass, lambda: coordinator.update_interval == SCAN)
-    await _tick(hass, freezer, timedelta(seconds=1))
+    await tick(hass, freezer, timedelta(seconds=1), push=True)
     await _until(
         hass,
         lambda: issue_registry.async_get_issue(DOMAIN, f"unifi_certificate_{entry.entry_id}") is not None,
     )
-    await _tick(hass, freezer)
-    assert hass.states.get(PORTAL_LOCK).state == "unavailable"
+    await tick(hass, freezer, push=True)
+    assert hass.states.get(PORTAL).state == "unavailable"
 
 
 async def test_token_revoked_starts_reauth(
     hass: HomeAssistant, simulator: Simulator, endpoint: UnifiEndpoint, freezer: FrozenDateTimeFactory
 ) -> None:
     """The push is refused with 401 on reconnect: the entry asks for a new token."""
-    entry = _entry(endpoint)
+    entry = unifi_entry(endpoint, title=TITLE)
     await _setup_with_push(hass, simulator, entry)
     simulator.unifi.token = "revoked"
     simulator.unifi.drop_websockets()
     await _until(hass, lambda: _coordinator(entry).update_interval == SCAN)
-    await _tick(hass, freezer, timedelta(seconds=1))
+    await tick(hass, freezer, timedelta(seconds=1), push=True)
     await _until(
         hass,
         lambda: any(
@@ -489,7 +426,7 @@ async def test_linked_to_kasify_property_and_shown_once(
 
     assert kasify_copies()
 
-    unifi = _entry(endpoint)
+    unifi = unifi_entry(endpoint, title=TITLE)
     await setup_integration(hass, unifi)
     await hass.async_block_till_done()
     door_device = device_registry.async_get_device(identifiers={(DOMAIN, f"unifi_{_portal(simulator)}")})
