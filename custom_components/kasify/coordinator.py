@@ -516,7 +516,7 @@ def stay_change_near(
 
 
 def provider_lock_keys(hass: HomeAssistant) -> set[str]:
-    """Device keys of every lock a loaded provider entry (Nuki, ...) controls."""
+    """Device keys of every lock a loaded provider entry (Nuki Web, UniFi Access, RemoteLock) controls."""
     keys: set[str] = set()
     for entry in hass.config_entries.async_entries(DOMAIN):
         # An entry still setting up counts (it asks the Kasify entries to reload from its setup); one
@@ -524,38 +524,70 @@ def provider_lock_keys(hass: HomeAssistant) -> set[str]:
         if entry.state not in (ConfigEntryState.LOADED, ConfigEntryState.SETUP_IN_PROGRESS):
             continue
         coordinator = getattr(entry, "runtime_data", None) and entry.runtime_data.coordinator
-        if isinstance(coordinator, NukiCoordinator) and coordinator.data is not None:
-            keys |= {lock.device_key for lock in coordinator.data.locks.values()}
-        elif isinstance(coordinator, UnifiAccessCoordinator) and coordinator.data is not None:
-            keys |= {door.device_key for door in coordinator.data.doors.values()}
-        elif isinstance(coordinator, RemoteLockCoordinator) and coordinator.data is not None:
-            keys |= {lock.device_key for lock in coordinator.data.locks.values()}
+        if isinstance(coordinator, ProviderCoordinator) and coordinator.data is not None:
+            keys |= coordinator.device_keys(coordinator.data)
     return keys
 
 
-class NukiCoordinator(DataUpdateCoordinator[NukiSnapshot]):
+class ProviderCoordinator[DataT, ClientT](DataUpdateCoordinator[DataT]):
+    """One lock-provider account (Nuki Web, UniFi Access, RemoteLock).
+
+    Holds the client, polls at the options' interval, and keeps the account's lock devices in step (a lock the
+    upstream dropped leaves the registry).
+    """
+
+    config_entry: KasifyConfigEntry
+    source: str
+    upstream_name: str
+
+    def __init__(self, hass: HomeAssistant, entry: KasifyConfigEntry, client: ClientT) -> None:
+        """Poll ``client``'s account at the interval chosen in the options."""
+        self._normal_interval = timedelta(
+            seconds=entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
+        )
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} {entry.title}",
+            update_interval=self._normal_interval,
+            always_update=False,
+        )
+        self.client = client
+
+    @abstractmethod
+    def device_keys(self, data: DataT) -> set[str]:
+        """The device keys (``<vendor>_<id>``) of the account's locks in ``data``."""
+
+    def has_device(self, identifiers: set[tuple[str, str]]) -> bool:
+        """Whether any of ``identifiers`` is a lock the account still has."""
+        return any((DOMAIN, key) in identifiers for key in self.device_keys(self.data))
+
+    def _async_refresh_finished(self) -> None:
+        super()._async_refresh_finished()
+        if self.last_update_success and self.data is not None:
+            remove_stale_devices(
+                self.hass, self.config_entry.entry_id, {(DOMAIN, key) for key in self.device_keys(self.data)}
+            )
+            self._refreshed(self.data)
+
+    def _refreshed(self, data: DataT) -> None:
+        """After a successful refresh (devices already in step): repairs, links, polling pace."""
+
+
+class NukiCoordinator(ProviderCoordinator[NukiSnapshot, NukiClient]):
     """Polls one Nuki Web account: 1 request for every lock (``GET /smartlock``) + 1 for the account's log.
 
     New log entries (never seen before, newer than the first refresh) are handed to the locks' activity
     event entities; locks without an active Smart Hosting subscription get a repair issue.
     """
 
-    config_entry: KasifyConfigEntry
     source = KIND_NUKI
     upstream_name = "Nuki"
 
     def __init__(self, hass: HomeAssistant, entry: KasifyConfigEntry, client: NukiClient) -> None:
         """Poll ``client``'s account at the interval chosen in the options."""
-        super().__init__(
-            hass,
-            LOGGER,
-            config_entry=entry,
-            name=f"{DOMAIN} {entry.title}",
-            update_interval=timedelta(seconds=entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)),
-            always_update=False,
-        )
-        self.client = client
-        self._normal_interval = self.update_interval
+        super().__init__(hass, entry, client)
         self._seen_logs: set[str] | None = None
         self._logs_since: datetime | None = None
 
@@ -591,20 +623,11 @@ class NukiCoordinator(DataUpdateCoordinator[NukiSnapshot]):
             # The API's since is inclusive: the newest entry comes again and is skipped as seen.
             self._logs_since = max(entry.date for entry in snapshot.logs)
 
-    def _async_refresh_finished(self) -> None:
-        super()._async_refresh_finished()
-        if self.last_update_success and self.data is not None:
-            self._sync_devices_and_issues(self.data)
-            self.update_interval = (
-                STAY_CHANGE_INTERVAL
-                if stay_change_near(self.hass, {lock.device_key for lock in self.data.locks.values()})
-                else self._normal_interval
-            )
+    def device_keys(self, data: NukiSnapshot) -> set[str]:
+        """The account's locks."""
+        return {lock.device_key for lock in data.locks.values()}
 
-    def _sync_devices_and_issues(self, data: NukiSnapshot) -> None:
-        remove_stale_devices(
-            self.hass, self.config_entry.entry_id, {(DOMAIN, lock.device_key) for lock in data.locks.values()}
-        )
+    def _refreshed(self, data: NukiSnapshot) -> None:
         for lock in data.locks.values():
             issue_id = f"nuki_smart_hosting_{lock.id}"
             if lock.subscription_missing:
@@ -619,10 +642,11 @@ class NukiCoordinator(DataUpdateCoordinator[NukiSnapshot]):
                 )
             else:
                 ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-
-    def has_device(self, identifiers: set[tuple[str, str]]) -> bool:
-        """Whether any of ``identifiers`` is a lock this account still has."""
-        return any((DOMAIN, lock.device_key) in identifiers for lock in self.data.locks.values())
+        self.update_interval = (
+            STAY_CHANGE_INTERVAL
+            if stay_change_near(self.hass, self.device_keys(data))
+            else self._normal_interval
+        )
 
     async def async_refresh_lock(self, lock_id: int) -> None:
         """After an action, read that one lock again (1 request) instead of the whole account."""
@@ -643,7 +667,7 @@ class UnifiSnapshot:
     doors: dict[str, UnifiDoor]
 
 
-class UnifiAccessCoordinator(DataUpdateCoordinator[UnifiSnapshot]):
+class UnifiAccessCoordinator(ProviderCoordinator[UnifiSnapshot, UnifiAccessClient]):
     """Keeps the doors of one UniFi Access controller: WebSocket push, polling only while push is down.
 
     Requests: 1 (``GET /doors``) per poll while push is down, 0 per interval while it is up (push changes are
@@ -653,7 +677,6 @@ class UnifiAccessCoordinator(DataUpdateCoordinator[UnifiSnapshot]):
     reconfigured with the new fingerprint; nothing is read over an unpinned connection.
     """
 
-    config_entry: KasifyConfigEntry
     source = KIND_UNIFI
     upstream_name = "UniFi Access"
     # Seconds between WebSocket pings (a connection that stops answering is dropped and polling resumes).
@@ -661,16 +684,7 @@ class UnifiAccessCoordinator(DataUpdateCoordinator[UnifiSnapshot]):
 
     def __init__(self, hass: HomeAssistant, entry: KasifyConfigEntry, client: UnifiAccessClient) -> None:
         """Poll ``client``'s controller at the interval chosen in the options until push is up."""
-        self._poll_interval = timedelta(seconds=entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL))
-        super().__init__(
-            hass,
-            LOGGER,
-            config_entry=entry,
-            name=f"{DOMAIN} {entry.title}",
-            update_interval=self._poll_interval,
-            always_update=False,
-        )
-        self.client = client
+        super().__init__(hass, entry, client)
 
     @property
     def issue_id(self) -> str:
@@ -748,7 +762,7 @@ class UnifiAccessCoordinator(DataUpdateCoordinator[UnifiSnapshot]):
 
     def _restore_polling(self) -> None:
         if self.update_interval is None:
-            self.update_interval = self._poll_interval
+            self.update_interval = self._normal_interval
             self._schedule_refresh()
 
     def _on_event(self, event: UnifiEvent) -> None:
@@ -772,19 +786,9 @@ class UnifiAccessCoordinator(DataUpdateCoordinator[UnifiSnapshot]):
 
     # -- devices and actions ------------------------------------------------------------------------
 
-    def _async_refresh_finished(self) -> None:
-        super()._async_refresh_finished()
-        if self.last_update_success and self.data is not None:
-            self._sync_devices(self.data)
-
-    def _sync_devices(self, data: UnifiSnapshot) -> None:
-        remove_stale_devices(
-            self.hass, self.config_entry.entry_id, {(DOMAIN, door.device_key) for door in data.doors.values()}
-        )
-
-    def has_device(self, identifiers: set[tuple[str, str]]) -> bool:
-        """Whether any of ``identifiers`` is a door the controller still has."""
-        return any((DOMAIN, door.device_key) in identifiers for door in self.data.doors.values())
+    def device_keys(self, data: UnifiSnapshot) -> set[str]:
+        """The controller's doors."""
+        return {door.device_key for door in data.doors.values()}
 
     async def async_refresh_door(self, door_id: str) -> None:
         """After an action, read that one door again (1 request) instead of every door."""
@@ -857,7 +861,7 @@ def location_property(
     return None
 
 
-class RemoteLockCoordinator(DataUpdateCoordinator[RemoteLockSnapshot]):
+class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockClient]):
     """Polls one RemoteLock account: ``ceil(locks / 50)`` requests for the locks + 1 for new events.
 
     Every request of the account (polls, actions, access codes) goes through the client's one 120/min
@@ -865,22 +869,12 @@ class RemoteLockCoordinator(DataUpdateCoordinator[RemoteLockSnapshot]):
     event id once; an ``unlocked`` that comes with an ``access_person_used`` is one ``code_used``.
     """
 
-    config_entry: KasifyConfigEntry
     source = KIND_REMOTELOCK
     upstream_name = "RemoteLock"
 
     def __init__(self, hass: HomeAssistant, entry: KasifyConfigEntry, client: RemoteLockClient) -> None:
         """Poll ``client``'s account at the interval chosen in the options."""
-        super().__init__(
-            hass,
-            LOGGER,
-            config_entry=entry,
-            name=f"{DOMAIN} {entry.title}",
-            update_interval=timedelta(seconds=entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)),
-            always_update=False,
-        )
-        self.client = client
-        self._normal_interval = self.update_interval
+        super().__init__(hass, entry, client)
         self._locations: dict[str, RemoteLockLocation] | None = None
         self._locations_read: datetime | None = None
         self._cursor: str | None = None
@@ -999,21 +993,18 @@ class RemoteLockCoordinator(DataUpdateCoordinator[RemoteLockSnapshot]):
         self.last_push = dt_util.utcnow()
         await self.async_handle_events([event], pushed=True)
 
-    def _async_refresh_finished(self) -> None:
-        super()._async_refresh_finished()
-        if self.last_update_success and self.data is not None:
-            remove_stale_devices(
-                self.hass,
-                self.config_entry.entry_id,
-                {(DOMAIN, lock.device_key) for lock in self.data.locks.values()},
-            )
-            self._sync_links(self.data)
-            near = not self.push_healthy and stay_change_near(
-                self.hass,
-                set(),
-                {prop for lock in self.data.locks.values() if (prop := self.lock_property(lock)) is not None},
-            )
-            self.update_interval = STAY_CHANGE_INTERVAL if near else self._normal_interval
+    def device_keys(self, data: RemoteLockSnapshot) -> set[str]:
+        """The account's locks."""
+        return {lock.device_key for lock in data.locks.values()}
+
+    def _refreshed(self, data: RemoteLockSnapshot) -> None:
+        self._sync_links(data)
+        near = not self.push_healthy and stay_change_near(
+            self.hass,
+            set(),
+            {prop for lock in data.locks.values() if (prop := self.lock_property(lock)) is not None},
+        )
+        self.update_interval = STAY_CHANGE_INTERVAL if near else self._normal_interval
 
     def _sync_links(self, data: RemoteLockSnapshot) -> None:
         """Hang each lock device under its location's property (a property loaded later, a new mapping)."""
@@ -1033,10 +1024,6 @@ class RemoteLockCoordinator(DataUpdateCoordinator[RemoteLockSnapshot]):
         if self.data is None or lock.location_id is None:
             return None
         return location_property(self.hass, self.location_mapping, self.data.locations.get(lock.location_id))
-
-    def has_device(self, identifiers: set[tuple[str, str]]) -> bool:
-        """Whether any of ``identifiers`` is a lock this account still has."""
-        return any((DOMAIN, lock.device_key) in identifiers for lock in self.data.locks.values())
 
     def apply_lock(self, lock: RemoteLockLock) -> None:
         """Show a lock as an action's answer returned it (no extra request)."""
