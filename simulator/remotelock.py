@@ -19,12 +19,20 @@ What it enforces, as the real service documents it:
   errors ``{"message", "type"}``; pages of ``page``/``per_page`` (max 50) with ``meta``.
 - Access grants start pending and sync :attr:`RemoteLockState.sync_delay` seconds later when the lock is
   connected (an ``access_person_synced`` event is recorded then); an offline lock keeps them pending.
+- Notification subscribers (email, text, webhook) and subscriptions (publisher + subscriber + event
+  types valid for the publisher type): 201 on create, 204 on delete, 404 for unknown ids, 422 resource
+  errors. Webhook URLs must be HTTPS, **except** plain ``http`` to a loopback host (``127.0.0.1``, ``::1``,
+  ``localhost``), a deliberate deviation so tests and a local Home Assistant can receive deliveries. Every
+  recorded event is POSTed (JSON, ``X-Secret``) in the background to the active webhook subscribers whose
+  subscriptions match it; attempts land in :attr:`RemoteLockState.webhook_deliveries` (form content type:
+  ``unsupported``, not sent). No retries.
 
 Events carry the ``pin`` attribute like the real feed does, so tests can check that clients drop it.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,7 +42,7 @@ import math
 import random
 import re
 from typing import Any, Final
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 import uuid
 from zoneinfo import ZoneInfo
 
@@ -74,6 +82,55 @@ _TYPE_ALIASES: Final = {
 }
 _PIN: Final = re.compile(r"^\d{4,10}$")
 _TIME_OF_DAY: Final = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")
+
+SUBSCRIBER_TYPES: Final = (
+    "email_notification_subscriber",
+    "text_notification_subscriber",
+    "webhook_notification_subscriber",
+)
+WEBHOOK_SUBSCRIBER: Final = "webhook_notification_subscriber"
+CONTENT_TYPES: Final = ("form", "json")
+LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "::1", "localhost"})
+"""Hosts a webhook ``url`` may use plain ``http`` for (a deliberate deviation: the seed requires HTTPS)."""
+_LOCK_EVENTS: Final = (
+    "unlocked",
+    "locked",
+    "access_denied",
+    "access_person_synced",
+    "access_person_sync_failed",
+    "access_guest_late_sync",
+    "reset",
+    "connectivity",
+    "power_level_low",
+    "battery_replaced",
+)
+_DOOR_EVENTS: Final = (
+    "unlocked",
+    "locked",
+    "access_denied",
+    "access_person_synced",
+    "access_person_sync_failed",
+    "access_guest_late_sync",
+    "reset",
+    "acs_door_opened",
+    "acs_door_closed",
+    "acs_door_held_open",
+    "acs_requested_to_exit",
+)
+_PERSON_EVENTS: Final = ("access_person_used",)
+PUBLISHER_EVENTS: Final[dict[str, tuple[str, ...]]] = {
+    "lock": _LOCK_EVENTS,
+    "acs_door": _DOOR_EVENTS,
+    "thermostat": ("connectivity", "power_level_low", "temperature_changed", "humidity_changed"),
+    "power_plug": ("connectivity", "relay_enabled", "relay_disabled"),
+    "acs_controller": ("connectivity",),
+    "access_user": _PERSON_EVENTS,
+    "access_guest": _PERSON_EVENTS,
+}
+"""Event types a subscription may list per publisher type (the seed's JSON schemas)."""
+EVENT_TYPES: Final = frozenset(event for events in PUBLISHER_EVENTS.values() for event in events)
+"""Every event type; ``account`` and ``location`` publishers take any of them."""
+PUBLISHER_TYPES: Final = ("account", "location", *PUBLISHER_EVENTS)
 
 
 # --- errors -------------------------------------------------------------------------------------------------
@@ -172,6 +229,17 @@ class AuthorizationCode:
     used: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class WebhookDelivery:
+    """One webhook delivery attempt: the answer's ``status``, or ``error`` (``unsupported``: form content)."""
+
+    subscriber_id: str
+    event_id: str
+    url: str
+    status: int | None
+    error: str | None = None
+
+
 class RemoteLockState:
     """One RemoteLock account: locations, devices, events, access persons and grants, tokens, rate budget.
 
@@ -243,6 +311,11 @@ class RemoteLockState:
         self._sync_due: dict[str, datetime] = {}
         self.access_tokens: dict[str, AccessToken] = {}
         self.refresh_tokens: dict[str, RefreshToken] = {}
+        self.notification_subscribers: dict[str, Json] = {}
+        self.notification_subscriptions: dict[str, Json] = {}
+        self.webhook_deliveries: list[WebhookDelivery] = []
+        """Every webhook delivery attempt, in the order they finished (see :meth:`drain_webhooks`)."""
+        self._delivery_tasks: set[asyncio.Task[None]] = set()
         self.codes: dict[str, AuthorizationCode] = {}
         self._window = -1
         self._window_count = 0
@@ -658,6 +731,7 @@ class RemoteLockState:
         record["links"].update(links)
         self.events[record["id"]] = record
         self._event_seq[record["id"]] = len(self._event_seq)
+        self._notify(record, device, person)
         return record
 
     def sorted_events(self, sort: str) -> list[Json]:
@@ -948,6 +1022,199 @@ class RemoteLockState:
         except KeyError:
             raise _not_found("Event", event_id) from None
 
+    def add_subscriber(self, subscriber_type: str, **attributes: Any) -> Json:
+        """Add a notification subscriber as given (no validation; the route validates first).
+
+        A webhook subscriber gets ``content_type`` ``form`` and a random ``secret`` unless given.
+        """
+        base: Json = {"active": True}
+        if subscriber_type == WEBHOOK_SUBSCRIBER:
+            base.update(content_type="form", secret=f"{self._rng.getrandbits(128):032x}")
+        record = _resource(
+            subscriber_type,
+            self.new_id(),
+            {**base, **{k: v for k, v in attributes.items() if v is not None}, "created_at": self.stamp()},
+            "/notification_subscribers/{id}",
+        )
+        record["attributes"]["updated_at"] = self.stamp()
+        self.notification_subscribers[record["id"]] = record
+        return record
+
+    def add_webhook_subscriber(
+        self,
+        name: str,
+        url: str,
+        *,
+        secret: str | None = None,
+        content_type: str = "json",
+        active: bool = True,
+    ) -> Json:
+        """Add a webhook subscriber (a test shortcut for ``POST /notification_subscribers``)."""
+        return self.add_subscriber(
+            WEBHOOK_SUBSCRIBER, name=name, url=url, content_type=content_type, secret=secret, active=active
+        )
+
+    def get_subscriber(self, subscriber_id: str) -> Json:
+        """The notification subscriber with that id.
+
+        Raises:
+            GeneralError: 404 when there is none.
+        """
+        try:
+            return self.notification_subscribers[subscriber_id]
+        except KeyError:
+            raise _not_found("Notification subscriber", subscriber_id) from None
+
+    def delete_subscriber(self, subscriber_id: str) -> None:
+        """Delete a subscriber and the subscriptions that notify it."""
+        self.get_subscriber(subscriber_id)
+        del self.notification_subscribers[subscriber_id]
+        for subscription_id in [
+            sub["id"]
+            for sub in self.notification_subscriptions.values()
+            if sub["attributes"]["subscriber_id"] == subscriber_id
+        ]:
+            del self.notification_subscriptions[subscription_id]
+
+    def find_publisher(self, publisher_type: str, publisher_id: str) -> Json | None:
+        """The account, location, device or access person a subscription listens to (``None``: unknown)."""
+        if publisher_type == "account":
+            return self.account if publisher_id == self.account["id"] else None
+        if publisher_type == "location":
+            return self.locations.get(publisher_id)
+        if publisher_type in ("access_user", "access_guest"):
+            person = self.access_persons.get(publisher_id)
+            return person if person is not None and person["type"] == publisher_type else None
+        device = self.devices.get(publisher_id)
+        if device is None:
+            return None
+        kinds = LOCK_TYPES if publisher_type == "lock" else (publisher_type,)
+        return device if device["type"] in kinds else None
+
+    def _publisher_link(self, publisher_type: str, publisher_id: str) -> str:
+        if publisher_type == "account":
+            return f"{REMOTELOCK_PREFIX}{API_PATH}/accounts/{publisher_id}"
+        publisher = self.find_publisher(publisher_type, publisher_id)
+        return str(publisher["links"]["self"]) if publisher is not None else ""
+
+    def subscribe(
+        self,
+        subscriber_id: str,
+        publisher_type: str,
+        publisher_id: str,
+        events: Sequence[str | Json],
+    ) -> Json:
+        """Add a notification subscription (``events`` as type names or ``{"event_type": ...}`` objects).
+
+        Raises:
+            GeneralError: 404 for an unknown subscriber.
+        """
+        subscriber = self.get_subscriber(subscriber_id)
+        record = _resource(
+            "notification_subscription",
+            self.new_id(),
+            {
+                "events": [{"event_type": e} if isinstance(e, str) else dict(e) for e in events],
+                "created_at": self.stamp(),
+                "updated_at": self.stamp(),
+                "subscriber_id": subscriber_id,
+                "subscriber_type": subscriber["type"],
+                "publisher_id": publisher_id,
+                "publisher_type": publisher_type,
+            },
+            "/notification_subscriptions/{id}",
+        )
+        record["links"].update(
+            subscriber=subscriber["links"]["self"],
+            publisher=self._publisher_link(publisher_type, publisher_id),
+        )
+        self.notification_subscriptions[record["id"]] = record
+        return record
+
+    def get_subscription(self, subscription_id: str) -> Json:
+        """The notification subscription with that id.
+
+        Raises:
+            GeneralError: 404 when there is none.
+        """
+        try:
+            return self.notification_subscriptions[subscription_id]
+        except KeyError:
+            raise _not_found("Notification subscription", subscription_id) from None
+
+    def unsubscribe(self, subscription_id: str) -> None:
+        """Delete a notification subscription."""
+        self.get_subscription(subscription_id)
+        del self.notification_subscriptions[subscription_id]
+
+    def _publishes(self, subscription: Json, event: Json, device: Json, person: Json | None) -> bool:
+        """Whether an event reaches a subscription: its type is listed and its publisher is concerned."""
+        attributes = subscription["attributes"]
+        kind = event["type"].removesuffix("_event")
+        if not any(e.get("event_type") == kind for e in attributes["events"]):
+            return False
+        publisher_type, publisher_id = attributes["publisher_type"], attributes["publisher_id"]
+        if publisher_type == "account":
+            return bool(publisher_id == self.account["id"])
+        if publisher_type == "location":
+            return bool(device["attributes"].get("location_id") == publisher_id)
+        if publisher_type in ("access_user", "access_guest"):
+            return person is not None and person["id"] == publisher_id
+        return bool(device["id"] == publisher_id)
+
+    def _notify(self, event: Json, device: Json, person: Json | None) -> None:
+        """Deliver an event to the active webhook subscribers whose subscriptions it matches.
+
+        JSON subscribers are POSTed in a background task on the running loop (none running: skipped); form
+        subscribers are recorded as ``unsupported`` without a request.
+        """
+        subscriber_ids = {
+            sub["attributes"]["subscriber_id"]
+            for sub in self.notification_subscriptions.values()
+            if self._publishes(sub, event, device, person)
+        }
+        for subscriber_id in sorted(subscriber_ids):
+            subscriber = self.notification_subscribers.get(subscriber_id)
+            if subscriber is None or subscriber["type"] != WEBHOOK_SUBSCRIBER:
+                continue
+            attributes = subscriber["attributes"]
+            if not attributes.get("active", True):
+                continue
+            url = str(attributes["url"])
+            if attributes.get("content_type") != "json":
+                self.webhook_deliveries.append(
+                    WebhookDelivery(subscriber_id, event["id"], url, None, "unsupported")
+                )
+                continue
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                continue
+            payload = json.loads(json.dumps(self.webhook_payload(event["id"])))  # as it is now
+            task = loop.create_task(
+                self._deliver(subscriber_id, event["id"], url, attributes.get("secret"), payload)
+            )
+            self._delivery_tasks.add(task)
+            task.add_done_callback(self._delivery_tasks.discard)
+
+    async def _deliver(
+        self, subscriber_id: str, event_id: str, url: str, secret: str | None, payload: Json
+    ) -> None:
+        status: int | None = None
+        error: str | None = None
+        try:
+            async with aiohttp.ClientSession() as session:
+                status = await deliver_webhook(session, url, secret, payload)
+        except (aiohttp.ClientError, TimeoutError, OSError) as err:
+            error = err.__class__.__name__
+        self.webhook_deliveries.append(WebhookDelivery(subscriber_id, event_id, url, status, error))
+
+    async def drain_webhooks(self) -> list[WebhookDelivery]:
+        """Wait for the deliveries under way; every attempt recorded so far."""
+        while self._delivery_tasks:
+            await asyncio.gather(*self._delivery_tasks, return_exceptions=True)
+        return list(self.webhook_deliveries)
+
 
 async def deliver_webhook(
     session: aiohttp.ClientSession, url: str, secret: str | None, payload: Json, *, deadline: float = 3.0
@@ -1195,6 +1462,48 @@ def _local_attribute(attributes: Json, key: str, errors: list[tuple[str | None, 
         return None
 
 
+def _webhook_url_error(url: Any) -> str | None:
+    """Why a webhook ``url`` is refused (``None``: fine): HTTPS only, plain HTTP to loopback tolerated."""
+    if not isinstance(url, str) or not url.strip():
+        return "can't be blank"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return "is invalid"
+    if not host or parts.scheme not in ("http", "https"):
+        return "is invalid"
+    if parts.scheme == "http" and host not in LOOPBACK_HOSTS:
+        return "must be a secure (HTTPS) URL"
+    return None
+
+
+def _events_errors(events: Any, publisher_type: Any) -> list[str]:
+    """What is wrong with a subscription's ``events`` for a publisher type (the seed's schemas)."""
+    if not isinstance(events, list) or not events:
+        return ["can't be blank"]
+    allowed = PUBLISHER_EVENTS.get(str(publisher_type), tuple(EVENT_TYPES))
+    extra = (
+        {"first_access", "created_by_integration"}
+        if publisher_type in ("access_user", "access_guest")
+        else set()
+    )
+    problems: list[str] = []
+    for event in events:
+        if not isinstance(event, dict) or not isinstance(event.get("event_type"), str):
+            problems.append("must be objects with an event_type")
+            continue
+        kind = event["event_type"]
+        if kind not in allowed:
+            problems.append(f"{kind} is not a valid event type for {publisher_type}")
+        unknown = set(event) - {"event_type"} - extra
+        if unknown:
+            problems.append(f"{kind} has unknown properties: {', '.join(sorted(unknown))}")
+        elif any(not isinstance(event[key], bool) for key in extra & set(event)):
+            problems.append(f"{kind}: first_access and created_by_integration must be booleans")
+    return problems
+
+
 class RemoteLockApi:
     """The RemoteLock vendor: API and OAuth2 routes over one :class:`RemoteLockState`."""
 
@@ -1240,6 +1549,14 @@ class RemoteLockApi:
             ("POST", "/access_persons/{id}/accesses", self.create_access),
             ("GET", "/access_persons/{id}/accesses/{access_id}", self.get_access),
             ("DELETE", "/access_persons/{id}/accesses/{access_id}", self.delete_access),
+            ("GET", "/notification_subscribers", self.list_subscribers),
+            ("POST", "/notification_subscribers", self.create_subscriber),
+            ("GET", "/notification_subscribers/{id}", self.get_subscriber),
+            ("DELETE", "/notification_subscribers/{id}", self.delete_subscriber),
+            ("GET", "/notification_subscriptions", self.list_subscriptions),
+            ("POST", "/notification_subscriptions", self.create_subscription),
+            ("GET", "/notification_subscriptions/{id}", self.get_subscription),
+            ("DELETE", "/notification_subscriptions/{id}", self.delete_subscription),
         ]
         for method, path, handler in routes:
             api.router.add_route(method, path, handler)
@@ -1544,6 +1861,116 @@ class RemoteLockApi:
         """``DELETE /access_persons/{id}/accesses/{access_id}`` → 204."""
         access = self.state.get_access(request.match_info["access_id"], request.match_info["id"])
         self.state.revoke_access(access["id"])
+        return web.Response(status=204)
+
+    # -- notification subscribers and subscriptions ----------------------------------------------------------
+
+    async def list_subscribers(self, request: web.Request) -> web.Response:
+        """``GET /notification_subscribers?type=&sort=`` (default ``created_at`` ascending)."""
+        types = set(_values(request, "type"))
+        sort = request.query.get("sort", "created_at")
+        key = sort.removeprefix("-")
+        if key not in ("created_at", "name"):
+            raise GeneralError(422, "invalid_parameter", "sort must be created_at or name")
+        items = [s for s in self.state.notification_subscribers.values() if not types or s["type"] in types]
+        items.sort(key=lambda s: str(s["attributes"].get(key) or ""), reverse=sort.startswith("-"))
+        return _collection(request, items)
+
+    async def get_subscriber(self, request: web.Request) -> web.Response:
+        """``GET /notification_subscribers/{id}``."""
+        return _json({"data": self.state.get_subscriber(request.match_info["id"])})
+
+    async def create_subscriber(self, request: web.Request) -> web.Response:
+        """``POST /notification_subscribers`` → 201 (email, text or webhook subscriber)."""
+        data, attributes = await _body(request)
+        errors: list[tuple[str | None, str]] = []
+        kind = data.get("type")
+        if kind not in SUBSCRIBER_TYPES:
+            errors.append(("type", f"must be one of: {', '.join(SUBSCRIBER_TYPES)}"))
+        name = attributes.get("name")
+        if not isinstance(name, str) or not name.strip():
+            errors.append(("name", "can't be blank"))
+        active = attributes.get("active", True)
+        if not isinstance(active, bool):
+            errors.append(("active", "is invalid"))
+        required = {
+            "email_notification_subscriber": ("email",),
+            "text_notification_subscriber": ("phone", "carrier"),
+        }.get(str(kind), ())
+        for key in required:
+            value = attributes.get(key)
+            if not isinstance(value, str) or not value.strip():
+                errors.append((key, "can't be blank"))
+        fields: Json = {key: attributes.get(key) for key in required}
+        if kind == WEBHOOK_SUBSCRIBER:
+            url_error = _webhook_url_error(attributes.get("url"))
+            if url_error is not None:
+                errors.append(("url", url_error))
+            content_type = attributes.get("content_type", "form")
+            if content_type not in CONTENT_TYPES:
+                errors.append(("content_type", "must be form or json"))
+            secret = attributes.get("secret")
+            if secret is not None and not isinstance(secret, str):
+                errors.append(("secret", "is invalid"))
+            fields = {"url": attributes.get("url"), "content_type": content_type, "secret": secret or None}
+        if errors:
+            raise ResourceError(attributes, errors)
+        assert isinstance(kind, str)
+        record = self.state.add_subscriber(kind, name=name, **fields, active=active)
+        return _json({"data": record}, 201)
+
+    async def delete_subscriber(self, request: web.Request) -> web.Response:
+        """``DELETE /notification_subscribers/{id}`` → 204 (its subscriptions go too)."""
+        self.state.delete_subscriber(request.match_info["id"])
+        return web.Response(status=204)
+
+    async def list_subscriptions(self, request: web.Request) -> web.Response:
+        """``GET /notification_subscriptions?sort=`` (``created_at``, default ascending)."""
+        sort = request.query.get("sort", "created_at")
+        if sort.removeprefix("-") != "created_at":
+            raise GeneralError(422, "invalid_parameter", "sort must be created_at")
+        items = list(self.state.notification_subscriptions.values())
+        if sort.startswith("-"):
+            items.reverse()
+        return _collection(request, items)
+
+    async def get_subscription(self, request: web.Request) -> web.Response:
+        """``GET /notification_subscriptions/{id}``."""
+        return _json({"data": self.state.get_subscription(request.match_info["id"])})
+
+    async def create_subscription(self, request: web.Request) -> web.Response:
+        """``POST /notification_subscriptions`` → 201; event types must suit the publisher type."""
+        _, attributes = await _body(request)
+        errors: list[tuple[str | None, str]] = []
+        publisher_type = attributes.get("publisher_type")
+        publisher_id = attributes.get("publisher_id")
+        subscriber_type = attributes.get("subscriber_type")
+        subscriber_id = attributes.get("subscriber_id")
+        if publisher_type not in PUBLISHER_TYPES:
+            errors.append(("publisher_type", f"must be one of: {', '.join(PUBLISHER_TYPES)}"))
+        elif not isinstance(publisher_id, str) or not publisher_id:
+            errors.append(("publisher_id", "can't be blank"))
+        elif self.state.find_publisher(str(publisher_type), publisher_id) is None:
+            errors.append(("publisher_id", "does not exist"))
+        if subscriber_type not in SUBSCRIBER_TYPES:
+            errors.append(("subscriber_type", f"must be one of: {', '.join(SUBSCRIBER_TYPES)}"))
+        elif not isinstance(subscriber_id, str) or not subscriber_id:
+            errors.append(("subscriber_id", "can't be blank"))
+        elif (self.state.notification_subscribers.get(subscriber_id) or {}).get("type") != subscriber_type:
+            errors.append(("subscriber_id", "does not exist"))
+        errors.extend(
+            ("events", message) for message in _events_errors(attributes.get("events"), publisher_type)
+        )
+        if errors:
+            raise ResourceError(attributes, errors)
+        assert isinstance(subscriber_id, str)
+        assert isinstance(publisher_id, str)
+        record = self.state.subscribe(subscriber_id, str(publisher_type), publisher_id, attributes["events"])
+        return _json({"data": record}, 201)
+
+    async def delete_subscription(self, request: web.Request) -> web.Response:
+        """``DELETE /notification_subscriptions/{id}`` → 204."""
+        self.state.unsubscribe(request.match_info["id"])
         return web.Response(status=204)
 
     # -- OAuth -----------------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from collections.abc import Generator
 from typing import Any
 from unittest.mock import AsyncMock, patch
 
-from homeassistant.components import webhook
 from homeassistant.components.application_credentials import (
     ClientCredential,
     async_import_client_credential,
@@ -22,6 +21,7 @@ from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.setup import async_setup_component
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.kasify import application_credentials
 from custom_components.kasify.const import (
@@ -37,7 +37,12 @@ from simulator import Simulator
 from simulator.remotelock import CLIENT_ID, CLIENT_SECRET
 
 from . import setup_integration
-from .providers import remotelock_entry, remotelock_kasify_entry, remotelock_oauth_entry
+from .providers import (
+    remotelock_device_id,
+    remotelock_entry,
+    remotelock_kasify_entry,
+    remotelock_oauth_entry,
+)
 
 REDIRECT = "https://example.com/auth/external/callback"
 
@@ -272,44 +277,124 @@ async def test_options_locations_need_a_loaded_entry(hass: HomeAssistant, simula
         result["flow_id"], {"next_step_id": "locations"}
     )
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "not_loaded"
+    assert result["reason"] == "remotelock_not_loaded"
 
 
-@pytest.mark.parametrize("external_url", [None, "https://home.example.com"])
-async def test_options_webhook(hass: HomeAssistant, simulator: Simulator, external_url: str | None) -> None:
-    """Enabling the webhook shows the URL and a generated secret to enter in RemoteLock; it can be undone."""
-    if external_url:
-        hass.config.external_url = external_url
+async def _webhook_step(hass: HomeAssistant, entry: MockConfigEntry, enable: bool) -> dict[str, Any]:
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "webhook"})
+    assert result["step_id"] == "webhook"
+    return dict(await hass.config_entries.options.async_configure(result["flow_id"], {CONF_WEBHOOK: enable}))
+
+
+async def test_options_webhook_created_and_removed_at_remotelock(
+    hass: HomeAssistant, simulator: Simulator
+) -> None:
+    """Turning the webhook on creates a subscriber for the account's events at RemoteLock with this Home
+    Assistant's URL and a fresh secret; turning it off removes it there."""
+    hass.config.external_url = "https://home.example.com"
     entry = remotelock_entry(simulator)
     await setup_integration(hass, entry)
+    result = await _webhook_step(hass, entry, True)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    state = simulator.remotelock
+    [subscriber] = state.notification_subscribers.values()
+    attributes = subscriber["attributes"]
+    assert attributes["url"] == f"https://home.example.com/api/webhook/{entry.options[CONF_WEBHOOK_ID]}"
+    assert attributes["secret"] == entry.options[CONF_WEBHOOK_SECRET]
+    assert attributes["content_type"] == "json"
+    [subscription] = state.notification_subscriptions.values()
+    assert subscription["attributes"]["publisher_id"] == state.account["id"]
+    assert {e["event_type"] for e in subscription["attributes"]["events"]} >= {
+        "unlocked",
+        "access_person_used",
+    }
+
+    # Shown with its URL; submitting the same choice changes nothing upstream.
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "webhook"})
-    with patch(
-        "homeassistant.components.webhook.async_generate_url",
-        side_effect=None if external_url else NoURLAvailableError,
-        wraps=None if not external_url else webhook.async_generate_url,
-    ):
-        result = await hass.config_entries.options.async_configure(result["flow_id"], {CONF_WEBHOOK: True})
-    assert result["step_id"] == "webhook_info"
-    placeholders = result["description_placeholders"]
-    assert "/api/webhook/" in placeholders["url"]
-    # Without a URL Home Assistant knows, the path is shown for the user to complete.
-    assert placeholders["url"].startswith(external_url or "/api/webhook/")
-    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["description_placeholders"]["url"] == attributes["url"]
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {CONF_WEBHOOK: True})
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert entry.options[CONF_WEBHOOK] is True
-    assert entry.options[CONF_WEBHOOK_SECRET] == placeholders["secret"]
-    assert placeholders["url"].endswith(entry.options[CONF_WEBHOOK_ID])
+    assert len(state.notification_subscribers) == 1
     await hass.async_block_till_done()
 
-    # Off again: the same id and secret are kept for next time.
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "webhook"})
-    result = await hass.config_entries.options.async_configure(result["flow_id"], {CONF_WEBHOOK: False})
+    result = await _webhook_step(hass, entry, False)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options[CONF_WEBHOOK] is False
-    assert entry.options[CONF_WEBHOOK_SECRET] == placeholders["secret"]
+    assert state.notification_subscribers == {}
+    assert state.notification_subscriptions == {}
     await hass.async_block_till_done()
+
+
+async def test_webhook_delivered_by_the_simulator(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> None:
+    """End to end: the simulator posts an unlock to the webhook it was given; the lock follows."""
+    entry = remotelock_entry(simulator)
+    await setup_integration(hass, entry)
+    client = await hass_client_no_auth()
+    hass.config.internal_url = str(client.make_url("")).rstrip("/")
+    hass.config.external_url = hass.config.internal_url
+    assert (await _webhook_step(hass, entry, True))["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    device = remotelock_device_id(simulator, "Puerta de servicio")
+    simulator.remotelock.lock_action(device, "unlock")
+    deliveries = await simulator.remotelock.drain_webhooks()
+    assert [d.status for d in deliveries] == [200]
+    await hass.async_block_till_done()
+    assert hass.states.get("lock.puerta_de_servicio").state == "unlocked"
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        ({"status": 422}, "webhook_refused"),
+        ({"status": 503}, "webhook_failed"),
+        (None, "webhook_no_url"),
+    ],
+)
+async def test_options_webhook_errors(
+    hass: HomeAssistant, simulator: Simulator, fault: dict[str, Any] | None, error: str
+) -> None:
+    """RemoteLock refuses or fails, or Home Assistant has no URL: the form says so and nothing is enabled."""
+    hass.config.external_url = "https://home.example.com"
+    entry = remotelock_entry(simulator)
+    await setup_integration(hass, entry)
+    if fault is not None:
+        simulator.faults.inject("/remotelock/api/notification_subscribers", method="POST", **fault)
+        result = await _webhook_step(hass, entry, True)
+    else:
+        with patch("homeassistant.components.webhook.async_generate_url", side_effect=NoURLAvailableError):
+            result = await _webhook_step(hass, entry, True)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+    assert not entry.options.get(CONF_WEBHOOK)
+    assert simulator.remotelock.notification_subscribers == {}
+
+
+async def test_webhook_options_need_a_loaded_entry(hass: HomeAssistant, simulator: Simulator) -> None:
+    """Without a loaded account the webhook cannot be changed."""
+    entry = remotelock_entry(simulator)
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "webhook"})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "remotelock_not_loaded"
+
+
+async def test_deleting_the_account_removes_its_webhook(hass: HomeAssistant, simulator: Simulator) -> None:
+    """Removing the RemoteLock entry also removes its webhook at RemoteLock."""
+    hass.config.external_url = "https://home.example.com"
+    entry = remotelock_entry(simulator)
+    await setup_integration(hass, entry)
+    await _webhook_step(hass, entry, True)
+    await hass.async_block_till_done()
+    assert simulator.remotelock.notification_subscribers
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert simulator.remotelock.notification_subscribers == {}
 
 
 async def test_missing_application_credentials_start_reauth(

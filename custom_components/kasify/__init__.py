@@ -41,7 +41,7 @@ from .coordinator import (
     unifi_certificate_issue_id,
 )
 from .remotelock_auth import async_create_client
-from .remotelock_webhook import async_register_webhook
+from .remotelock_webhook import async_register_webhook, async_remove_webhook
 from .services import async_setup_services
 from .stays import StayScheduler
 
@@ -148,6 +148,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: KasifyConfigEntry) -> b
 async def async_remove_entry(hass: HomeAssistant, entry: KasifyConfigEntry) -> None:
     """Drop the entry's repair issues when it is deleted."""
     ir.async_delete_issue(hass, DOMAIN, unifi_certificate_issue_id(entry.entry_id))
+    if entry.data.get(CONF_KIND) == KIND_REMOTELOCK:
+        await async_remove_webhook(hass, entry)
     await async_remove_auto_codes_store(hass, entry.entry_id)
 
 

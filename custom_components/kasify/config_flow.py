@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+import contextlib
 from dataclasses import dataclass
 import logging
 import secrets
@@ -54,6 +55,7 @@ from .api.errors import (
     KasifyApiError,
     MalformedResponseError,
     NotFoundError,
+    ValidationError,
 )
 from .api.ical import IcalFeedClient, InvalidFeedUrlError, normalize_feed_url, redact_url
 from .api.kasify import KasifyClient
@@ -81,6 +83,8 @@ from .const import (
     CONF_WEBHOOK,
     CONF_WEBHOOK_ID,
     CONF_WEBHOOK_SECRET,
+    CONF_WEBHOOK_SUBSCRIBER,
+    CONF_WEBHOOK_SUBSCRIPTION,
     DEFAULT_AUTO_CODES_END_OFFSET,
     DEFAULT_AUTO_CODES_LEAD_HOURS,
     DEFAULT_AUTO_CODES_START_OFFSET,
@@ -120,6 +124,7 @@ from .coordinator import (
     property_choices,
 )
 from .remotelock_auth import uses_oauth
+from .remotelock_webhook import stored_webhook
 
 _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 _TOKEN = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
@@ -716,7 +721,7 @@ class KasifyOptionsFlow(OptionsFlow):
         """Which property each RemoteLock location is (default: the property with the same name)."""
         coordinator = self._remotelock()
         if coordinator is None:
-            return self.async_abort(reason="not_loaded")
+            return self.async_abort(reason="remotelock_not_loaded")
         locations = sorted(coordinator.data.locations.values(), key=lambda loc: loc.name.casefold())
         # The form's fields are the locations, labelled by name (made unique when two share one).
         labels: dict[str, str] = {}
@@ -748,38 +753,65 @@ class KasifyOptionsFlow(OptionsFlow):
         )
 
     async def async_step_webhook(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Receive RemoteLock's events by webhook instead of waiting for the next poll."""
+        """Receive RemoteLock's events by webhook: the integration creates (or removes) it at RemoteLock."""
+        coordinator = self._remotelock()
+        if coordinator is None:
+            return self.async_abort(reason="remotelock_not_loaded")
+        options = self.config_entry.options
+        enabled = bool(options.get(CONF_WEBHOOK))
+        errors: dict[str, str] = {}
+        placeholders = {"url": "-", "error": ""}
         if user_input is not None:
-            if not user_input[CONF_WEBHOOK]:
-                return self._save({CONF_WEBHOOK: False})
-            return await self.async_step_webhook_info()
+            wanted = bool(user_input[CONF_WEBHOOK])
+            if wanted == enabled:
+                return self._save({})
+            try:
+                changes = await (
+                    self._enable_webhook(coordinator) if wanted else self._disable_webhook(coordinator)
+                )
+            except NoURLAvailableError:
+                errors["base"] = "webhook_no_url"
+            except ValidationError as err:
+                errors["base"] = "webhook_refused"
+                placeholders["error"] = f"\n\nRemoteLock: {err}"
+            except KasifyApiError as err:
+                LOGGER.debug("RemoteLock webhook change failed: %s", err)
+                errors["base"] = "webhook_failed"
+            else:
+                return self._save(changes)
+        if enabled and options.get(CONF_WEBHOOK_ID):
+            with contextlib.suppress(NoURLAvailableError):
+                placeholders["url"] = webhook.async_generate_url(self.hass, options[CONF_WEBHOOK_ID])
         schema = vol.Schema({vol.Required(CONF_WEBHOOK): BooleanSelector()})
         return self.async_show_form(
             step_id="webhook",
-            data_schema=self.add_suggested_values_to_schema(
-                schema, {CONF_WEBHOOK: bool(self.config_entry.options.get(CONF_WEBHOOK))}
-            ),
+            data_schema=self.add_suggested_values_to_schema(schema, {CONF_WEBHOOK: enabled}),
+            errors=errors,
+            description_placeholders=placeholders,
         )
 
-    async def async_step_webhook_info(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Show the URL and secret to enter in RemoteLock's webhook notification settings, then enable it."""
-        options = self.config_entry.options
-        webhook_id = str(options.get(CONF_WEBHOOK_ID) or self._new_webhook.get(CONF_WEBHOOK_ID, ""))
-        secret = str(options.get(CONF_WEBHOOK_SECRET) or self._new_webhook.get(CONF_WEBHOOK_SECRET, ""))
-        if not webhook_id:
-            webhook_id = webhook.async_generate_id()
-            secret = secrets.token_hex(16)
-            self._new_webhook = {CONF_WEBHOOK_ID: webhook_id, CONF_WEBHOOK_SECRET: secret}
-        if user_input is not None:
-            return self._save({CONF_WEBHOOK: True, CONF_WEBHOOK_ID: webhook_id, CONF_WEBHOOK_SECRET: secret})
-        try:
-            url = webhook.async_generate_url(self.hass, webhook_id)
-        except NoURLAvailableError:
-            url = webhook.async_generate_path(webhook_id)
-        return self.async_show_form(
-            step_id="webhook_info",
-            data_schema=vol.Schema({}),
-            description_placeholders={"url": url, "secret": secret},
+    async def _enable_webhook(self, coordinator: RemoteLockCoordinator) -> dict[str, Any]:
+        """Create a webhook subscriber for the account's events at RemoteLock (a new secret each time)."""
+        webhook_id = str(self.config_entry.options.get(CONF_WEBHOOK_ID) or webhook.async_generate_id())
+        url = webhook.async_generate_url(self.hass, webhook_id)
+        secret = secrets.token_hex(16)
+        account = await coordinator.client.get_account()
+        created = await coordinator.client.create_webhook(
+            name=f"Home Assistant {self.hass.config.location_name}".strip(),
+            url=url,
+            secret=secret,
+            publisher_id=account.id,
         )
+        return {
+            CONF_WEBHOOK: True,
+            CONF_WEBHOOK_ID: webhook_id,
+            CONF_WEBHOOK_SECRET: secret,
+            CONF_WEBHOOK_SUBSCRIBER: created.subscriber_id,
+            CONF_WEBHOOK_SUBSCRIPTION: created.subscription_id,
+        }
 
-    _new_webhook: dict[str, str] = {}  # noqa: RUF012 - replaced, never mutated
+    async def _disable_webhook(self, coordinator: RemoteLockCoordinator) -> dict[str, Any]:
+        """Remove the webhook at RemoteLock; events are polled again."""
+        if (subscription := stored_webhook(self.config_entry.options)) is not None:
+            await coordinator.client.delete_webhook(subscription)
+        return {CONF_WEBHOOK: False, CONF_WEBHOOK_SUBSCRIBER: "", CONF_WEBHOOK_SUBSCRIPTION: ""}

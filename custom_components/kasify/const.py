@@ -37,6 +37,9 @@ CONF_LOCATIONS: Final = "locations"
 CONF_WEBHOOK: Final = "webhook"
 CONF_WEBHOOK_ID: Final = "webhook_id"
 CONF_WEBHOOK_SECRET: Final = "webhook_secret"
+# The subscriber and subscription the integration created at RemoteLock for the webhook.
+CONF_WEBHOOK_SUBSCRIBER: Final = "webhook_subscriber"
+CONF_WEBHOOK_SUBSCRIPTION: Final = "webhook_subscription"
 
 # Options
 CONF_ICAL_FEEDS: Final = "ical_feeds"

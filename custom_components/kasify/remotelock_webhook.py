@@ -1,25 +1,61 @@
 """The optional RemoteLock webhook: pushed events, checked against the ``X-Secret`` in constant time.
 
-RemoteLock posts each event (``{"data": {...event...}}``, content type JSON) to the URL of a webhook
-notification subscriber; the subscriber's secret comes back in the ``X-Secret`` header. A request without the
-right secret gets 401 and changes nothing. Accepted events go through the coordinator's one event handler,
-the same as polled events, so an event that arrives both ways is handled once.
+The options flow creates a webhook notification subscriber at RemoteLock (this webhook's URL, content type
+JSON, a generated secret) subscribed to the account's lock events, and removes it when the webhook is turned
+off or the entry is deleted. RemoteLock posts each event (``{"data": {...event...}}``) with the secret in the
+``X-Secret`` header. A request without the right secret gets 401 and changes nothing. Accepted events go
+through the coordinator's one event handler, the same as polled events, so an event that arrives both ways is
+handled once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from http import HTTPStatus
+from typing import Any
 
 from aiohttp import web
 from homeassistant.components import webhook
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 
-from .api.errors import MalformedResponseError
-from .api.remotelock import parse_webhook_event, webhook_secret_matches
-from .const import CONF_WEBHOOK, CONF_WEBHOOK_ID, CONF_WEBHOOK_SECRET, DOMAIN, LOGGER
+from .api.errors import KasifyApiError, MalformedResponseError
+from .api.remotelock import WebhookSubscription, parse_webhook_event, webhook_secret_matches
+from .const import (
+    CONF_WEBHOOK,
+    CONF_WEBHOOK_ID,
+    CONF_WEBHOOK_SECRET,
+    CONF_WEBHOOK_SUBSCRIBER,
+    CONF_WEBHOOK_SUBSCRIPTION,
+    DOMAIN,
+    LOGGER,
+)
 from .coordinator import KasifyConfigEntry, RemoteLockCoordinator
+from .remotelock_auth import async_create_client
 
 SECRET_HEADER = "X-Secret"  # noqa: S105 - a header name, not a secret
+
+
+def stored_webhook(options: Mapping[str, Any]) -> WebhookSubscription | None:
+    """The subscriber and subscription the integration created at RemoteLock, if any."""
+    subscriber, subscription = options.get(CONF_WEBHOOK_SUBSCRIBER), options.get(CONF_WEBHOOK_SUBSCRIPTION)
+    if not subscriber or not subscription:
+        return None
+    return WebhookSubscription(subscriber_id=str(subscriber), subscription_id=str(subscription))
+
+
+async def async_remove_webhook(hass: HomeAssistant, entry: KasifyConfigEntry) -> None:
+    """The entry is deleted: remove its webhook at RemoteLock too (best effort; a failure is logged)."""
+    subscription = stored_webhook(entry.options)
+    if subscription is None:
+        return
+    try:
+        client = await async_create_client(hass, entry)
+        await client.delete_webhook(subscription)
+    except (KasifyApiError, HomeAssistantError) as err:
+        LOGGER.warning(
+            "Could not remove the RemoteLock webhook of %s (delete it at RemoteLock): %s", entry.title, err
+        )
 
 
 @callback

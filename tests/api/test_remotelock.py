@@ -36,11 +36,13 @@ from custom_components.kasify.api.remotelock import (
     ACCEPT,
     DEFAULT_API_URL,
     MAX_RESET_WAIT,
+    WEBHOOK_EVENTS,
     CallbackTokenSource,
     ClientCredentialsAuth,
     RemoteLockAccess,
     RemoteLockClient,
     RemoteLockEvent,
+    WebhookSubscription,
     lock_status,
     parse_webhook_event,
     webhook_secret_matches,
@@ -971,3 +973,219 @@ async def test_requests_wait_for_the_client_side_window(
     for _ in range(3):
         await client.get_account()
     assert fake_time.waits == [60.0]
+
+
+# --- webhooks -----------------------------------------------------------------------------------------------
+
+ACCOUNT_ID = "8f85f048-b56d-4ec8-8ccb-a0cbbd85d205"
+SUBSCRIBER_ID = "208b6dd9-c46a-423a-bf11-b0335be30bd1"
+SUBSCRIPTION_ID = "c74e9f51-3077-482f-b624-5b858d640d33"
+HOOK_URL = "https://ha.example.org/api/webhook/kasify-remotelock"
+HOOK_SECRET = "whsec_Zq7Rk2Lp9Xv4Mn"  # distinctive, so a leak into a message is easy to spot
+
+
+def subscriber_json(secret: str = HOOK_SECRET) -> dict[str, Any]:
+    return {
+        "data": {
+            "type": "webhook_notification_subscriber",
+            "attributes": {
+                "name": "Kasify",
+                "url": HOOK_URL,
+                "content_type": "json",
+                "secret": secret,
+                "active": True,
+                "created_at": "2026-03-14T12:00:00Z",
+                "updated_at": "2026-03-14T12:00:00Z",
+            },
+            "id": SUBSCRIBER_ID,
+            "links": {"self": f"{API}/notification_subscribers/{SUBSCRIBER_ID}"},
+        }
+    }
+
+
+def subscription_json(events: tuple[str, ...] = WEBHOOK_EVENTS) -> dict[str, Any]:
+    return {
+        "data": {
+            "type": "notification_subscription",
+            "attributes": {
+                "events": [{"event_type": event} for event in events],
+                "created_at": "2026-03-14T12:00:00Z",
+                "updated_at": "2026-03-14T12:00:00Z",
+                "subscriber_id": SUBSCRIBER_ID,
+                "subscriber_type": "webhook_notification_subscriber",
+                "publisher_id": ACCOUNT_ID,
+                "publisher_type": "account",
+            },
+            "id": SUBSCRIPTION_ID,
+            "links": {"self": f"{API}/notification_subscriptions/{SUBSCRIPTION_ID}"},
+        }
+    }
+
+
+async def test_create_webhook_sends_the_seed_bodies(
+    client: RemoteLockClient, remotelock: FakeRemoteLock
+) -> None:
+    remotelock.reply("POST", "/notification_subscribers", subscriber_json(), status=201)
+    remotelock.reply("POST", "/notification_subscriptions", subscription_json(), status=201)
+    webhook = await client.create_webhook(
+        name="Kasify", url=HOOK_URL, secret=HOOK_SECRET, publisher_id=ACCOUNT_ID
+    )
+    assert webhook == WebhookSubscription(subscriber_id=SUBSCRIBER_ID, subscription_id=SUBSCRIPTION_ID)
+    subscriber, subscription = remotelock.calls
+    assert (subscriber.method, subscriber.path) == ("POST", "/notification_subscribers")
+    assert subscriber.json == {
+        "type": "webhook_notification_subscriber",
+        "attributes": {
+            "active": True,
+            "name": "Kasify",
+            "url": HOOK_URL,
+            "content_type": "json",
+            "secret": HOOK_SECRET,
+        },
+    }
+    assert (subscription.method, subscription.path) == ("POST", "/notification_subscriptions")
+    assert subscription.json == {
+        "attributes": {
+            "events": [
+                {"event_type": "unlocked"},
+                {"event_type": "locked"},
+                {"event_type": "access_denied"},
+                {"event_type": "access_person_used"},
+                {"event_type": "access_person_synced"},
+                {"event_type": "access_person_sync_failed"},
+                {"event_type": "access_guest_late_sync"},
+                {"event_type": "power_level_low"},
+                {"event_type": "connectivity"},
+            ],
+            "publisher_type": "account",
+            "publisher_id": ACCOUNT_ID,
+            "subscriber_type": "webhook_notification_subscriber",
+            "subscriber_id": SUBSCRIBER_ID,
+        }
+    }
+    assert subscription.headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+async def test_create_webhook_with_chosen_events(
+    client: RemoteLockClient, remotelock: FakeRemoteLock
+) -> None:
+    remotelock.reply("POST", "/notification_subscribers", subscriber_json(), status=201)
+    remotelock.reply("POST", "/notification_subscriptions", subscription_json(("unlocked",)), status=201)
+    await client.create_webhook(
+        name="Kasify", url=HOOK_URL, secret=HOOK_SECRET, publisher_id=ACCOUNT_ID, events=["unlocked"]
+    )
+    assert remotelock.calls[1].json["attributes"]["events"] == [{"event_type": "unlocked"}]
+
+
+async def test_a_refused_subscription_rolls_the_subscriber_back(
+    client: RemoteLockClient, remotelock: FakeRemoteLock
+) -> None:
+    refusal = {
+        "attributes": {"events": [{"event_type": "teleported"}], "secret": HOOK_SECRET},
+        "errors": [{"attribute": "events", "messages": ["teleported is not a valid event type"]}],
+    }
+    remotelock.reply("POST", "/notification_subscribers", subscriber_json(), status=201)
+    remotelock.reply("POST", "/notification_subscriptions", refusal, status=422)
+    remotelock.reply("DELETE", f"/notification_subscribers/{SUBSCRIBER_ID}", status=204)
+    with pytest.raises(ValidationError) as caught:
+        await client.create_webhook(
+            name="Kasify", url=HOOK_URL, secret=HOOK_SECRET, publisher_id=ACCOUNT_ID, events=["teleported"]
+        )
+    assert caught.value.fields == {"events": ["teleported is not a valid event type"]}
+    assert [(c.method, c.path) for c in remotelock.calls] == [
+        ("POST", "/notification_subscribers"),
+        ("POST", "/notification_subscriptions"),
+        ("DELETE", f"/notification_subscribers/{SUBSCRIBER_ID}"),
+    ]
+
+
+@pytest.mark.parametrize("rollback_status", [404, 500])
+async def test_the_subscription_error_wins_over_a_failed_rollback(
+    client: RemoteLockClient, remotelock: FakeRemoteLock, rollback_status: int
+) -> None:
+    remotelock.reply("POST", "/notification_subscribers", subscriber_json(), status=201)
+    remotelock.reply("POST", "/notification_subscriptions", {"message": "Boom"}, status=503)
+    remotelock.reply(
+        "DELETE", f"/notification_subscribers/{SUBSCRIBER_ID}", {"message": "x"}, status=rollback_status
+    )
+    with pytest.raises(ServerError, match="POST /notification_subscriptions: HTTP 503"):
+        await client.create_webhook(name="Kasify", url=HOOK_URL, secret=HOOK_SECRET, publisher_id=ACCOUNT_ID)
+    assert len(remotelock.calls) == 3
+
+
+async def test_a_malformed_subscription_answer_also_rolls_back(
+    client: RemoteLockClient, remotelock: FakeRemoteLock
+) -> None:
+    remotelock.reply("POST", "/notification_subscribers", subscriber_json(), status=201)
+    remotelock.reply("POST", "/notification_subscriptions", {"data": {"type": "x"}}, status=201)
+    remotelock.reply("DELETE", f"/notification_subscribers/{SUBSCRIBER_ID}", status=204)
+    with pytest.raises(MalformedResponseError):
+        await client.create_webhook(name="Kasify", url=HOOK_URL, secret=HOOK_SECRET, publisher_id=ACCOUNT_ID)
+    assert remotelock.calls[-1].method == "DELETE"
+
+
+async def test_a_refused_url_is_a_validation_error_without_the_secret(
+    client: RemoteLockClient, remotelock: FakeRemoteLock
+) -> None:
+    body = {
+        "attributes": {"url": "http://ha.example.org/hook", "secret": HOOK_SECRET},
+        "errors": [
+            {
+                "attribute": "url",
+                "messages": ["must be a secure (HTTPS) URL"],
+                "full_messages": ["url must be a secure (HTTPS) URL"],
+            },
+            {"attribute": "secret", "messages": [f"{HOOK_SECRET} is odd"]},
+        ],
+    }
+    remotelock.reply("POST", "/notification_subscribers", body, status=422)
+    with pytest.raises(ValidationError) as caught:
+        await client.create_webhook(
+            name="Kasify", url="http://ha.example.org/hook", secret=HOOK_SECRET, publisher_id=ACCOUNT_ID
+        )
+    error = caught.value
+    assert error.status == 422
+    assert error.fields["url"] == ["must be a secure (HTTPS) URL"]
+    assert error.fields["secret"] == ["*** is odd"]
+    assert "url must be a secure (HTTPS) URL" in str(error)
+    assert HOOK_SECRET not in str(error)
+    assert HOOK_SECRET not in repr(error.args)
+    assert HOOK_SECRET not in json.dumps(error.fields)
+    assert len(remotelock.calls) == 1  # no subscription, nothing to roll back
+
+
+async def test_delete_webhook(client: RemoteLockClient, remotelock: FakeRemoteLock) -> None:
+    remotelock.reply("DELETE", f"/notification_subscriptions/{SUBSCRIPTION_ID}", status=204)
+    remotelock.reply("DELETE", f"/notification_subscribers/{SUBSCRIBER_ID}", status=204)
+    await client.delete_webhook(WebhookSubscription(SUBSCRIBER_ID, SUBSCRIPTION_ID))
+    assert [(c.method, c.path) for c in remotelock.calls] == [
+        ("DELETE", f"/notification_subscriptions/{SUBSCRIPTION_ID}"),
+        ("DELETE", f"/notification_subscribers/{SUBSCRIBER_ID}"),
+    ]
+
+
+async def test_delete_webhook_that_is_gone_already(
+    client: RemoteLockClient, remotelock: FakeRemoteLock
+) -> None:
+    remotelock.reply(
+        "DELETE", f"/notification_subscriptions/{SUBSCRIPTION_ID}", {"message": "gone"}, status=404
+    )
+    remotelock.reply("DELETE", f"/notification_subscribers/{SUBSCRIBER_ID}", {"message": "gone"}, status=404)
+    await client.delete_webhook(WebhookSubscription(SUBSCRIBER_ID, SUBSCRIPTION_ID))
+    assert len(remotelock.calls) == 2
+
+
+async def test_delete_webhook_raises_other_errors(
+    client: RemoteLockClient, remotelock: FakeRemoteLock
+) -> None:
+    remotelock.reply("DELETE", f"/notification_subscriptions/{SUBSCRIPTION_ID}", status=204)
+    remotelock.reply("DELETE", f"/notification_subscribers/{SUBSCRIBER_ID}", {"message": "no"}, status=401)
+    with pytest.raises(PermissionDeniedError):
+        await client.delete_webhook(WebhookSubscription(SUBSCRIBER_ID, SUBSCRIPTION_ID))
+
+
+async def test_webhook_ids_are_quoted(client: RemoteLockClient, remotelock: FakeRemoteLock) -> None:
+    remotelock.reply("DELETE", "/notification_subscriptions/a%2F..%2Fb", status=204)
+    remotelock.reply("DELETE", "/notification_subscribers/c%3Fd", status=204)
+    await client.delete_webhook(WebhookSubscription("c?d", "a/../b"))
+    assert len(remotelock.calls) == 2

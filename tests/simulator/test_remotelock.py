@@ -32,6 +32,7 @@ from custom_components.kasify.api.models import LockStatus
 from custom_components.kasify.api.ratelimit import SlidingWindowLimiter
 from custom_components.kasify.api.remotelock import (
     ACCEPT,
+    WEBHOOK_EVENTS,
     ClientCredentialsAuth,
     OAuthToken,
     RefreshTokenAuth,
@@ -42,7 +43,13 @@ from custom_components.kasify.api.remotelock import (
     webhook_secret_matches,
 )
 from simulator import Simulator, SimulatorConfig
-from simulator.remotelock import CLIENT_SECRET, OOB_REDIRECT_URI, RemoteLockState, deliver_webhook
+from simulator.remotelock import (
+    CLIENT_SECRET,
+    OOB_REDIRECT_URI,
+    RemoteLockState,
+    WebhookDelivery,
+    deliver_webhook,
+)
 
 from .conftest import SIM_NOW
 
@@ -932,3 +939,423 @@ async def test_faults_apply_under_the_prefix(sim: Simulator, client: RemoteLockC
     with pytest.raises(AuthError):
         await client.get_account()
     assert len(await client.list_locks()) == 4
+
+
+# --- notification subscribers, subscriptions and webhook deliveries -----------------------------------------
+
+
+@dataclass
+class Receiver:
+    url: str
+    secret: str
+    received: list[tuple[str | None, Any]]
+    status: int = 200
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """A tiny webhook endpoint on loopback that records ``(X-Secret, body)`` of every POST."""
+    hook = Receiver(url="", secret="hook-secret-4711", received=[])
+
+    async def handle(request: web.Request) -> web.Response:
+        hook.received.append((request.headers.get("X-Secret"), await request.json()))
+        ok = webhook_secret_matches(request.headers.get("X-Secret"), hook.secret)
+        return web.Response(status=hook.status if ok else 401)
+
+    app = web.Application()
+    app.router.add_post("/hook", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    hook.url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+    try:
+        yield hook
+    finally:
+        await runner.cleanup()
+
+
+async def test_create_webhook_list_get_and_delete(
+    sim: Simulator, session: aiohttp.ClientSession, client: RemoteLockClient, receiver: Receiver
+) -> None:
+    state = sim.remotelock
+    token = state.issue_tokens()["access_token"]
+    api = sim.remotelock_api_url
+    webhook = await client.create_webhook(
+        name="Kasify", url=receiver.url, secret=receiver.secret, publisher_id=state.account["id"]
+    )
+    subscriber = state.notification_subscribers[webhook.subscriber_id]
+    assert subscriber["type"] == "webhook_notification_subscriber"
+    assert subscriber["attributes"] | {"created_at": None, "updated_at": None} == {
+        "active": True,
+        "name": "Kasify",
+        "url": receiver.url,
+        "content_type": "json",
+        "secret": receiver.secret,
+        "created_at": None,
+        "updated_at": None,
+    }
+    assert subscriber["links"]["self"] == f"/remotelock/api/notification_subscribers/{webhook.subscriber_id}"
+    subscription = state.notification_subscriptions[webhook.subscription_id]
+    assert subscription["type"] == "notification_subscription"
+    assert [e["event_type"] for e in subscription["attributes"]["events"]] == list(WEBHOOK_EVENTS)
+    assert subscription["attributes"]["publisher_type"] == "account"
+    assert subscription["attributes"]["subscriber_type"] == "webhook_notification_subscriber"
+    assert subscription["links"] == {
+        "self": f"/remotelock/api/notification_subscriptions/{webhook.subscription_id}",
+        "subscriber": subscriber["links"]["self"],
+        "publisher": f"/remotelock/api/accounts/{state.account['id']}",
+    }
+
+    listed = await call(session, f"{api}/notification_subscribers", token=token)
+    assert listed.status == 200
+    assert [s["id"] for s in listed.body["data"]] == [webhook.subscriber_id]
+    assert listed.body["meta"]["total_count"] == 1
+    only_text = await call(
+        session,
+        f"{api}/notification_subscribers",
+        token=token,
+        params={"type": "text_notification_subscriber"},
+    )
+    assert only_text.body["data"] == []
+    one = await call(session, f"{api}/notification_subscribers/{webhook.subscriber_id}", token=token)
+    assert one.body["data"] == subscriber
+    subs = await call(session, f"{api}/notification_subscriptions", token=token)
+    assert [s["id"] for s in subs.body["data"]] == [webhook.subscription_id]
+    one_sub = await call(session, f"{api}/notification_subscriptions/{webhook.subscription_id}", token=token)
+    assert one_sub.body["data"] == subscription
+
+    await client.delete_webhook(webhook)
+    assert state.notification_subscribers == {}
+    assert state.notification_subscriptions == {}
+    await client.delete_webhook(webhook)  # 404s: gone already
+    assert sim.count_requests("/remotelock/api/notification_subscribers", "DELETE") == 2
+    for path in (
+        f"/notification_subscribers/{webhook.subscriber_id}",
+        f"/notification_subscriptions/{webhook.subscription_id}",
+    ):
+        for method in ("GET", "DELETE"):
+            missing = await call(session, f"{api}{path}", method, token=token)
+            assert (missing.status, missing.body["type"]) == (404, "not_found")
+
+
+async def test_deleting_a_subscriber_drops_its_subscriptions(
+    sim: Simulator, session: aiohttp.ClientSession, receiver: Receiver
+) -> None:
+    state = sim.remotelock
+    token = state.issue_tokens()["access_token"]
+    subscriber = state.add_webhook_subscriber("Hook", receiver.url, secret=receiver.secret)
+    state.subscribe(subscriber["id"], "account", state.account["id"], ["unlocked"])
+    gone = await call(
+        session,
+        f"{sim.remotelock_api_url}/notification_subscribers/{subscriber['id']}",
+        "DELETE",
+        token=token,
+    )
+    assert (gone.status, gone.body) == (204, None)
+    assert state.notification_subscriptions == {}
+
+
+async def test_other_subscriber_kinds_and_sorting(sim: Simulator, session: aiohttp.ClientSession) -> None:
+    token = sim.remotelock.issue_tokens()["access_token"]
+    url = f"{sim.remotelock_api_url}/notification_subscribers"
+    email = await call(
+        session,
+        url,
+        "POST",
+        token=token,
+        json_body={"type": "email_notification_subscriber", "attributes": {"name": "Rob", "email": "r@x.es"}},
+    )
+    assert email.status == 201
+    assert email.body["data"]["attributes"]["active"] is True
+    text = await call(
+        session,
+        url,
+        "POST",
+        token=token,
+        json_body={
+            "type": "text_notification_subscriber",
+            "attributes": {"active": False, "name": "Ana", "phone": "303-317-3422", "carrier": "att"},
+        },
+    )
+    assert text.status == 201
+    assert text.body["data"]["attributes"]["active"] is False
+    hook = await call(
+        session,
+        url,
+        "POST",
+        token=token,
+        json_body={
+            "type": "webhook_notification_subscriber",
+            "attributes": {"name": "H", "url": "https://x.es"},
+        },
+    )
+    attributes = hook.body["data"]["attributes"]
+    assert (attributes["content_type"], len(attributes["secret"])) == ("form", 32)  # the defaults
+    by_name = await call(session, url, token=token, params={"sort": "name"})
+    assert [s["attributes"]["name"] for s in by_name.body["data"]] == ["Ana", "H", "Rob"]
+    assert (await call(session, url, token=token, params={"sort": "-name"})).body["data"][0]["attributes"][
+        "name"
+    ] == "Rob"
+    assert (await call(session, url, token=token, params={"sort": "url"})).status == 422
+    subs = f"{sim.remotelock_api_url}/notification_subscriptions"
+    assert (await call(session, subs, token=token, params={"sort": "-created_at"})).status == 200
+    assert (await call(session, subs, token=token, params={"sort": "name"})).status == 422
+
+
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        ({}, {"type", "name"}),
+        ({"type": "sms_subscriber", "attributes": {"name": "X"}}, {"type"}),
+        ({"type": "webhook_notification_subscriber", "attributes": {"name": " "}}, {"name", "url"}),
+        (
+            {
+                "type": "webhook_notification_subscriber",
+                "attributes": {"name": "X", "url": "http://example.org/h"},
+            },
+            {"url"},
+        ),
+        (
+            {
+                "type": "webhook_notification_subscriber",
+                "attributes": {"name": "X", "url": "ftp://example.org/h"},
+            },
+            {"url"},
+        ),
+        (
+            {"type": "webhook_notification_subscriber", "attributes": {"name": "X", "url": "https://"}},
+            {"url"},
+        ),
+        (
+            {"type": "webhook_notification_subscriber", "attributes": {"name": "X", "url": "http://[::1"}},
+            {"url"},
+        ),
+        (
+            {
+                "type": "webhook_notification_subscriber",
+                "attributes": {"name": "X", "url": "https://a.es", "content_type": "xml", "secret": 5},
+            },
+            {"content_type", "secret"},
+        ),
+        (
+            {
+                "type": "email_notification_subscriber",
+                "attributes": {"name": "X", "active": "yes"},
+            },
+            {"email", "active"},
+        ),
+        ({"type": "text_notification_subscriber", "attributes": {"name": "X", "phone": "1"}}, {"carrier"}),
+    ],
+)
+async def test_subscriber_validation(
+    sim: Simulator, session: aiohttp.ClientSession, body: Any, errors: set[str]
+) -> None:
+    token = sim.remotelock.issue_tokens()["access_token"]
+    url = f"{sim.remotelock_api_url}/notification_subscribers"
+    answer = await call(session, url, "POST", token=token, json_body=body)
+    assert answer.status == 422
+    assert {e["attribute"] for e in answer.body["errors"]} == errors
+    assert sim.remotelock.notification_subscribers == {}
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8123/api/webhook/x", "http://localhost/h", "http://[::1]:9/h"]
+)
+async def test_plain_http_is_tolerated_for_loopback_only(
+    sim: Simulator, session: aiohttp.ClientSession, url: str
+) -> None:
+    token = sim.remotelock.issue_tokens()["access_token"]
+    answer = await call(
+        session,
+        f"{sim.remotelock_api_url}/notification_subscribers",
+        "POST",
+        token=token,
+        json_body={"type": "webhook_notification_subscriber", "attributes": {"name": "HA", "url": url}},
+    )
+    assert answer.status == 201
+
+
+async def test_the_client_gets_a_validation_error_for_an_http_url(
+    sim: Simulator, client: RemoteLockClient
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        await client.create_webhook(
+            name="Kasify",
+            url="http://ha.example.org/hook",
+            secret="s3cr3t-x",
+            publisher_id=sim.remotelock.account["id"],
+        )
+    assert caught.value.fields == {"url": ["must be a secure (HTTPS) URL"]}
+    assert "s3cr3t-x" not in str(caught.value)
+
+
+async def test_the_client_rolls_back_when_the_subscription_is_refused(
+    sim: Simulator, client: RemoteLockClient, receiver: Receiver
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        await client.create_webhook(
+            name="Kasify", url=receiver.url, secret=receiver.secret, publisher_id="not-our-account"
+        )
+    assert caught.value.fields == {"publisher_id": ["does not exist"]}
+    assert sim.remotelock.notification_subscribers == {}
+    assert sim.count_requests("/remotelock/api/notification_subscribers", "DELETE") == 1
+
+
+async def test_subscription_validation(
+    sim: Simulator, session: aiohttp.ClientSession, receiver: Receiver
+) -> None:
+    state = sim.remotelock
+    token = state.issue_tokens()["access_token"]
+    url = f"{sim.remotelock_api_url}/notification_subscriptions"
+    hook = state.add_webhook_subscriber("Hook", receiver.url)
+    lock_id = next(d["id"] for d in state.devices.values() if d["type"] == "lock")
+    thermostat_id = next(d["id"] for d in state.devices.values() if d["type"] == "thermostat")
+    person_id = next(iter(state.access_persons))
+    person_type = state.access_persons[person_id]["type"]
+
+    def body(publisher_type: str, publisher_id: str, *events: Any, **extra: Any) -> Any:
+        return {
+            "attributes": {
+                "events": [e if isinstance(e, dict) else {"event_type": e} for e in events],
+                "publisher_type": publisher_type,
+                "publisher_id": publisher_id,
+                "subscriber_type": "webhook_notification_subscriber",
+                "subscriber_id": hook["id"],
+                **extra,
+            }
+        }
+
+    async def errors(payload: Any) -> dict[str, list[str]]:
+        answer = await call(session, url, "POST", token=token, json_body=payload)
+        assert answer.status == 422, answer.body
+        return {e["attribute"]: e["messages"] for e in answer.body["errors"]}
+
+    assert set(await errors({})) == {"publisher_type", "subscriber_type", "events"}
+    assert await errors(body("lock", lock_id, "temperature_changed")) == {
+        "events": ["temperature_changed is not a valid event type for lock"]
+    }
+    assert await errors(body("thermostat", thermostat_id, "unlocked")) == {
+        "events": ["unlocked is not a valid event type for thermostat"]
+    }
+    assert await errors(body("account", state.account["id"], "teleported")) == {
+        "events": ["teleported is not a valid event type for account"]
+    }
+    assert await errors(
+        body("account", state.account["id"], {"event_type": "unlocked", "first_access": True})
+    ) == {"events": ["unlocked has unknown properties: first_access"]}
+    assert await errors(
+        body(person_type, person_id, {"event_type": "access_person_used", "first_access": 1})
+    ) == {"events": ["access_person_used: first_access and created_by_integration must be booleans"]}
+    assert await errors(body("account", state.account["id"], "x", "y")) == {
+        "events": ["x is not a valid event type for account", "y is not a valid event type for account"]
+    }
+    assert await errors(body("account", state.account["id"], ["bad"])) == {
+        "events": ["must be objects with an event_type"]
+    }
+    assert await errors(body("lock", thermostat_id, "unlocked")) == {"publisher_id": ["does not exist"]}
+    assert await errors(body("location", "nope", "unlocked")) == {"publisher_id": ["does not exist"]}
+    assert await errors(body("account", "", "unlocked")) == {"publisher_id": ["can't be blank"]}
+    planet = await errors(body("planet", "x", "unlocked"))
+    assert planet["publisher_type"][0].startswith("must be one of")
+    assert await errors(body("account", state.account["id"], "unlocked", subscriber_id="nope")) == {
+        "subscriber_id": ["does not exist"]
+    }
+    assert await errors(
+        body("account", state.account["id"], "unlocked", subscriber_type="email_notification_subscriber")
+    ) == {"subscriber_id": ["does not exist"]}
+    assert await errors(body("account", state.account["id"], "unlocked", subscriber_id="")) == {
+        "subscriber_id": ["can't be blank"]
+    }
+    assert state.notification_subscriptions == {}
+
+    ok = [
+        body(person_type, person_id, {"event_type": "access_person_used", "first_access": True}),
+        body("lock", lock_id, "unlocked", "battery_replaced"),
+        body("thermostat", thermostat_id, "temperature_changed"),
+        body("location", next(iter(state.locations)), "acs_door_opened", "relay_enabled"),
+    ]
+    for payload in ok:
+        created = await call(session, url, "POST", token=token, json_body=payload)
+        assert created.status == 201, created.body
+        assert created.body["data"]["attributes"]["events"] == payload["attributes"]["events"]
+    assert len(state.notification_subscriptions) == 4
+    links = [s["links"]["publisher"] for s in state.notification_subscriptions.values()]
+    assert links[1] == f"/remotelock/api/devices/{lock_id}"
+    assert links[0] == f"/remotelock/api/access_persons/{person_id}"
+
+
+async def test_events_are_delivered_to_matching_webhooks(
+    sim: Simulator, client: RemoteLockClient, receiver: Receiver
+) -> None:
+    state = sim.remotelock
+    webhook = await client.create_webhook(
+        name="Kasify", url=receiver.url, secret=receiver.secret, publisher_id=state.account["id"]
+    )
+    front = next(d for d in state.devices.values() if d["type"] == "lock")
+    await client.unlock(front["id"])  # records an "unlocked" event while the loop runs
+    deliveries = await state.drain_webhooks()
+    unlocked = [e for e in state.events.values() if e["type"] == "unlocked_event"][-1]
+    assert deliveries == [WebhookDelivery(webhook.subscriber_id, unlocked["id"], receiver.url, 200)]
+    ((secret, body),) = receiver.received
+    assert secret == receiver.secret
+    pushed = parse_webhook_event(body)
+    assert (pushed.id, pushed.type, pushed.lock_id) == (unlocked["id"], "unlocked", front["id"])
+
+    # Events the subscription does not list, and inactive subscribers, deliver nothing.
+    state.add_event("reset", front["id"])
+    state.notification_subscribers[webhook.subscriber_id]["attributes"]["active"] = False
+    state.lock_action(front["id"], "lock")
+    assert await state.drain_webhooks() == deliveries
+    assert len(receiver.received) == 1
+
+
+async def test_delivery_follows_the_publisher(sim: Simulator, receiver: Receiver) -> None:
+    state = sim.remotelock
+    locks = [d for d in state.devices.values() if d["type"] in ("lock", "zwave_lock")]
+    first, second = locks[0], locks[1]
+    hook = state.add_webhook_subscriber("Hook", receiver.url, secret=receiver.secret)
+    state.subscribe(hook["id"], "lock", first["id"], ["unlocked", "locked"])
+    state.subscribe(hook["id"], "location", second["attributes"]["location_id"], ["locked"])
+    person_id = next(iter(state.access_persons))
+    state.subscribe(hook["id"], state.access_persons[person_id]["type"], person_id, ["access_person_used"])
+    state.lock_action(first["id"], "unlock")  # lock publisher: delivered
+    state.lock_action(second["id"], "unlock")  # not subscribed for the second lock's unlocks
+    state.lock_action(second["id"], "lock")  # location publisher: delivered
+    state.add_event("access_person_used", second["id"], access_person_id=person_id)  # person: delivered
+    deliveries = await state.drain_webhooks()
+    assert {d.status for d in deliveries} == {200}
+    kinds = sorted(body["data"]["type"] for _, body in receiver.received)
+    assert kinds == ["access_person_used_event", "locked_event", "unlocked_event"]
+    assert all(secret == receiver.secret for secret, _ in receiver.received)
+
+
+async def test_delivery_failures_and_form_subscribers_are_recorded(
+    sim: Simulator, receiver: Receiver
+) -> None:
+    state = sim.remotelock
+    front = next(d for d in state.devices.values() if d["type"] == "lock")
+    wrong = state.add_webhook_subscriber("Wrong secret", receiver.url, secret="not-it")
+    form_hook = state.add_webhook_subscriber("Form", receiver.url, content_type="form")
+    dead = state.add_webhook_subscriber("Dead", "http://127.0.0.1:9/hook")
+    text = state.add_subscriber("text_notification_subscriber", name="Ana", phone="1", carrier="att")
+    for subscriber in (wrong, form_hook, dead, text):
+        state.subscribe(subscriber["id"], "account", state.account["id"], ["locked"])
+    event = state.lock_action(front["id"], "lock")
+    assert event["attributes"]["state"] == "locked"
+    deliveries = {d.subscriber_id: d for d in await state.drain_webhooks()}
+    assert set(deliveries) == {wrong["id"], form_hook["id"], dead["id"]}  # texts are not webhooks
+    assert deliveries[wrong["id"]].status == 401
+    assert (deliveries[form_hook["id"]].status, deliveries[form_hook["id"]].error) == (None, "unsupported")
+    assert deliveries[dead["id"]].status is None
+    assert deliveries[dead["id"]].error
+    assert len(receiver.received) == 1  # only the wrong-secret JSON delivery reached it
+
+
+def test_no_running_loop_means_no_delivery() -> None:
+    sim = Simulator(SimulatorConfig(properties=1, seed=3))
+    state = sim.remotelock
+    hook = state.add_webhook_subscriber("Hook", "http://127.0.0.1:9/hook")
+    state.subscribe(hook["id"], "account", state.account["id"], ["unlocked"])
+    state.lock_action(next(iter(state.devices)), "unlock")
+    assert state.webhook_deliveries == []

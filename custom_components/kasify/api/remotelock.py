@@ -19,6 +19,9 @@ Facts from ``../shared/seeds/remotelock-api-v1.txt`` and ``../shared/APIS.md`` Â
   pauses it until the reset on a 429 (and when ``Remaining`` reaches 0), and raises :class:`RateLimitedError`.
 - Collections are paged with ``page`` (from 1) and ``per_page`` (at most 50) and carry
   ``meta.total_pages``; the client reads every page (``ceil(n / 50)`` requests).
+- Webhooks: a ``webhook_notification_subscriber`` (HTTPS ``url``, ``content_type`` ``form`` or ``json``,
+  ``secret`` echoed as ``X-Secret``) plus a ``notification_subscription`` tying it to a publisher
+  (``account``: any event type) and its event types; both answer 201 on create and 204 on delete.
 
 Inferred (not in the seed): device types that can be locked and unlocked (``lock``, ``zwave_lock``,
 ``schlage_home_lock``), ``jammed`` as a lock ``state``, ``model_number``, and the OAuth2 error bodies
@@ -42,7 +45,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+import contextlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time as dt_time, tzinfo
 import hmac
@@ -59,10 +63,12 @@ from .errors import (
     ApiConnectionError,
     KasifyApiError,
     MalformedResponseError,
+    NotFoundError,
     OAuthGrantError,
     PermissionDeniedError,
     RateLimitedError,
     SubscriptionRequiredError,
+    ValidationError,
 )
 from .http import error_for_status, quote_segment, redact, retry_after_seconds
 from .models import LockStatus
@@ -97,6 +103,19 @@ DEVICE_TYPES: Final = frozenset(
 )
 """Event publisher/associated types that are devices (the rest are access persons, locations, ...)."""
 ACCESS_PERSON_TYPES: Final = frozenset({"access_user", "access_guest"})
+WEBHOOK_EVENTS: Final = (
+    "unlocked",
+    "locked",
+    "access_denied",
+    "access_person_used",
+    "access_person_synced",
+    "access_person_sync_failed",
+    "access_guest_late_sync",
+    "power_level_low",
+    "connectivity",
+)
+"""Event types the integration's own webhook subscribes to (an ``account`` publisher takes any type)."""
+WEBHOOK_SUBSCRIBER_TYPE: Final = "webhook_notification_subscriber"
 
 _LOCK_STATES: Final = {
     "locked": LockStatus.LOCKED,
@@ -154,6 +173,19 @@ class Paths:
     def access(person_id: str, access_id: str) -> str:
         """One access grant."""
         return f"/access_persons/{quote_segment(person_id)}/accesses/{quote_segment(access_id)}"
+
+    NOTIFICATION_SUBSCRIBERS = "/notification_subscribers"
+    NOTIFICATION_SUBSCRIPTIONS = "/notification_subscriptions"
+
+    @staticmethod
+    def notification_subscriber(subscriber_id: str) -> str:
+        """One notification subscriber (e.g. a webhook)."""
+        return f"/notification_subscribers/{quote_segment(subscriber_id)}"
+
+    @staticmethod
+    def notification_subscription(subscription_id: str) -> str:
+        """One notification subscription (publisher + subscriber + event types)."""
+        return f"/notification_subscriptions/{quote_segment(subscription_id)}"
 
 
 # --- models -------------------------------------------------------------------------------------------------
@@ -315,6 +347,14 @@ class RemoteLockAccess:
         if self.devices_pending_sync_count:
             return "pending"
         return "synced"
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookSubscription:
+    """A webhook set up by :meth:`RemoteLockClient.create_webhook`: keep both ids to remove it again."""
+
+    subscriber_id: str
+    subscription_id: str
 
 
 # --- parsing ------------------------------------------------------------------------------------------------
@@ -1171,8 +1211,94 @@ class RemoteLockClient:
             params.append(("attributes[access_person_type]", access_person_type))
         return await self._collect(Paths.device_accesses(lock_id), parse_access, params)
 
+    # -- webhooks --------------------------------------------------------------------------------------------
+
+    async def create_webhook(
+        self,
+        *,
+        name: str,
+        url: str,
+        secret: str,
+        publisher_id: str,
+        events: Sequence[str] = WEBHOOK_EVENTS,
+    ) -> WebhookSubscription:
+        """Have RemoteLock POST ``events`` of the account ``publisher_id`` to ``url`` (2 requests).
+
+        ``POST /notification_subscribers`` (an active ``webhook_notification_subscriber``, JSON content type,
+        ``secret`` sent back as ``X-Secret``), then ``POST /notification_subscriptions`` tying it to the
+        ``account`` publisher. If the subscription is refused, the subscriber is deleted again (best effort)
+        and the subscription's error is raised: nothing is left half set up. ``secret`` never appears in an
+        exception's message or fields.
+
+        Raises:
+            ValidationError: 422, e.g. ``fields["url"]`` for a URL that is not HTTPS, or an event type the
+                publisher does not have.
+            KasifyApiError: Any other failure, mapped as for every request.
+        """
+        subscriber_body = {
+            "type": WEBHOOK_SUBSCRIBER_TYPE,
+            "attributes": {
+                "active": True,
+                "name": name,
+                "url": url,
+                "content_type": "json",
+                "secret": secret,
+            },
+        }
+        with _scrubbed(secret):
+            subscriber = await self._data("POST", Paths.NOTIFICATION_SUBSCRIBERS, json_body=subscriber_body)
+            subscriber_id = subscriber.str("id")
+        subscription_body = {
+            "attributes": {
+                "events": [{"event_type": event} for event in events],
+                "publisher_type": "account",
+                "publisher_id": publisher_id,
+                "subscriber_type": WEBHOOK_SUBSCRIBER_TYPE,
+                "subscriber_id": subscriber_id,
+            }
+        }
+        try:
+            with _scrubbed(secret):
+                subscription = await self._data(
+                    "POST", Paths.NOTIFICATION_SUBSCRIPTIONS, json_body=subscription_body
+                )
+                subscription_id = subscription.str("id")
+        except KasifyApiError:
+            with contextlib.suppress(KasifyApiError):
+                await self._request("DELETE", Paths.notification_subscriber(subscriber_id))
+            raise
+        return WebhookSubscription(subscriber_id=subscriber_id, subscription_id=subscription_id)
+
+    async def delete_webhook(self, webhook: WebhookSubscription) -> None:
+        """Remove a webhook: ``DELETE`` its subscription, then its subscriber (2 requests; 404: gone).
+
+        Raises:
+            KasifyApiError: Any failure other than 404, mapped as for every request.
+        """
+        for path in (
+            Paths.notification_subscription(webhook.subscription_id),
+            Paths.notification_subscriber(webhook.subscriber_id),
+        ):
+            with contextlib.suppress(NotFoundError):
+                await self._request("DELETE", path)
+
 
 # --- errors -------------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _scrubbed(*secrets: str) -> Iterator[None]:
+    """Remove ``secrets`` from the message and ``fields`` of a :class:`KasifyApiError` raised inside."""
+    try:
+        yield
+    except KasifyApiError as err:
+        err.args = tuple(redact(arg, secrets) if isinstance(arg, str) else arg for arg in err.args)
+        if isinstance(err, ValidationError):
+            err.fields = {
+                redact(key, secrets): [redact(message, secrets) for message in messages]
+                for key, messages in err.fields.items()
+            }
+        raise
 
 
 def _header_float(headers: Mapping[str, str], name: str) -> float | None:
