@@ -33,7 +33,7 @@ Events carry the ``pin`` attribute like the real feed does, so tests can check t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import hmac
@@ -185,6 +185,14 @@ class OAuthError(Exception):
         self.status = status
         self.error = error
         self.description = description
+
+
+def _get(records: Mapping[str, Json], kind: str, record_id: str) -> Json:
+    """A record by id; 404 ``not_found`` naming ``kind`` when there is none."""
+    try:
+        return records[record_id]
+    except KeyError:
+        raise _not_found(kind, record_id) from None
 
 
 def _not_found(kind: str, record_id: str) -> GeneralError:
@@ -534,10 +542,7 @@ class RemoteLockState:
         Raises:
             GeneralError: 404 when there is none.
         """
-        try:
-            return self.locations[location_id]
-        except KeyError:
-            raise _not_found("Location", location_id) from None
+        return _get(self.locations, "Location", location_id)
 
     def add_lock(
         self,
@@ -625,10 +630,7 @@ class RemoteLockState:
         Raises:
             GeneralError: 404 when there is none.
         """
-        try:
-            return self.devices[device_id]
-        except KeyError:
-            raise _not_found("Device", device_id) from None
+        return _get(self.devices, "Device", device_id)
 
     def set_lock(self, device_id: str, **attributes: Any) -> Json:
         """Change a device's attributes in place (``state``, ``power_level``, ``connected``, ...)."""
@@ -791,10 +793,7 @@ class RemoteLockState:
         Raises:
             GeneralError: 404 when there is none.
         """
-        try:
-            return self.access_persons[person_id]
-        except KeyError:
-            raise _not_found("Access person", person_id) from None
+        return _get(self.access_persons, "Access person", person_id)
 
     def _person_zone(self, person_id: str) -> ZoneInfo:
         for access in self.accesses.values():
@@ -1017,10 +1016,7 @@ class RemoteLockState:
 
     def webhook_payload(self, event_id: str) -> Json:
         """The body a webhook delivery of an event carries: ``{"data": event}`` (a single object)."""
-        try:
-            return {"data": self.events[event_id]}
-        except KeyError:
-            raise _not_found("Event", event_id) from None
+        return {"data": _get(self.events, "Event", event_id)}
 
     def add_subscriber(self, subscriber_type: str, **attributes: Any) -> Json:
         """Add a notification subscriber as given (no validation; the route validates first).
@@ -1060,10 +1056,7 @@ class RemoteLockState:
         Raises:
             GeneralError: 404 when there is none.
         """
-        try:
-            return self.notification_subscribers[subscriber_id]
-        except KeyError:
-            raise _not_found("Notification subscriber", subscriber_id) from None
+        return _get(self.notification_subscribers, "Notification subscriber", subscriber_id)
 
     def delete_subscriber(self, subscriber_id: str) -> None:
         """Delete a subscriber and the subscriptions that notify it."""
@@ -1137,10 +1130,7 @@ class RemoteLockState:
         Raises:
             GeneralError: 404 when there is none.
         """
-        try:
-            return self.notification_subscriptions[subscription_id]
-        except KeyError:
-            raise _not_found("Notification subscription", subscription_id) from None
+        return _get(self.notification_subscriptions, "Notification subscription", subscription_id)
 
     def unsubscribe(self, subscription_id: str) -> None:
         """Delete a notification subscription."""

@@ -50,6 +50,7 @@ from homeassistant.util.json import JsonValueType
 import voluptuous as vol
 
 from .api.errors import ConflictError, KasifyApiError, NotFoundError, OperationPendingError, ValidationError
+from .api.http import redact
 from .api.kasify import KasifyClient
 from .api.nuki import KEYPAD_NAME_MAX_LENGTH, NukiClient, NukiKeypadCode
 from .api.remotelock import RemoteLockClient
@@ -534,8 +535,7 @@ _ADAPTERS: Final[dict[str, _Adapter]] = {
 
 def _masked(err: Exception, code: str | None) -> str:
     """The error's text, with the PIN blotted out should an upstream have echoed it."""
-    text = str(err) or err.__class__.__name__
-    return text.replace(code, "•" * len(code)) if code else text
+    return redact(str(err) or err.__class__.__name__, [code])
 
 
 def _code_taken(err: KasifyApiError) -> bool:
@@ -636,22 +636,21 @@ class AccessCodeManager:
     def lock_entities_for_property(self, property_device_id: str) -> list[str]:
         """Controllable lock entities (Nuki / UniFi Access / RemoteLock) of the property device."""
         ent_reg = er.async_get(self.hass)
-        dev_reg = dr.async_get(self.hass)
         found = []
-        for entry in ent_reg.entities.values():
-            key = _provider_key(entry)
-            if key is None or key[0] == VENDOR_KASIFY or entry.disabled_by is not None:
+        for device in dr.async_get(self.hass).devices.values():
+            if device.via_device_id != property_device_id:
                 continue
-            config_entry = (
-                self.hass.config_entries.async_get_entry(entry.config_entry_id)
-                if entry.config_entry_id
-                else None
-            )
-            if config_entry is None or config_entry.state is not ConfigEntryState.LOADED:
-                continue
-            device = dev_reg.async_get(entry.device_id) if entry.device_id else None
-            if device is not None and device.via_device_id == property_device_id:
-                found.append(entry.entity_id)
+            for entry in er.async_entries_for_device(ent_reg, device.id):
+                key = _provider_key(entry)
+                if key is None or key[0] == VENDOR_KASIFY:
+                    continue
+                config_entry = (
+                    self.hass.config_entries.async_get_entry(entry.config_entry_id)
+                    if entry.config_entry_id
+                    else None
+                )
+                if config_entry is not None and config_entry.state is ConfigEntryState.LOADED:
+                    found.append(entry.entity_id)
         return sorted(found)
 
     def records(

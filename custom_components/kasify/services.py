@@ -22,6 +22,7 @@ from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from .api.errors import ConflictError, KasifyApiError, NotFoundError, ValidationError
+from .api.http import redact
 from .api.models import Booking, Property, Task, TaskStatus, TaskType, TeamMember
 from .const import DOMAIN, LOGGER
 from .coordinator import KasifyConfigEntry, KasifyCoordinator, property_identifier
@@ -182,14 +183,6 @@ def _when(instant: datetime) -> str:
     return dt_util.as_local(instant).strftime("%Y-%m-%d %H:%M")
 
 
-def _masked(text: str, *secrets: str | None) -> str:
-    """``text`` without the guest's e-mail or phone, should Kasify's error message quote them."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
-
-
 def _field_errors(err: ValidationError) -> str:
     """Kasify's per-field messages, named by the action's fields ("email: is not valid; ...")."""
     parts = [
@@ -311,10 +304,10 @@ async def _async_create_booking(call: ServiceCall) -> ServiceResponse:
         error = await _conflict_error(target, check_in, check_out)
         raise error from err
     except ValidationError as err:
-        errors = _masked(_field_errors(err), *secrets)
+        errors = redact(_field_errors(err), secrets)
         raise _invalid("booking_rejected", property=target.prop.name, errors=errors) from err
     except KasifyApiError as err:
-        message = _masked(str(err), *secrets)
+        message = redact(str(err), secrets)
         raise _failed("create_booking_failed", property=target.prop.name, error=message) from err
     LOGGER.debug("Created booking %s at %s", booking.id, target.prop.name)
     await target.coordinator.async_refresh()
