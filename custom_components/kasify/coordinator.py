@@ -178,7 +178,7 @@ class PropertySourceCoordinator[SnapshotT: PropertySnapshot](DataUpdateCoordinat
             always_update=False,
         )
         self.calendar_days: int = entry.options.get(CONF_CALENDAR_DAYS, DEFAULT_CALENDAR_DAYS)
-        self._retry_after = RetryAfterGate(self.upstream_name)
+        self._rate_limit_gate = RetryAfterGate(self.upstream_name)
 
     @abstractmethod
     async def _fetch(self, window_start: datetime, window_end: datetime) -> SnapshotT:
@@ -194,7 +194,7 @@ class PropertySourceCoordinator[SnapshotT: PropertySnapshot](DataUpdateCoordinat
 
     async def _async_update_data(self) -> SnapshotT:
         now = dt_util.utcnow()
-        self._retry_after.check(now)
+        self._rate_limit_gate.check(now)
         today = now.replace(hour=0, minute=0, second=0, microsecond=0)
         window_start = today - BOOKINGS_LOOKBACK
         window_end = today + timedelta(days=self.calendar_days + 1)
@@ -203,7 +203,7 @@ class PropertySourceCoordinator[SnapshotT: PropertySnapshot](DataUpdateCoordinat
         except AuthError as err:
             raise auth_failed(self.upstream_name) from err
         except RateLimitedError as err:
-            raise self._retry_after.failed(err, now) from err
+            raise self._rate_limit_gate.failed(err, now) from err
         except KasifyApiError as err:
             raise update_failed(self.upstream_name, err) from err
 
@@ -882,7 +882,7 @@ class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockCl
         self._code_used_at: dict[str, datetime] = {}
         self._person_names: dict[str, str | None] = {}
         self.last_push: datetime | None = None
-        self._retry_after = RetryAfterGate(self.upstream_name)
+        self._rate_limit_gate = RetryAfterGate(self.upstream_name)
 
     @property
     def location_mapping(self) -> dict[str, str]:
@@ -896,7 +896,7 @@ class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockCl
 
     async def _async_update_data(self) -> RemoteLockSnapshot:
         now = dt_util.utcnow()
-        self._retry_after.check(now)
+        self._rate_limit_gate.check(now)
         try:
             locks = {lock.id: lock for lock in await self.client.list_locks()}
             if (
@@ -912,7 +912,7 @@ class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockCl
             if not self.push_healthy:
                 await self._poll_events()
         except RateLimitedError as err:
-            raise self._retry_after.failed(err, now) from err
+            raise self._rate_limit_gate.failed(err, now) from err
         except AuthError as err:
             raise auth_failed(self.upstream_name) from err
         except KasifyApiError as err:
