@@ -579,7 +579,11 @@ def test_decode_span_equals_icalendar(lines: list[str]) -> None:
     for key in ("DTSTART", "DTEND", "DURATION"):
         value = component.get(key)
         value = value[0] if isinstance(value, list) else value
-        assert got.get(key) == (value.dt if value is not None else None), key
+        try:
+            expected = value.dt if value is not None else None
+        except ValueError:  # unreadable: icalendar 6 leaves it out, 7 keeps it but refuses to read it
+            expected = None
+        assert got.get(key) == expected, key
     for key in ("SUMMARY", "DESCRIPTION", "LOCATION", "UID", "STATUS"):
         value = component.get(key)
         value = value[0] if isinstance(value, list) else value

@@ -81,6 +81,8 @@ MARKER_CONTEXT: Final = 3 * DAY
 _DATETIME_NAMES: Final = ("DTSTART", "DTEND", "RECURRENCE-ID", "DUE", "RDATE", "EXDATE")
 _TIME_PROPS: Final = ("DTSTART", "DTEND", "DURATION")
 _TEXT_PROPS: Final = ("UID", "SUMMARY", "DESCRIPTION", "LOCATION", "STATUS")
+# icalendar 7 split ``Contentline.parts`` into ``raw_parts`` + unescaping; the manifest admits 6 and 7.
+_ICALENDAR_7: Final = hasattr(Contentline, "raw_parts")
 _WANTED: Final = frozenset(_TIME_PROPS + _TEXT_PROPS)
 _TEXT_NAMES: Final = frozenset(_TEXT_PROPS)
 
@@ -242,14 +244,21 @@ def _first(value: Any) -> Any:
     return value[0] if isinstance(value, list) else value
 
 
+def _dt(value: Any) -> Any:
+    """A date property's value; ValueError when icalendar could not read it (icalendar 7 keeps those)."""
+    return getattr(value, "dt", value)
+
+
 def _component_props(component: Any) -> dict[str, Any]:
     """The first value of each property the conversion reads, from an ``icalendar`` component."""
     props: dict[str, Any] = {}
     for name in _TIME_PROPS:
         value = component.get(name)
         if value is not None:
-            value = _first(value)
-            props[name] = getattr(value, "dt", value)
+            try:
+                props[name] = _dt(_first(value))
+            except ValueError:
+                continue  # unreadable: icalendar 6 leaves it out, 7 keeps it but refuses to read it
     for name in _TEXT_PROPS:
         value = component.get(name)
         if value is not None:
@@ -276,11 +285,13 @@ def _section_tzid(section: str) -> tuple[bool, Any]:
 def _parts(line: str) -> tuple[str, bool, Any, str]:
     """``Contentline(line).parts()`` reduced to (name, has TZID, TZID, value); fast for the usual line.
 
-    Lines with a double quote, or starting with a separator, go to icalendar itself. For the others the
-    result is the same by construction: with no quotes, icalendar's name and value splits are the first
-    ``:``/``;`` and the first ``:`` of the escaped line. Raises ValueError where icalendar does.
+    With icalendar 6, lines with a double quote, or starting with a separator, go to icalendar itself. For
+    the others the result is the same by construction: with no quotes, icalendar's name and value splits are
+    the first ``:``/``;`` and the first ``:`` of the escaped line. Raises ValueError where icalendar does.
+    icalendar 7 splits and unescapes lines differently (tolerating malformed parameters, unescaping values
+    in ``parts``), so there every line goes to icalendar.
     """
-    if '"' in line or line[:1] in (":", ";"):
+    if _ICALENDAR_7 or '"' in line or line[:1] in (":", ";"):
         name, params, values = Contentline(line).parts()
         has_tzid = "TZID" in params
         return str(name), has_tzid, params["TZID"] if has_tzid else None, str(values)
@@ -310,6 +321,7 @@ def _parts(line: str) -> tuple[str, bool, Any, str]:
 def _decode_span(span: str, names: frozenset[str] = _WANTED) -> dict[str, Any]:
     """The props in ``names`` of one ``VEVENT`` text, decoded as ``Component.from_ical`` decodes them."""
     props: dict[str, Any] = {}
+    unreadable: set[str] = set()
     depth = 0
     for line in span.split("\n"):
         if not line:
@@ -324,7 +336,7 @@ def _decode_span(span: str, names: frozenset[str] = _WANTED) -> dict[str, Any]:
         if key == "END":
             depth -= 1
             continue
-        if depth != 1 or key not in names or key in props:
+        if depth != 1 or key not in names or key in props or key in unreadable:
             continue
         try:
             name, has_tzid, tzid, values = _parts(line)
@@ -334,8 +346,13 @@ def _decode_span(span: str, names: frozenset[str] = _WANTED) -> dict[str, Any]:
                 else:
                     props[key] = vDDDTypes.from_ical(values)
             else:
-                props[key] = unescape_char(values)
+                # icalendar 7 unescapes TEXT values while splitting the line; 6 when decoding them.
+                props[key] = values if _ICALENDAR_7 else unescape_char(values)
         except ValueError:
+            # icalendar 6 drops an unreadable line (a later one of the same name counts); 7 keeps it as the
+            # property's first value, which cannot be read.
+            if _ICALENDAR_7:
+                unreadable.add(key)
             continue
     return props
 
@@ -755,7 +772,10 @@ def parse_error(err: BaseException) -> str:
 
 def _recurrence_id(component: Any, zone: tzinfo) -> str | None:
     """The ``RECURRENCE-ID`` of an override, in :func:`recurrence_key` form (``None`` when absent)."""
-    value = getattr(_first(component.get("RECURRENCE-ID")), "dt", None)
+    try:
+        value = getattr(_first(component.get("RECURRENCE-ID")), "dt", None)
+    except ValueError:  # unreadable (see _component_props)
+        return None
     return recurrence_key(value, zone) if isinstance(value, date) else None
 
 

@@ -41,7 +41,10 @@ def _dts(value: Any) -> list[Any]:
     """The Python values of an ``RDATE``/``EXDATE`` property (one or several lines)."""
     found: list[Any] = []
     for item in _as_list(value):
-        found.extend(getattr(entry, "dt", entry) for entry in getattr(item, "dts", ()))
+        try:
+            found.extend(getattr(entry, "dt", entry) for entry in getattr(item, "dts", ()))
+        except ValueError:
+            continue  # unreadable: icalendar 6 leaves the line out, 7 keeps it but refuses to read it
     return found
 
 
