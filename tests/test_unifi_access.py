@@ -23,7 +23,7 @@ from homeassistant.const import (
     STATE_OFF,
     STATE_ON,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
@@ -228,12 +228,15 @@ async def test_unlock_is_optimistic_then_reads_that_door(
     await _setup_with_push(hass, simulator, entry)
     portal = _portal(simulator)
     states: list[str] = []
-    hass.bus.async_listen(
-        "state_changed",
-        lambda event: states.append(event.data["new_state"].state)
-        if event.data["entity_id"] == PORTAL
-        else None,
-    )
+
+    @callback
+    def _record(event: Event) -> None:
+        # A callback runs in the event loop, in order: a plain function would run in the executor, where two
+        # state changes can be recorded the wrong way round.
+        if event.data["entity_id"] == PORTAL:
+            states.append(event.data["new_state"].state)
+
+    hass.bus.async_listen("state_changed", _record)
     simulator.reset_requests()
     await hass.services.async_call(LOCK_DOMAIN, "unlock", {ATTR_ENTITY_ID: PORTAL}, blocking=True)
     assert [(r.method, r.path) for r in simulator.requests] == [
