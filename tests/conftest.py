@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from datetime import datetime
+import logging
+import re
 from unittest.mock import AsyncMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
@@ -27,6 +29,46 @@ from .providers import NOW, TOKEN, kasify_entry
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom_components/kasify in every test."""
+
+
+# How Home Assistant reports an integration using an API it deprecated: ``frame.report_usage`` ("Detected that
+# custom integration 'kasify' calls ...") and ``helpers.deprecation`` ("x was called from kasify, this is a
+# deprecated function" up to 2025.x, "The deprecated function x was called from kasify." later).
+DEPRECATION_REPORT = re.compile(r"Detected that custom integration 'kasify'|\bwas \w+ from kasify\b")
+
+
+class DeprecationReports(logging.Handler):
+    """Collects Home Assistant's reports about this integration's use of deprecated APIs."""
+
+    def __init__(self) -> None:
+        """Listen to everything at WARNING and above."""
+        super().__init__(logging.WARNING)
+        self.reports: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Keep the record when it is a deprecation report about this integration."""
+        message = record.getMessage()
+        if DEPRECATION_REPORT.search(message):
+            self.reports.append(message)
+
+
+@pytest.fixture(autouse=True)
+def fail_on_deprecation_reports() -> Iterator[DeprecationReports]:
+    """Fail the test when Home Assistant reports that the integration uses a deprecated API.
+
+    Such a call works today and breaks in the release the report names; on the newest Home Assistant the
+    tests run on, it must already be gone. (Deprecation warnings raised in the integration's own code are
+    errors through ``filterwarnings`` in pyproject.toml.)
+    """
+    reports = DeprecationReports()
+    root = logging.getLogger()
+    root.addHandler(reports)
+    try:
+        yield reports
+    finally:
+        root.removeHandler(reports)
+    if reports.reports:
+        pytest.fail("Home Assistant reported deprecated API use:\n" + "\n".join(reports.reports))
 
 
 @pytest.fixture

@@ -38,6 +38,7 @@ from .coordinator import (
     NukiCoordinator,
     RemoteLockCoordinator,
     UnifiAccessCoordinator,
+    link_lock_devices,
     unifi_certificate_issue_id,
 )
 from .remotelock_auth import async_create_client
@@ -127,6 +128,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: KasifyConfigEntry) -> bo
 
         entry.async_on_unload(coordinator.async_add_listener(_follow_feed_list))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # This entry's devices exist from here on: hang the locks under their properties.
+    link_lock_devices(hass)
     if isinstance(entry.runtime_data.coordinator, KasifyCoordinator):
         # Automatic per-booking codes go on the properties' locks, whose devices exist from here on.
         await async_start_auto_codes(hass, entry, entry.runtime_data.coordinator)

@@ -40,7 +40,6 @@ from homeassistant.helpers import (
     config_validation as cv,
     device_registry as dr,
     entity_registry as er,
-    service,
 )
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
@@ -49,6 +48,7 @@ from homeassistant.util.hass_dict import HassKey
 from homeassistant.util.json import JsonValueType
 import voluptuous as vol
 
+from . import compat
 from .api.errors import ConflictError, KasifyApiError, NotFoundError, OperationPendingError, ValidationError
 from .api.http import redact
 from .api.kasify import KasifyClient
@@ -635,22 +635,17 @@ class AccessCodeManager:
 
     def lock_entities_for_property(self, property_device_id: str) -> list[str]:
         """Controllable lock entities (Nuki / UniFi Access / RemoteLock) of the property device."""
-        ent_reg = er.async_get(self.hass)
+        ent_reg, dev_reg = er.async_get(self.hass), dr.async_get(self.hass)
         found = []
-        for device in dr.async_get(self.hass).devices.values():
-            if device.via_device_id != property_device_id:
-                continue
-            for entry in er.async_entries_for_device(ent_reg, device.id):
-                key = _provider_key(entry)
-                if key is None or key[0] == VENDOR_KASIFY:
+        # Only loaded accounts can put a code on a lock: their devices hanging under the property.
+        for config_entry in self.hass.config_entries.async_loaded_entries(DOMAIN):
+            for device in dr.async_entries_for_config_entry(dev_reg, config_entry.entry_id):
+                if device.via_device_id != property_device_id:
                     continue
-                config_entry = (
-                    self.hass.config_entries.async_get_entry(entry.config_entry_id)
-                    if entry.config_entry_id
-                    else None
-                )
-                if config_entry is not None and config_entry.state is ConfigEntryState.LOADED:
-                    found.append(entry.entity_id)
+                for entry in er.async_entries_for_device(ent_reg, device.id):
+                    key = _provider_key(entry)
+                    if key is not None and key[0] != VENDOR_KASIFY:
+                        found.append(entry.entity_id)
         return sorted(found)
 
     def records(
@@ -1160,14 +1155,14 @@ LIST_SCHEMA: Final = _entity_schema(
 
 def _target_entities(hass: HomeAssistant, call: ServiceCall) -> list[str]:
     """The lock entities the call targets: explicit ones as given, and ours among devices/areas."""
-    selected = service.async_extract_referenced_entity_ids(hass, call)
+    referenced, indirectly_referenced = compat.referenced_entity_ids(hass, call)
     ent_reg = er.async_get(hass)
     indirect = [
         entity_id
-        for entity_id in sorted(selected.indirectly_referenced)
+        for entity_id in sorted(indirectly_referenced)
         if (entry := ent_reg.async_get(entity_id)) is not None and _provider_key(entry) is not None
     ]
-    return sorted(selected.referenced) + [e for e in indirect if e not in selected.referenced]
+    return sorted(referenced) + [e for e in indirect if e not in referenced]
 
 
 def _iso(value: datetime) -> str:

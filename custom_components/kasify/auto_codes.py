@@ -42,12 +42,13 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
+from . import compat
 from .access_codes import (
     CODE_ON_LOCK,
     EVENT_CODE_FAILED,
@@ -600,7 +601,9 @@ class AutoCodeScheduler:
     # -- helpers -------------------------------------------------------------------------------------
 
     def _property_device_id(self, property_id: str) -> str | None:
-        device = dr.async_get(self._hass).async_get_device(identifiers={property_identifier(property_id)})
+        device = compat.device_by_identifier(
+            self._hass, property_identifier(property_id), self._entry.entry_id
+        )
         return device.id if device else None
 
     def _property_locks(self, property_id: str) -> list[str]:

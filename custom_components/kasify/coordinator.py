@@ -19,6 +19,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
+from . import compat
 from .api.casavi import CasaviClient, CasaviSnapshot
 from .api.errors import AuthError, CertificateMismatchError, KasifyApiError, RateLimitedError
 from .api.ical import FeedState, IcalEvent, IcalFeedClient, channel_from_url, normalize_feed_url
@@ -136,18 +137,17 @@ class RetryAfterGate:
 def remove_stale_devices(
     hass: HomeAssistant, entry_id: str, current: set[tuple[str, str]]
 ) -> list[dr.DeviceEntry]:
-    """Detach this entry from devices none of whose identifiers the upstream still has.
+    """Remove this entry's devices none of whose identifiers it should still have.
 
-    Returns the devices that stay (the caller may update them). A device shared with another entry (a lock
-    device of both a Kasify and a provider entry) only loses this entry.
+    Returns the devices that stay (the caller may update them).
     """
     registry = dr.async_get(hass)
     kept: list[dr.DeviceEntry] = []
     for device in dr.async_entries_for_config_entry(registry, entry_id):
         ours = {ident for ident in device.identifiers if ident[0] == DOMAIN}
         if ours and not ours & current:
-            LOGGER.debug("Removing device %s: gone upstream", device.name)
-            registry.async_update_device(device.id, remove_config_entry_id=entry_id)
+            LOGGER.debug("Removing device %s: gone upstream or shown by another entry", device.name)
+            compat.remove_device(hass, device, entry_id)
         else:
             kept.append(device)
     return kept
@@ -212,6 +212,8 @@ class PropertySourceCoordinator[SnapshotT: PropertySnapshot](DataUpdateCoordinat
         super()._async_refresh_finished()
         if self.last_update_success and self.data is not None:
             self._sync_devices(self.data)
+            # Properties came, went or took other locks: the lock devices follow.
+            link_lock_devices(self.hass)
 
     def _sync_devices(self, data: SnapshotT) -> None:
         """Remove devices whose property or lock is gone; follow property renames."""
@@ -249,14 +251,26 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
         return await self.client.fetch_snapshot(window_start, window_end, MAX_CONCURRENT_REQUESTS)
 
     def _device_identifiers(self, data: AccountSnapshot) -> set[tuple[str, str]]:
+        # A lock a provider account controls is that account's device, not this entry's.
+        covered = provider_lock_keys(self.hass)
         return super()._device_identifiers(data) | {
-            lock_identifier(lock) for lock in data.smart_locks.values()
+            lock_identifier(lock) for lock in data.smart_locks.values() if lock.device_key not in covered
         }
 
     def _async_refresh_finished(self) -> None:
         super()._async_refresh_finished()
         if self.last_update_success and self.data is not None:
             self._suggest_provider_accounts(self.data)
+
+    def sync_lock_links(self) -> None:
+        """Hang the read-only lock devices under their property's device (both are this entry's)."""
+        registry = dr.async_get(self.hass)
+        entry_id = self.config_entry.entry_id
+        for lock in self.data.smart_locks.values():
+            device = compat.device_by_identifier(self.hass, lock_identifier(lock), entry_id)
+            parent = compat.device_by_identifier(self.hass, property_identifier(lock.property_id), entry_id)
+            if device is not None and parent is not None and device.via_device_id != parent.id:
+                registry.async_update_device(device.id, via_device_id=parent.id)
 
     def _suggest_provider_accounts(self, data: AccountSnapshot) -> None:
         """One repair issue per lock vendor whose locks are read-only here because its account is missing."""
@@ -484,6 +498,21 @@ def linked_property(hass: HomeAssistant, device_key: str) -> tuple[str, str] | N
     return None
 
 
+def property_device(hass: HomeAssistant, identifier: tuple[str, str] | None) -> dr.DeviceEntry | None:
+    """The registered device of a property, in the loaded Kasify or casavi entry that has the property."""
+    if identifier is None:
+        return None
+    for entry in _live_entries(hass):
+        coordinator = entry.runtime_data.coordinator
+        if (
+            isinstance(coordinator, PropertySourceCoordinator)
+            and coordinator.data is not None
+            and any(coordinator.property_identifier(pid) == identifier for pid in coordinator.data.properties)
+        ):
+            return compat.device_by_identifier(hass, identifier, entry.entry_id)
+    return None
+
+
 # Around a check-in or check-out guests and cleaners use the door: poll the lock this often then.
 STAY_CHANGE_INTERVAL: Final = timedelta(seconds=15)
 STAY_CHANGE_MARGIN: Final = timedelta(minutes=30)
@@ -515,17 +544,39 @@ def stay_change_near(
     return False
 
 
+def _live_entries(hass: HomeAssistant) -> list[KasifyConfigEntry]:
+    """Entries that are loaded or far enough in their setup to hold their runtime data.
+
+    An entry still setting up counts (it links devices and asks the Kasify entries to reload from its setup);
+    one unloading does not (its locks go back to Kasify).
+    """
+    return [
+        entry
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if entry.state in (ConfigEntryState.LOADED, ConfigEntryState.SETUP_IN_PROGRESS)
+        and getattr(entry, "runtime_data", None) is not None
+    ]
+
+
+def link_lock_devices(hass: HomeAssistant) -> None:
+    """Hang every lock device of every live entry under its property's device.
+
+    Run after an entry's platforms are set up (its devices exist from then on) and after property sources
+    refresh (properties come and go, locks move between them).
+    """
+    for entry in _live_entries(hass):
+        coordinator = entry.runtime_data.coordinator
+        if isinstance(coordinator, ProviderCoordinator | KasifyCoordinator) and coordinator.data is not None:
+            coordinator.sync_lock_links()
+
+
 def provider_lock_keys(hass: HomeAssistant) -> set[str]:
-    """Device keys of every lock a loaded provider entry (Nuki Web, UniFi Access, RemoteLock) controls."""
+    """Device keys of every lock a live provider entry (Nuki Web, UniFi Access, RemoteLock) controls."""
     keys: set[str] = set()
-    for entry in hass.config_entries.async_entries(DOMAIN):
-        # An entry still setting up counts (it asks the Kasify entries to reload from its setup); one
-        # unloading does not (its locks go back to Kasify).
-        if entry.state not in (ConfigEntryState.LOADED, ConfigEntryState.SETUP_IN_PROGRESS):
-            continue
-        coordinator = getattr(entry, "runtime_data", None) and entry.runtime_data.coordinator
+    for entry in _live_entries(hass):
+        coordinator = entry.runtime_data.coordinator
         if isinstance(coordinator, ProviderCoordinator) and coordinator.data is not None:
-            keys |= coordinator.device_keys(coordinator.data)
+            keys |= coordinator.device_keys(coordinator.data)  # type: ignore[arg-type]  # its own data
     return keys
 
 
@@ -569,10 +620,33 @@ class ProviderCoordinator[DataT, ClientT](DataUpdateCoordinator[DataT]):
             remove_stale_devices(
                 self.hass, self.config_entry.entry_id, {(DOMAIN, key) for key in self.device_keys(self.data)}
             )
+            self.sync_lock_links()
             self._refreshed(self.data)
 
     def _refreshed(self, data: DataT) -> None:
-        """After a successful refresh (devices already in step): repairs, links, polling pace."""
+        """After a successful refresh (devices and links already in step): repairs, polling pace."""
+
+    def lock_property(self, device_key: str) -> tuple[str, str] | None:
+        """The property device a lock of this account belongs to (a Kasify smart-lock record names it)."""
+        return linked_property(self.hass, device_key)
+
+    # A lock whose property is not known keeps the property it was linked to (a Kasify entry that reloads
+    # must not unhang every lock); accounts whose own settings decide the link say so.
+    unlink_when_unknown: bool = False
+
+    def sync_lock_links(self) -> None:
+        """Hang each lock device under its property's device (a property loaded later, a changed mapping)."""
+        registry = dr.async_get(self.hass)
+        for key in self.device_keys(self.data):
+            device = compat.device_by_identifier(self.hass, (DOMAIN, key), self.config_entry.entry_id)
+            if device is None:
+                continue  # its entities are being added; the link follows once they are
+            parent = property_device(self.hass, self.lock_property(key))
+            if parent is None and not self.unlink_when_unknown:
+                continue
+            parent_id = parent.id if parent is not None else None
+            if device.via_device_id != parent_id:
+                registry.async_update_device(device.id, via_device_id=parent_id)
 
 
 class NukiCoordinator(ProviderCoordinator[NukiSnapshot, NukiClient]):
@@ -998,29 +1072,23 @@ class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockCl
         return {lock.device_key for lock in data.locks.values()}
 
     def _refreshed(self, data: RemoteLockSnapshot) -> None:
-        self._sync_links(data)
         near = not self.push_healthy and stay_change_near(
             self.hass,
             set(),
-            {prop for lock in data.locks.values() if (prop := self.lock_property(lock)) is not None},
+            {prop for lock in data.locks.values() if (prop := self.location_of(lock)) is not None},
         )
         self.update_interval = STAY_CHANGE_INTERVAL if near else self._normal_interval
 
-    def _sync_links(self, data: RemoteLockSnapshot) -> None:
-        """Hang each lock device under its location's property (a property loaded later, a new mapping)."""
-        registry = dr.async_get(self.hass)
-        for lock in data.locks.values():
-            device = registry.async_get_device({(DOMAIN, lock.device_key)})
-            if device is None:
-                continue  # its entities are being added; they carry the link
-            prop = self.lock_property(lock)
-            parent = registry.async_get_device({prop}) if prop is not None else None
-            parent_id = parent.id if parent is not None else None
-            if device.via_device_id != parent_id:
-                registry.async_update_device(device.id, via_device_id=parent_id)
+    # The options' location mapping decides: a location mapped to no property unhangs its locks.
+    unlink_when_unknown = True
 
-    def lock_property(self, lock: RemoteLockLock) -> tuple[str, str] | None:
+    def lock_property(self, device_key: str) -> tuple[str, str] | None:
         """The property device of a lock, through its location."""
+        lock = next((lock for lock in self.data.locks.values() if lock.device_key == device_key), None)
+        return self.location_of(lock) if lock is not None else None
+
+    def location_of(self, lock: RemoteLockLock) -> tuple[str, str] | None:
+        """The property device of a lock's location (the options' mapping, else the same name)."""
         if self.data is None or lock.location_id is None:
             return None
         return location_property(self.hass, self.location_mapping, self.data.locations.get(lock.location_id))

@@ -13,6 +13,7 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 
+from . import compat
 from .api.models import Booking, Property, SmartLock
 from .api.nuki import NukiSmartLock
 from .api.remotelock import RemoteLockLock
@@ -25,8 +26,8 @@ from .coordinator import (
     PropertySourceCoordinator,
     RemoteLockCoordinator,
     UnifiAccessCoordinator,
-    linked_property,
     lock_identifier,
+    property_device,
     property_identifier,
     provider_lock_keys,
 )
@@ -127,7 +128,12 @@ class KasifyLockEntity(KasifyEntity[KasifyCoordinator]):
             manufacturer=VENDOR_MANUFACTURERS.get(lock.vendor, lock.vendor.title() or None),
             model="Door" if lock.vendor == "unifi" else "Smart lock",
             serial_number=lock.provider_lock_id,
-            via_device=property_identifier(lock.property_id),
+        )
+        parent = property_identifier(lock.property_id)
+        compat.set_via_device(
+            self._attr_device_info,
+            compat.device_by_identifier(coordinator.hass, parent, coordinator.config_entry.entry_id),
+            parent,
         )
 
     @property
@@ -213,8 +219,7 @@ class NukiLockEntity(KasifyEntity[NukiCoordinator]):
             serial_number=str(lock.id),
             sw_version=lock.firmware,
         )
-        if (prop := linked_property(coordinator.hass, lock.device_key)) is not None:
-            self._attr_device_info["via_device"] = prop
+        _hang_under_property(self._attr_device_info, coordinator, lock.device_key)
 
     @property
     def nuki_lock(self) -> NukiSmartLock | None:
@@ -228,6 +233,17 @@ class NukiLockEntity(KasifyEntity[NukiCoordinator]):
 
     def _state_source(self) -> object:
         return self.coordinator.data.locks.get(self.nuki_id)
+
+
+def _hang_under_property(
+    info: DeviceInfo,
+    coordinator: NukiCoordinator | UnifiAccessCoordinator | RemoteLockCoordinator,
+    device_key: str,
+) -> None:
+    """Link a provider lock's device to its property's device when both are known (else at the next sync)."""
+    parent = coordinator.lock_property(device_key)
+    if parent is not None:
+        compat.set_via_device(info, property_device(coordinator.hass, parent), parent)
 
 
 @callback
@@ -300,8 +316,7 @@ class UnifiDoorEntity(KasifyEntity[UnifiAccessCoordinator]):
             model="Door",
             serial_number=door.id,
         )
-        if (prop := linked_property(coordinator.hass, door.device_key)) is not None:
-            self._attr_device_info["via_device"] = prop
+        _hang_under_property(self._attr_device_info, coordinator, door.device_key)
 
     @property
     def door(self) -> UnifiDoor | None:
@@ -345,8 +360,7 @@ class RemoteLockEntity(KasifyEntity[RemoteLockCoordinator]):
             model=lock.model_number or lock.type,
             serial_number=lock.serial_number,
         )
-        if (prop := coordinator.lock_property(lock)) is not None:
-            self._attr_device_info["via_device"] = prop
+        _hang_under_property(self._attr_device_info, coordinator, lock.device_key)
 
     @property
     def remotelock(self) -> RemoteLockLock | None:

@@ -21,6 +21,7 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
+from . import compat
 from .api.errors import ConflictError, KasifyApiError, NotFoundError, ValidationError
 from .api.http import redact
 from .api.models import Booking, Property, Task, TaskStatus, TaskType, TeamMember
@@ -237,7 +238,7 @@ def _resolve_property(hass: HomeAssistant, device_id: str) -> _PropertyTarget:
     if device is None or property_id is None:
         name = (device.name_by_user or device.name or device_id) if device is not None else device_id
         raise _invalid("invalid_property", device=name)
-    for coordinator in _loaded_coordinators(hass, device.config_entries):
+    for coordinator in _loaded_coordinators(hass, compat.device_config_entry_ids(device)):
         prop = coordinator.data.properties.get(property_id)
         if prop is not None:
             return _PropertyTarget(coordinator, prop)

@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
+from . import compat
 from .const import (
     EVENT_CHECK_IN,
     EVENT_CHECK_OUT,
@@ -130,8 +130,8 @@ class StayScheduler:
         """Fire the bus event (check-in/out only) and tell the property's entities."""
         prop = self._coordinator.data.properties.get(booking.property_id)
         if kind in (STAY_CHECK_IN, STAY_CHECK_OUT):
-            device = dr.async_get(self._hass).async_get_device(
-                identifiers={property_identifier(booking.property_id)}
+            device = compat.device_by_identifier(
+                self._hass, property_identifier(booking.property_id), self._entry.entry_id
             )
             event_data: dict[str, Any] = {
                 "property_id": booking.property_id,
