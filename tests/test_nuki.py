@@ -16,6 +16,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.kasify import compat
 from custom_components.kasify.const import DOMAIN
 from custom_components.kasify.coordinator import property_identifier
 from simulator import Simulator
@@ -184,12 +185,23 @@ async def test_linked_to_kasify_property_and_shown_once(
     nuki = nuki_entry(simulator)
     await setup_integration(hass, nuki)
     await hass.async_block_till_done(wait_background_tasks=True)
-    lock_device = device_registry.async_get_device(identifiers={(DOMAIN, f"nuki_{_loft_lock_id(simulator)}")})
-    property_device = device_registry.async_get_device(
-        identifiers={property_identifier(simulator.kasify.property_at(0)["id"])}
+    lock = (DOMAIN, f"nuki_{_loft_lock_id(simulator)}")
+    lock_device = compat.device_by_identifier(hass, lock, nuki.entry_id)
+    property_device = compat.device_by_identifier(
+        hass, property_identifier(simulator.kasify.property_at(0)["id"]), init_integration.entry_id
     )
+    assert lock_device is not None
+    assert property_device is not None
     assert lock_device.via_device_id == property_device.id
     assert entity_registry.async_get(kasify_copy) is None
+    # The lock is the Nuki account's device only: the Kasify entry keeps no empty copy of it.
+    assert compat.device_config_entry_ids(lock_device) == {nuki.entry_id}
+    assert compat.device_by_identifier(hass, lock, init_integration.entry_id) is None
+    assert lock not in {
+        identifier
+        for device in dr.async_entries_for_config_entry(device_registry, init_integration.entry_id)
+        for identifier in device.identifiers
+    }
     assert hass.states.get(LOFT).state == LockState.LOCKED
     # The Kasify entry (reloaded) no longer asks for a Nuki account.
     assert issues.async_get_issue(DOMAIN, missing) is None
