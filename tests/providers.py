@@ -33,9 +33,11 @@ from custom_components.kasify.const import (
     CONF_API_TOKEN,
     CONF_CALENDAR_DAYS,
     CONF_FINGERPRINT,
+    CONF_KEY,
     CONF_KIND,
     CONF_OAUTH_URL,
     CONF_SCAN_INTERVAL,
+    CONF_SECRET,
     DOMAIN,
     KIND_KASIFY,
 )
@@ -143,6 +145,26 @@ def unifi_entry(endpoint: UnifiEndpoint, *, title: str = "UniFi Access", **data:
             **data,
         },
         options={CONF_SCAN_INTERVAL: 60},
+    )
+
+
+CASAVI_ENTRY_ID = "01JCASAVIENTRY000000000000"
+
+
+def casavi_entry(simulator: Simulator) -> MockConfigEntry:
+    """A casavi account on the simulator."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="casavi tenant 4711",
+        unique_id="casavi_4711",
+        entry_id=CASAVI_ENTRY_ID,
+        data={
+            CONF_KIND: "casavi",
+            CONF_URL: simulator.casavi_url,
+            CONF_KEY: simulator.casavi.key,
+            CONF_SECRET: simulator.casavi.secret,
+        },
+        options={CONF_SCAN_INTERVAL: 300, CONF_CALENDAR_DAYS: 90},
     )
 
 

@@ -9,46 +9,24 @@ import aiohasupervisor.models  # noqa: F401
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.calendar import DOMAIN as CALENDAR_DOMAIN
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
-from homeassistant.const import CONF_URL, STATE_UNAVAILABLE
+from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import get_diagnostics_for_config_entry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.kasify.const import (
-    CONF_CALENDAR_DAYS,
     CONF_KEY,
-    CONF_KIND,
-    CONF_SCAN_INTERVAL,
     CONF_SECRET,
-    DOMAIN,
 )
 from custom_components.kasify.coordinator import property_identifier
 from simulator import Simulator
 
 from . import setup_integration
-from .providers import NOW, tick
+from .providers import NOW, casavi_entry as _entry, tick
 
-CASAVI_ENTRY_ID = "01JCASAVIENTRY000000000000"
 SCAN = timedelta(seconds=300)
-
-
-def _entry(simulator: Simulator) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="casavi tenant 4711",
-        unique_id="casavi_4711",
-        entry_id=CASAVI_ENTRY_ID,
-        data={
-            CONF_KIND: "casavi",
-            CONF_URL: simulator.casavi_url,
-            CONF_KEY: simulator.casavi.key,
-            CONF_SECRET: simulator.casavi.secret,
-        },
-        options={CONF_SCAN_INTERVAL: 300, CONF_CALENDAR_DAYS: 90},
-    )
 
 
 async def test_casavi_entities(
