@@ -18,7 +18,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.kasify import access_codes
-from custom_components.kasify.coordinator import UnifiAccessCoordinator
+from custom_components.kasify.providers.unifi_access import UnifiAccessCoordinator
 from simulator import Simulator, SimulatorConfig, serve_unifi_https
 from simulator.unifi_access import UnifiEndpoint
 

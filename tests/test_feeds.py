@@ -15,7 +15,7 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.kasify.const import CONF_FEED_INTERVAL, CONF_ICAL_FEEDS, CONF_PROPERTY
-from custom_components.kasify.coordinator import feed_id
+from custom_components.kasify.providers.kasify_feeds import feed_id
 from simulator import Simulator
 
 from .providers import NOW, calendar_events, tick

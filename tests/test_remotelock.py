@@ -32,7 +32,8 @@ from custom_components.kasify.const import (
     CONF_WEBHOOK_SECRET,
     DOMAIN,
 )
-from custom_components.kasify.coordinator import STAY_CHANGE_INTERVAL, RemoteLockCoordinator
+from custom_components.kasify.links import STAY_CHANGE_INTERVAL
+from custom_components.kasify.providers.remotelock import RemoteLockCoordinator
 from simulator import Simulator
 from simulator.remotelock import CLIENT_ID, CLIENT_SECRET
 
@@ -394,7 +395,7 @@ async def test_seen_events_are_bounded(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Only the newest event ids are remembered (de-duplication never grows without bound)."""
-    monkeypatch.setattr("custom_components.kasify.coordinator.SEEN_EVENTS", 3)
+    monkeypatch.setattr("custom_components.kasify.providers.remotelock.coordinator.SEEN_EVENTS", 3)
     entry = remotelock_entry(simulator)
     await setup_integration(hass, entry)
     front = remotelock_device_id(simulator, "Puerta de servicio")

@@ -14,7 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.kasify import application_credentials
 from custom_components.kasify.api.errors import ApiConnectionError, OAuthGrantError, ServerError
 from custom_components.kasify.const import DOMAIN
-from custom_components.kasify.remotelock_auth import OAuth2SessionTokens
+from custom_components.kasify.providers.remotelock.auth import OAuth2SessionTokens
 
 
 class _Implementation:

@@ -16,7 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
 from custom_components.kasify.const import DOMAIN
-from custom_components.kasify.coordinator import KasifyCoordinator
+from custom_components.kasify.providers.kasify import KasifyCoordinator
 from custom_components.kasify.services import TASK_TYPES
 from simulator import Simulator
 

@@ -31,8 +31,9 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.kasify.const import CONF_API_TOKEN, CONF_FINGERPRINT, DOMAIN
-from custom_components.kasify.coordinator import UnifiAccessCoordinator, property_identifier
+from custom_components.kasify.coordinator import property_identifier
 from custom_components.kasify.diagnostics import async_get_config_entry_diagnostics
+from custom_components.kasify.providers.unifi_access import UnifiAccessCoordinator
 from simulator import Simulator
 from simulator.unifi_access import UNIFI_GARAGE_DOOR_ID, UnifiEndpoint
 

@@ -72,7 +72,8 @@ from .code_policy import (
     generate_code,
 )
 from .const import DOMAIN
-from .coordinator import KasifyCoordinator, NukiCoordinator
+from .providers.kasify import KasifyCoordinator
+from .providers.nuki import NukiCoordinator
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -72,7 +72,8 @@ from .const import (
 from .coordinator import property_identifier
 
 if TYPE_CHECKING:
-    from .coordinator import KasifyConfigEntry, KasifyCoordinator
+    from .coordinator import KasifyConfigEntry
+    from .providers.kasify import KasifyCoordinator
 
 STORAGE_VERSION: Final = 1
 # A booking arriving this soon without its code on every lock raises a repair issue.

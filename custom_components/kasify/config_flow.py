@@ -113,18 +113,14 @@ from .const import (
     MIN_FEED_INTERVAL_MINUTES,
     MIN_SCAN_INTERVAL,
 )
-from .coordinator import (
-    CASAVI_DEFAULT_SCAN_INTERVAL,
-    DEFAULT_FEED_INTERVAL_MINUTES,
-    KasifyConfigEntry,
-    KasifyCoordinator,
-    RemoteLockCoordinator,
-    feed_id,
-    location_property,
-    property_choices,
-)
-from .remotelock_auth import uses_oauth
-from .remotelock_webhook import stored_webhook
+from .coordinator import KasifyConfigEntry
+from .links import property_choices
+from .providers.casavi import CASAVI_DEFAULT_SCAN_INTERVAL
+from .providers.kasify import KasifyCoordinator
+from .providers.kasify_feeds import DEFAULT_FEED_INTERVAL_MINUTES, feed_id
+from .providers.remotelock.auth import uses_oauth
+from .providers.remotelock.coordinator import RemoteLockCoordinator, location_property
+from .providers.remotelock.webhook import stored_webhook
 
 _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 _TOKEN = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))

@@ -68,7 +68,7 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: KasifyC
             "options": async_redact_data(dict(entry.options), OPTION_SECRETS),
         },
         "coordinator": {
-            "source": coordinator.source,
+            "source": coordinator.kind,
             "last_update_success": coordinator.last_update_success,
             "update_interval": interval.total_seconds() if interval else None,
         },

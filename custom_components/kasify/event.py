@@ -1,9 +1,9 @@
-"""The stay event entity of each property: check-in, check-out and booking changes."""
+"""Event entities: each property's stay (check-in, check-out, booking changes) and each lock's activity."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Final
+from typing import Any
 
 from homeassistant.components.event import EventEntity
 from homeassistant.core import HomeAssistant, callback
@@ -11,41 +11,32 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api.models import Booking, Property
-from .api.nuki import NukiEvent, NukiSmartLock
-from .api.remotelock import RemoteLockLock
-from .api.unifi_access import ActivityKind, UnifiDoor
 from .const import STAY_EVENT_TYPES
 from .coordinator import (
-    REMOTELOCK_ACTIVITY,
     KasifyConfigEntry,
-    KasifyCoordinator,
-    NukiCoordinator,
+    LockView,
     PropertySourceCoordinator,
-    RemoteLockCoordinator,
-    UnifiAccessCoordinator,
+    ProviderCoordinator,
     signal_lock_activity,
 )
 from .entity import (
-    KasifyPropertyEntity,
-    NukiLockEntity,
-    RemoteLockEntity,
-    UnifiDoorEntity,
-    async_add_entities_dynamically,
-    async_add_nuki_entities,
-    async_add_remotelock_entities,
-    async_add_unifi_entities,
+    LockCoordinator,
+    LockDeviceEntity,
+    PropertyEntity,
+    async_add_lock_entities,
+    async_add_property_entities,
 )
 
 PARALLEL_UPDATES = 0
 
 
-class KasifyStayEvent(KasifyPropertyEntity, EventEntity):
+class StayEvent(PropertyEntity, EventEntity):
     """Mirrors the ``kasify_check_in`` / ``kasify_check_out`` bus events, plus booking changes."""
 
     _attr_translation_key = "stay"
     _attr_event_types = STAY_EVENT_TYPES
 
-    def __init__(self, coordinator: KasifyCoordinator, prop: Property) -> None:
+    def __init__(self, coordinator: PropertySourceCoordinator[Any], prop: Property) -> None:
         """Create the stay event entity of ``prop``."""
         super().__init__(coordinator, prop.id, "stay")
 
@@ -63,21 +54,27 @@ class KasifyStayEvent(KasifyPropertyEntity, EventEntity):
         self.async_write_ha_state()
 
 
-class _ActivityEvent(EventEntity):
-    """What happened at a lock, as its provider coordinator dispatches it (``signal_lock_activity``)."""
+class LockActivityEvent(LockDeviceEntity, EventEntity):
+    """What happened at a lock, as its provider account reports it (``signal_lock_activity``).
+
+    The types are the vendor's (unlocked, locked, code used — by the code's name, never the PIN —, access
+    denied, battery low, ...); polled and pushed activity arrive the same way, each once.
+    """
 
     _attr_translation_key = "lock_activity"
-    device_key: str
+
+    def __init__(self, coordinator: ProviderCoordinator[Any, Any], view: LockView) -> None:
+        """Create the activity event entity of the lock of ``view``."""
+        super().__init__(coordinator, view, "activity")
+        self._attr_event_types = list(coordinator.activity_event_types)
 
     async def async_added_to_hass(self) -> None:
         """Receive the lock's new activity from the coordinator."""
         await super().async_added_to_hass()
-        entry = self.platform.config_entry
-        assert entry is not None  # lock entities always belong to a config entry
         self.async_on_remove(
             async_dispatcher_connect(
                 self.hass,
-                signal_lock_activity(entry.entry_id, self.device_key),
+                signal_lock_activity(self.coordinator.config_entry.entry_id, self.device_key),
                 self._async_activity,
             )
         )
@@ -88,52 +85,13 @@ class _ActivityEvent(EventEntity):
         self.async_write_ha_state()
 
 
-NUKI_EVENT_TYPES: Final = [event.value for event in NukiEvent]
-
-
-class NukiActivityEvent(NukiLockEntity, _ActivityEvent):
-    """What happened at a Nuki lock: unlocked, locked, opened, code used (by the code's name), denied, ..."""
-
-    _attr_event_types = NUKI_EVENT_TYPES
-
-    def __init__(self, coordinator: NukiCoordinator, lock: NukiSmartLock) -> None:
-        """Create the activity event entity of ``lock``."""
-        super().__init__(coordinator, lock, "activity")
-
-
-UNIFI_EVENT_TYPES: Final = [kind.value for kind in ActivityKind]
-
-
-class UnifiActivityEvent(UnifiDoorEntity, _ActivityEvent):
-    """What happened at a UniFi Access door: unlocked, code used (by the visitor's name), access denied."""
-
-    _attr_event_types = UNIFI_EVENT_TYPES
-
-    def __init__(self, coordinator: UnifiAccessCoordinator, door: UnifiDoor) -> None:
-        """Create the activity event entity of ``door``."""
-        super().__init__(coordinator, door, "activity")
-
-
-REMOTELOCK_EVENT_TYPES: Final = sorted(set(REMOTELOCK_ACTIVITY.values()))
-
-
-class RemoteLockActivityEvent(RemoteLockEntity, _ActivityEvent):
-    """What happened at a RemoteLock lock: unlocked, locked, code used (by name), denied, battery low.
-
-    Polled events and webhook deliveries arrive the same way, each event once.
-    """
-
-    _attr_event_types = REMOTELOCK_EVENT_TYPES
-
-    def __init__(self, coordinator: RemoteLockCoordinator, lock: RemoteLockLock) -> None:
-        """Create the activity event entity of ``lock``."""
-        super().__init__(coordinator, lock, "activity")
-
-
 def _property_entities(coordinator: PropertySourceCoordinator[Any], prop: Property) -> Iterable[EventEntity]:
-    # Stays (check-in, check-out, bookings) only exist in Kasify.
-    if isinstance(coordinator, KasifyCoordinator):
-        return [KasifyStayEvent(coordinator, prop)]
+    return [StayEvent(coordinator, prop)] if coordinator.has_stays else []
+
+
+def _lock_entities(coordinator: LockCoordinator, view: LockView) -> Iterable[EventEntity]:
+    if isinstance(coordinator, ProviderCoordinator) and coordinator.activity_event_types:
+        return [LockActivityEvent(coordinator, view)]
     return []
 
 
@@ -142,14 +100,6 @@ async def async_setup_entry(
     entry: KasifyConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Set up a stay event entity for every property, now and as they appear."""
-    async_add_entities_dynamically(entry, async_add_entities, for_property=_property_entities)
-    async_add_nuki_entities(
-        entry, async_add_entities, lambda coordinator, lock: [NukiActivityEvent(coordinator, lock)]
-    )
-    async_add_unifi_entities(
-        entry, async_add_entities, lambda coordinator, door: [UnifiActivityEvent(coordinator, door)]
-    )
-    async_add_remotelock_entities(
-        entry, async_add_entities, lambda coordinator, lock: [RemoteLockActivityEvent(coordinator, lock)]
-    )
+    """Set up the stay event of every property and the activity event of every lock, as they appear."""
+    async_add_property_entities(entry, async_add_entities, _property_entities)
+    async_add_lock_entities(entry, async_add_entities, _lock_entities)

@@ -1,4 +1,4 @@
-"""Sensors: current guest, next check-in and open tasks per property; battery of Kasify smart locks."""
+"""Sensors: current guest, next check-in and open tasks per property; lock batteries; iCal feed syncs."""
 
 from __future__ import annotations
 
@@ -19,28 +19,16 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util import dt as dt_util
 
-from .api.models import Booking, Property, SmartLock
-from .api.nuki import NukiSmartLock
-from .api.remotelock import RemoteLockLock
-from .coordinator import (
-    FeedCoordinator,
-    FeedStatus,
-    KasifyConfigEntry,
-    KasifyCoordinator,
-    NukiCoordinator,
-    PropertySourceCoordinator,
-    RemoteLockCoordinator,
-)
+from .api.models import Booking, Property
+from .coordinator import KasifyConfigEntry, LockView, PropertySourceCoordinator
 from .entity import (
-    KasifyLockEntity,
-    KasifyPropertyEntity,
-    NukiLockEntity,
+    LockCoordinator,
+    LockDeviceEntity,
     PropertyEntity,
-    RemoteLockEntity,
-    async_add_entities_dynamically,
-    async_add_nuki_entities,
-    async_add_remotelock_entities,
+    async_add_lock_entities,
+    async_add_property_entities,
 )
+from .providers.kasify_feeds import FeedCoordinator, FeedStatus
 
 PARALLEL_UPDATES = 0
 
@@ -58,17 +46,17 @@ def _booking_attributes(booking: Booking | None) -> dict[str, Any]:
     }
 
 
-class KasifyCurrentGuestSensor(KasifyPropertyEntity, SensorEntity):
+class CurrentGuestSensor(PropertyEntity, SensorEntity):
     """Name of the guest in the house now; unknown when the property is empty."""
 
     _attr_translation_key = "current_guest"
 
-    def __init__(self, coordinator: KasifyCoordinator, prop: Property) -> None:
+    def __init__(self, coordinator: PropertySourceCoordinator[Any], prop: Property) -> None:
         """Create the current-guest sensor of ``prop``."""
         super().__init__(coordinator, prop.id, "current_guest")
 
     def _booking(self) -> Booking | None:
-        return self.coordinator.data.current_booking(self.property_id, dt_util.utcnow())
+        return self.coordinator.current_stay(self.property_id, dt_util.utcnow())
 
     @property
     def native_value(self) -> str | None:
@@ -82,18 +70,18 @@ class KasifyCurrentGuestSensor(KasifyPropertyEntity, SensorEntity):
         return _booking_attributes(self._booking())
 
 
-class KasifyNextCheckInSensor(KasifyPropertyEntity, SensorEntity):
+class NextCheckInSensor(PropertyEntity, SensorEntity):
     """When the next guest arrives."""
 
     _attr_device_class = SensorDeviceClass.TIMESTAMP
     _attr_translation_key = "next_check_in"
 
-    def __init__(self, coordinator: KasifyCoordinator, prop: Property) -> None:
+    def __init__(self, coordinator: PropertySourceCoordinator[Any], prop: Property) -> None:
         """Create the next-check-in sensor of ``prop``."""
         super().__init__(coordinator, prop.id, "next_check_in")
 
     def _booking(self) -> Booking | None:
-        return self.coordinator.data.next_booking(self.property_id, dt_util.utcnow())
+        return self.coordinator.next_stay(self.property_id, dt_util.utcnow())
 
     @property
     def native_value(self) -> datetime | None:
@@ -110,14 +98,14 @@ class KasifyNextCheckInSensor(KasifyPropertyEntity, SensorEntity):
         return {"guest_name": booking.guest_name, **_booking_attributes(booking)}
 
 
-class OpenTasksSensor(PropertyEntity[PropertySourceCoordinator[Any]], SensorEntity):
-    """How many tasks (Kasify) or tickets (casavi) of the property are pending or in progress."""
+class OpenTasksSensor(PropertyEntity, SensorEntity):
+    """How many tasks (or, as the source calls them, tickets) of the property are pending or in progress."""
 
     _attr_state_class = SensorStateClass.MEASUREMENT
 
     def __init__(self, coordinator: PropertySourceCoordinator[Any], prop: Property) -> None:
-        """Create the open-tasks sensor of ``prop``; casavi calls its tasks tickets."""
-        key = "open_tasks" if isinstance(coordinator, KasifyCoordinator) else "open_tickets"
+        """Create the open-tasks sensor of ``prop``, named as its source names its tasks."""
+        key = f"open_{coordinator.task_noun}"
         super().__init__(coordinator, prop.id, key)
         self._attr_translation_key = key
 
@@ -147,67 +135,23 @@ class OpenTasksSensor(PropertyEntity[PropertySourceCoordinator[Any]], SensorEnti
         }
 
 
-class KasifyLockBatterySensor(KasifyLockEntity, SensorEntity):
-    """Battery level of a Kasify smart lock (named by its device class)."""
+class LockBatterySensor(LockDeviceEntity, SensorEntity):
+    """Battery level of a lock (named by its device class; only for locks that report a percentage)."""
 
     _attr_device_class = SensorDeviceClass.BATTERY
     _attr_native_unit_of_measurement = PERCENTAGE
     _attr_state_class = SensorStateClass.MEASUREMENT
     _attr_entity_category = EntityCategory.DIAGNOSTIC
 
-    def __init__(self, coordinator: KasifyCoordinator, lock: SmartLock) -> None:
-        """Create the battery sensor of ``lock``."""
-        super().__init__(coordinator, lock, "battery")
+    def __init__(self, coordinator: LockCoordinator, view: LockView) -> None:
+        """Create the battery sensor of the lock of ``view``."""
+        super().__init__(coordinator, view, "battery")
 
     @property
     def native_value(self) -> int | None:
         """Battery percentage."""
-        lock = self.lock
-        return lock.battery_level if lock else None
-
-
-class NukiBatterySensor(NukiLockEntity, SensorEntity):
-    """Battery level of a Nuki lock (only created for models that report a percentage)."""
-
-    _attr_device_class = SensorDeviceClass.BATTERY
-    _attr_native_unit_of_measurement = PERCENTAGE
-    _attr_state_class = SensorStateClass.MEASUREMENT
-    _attr_entity_category = EntityCategory.DIAGNOSTIC
-
-    def __init__(self, coordinator: NukiCoordinator, lock: NukiSmartLock) -> None:
-        """Create the battery sensor of ``lock``."""
-        super().__init__(coordinator, lock, "battery")
-
-    @property
-    def native_value(self) -> int | None:
-        """Battery percentage."""
-        lock = self.nuki_lock
-        return lock.battery_charge if lock else None
-
-
-class RemoteLockBatterySensor(RemoteLockEntity, SensorEntity):
-    """Battery level of a RemoteLock lock (``power_level``; not created for hard-wired locks)."""
-
-    _attr_device_class = SensorDeviceClass.BATTERY
-    _attr_native_unit_of_measurement = PERCENTAGE
-    _attr_state_class = SensorStateClass.MEASUREMENT
-    _attr_entity_category = EntityCategory.DIAGNOSTIC
-
-    def __init__(self, coordinator: RemoteLockCoordinator, lock: RemoteLockLock) -> None:
-        """Create the battery sensor of ``lock``."""
-        super().__init__(coordinator, lock, "battery")
-
-    @property
-    def native_value(self) -> int | None:
-        """Battery percentage."""
-        lock = self.remotelock
-        return lock.battery_level if lock else None
-
-
-def _remotelock_sensors(coordinator: RemoteLockCoordinator, lock: RemoteLockLock) -> list[SensorEntity]:
-    if lock.power_source == "hardwire" or lock.battery_level is None:
-        return []
-    return [RemoteLockBatterySensor(coordinator, lock)]
+        view = self.view
+        return view.battery_level if view else None
 
 
 class FeedSyncSensor(CoordinatorEntity[FeedCoordinator], SensorEntity):
@@ -295,18 +239,17 @@ def _async_add_feed_sensors(
 
 
 def _property_entities(coordinator: PropertySourceCoordinator[Any], prop: Property) -> Iterable[SensorEntity]:
-    if not isinstance(coordinator, KasifyCoordinator):
-        return [OpenTasksSensor(coordinator, prop)]
-    return [
-        KasifyCurrentGuestSensor(coordinator, prop),
-        KasifyNextCheckInSensor(coordinator, prop),
-        OpenTasksSensor(coordinator, prop),
-    ]
+    guests: list[SensorEntity] = (
+        [CurrentGuestSensor(coordinator, prop), NextCheckInSensor(coordinator, prop)]
+        if coordinator.has_stays
+        else []
+    )
+    return [*guests, OpenTasksSensor(coordinator, prop)]
 
 
-def _lock_entities(coordinator: KasifyCoordinator, lock: SmartLock) -> Iterable[SensorEntity]:
-    # Mains-powered doors (UniFi) report no battery: no sensor rather than a forever-unknown one.
-    return [KasifyLockBatterySensor(coordinator, lock)] if lock.battery_level is not None else []
+def _lock_entities(coordinator: LockCoordinator, view: LockView) -> Iterable[SensorEntity]:
+    # Mains-powered doors and hard-wired locks report no battery: no sensor rather than a forever-unknown one.
+    return [LockBatterySensor(coordinator, view)] if view.battery_level is not None else []
 
 
 async def async_setup_entry(
@@ -314,16 +257,7 @@ async def async_setup_entry(
     entry: KasifyConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Set up sensors for every property and Kasify smart lock, now and as they appear."""
-    async_add_entities_dynamically(
-        entry, async_add_entities, for_property=_property_entities, for_lock=_lock_entities
-    )
+    """Set up sensors for every property, lock and iCal feed, now and as they appear."""
+    async_add_property_entities(entry, async_add_entities, _property_entities)
+    async_add_lock_entities(entry, async_add_entities, _lock_entities)
     _async_add_feed_sensors(entry, async_add_entities)
-    async_add_nuki_entities(
-        entry,
-        async_add_entities,
-        lambda coordinator, lock: [NukiBatterySensor(coordinator, lock)]
-        if lock.battery_charge is not None
-        else [],
-    )
-    async_add_remotelock_entities(entry, async_add_entities, _remotelock_sensors)

@@ -26,7 +26,8 @@ from .api.errors import ConflictError, KasifyApiError, NotFoundError, Validation
 from .api.http import redact
 from .api.models import Booking, Property, Task, TaskStatus, TaskType, TeamMember
 from .const import DOMAIN, LOGGER
-from .coordinator import KasifyConfigEntry, KasifyCoordinator, property_identifier
+from .coordinator import KasifyConfigEntry, property_identifier
+from .providers.kasify import KasifyCoordinator
 
 SERVICE_CREATE_BOOKING: Final = "create_booking"
 SERVICE_CREATE_TASK: Final = "create_task"

@@ -32,7 +32,8 @@ from .coordinator import property_identifier
 
 if TYPE_CHECKING:
     from .api.models import AccountSnapshot, Booking
-    from .coordinator import KasifyConfigEntry, KasifyCoordinator
+    from .coordinator import KasifyConfigEntry
+    from .providers.kasify import KasifyCoordinator
 
 # Instants further ahead are scheduled by a later refresh; this keeps the number of timers small.
 SCHEDULE_HORIZON: Final = timedelta(days=2)

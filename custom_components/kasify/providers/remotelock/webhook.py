@@ -19,9 +19,9 @@ from homeassistant.components import webhook
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 
-from .api.errors import KasifyApiError, MalformedResponseError
-from .api.remotelock import WebhookSubscription, parse_webhook_event, webhook_secret_matches
-from .const import (
+from ...api.errors import KasifyApiError, MalformedResponseError
+from ...api.remotelock import WebhookSubscription, parse_webhook_event, webhook_secret_matches
+from ...const import (
     CONF_WEBHOOK,
     CONF_WEBHOOK_ID,
     CONF_WEBHOOK_SECRET,
@@ -30,8 +30,9 @@ from .const import (
     DOMAIN,
     LOGGER,
 )
-from .coordinator import KasifyConfigEntry, RemoteLockCoordinator
-from .remotelock_auth import async_create_client
+from ...coordinator import KasifyConfigEntry
+from .auth import async_create_client
+from .coordinator import RemoteLockCoordinator
 
 SECRET_HEADER = "X-Secret"  # noqa: S105 - a header name, not a secret
 

@@ -17,9 +17,9 @@ from homeassistant.helpers.config_entry_oauth2_flow import (
 )
 from homeassistant.util import dt as dt_util
 
-from .api.errors import ApiConnectionError, OAuthGrantError, ServerError
-from .api.ratelimit import SlidingWindowLimiter
-from .api.remotelock import (
+from ...api.errors import ApiConnectionError, OAuthGrantError, ServerError
+from ...api.ratelimit import SlidingWindowLimiter
+from ...api.remotelock import (
     RATE_LIMIT,
     RATE_WINDOW,
     ClientCredentialsAuth,
@@ -27,8 +27,8 @@ from .api.remotelock import (
     TokenSource,
     token_url,
 )
-from .const import CONF_OAUTH_URL, DEFAULT_REMOTELOCK_OAUTH_URL, DEFAULT_REMOTELOCK_URL
-from .coordinator import KasifyConfigEntry, auth_failed
+from ...const import CONF_OAUTH_URL, DEFAULT_REMOTELOCK_OAUTH_URL, DEFAULT_REMOTELOCK_URL
+from ...coordinator import KasifyConfigEntry, auth_failed
 
 OAUTH_DATA_KEY = "auth_implementation"
 

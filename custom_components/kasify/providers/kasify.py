@@ -1,0 +1,246 @@
+"""Kasify accounts: properties, bookings, tasks, Kasify's view of the smart locks, stays and iCal feeds.
+
+A refresh is one :meth:`KasifyClient.fetch_snapshot`: ceil(P/100) + ceil(B/100) + ceil(T/100) + L requests
+for P properties, B bookings in the window, T open tasks and L properties with smart locks. A smart lock whose
+provider account (Nuki Web, UniFi Access) is set up is that account's; the others are shown read-only here,
+with a repair issue per vendor saying which account would make them controllable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Final
+
+from homeassistant.components.calendar import CalendarEvent
+from homeassistant.const import CONF_URL
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+
+from .. import compat
+from ..api.ical import IcalFeedClient
+from ..api.kasify import KasifyClient
+from ..api.models import AccountSnapshot, Booking, SmartLock
+from ..const import (
+    CONF_API_TOKEN,
+    DOMAIN,
+    KIND_KASIFY,
+    KIND_NUKI,
+    KIND_UNIFI,
+    MAX_CONCURRENT_REQUESTS,
+    VENDOR_MANUFACTURERS,
+)
+from ..coordinator import KasifyConfigEntry, KasifyRuntimeData, LockView, PropertySourceCoordinator
+from ..links import link_lock_devices, provider_lock_keys
+from ..stays import StayScheduler
+from .kasify_calendar import BookingsCalendar
+from .kasify_feeds import FeedCoordinator
+
+# Lock vendors in Kasify smart-lock records → the account kind that controls them.
+PROVIDER_KINDS: Final = {"nuki": KIND_NUKI, "unifi": KIND_UNIFI}
+
+
+def missing_provider_issue_id(vendor: str, entry_id: str) -> str:
+    """The repair issue of a Kasify entry with read-only locks of ``vendor``."""
+    return f"missing_provider_{vendor}_{entry_id}"
+
+
+class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
+    """Polls one Kasify account (see the module docstring for the requests a refresh costs)."""
+
+    kind = KIND_KASIFY
+    upstream_name = "Kasify"
+    shows_read_only_locks = True
+
+    def __init__(self, hass: HomeAssistant, entry: KasifyConfigEntry, client: KasifyClient) -> None:
+        """Poll ``client``'s account."""
+        super().__init__(hass, entry)
+        self.client = client
+
+    async def _fetch_window(self, window_start: datetime, window_end: datetime) -> AccountSnapshot:
+        return await self.client.fetch_snapshot(window_start, window_end, MAX_CONCURRENT_REQUESTS)
+
+    def _device_identifiers(self, data: AccountSnapshot) -> set[tuple[str, str]]:
+        # A lock a provider account controls is that account's device, not this entry's.
+        covered = provider_lock_keys(self.hass)
+        return super()._device_identifiers(data) | {
+            (DOMAIN, lock.device_key) for lock in data.smart_locks.values() if lock.device_key not in covered
+        }
+
+    def _refreshed(self, data: AccountSnapshot) -> None:
+        self._suggest_provider_accounts(data)
+        # Properties came, went or took other locks: the lock devices follow.
+        link_lock_devices(self.hass)
+
+    def _suggest_provider_accounts(self, data: AccountSnapshot) -> None:
+        """One repair issue per lock vendor whose locks are read-only here because its account is missing."""
+        covered = provider_lock_keys(self.hass)
+        for vendor, kind in PROVIDER_KINDS.items():
+            issue_id = missing_provider_issue_id(vendor, self.config_entry.entry_id)
+            names = sorted(
+                lock.name
+                for lock in data.smart_locks.values()
+                if lock.vendor == vendor and lock.device_key not in covered
+            )
+            if names:
+                ir.async_create_issue(
+                    self.hass,
+                    DOMAIN,
+                    issue_id,
+                    is_fixable=False,
+                    severity=ir.IssueSeverity.WARNING,
+                    translation_key=f"missing_provider_{kind}",
+                    translation_placeholders={"account": self.config_entry.title, "locks": ", ".join(names)},
+                )
+            else:
+                ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+
+    # -- what other entries ask ----------------------------------------------------------------------------
+
+    def property_of_lock(self, device_key: str) -> str | None:
+        """The property of a smart lock Kasify lists, by its device key."""
+        return next(
+            (lock.property_id for lock in self.data.smart_locks.values() if lock.device_key == device_key),
+            None,
+        )
+
+    def stay_changes(self, property_id: str) -> list[datetime]:
+        """Check-in and check-out instants of the property's active stays."""
+        return [
+            instant
+            for booking in self.data.active_bookings(property_id)
+            for instant in (booking.check_in, booking.check_out)
+        ]
+
+    # -- the read-only locks -------------------------------------------------------------------------------
+
+    @property
+    def lock_views(self) -> Mapping[str, LockView]:
+        """The smart locks no provider account covers, by device key."""
+        covered = provider_lock_keys(self.hass)
+        return {
+            lock.device_key: self._view(lock)
+            for lock in self.data.smart_locks.values()
+            if lock.device_key not in covered
+        }
+
+    def _view(self, lock: SmartLock) -> LockView:
+        prop = self.data.properties.get(lock.property_id)
+        return LockView(
+            device_key=lock.device_key,
+            unique_id_base=f"kasify_lock_{lock.id}",
+            # "Front door" alone repeats across a portfolio; the property makes it unique and findable.
+            name=f"{prop.name} {lock.name}" if prop else lock.name,
+            status=lock.status,
+            manufacturer=VENDOR_MANUFACTURERS.get(lock.vendor, lock.vendor.title() or None),
+            model="Door" if lock.vendor == "unifi" else "Smart lock",
+            serial_number=lock.provider_lock_id,
+            battery_level=lock.battery_level,
+            battery_charging=lock.battery_charging,
+            connected=not lock.offline,
+        )
+
+    def lock_of(self, device_key: str) -> SmartLock | None:
+        """Kasify's record of a smart lock, by device key."""
+        return next((lock for lock in self.data.smart_locks.values() if lock.device_key == device_key), None)
+
+    def lock_parent(self, device_key: str) -> tuple[str, str] | None:
+        """The property device of a read-only lock (both are this entry's)."""
+        lock = self.lock_of(device_key)
+        return self.property_identifier(lock.property_id) if lock is not None else None
+
+    def hidden_lock_bases(self) -> set[str]:
+        """The smart locks a provider account covers: their read-only entities here go."""
+        covered = provider_lock_keys(self.hass)
+        return {
+            f"kasify_lock_{lock.id}" for lock in self.data.smart_locks.values() if lock.device_key in covered
+        }
+
+    # -- the property's calendar: bookings and iCal feeds ------------------------------------------------
+
+    calendar_key = "bookings"
+
+    def calendar_cached(self, property_id: str, language: str) -> list[CalendarEvent]:
+        """The stays in the window, and the feeds' next events (a feed-only stay can be the current one)."""
+        return BookingsCalendar(self, property_id, language).cached()
+
+    async def async_calendar_window(
+        self, property_id: str, start: datetime, end: datetime, language: str
+    ) -> list[CalendarEvent]:
+        """The stays in the window and the feeds' events of the range."""
+        return await BookingsCalendar(self, property_id, language).window(start, end)
+
+    async def async_calendar_fetch(
+        self, property_id: str, start: datetime, end: datetime, language: str
+    ) -> list[CalendarEvent]:
+        """Bookings of a range outside the window, read from Kasify, with the feeds' events."""
+        return await BookingsCalendar(self, property_id, language).fetch(start, end)
+
+    def calendar_followers(self) -> list[DataUpdateCoordinator[Any]]:
+        """The iCal feeds."""
+        feeds = self.config_entry.runtime_data.feeds
+        return [feeds] if feeds is not None else []
+
+    # -- guest stays ---------------------------------------------------------------------------------------
+
+    has_stays = True
+
+    def current_stay(self, property_id: str, now: datetime) -> Booking | None:
+        """The stay in progress at the property at ``now``."""
+        return self.data.current_booking(property_id, now)
+
+    def next_stay(self, property_id: str, now: datetime) -> Booking | None:
+        """The next stay to begin at the property after ``now``."""
+        return self.data.next_booking(property_id, now)
+
+    def sync_lock_links(self) -> None:
+        """Hang the read-only lock devices under their property's device (both are this entry's)."""
+        registry = dr.async_get(self.hass)
+        entry_id = self.config_entry.entry_id
+        for lock in self.data.smart_locks.values():
+            device = compat.device_by_identifier(self.hass, (DOMAIN, lock.device_key), entry_id)
+            parent = compat.device_by_identifier(
+                self.hass, self.property_identifier(lock.property_id), entry_id
+            )
+            if device is not None and parent is not None and device.via_device_id != parent.id:
+                registry.async_update_device(device.id, via_device_id=parent.id)
+
+
+async def async_setup(hass: HomeAssistant, entry: KasifyConfigEntry) -> KasifyRuntimeData:
+    """Connect and load the account (raises ConfigEntryAuthFailed / ConfigEntryNotReady); stays, feeds."""
+    session = async_get_clientsession(hass)
+    client = KasifyClient(session, entry.data[CONF_URL], entry.data[CONF_API_TOKEN])
+    coordinator = KasifyCoordinator(hass, entry, client)
+    await coordinator.async_config_entry_first_refresh()
+    stays = StayScheduler(hass, entry, coordinator)
+    # A broken feed never stops setup: its error shows on its diagnostic sensor.
+    feeds = FeedCoordinator(hass, entry, coordinator, IcalFeedClient(session))
+    await feeds.async_refresh()
+    stays.async_start()
+
+    @callback
+    def _follow_feed_list() -> None:
+        # A property or Kasify calendar added or removed: update the feeds now, not at the next check.
+        if feeds.feeds_changed:
+            hass.async_create_task(feeds.async_request_refresh())
+
+    entry.async_on_unload(coordinator.async_add_listener(_follow_feed_list))
+    return KasifyRuntimeData(client=client, coordinator=coordinator, stays=stays, feeds=feeds)
+
+
+async def async_started(hass: HomeAssistant, entry: KasifyConfigEntry) -> None:
+    """Automatic per-booking codes go on the properties' locks, whose devices exist from here on."""
+    from ..auto_codes import async_start_auto_codes  # the code engine imports this module
+
+    coordinator = entry.runtime_data.coordinator
+    assert isinstance(coordinator, KasifyCoordinator)
+    await async_start_auto_codes(hass, entry, coordinator)
+
+
+async def async_removed(hass: HomeAssistant, entry: KasifyConfigEntry) -> None:
+    """The entry is deleted: its automatic codes' store goes with it."""
+    from ..auto_codes import async_remove_store  # the code engine imports this module
+
+    await async_remove_store(hass, entry.entry_id)

@@ -1,0 +1,171 @@
+"""Nuki Web accounts: Smart Locks and Openers, their keypad codes, activity log and Smart Hosting repairs.
+
+A refresh is 2 requests: every lock (``GET /smartlock``) and the account's log since the last entry seen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import replace
+from datetime import datetime
+
+from homeassistant.const import CONF_URL
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+
+from ..api.errors import KasifyApiError, SubscriptionRequiredError
+from ..api.nuki import NukiClient, NukiEvent, NukiSmartLock, NukiSnapshot
+from ..const import CONF_API_TOKEN, DOMAIN, KIND_NUKI
+from ..coordinator import (
+    KasifyConfigEntry,
+    KasifyRuntimeData,
+    LockView,
+    ProviderCoordinator,
+    signal_lock_activity,
+)
+from ..links import STAY_CHANGE_INTERVAL, reload_property_sources, stay_change_near
+
+
+class NukiCoordinator(ProviderCoordinator[NukiSnapshot, NukiClient]):
+    """Polls one Nuki Web account: 1 request for every lock (``GET /smartlock``) + 1 for the account's log.
+
+    New log entries (never seen before, newer than the first refresh) are handed to the locks' activity
+    event entities; locks without an active Smart Hosting subscription get a repair issue.
+    """
+
+    kind = KIND_NUKI
+    vendor = "nuki"
+    upstream_name = "Nuki"
+    activity_event_types = tuple(event.value for event in NukiEvent)
+
+    def __init__(self, hass: HomeAssistant, entry: KasifyConfigEntry, client: NukiClient) -> None:
+        """Poll ``client``'s account at the interval chosen in the options."""
+        super().__init__(hass, entry, client)
+        self._seen_logs: set[str] | None = None
+        self._logs_since: datetime | None = None
+
+    async def _fetch(self) -> NukiSnapshot:
+        snapshot = await self.client.fetch_snapshot(logs_since=self._logs_since)
+        self._dispatch_new_logs(snapshot)
+        return snapshot
+
+    def _dispatch_new_logs(self, snapshot: NukiSnapshot) -> None:
+        """New activity entries go to their lock's event entity (the first refresh only learns them)."""
+        first = self._seen_logs is None
+        seen = self._seen_logs or set()
+        for entry in reversed(snapshot.logs):  # oldest first
+            if entry.id in seen:
+                continue
+            seen.add(entry.id)
+            event = entry.event
+            if first or event is None:
+                continue
+            async_dispatcher_send(
+                self.hass,
+                signal_lock_activity(self.config_entry.entry_id, f"nuki_{entry.smartlock_id}"),
+                event.value,
+                {"by": entry.name, "at": entry.date.isoformat()},
+            )
+        self._seen_logs = seen
+        if snapshot.logs:
+            # The API's since is inclusive: the newest entry comes again and is skipped as seen.
+            self._logs_since = max(entry.date for entry in snapshot.logs)
+
+    def device_keys(self, data: NukiSnapshot) -> set[str]:
+        """The account's locks."""
+        return {lock.device_key for lock in data.locks.values()}
+
+    def _refreshed(self, data: NukiSnapshot) -> None:
+        for lock in data.locks.values():
+            issue_id = f"nuki_smart_hosting_{lock.id}"
+            if lock.subscription_missing:
+                ir.async_create_issue(
+                    self.hass,
+                    DOMAIN,
+                    issue_id,
+                    is_fixable=False,
+                    severity=ir.IssueSeverity.WARNING,
+                    translation_key="nuki_smart_hosting",
+                    translation_placeholders={"lock": lock.name or str(lock.id)},
+                )
+            else:
+                ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        self.update_interval = (
+            STAY_CHANGE_INTERVAL
+            if stay_change_near(self.hass, self.device_keys(data))
+            else self._normal_interval
+        )
+
+    async def async_refresh_lock(self, lock_id: int) -> None:
+        """After an action, read that one lock again (1 request) instead of the whole account."""
+        lock = await self.client.get_smartlock(lock_id)
+        locks = {**self.data.locks, lock_id: lock}
+        self.async_set_updated_data(replace(self.data, locks=locks))
+
+    # -- the locks as entities show them, and what they do ---------------------------------------------------
+
+    def _lock_views(self, data: NukiSnapshot) -> dict[str, LockView]:
+        return {lock.device_key: _view(lock) for lock in data.locks.values()}
+
+    def lock_of(self, device_key: str) -> NukiSmartLock | None:
+        """The Nuki record of a lock, by device key."""
+        return next((lock for lock in self.data.locks.values() if lock.device_key == device_key), None)
+
+    async def async_send_action(self, device_key: str, action: str) -> None:
+        """Lock, unlock or unlatch (``open``)."""
+        lock = self.lock_of(device_key)
+        if lock is None:
+            raise KasifyApiError(f"Nuki lock {device_key} is gone")
+        send = {"lock": self.client.lock, "unlock": self.client.unlock, "open": self.client.unlatch}[action]
+        await send(lock.id)
+
+    async def async_show_after_action(self, device_key: str) -> None:
+        """Read that one lock again (1 request, not the account); should that fail, the next poll shows it."""
+        if (lock := self.lock_of(device_key)) is not None:
+            with contextlib.suppress(KasifyApiError):
+                await self.async_refresh_lock(lock.id)
+
+    def action_failure(self, err: KasifyApiError, action: str, lock: str) -> HomeAssistantError:
+        """Smart Hosting missing gets its own message (the fix is a subscription, not a retry)."""
+        if isinstance(err, SubscriptionRequiredError):
+            return HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="nuki_subscription_required",
+                translation_placeholders={"lock": lock},
+            )
+        return super().action_failure(err, action, lock)
+
+
+def _view(lock: NukiSmartLock) -> LockView:
+    return LockView(
+        device_key=lock.device_key,
+        unique_id_base=lock.device_key,
+        name=lock.name or None,
+        status=lock.status,
+        manufacturer="Nuki",
+        model=lock.model,
+        serial_number=str(lock.id),
+        sw_version=lock.firmware,
+        can_open=lock.supports_open,
+        battery_level=lock.battery_charge,
+        has_battery_critical=True,
+        battery_critical=lock.battery_critical,
+        battery_charging=lock.battery_charging,
+        connected=lock.connected,
+        has_door_sensor=lock.has_door_sensor,
+        door_open=lock.door_open,
+    )
+
+
+async def async_setup(hass: HomeAssistant, entry: KasifyConfigEntry) -> KasifyRuntimeData:
+    """Connect and load the account; the Kasify accounts stop showing these locks read-only."""
+    client = NukiClient(
+        async_get_clientsession(hass), entry.data[CONF_API_TOKEN], base_url=entry.data[CONF_URL]
+    )
+    coordinator = NukiCoordinator(hass, entry, client)
+    await coordinator.async_config_entry_first_refresh()
+    reload_property_sources(hass, entry)
+    return KasifyRuntimeData(client=client, coordinator=coordinator)

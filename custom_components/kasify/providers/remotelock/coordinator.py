@@ -1,0 +1,282 @@
+"""The RemoteLock coordinator: locks, locations, events (polled or pushed), and the location mapping."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.util import dt as dt_util
+
+from ...api.errors import KasifyApiError, PermissionDeniedError
+from ...api.remotelock import (
+    RemoteLockClient,
+    RemoteLockEvent,
+    RemoteLockLocation,
+    RemoteLockLock,
+    lock_status,
+)
+from ...const import CONF_LOCATIONS, DOMAIN, KIND_REMOTELOCK, LOGGER, VENDOR_MANUFACTURERS
+from ...coordinator import KasifyConfigEntry, LockView, ProviderCoordinator, signal_lock_activity
+from ...links import STAY_CHANGE_INTERVAL, property_choices, stay_change_near
+
+# Locations change rarely: read them on the first refresh, when a lock names an unknown one, and this often.
+LOCATIONS_MAX_AGE: Final = timedelta(hours=6)
+# A webhook delivery this recent means push is healthy: the events poll is skipped (the cursor-based poll
+# catches up with anything missed once it resumes) and polling does not tighten around stays. RemoteLock
+# retries a failed delivery every hour, so a silent hour is when polling takes over again.
+WEBHOOK_HEALTHY: Final = timedelta(hours=1)
+# An ``unlocked`` event this close to an ``access_person_used`` on the same lock is the same door opening.
+CODE_USE_PAIRING: Final = timedelta(seconds=10)
+# Event ids remembered to drop the same event arriving again (webhook retry, webhook + poll).
+SEEN_EVENTS: Final = 1000
+
+REMOTELOCK_ACTIVITY: Final = {
+    "unlocked": "unlocked",
+    "locked": "locked",
+    "access_person_used": "code_used",
+    "access_denied": "access_denied",
+    "power_level_low": "battery_low",
+}
+"""RemoteLock event type → the lock activity entity's event type (other events are not lock activity)."""
+_STATE_EVENTS: Final = {"locked": "locked", "unlocked": "unlocked"}
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteLockSnapshot:
+    """The locks and locations of one RemoteLock account (compares by value)."""
+
+    locks: dict[str, RemoteLockLock]
+    locations: dict[str, RemoteLockLocation]
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+def location_property(
+    hass: HomeAssistant, mapping: dict[str, str], location: RemoteLockLocation | None
+) -> tuple[str, str] | None:
+    """The property device a RemoteLock location belongs to.
+
+    The options' mapping wins ("" = deliberately none); otherwise the property with the same name.
+    """
+    if location is None:
+        return None
+    if location.id in mapping:
+        return (DOMAIN, mapping[location.id]) if mapping[location.id] else None
+    wanted = _name_key(location.name)
+    for identifier, name in property_choices(hass).items():
+        if _name_key(name) == wanted:
+            return (DOMAIN, identifier)
+    return None
+
+
+class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockClient]):
+    """Polls one RemoteLock account: ``ceil(locks / 50)`` requests for the locks + 1 for new events.
+
+    Every request of the account (polls, actions, access codes) goes through the client's one 120/min
+    limiter. New events feed the locks' activity entities, whether polled or pushed by the webhook, each
+    event id once; an ``unlocked`` that comes with an ``access_person_used`` is one ``code_used``.
+    """
+
+    kind = KIND_REMOTELOCK
+    vendor = "remotelock"
+    upstream_name = "RemoteLock"
+    activity_event_types = tuple(sorted(set(REMOTELOCK_ACTIVITY.values())))
+    # The options' location mapping decides: a location mapped to no property unhangs its locks.
+    unlink_when_unknown = True
+
+    def __init__(self, hass: HomeAssistant, entry: KasifyConfigEntry, client: RemoteLockClient) -> None:
+        """Poll ``client``'s account at the interval chosen in the options."""
+        super().__init__(hass, entry, client)
+        self._locations: dict[str, RemoteLockLocation] | None = None
+        self._locations_read: datetime | None = None
+        self._cursor: str | None = None
+        self._seen: dict[str, None] = {}
+        self._code_used_at: dict[str, datetime] = {}
+        self._person_names: dict[str, str | None] = {}
+        self.last_push: datetime | None = None
+        self._answers: dict[str, RemoteLockLock] = {}
+
+    @property
+    def location_mapping(self) -> dict[str, str]:
+        """Location id → property device identifier, as set in the options."""
+        return dict(self.config_entry.options.get(CONF_LOCATIONS, {}))
+
+    @property
+    def push_healthy(self) -> bool:
+        """Whether the webhook delivered an event within the last hour."""
+        return self.last_push is not None and dt_util.utcnow() - self.last_push < WEBHOOK_HEALTHY
+
+    async def _fetch(self) -> RemoteLockSnapshot:
+        now = dt_util.utcnow()
+        locks = {lock.id: lock for lock in await self.client.list_locks()}
+        if (
+            self._locations is None
+            or self._locations_read is None
+            or now - self._locations_read >= LOCATIONS_MAX_AGE
+            or any(lock.location_id and lock.location_id not in self._locations for lock in locks.values())
+        ):
+            self._locations = {loc.id: loc for loc in await self.client.list_locations()}
+            self._locations_read = now
+        if not self.push_healthy:
+            await self._poll_events()
+        return RemoteLockSnapshot(locks=locks, locations=dict(self._locations))
+
+    async def _poll_events(self) -> None:
+        """Read the events since the last one seen (the first refresh only learns where the feed is)."""
+        first = self._cursor is None
+        batch = await self.client.list_events(since_id=self._cursor)
+        self._cursor = batch.cursor
+        if first:
+            self._remember(event.id for event in batch.events)
+            return
+        await self.async_handle_events(batch.events)
+
+    async def _person_name(self, person_id: str) -> str | None:
+        if person_id not in self._person_names:
+            try:
+                person = await self.client.get_access_person(person_id)
+            except KasifyApiError as err:
+                LOGGER.debug("RemoteLock: could not name access person %s: %s", person_id, err)
+                return None
+            self._person_names[person_id] = person.name or None
+        return self._person_names[person_id]
+
+    def _remember(self, ids: Iterable[str]) -> None:
+        for event_id in ids:
+            self._seen[event_id] = None
+        while len(self._seen) > SEEN_EVENTS:
+            del self._seen[next(iter(self._seen))]
+
+    async def async_handle_events(self, events: Sequence[RemoteLockEvent], *, pushed: bool = False) -> None:
+        """Hand new lock events (oldest first) to their activity entities; pushed ones also move the lock.
+
+        The one handler for polled events and webhook deliveries. An event already seen is dropped. A code use
+        is named after its access person (read once per person, then remembered; never the PIN).
+        """
+        locks = self.data.locks if self.data is not None else {}
+        changed: dict[str, RemoteLockLock] = {}
+        for event in events:
+            if event.id in self._seen:
+                continue
+            self._remember((event.id,))
+            activity = REMOTELOCK_ACTIVITY.get(event.type)
+            lock = locks.get(event.lock_id or "")
+            if activity is None or lock is None:
+                continue
+            if pushed and (state := _STATE_EVENTS.get(event.type)) is not None:
+                current = changed.get(lock.id, lock)
+                if current.state != state:
+                    changed[lock.id] = replace(current, state=state, status=lock_status(state))
+            if event.type == "access_person_used":
+                self._code_used_at[lock.id] = event.occurred_at
+            elif event.type == "unlocked" and (
+                (used := self._code_used_at.get(lock.id)) is not None
+                and abs(event.occurred_at - used) <= CODE_USE_PAIRING
+            ):
+                continue  # the same opening as the code use already reported
+            attributes: dict[str, Any] = {"at": event.occurred_at.isoformat()}
+            if event.access_person_id and (name := await self._person_name(event.access_person_id)):
+                attributes["by"] = name
+            if event.method:
+                attributes["method"] = event.method
+            if event.power_level is not None:
+                attributes["battery_level"] = event.power_level
+            async_dispatcher_send(
+                self.hass,
+                signal_lock_activity(self.config_entry.entry_id, lock.device_key),
+                activity,
+                attributes,
+            )
+        if changed and self.data is not None:
+            self.async_set_updated_data(replace(self.data, locks={**self.data.locks, **changed}))
+
+    async def async_handle_pushed_event(self, event: RemoteLockEvent) -> None:
+        """A webhook delivered ``event``: push is healthy; handle it like a polled one."""
+        self.last_push = dt_util.utcnow()
+        await self.async_handle_events([event], pushed=True)
+
+    def device_keys(self, data: RemoteLockSnapshot) -> set[str]:
+        """The account's locks."""
+        return {lock.device_key for lock in data.locks.values()}
+
+    def _refreshed(self, data: RemoteLockSnapshot) -> None:
+        near = not self.push_healthy and stay_change_near(
+            self.hass,
+            set(),
+            {prop for lock in data.locks.values() if (prop := self.location_of(lock)) is not None},
+        )
+        self.update_interval = STAY_CHANGE_INTERVAL if near else self._normal_interval
+
+    def lock_parent(self, device_key: str) -> tuple[str, str] | None:
+        """The property device of a lock, through its location."""
+        lock = next((lock for lock in self.data.locks.values() if lock.device_key == device_key), None)
+        return self.location_of(lock) if lock is not None else None
+
+    def location_of(self, lock: RemoteLockLock) -> tuple[str, str] | None:
+        """The property device of a lock's location (the options' mapping, else the same name)."""
+        if self.data is None or lock.location_id is None:
+            return None
+        return location_property(self.hass, self.location_mapping, self.data.locations.get(lock.location_id))
+
+    def apply_lock(self, lock: RemoteLockLock) -> None:
+        """Show a lock as an action's answer returned it (no extra request)."""
+        self.async_set_updated_data(replace(self.data, locks={**self.data.locks, lock.id: lock}))
+
+    # -- the locks as entities show them, and what they do ---------------------------------------------------
+
+    def _lock_views(self, data: RemoteLockSnapshot) -> dict[str, LockView]:
+        return {lock.device_key: _view(lock) for lock in data.locks.values()}
+
+    def lock_of(self, device_key: str) -> RemoteLockLock | None:
+        """RemoteLock's record of a lock, by device key."""
+        return next((lock for lock in self.data.locks.values() if lock.device_key == device_key), None)
+
+    async def async_send_action(self, device_key: str, action: str) -> None:
+        """Lock or unlock; the answer is the device as it is now, kept to be shown (no extra read).
+
+        A Wi-Fi lock takes the command when it next wakes up: until then the answer shows the old state
+        and the next poll settles it.
+        """
+        lock = self.lock_of(device_key)
+        if lock is None:
+            raise KasifyApiError(f"RemoteLock lock {device_key} is gone")
+        self._answers[device_key] = await (self.client.lock if action == "lock" else self.client.unlock)(
+            lock.id
+        )
+
+    async def async_show_after_action(self, device_key: str) -> None:
+        """Show the action's answer."""
+        if (answer := self._answers.pop(device_key, None)) is not None:
+            self.apply_lock(answer)
+
+    def action_failure(self, err: KasifyApiError, action: str, lock: str) -> HomeAssistantError:
+        """A user without the right to operate the lock gets its own message."""
+        if isinstance(err, PermissionDeniedError):
+            return HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="remotelock_not_permitted",
+                translation_placeholders={"lock": lock},
+            )
+        return super().action_failure(err, action, lock)
+
+
+def _view(lock: RemoteLockLock) -> LockView:
+    return LockView(
+        device_key=lock.device_key,
+        unique_id_base=lock.device_key,
+        name=lock.name or None,
+        status=lock.status,
+        manufacturer=VENDOR_MANUFACTURERS["remotelock"],
+        model=lock.model_number or lock.type,
+        serial_number=lock.serial_number,
+        # Hard-wired locks have no battery to show.
+        battery_level=None if lock.power_source == "hardwire" else lock.battery_level,
+        connected=lock.connected,
+    )

@@ -1,0 +1,259 @@
+"""UniFi Access controllers: doors as locks over WebSocket push, certificate pinning, visitor PINs.
+
+Requests: 1 (``GET /doors``) per poll while push is down, 0 per interval while it is up (push changes are
+applied as they come, and the doors are read once each time the socket connects, to catch what changed while
+it was down). A certificate that is not the pinned one raises a repair issue and stops push, and every poll
+fails (the doors go unavailable) until the entry is reconfigured with the new fingerprint; nothing is read
+over an unpinned connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, replace
+from typing import Any
+
+from homeassistant.const import CONF_HOST, CONF_PORT, CONF_VERIFY_SSL
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+
+from ..api.errors import AuthError, CertificateMismatchError, KasifyApiError
+from ..api.unifi_access import (
+    ActivityKind,
+    DoorActivityEvent,
+    DoorPosition,
+    DoorStateEvent,
+    UnifiAccessClient,
+    UnifiDoor,
+    UnifiEvent,
+)
+from ..const import (
+    CONF_API_TOKEN,
+    CONF_FINGERPRINT,
+    DEFAULT_UNIFI_PORT,
+    DOMAIN,
+    KIND_UNIFI,
+    LOGGER,
+    VENDOR_MANUFACTURERS,
+)
+from ..coordinator import (
+    KasifyConfigEntry,
+    KasifyRuntimeData,
+    LockView,
+    ProviderCoordinator,
+    signal_lock_activity,
+)
+from ..links import reload_property_sources
+
+
+def unifi_certificate_issue_id(entry_id: str) -> str:
+    """The repair issue of a UniFi Access entry whose controller's certificate is not the pinned one."""
+    return f"unifi_certificate_{entry_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class UnifiSnapshot:
+    """The doors of a UniFi Access controller, by door id (compares by value)."""
+
+    doors: dict[str, UnifiDoor]
+
+
+class UnifiAccessCoordinator(ProviderCoordinator[UnifiSnapshot, UnifiAccessClient]):
+    """Keeps the doors of one UniFi Access controller: WebSocket push, polling only while push is down."""
+
+    kind = KIND_UNIFI
+    vendor = "unifi"
+    upstream_name = "UniFi Access"
+    activity_event_types = tuple(activity.value for activity in ActivityKind)
+    # Seconds between WebSocket pings (a connection that stops answering is dropped and polling resumes).
+    push_heartbeat: float = 30.0
+
+    def __init__(self, hass: HomeAssistant, entry: KasifyConfigEntry, client: UnifiAccessClient) -> None:
+        """Poll ``client``'s controller at the interval chosen in the options until push is up."""
+        super().__init__(hass, entry, client)
+
+    @property
+    def issue_id(self) -> str:
+        """The repair issue raised when the controller's certificate is not the pinned one."""
+        return unifi_certificate_issue_id(self.config_entry.entry_id)
+
+    async def _fetch(self) -> UnifiSnapshot:
+        doors = await self.client.list_doors()
+        ir.async_delete_issue(self.hass, DOMAIN, self.issue_id)
+        return UnifiSnapshot(doors={door.id: door for door in doors})
+
+    def _on_api_error(self, err: KasifyApiError) -> None:
+        if isinstance(err, CertificateMismatchError):
+            self._certificate_changed(err)
+
+    def _certificate_changed(self, err: CertificateMismatchError) -> None:
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            self.issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="unifi_certificate_changed",
+            translation_placeholders={
+                "account": self.config_entry.title,
+                "expected": err.expected,
+                "actual": err.actual or "?",
+            },
+        )
+
+    # -- push -------------------------------------------------------------------------------------
+
+    def async_start_push(self) -> None:
+        """Listen to the controller's WebSocket for as long as the entry is loaded."""
+        self.config_entry.async_create_background_task(
+            self.hass, self._async_listen(), name=f"{DOMAIN} {self.config_entry.title} push"
+        )
+
+    async def _async_listen(self) -> None:
+        try:
+            await self.client.listen(
+                self._on_event,
+                self._on_disconnect,
+                on_connect=self._on_connect,
+                heartbeat=self.push_heartbeat,
+            )
+        except AuthError:
+            LOGGER.warning("UniFi Access push: %s refused the API token", self.config_entry.title)
+            self.config_entry.async_start_reauth(self.hass)
+        except CertificateMismatchError as err:
+            LOGGER.error("UniFi Access push stopped: %s", err)
+            self._certificate_changed(err)
+        except KasifyApiError as err:
+            # No WebSocket API (old controller) or a certificate refused: polling goes on.
+            LOGGER.warning("UniFi Access push unavailable, polling instead: %s", err)
+        self._restore_polling()
+
+    async def _on_connect(self) -> None:
+        """Push is up: read the doors once (changes made while it was down were not pushed), stop polling."""
+        try:
+            doors = await self.client.list_doors()
+        except KasifyApiError as err:
+            LOGGER.debug("UniFi Access: resync after connecting failed, polling goes on: %s", err)
+            return
+        self.update_interval = None
+        self.async_set_updated_data(UnifiSnapshot(doors={door.id: door for door in doors}))
+
+    def _on_disconnect(self) -> None:
+        """Push is down: poll again until it is back."""
+        self._restore_polling()
+
+    def _restore_polling(self) -> None:
+        if self.update_interval is None:
+            self.update_interval = self._normal_interval
+            self._schedule_refresh()
+
+    def _on_event(self, event: UnifiEvent) -> None:
+        if isinstance(event, DoorStateEvent):
+            door = self.data.doors.get(event.door_id)
+            if door is None:
+                return
+            updated = event.apply(door)
+            if updated is not door:
+                self.async_set_updated_data(replace(self.data, doors={**self.data.doors, door.id: updated}))
+        elif isinstance(event, DoorActivityEvent) and event.door_id in self.data.doors:
+            attributes: dict[str, Any] = {"by": event.actor, "method": event.method}
+            if event.at is not None:
+                attributes["at"] = event.at.isoformat()
+            async_dispatcher_send(
+                self.hass,
+                signal_lock_activity(self.config_entry.entry_id, self.data.doors[event.door_id].device_key),
+                event.kind.value,
+                attributes,
+            )
+
+    # -- devices and actions ------------------------------------------------------------------------
+
+    def device_keys(self, data: UnifiSnapshot) -> set[str]:
+        """The controller's doors."""
+        return {door.device_key for door in data.doors.values()}
+
+    async def async_refresh_door(self, door_id: str) -> None:
+        """After an action, read that one door again (1 request) instead of every door."""
+        door = await self.client.get_door(door_id)
+        self.async_set_updated_data(replace(self.data, doors={**self.data.doors, door_id: door}))
+
+    # -- the doors as entities show them, and what they do ---------------------------------------------------
+
+    def _lock_views(self, data: UnifiSnapshot) -> dict[str, LockView]:
+        return {door.device_key: _view(door) for door in data.doors.values()}
+
+    def door_of(self, device_key: str) -> UnifiDoor | None:
+        """The controller's record of a door, by device key."""
+        return next((door for door in self.data.doors.values() if door.device_key == device_key), None)
+
+    def check_action(self, device_key: str, action: str) -> None:
+        """A door without a hub can neither unlock nor lock remotely; no door "opens" (unlock releases it)."""
+        door = self.door_of(device_key)
+        able = door is not None and (door.can_lock if action == "lock" else door.can_unlock)
+        if door is None or not able or action not in ("lock", "unlock"):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key=f"unifi_{action}_not_supported",
+                translation_placeholders={"lock": (door.name or door.id) if door else device_key},
+            )
+
+    async def async_send_action(self, device_key: str, action: str) -> None:
+        """Unlock momentarily, or lock now (the ``lock_now`` rule)."""
+        self.check_action(device_key, action)
+        door = self.door_of(device_key)
+        assert door is not None  # checked above
+        await (self.client.lock if action == "lock" else self.client.unlock)(door.id)
+
+    async def async_show_after_action(self, device_key: str) -> None:
+        """Read that one door again; should that fail, push or the next poll shows it."""
+        if (door := self.door_of(device_key)) is not None:
+            with contextlib.suppress(KasifyApiError):
+                await self.async_refresh_door(door.id)
+
+
+def _view(door: UnifiDoor) -> LockView:
+    return LockView(
+        device_key=door.device_key,
+        unique_id_base=door.device_key,
+        name=door.name or None,
+        status=door.status,
+        manufacturer=VENDOR_MANUFACTURERS["unifi"],
+        model="Door",
+        serial_number=door.id,
+        has_door_sensor=door.has_position_sensor,
+        door_open=None if door.position is None else door.position is DoorPosition.OPEN,
+    )
+
+
+async def async_setup(hass: HomeAssistant, entry: KasifyConfigEntry) -> KasifyRuntimeData:
+    """Connect (a wrong pinned certificate fails like any unreachable controller, with a repair issue).
+
+    Push starts once the entry holds its data; the Kasify accounts stop showing these doors read-only.
+    """
+    client = UnifiAccessClient(
+        async_get_clientsession(hass),
+        entry.data[CONF_HOST],
+        entry.data[CONF_API_TOKEN],
+        port=int(entry.data.get(CONF_PORT, DEFAULT_UNIFI_PORT)),
+        verify_ssl=entry.data.get(CONF_VERIFY_SSL, True),
+        fingerprint=entry.data.get(CONF_FINGERPRINT) or None,
+    )
+    coordinator = UnifiAccessCoordinator(hass, entry, client)
+    await coordinator.async_config_entry_first_refresh()
+    reload_property_sources(hass, entry)
+    return KasifyRuntimeData(client=client, coordinator=coordinator)
+
+
+async def async_started(hass: HomeAssistant, entry: KasifyConfigEntry) -> None:
+    """Listen to the controller's WebSocket for as long as the entry is loaded."""
+    coordinator = entry.runtime_data.coordinator
+    assert isinstance(coordinator, UnifiAccessCoordinator)
+    coordinator.async_start_push()
+
+
+async def async_removed(hass: HomeAssistant, entry: KasifyConfigEntry) -> None:
+    """The entry is deleted: its certificate repair issue goes with it."""
+    ir.async_delete_issue(hass, DOMAIN, unifi_certificate_issue_id(entry.entry_id))
