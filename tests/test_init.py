@@ -159,6 +159,26 @@ async def test_rate_limited_is_reported(
     assert coordinator.last_update_success
 
 
+async def test_a_retry_after_of_a_day_waits_an_hour(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: Simulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A Retry-After far beyond reason (a day) does not silence the account for a day: at most an hour."""
+    simulator.faults.inject("/kasify/", status=429, headers={"Retry-After": "86400"}, times=1)
+    await tick(hass, freezer)
+    coordinator = init_integration.runtime_data.coordinator
+    assert coordinator.last_exception.translation_placeholders == {"service": "Kasify", "seconds": "3600"}
+    simulator.reset_requests()
+    for _ in range(59):
+        await tick(hass, freezer)
+    assert simulator.count_requests("/kasify/") == 0
+    await tick(hass, freezer)  # an hour after the 429
+    assert simulator.count_requests("/kasify/") > 0
+    assert coordinator.last_update_success
+
+
 async def test_token_refused_later_starts_reauth(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,

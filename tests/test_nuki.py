@@ -233,3 +233,21 @@ async def test_polls_faster_around_a_stay_change(
     await tick(hass, freezer, timedelta(hours=2))  # well past the arrival
     await coordinator.async_refresh()
     assert coordinator.update_interval == SCAN
+
+
+async def test_rate_limit_is_honoured(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """A 429 from Nuki holds every request back for its Retry-After; the locks go unavailable, then return."""
+    entry = nuki_entry(simulator)
+    await setup_integration(hass, entry)
+    simulator.faults.inject("/nuki/", status=429, headers={"Retry-After": "100"}, times=1)
+    await tick(hass, freezer)
+    assert hass.states.get(LOFT).state == STATE_UNAVAILABLE
+    assert entry.runtime_data.coordinator.last_exception.translation_key == "rate_limited"
+    simulator.reset_requests()
+    await tick(hass, freezer)  # 60 s after the 429: nothing is sent
+    assert simulator.requests == []
+    await tick(hass, freezer)  # 120 s after
+    assert simulator.requests
+    assert hass.states.get(LOFT).state == LockState.LOCKED
