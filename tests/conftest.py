@@ -17,7 +17,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.kasify import access_codes
+from custom_components.kasify.providers import nuki
 from custom_components.kasify.providers.unifi_access import UnifiAccessCoordinator
 from simulator import Simulator, SimulatorConfig, serve_unifi_https
 from simulator.unifi_access import UnifiEndpoint
@@ -128,7 +128,7 @@ async def init_integration(hass: HomeAssistant, mock_config_entry: MockConfigEnt
 def fast_nuki(simulator: Simulator) -> Iterator[None]:
     """New keypad codes show up at once and are looked for once (the frozen simulator clock never moves)."""
     simulator.nuki.auth_delay = 0
-    with patch.object(access_codes, "NUKI_CREATE_POLLS", (0,)):
+    with patch.object(nuki, "NUKI_CREATE_POLLS", (0,)):
         yield
 
 

@@ -17,21 +17,23 @@ from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
-from custom_components.kasify import access_codes
 from custom_components.kasify.access_codes import (
     CODE_FAILED,
     CODE_ON_LOCK,
     CODE_PENDING,
     EVENT_CODE_FAILED,
     EVENT_CODE_PROVISIONED,
-    STORAGE_KEY,
     AccessCodeManager,
     async_get_code_manager,
+    manager as access_codes,
+    policy,
 )
+from custom_components.kasify.access_codes.manager import STORAGE_KEY
+from custom_components.kasify.access_codes.policy import VENDOR_UNIFI, CodeRules, is_weak
 from custom_components.kasify.api.nuki import keypad_code_problem
-from custom_components.kasify.code_policy import VENDOR_UNIFI, CodeRules, is_weak
 from custom_components.kasify.const import DOMAIN
 from custom_components.kasify.coordinator import property_identifier
+from custom_components.kasify.providers.unifi_access import UNIFI_CODES
 from simulator import Simulator
 from simulator.unifi_access import UnifiEndpoint
 
@@ -289,7 +291,7 @@ async def test_no_common_format(hass: HomeAssistant, simulator: Simulator, endpo
     """Locks whose formats exclude each other cannot share a generated code."""
     await _setup_nuki_and_unifi(hass, simulator, endpoint)
     with (
-        patch.dict(access_codes.VENDOR_RULES, {VENDOR_UNIFI: CodeRules(8, 8)}),
+        patch.dict(policy.VENDOR_RULES, {VENDOR_UNIFI: CodeRules(8, 8)}),
         pytest.raises(ServiceValidationError) as err,
     ):
         await create_code(hass, [LOFT, PORTAL])
@@ -834,7 +836,7 @@ async def test_cancelled_or_refused_call_rolls_back(
     before = dict(keypad_codes(simulator, LOFT_ID))
     manager = async_get_code_manager(hass)
     with (
-        patch.object(access_codes._ADAPTERS[VENDOR_UNIFI], "create", side_effect=error),
+        patch.object(UNIFI_CODES, "create", side_effect=error),
         pytest.raises((asyncio.CancelledError, HomeAssistantError)),
     ):
         await manager.async_create([LOFT, PORTAL], name="Ana", code=None, starts_at=START, ends_at=END)

@@ -22,7 +22,7 @@ from homeassistant.helpers import device_registry as dr, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.kasify.auto_codes import (
+from custom_components.kasify.access_codes.automatic import (
     AutoCodeScheduler,
     AutoCodeSettings,
     HeldCodes,
@@ -166,7 +166,7 @@ class FakeManager:
 def manager(hass: HomeAssistant) -> Iterator[FakeManager]:
     """The fake engine, handed to every scheduler."""
     fake = FakeManager(hass)
-    with patch("custom_components.kasify.auto_codes.code_manager", return_value=fake):
+    with patch("custom_components.kasify.access_codes.automatic.code_manager", return_value=fake):
         yield fake
 
 

@@ -13,7 +13,7 @@ from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.kasify.auto_codes import get_scheduler, issue_id
+from custom_components.kasify.access_codes.automatic import get_scheduler, issue_id
 from custom_components.kasify.const import (
     CONF_AUTO_CODES,
     CONF_AUTO_CODES_END_OFFSET,

@@ -8,8 +8,7 @@ import random
 from hypothesis import given, settings, strategies as st
 import pytest
 
-from custom_components.kasify.api.nuki import keypad_code_problem
-from custom_components.kasify.code_policy import (
+from custom_components.kasify.access_codes.policy import (
     RULE_DIGITS,
     RULE_LENGTH,
     RULE_NOT_DIGITS,
@@ -30,6 +29,7 @@ from custom_components.kasify.code_policy import (
     is_weak,
     rules_for,
 )
+from custom_components.kasify.api.nuki import keypad_code_problem
 
 VENDORS = [VENDOR_NUKI, VENDOR_UNIFI, VENDOR_REMOTELOCK, VENDOR_KASIFY]
 VENDOR_SETS = [set(combo) for n in range(1, 5) for combo in combinations(VENDORS, n)]

@@ -36,6 +36,7 @@ from .const import (
 )
 
 if TYPE_CHECKING:
+    from .access_codes.records import CodeTarget
     from .providers.kasify_feeds import FeedCoordinator
     from .stays import StayScheduler
 
@@ -169,6 +170,10 @@ class ApiCoordinator[DataT](DataUpdateCoordinator[DataT]):
 
     def _on_api_error(self, err: KasifyApiError) -> None:
         """A refresh failed with ``err`` (neither refused credentials nor a 429)."""
+
+    def code_target(self, device_key: str, entity_id: str, name: str) -> CodeTarget | None:
+        """How the access-code engine reaches a lock this entry shows (None: codes cannot go there)."""
+        return None
 
     async def _async_update_data(self) -> DataT:
         now = dt_util.utcnow()

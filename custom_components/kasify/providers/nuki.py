@@ -5,9 +5,12 @@ A refresh is 2 requests: every lock (``GET /smartlock``) and the account's log s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 import contextlib
 from dataclasses import replace
 from datetime import datetime
+import secrets
+from typing import Final
 
 from homeassistant.const import CONF_URL
 from homeassistant.core import HomeAssistant
@@ -16,8 +19,26 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
-from ..api.errors import KasifyApiError, SubscriptionRequiredError
-from ..api.nuki import NukiClient, NukiEvent, NukiSmartLock, NukiSnapshot
+from ..access_codes.adapter import CodeAdapter, validation_error
+from ..access_codes.policy import VENDOR_NUKI, VENDOR_RULES
+from ..access_codes.records import (
+    CODE_FAILED,
+    CODE_ON_LOCK,
+    CODE_PENDING,
+    PENDING_PREFIX,
+    CodeRecord,
+    CodeTarget,
+    Outcome,
+)
+from ..api.errors import KasifyApiError, NotFoundError, OperationPendingError, SubscriptionRequiredError
+from ..api.nuki import (
+    KEYPAD_NAME_MAX_LENGTH,
+    NukiClient,
+    NukiEvent,
+    NukiKeypadCode,
+    NukiSmartLock,
+    NukiSnapshot,
+)
 from ..const import CONF_API_TOKEN, DOMAIN, KIND_NUKI
 from ..coordinator import (
     KasifyConfigEntry,
@@ -138,6 +159,13 @@ class NukiCoordinator(ProviderCoordinator[NukiSnapshot, NukiClient]):
             )
         return super().action_failure(err, action, lock)
 
+    def code_target(self, device_key: str, entity_id: str, name: str) -> CodeTarget | None:
+        """Keypad codes of one of the account's locks."""
+        lock_id = device_key.removeprefix(f"{self.vendor}_")
+        return CodeTarget(
+            entity_id, VENDOR_NUKI, lock_id, name, self.client, VENDOR_RULES[VENDOR_NUKI], NUKI_CODES, self
+        )
+
 
 def _view(lock: NukiSmartLock) -> LockView:
     return LockView(
@@ -169,3 +197,118 @@ async def async_setup(hass: HomeAssistant, entry: KasifyConfigEntry) -> KasifyRu
     await coordinator.async_config_entry_first_refresh()
     reload_property_sources(hass, entry)
     return KasifyRuntimeData(client=client, coordinator=coordinator)
+
+
+# --- keypad codes ---------------------------------------------------------------------------------------
+
+NUKI_CREATE_POLLS: Final[tuple[float, ...]] = (0.5, 1.0, 2.0)
+"""Seconds to wait before each look for a new Nuki keypad code while the action runs (then: pending)."""
+
+
+class NukiCodes(CodeAdapter):
+    """Keypad codes (authorization type 13); 204 without an id, so the new code is looked up by name + PIN."""
+
+    vendor = VENDOR_NUKI
+
+    def check_create(self, target: CodeTarget, *, name: str, booking_id: str | None) -> None:
+        """The lock needs a paired keypad, and the keypad takes names up to its length."""
+        coordinator: NukiCoordinator = target.coordinator
+        lock = coordinator.data.locks.get(int(target.lock_id)) if target.lock_id.isdigit() else None
+        if lock is not None and not lock.keypad_paired:
+            raise validation_error("access_code_no_keypad", lock=target.name)
+        if len(name) > KEYPAD_NAME_MAX_LENGTH:
+            raise validation_error(
+                "access_code_name_too_long", lock=target.name, max=str(KEYPAD_NAME_MAX_LENGTH)
+            )
+
+    @staticmethod
+    def _outcome(found: NukiKeypadCode) -> Outcome:
+        if found.error:
+            return Outcome(found.id, CODE_FAILED)
+        pending = found.pending or found.updated_at is None
+        return Outcome(found.id, CODE_PENDING if pending else CODE_ON_LOCK)
+
+    async def existing_codes(self, target: CodeTarget) -> set[str]:
+        """The PINs of the keypad codes on the lock."""
+        client: NukiClient = target.client
+        listed = await client.list_keypad_codes(target.lock_id, include_codes=True)
+        return {str(item.code) for item in listed if item.code is not None}
+
+    async def create(
+        self,
+        target: CodeTarget,
+        *,
+        name: str,
+        code: str,
+        starts_at: datetime,
+        ends_at: datetime,
+        booking: str | None,
+    ) -> Outcome:
+        """A keypad code; Nuki answers 204 without an id, so the new code is looked up by name and PIN."""
+        client: NukiClient = target.client
+        try:
+            found = await client.create_keypad_code(
+                target.lock_id,
+                name=name,
+                code=code,
+                allowed_from=starts_at,
+                allowed_until=ends_at,
+                poll_delays=NUKI_CREATE_POLLS,
+            )
+        except OperationPendingError:
+            return Outcome(f"{PENDING_PREFIX}{secrets.token_hex(6)}", CODE_PENDING, provisional=True)
+        return self._outcome(found)
+
+    async def _resolve(self, target: CodeTarget, record: CodeRecord) -> NukiKeypadCode | None:
+        client: NukiClient = target.client
+        return await client.find_keypad_code(target.lock_id, name=record.name, code=record.code)
+
+    async def remove(self, target: CodeTarget, record: CodeRecord, *, keep_history: bool) -> None:
+        """Delete the keypad code (looked up first while it has no id yet)."""
+        client: NukiClient = target.client
+        auth_id: str | None = record.code_id
+        if record.provisional:
+            found = await self._resolve(target, record)
+            if found is None:
+                raise OperationPendingError("the code has not shown up yet", lock_id=target.lock_id)
+            auth_id = found.id
+        assert auth_id is not None
+        with contextlib.suppress(NotFoundError):
+            await client.delete_keypad_code(target.lock_id, auth_id)
+
+    async def update_window(
+        self, target: CodeTarget, record: CodeRecord, starts_at: datetime, ends_at: datetime
+    ) -> Outcome:
+        """Move the keypad code's window (looked up first while it has no id yet)."""
+        client: NukiClient = target.client
+        code_id = record.code_id
+        if record.provisional:
+            found = await self._resolve(target, record)
+            if found is None:
+                raise OperationPendingError("the code has not shown up yet", lock_id=target.lock_id)
+            code_id = found.id
+        await client.update_keypad_code(
+            target.lock_id, code_id, name=record.name, allowed_from=starts_at, allowed_until=ends_at
+        )
+        return Outcome(code_id, record.status if record.status != CODE_FAILED else CODE_PENDING)
+
+    async def statuses(self, target: CodeTarget, records: Sequence[CodeRecord]) -> dict[str, Outcome]:
+        """One list of the lock's keypad codes answers for every pending code."""
+        client: NukiClient = target.client
+        listed = await client.list_keypad_codes(target.lock_id, include_codes=True)
+        by_id = {item.id: item for item in listed}
+        by_pin = {(item.name.strip(), str(item.code)): item for item in listed if item.code is not None}
+        outcomes: dict[str, Outcome] = {}
+        for record in records:
+            if record.provisional:
+                found = by_pin.get((record.name.strip(), record.code))
+                if found is not None:
+                    outcomes[record.code_id] = self._outcome(found)
+            elif (item := by_id.get(record.code_id)) is not None:
+                outcomes[record.code_id] = self._outcome(item)
+            else:
+                outcomes[record.code_id] = Outcome(record.code_id, CODE_FAILED)
+        return outcomes
+
+
+NUKI_CODES: Final = NukiCodes()

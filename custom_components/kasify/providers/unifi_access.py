@@ -9,9 +9,11 @@ over an unpinned connection.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 import contextlib
 from dataclasses import dataclass, replace
-from typing import Any
+from datetime import datetime
+from typing import Any, Final
 
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
@@ -20,7 +22,10 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
-from ..api.errors import AuthError, CertificateMismatchError, KasifyApiError
+from ..access_codes.adapter import CodeAdapter
+from ..access_codes.policy import VENDOR_RULES, VENDOR_UNIFI
+from ..access_codes.records import CODE_FAILED, CODE_ON_LOCK, CODE_PENDING, CodeRecord, CodeTarget, Outcome
+from ..api.errors import AuthError, CertificateMismatchError, KasifyApiError, NotFoundError
 from ..api.unifi_access import (
     ActivityKind,
     DoorActivityEvent,
@@ -29,6 +34,7 @@ from ..api.unifi_access import (
     UnifiAccessClient,
     UnifiDoor,
     UnifiEvent,
+    Visitor,
 )
 from ..const import (
     CONF_API_TOKEN,
@@ -207,6 +213,13 @@ class UnifiAccessCoordinator(ProviderCoordinator[UnifiSnapshot, UnifiAccessClien
         assert door is not None  # checked above
         await (self.client.lock if action == "lock" else self.client.unlock)(door.id)
 
+    def code_target(self, device_key: str, entity_id: str, name: str) -> CodeTarget | None:
+        """Visitor PINs for one of the controller's doors."""
+        door_id = device_key.removeprefix(f"{self.vendor}_")
+        return CodeTarget(
+            entity_id, VENDOR_UNIFI, door_id, name, self.client, VENDOR_RULES[VENDOR_UNIFI], UNIFI_CODES, self
+        )
+
     async def async_show_after_action(self, device_key: str) -> None:
         """Read that one door again; should that fail, push or the next poll shows it."""
         if (door := self.door_of(device_key)) is not None:
@@ -226,6 +239,72 @@ def _view(door: UnifiDoor) -> LockView:
         has_door_sensor=door.has_position_sensor,
         door_open=None if door.position is None else door.position is DoorPosition.OPEN,
     )
+
+
+# --- visitor PINs ---------------------------------------------------------------------------------------
+
+
+class UnifiVisitorCodes(CodeAdapter):
+    """A visitor for the door with a PIN; the controller pushes it to its readers at once."""
+
+    vendor = VENDOR_UNIFI
+
+    @staticmethod
+    def _outcome(visitor: Visitor) -> Outcome:
+        if visitor.status == "CANCELLED":
+            return Outcome(visitor.id, CODE_FAILED)
+        return Outcome(visitor.id, CODE_ON_LOCK if visitor.has_pin else CODE_PENDING)
+
+    async def create(
+        self,
+        target: CodeTarget,
+        *,
+        name: str,
+        code: str,
+        starts_at: datetime,
+        ends_at: datetime,
+        booking: str | None,
+    ) -> Outcome:
+        """A visitor with the PIN, allowed at this door for the window."""
+        client: UnifiAccessClient = target.client
+        visitor = await client.create_timed_pin(
+            name=name,
+            pin=code,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            door_ids=[target.lock_id],
+            remarks=f"Kasify booking {booking}" if booking else "Kasify",
+        )
+        return self._outcome(visitor)
+
+    async def remove(self, target: CodeTarget, record: CodeRecord, *, keep_history: bool) -> None:
+        """Delete the visitor."""
+        client: UnifiAccessClient = target.client
+        with contextlib.suppress(NotFoundError):
+            await client.delete_visitor(record.code_id, force=True)
+
+    async def update_window(
+        self, target: CodeTarget, record: CodeRecord, starts_at: datetime, ends_at: datetime
+    ) -> Outcome:
+        """Move the visitor's window."""
+        client: UnifiAccessClient = target.client
+        return self._outcome(
+            await client.update_visitor(record.code_id, starts_at=starts_at, ends_at=ends_at)
+        )
+
+    async def statuses(self, target: CodeTarget, records: Sequence[CodeRecord]) -> dict[str, Outcome]:
+        """One list of the visitors answers for every pending code."""
+        client: UnifiAccessClient = target.client
+        visitors = {visitor.id: visitor for visitor in await client.list_visitors()}
+        return {
+            record.code_id: self._outcome(visitors[record.code_id])
+            if record.code_id in visitors
+            else Outcome(record.code_id, CODE_FAILED)
+            for record in records
+        }
+
+
+UNIFI_CODES: Final = UnifiVisitorCodes()
 
 
 async def async_setup(hass: HomeAssistant, entry: KasifyConfigEntry) -> KasifyRuntimeData:

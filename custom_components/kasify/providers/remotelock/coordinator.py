@@ -12,6 +12,8 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.util import dt as dt_util
 
+from ...access_codes.policy import VENDOR_REMOTELOCK, VENDOR_RULES
+from ...access_codes.records import CodeTarget
 from ...api.errors import KasifyApiError, PermissionDeniedError
 from ...api.remotelock import (
     RemoteLockClient,
@@ -23,6 +25,7 @@ from ...api.remotelock import (
 from ...const import CONF_LOCATIONS, DOMAIN, KIND_REMOTELOCK, LOGGER, VENDOR_MANUFACTURERS
 from ...coordinator import KasifyConfigEntry, LockView, ProviderCoordinator, signal_lock_activity
 from ...links import STAY_CHANGE_INTERVAL, property_choices, stay_change_near
+from .codes import REMOTELOCK_CODES
 
 # Locations change rarely: read them on the first refresh, when a lock names an unknown one, and this often.
 LOCATIONS_MAX_AGE: Final = timedelta(hours=6)
@@ -255,6 +258,20 @@ class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockCl
         """Show the action's answer."""
         if (answer := self._answers.pop(device_key, None)) is not None:
             self.apply_lock(answer)
+
+    def code_target(self, device_key: str, entity_id: str, name: str) -> CodeTarget | None:
+        """Access guests for one of the account's locks."""
+        lock_id = device_key.removeprefix(f"{self.vendor}_")
+        return CodeTarget(
+            entity_id,
+            VENDOR_REMOTELOCK,
+            lock_id,
+            name,
+            self.client,
+            VENDOR_RULES[VENDOR_REMOTELOCK],
+            REMOTELOCK_CODES,
+            self,
+        )
 
     def action_failure(self, err: KasifyApiError, action: str, lock: str) -> HomeAssistantError:
         """A user without the right to operate the lock gets its own message."""

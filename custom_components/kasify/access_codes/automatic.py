@@ -48,17 +48,10 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
-from . import compat
-from .access_codes import (
-    CODE_ON_LOCK,
-    EVENT_CODE_FAILED,
-    EVENT_CODE_PROVISIONED,
-    IssuedCode,
-    async_get_code_manager,
-)
-from .api.errors import KasifyApiError, NotFoundError
-from .api.models import Booking, BookingStatus
-from .const import (
+from .. import compat
+from ..api.errors import KasifyApiError, NotFoundError
+from ..api.models import Booking, BookingStatus
+from ..const import (
     CONF_AUTO_CODES,
     CONF_AUTO_CODES_END_OFFSET,
     CONF_AUTO_CODES_LEAD_HOURS,
@@ -69,11 +62,13 @@ from .const import (
     DOMAIN,
     LOGGER,
 )
-from .coordinator import property_identifier
+from ..coordinator import property_identifier
+from .manager import async_get_code_manager
+from .records import CODE_ON_LOCK, EVENT_CODE_FAILED, EVENT_CODE_PROVISIONED, IssuedCode
 
 if TYPE_CHECKING:
-    from .coordinator import KasifyConfigEntry
-    from .providers.kasify import KasifyCoordinator
+    from ..coordinator import KasifyConfigEntry
+    from ..providers.kasify import KasifyCoordinator
 
 STORAGE_VERSION: Final = 1
 # A booking arriving this soon without its code on every lock raises a repair issue.

@@ -1,0 +1,63 @@
+"""The one interface every lock vendor's code handling implements (the implementations are in providers/)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from datetime import datetime
+
+from homeassistant.exceptions import ServiceValidationError
+
+from ..const import DOMAIN
+from .records import CodeRecord, CodeTarget, Outcome
+
+
+def validation_error(key: str, **placeholders: str) -> ServiceValidationError:
+    """A translated error about the action's input."""
+    return ServiceValidationError(
+        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
+    )
+
+
+class CodeAdapter(ABC):
+    """How one vendor creates, checks, changes and removes a code (every method may raise KasifyApiError)."""
+
+    vendor: str
+
+    def check_create(self, target: CodeTarget, *, name: str, booking_id: str | None) -> None:  # noqa: B027
+        """Refuse (ServiceValidationError) a code this lock cannot take, before anything is sent."""
+
+    async def existing_codes(self, target: CodeTarget) -> set[str]:
+        """PINs already on the lock, where the vendor lets us read them."""
+        return set()
+
+    @abstractmethod
+    async def create(
+        self,
+        target: CodeTarget,
+        *,
+        name: str,
+        code: str,
+        starts_at: datetime,
+        ends_at: datetime,
+        booking: str | None,
+    ) -> Outcome:
+        """Put ``code`` on the lock for the window; the vendor's id and how far it got."""
+
+    @abstractmethod
+    async def remove(self, target: CodeTarget, record: CodeRecord, *, keep_history: bool) -> None:
+        """Take the code off the lock (``keep_history``: deactivate where the vendor can, not delete)."""
+
+    @abstractmethod
+    async def update_window(
+        self, target: CodeTarget, record: CodeRecord, starts_at: datetime, ends_at: datetime
+    ) -> Outcome:
+        """Move the code's window, keeping its PIN."""
+
+    async def statuses(self, target: CodeTarget, records: Sequence[CodeRecord]) -> dict[str, Outcome]:
+        """The current outcome per ``code_id`` of ``records`` (all on ``target``); missing: no news."""
+        return {}
+
+    def revocable_unknown(self) -> bool:
+        """Whether a code the engine has no record of may be revoked by its id (Kasify codes may not)."""
+        return True

@@ -1,0 +1,613 @@
+"""The access-code engine: timed codes on the locks of every vendor, all or nothing, tracked until settled.
+
+One :class:`AccessCodeManager` per Home Assistant instance (:func:`async_get_code_manager`). How it works is
+described in ``docs/architecture.md`` (*Access codes*). PINs live only in its store and in the create action's
+response: never in logs, events, attributes or diagnostics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+import logging
+from typing import Any, Final
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
+
+from ..api.errors import ConflictError, KasifyApiError, OperationPendingError, ValidationError
+from ..api.http import redact
+from ..const import DOMAIN
+from .adapter import validation_error as _validation_error
+from .policy import (
+    RULE_DIGITS,
+    RULE_LENGTH,
+    RULE_NOT_DIGITS,
+    RULE_PREFIX,
+    NoCodeAvailableError,
+    code_problem,
+    combine,
+    generate_code,
+)
+from .records import (
+    CODE_FAILED,
+    CODE_ON_LOCK,
+    CODE_PENDING,
+    EVENT_CODE_FAILED,
+    EVENT_CODE_PROVISIONED,
+    PENDING_PREFIX,
+    CodeRecord,
+    CodeTarget,
+    IssuedCode,
+    Outcome,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+STORAGE_KEY: Final = f"{DOMAIN}.access_codes"
+STORAGE_VERSION: Final = 1
+CHECK_INTERVAL: Final = timedelta(seconds=30)
+"""How often pending codes are checked again."""
+SETTLE_TIMEOUT: Final = timedelta(minutes=10)
+"""A code still pending this long after it was created counts as failed."""
+KEEP_ENDED: Final = timedelta(days=7)
+"""Codes whose window ended longer ago than this are dropped from the store when it loads."""
+GENERATE_ATTEMPTS: Final = 3
+"""A generated code a lock refuses as taken is replaced (everything rolled back first) this many times."""
+
+_DATA_MANAGER: HassKey[AccessCodeManager] = HassKey(f"{DOMAIN}_access_codes")
+_RULE_KEYS: Final = {
+    RULE_NOT_DIGITS: "access_code_not_digits",
+    RULE_LENGTH: "access_code_length",
+    RULE_DIGITS: "access_code_digits",
+    RULE_PREFIX: "access_code_prefix",
+}
+
+
+def _masked(err: Exception, code: str | None) -> str:
+    """The error's text, with the PIN blotted out should an upstream have echoed it."""
+    return redact(str(err) or err.__class__.__name__, [code])
+
+
+def _code_taken(err: KasifyApiError) -> bool:
+    """Whether a vendor refused the PIN because something else already has it."""
+    if isinstance(err, ConflictError):
+        return True
+    return isinstance(err, ValidationError) and any(key in err.fields for key in ("code", "pin", "pin_code"))
+
+
+def _aware(value: datetime) -> datetime:
+    """A naive time from the UI is Home Assistant's local time."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt_util.get_default_time_zone())
+
+
+def _entity_name(hass: HomeAssistant, entry: er.RegistryEntry) -> str:
+    if entry.device_id and (device := dr.async_get(hass).async_get(entry.device_id)) is not None:
+        return device.name_by_user or device.name or entry.entity_id
+    state = hass.states.get(entry.entity_id)
+    return state.name if state is not None else entry.entity_id
+
+
+def is_code_lock(entry: er.RegistryEntry) -> bool:
+    """Whether a registry entry is one of our locks: a provider's lock, or a lock shown read-only."""
+    return entry.platform == DOMAIN and (
+        entry.domain == "lock" or (entry.domain == "binary_sensor" and entry.original_device_class == "lock")
+    )
+
+
+def lock_device_key(hass: HomeAssistant, entry: er.RegistryEntry) -> str | None:
+    """The device key (``<vendor>_<id>``) of the lock device an entity belongs to."""
+    device = dr.async_get(hass).async_get(entry.device_id) if entry.device_id else None
+    if device is None:
+        return None
+    return next((ident[1] for ident in device.identifiers if ident[0] == DOMAIN), None)
+
+
+@callback
+def async_get_code_manager(hass: HomeAssistant) -> AccessCodeManager:
+    """The access-code manager of this Home Assistant instance (created on first use)."""
+    if (manager := hass.data.get(_DATA_MANAGER)) is None:
+        manager = hass.data[_DATA_MANAGER] = AccessCodeManager(hass)
+    return manager
+
+
+class AccessCodeManager:
+    """Creates, tracks, changes and revokes timed codes on every lock the integration manages."""
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        """Nothing is read until the first use (or :meth:`async_load`)."""
+        self.hass = hass
+        self._store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, STORAGE_KEY)
+        self._records: dict[tuple[str, str], CodeRecord] = {}
+        self._loaded = False
+        self._unsub_timer: CALLBACK_TYPE | None = None
+        self._create_lock = asyncio.Lock()
+        self._load_lock = asyncio.Lock()
+
+    # -- store -------------------------------------------------------------------------------------------
+
+    async def async_load(self) -> None:
+        """Read the stored codes (once), and resume checking the pending ones."""
+        async with self._load_lock:
+            if self._loaded:
+                return
+            data = await self._store.async_load() or {}
+            cutoff = dt_util.utcnow() - KEEP_ENDED
+            for raw in data.get("codes", []):
+                try:
+                    record = CodeRecord.from_dict(raw)
+                except (KeyError, TypeError, ValueError):
+                    _LOGGER.warning("Ignoring an unreadable stored access code")
+                    continue
+                if record.ends_at >= cutoff:
+                    self._records[(record.entity_id, record.code_id)] = record
+            self._loaded = True
+        self._schedule_checks()
+
+    async def _async_save(self) -> None:
+        await self._store.async_save({"codes": [record.as_dict() for record in self._records.values()]})
+
+    # -- lookups -----------------------------------------------------------------------------------------
+
+    def codes_for_booking(self, booking_id: str) -> list[IssuedCode]:
+        """Every code issued for a booking (on any lock)."""
+        return [
+            record.issued()
+            for record in self._records.values()
+            if record.booking_id == booking_id and not record.doomed
+        ]
+
+    def lock_entities_for_property(self, property_device_id: str) -> list[str]:
+        """Controllable lock entities (Nuki / UniFi Access / RemoteLock) of the property device."""
+        ent_reg, dev_reg = er.async_get(self.hass), dr.async_get(self.hass)
+        found: list[str] = []
+        # Only loaded accounts can put a code on a lock: their devices hanging under the property.
+        for config_entry in self.hass.config_entries.async_loaded_entries(DOMAIN):
+            for device in dr.async_entries_for_config_entry(dev_reg, config_entry.entry_id):
+                if device.via_device_id != property_device_id:
+                    continue
+                found.extend(
+                    entry.entity_id
+                    for entry in er.async_entries_for_device(ent_reg, device.id)
+                    if entry.platform == DOMAIN and entry.domain == "lock"
+                )
+        return sorted(found)
+
+    def records(
+        self, entity_ids: Iterable[str] | None = None, booking_id: str | None = None
+    ) -> list[CodeRecord]:
+        """Stored codes (optionally of some locks and/or one booking), by lock then start."""
+        wanted = set(entity_ids) if entity_ids is not None else None
+        return sorted(
+            (
+                record
+                for record in self._records.values()
+                if not record.doomed
+                and (wanted is None or record.entity_id in wanted)
+                and (booking_id is None or record.booking_id == booking_id)
+            ),
+            key=lambda record: (record.entity_id, record.starts_at, record.code_id),
+        )
+
+    # -- targets -----------------------------------------------------------------------------------------
+
+    def _target(self, entity_id: str) -> CodeTarget:
+        """Resolve one lock entity (a provider lock, or a lock shown read-only) through its device.
+
+        Raises:
+            ServiceValidationError: Not one of our locks, or its account is not loaded.
+        """
+        entry = er.async_get(self.hass).async_get(entity_id)
+        device_key = lock_device_key(self.hass, entry) if entry is not None and is_code_lock(entry) else None
+        if entry is None or device_key is None:
+            raise _validation_error("access_code_not_a_lock", entity=entity_id)
+        name = _entity_name(self.hass, entry)
+        config_entry = (
+            self.hass.config_entries.async_get_entry(entry.config_entry_id) if entry.config_entry_id else None
+        )
+        if config_entry is None or config_entry.state is not ConfigEntryState.LOADED:
+            raise _validation_error("access_code_lock_not_loaded", lock=name)
+        target: CodeTarget | None = config_entry.runtime_data.coordinator.code_target(
+            device_key, entity_id, name
+        )
+        if target is None:
+            raise _validation_error("access_code_not_a_lock", entity=entity_id)
+        return target
+
+    def _targets(self, entity_ids: Sequence[str]) -> list[CodeTarget]:
+        unique = list(dict.fromkeys(entity_ids))
+        if not unique:
+            raise _validation_error("access_code_no_locks")
+        return [self._target(entity_id) for entity_id in unique]
+
+    # -- create ------------------------------------------------------------------------------------------
+
+    async def async_create(
+        self,
+        entity_ids: Sequence[str],
+        *,
+        name: str,
+        code: str | None,
+        starts_at: datetime,
+        ends_at: datetime,
+        booking_id: str | None = None,
+        avoid: Iterable[str] = (),
+    ) -> dict[str, IssuedCode]:
+        """Create one code on every lock, all or nothing (see the module docstring).
+
+        Calls run one at a time, so two concurrent calls never pick the same code.
+        """
+        await self.async_load()
+        async with self._create_lock:
+            return await self._async_create(
+                entity_ids,
+                name=name,
+                code=code,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                booking_id=booking_id,
+                avoid=avoid,
+            )
+
+    async def _async_create(
+        self,
+        entity_ids: Sequence[str],
+        *,
+        name: str,
+        code: str | None,
+        starts_at: datetime,
+        ends_at: datetime,
+        booking_id: str | None,
+        avoid: Iterable[str],
+    ) -> dict[str, IssuedCode]:
+        name = name.strip()
+        code = code.strip() if code is not None else None
+        starts_at, ends_at = _aware(starts_at), _aware(ends_at)
+        if not name:
+            raise _validation_error("access_code_name_empty")
+        if ends_at <= starts_at:
+            raise _validation_error("access_code_window_invalid")
+        if ends_at <= dt_util.utcnow():
+            raise _validation_error("access_code_window_past")
+        targets = self._targets(entity_ids)
+        for target in targets:
+            target.adapter.check_create(target, name=name, booking_id=booking_id)
+        if code is not None:
+            for target in targets:
+                if (problem := code_problem(code, target.rules)) is not None:
+                    raise _validation_error(_RULE_KEYS[problem.rule], lock=target.name, detail=problem.detail)
+        rules = combine(target.rules for target in targets)
+        if code is None and not rules.satisfiable:
+            raise _validation_error(
+                "access_code_no_common_format", locks=", ".join(target.name for target in targets)
+            )
+        on_locks = await self._codes_on(targets)
+        if code is not None:
+            for target in targets:
+                if code in on_locks[target.entity_id]:
+                    raise _validation_error("access_code_in_use", lock=target.name)
+        taken = {record.code for record in self._records.values()}
+        for codes in on_locks.values():
+            taken |= codes
+        avoid = list(avoid)
+        for attempt in range(GENERATE_ATTEMPTS):
+            pin = code
+            if pin is None:
+                try:
+                    pin = generate_code(rules, taken=taken, avoid=avoid)
+                except NoCodeAvailableError as err:
+                    raise _validation_error(
+                        "access_code_no_common_format", locks=", ".join(target.name for target in targets)
+                    ) from err
+            try:
+                created = await self._create_all(targets, name, pin, starts_at, ends_at, booking_id)
+            except _CodeTakenError:
+                if code is not None or attempt == GENERATE_ATTEMPTS - 1:
+                    raise
+                taken.add(pin)
+                continue
+            break
+        await self._async_save()
+        for record in created:
+            if record.status != CODE_PENDING:
+                self._fire(record)
+        self._schedule_checks()
+        return {record.entity_id: record.issued() for record in created}
+
+    async def _codes_on(self, targets: Sequence[CodeTarget]) -> dict[str, set[str]]:
+        """PINs already on each lock (stored ones, plus what the vendor lists where it can)."""
+        found: dict[str, set[str]] = {}
+        for target in targets:
+            try:
+                listed = await target.adapter.existing_codes(target)
+            except KasifyApiError as err:
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN,
+                    translation_key="access_code_lookup_failed",
+                    translation_placeholders={"lock": target.name, "error": _masked(err, None)},
+                ) from err
+            stored = {r.code for r in self._records.values() if r.entity_id == target.entity_id}
+            found[target.entity_id] = listed | stored
+        return found
+
+    async def _create_all(
+        self,
+        targets: Sequence[CodeTarget],
+        name: str,
+        pin: str,
+        starts_at: datetime,
+        ends_at: datetime,
+        booking_id: str | None,
+    ) -> list[CodeRecord]:
+        """Create the code on each lock in turn; on a failure remove what this call created, then raise."""
+        created: list[tuple[CodeTarget, CodeRecord]] = []
+        now = dt_util.utcnow()
+        for target in targets:
+            try:
+                outcome = await target.adapter.create(
+                    target, name=name, code=pin, starts_at=starts_at, ends_at=ends_at, booking=booking_id
+                )
+            except asyncio.CancelledError:
+                await self._rollback(created)
+                raise
+            except (KasifyApiError, ValueError) as err:
+                leftover = await self._rollback(created)
+                if leftover:
+                    raise HomeAssistantError(
+                        translation_domain=DOMAIN,
+                        translation_key="access_code_rollback_failed",
+                        translation_placeholders={
+                            "lock": target.name,
+                            "error": _masked(err, pin),
+                            "leftover": ", ".join(leftover),
+                        },
+                    ) from err
+                if isinstance(err, KasifyApiError) and _code_taken(err):
+                    raise _CodeTakenError(target, _masked(err, pin)) from err
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN,
+                    translation_key="access_code_create_failed",
+                    translation_placeholders={"lock": target.name, "error": _masked(err, pin)},
+                ) from err
+            record = CodeRecord(
+                entity_id=target.entity_id,
+                code_id=outcome.code_id,
+                code=pin,
+                name=name,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                status=outcome.status,
+                vendor=target.vendor,
+                lock=target.name,
+                created_at=now,
+                booking_id=booking_id,
+                provisional=outcome.provisional,
+            )
+            created.append((target, record))
+        for _target, record in created:
+            self._records[(record.entity_id, record.code_id)] = record
+        return [record for _target, record in created]
+
+    async def _rollback(self, created: Sequence[tuple[CodeTarget, CodeRecord]]) -> list[str]:
+        """Remove the codes of an unfinished call; the names of the locks where that failed."""
+        leftover = []
+        for target, record in reversed(created):
+            try:
+                await target.adapter.remove(target, record, keep_history=False)
+            except OperationPendingError:
+                # Not visible yet: deleted by the checker as soon as it shows up.
+                record.doomed = True
+                self._records[(record.entity_id, record.code_id)] = record
+            except KasifyApiError as err:
+                _LOGGER.warning(
+                    "Could not remove the new code on %s again: %s", target.name, _masked(err, record.code)
+                )
+                leftover.append(target.name)
+        if any(record.doomed for _target, record in created):
+            await self._async_save()
+            self._schedule_checks()
+        return leftover
+
+    # -- change and revoke -------------------------------------------------------------------------------
+
+    async def async_update_window(
+        self, codes: Mapping[str, str], *, starts_at: datetime, ends_at: datetime
+    ) -> dict[str, IssuedCode]:
+        """Move the validity window of codes (``entity_id → code_id``), keeping each PIN."""
+        await self.async_load()
+        starts_at, ends_at = _aware(starts_at), _aware(ends_at)
+        if ends_at <= starts_at:
+            raise _validation_error("access_code_window_invalid")
+        work = []
+        for entity_id, code_id in codes.items():
+            target = self._target(entity_id)
+            record = self._records.get((entity_id, code_id))
+            if record is None:
+                raise _validation_error("access_code_unknown", lock=target.name, code_id=code_id)
+            work.append((target, record))
+        result: dict[str, IssuedCode] = {}
+        for target, record in work:
+            try:
+                outcome = await target.adapter.update_window(target, record, starts_at, ends_at)
+            except KasifyApiError as err:
+                await self._async_save()
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN,
+                    translation_key="access_code_update_failed",
+                    translation_placeholders={"lock": target.name, "error": _masked(err, record.code)},
+                ) from err
+            del self._records[(record.entity_id, record.code_id)]
+            updated = replace(
+                record,
+                code_id=outcome.code_id,
+                status=outcome.status,
+                provisional=outcome.provisional,
+                starts_at=starts_at,
+                ends_at=ends_at,
+            )
+            if updated.status == CODE_PENDING:
+                updated.created_at = dt_util.utcnow()
+            self._records[(updated.entity_id, updated.code_id)] = updated
+            result[entity_id] = updated.issued()
+        await self._async_save()
+        self._schedule_checks()
+        return result
+
+    async def async_revoke(self, codes: Mapping[str, str]) -> None:
+        """Revoke codes (``entity_id → code_id``); a code already gone upstream counts as revoked.
+
+        RemoteLock guests are deactivated (their history stays); the others are deleted.
+        """
+        await self.async_load()
+        work = []
+        for entity_id, code_id in codes.items():
+            target = self._target(entity_id)
+            record = self._records.get((entity_id, code_id))
+            if record is None:
+                if not target.adapter.revocable_unknown() or code_id.startswith(PENDING_PREFIX):
+                    raise _validation_error("access_code_unknown", lock=target.name, code_id=code_id)
+                record = CodeRecord(
+                    entity_id=entity_id,
+                    code_id=code_id,
+                    code="",
+                    name="",
+                    starts_at=dt_util.utcnow(),
+                    ends_at=dt_util.utcnow(),
+                    status=CODE_ON_LOCK,
+                    vendor=target.vendor,
+                    lock=target.name,
+                    created_at=dt_util.utcnow(),
+                )
+            work.append((target, record))
+        try:
+            for target, record in work:
+                try:
+                    await target.adapter.remove(target, record, keep_history=True)
+                except OperationPendingError:
+                    record.doomed = True
+                    continue
+                except KasifyApiError as err:
+                    raise HomeAssistantError(
+                        translation_domain=DOMAIN,
+                        translation_key="access_code_revoke_failed",
+                        translation_placeholders={
+                            "lock": target.name,
+                            "code_id": record.code_id,
+                            "error": _masked(err, record.code),
+                        },
+                    ) from err
+                self._records.pop((record.entity_id, record.code_id), None)
+        finally:
+            await self._async_save()
+            self._schedule_checks()
+
+    # -- settling ----------------------------------------------------------------------------------------
+
+    @callback
+    def _schedule_checks(self) -> None:
+        """Check pending codes every :data:`CHECK_INTERVAL` while there are any."""
+        pending = any(record.status == CODE_PENDING for record in self._records.values())
+        if pending and self._unsub_timer is None:
+            self._unsub_timer = async_track_time_interval(
+                self.hass,
+                self._async_check,
+                CHECK_INTERVAL,
+                name="kasify access codes",
+                cancel_on_shutdown=True,
+            )
+        elif not pending and self._unsub_timer is not None:
+            self._unsub_timer()
+            self._unsub_timer = None
+
+    async def _async_check(self, _now: datetime | None = None) -> None:
+        """Ask each lock with pending codes about all of them at once (one list call per lock)."""
+        now = dt_util.utcnow()
+        by_lock: dict[str, list[CodeRecord]] = {}
+        for record in self._records.values():
+            if record.status == CODE_PENDING:
+                by_lock.setdefault(record.entity_id, []).append(record)
+        changed = False
+        for entity_id, records in by_lock.items():
+            outcomes: dict[str, Outcome] = {}
+            target: CodeTarget | None = None
+            try:
+                target = self._target(entity_id)
+                outcomes = await target.adapter.statuses(target, records)
+            except (ServiceValidationError, KasifyApiError) as err:
+                _LOGGER.debug(
+                    "Could not check the pending codes on %s: %s", entity_id, err.__class__.__name__
+                )
+            for record in records:
+                outcome = outcomes.get(record.code_id)
+                key = (record.entity_id, record.code_id)
+                if record.doomed:
+                    changed |= await self._async_finish_doomed(target, record, outcome, now)
+                    continue
+                if outcome is not None and (
+                    outcome.status != CODE_PENDING or outcome.code_id != record.code_id
+                ):
+                    del self._records[key]
+                    record.code_id, record.status = outcome.code_id, outcome.status
+                    record.provisional = outcome.provisional
+                    self._records[(record.entity_id, record.code_id)] = record
+                    changed = True
+                    if record.status != CODE_PENDING:
+                        self._fire(record)
+                elif now - record.created_at >= SETTLE_TIMEOUT:
+                    record.status = CODE_FAILED
+                    changed = True
+                    self._fire(record)
+        if changed:
+            await self._async_save()
+        self._schedule_checks()
+
+    async def _async_finish_doomed(
+        self, target: CodeTarget | None, record: CodeRecord, outcome: Outcome | None, now: datetime
+    ) -> bool:
+        """A rolled-back code that has shown up is deleted; one that never does is forgotten."""
+        key = (record.entity_id, record.code_id)
+        if target is not None and outcome is not None and outcome.code_id != record.code_id:
+            gone = replace(record, code_id=outcome.code_id, provisional=False)
+            try:
+                await target.adapter.remove(target, gone, keep_history=False)
+            except KasifyApiError:
+                return False
+            del self._records[key]
+            return True
+        if now - record.created_at >= SETTLE_TIMEOUT:
+            del self._records[key]
+            return True
+        return False
+
+    @callback
+    def _fire(self, record: CodeRecord) -> None:
+        """Tell automations a code settled (never with the PIN)."""
+        self.hass.bus.async_fire(
+            EVENT_CODE_PROVISIONED if record.status == CODE_ON_LOCK else EVENT_CODE_FAILED,
+            {
+                "entity_id": record.entity_id,
+                "code_id": record.code_id,
+                "name": record.name,
+                "booking_id": record.booking_id,
+                "lock": record.lock,
+            },
+        )
+
+
+class _CodeTakenError(HomeAssistantError):
+    """A lock refused a PIN as already taken (after everything created so far was removed again)."""
+
+    def __init__(self, target: CodeTarget, error: str) -> None:
+        super().__init__(
+            translation_domain=DOMAIN,
+            translation_key="access_code_in_use",
+            translation_placeholders={"lock": target.name, "error": error},
+        )
