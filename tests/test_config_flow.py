@@ -41,7 +41,7 @@ ACCOUNT = Account(id="acc-1", name="Casas del Sur", email="host@example.com")
 @pytest.fixture
 def mock_casavi() -> Generator[MagicMock]:
     """The casavi client as the flow builds it."""
-    with patch("custom_components.kasify.config_flow.CasaviClient", autospec=True) as cls:
+    with patch("custom_components.kasify.providers.casavi.CasaviClient", autospec=True) as cls:
         client = cls.return_value
         client.get_account = AsyncMock(return_value=Account(id="4711", name="casavi tenant 4711"))
         yield client
@@ -50,7 +50,7 @@ def mock_casavi() -> Generator[MagicMock]:
 @pytest.fixture
 def mock_client() -> Generator[MagicMock]:
     """The Kasify client as the flow builds it."""
-    with patch("custom_components.kasify.config_flow.KasifyClient", autospec=True) as cls:
+    with patch("custom_components.kasify.providers.kasify.KasifyClient", autospec=True) as cls:
         client = cls.return_value
         client.get_account = AsyncMock(return_value=ACCOUNT)
         yield client
@@ -339,7 +339,7 @@ async def test_casavi_options_default(hass: HomeAssistant, mock_setup_entry: Asy
 
 async def test_nuki_flow(hass: HomeAssistant, mock_setup_entry: AsyncMock) -> None:
     """Nuki Web: the token is checked with GET /account; the account id (namespaced) is the unique id."""
-    with patch("custom_components.kasify.config_flow.NukiClient", autospec=True) as cls:
+    with patch("custom_components.kasify.providers.nuki.NukiClient", autospec=True) as cls:
         cls.return_value.get_account = AsyncMock(return_value=NukiAccount(id="4242", name="host@example.com"))
         result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
         result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "nuki"})
@@ -370,7 +370,7 @@ UNIFI_INPUT = {
 @pytest.fixture
 def mock_unifi() -> Generator[MagicMock]:
     """The UniFi Access client class as the flow builds it."""
-    with patch("custom_components.kasify.config_flow.UnifiAccessClient", autospec=True) as cls:
+    with patch("custom_components.kasify.providers.unifi_access.UnifiAccessClient", autospec=True) as cls:
         cls.return_value.list_doors = AsyncMock(return_value=[])
         yield cls
 
@@ -536,7 +536,7 @@ async def test_unifi_untrusted_certificate_offers_its_fingerprint(
         result["flow_id"], {"next_step_id": "unifi_access"}
     )
     with patch(
-        "custom_components.kasify.config_flow.get_certificate_fingerprint",
+        "custom_components.kasify.providers.unifi_access.get_certificate_fingerprint",
         AsyncMock(side_effect=[presented]),
     ) as fetch:
         result = await hass.config_entries.flow.async_configure(

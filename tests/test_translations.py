@@ -63,16 +63,26 @@ def _string_kwargs(name: str) -> set[str]:
     return found
 
 
+FLOW_SOURCES = ("config_flow.py", "options_flow.py", "providers/unifi_access.py")
+
+
+def _flow_text() -> str:
+    return "\n".join((PACKAGE / name).read_text(encoding="utf-8") for name in FLOW_SOURCES)
+
+
 def _flow_errors() -> set[str]:
-    """Errors set in the flows: ``errors["base"] = "x"`` and ``{CONF_...: "x"}`` / ``{"base": "x"}``."""
-    text = (PACKAGE / "config_flow.py").read_text(encoding="utf-8")
-    return set(re.findall(r'errors\[(?:"base"|CONF_\w+)\] = "([a-z_]+)"', text)) | set(
-        re.findall(r'return \{(?:"base"|CONF_\w+): "([a-z_]+)"\}', text)
+    """Errors set in the flows: ``errors["base"] = "x"``, ``{CONF_...: "x"}`` / ``{"base": "x"}``, and the
+    errors of refused fields (``InvalidFieldError(CONF_..., "x")``)."""
+    text = _flow_text()
+    return (
+        set(re.findall(r'errors\[(?:"base"|CONF_\w+)\] = "([a-z_]+)"', text))
+        | set(re.findall(r'return \{(?:"base"|CONF_\w+): "([a-z_]+)"\}', text))
+        | set(re.findall(r'InvalidFieldError\(CONF_\w+, "([a-z_]+)"', text))
     )
 
 
 def _flow_aborts() -> set[str]:
-    text = (PACKAGE / "config_flow.py").read_text(encoding="utf-8")
+    text = _flow_text()
     return set(re.findall(r'reason="([a-z_]+)"', text)) | {
         "already_configured",
         "reauth_successful",

@@ -6,6 +6,7 @@ account (see ``CasaviClient.fetch_snapshot``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -14,10 +15,12 @@ from homeassistant.const import CONF_URL
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util import dt as dt_util
+import voluptuous as vol
 
+from .. import forms
 from ..api.casavi import CasaviClient, CasaviSnapshot
-from ..api.models import CalendarEvent as Appointment
-from ..const import CONF_KEY, CONF_SECRET, KIND_CASAVI
+from ..api.models import Account, CalendarEvent as Appointment
+from ..const import CONF_KEY, CONF_SECRET, DEFAULT_CASAVI_URL, KIND_CASAVI
 from ..coordinator import KasifyConfigEntry, KasifyRuntimeData, PropertySourceCoordinator
 
 CASAVI_DEFAULT_SCAN_INTERVAL: Final = 300
@@ -69,6 +72,25 @@ class CasaviCoordinator(PropertySourceCoordinator[CasaviSnapshot]):
             location=appointment.location or (prop.full_address if prop else None),
             uid=appointment.id,
         )
+
+
+# --- adding the account ----------------------------------------------------------------------------------
+
+SCHEMA: Final = vol.Schema(
+    {
+        vol.Required(CONF_URL, default=DEFAULT_CASAVI_URL): forms.URL,
+        vol.Required(CONF_KEY): forms.TEXT,
+        vol.Required(CONF_SECRET): forms.SECRET,
+    }
+)
+
+
+async def async_validate(hass: HomeAssistant, data: Mapping[str, Any]) -> Account:
+    """Authenticate with the entered key and secret and name the casavi tenant."""
+    client = CasaviClient(
+        async_get_clientsession(hass), data[CONF_KEY], data[CONF_SECRET], base_url=data[CONF_URL]
+    )
+    return await client.get_account()
 
 
 async def async_setup(hass: HomeAssistant, entry: KasifyConfigEntry) -> KasifyRuntimeData:

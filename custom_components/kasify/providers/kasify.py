@@ -19,8 +19,9 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+import voluptuous as vol
 
-from .. import compat
+from .. import compat, forms
 from ..access_codes.adapter import CodeAdapter, validation_error
 from ..access_codes.automatic import async_remove_store, async_start_auto_codes
 from ..access_codes.policy import VENDOR_KASIFY, VENDOR_RULES, combine
@@ -28,9 +29,10 @@ from ..access_codes.records import CODE_FAILED, CODE_ON_LOCK, CodeRecord, CodeTa
 from ..api.errors import NotFoundError
 from ..api.ical import IcalFeedClient
 from ..api.kasify import KasifyClient
-from ..api.models import AccountSnapshot, Booking, SmartLock
+from ..api.models import Account, AccountSnapshot, Booking, SmartLock
 from ..const import (
     CONF_API_TOKEN,
+    DEFAULT_KASIFY_URL,
     DOMAIN,
     KIND_KASIFY,
     KIND_NUKI,
@@ -301,6 +303,22 @@ class KasifyBookingCodes(CodeAdapter):
 
 
 KASIFY_CODES: Final = KasifyBookingCodes()
+
+
+# --- adding the account ----------------------------------------------------------------------------------
+
+SCHEMA: Final = vol.Schema(
+    {
+        vol.Required(CONF_URL, default=DEFAULT_KASIFY_URL): forms.URL,
+        vol.Required(CONF_API_TOKEN): forms.SECRET,
+    }
+)
+
+
+async def async_validate(hass: HomeAssistant, data: Mapping[str, Any]) -> Account:
+    """``GET /account`` with the entered URL and token."""
+    client = KasifyClient(async_get_clientsession(hass), data[CONF_URL], data[CONF_API_TOKEN])
+    return await client.get_account()
 
 
 async def async_setup(hass: HomeAssistant, entry: KasifyConfigEntry) -> KasifyRuntimeData:

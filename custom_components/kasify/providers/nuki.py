@@ -5,12 +5,12 @@ A refresh is 2 requests: every lock (``GET /smartlock``) and the account's log s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 import contextlib
 from dataclasses import replace
 from datetime import datetime
 import secrets
-from typing import Final
+from typing import Any, Final
 
 from homeassistant.const import CONF_URL
 from homeassistant.core import HomeAssistant
@@ -18,7 +18,9 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_send
+import voluptuous as vol
 
+from .. import forms
 from ..access_codes.adapter import CodeAdapter, validation_error
 from ..access_codes.policy import VENDOR_NUKI, VENDOR_RULES
 from ..access_codes.records import (
@@ -31,6 +33,7 @@ from ..access_codes.records import (
     Outcome,
 )
 from ..api.errors import KasifyApiError, NotFoundError, OperationPendingError, SubscriptionRequiredError
+from ..api.models import Account
 from ..api.nuki import (
     KEYPAD_NAME_MAX_LENGTH,
     NukiClient,
@@ -39,7 +42,7 @@ from ..api.nuki import (
     NukiSmartLock,
     NukiSnapshot,
 )
-from ..const import CONF_API_TOKEN, DOMAIN, KIND_NUKI
+from ..const import CONF_API_TOKEN, DEFAULT_NUKI_URL, DOMAIN, KIND_NUKI
 from ..coordinator import (
     KasifyConfigEntry,
     KasifyRuntimeData,
@@ -186,6 +189,23 @@ def _view(lock: NukiSmartLock) -> LockView:
         has_door_sensor=lock.has_door_sensor,
         door_open=lock.door_open,
     )
+
+
+# --- adding the account ----------------------------------------------------------------------------------
+
+SCHEMA: Final = vol.Schema(
+    {
+        vol.Required(CONF_URL, default=DEFAULT_NUKI_URL): forms.URL,
+        vol.Required(CONF_API_TOKEN): forms.SECRET,
+    }
+)
+
+
+async def async_validate(hass: HomeAssistant, data: Mapping[str, Any]) -> Account:
+    """``GET /account`` on the Nuki Web API with the entered token."""
+    client = NukiClient(async_get_clientsession(hass), data[CONF_API_TOKEN], base_url=data[CONF_URL])
+    account = await client.get_account()
+    return Account(id=account.id, name=f"Nuki {account.name}")
 
 
 async def async_setup(hass: HomeAssistant, entry: KasifyConfigEntry) -> KasifyRuntimeData:

@@ -9,7 +9,7 @@ over an unpinned connection.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 import contextlib
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -21,11 +21,27 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    TextSelector,
+)
+import voluptuous as vol
 
+from .. import forms
 from ..access_codes.adapter import CodeAdapter
 from ..access_codes.policy import VENDOR_RULES, VENDOR_UNIFI
 from ..access_codes.records import CODE_FAILED, CODE_ON_LOCK, CODE_PENDING, CodeRecord, CodeTarget, Outcome
-from ..api.errors import AuthError, CertificateMismatchError, KasifyApiError, NotFoundError
+from ..api.errors import (
+    ApiConnectionError,
+    AuthError,
+    CertificateMismatchError,
+    KasifyApiError,
+    NotFoundError,
+)
+from ..api.models import Account
 from ..api.unifi_access import (
     ActivityKind,
     DoorActivityEvent,
@@ -35,6 +51,8 @@ from ..api.unifi_access import (
     UnifiDoor,
     UnifiEvent,
     Visitor,
+    get_certificate_fingerprint,
+    normalize_fingerprint,
 )
 from ..const import (
     CONF_API_TOKEN,
@@ -305,6 +323,58 @@ class UnifiVisitorCodes(CodeAdapter):
 
 
 UNIFI_CODES: Final = UnifiVisitorCodes()
+
+
+# --- adding the account ----------------------------------------------------------------------------------
+
+SCHEMA: Final = vol.Schema(
+    {
+        vol.Required(CONF_HOST): TextSelector(),
+        vol.Required(CONF_PORT, default=DEFAULT_UNIFI_PORT): NumberSelector(
+            NumberSelectorConfig(min=1, max=65535, step=1, mode=NumberSelectorMode.BOX)
+        ),
+        vol.Required(CONF_API_TOKEN): forms.SECRET,
+        vol.Required(CONF_VERIFY_SSL, default=True): BooleanSelector(),
+        vol.Optional(CONF_FINGERPRINT): TextSelector(),
+    }
+)
+
+
+async def async_validate(hass: HomeAssistant, data: Mapping[str, Any]) -> Account:
+    """List the controller's doors with the entered host, token and certificate settings.
+
+    The host is the account: one entry per controller.
+    """
+    fingerprint = data.get(CONF_FINGERPRINT) or None
+    if fingerprint is not None:
+        try:
+            normalize_fingerprint(fingerprint)
+        except ValueError as err:
+            raise forms.InvalidFieldError(CONF_FINGERPRINT, "invalid_fingerprint", str(err)) from err
+    client = UnifiAccessClient(
+        async_get_clientsession(hass),
+        data[CONF_HOST],
+        data[CONF_API_TOKEN],
+        port=int(data[CONF_PORT]),
+        verify_ssl=data[CONF_VERIFY_SSL],
+        fingerprint=fingerprint,
+    )
+    await client.list_doors()
+    return Account(id=data[CONF_HOST].lower(), name=f"UniFi Access {data[CONF_HOST]}")
+
+
+async def async_suggest(hass: HomeAssistant, data: Mapping[str, Any], error: str) -> dict[str, Any]:
+    """Trust on first use: with an untrusted certificate, offer the one the controller presents to pin.
+
+    The user compares it with the one the UniFi console shows. Empty when it cannot be read.
+    """
+    if error != "untrusted_certificate":
+        return {}
+    try:
+        return {CONF_FINGERPRINT: await get_certificate_fingerprint(data[CONF_HOST], int(data[CONF_PORT]))}
+    except ApiConnectionError as err:
+        LOGGER.debug("Could not read the controller's certificate: %s", err)
+        return {CONF_FINGERPRINT: ""}
 
 
 async def async_setup(hass: HomeAssistant, entry: KasifyConfigEntry) -> KasifyRuntimeData:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from http import HTTPStatus
+import secrets
 from typing import Any
 
 from aiohttp import web
@@ -93,3 +94,39 @@ def async_register_webhook(
         allowed_methods=["POST"],
     )
     entry.async_on_unload(lambda: webhook.async_unregister(hass, options[CONF_WEBHOOK_ID]))
+
+
+async def async_enable_webhook(
+    hass: HomeAssistant, entry: KasifyConfigEntry, coordinator: RemoteLockCoordinator
+) -> dict[str, Any]:
+    """Create a webhook subscriber for the account's events at RemoteLock (a new secret each time).
+
+    Returns the options to store. Raises NoURLAvailableError (Home Assistant has no URL RemoteLock can call)
+    or KasifyApiError (RemoteLock refused or failed).
+    """
+    webhook_id = str(entry.options.get(CONF_WEBHOOK_ID) or webhook.async_generate_id())
+    url = webhook.async_generate_url(hass, webhook_id)
+    secret = secrets.token_hex(16)
+    account = await coordinator.client.get_account()
+    created = await coordinator.client.create_webhook(
+        name=f"Home Assistant {hass.config.location_name}".strip(),
+        url=url,
+        secret=secret,
+        publisher_id=account.id,
+    )
+    return {
+        CONF_WEBHOOK: True,
+        CONF_WEBHOOK_ID: webhook_id,
+        CONF_WEBHOOK_SECRET: secret,
+        CONF_WEBHOOK_SUBSCRIBER: created.subscriber_id,
+        CONF_WEBHOOK_SUBSCRIPTION: created.subscription_id,
+    }
+
+
+async def async_disable_webhook(
+    entry: KasifyConfigEntry, coordinator: RemoteLockCoordinator
+) -> dict[str, Any]:
+    """Remove the webhook at RemoteLock; events are polled again. Returns the options to store."""
+    if (subscription := stored_webhook(entry.options)) is not None:
+        await coordinator.client.delete_webhook(subscription)
+    return {CONF_WEBHOOK: False, CONF_WEBHOOK_SUBSCRIBER: "", CONF_WEBHOOK_SUBSCRIPTION: ""}
