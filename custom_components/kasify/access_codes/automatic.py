@@ -1,35 +1,9 @@
 """Automatic access codes: one code per confirmed Kasify booking on every lock of its property.
 
-For each Kasify entry with the option on, every confirmed booking gets a code (one PIN, the same on each
-lock of its property) valid from check-in minus the start offset to check-out plus the end offset. It is
-created the lead time before check-in, moved when the booking moves (keeping the PIN), removed when the
-booking is cancelled and revoked once its window has ended. Everything goes through the access-code engine
-(:mod:`.access_codes`); this module never talks to a lock vendor.
-
-When it runs: after each Kasify refresh that changed something (coordinator listener) and at the next instant
-that matters (a creation time, the end of a code's window, a retry, the 24-hour mark before an arrival), with
-one timer for the earliest of them.
-
-A glitching booking feed never revokes a code:
-
-- after a failed refresh nothing is revoked (the last good bookings are still used to create and move codes);
-- a booking with codes that is missing from a successful refresh is looked up directly
-  (``GET /bookings/{id}``). If Kasify still has it, it is used as it is. It is revoked only when Kasify says
-  it is cancelled, or does not know it (404), at two checks one polling interval apart (the second one after
-  a refresh that succeeded and still lacks it);
-- a booking listed as cancelled by a successful refresh is revoked at once.
-
-Codes are only created for confirmed bookings (a pending one gets its code once confirmed); a booking that
-goes back to pending keeps its code. Turning the option off creates no new codes, but the codes already made
-are still moved, removed on cancellation and revoked after check-out, so nothing is left behind on the locks.
-
-What was created is kept in ``.storage/kasify.auto_codes.<entry_id>`` (booking id → lock entity → code id, and
-the window), written before and after each change upstream: after a restart the same codes are followed (never
-created twice), and a change interrupted by the restart is finished (a creation or move that the engine
-completed is adopted from :meth:`AccessCodeManager.codes_for_booking`).
-
-A repair issue (``code_not_on_locks``) is raised from 24 hours before an arrival until check-out while the
-booking's code is not on every lock of its property, and cleared once it is.
+Created ahead of the stay, moved with the booking (same PIN), removed on cancellation and after check-out;
+a glitching booking feed never revokes a code, and a restart never creates one twice. Everything goes through
+the access-code engine; this module never talks to a lock vendor. The rules are in ``docs/architecture.md``
+(*Automatic codes per booking*).
 """
 
 from __future__ import annotations

@@ -271,19 +271,7 @@ class AccessCodeManager:
         name = name.strip()
         code = code.strip() if code is not None else None
         starts_at, ends_at = _aware(starts_at), _aware(ends_at)
-        if not name:
-            raise _validation_error("access_code_name_empty")
-        if ends_at <= starts_at:
-            raise _validation_error("access_code_window_invalid")
-        if ends_at <= dt_util.utcnow():
-            raise _validation_error("access_code_window_past")
-        targets = self._targets(entity_ids)
-        for target in targets:
-            target.adapter.check_create(target, name=name, booking_id=booking_id)
-        if code is not None:
-            for target in targets:
-                if (problem := code_problem(code, target.rules)) is not None:
-                    raise _validation_error(_RULE_KEYS[problem.rule], lock=target.name, detail=problem.detail)
+        targets = self._checked_targets(entity_ids, name, code, starts_at, ends_at, booking_id)
         rules = combine(target.rules for target in targets)
         if code is None and not rules.satisfiable:
             raise _validation_error(
@@ -321,6 +309,31 @@ class AccessCodeManager:
                 self._fire(record)
         self._schedule_checks()
         return {record.entity_id: record.issued() for record in created}
+
+    def _checked_targets(
+        self,
+        entity_ids: Sequence[str],
+        name: str,
+        code: str | None,
+        starts_at: datetime,
+        ends_at: datetime,
+        booking_id: str | None,
+    ) -> list[CodeTarget]:
+        """The locks of a create call, after every check that needs no request (ServiceValidationError)."""
+        if not name:
+            raise _validation_error("access_code_name_empty")
+        if ends_at <= starts_at:
+            raise _validation_error("access_code_window_invalid")
+        if ends_at <= dt_util.utcnow():
+            raise _validation_error("access_code_window_past")
+        targets = self._targets(entity_ids)
+        for target in targets:
+            target.adapter.check_create(target, name=name, booking_id=booking_id)
+        if code is not None:
+            for target in targets:
+                if (problem := code_problem(code, target.rules)) is not None:
+                    raise _validation_error(_RULE_KEYS[problem.rule], lock=target.name, detail=problem.detail)
+        return targets
 
     async def _codes_on(self, targets: Sequence[CodeTarget]) -> dict[str, set[str]]:
         """PINs already on each lock (stored ones, plus what the vendor lists where it can)."""
