@@ -1,8 +1,8 @@
 """Shared fixtures.
 
-The integration is imported at module level so that the project's ``custom_components`` package is the one in
-``sys.modules`` before Home Assistant looks for it (the test harness puts a ``custom_components`` folder of its
-own first on ``sys.path``).
+The integration is imported at module level so that the project's ``custom_components`` package is the one
+in ``sys.modules`` before Home Assistant looks for it (the test harness puts a ``custom_components`` folder
+of its own first on ``sys.path``).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from datetime import datetime
 from homeassistant.exceptions import ServiceValidationError
 
 from ..const import DOMAIN
-from .records import CodeRecord, CodeTarget, Outcome
+from .records import CodeRecord, CodeTarget, NewCode, Outcome
 
 
 def validation_error(key: str, **placeholders: str) -> ServiceValidationError:
@@ -32,17 +32,8 @@ class CodeAdapter(ABC):
         return set()
 
     @abstractmethod
-    async def create(
-        self,
-        target: CodeTarget,
-        *,
-        name: str,
-        code: str,
-        starts_at: datetime,
-        ends_at: datetime,
-        booking: str | None,
-    ) -> Outcome:
-        """Put ``code`` on the lock for the window; the vendor's id and how far it got."""
+    async def create(self, target: CodeTarget, new: NewCode) -> Outcome:
+        """Put the new code on the lock for its window; the vendor's id and how far it got."""
 
     @abstractmethod
     async def remove(self, target: CodeTarget, record: CodeRecord, *, keep_history: bool) -> None:

@@ -9,10 +9,10 @@ the access-code engine; this module never talks to a lock vendor. The rules are 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
@@ -37,7 +37,7 @@ from ..const import (
     LOGGER,
 )
 from ..coordinator import property_identifier
-from .manager import async_get_code_manager
+from .manager import AccessCodeManager, async_get_code_manager
 from .records import CODE_ON_LOCK, EVENT_CODE_FAILED, EVENT_CODE_PROVISIONED, IssuedCode
 
 if TYPE_CHECKING:
@@ -59,34 +59,6 @@ STATE_ACTIVE: Final = "active"
 STATE_CREATING: Final = "creating"
 STATE_UPDATING: Final = "updating"
 STATE_REVOKING: Final = "revoking"
-
-
-class CodeManager(Protocol):
-    """The part of the engine's ``AccessCodeManager`` this module uses."""
-
-    async def async_load(self) -> None: ...  # noqa: D102
-
-    async def async_create(  # noqa: D102
-        self,
-        entity_ids: Sequence[str],
-        *,
-        name: str,
-        code: str | None,
-        starts_at: datetime,
-        ends_at: datetime,
-        booking_id: str | None = None,
-        avoid: Iterable[str] = (),
-    ) -> Mapping[str, IssuedCode]: ...
-
-    async def async_update_window(  # noqa: D102
-        self, codes: Mapping[str, str], *, starts_at: datetime, ends_at: datetime
-    ) -> Mapping[str, IssuedCode]: ...
-
-    async def async_revoke(self, codes: Mapping[str, str]) -> None: ...  # noqa: D102
-
-    def codes_for_booking(self, booking_id: str) -> Sequence[IssuedCode]: ...  # noqa: D102
-
-    def lock_entities_for_property(self, property_device_id: str) -> list[str]: ...  # noqa: D102
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +185,7 @@ class AutoCodeScheduler:
         hass: HomeAssistant,
         entry: KasifyConfigEntry,
         coordinator: KasifyCoordinator,
-        manager: CodeManager,
+        manager: AccessCodeManager,
         settings: AutoCodeSettings | None = None,
     ) -> None:
         """Follow ``coordinator``'s bookings, creating and revoking through ``manager``."""
@@ -660,7 +632,7 @@ class AutoCodeScheduler:
         )
 
 
-def code_manager(hass: HomeAssistant) -> CodeManager:
+def code_manager(hass: HomeAssistant) -> AccessCodeManager:
     """The access-code engine of this Home Assistant."""
     return async_get_code_manager(hass)
 

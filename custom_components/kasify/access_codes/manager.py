@@ -47,6 +47,7 @@ from .records import (
     CodeRecord,
     CodeTarget,
     IssuedCode,
+    NewCode,
     Outcome,
 )
 
@@ -241,54 +242,35 @@ class AccessCodeManager:
         booking_id: str | None = None,
         avoid: Iterable[str] = (),
     ) -> dict[str, IssuedCode]:
-        """Create one code on every lock, all or nothing (see the module docstring).
+        """Create one code on every lock, all or nothing; a PIN is generated when ``code`` is None.
 
         Calls run one at a time, so two concurrent calls never pick the same code.
         """
         await self.async_load()
+        draft = NewCode(name.strip(), (code or "").strip(), _aware(starts_at), _aware(ends_at), booking_id)
         async with self._create_lock:
-            return await self._async_create(
-                entity_ids,
-                name=name,
-                code=code,
-                starts_at=starts_at,
-                ends_at=ends_at,
-                booking_id=booking_id,
-                avoid=avoid,
-            )
+            return await self._async_create(entity_ids, draft, generate=code is None, avoid=list(avoid))
 
     async def _async_create(
-        self,
-        entity_ids: Sequence[str],
-        *,
-        name: str,
-        code: str | None,
-        starts_at: datetime,
-        ends_at: datetime,
-        booking_id: str | None,
-        avoid: Iterable[str],
+        self, entity_ids: Sequence[str], draft: NewCode, *, generate: bool, avoid: list[str]
     ) -> dict[str, IssuedCode]:
-        name = name.strip()
-        code = code.strip() if code is not None else None
-        starts_at, ends_at = _aware(starts_at), _aware(ends_at)
-        targets = self._checked_targets(entity_ids, name, code, starts_at, ends_at, booking_id)
+        targets = self._checked_targets(entity_ids, draft, generate=generate)
         rules = combine(target.rules for target in targets)
-        if code is None and not rules.satisfiable:
+        if generate and not rules.satisfiable:
             raise _validation_error(
                 "access_code_no_common_format", locks=", ".join(target.name for target in targets)
             )
         on_locks = await self._codes_on(targets)
-        if code is not None:
+        if not generate:
             for target in targets:
-                if code in on_locks[target.entity_id]:
+                if draft.code in on_locks[target.entity_id]:
                     raise _validation_error("access_code_in_use", lock=target.name)
         taken = {record.code for record in self._records.values()}
         for codes in on_locks.values():
             taken |= codes
-        avoid = list(avoid)
         for attempt in range(GENERATE_ATTEMPTS):
-            pin = code
-            if pin is None:
+            pin = draft.code
+            if generate:
                 try:
                     pin = generate_code(rules, taken=taken, avoid=avoid)
                 except NoCodeAvailableError as err:
@@ -296,9 +278,9 @@ class AccessCodeManager:
                         "access_code_no_common_format", locks=", ".join(target.name for target in targets)
                     ) from err
             try:
-                created = await self._create_all(targets, name, pin, starts_at, ends_at, booking_id)
+                created = await self._create_all(targets, replace(draft, code=pin))
             except _CodeTakenError:
-                if code is not None or attempt == GENERATE_ATTEMPTS - 1:
+                if not generate or attempt == GENERATE_ATTEMPTS - 1:
                     raise
                 taken.add(pin)
                 continue
@@ -311,27 +293,21 @@ class AccessCodeManager:
         return {record.entity_id: record.issued() for record in created}
 
     def _checked_targets(
-        self,
-        entity_ids: Sequence[str],
-        name: str,
-        code: str | None,
-        starts_at: datetime,
-        ends_at: datetime,
-        booking_id: str | None,
+        self, entity_ids: Sequence[str], draft: NewCode, *, generate: bool
     ) -> list[CodeTarget]:
         """The locks of a create call, after every check that needs no request (ServiceValidationError)."""
-        if not name:
+        if not draft.name:
             raise _validation_error("access_code_name_empty")
-        if ends_at <= starts_at:
+        if draft.ends_at <= draft.starts_at:
             raise _validation_error("access_code_window_invalid")
-        if ends_at <= dt_util.utcnow():
+        if draft.ends_at <= dt_util.utcnow():
             raise _validation_error("access_code_window_past")
         targets = self._targets(entity_ids)
         for target in targets:
-            target.adapter.check_create(target, name=name, booking_id=booking_id)
-        if code is not None:
+            target.adapter.check_create(target, name=draft.name, booking_id=draft.booking_id)
+        if not generate:
             for target in targets:
-                if (problem := code_problem(code, target.rules)) is not None:
+                if (problem := code_problem(draft.code, target.rules)) is not None:
                     raise _validation_error(_RULE_KEYS[problem.rule], lock=target.name, detail=problem.detail)
         return targets
 
@@ -351,23 +327,14 @@ class AccessCodeManager:
             found[target.entity_id] = listed | stored
         return found
 
-    async def _create_all(
-        self,
-        targets: Sequence[CodeTarget],
-        name: str,
-        pin: str,
-        starts_at: datetime,
-        ends_at: datetime,
-        booking_id: str | None,
-    ) -> list[CodeRecord]:
+    async def _create_all(self, targets: Sequence[CodeTarget], new: NewCode) -> list[CodeRecord]:
         """Create the code on each lock in turn; on a failure remove what this call created, then raise."""
         created: list[tuple[CodeTarget, CodeRecord]] = []
         now = dt_util.utcnow()
+        pin = new.code
         for target in targets:
             try:
-                outcome = await target.adapter.create(
-                    target, name=name, code=pin, starts_at=starts_at, ends_at=ends_at, booking=booking_id
-                )
+                outcome = await target.adapter.create(target, new)
             except asyncio.CancelledError:
                 await self._rollback(created)
                 raise
@@ -394,14 +361,14 @@ class AccessCodeManager:
                 entity_id=target.entity_id,
                 code_id=outcome.code_id,
                 code=pin,
-                name=name,
-                starts_at=starts_at,
-                ends_at=ends_at,
+                name=new.name,
+                starts_at=new.starts_at,
+                ends_at=new.ends_at,
                 status=outcome.status,
                 vendor=target.vendor,
                 lock=target.name,
                 created_at=now,
-                booking_id=booking_id,
+                booking_id=new.booking_id,
                 provisional=outcome.provisional,
             )
             created.append((target, record))

@@ -105,6 +105,17 @@ class CodeRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class NewCode:
+    """A code to put on locks: who it is for, its PIN and window, and the booking it belongs to."""
+
+    name: str
+    code: str
+    starts_at: datetime
+    ends_at: datetime
+    booking_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CodeTarget:
     """A lock entity resolved to its vendor, the vendor's lock id, and how to reach it.
 

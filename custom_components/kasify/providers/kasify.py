@@ -25,7 +25,7 @@ from .. import compat, forms
 from ..access_codes.adapter import CodeAdapter, validation_error
 from ..access_codes.automatic import async_remove_store, async_start_auto_codes
 from ..access_codes.policy import VENDOR_KASIFY, VENDOR_RULES, combine
-from ..access_codes.records import CODE_FAILED, CODE_ON_LOCK, CodeRecord, CodeTarget, Outcome
+from ..access_codes.records import CODE_FAILED, CODE_ON_LOCK, CodeRecord, CodeTarget, NewCode, Outcome
 from ..api.errors import NotFoundError
 from ..api.ical import IcalFeedClient
 from ..api.kasify import KasifyClient
@@ -260,21 +260,16 @@ class KasifyBookingCodes(CodeAdapter):
     def _status(status: str | None) -> str:
         return CODE_FAILED if (status or "").lower() in KASIFY_FAILED else CODE_ON_LOCK
 
-    async def create(
-        self,
-        target: CodeTarget,
-        *,
-        name: str,
-        code: str,
-        starts_at: datetime,
-        ends_at: datetime,
-        booking: str | None,
-    ) -> Outcome:
+    async def create(self, target: CodeTarget, new: NewCode) -> Outcome:
         """A booking access code on the smart lock."""
         client: KasifyClient = target.client
-        assert booking is not None
+        assert new.booking_id is not None  # checked before anything was sent
         created = await client.create_access_codes(
-            booking, smartlock_ids=[target.lock_id], starts_at=starts_at, ends_at=ends_at, code=code
+            new.booking_id,
+            smartlock_ids=[target.lock_id],
+            starts_at=new.starts_at,
+            ends_at=new.ends_at,
+            code=new.code,
         )
         first = created[0]
         return Outcome(first.id, self._status(first.status))
@@ -293,12 +288,7 @@ class KasifyBookingCodes(CodeAdapter):
         """Kasify cannot move a code: it is replaced by one with the same PIN."""
         await self.remove(target, record, keep_history=True)
         return await self.create(
-            target,
-            name=record.name,
-            code=record.code,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            booking=record.booking_id,
+            target, NewCode(record.name, record.code, starts_at, ends_at, record.booking_id)
         )
 
 

@@ -30,6 +30,7 @@ from ..access_codes.records import (
     PENDING_PREFIX,
     CodeRecord,
     CodeTarget,
+    NewCode,
     Outcome,
 )
 from ..api.errors import KasifyApiError, NotFoundError, OperationPendingError, SubscriptionRequiredError
@@ -254,25 +255,16 @@ class NukiCodes(CodeAdapter):
         listed = await client.list_keypad_codes(target.lock_id, include_codes=True)
         return {str(item.code) for item in listed if item.code is not None}
 
-    async def create(
-        self,
-        target: CodeTarget,
-        *,
-        name: str,
-        code: str,
-        starts_at: datetime,
-        ends_at: datetime,
-        booking: str | None,
-    ) -> Outcome:
+    async def create(self, target: CodeTarget, new: NewCode) -> Outcome:
         """A keypad code; Nuki answers 204 without an id, so the new code is looked up by name and PIN."""
         client: NukiClient = target.client
         try:
             found = await client.create_keypad_code(
                 target.lock_id,
-                name=name,
-                code=code,
-                allowed_from=starts_at,
-                allowed_until=ends_at,
+                name=new.name,
+                code=new.code,
+                allowed_from=new.starts_at,
+                allowed_until=new.ends_at,
                 poll_delays=NUKI_CREATE_POLLS,
             )
         except OperationPendingError:

@@ -33,7 +33,15 @@ import voluptuous as vol
 from .. import forms
 from ..access_codes.adapter import CodeAdapter
 from ..access_codes.policy import VENDOR_RULES, VENDOR_UNIFI
-from ..access_codes.records import CODE_FAILED, CODE_ON_LOCK, CODE_PENDING, CodeRecord, CodeTarget, Outcome
+from ..access_codes.records import (
+    CODE_FAILED,
+    CODE_ON_LOCK,
+    CODE_PENDING,
+    CodeRecord,
+    CodeTarget,
+    NewCode,
+    Outcome,
+)
 from ..api.errors import (
     ApiConnectionError,
     AuthError,
@@ -273,25 +281,16 @@ class UnifiVisitorCodes(CodeAdapter):
             return Outcome(visitor.id, CODE_FAILED)
         return Outcome(visitor.id, CODE_ON_LOCK if visitor.has_pin else CODE_PENDING)
 
-    async def create(
-        self,
-        target: CodeTarget,
-        *,
-        name: str,
-        code: str,
-        starts_at: datetime,
-        ends_at: datetime,
-        booking: str | None,
-    ) -> Outcome:
+    async def create(self, target: CodeTarget, new: NewCode) -> Outcome:
         """A visitor with the PIN, allowed at this door for the window."""
         client: UnifiAccessClient = target.client
         visitor = await client.create_timed_pin(
-            name=name,
-            pin=code,
-            starts_at=starts_at,
-            ends_at=ends_at,
+            name=new.name,
+            pin=new.code,
+            starts_at=new.starts_at,
+            ends_at=new.ends_at,
             door_ids=[target.lock_id],
-            remarks=f"Kasify booking {booking}" if booking else "Kasify",
+            remarks=f"Kasify booking {new.booking_id}" if new.booking_id else "Kasify",
         )
         return self._outcome(visitor)
 

@@ -11,7 +11,15 @@ from homeassistant.util import dt as dt_util
 
 from ...access_codes.adapter import CodeAdapter
 from ...access_codes.policy import VENDOR_REMOTELOCK
-from ...access_codes.records import CODE_FAILED, CODE_ON_LOCK, CODE_PENDING, CodeRecord, CodeTarget, Outcome
+from ...access_codes.records import (
+    CODE_FAILED,
+    CODE_ON_LOCK,
+    CODE_PENDING,
+    CodeRecord,
+    CodeTarget,
+    NewCode,
+    Outcome,
+)
 from ...api.errors import KasifyApiError, NotFoundError
 from ...api.remotelock import RemoteLockClient
 from ...const import LOGGER
@@ -37,20 +45,13 @@ class RemoteLockGuestCodes(CodeAdapter):
     def _status(sync_status: str) -> str:
         return {"synced": CODE_ON_LOCK, "failed": CODE_FAILED}.get(sync_status, CODE_PENDING)
 
-    async def create(
-        self,
-        target: CodeTarget,
-        *,
-        name: str,
-        code: str,
-        starts_at: datetime,
-        ends_at: datetime,
-        booking: str | None,
-    ) -> Outcome:
+    async def create(self, target: CodeTarget, new: NewCode) -> Outcome:
         """An access guest with the PIN (its window in the lock's time zone) granted access to the lock."""
         client: RemoteLockClient = target.client
         zone = await self._zone(client, target.lock_id)
-        person = await client.create_access_guest(name, starts_at, ends_at, pin=code, time_zone=zone)
+        person = await client.create_access_guest(
+            new.name, new.starts_at, new.ends_at, pin=new.code, time_zone=zone
+        )
         try:
             access = await client.grant_access(person.id, target.lock_id)
         except BaseException:
