@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 import time
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.application_credentials import (
@@ -39,6 +40,7 @@ from simulator.remotelock import CLIENT_ID, CLIENT_SECRET
 
 from . import setup_integration
 from .providers import (
+    NOW,
     SCAN,
     WEBHOOK_ID,
     WEBHOOK_SECRET,
@@ -490,3 +492,109 @@ async def test_property_loaded_after_the_locks(
     await tick(hass, freezer)
     prop = device_registry.async_get_device({(DOMAIN, f"property_{simulator.kasify.property_at(0)['id']}")})
     assert device_registry.async_get_device(front_key).via_device_id == prop.id
+
+
+def _activity_recorder(hass: HomeAssistant) -> list[tuple[str, dict[str, Any]]]:
+    fired: list[tuple[str, dict[str, Any]]] = []
+
+    @callback
+    def _record(event: Any) -> None:
+        state = event.data["new_state"]
+        if (
+            event.data["entity_id"] == "event.puerta_de_servicio_activity"
+            and state
+            and state.attributes.get("event_type")
+        ):
+            fired.append((state.attributes["event_type"], dict(state.attributes)))
+
+    hass.bus.async_listen("state_changed", _record)
+    return fired
+
+
+async def test_failed_events_are_denials_not_openings(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """A PIN RemoteLock refused (``status: failed``) is one denial naming the guest, never a code use; a
+    lock that failed to lock says so; neither moves the lock."""
+    await setup_integration(hass, remotelock_entry(simulator))
+    front = remotelock_device_id(simulator, "Puerta de servicio")
+    person_id, person = next(iter(simulator.remotelock.access_persons.items()))
+    fired = _activity_recorder(hass)
+    await tick(hass, freezer)
+
+    simulator.remotelock.add_event(
+        "access_person_used", front, access_person_id=person_id, method="pin", status="failed"
+    )
+    simulator.remotelock.add_event("access_denied", front, method="pin", status="failed")
+    simulator.remotelock.add_event("locked", front, status="failed")
+    await tick(hass, freezer)
+    assert [kind for kind, _ in fired] == ["access_denied", "failed"]
+    assert fired[0][1]["by"] == person["attributes"]["name"]
+    assert hass.states.get(FRONT).state == LockState.LOCKED
+
+
+async def test_a_failed_unlock_pushed_by_webhook_does_not_move_the_lock(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> None:
+    """An ``unlocked`` event whose status is ``failed`` (or not given) is not an opening."""
+    entry = remotelock_entry(
+        simulator, **{CONF_WEBHOOK: True, CONF_WEBHOOK_ID: WEBHOOK_ID, CONF_WEBHOOK_SECRET: WEBHOOK_SECRET}
+    )
+    await setup_integration(hass, entry)
+    client = await hass_client_no_auth()
+    front = remotelock_device_id(simulator, "Puerta de servicio")
+    fired = _activity_recorder(hass)
+    for minutes, status in ((1, "failed"), (2, None)):
+        event = simulator.remotelock.add_event(
+            "unlocked", front, status="failed", occurred_at=NOW + timedelta(minutes=minutes)
+        )
+        if status is None:
+            del event["attributes"]["status"]
+        payload = simulator.remotelock.webhook_payload(event["id"])
+        resp = await client.post(
+            f"/api/webhook/{WEBHOOK_ID}", json=payload, headers={"X-Secret": WEBHOOK_SECRET}
+        )
+        assert resp.status == 200
+        await hass.async_block_till_done()
+        assert hass.states.get(FRONT).state == LockState.LOCKED
+    assert [kind for kind, _ in fired] == ["access_denied", "access_denied"]
+
+
+async def test_webhook_answers_before_asking_remotelock(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> None:
+    """RemoteLock wants an answer within 3 seconds: the delivery is answered once the secret is checked, and
+    the code use is named (a request to RemoteLock, which may wait for the rate limit) afterwards."""
+    entry = remotelock_entry(
+        simulator, **{CONF_WEBHOOK: True, CONF_WEBHOOK_ID: WEBHOOK_ID, CONF_WEBHOOK_SECRET: WEBHOOK_SECRET}
+    )
+    await setup_integration(hass, entry)
+    client = await hass_client_no_auth()
+    front = remotelock_device_id(simulator, "Puerta de servicio")
+    person_id, _person = next(iter(simulator.remotelock.access_persons.items()))
+    fired = _activity_recorder(hass)
+    event = simulator.remotelock.add_event(
+        "access_person_used", front, access_person_id=person_id, method="pin"
+    )
+    payload = simulator.remotelock.webhook_payload(event["id"])
+    answered = asyncio.Event()
+
+    async def _slow_name(self: RemoteLockCoordinator, person: str) -> str:
+        await answered.wait()  # RemoteLock is slow to answer the look-up
+        return "Ana"
+
+    with patch.object(RemoteLockCoordinator, "_person_name", _slow_name):
+        post = hass.async_create_task(
+            client.post(f"/api/webhook/{WEBHOOK_ID}", json=payload, headers={"X-Secret": WEBHOOK_SECRET})
+        )
+        for _ in range(500):
+            if post.done():
+                break
+            await asyncio.sleep(0)
+        done = post.done()
+        answered.set()
+        resp = await post
+        await hass.async_block_till_done()
+    assert done, "the delivery waited for RemoteLock"
+    assert resp.status == 200
+    assert [(kind, attributes["by"]) for kind, attributes in fired] == [("code_used", "Ana")]

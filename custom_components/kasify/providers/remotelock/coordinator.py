@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.util import dt as dt_util
@@ -47,6 +47,16 @@ REMOTELOCK_ACTIVITY: Final = {
 }
 """RemoteLock event type → the lock activity entity's event type (other events are not lock activity)."""
 _STATE_EVENTS: Final = {"locked": "locked", "unlocked": "unlocked"}
+# Events that are someone's attempt, and what they mean when RemoteLock does not say they succeeded.
+_FAILED_ATTEMPTS: Final = {
+    "access_person_used": "access_denied",
+    "unlocked": "access_denied",
+    "access_denied": "access_denied",
+    "locked": "failed",
+}
+_ATTEMPTS: Final = frozenset(_FAILED_ATTEMPTS)
+# A code use, then the event of the same attempt at the lock: (the code use's activity, the next one's).
+_SAME_ATTEMPT: Final = frozenset({("code_used", "unlocked"), ("access_denied", "access_denied")})
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +100,7 @@ class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockCl
     kind = KIND_REMOTELOCK
     vendor = "remotelock"
     upstream_name = "RemoteLock"
-    activity_event_types = tuple(sorted(set(REMOTELOCK_ACTIVITY.values())))
+    activity_event_types = tuple(sorted(set(REMOTELOCK_ACTIVITY.values()) | set(_FAILED_ATTEMPTS.values())))
     # The options' location mapping decides: a location mapped to no property unhangs its locks.
     unlink_when_unknown = True
 
@@ -101,7 +111,7 @@ class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockCl
         self._locations_read: datetime | None = None
         self._cursor: str | None = None
         self._seen: dict[str, None] = {}
-        self._code_used_at: dict[str, datetime] = {}
+        self._code_used_at: dict[str, tuple[datetime, str]] = {}
         self._person_names: dict[str, str | None] = {}
         self.last_push: datetime | None = None
         self._answers: dict[str, RemoteLockLock] = {}
@@ -160,50 +170,80 @@ class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockCl
     async def async_handle_events(self, events: Sequence[RemoteLockEvent], *, pushed: bool = False) -> None:
         """Hand new lock events (oldest first) to their activity entities; pushed ones also move the lock.
 
-        The one handler for polled events and webhook deliveries. An event already seen is dropped. A code use
-        is named after its access person (read once per person, then remembered; never the PIN).
+        The one handler for polled events and webhook deliveries (see :meth:`_accept`).
         """
-        locks = self.data.locks if self.data is not None else {}
         changed: dict[str, RemoteLockLock] = {}
         for event in events:
-            if event.id in self._seen:
-                continue
-            self._remember((event.id,))
-            activity = REMOTELOCK_ACTIVITY.get(event.type)
-            lock = locks.get(event.lock_id or "")
-            if activity is None or lock is None:
-                continue
-            if pushed and (state := _STATE_EVENTS.get(event.type)) is not None:
-                current = changed.get(lock.id, lock)
-                if current.state != state:
-                    changed[lock.id] = replace(current, state=state, status=lock_status(state))
-            if event.type == "access_person_used":
-                self._code_used_at[lock.id] = event.occurred_at
-            elif event.type == "unlocked" and (
-                (used := self._code_used_at.get(lock.id)) is not None
-                and abs(event.occurred_at - used) <= CODE_USE_PAIRING
-            ):
-                continue  # the same opening as the code use already reported
-            attributes: dict[str, Any] = {"at": event.occurred_at.isoformat()}
-            if event.access_person_id and (name := await self._person_name(event.access_person_id)):
-                attributes["by"] = name
-            if event.method:
-                attributes["method"] = event.method
-            if event.power_level is not None:
-                attributes["battery_level"] = event.power_level
-            async_dispatcher_send(
-                self.hass,
-                signal_lock_activity(self.config_entry.entry_id, lock.device_key),
-                activity,
-                attributes,
-            )
+            if (accepted := self._accept(event, pushed=pushed, changed=changed)) is not None:
+                await self._report(*accepted)
+        self._apply(changed)
+
+    @callback
+    def async_handle_pushed_event(self, event: RemoteLockEvent) -> None:
+        """A webhook delivered ``event``: push is healthy; the lock moves now, its activity follows.
+
+        Nothing here waits for RemoteLock (which wants the delivery answered within 3 seconds): naming the
+        person of a code use, which may ask RemoteLock, runs afterwards.
+        """
+        self.last_push = dt_util.utcnow()
+        changed: dict[str, RemoteLockLock] = {}
+        accepted = self._accept(event, pushed=True, changed=changed)
+        self._apply(changed)
+        if accepted is not None:
+            self.config_entry.async_create_task(self.hass, self._report(*accepted), "kasify RemoteLock event")
+
+    def _accept(
+        self, event: RemoteLockEvent, *, pushed: bool, changed: dict[str, RemoteLockLock]
+    ) -> tuple[RemoteLockLock, str, RemoteLockEvent] | None:
+        """What an event means: ``(lock, activity type, event)`` to report, or None (seen, or not activity).
+
+        An event already seen is dropped. Only an event RemoteLock says ``succeeded`` is a success: a failed
+        (or unstated) code use or unlock is a denial, a failed lock a failure, and neither moves the lock. A
+        code use and the unlock or denial that comes with it are one event.
+        """
+        if event.id in self._seen:
+            return None
+        self._remember((event.id,))
+        activity = REMOTELOCK_ACTIVITY.get(event.type)
+        lock = (self.data.locks if self.data is not None else {}).get(event.lock_id or "")
+        if activity is None or lock is None:
+            return None
+        succeeded = event.status == "succeeded"
+        if not succeeded and event.type in _ATTEMPTS:
+            if event.status != "failed":
+                LOGGER.debug("RemoteLock event %s has status %r: read as failed", event.id, event.status)
+            activity = _FAILED_ATTEMPTS[event.type]
+        if succeeded and pushed and (state := _STATE_EVENTS.get(event.type)) is not None:
+            current = changed.get(lock.id, lock)
+            if current.state != state:
+                changed[lock.id] = replace(current, state=state, status=lock_status(state))
+        if event.type == "access_person_used":
+            self._code_used_at[lock.id] = (event.occurred_at, activity)
+        elif (
+            event.type in ("unlocked", "access_denied")
+            and (used := self._code_used_at.get(lock.id)) is not None
+            and (used[1], activity) in _SAME_ATTEMPT
+            and abs(event.occurred_at - used[0]) <= CODE_USE_PAIRING
+        ):
+            return None  # the same attempt as the code use already reported
+        return lock, activity, event
+
+    async def _report(self, lock: RemoteLockLock, activity: str, event: RemoteLockEvent) -> None:
+        """Tell the lock's activity entity, naming the person of a code use (never the PIN)."""
+        attributes: dict[str, Any] = {"at": event.occurred_at.isoformat()}
+        if event.access_person_id and (name := await self._person_name(event.access_person_id)):
+            attributes["by"] = name
+        if event.method:
+            attributes["method"] = event.method
+        if event.power_level is not None:
+            attributes["battery_level"] = event.power_level
+        async_dispatcher_send(
+            self.hass, signal_lock_activity(self.config_entry.entry_id, lock.device_key), activity, attributes
+        )
+
+    def _apply(self, changed: dict[str, RemoteLockLock]) -> None:
         if changed and self.data is not None:
             self.async_set_updated_data(replace(self.data, locks={**self.data.locks, **changed}))
-
-    async def async_handle_pushed_event(self, event: RemoteLockEvent) -> None:
-        """A webhook delivered ``event``: push is healthy; handle it like a polled one."""
-        self.last_push = dt_util.utcnow()
-        await self.async_handle_events([event], pushed=True)
 
     def device_keys(self, data: RemoteLockSnapshot) -> set[str]:
         """The account's locks."""

@@ -82,7 +82,7 @@ def async_register_webhook(
             LOGGER.debug("RemoteLock webhook of %s: not an event: %s", entry.title, err)
             return web.Response(status=HTTPStatus.BAD_REQUEST)
         if coordinator.data is not None:
-            await coordinator.async_handle_pushed_event(event)
+            coordinator.async_handle_pushed_event(event)
         return web.Response(status=HTTPStatus.OK)
 
     webhook.async_register(
