@@ -18,7 +18,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
@@ -44,6 +44,7 @@ from .providers import (
     SCAN,
     WEBHOOK_ID,
     WEBHOOK_SECRET,
+    refresh,
     remotelock_device_id,
     remotelock_entry,
     remotelock_kasify_entry,
@@ -598,3 +599,72 @@ async def test_webhook_answers_before_asking_remotelock(
     assert done, "the delivery waited for RemoteLock"
     assert resp.status == 200
     assert [(kind, attributes["by"]) for kind, attributes in fired] == [("code_used", "Ana")]
+
+
+async def test_a_sleeping_lock_shows_the_action_pending_until_confirmed(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """A Wi-Fi lock that is not connected takes the command when it wakes (or never): until a later read
+    confirms it the lock shows unlocking, never unlocked."""
+    await setup_integration(hass, remotelock_entry(simulator))
+    device = remotelock_device_id(simulator, "Puerta de servicio")
+    simulator.remotelock.set_lock(device, connected=False)
+    await tick(hass, freezer)
+    await hass.services.async_call(LOCK_DOMAIN, "unlock", {ATTR_ENTITY_ID: FRONT}, blocking=True)
+    assert hass.states.get(FRONT).state == LockState.UNLOCKING
+
+    # It woke up and unlocked: the next poll confirms.
+    simulator.remotelock.set_lock(device, connected=True)
+    await tick(hass, freezer)
+    assert hass.states.get(FRONT).state == LockState.UNLOCKED
+    assert not ir.async_get(hass).issues
+
+
+async def test_an_unconfirmed_action_times_out_to_the_last_known_state(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """A sleeping lock that never acts: after half an hour the lock shows its last confirmed state again and a
+    repair issue says the unlock was not confirmed; a later confirmed state clears it."""
+    entry = remotelock_entry(simulator)
+    await setup_integration(hass, entry)
+    device = remotelock_device_id(simulator, "Puerta de servicio")
+    simulator.remotelock.set_lock(device, connected=False)
+    await tick(hass, freezer)
+    await hass.services.async_call(LOCK_DOMAIN, "unlock", {ATTR_ENTITY_ID: FRONT}, blocking=True)
+    simulator.remotelock.set_lock(device, state="locked")  # it never did
+    for _ in range(29):
+        await tick(hass, freezer)
+    assert hass.states.get(FRONT).state == LockState.UNLOCKING
+    await tick(hass, freezer)
+    await tick(hass, freezer)
+    assert hass.states.get(FRONT).state == LockState.LOCKED
+    (issue,) = ir.async_get(hass).issues.values()
+    assert issue.translation_key == "remotelock_action_unconfirmed"
+    assert issue.translation_placeholders == {"lock": "Puerta de servicio", "action": "unlock"}
+
+    simulator.remotelock.set_lock(device, connected=True)
+    await hass.services.async_call(LOCK_DOMAIN, "unlock", {ATTR_ENTITY_ID: FRONT}, blocking=True)
+    assert hass.states.get(FRONT).state == LockState.UNLOCKED
+    assert not ir.async_get(hass).issues
+
+
+async def test_a_pushed_event_from_the_lock_confirms_the_action(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> None:
+    """The lock's own ``unlocked`` event (webhook) confirms an unlock it had not confirmed yet."""
+    entry = remotelock_entry(
+        simulator, **{CONF_WEBHOOK: True, CONF_WEBHOOK_ID: WEBHOOK_ID, CONF_WEBHOOK_SECRET: WEBHOOK_SECRET}
+    )
+    await setup_integration(hass, entry)
+    client = await hass_client_no_auth()
+    device = remotelock_device_id(simulator, "Puerta de servicio")
+    simulator.remotelock.set_lock(device, connected=False)
+    await refresh(hass, entry)
+    await hass.services.async_call(LOCK_DOMAIN, "unlock", {ATTR_ENTITY_ID: FRONT}, blocking=True)
+    assert hass.states.get(FRONT).state == LockState.UNLOCKING
+    event = simulator.remotelock.add_event("unlocked", device, occurred_at=NOW + timedelta(minutes=5))
+    payload = simulator.remotelock.webhook_payload(event["id"])
+    resp = await client.post(f"/api/webhook/{WEBHOOK_ID}", json=payload, headers={"X-Secret": WEBHOOK_SECRET})
+    assert resp.status == 200
+    await hass.async_block_till_done()
+    assert hass.states.get(FRONT).state == LockState.UNLOCKED

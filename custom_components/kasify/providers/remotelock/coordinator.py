@@ -9,12 +9,14 @@ from typing import Any, Final
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.util import dt as dt_util
 
 from ...access_codes.policy import VENDOR_REMOTELOCK, VENDOR_RULES
 from ...access_codes.records import CodeTarget
 from ...api.errors import KasifyApiError, PermissionDeniedError
+from ...api.models import LockStatus
 from ...api.remotelock import (
     RemoteLockClient,
     RemoteLockEvent,
@@ -57,6 +59,19 @@ _FAILED_ATTEMPTS: Final = {
 _ATTEMPTS: Final = frozenset(_FAILED_ATTEMPTS)
 # A code use, then the event of the same attempt at the lock: (the code use's activity, the next one's).
 _SAME_ATTEMPT: Final = frozenset({("code_used", "unlocked"), ("access_denied", "access_denied")})
+
+
+# How long an action sent to a lock that is not connected may wait for a read that confirms it.
+ACTION_CONFIRM_TIMEOUT: Final = timedelta(minutes=30)
+
+
+@dataclass(frozen=True, slots=True)
+class _Awaited:
+    """An action a lock has not confirmed yet: the state it should reach, by when."""
+
+    state: str
+    action: str
+    until: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +129,8 @@ class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockCl
         self._code_used_at: dict[str, tuple[datetime, str]] = {}
         self._person_names: dict[str, str | None] = {}
         self.last_push: datetime | None = None
-        self._answers: dict[str, RemoteLockLock] = {}
+        self._answers: dict[str, tuple[str, RemoteLockLock, RemoteLockLock]] = {}
+        self._awaiting: dict[str, _Awaited] = {}
 
     @property
     def location_mapping(self) -> dict[str, str]:
@@ -217,6 +233,11 @@ class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockCl
             current = changed.get(lock.id, lock)
             if current.state != state:
                 changed[lock.id] = replace(current, state=state, status=lock_status(state))
+            if (awaited := self._awaiting.get(lock.id)) is not None and awaited.state == state:
+                # The lock itself reports the move: the action is confirmed.
+                del self._awaiting[lock.id]
+                ir.async_delete_issue(self.hass, DOMAIN, self._unconfirmed_issue(lock.id))
+                self._views = None
         if event.type == "access_person_used":
             self._code_used_at[lock.id] = (event.occurred_at, activity)
         elif (
@@ -250,6 +271,7 @@ class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockCl
         return {lock.device_key for lock in data.locks.values()}
 
     def _refreshed(self, data: RemoteLockSnapshot) -> None:
+        self._settle_actions(data)
         near = not self.push_healthy and stay_change_near(
             self.hass,
             set(),
@@ -275,7 +297,13 @@ class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockCl
     # -- the locks as entities show them, and what they do ---------------------------------------------------
 
     def _lock_views(self, data: RemoteLockSnapshot) -> dict[str, LockView]:
-        return {lock.device_key: _view(lock) for lock in data.locks.values()}
+        views = {lock.device_key: _view(lock) for lock in data.locks.values()}
+        for lock_id, awaited in self._awaiting.items():
+            if (lock := data.locks.get(lock_id)) is not None:
+                # Sent to a lock that has not confirmed it yet: the move is still in progress.
+                status = LockStatus.UNLOCKING if awaited.state == "unlocked" else LockStatus.LOCKING
+                views[lock.device_key] = replace(views[lock.device_key], status=status)
+        return views
 
     def lock_of(self, device_key: str) -> RemoteLockLock | None:
         """RemoteLock's record of a lock, by device key."""
@@ -290,14 +318,60 @@ class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockCl
         lock = self.lock_of(device_key)
         if lock is None:
             raise KasifyApiError(f"RemoteLock lock {device_key} is gone")
-        self._answers[device_key] = await (self.client.lock if action == "lock" else self.client.unlock)(
-            lock.id
-        )
+        answer = await (self.client.lock if action == "lock" else self.client.unlock)(lock.id)
+        self._answers[device_key] = (action, lock, answer)
 
     async def async_show_after_action(self, device_key: str) -> None:
-        """Show the action's answer."""
-        if (answer := self._answers.pop(device_key, None)) is not None:
+        """Show the action's answer, when the lock confirms it.
+
+        A lock that is not connected (a sleeping Wi-Fi lock) takes the command when it wakes up, or never: its
+        answer proves nothing. The action then shows as in progress, with the state it had before, until a
+        read from the connected lock (or a pushed event) confirms it, for :data:`ACTION_CONFIRM_TIMEOUT` at
+        most; then the lock shows what RemoteLock reports and a repair issue says the action was not
+        confirmed.
+        """
+        if (sent := self._answers.pop(device_key, None)) is None:
+            return
+        action, before, answer = sent
+        wanted = "locked" if action == "lock" else "unlocked"
+        if answer.connected is not False and answer.state == wanted:
+            self._awaiting.pop(answer.id, None)
+            ir.async_delete_issue(self.hass, DOMAIN, self._unconfirmed_issue(answer.id))
             self.apply_lock(answer)
+            return
+        self._awaiting[answer.id] = _Awaited(wanted, action, dt_util.utcnow() + ACTION_CONFIRM_TIMEOUT)
+        self.apply_lock(replace(answer, state=before.state, status=before.status))
+
+    def _unconfirmed_issue(self, lock_id: str) -> str:
+        return f"remotelock_unconfirmed_{self.config_entry.entry_id}_{lock_id}"
+
+    def _settle_actions(self, data: RemoteLockSnapshot) -> None:
+        """Actions a read confirms are done; those unconfirmed for too long are given up, with a repair."""
+        now, settled = dt_util.utcnow(), False
+        for lock_id, awaited in list(self._awaiting.items()):
+            lock = data.locks.get(lock_id)
+            if lock is None or (lock.connected is not False and lock.state == awaited.state):
+                del self._awaiting[lock_id]
+                settled = True
+                ir.async_delete_issue(self.hass, DOMAIN, self._unconfirmed_issue(lock_id))
+            elif now >= awaited.until:
+                del self._awaiting[lock_id]
+                settled = True
+                LOGGER.warning(
+                    "RemoteLock lock %s did not confirm the %s sent to it", lock.name, awaited.action
+                )
+                ir.async_create_issue(
+                    self.hass,
+                    DOMAIN,
+                    self._unconfirmed_issue(lock_id),
+                    is_fixable=False,
+                    severity=ir.IssueSeverity.WARNING,
+                    translation_key="remotelock_action_unconfirmed",
+                    translation_placeholders={"lock": lock.name, "action": awaited.action},
+                )
+        if settled:
+            self._views = None
+            self.async_update_listeners()
 
     def code_target(self, device_key: str, entity_id: str, name: str) -> CodeTarget | None:
         """Access guests for one of the account's locks."""
