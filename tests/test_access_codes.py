@@ -13,9 +13,13 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
 
 from custom_components.kasify.access_codes import (
     CODE_FAILED,
@@ -842,3 +846,76 @@ async def test_cancelled_or_refused_call_rolls_back(
         await manager.async_create([LOFT, PORTAL], name="Ana", code=None, starts_at=START, ends_at=END)
     assert keypad_codes(simulator, LOFT_ID) == before
     assert manager.records() == []
+
+
+def _loft_booking(simulator: Simulator) -> dict[str, Any]:
+    loft = simulator.kasify.property_at(0)["id"]
+    return next(
+        b
+        for b in simulator.kasify.bookings.values()
+        if b["property_id"] == loft and b["status"] == "confirmed"
+    )
+
+
+async def test_a_kasify_code_counts_only_once_kasify_says_it_is_active(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Kasify accepting a code is not the code being on the lock: a code Kasify calls anything but active
+    stays pending, and like any code never confirmed, counts as failed after 10 minutes."""
+    booking = _loft_booking(simulator)
+    response = await create_code(
+        hass,
+        KASIFY_LOFT,
+        booking_id=booking["id"],
+        starts_at=(NOW + timedelta(days=1)).isoformat(),
+        ends_at=END.isoformat(),
+    )
+    code_id = response[KASIFY_LOFT]["code_id"]
+    assert simulator.kasify.access_codes[code_id]["status"] == "scheduled"
+    assert response[KASIFY_LOFT]["status"] == CODE_PENDING
+    failed = async_capture_events(hass, EVENT_CODE_FAILED)
+    freezer.tick(timedelta(minutes=11))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert [item["status"] for item in await list_codes(hass)] == [CODE_FAILED]
+    assert [event.data["code_id"] for event in failed] == [code_id]
+
+    active = await create_code(
+        hass, KASIFY_LOFT, booking_id=booking["id"], starts_at=NOW.isoformat(), ends_at=END.isoformat()
+    )
+    assert active[KASIFY_LOFT]["status"] == CODE_ON_LOCK
+
+
+async def test_a_kasify_code_kasify_does_not_know_is_not_counted_revoked(
+    hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry
+) -> None:
+    """Kasify answering 404 to a revoke cannot be checked (Kasify lists no codes): it may be a wrong path
+    while the PIN still opens the door. The revoke fails, the code stays listed, a repair issue names it."""
+    booking = _loft_booking(simulator)
+    response = await create_code(
+        hass, KASIFY_LOFT, booking_id=booking["id"], starts_at=NOW.isoformat(), ends_at=END.isoformat()
+    )
+    code_id = response[KASIFY_LOFT]["code_id"]
+    simulator.faults.inject(f"/kasify/v1/bookings/{booking['id']}/access-codes/{code_id}", status=404)
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call(
+            DOMAIN, "revoke_access_code", {ATTR_ENTITY_ID: KASIFY_LOFT, "code_id": code_id}, blocking=True
+        )
+    assert err.value.translation_key == "access_code_revoke_unverified"
+    assert [item["code_id"] for item in await list_codes(hass)] == [code_id]
+    (issue,) = [
+        issue
+        for issue in ir.async_get(hass).issues.values()
+        if issue.translation_key == "access_code_revoke_unverified"
+    ]
+    assert issue.translation_placeholders["code_id"] == code_id
+    # Nor is a new window one more valid code: the old one cannot be removed, so nothing is created.
+    before = set(simulator.kasify.access_codes)
+    with pytest.raises(HomeAssistantError):
+        await async_get_code_manager(hass).async_update_window(
+            {KASIFY_LOFT: code_id}, starts_at=NOW, ends_at=END + timedelta(days=1)
+        )
+    assert set(simulator.kasify.access_codes) == before

@@ -19,6 +19,10 @@ def validation_error(key: str, **placeholders: str) -> ServiceValidationError:
     )
 
 
+class RevokeUnverifiedError(Exception):
+    """The vendor says the code is not there, and that cannot be checked: it may still open the door."""
+
+
 class CodeAdapter(ABC):
     """How one vendor creates, checks, changes and removes a code (every method may raise KasifyApiError)."""
 

@@ -17,7 +17,7 @@ from typing import Any, Final
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
@@ -26,7 +26,7 @@ from homeassistant.util.hass_dict import HassKey
 from ..api.errors import ConflictError, KasifyApiError, OperationPendingError, ValidationError
 from ..api.http import redact
 from ..const import DOMAIN
-from .adapter import validation_error as _validation_error
+from .adapter import RevokeUnverifiedError, validation_error as _validation_error
 from .policy import (
     RULE_DIGITS,
     RULE_LENGTH,
@@ -417,6 +417,9 @@ class AccessCodeManager:
         for target, record in work:
             try:
                 outcome = await target.adapter.update_window(target, record, starts_at, ends_at)
+            except RevokeUnverifiedError as err:
+                await self._async_save()
+                raise self._unverified(target, record) from err
             except KasifyApiError as err:
                 await self._async_save()
                 raise HomeAssistantError(
@@ -474,6 +477,8 @@ class AccessCodeManager:
                 except OperationPendingError:
                     record.doomed = True
                     continue
+                except RevokeUnverifiedError as err:
+                    raise self._unverified(target, record) from err
                 except KasifyApiError as err:
                     raise HomeAssistantError(
                         translation_domain=DOMAIN,
@@ -488,6 +493,24 @@ class AccessCodeManager:
         finally:
             await self._async_save()
             self._schedule_checks()
+
+    def _unverified(self, target: CodeTarget, record: CodeRecord) -> HomeAssistantError:
+        """A revoke the vendor answered "not found" and nothing can check: a repair issue, and the error."""
+        placeholders = {"lock": target.name, "code_id": record.code_id, "name": record.name}
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"access_code_unverified_{record.entity_id}_{record.code_id}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="access_code_revoke_unverified",
+            translation_placeholders=placeholders,
+        )
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="access_code_revoke_unverified",
+            translation_placeholders=placeholders,
+        )
 
     # -- settling ----------------------------------------------------------------------------------------
 

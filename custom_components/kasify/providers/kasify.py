@@ -9,7 +9,6 @@ with a repair issue per vendor saying which account would make them controllable
 from __future__ import annotations
 
 from collections.abc import Mapping
-import contextlib
 from datetime import datetime
 from typing import Any, Final
 
@@ -22,10 +21,18 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 import voluptuous as vol
 
 from .. import compat, forms
-from ..access_codes.adapter import CodeAdapter, validation_error
+from ..access_codes.adapter import CodeAdapter, RevokeUnverifiedError, validation_error
 from ..access_codes.automatic import async_remove_store, async_start_auto_codes
 from ..access_codes.policy import VENDOR_KASIFY, VENDOR_RULES, combine
-from ..access_codes.records import CODE_FAILED, CODE_ON_LOCK, CodeRecord, CodeTarget, NewCode, Outcome
+from ..access_codes.records import (
+    CODE_FAILED,
+    CODE_ON_LOCK,
+    CODE_PENDING,
+    CodeRecord,
+    CodeTarget,
+    NewCode,
+    Outcome,
+)
 from ..api.errors import NotFoundError
 from ..api.ical import IcalFeedClient
 from ..api.kasify import KasifyClient
@@ -37,6 +44,7 @@ from ..const import (
     KIND_KASIFY,
     KIND_NUKI,
     KIND_UNIFI,
+    LOGGER,
     MAX_CONCURRENT_REQUESTS,
     VENDOR_MANUFACTURERS,
 )
@@ -230,6 +238,8 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
 
 # Statuses of a Kasify booking access code that mean it did not reach the lock.
 KASIFY_FAILED: Final = frozenset({"failed", "error"})
+# The only status that says a code is on the lock now (the statuses are not documented: nothing else counts).
+KASIFY_ACTIVE: Final = "active"
 
 
 class KasifyBookingCodes(CodeAdapter):
@@ -258,7 +268,13 @@ class KasifyBookingCodes(CodeAdapter):
 
     @staticmethod
     def _status(status: str | None) -> str:
-        return CODE_FAILED if (status or "").lower() in KASIFY_FAILED else CODE_ON_LOCK
+        status = (status or "").lower()
+        if status in KASIFY_FAILED:
+            return CODE_FAILED
+        if status == KASIFY_ACTIVE:
+            return CODE_ON_LOCK
+        LOGGER.debug("Kasify access code status %r: not known to be on the lock, pending", status)
+        return CODE_PENDING
 
     async def create(self, target: CodeTarget, new: NewCode) -> Outcome:
         """A booking access code on the smart lock."""
@@ -275,11 +291,17 @@ class KasifyBookingCodes(CodeAdapter):
         return Outcome(first.id, self._status(first.status))
 
     async def remove(self, target: CodeTarget, record: CodeRecord, *, keep_history: bool) -> None:
-        """Revoke the booking's code."""
+        """Revoke the booking's code.
+
+        Kasify lists no codes, so a 404 cannot be checked: the code may be gone, or the path wrong while the
+        PIN still opens the door. It is never taken as revoked.
+        """
         client: KasifyClient = target.client
         assert record.booking_id is not None
-        with contextlib.suppress(NotFoundError):
+        try:
             await client.revoke_access_code(record.booking_id, record.code_id)
+        except NotFoundError as err:
+            raise RevokeUnverifiedError(str(err)) from err
 
     async def update_window(
         self, target: CodeTarget, record: CodeRecord, starts_at: datetime, ends_at: datetime
