@@ -8,7 +8,8 @@ Usage::
 """
 
 from .app import Simulator, SimulatorConfig
-from .casavi import CASAVI_PREFIX, CasaviApi, CasaviState
+from .casavi import CASAVI_PREFIX, CasaviApi
+from .casavi_state import CasaviState
 from .faults import Fault, FaultInjector
 from .ical import ICAL_PREFIX, IcalApi, IcalFeeds
 from .kasify import KASIFY_PREFIX, KasifyApi

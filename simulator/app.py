@@ -17,7 +17,8 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from .casavi import CasaviApi, CasaviState, build_casavi_fleet
+from .casavi import CasaviApi
+from .casavi_state import CasaviState, build_casavi_fleet
 from .clock import Clock, as_instant, iso, utc_hour
 from .control import CONTROL_PREFIX, build_control_app
 from .errors import code_for
