@@ -1137,6 +1137,11 @@ class TlsFrontend:
         await server.wait_closed()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self._server is None:
+            # Accepted just before :meth:`stop` closed the server, but started after it cancelled the
+            # connections: cut it, or the server would wait for it to end.
+            writer.transport.abort()
+            return
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
