@@ -24,7 +24,8 @@ from .control import CONTROL_PREFIX, build_control_app
 from .errors import code_for
 from .faults import FaultInjector
 from .fleet import build_fleet
-from .ical import CHANNELS as ICAL_CHANNELS, ICAL_PREFIX, IcalApi, IcalFeeds
+from .ical import ICAL_PREFIX, IcalApi
+from .ical_state import CHANNELS as ICAL_CHANNELS, IcalFeeds
 from .kasify import KasifyApi
 from .kasify_state import KasifyState
 from .nuki import NukiApi, build_nuki_fleet
