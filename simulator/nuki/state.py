@@ -8,7 +8,6 @@ helper methods are what the routes use and what tests call to set up a scenario.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 import copy
 from dataclasses import dataclass
@@ -318,7 +317,7 @@ class NukiState:
         state["trigger"], state["lastAction"] = TRIGGER_WEB, action
         done_at = steps[-1].at
         self.settle()
-        self._wake_at(done_at)
+        self.clock.wake_at(done_at, self.settle)  # so Kasify's mirror follows, unread, on a live clock
 
     def _plan(self, record: Json, action: int, jam: bool) -> list[_Step]:
         start, step = self.now(), timedelta(seconds=self.action_delay)
@@ -362,16 +361,6 @@ class NukiState:
             "name": "Nuki Web",
         }
         return plan
-
-    def _wake_at(self, when: datetime) -> None:
-        """On a live clock, also settle when the last step is due, so Kasify's mirror follows unread."""
-        if self.clock.frozen:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        loop.call_later(max(0.0, (when - self.now()).total_seconds()) + 0.01, self.settle)
 
     def settle(self) -> None:
         """Apply every state step that is due on the simulated clock."""

@@ -9,7 +9,6 @@ use and what tests call to set up a scenario.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 import hashlib
 import json
@@ -189,7 +188,7 @@ class UnifiAccessState:
         door = self._require_operable(door_id)
         due = self.now() + timedelta(seconds=self.relock_delay)
         self._relock_at[door_id] = due
-        self._wake_at(due)
+        self.clock.wake_at(due, self.settle)
         self._update_relay(door_id)
         self._broadcast(remote_unlock_message(door, self.hubs.get(door_id, ""), actor_name))
 
@@ -207,7 +206,7 @@ class UnifiAccessState:
                 raise UnifiError("CODE_PARAMS_INVALID", "interval must be a positive number of minutes")
             ends = now + timedelta(minutes=interval)
             self.rules[door_id] = {"type": "custom", "ended_time": int(ends.timestamp())}
-            self._wake_at(ends)
+            self.clock.wake_at(ends, self.settle)
         elif rule_type == "reset":
             if current in ("keep_lock", "keep_unlock", "custom"):
                 del self.rules[door_id]
@@ -229,7 +228,7 @@ class UnifiAccessState:
         """Put the door in an unlock schedule until ``until`` (what ``lock_early`` ends)."""
         self.get_door(door_id)
         self.rules[door_id] = {"type": "schedule", "ended_time": int(until.timestamp())}
-        self._wake_at(until)
+        self.clock.wake_at(until, self.settle)
         self._update_relay(door_id)
 
     def _desired_relay(self, door_id: str) -> str:
@@ -258,16 +257,6 @@ class UnifiAccessState:
             if rule is not None and rule["ended_time"] <= stamp:
                 del self.rules[door_id]
             self._update_relay(door_id)
-
-    def _wake_at(self, when: datetime) -> None:
-        """On a live clock, settle when ``when`` comes (a frozen clock waits for :meth:`settle`)."""
-        if self.clock.frozen:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        loop.call_later(max(0.0, (when - self.now()).total_seconds()) + 0.01, self.settle)
 
     def _mirror(self, door_id: str) -> None:
         """Copy the relay into the linked Kasify record (Kasify reads it from the controller)."""
@@ -374,7 +363,7 @@ class UnifiAccessState:
         if granted:
             due = self.now() + timedelta(seconds=self.relock_delay)
             self._relock_at[door_id] = due
-            self._wake_at(due)
+            self.clock.wake_at(due, self.settle)
             self._update_relay(door_id)
         self.add_access_log(door, actor=actor, provider="PIN_CODE", granted=granted, actor_id=visitor_id)
         return granted
