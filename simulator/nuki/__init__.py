@@ -1,4 +1,4 @@
-"""The Nuki Web API (``APIS.md`` section 1, the 1.5.0 Smart Hosting page), mounted under :data:`NUKI_PREFIX`.
+"""The Nuki Web API (1.5.0, with Smart Hosting), mounted under :data:`NUKI_PREFIX`.
 
 The fleet is built from the Kasify state: every Kasify smart lock with vendor ``nuki`` becomes a Nuki device
 with the same ``smartlockId`` (``nuki_smartlock.nuki_smartlock_id``), so the integration can link them; three
@@ -15,12 +15,14 @@ Behaviour (inferred where the API leaves it open, and made adjustable):
   the device is busy meanwhile (``operationId`` set, further actions and auth changes → 423). The log entry
   is written when the action completes. A device with ``serverState`` 4 (offline) accepts actions and does
   nothing. :meth:`NukiState.jam_next_action` makes the next lock/unlock end in 254 (motor blocked).
-- A device without Smart Hosting: its ``GET /smartlock`` item is the seed's stub (no name, no state, the
-  ``error``), its log entries are redacted as on the seed page, and every per-device endpoint answers the
-  seed's ``detailMessage`` body with :attr:`NukiState.shs_error_status` (402 by default; status unconfirmed);
-  :attr:`NukiState.shs_error_shape` ``"error"`` switches to the ``{"error": ...}`` body of the docs.
-- Keypad codes (``PUT /smartlock/{id}/auth`` type 13) are validated as in APIS.md 1.8, answer 204 without a
-  body, and show up in ``GET /smartlock/{id}/auth`` :attr:`NukiState.auth_delay` seconds later.
+- A device without Smart Hosting: its ``GET /smartlock`` item is the documented stub (no name, no state,
+  the ``error``), its log entries are redacted as documented, and every per-device endpoint answers the
+  documented ``detailMessage`` body with :attr:`NukiState.shs_error_status` (402 by default; status
+  unconfirmed); :attr:`NukiState.shs_error_shape` ``"error"`` switches to the ``{"error": ...}`` body of the
+  docs.
+- Keypad codes (``PUT /smartlock/{id}/auth`` type 13) are validated by Nuki's rules
+  (:mod:`~simulator.nuki.keypad`), answer 204 without a body, and show up in ``GET /smartlock/{id}/auth``
+  :attr:`NukiState.auth_delay` seconds later.
 - ``GET /smartlock/log``: newest first, ``limit`` 1-50 (default 20), ``id`` returns entries older than that
   id (ids grow with time), ``fromDate``/``toDate`` inclusive.
 

@@ -1,4 +1,4 @@
-"""The rules for new and changed authorizations (keypad codes above all), as APIS.md 1.8 states them.
+"""The rules for new and changed authorizations (keypad codes above all), as Nuki documents them.
 
 A body is read as Nuki's web framework reads it (wrong JSON types: a 422 status object); each rule broken
 answers 400 with the ``detailMessage`` naming the parameter, checked in the order Nuki checks them.

@@ -1,7 +1,7 @@
 """What the Nuki Web API's records look like: device types and states, and the Smartlock and log records.
 
 Records are kept as the JSON objects the API returns (dates as :func:`nuki_time` text); a device without
-Smart Hosting is served as the seed page's stub, and its log entries redacted.
+Smart Hosting is served as the documented stub, and its log entries redacted.
 """
 
 from __future__ import annotations
@@ -167,7 +167,7 @@ def _config(name: str, keypad: bool) -> Json:
 
 
 def smart_hosting_stub(smartlock_id: int, device_type: int) -> Json:
-    """A device without Smart Hosting as ``GET /smartlock`` lists it (the seed's stub)."""
+    """A device without Smart Hosting as ``GET /smartlock`` lists it (the documented stub)."""
     return {
         "smartlockId": smartlock_id,
         "accountId": 0,
@@ -182,7 +182,7 @@ def smart_hosting_stub(smartlock_id: int, device_type: int) -> Json:
 
 
 def redacted_log(entry: Json) -> Json:
-    """A log entry of a device without Smart Hosting, as the seed page shows it."""
+    """A log entry of a device without Smart Hosting, redacted as documented."""
     return {
         "id": entry["id"],
         "smartlockId": entry["smartlockId"],

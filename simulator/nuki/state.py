@@ -75,7 +75,7 @@ class NukiState:
         auth_delay: Simulated seconds until a new keypad code shows up in the listing.
         account_paid: ``False`` answers actions and auth creation with 402 "Account not payed".
         shs_error_status: HTTP status of the Smart Hosting refusal.
-        shs_error_shape: ``"detailMessage"`` (seed page) or ``"error"`` (docs example) body.
+        shs_error_shape: ``"detailMessage"`` (Smart Hosting page) or ``"error"`` (docs example) body.
     """
 
     def __init__(self, *, clock: Clock, token: str = NUKI_TOKEN, seed: int = 1) -> None:
@@ -265,7 +265,7 @@ class NukiState:
         self._jam.add(smartlock_id)
 
     def served_lock(self, smartlock_id: int) -> Json:
-        """The device as ``GET /smartlock`` lists it (the seed's stub without Smart Hosting)."""
+        """The device as ``GET /smartlock`` lists it (the documented stub without Smart Hosting)."""
         record = self.get_lock(smartlock_id)
         if not self.smart_hosting[smartlock_id]:
             return smart_hosting_stub(smartlock_id, record["type"])
@@ -275,7 +275,7 @@ class NukiState:
         return served
 
     def require_smart_hosting(self, smartlock_id: int) -> None:
-        """Raise the seed's Smart Hosting refusal for a device without the subscription.
+        """Raise the documented Smart Hosting refusal for a device without the subscription.
 
         Raises:
             NukiError: The refusal, in :attr:`shs_error_shape` with :attr:`shs_error_status`.

@@ -1,4 +1,4 @@
-"""RemoteLock API v1 and its OAuth2 server, emulated (``../shared/seeds/remotelock-api-v1.txt``, APIS.md §3).
+"""RemoteLock API v1 and its OAuth2 server, emulated.
 
 Mounted under :data:`REMOTELOCK_PREFIX`: the API at ``/remotelock/api`` (stands for https://api.remotelock.com)
 and the OAuth2 server at ``/remotelock/connect`` (stands for https://connect.remotelock.com, so the token

@@ -45,7 +45,7 @@ def _webhook_url_error(url: Any) -> str | None:
 
 
 def _events_errors(events: Any, publisher_type: Any) -> list[str]:
-    """What is wrong with a subscription's ``events`` for a publisher type (the seed's schemas)."""
+    """What is wrong with a subscription's ``events`` for a publisher type (the documented schemas)."""
     if not isinstance(events, list) or not events:
         return ["can't be blank"]
     allowed = PUBLISHER_EVENTS.get(str(publisher_type), tuple(EVENT_TYPES))

@@ -26,7 +26,7 @@ SUBSCRIBER_TYPES: Final = (
 WEBHOOK_SUBSCRIBER: Final = "webhook_notification_subscriber"
 CONTENT_TYPES: Final = ("form", "json")
 LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "::1", "localhost"})
-"""Hosts a webhook ``url`` may use plain ``http`` for (a deliberate deviation: the seed requires HTTPS)."""
+"""Hosts a webhook ``url`` may use plain ``http`` for (a deliberate deviation: RemoteLock wants HTTPS)."""
 _ACCESS_EVENTS: Final = (
     "unlocked",
     "locked",
@@ -54,7 +54,7 @@ PUBLISHER_EVENTS: Final[dict[str, tuple[str, ...]]] = {
     "access_user": _PERSON_EVENTS,
     "access_guest": _PERSON_EVENTS,
 }
-"""Event types a subscription may list per publisher type (the seed's JSON schemas)."""
+"""Event types a subscription may list per publisher type (the documented JSON schemas)."""
 EVENT_TYPES: Final = frozenset(event for events in PUBLISHER_EVENTS.values() for event in events)
 """Every event type; ``account`` and ``location`` publishers take any of them."""
 PUBLISHER_TYPES: Final = ("account", "location", *PUBLISHER_EVENTS)

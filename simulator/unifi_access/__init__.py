@@ -1,4 +1,4 @@
-"""The UniFi Access developer API (``APIS.md`` section 2) of a controller, mounted under :data:`UNIFI_PREFIX`.
+"""The UniFi Access developer API of a controller, mounted under :data:`UNIFI_PREFIX`.
 
 The prefix is the real API path (``/api/v1/developer``), so a client that only takes a host and a port (like
 ``py-unifi-access``) finds every route; real controllers only speak HTTPS on port 12445, and
