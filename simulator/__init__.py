@@ -8,9 +8,11 @@ Usage::
 """
 
 from .app import Simulator, SimulatorConfig
-from .casavi import CASAVI_PREFIX, CasaviApi, CasaviState
+from .casavi import CASAVI_PREFIX, CasaviApi
+from .casavi_state import CasaviState
 from .faults import Fault, FaultInjector
-from .ical import ICAL_PREFIX, IcalApi, IcalFeeds
+from .ical import ICAL_PREFIX, IcalApi
+from .ical_state import IcalFeeds
 from .kasify import KASIFY_PREFIX, KasifyApi
 from .kasify_state import KasifyState
 from .nuki import NUKI_PREFIX, NukiApi, NukiState

@@ -17,13 +17,15 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from .casavi import CasaviApi, CasaviState, build_casavi_fleet
+from .casavi import CasaviApi
+from .casavi_state import CasaviState, build_casavi_fleet
 from .clock import Clock, as_instant, iso, utc_hour
 from .control import CONTROL_PREFIX, build_control_app
 from .errors import code_for
 from .faults import FaultInjector
 from .fleet import build_fleet
-from .ical import CHANNELS as ICAL_CHANNELS, ICAL_PREFIX, IcalApi, IcalFeeds
+from .ical import ICAL_PREFIX, IcalApi
+from .ical_state import CHANNELS as ICAL_CHANNELS, IcalFeeds
 from .kasify import KasifyApi
 from .kasify_state import KasifyState
 from .nuki import NukiApi, build_nuki_fleet

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
@@ -78,3 +80,17 @@ class Clock:
     def unfreeze(self) -> None:
         """Follow the real clock again."""
         self._frozen = None
+
+    def wake_at(self, when: datetime, callback: Callable[[], object]) -> None:
+        """On a live clock, call ``callback`` on the running loop just after ``when``.
+
+        A frozen clock only moves when told to, so whoever moves it calls back itself; without a running
+        loop nothing is scheduled either.
+        """
+        if self.frozen:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        loop.call_later(max(0.0, (when - self.now()).total_seconds()) + 0.01, callback)

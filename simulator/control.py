@@ -44,9 +44,32 @@ _LOCK_FIELDS: Final = ("lock_state", "battery_level", "battery_charging", "offli
 
 def build_control_app(sim: Simulator) -> web.Application:
     """The ``/_sim`` sub-application for ``sim``."""
+    return ControlApi(sim).build_app()
+
+
+class ControlApi:
+    """The ``/_sim`` routes over one :class:`~simulator.app.Simulator`."""
+
+    def __init__(self, sim: Simulator) -> None:
+        """Control ``sim``."""
+        self.sim = sim
+
+    def build_app(self) -> web.Application:
+        """The sub-application with every control route."""
+        app = web.Application(middlewares=[self._errors])
+        app.router.add_get("/state", self.state)
+        app.router.add_get("/faults", self.list_faults)
+        app.router.add_post("/faults", self.add_fault)
+        app.router.add_delete("/faults", self.clear_faults)
+        app.router.add_delete("/faults/{id}", self.remove_fault)
+        app.router.add_get("/requests", self.list_requests)
+        app.router.add_delete("/requests", self.clear_requests)
+        app.router.add_post("/clock", self.clock)
+        app.router.add_patch("/kasify/smartlocks/{id}", self.patch_lock)
+        return app
 
     @web.middleware
-    async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def _errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
             return await handler(request)
         except ApiError as err:
@@ -55,13 +78,16 @@ def build_control_app(sim: Simulator) -> web.Application:
                 payload["fields"] = err.fields
             return web.json_response(payload, status=err.status)
 
-    async def state(request: web.Request) -> web.Response:
-        return web.json_response(sim.summary())
+    async def state(self, request: web.Request) -> web.Response:
+        """``GET /_sim/state``."""
+        return web.json_response(self.sim.summary())
 
-    async def list_faults(request: web.Request) -> web.Response:
-        return web.json_response({"faults": [fault.as_json() for fault in sim.faults]})
+    async def list_faults(self, request: web.Request) -> web.Response:
+        """``GET /_sim/faults``."""
+        return web.json_response({"faults": [fault.as_json() for fault in self.sim.faults]})
 
-    async def add_fault(request: web.Request) -> web.Response:
+    async def add_fault(self, request: web.Request) -> web.Response:
+        """``POST /_sim/faults`` with the keyword arguments of :meth:`FaultInjector.inject` → 201."""
         data = await read_json(request)
         body = Body(data, _FAULT_FIELDS)
         path = body.text("path", required=True)
@@ -80,7 +106,7 @@ def build_control_app(sim: Simulator) -> web.Application:
         body.check()
         assert path is not None
         try:
-            fault = sim.faults.inject(
+            fault = self.sim.faults.inject(
                 path,
                 method=method,
                 status=status,
@@ -95,25 +121,30 @@ def build_control_app(sim: Simulator) -> web.Application:
             raise BadRequestError(str(err)) from err
         return web.json_response(fault.as_json(), status=201)
 
-    async def clear_faults(request: web.Request) -> web.Response:
-        sim.faults.clear()
+    async def clear_faults(self, request: web.Request) -> web.Response:
+        """``DELETE /_sim/faults`` → 204."""
+        self.sim.faults.clear()
         return web.Response(status=204)
 
-    async def remove_fault(request: web.Request) -> web.Response:
+    async def remove_fault(self, request: web.Request) -> web.Response:
+        """``DELETE /_sim/faults/{id}`` → 204 (also when there is no such fault)."""
         wanted = request.match_info["id"]
-        for fault in sim.faults:
+        for fault in self.sim.faults:
             if str(fault.id) == wanted:
-                sim.faults.remove(fault)
+                self.sim.faults.remove(fault)
         return web.Response(status=204)
 
-    async def list_requests(request: web.Request) -> web.Response:
-        return web.json_response({"requests": [record.as_json() for record in sim.requests]})
+    async def list_requests(self, request: web.Request) -> web.Response:
+        """``GET /_sim/requests``."""
+        return web.json_response({"requests": [record.as_json() for record in self.sim.requests]})
 
-    async def clear_requests(request: web.Request) -> web.Response:
-        sim.reset_requests()
+    async def clear_requests(self, request: web.Request) -> web.Response:
+        """``DELETE /_sim/requests`` → 204."""
+        self.sim.reset_requests()
         return web.Response(status=204)
 
-    async def clock(request: web.Request) -> web.Response:
+    async def clock(self, request: web.Request) -> web.Response:
+        """``POST /_sim/clock``: ``now`` freezes, ``advance_seconds`` moves, ``live`` unfreezes."""
         data = await read_json(request)
         body = Body(data, ("now", "advance_seconds", "live"))
         when = body.instant("now")
@@ -123,14 +154,15 @@ def build_control_app(sim: Simulator) -> web.Application:
         live = body.boolean("live")
         body.check()
         if live:
-            sim.clock.unfreeze()
+            self.sim.clock.unfreeze()
         if when is not None:
-            sim.clock.set(when)
+            self.sim.clock.set(when)
         if isinstance(seconds, int | float):
-            sim.clock.advance(timedelta(seconds=seconds))
-        return web.json_response(sim.summary())
+            self.sim.clock.advance(timedelta(seconds=seconds))
+        return web.json_response(self.sim.summary())
 
-    async def patch_lock(request: web.Request) -> web.Response:
+    async def patch_lock(self, request: web.Request) -> web.Response:
+        """``PATCH /_sim/kasify/smartlocks/{id}``: a Kasify lock's live status."""
         data = await read_json(request)
         body = Body(data, _LOCK_FIELDS)
         for key in ("lock_state", "battery_level"):
@@ -141,17 +173,5 @@ def build_control_app(sim: Simulator) -> web.Application:
         if data.get("offline", False) is None:
             body.add("offline", "must not be null")
         body.check()
-        record = sim.kasify.set_lock(request.match_info["id"], **data)
+        record = self.sim.kasify.set_lock(request.match_info["id"], **data)
         return web.json_response(record)
-
-    app = web.Application(middlewares=[errors])
-    app.router.add_get("/state", state)
-    app.router.add_get("/faults", list_faults)
-    app.router.add_post("/faults", add_fault)
-    app.router.add_delete("/faults", clear_faults)
-    app.router.add_delete("/faults/{id}", remove_fault)
-    app.router.add_get("/requests", list_requests)
-    app.router.add_delete("/requests", clear_requests)
-    app.router.add_post("/clock", clock)
-    app.router.add_patch("/kasify/smartlocks/{id}", patch_lock)
-    return app

@@ -18,6 +18,7 @@ from aiohttp import web
 from .clock import parse_iso
 from .errors import ApiError, ConflictError, NotFoundError, UnauthorizedError, ValidationFailedError, code_for
 from .kasify_state import BOOKING_STATUSES, OPEN_TASK_STATUSES, TASK_STATUSES, TASK_TYPES, Json, KasifyState
+from .kasify_views import activity, calendar_events, upcoming_timeline
 from .validation import Body, page_params, paged, query_datetime, query_int, read_json
 
 KASIFY_PREFIX: Final = "/kasify/v1"
@@ -531,13 +532,13 @@ class KasifyApi:
         """``GET /properties/{id}/calendar?from&to`` → ``{"events": [...]}``."""
         prop = self.state.get_property(request.match_info["id"])
         start, end = self._window(request)
-        return _json({"events": self.state.calendar_events(start, end, property_id=prop["id"])})
+        return _json({"events": calendar_events(self.state, start, end, property_id=prop["id"])})
 
     async def upcoming_calendar(self, request: web.Request) -> web.Response:
         """``GET /calendar/upcoming?days`` — events overlapping the next ``days`` (default 7) days."""
         days = query_int(request, "days", 7, minimum=1, maximum=365)
         now = self.state.now()
-        return _json({"events": self.state.calendar_events(now, now + timedelta(days=days))})
+        return _json({"events": calendar_events(self.state, now, now + timedelta(days=days))})
 
     # -- tasks -----------------------------------------------------------------------------------------------
 
@@ -655,9 +656,9 @@ class KasifyApi:
     async def upcoming_timeline(self, request: web.Request) -> web.Response:
         """``GET /timeline/upcoming?days`` → ``{"days": [{"date", "items"}]}``."""
         days = query_int(request, "days", 7, minimum=1, maximum=90)
-        return _json({"days": self.state.upcoming_timeline(days)})
+        return _json({"days": upcoming_timeline(self.state, days)})
 
     async def activity(self, request: web.Request) -> web.Response:
         """``GET /timeline/activity?page&size`` → ``{"items", "page", "size", "total"}``, newest first."""
         page, size = page_params(request)
-        return _json(paged("items", self.state.activity(), page, size))
+        return _json(paged("items", activity(self.state), page, size))

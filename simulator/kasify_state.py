@@ -58,13 +58,16 @@ def _time(value: datetime | str | None) -> str | None:
     return None if value is None else iso(as_instant(value))
 
 
-def _at(record: Json, key: str) -> datetime:
+def instant_at(record: Json, key: str) -> datetime:
+    """The instant stored under ``key`` of a record."""
     return parse_iso(record[key])
 
 
-def _overlaps(record: Json, start: datetime | None, end: datetime | None, begin: str, finish: str) -> bool:
+def overlaps(record: Json, start: datetime | None, end: datetime | None, begin: str, finish: str) -> bool:
     """Whether ``[record[begin], record[finish])`` overlaps ``[start, end)``; ``None`` bounds are open."""
-    return (end is None or _at(record, begin) < end) and (start is None or _at(record, finish) > start)
+    return (end is None or instant_at(record, begin) < end) and (
+        start is None or instant_at(record, finish) > start
+    )
 
 
 class KasifyState:
@@ -465,9 +468,9 @@ class KasifyState:
             booking
             for booking in self.bookings.values()
             if (property_id is None or booking["property_id"] == property_id)
-            and _overlaps(booking, start, end, "check_in", "check_out")
+            and overlaps(booking, start, end, "check_in", "check_out")
         ]
-        return sorted(found, key=lambda b: (_at(b, "check_in"), b["id"]))
+        return sorted(found, key=lambda b: (instant_at(b, "check_in"), b["id"]))
 
     def find_overlap(
         self,
@@ -556,8 +559,8 @@ class KasifyState:
         """Create a code on one lock for a booking (defaults: the stay's times, a random 6-digit code)."""
         booking = self.get_booking(booking_id)
         self.get_lock(smartlock_id)
-        start = as_instant(starts_at) if starts_at is not None else _at(booking, "check_in")
-        end = as_instant(ends_at) if ends_at is not None else _at(booking, "check_out")
+        start = as_instant(starts_at) if starts_at is not None else instant_at(booking, "check_in")
+        end = as_instant(ends_at) if ends_at is not None else instant_at(booking, "check_out")
         now = self.now()
         status = "scheduled" if now < start else "active" if now < end else "expired"
         record: Json = {
@@ -724,104 +727,3 @@ class KasifyState:
         }
         self.blocks[record["id"]] = record
         return record
-
-    def calendar_events(
-        self,
-        start: datetime | None = None,
-        end: datetime | None = None,
-        *,
-        property_id: str | None = None,
-    ) -> list[Json]:
-        """Booking events (not cancelled) and blocks overlapping ``[start, end)``, sorted by start."""
-        events = [
-            {
-                "id": f"booking-{booking['id']}",
-                "property_id": booking["property_id"],
-                "kind": "booking",
-                "title": booking["guest_name"],
-                "start": booking["check_in"],
-                "end": booking["check_out"],
-                "booking_id": booking["id"],
-                "source": booking["channel"],
-            }
-            for booking in self.bookings_overlapping(start, end, property_id=property_id)
-            if booking["status"] != "cancelled"
-        ]
-        events.extend(
-            block
-            for block in self.blocks.values()
-            if (property_id is None or block["property_id"] == property_id)
-            and _overlaps(block, start, end, "start", "end")
-        )
-        return sorted(events, key=lambda e: (_at(e, "start"), e["id"]))
-
-    # -- timeline --------------------------------------------------------------------------------------------
-
-    def _timeline_items(self) -> list[Json]:
-        """Every check-in, check-out (non-cancelled bookings) and dated task as a TimelineItem."""
-        items: list[Json] = []
-        for booking in self.bookings.values():
-            if booking["status"] == "cancelled":
-                continue
-            place = self.properties[booking["property_id"]]["name"]
-            for kind, key in (("check_in", "check_in"), ("check_out", "check_out")):
-                label = "Check-in" if kind == "check_in" else "Check-out"
-                items.append(
-                    {
-                        "id": f"{kind}-{booking['id']}",
-                        "kind": kind,
-                        "at": booking[key],
-                        "property_id": booking["property_id"],
-                        "booking_id": booking["id"],
-                        "task_id": None,
-                        "title": f"{label}: {booking['guest_name']} · {place}",
-                    }
-                )
-        for task in self.tasks.values():
-            at = task["completed_at"] if task["status"] == "completed" else task["due_at"]
-            if at is None:
-                continue
-            items.append(
-                {
-                    "id": f"task-{task['id']}",
-                    "kind": "task",
-                    "at": at,
-                    "property_id": task["property_id"],
-                    "booking_id": task["booking_id"],
-                    "task_id": task["id"],
-                    "title": f"{task['title']} · {self.properties[task['property_id']]['name']}",
-                }
-            )
-        return items
-
-    def upcoming_timeline(self, days: int) -> list[Json]:
-        """Check-ins, check-outs and open tasks due in ``[now, now + days)``, grouped by local day.
-
-        Days follow the account's time zone; only days with items are listed, in order.
-        """
-        now = self.now()
-        end = now + timedelta(days=days)
-        open_task_ids = {task["id"] for task in self.list_tasks(OPEN_TASK_STATUSES)}
-        items = [
-            item
-            for item in self._timeline_items()
-            if now <= _at(item, "at") < end and (item["task_id"] is None or item["task_id"] in open_task_ids)
-        ]
-        items.sort(key=lambda item: (_at(item, "at"), item["id"]))
-        zone = ZoneInfo(self.account["timezone"])
-        days_out: dict[str, list[Json]] = {}
-        for item in items:
-            days_out.setdefault(_at(item, "at").astimezone(zone).date().isoformat(), []).append(item)
-        return [{"date": day, "items": day_items} for day, day_items in days_out.items()]
-
-    def activity(self) -> list[Json]:
-        """What already happened (check-ins, check-outs, completed tasks), newest first."""
-        now = self.now()
-        items = [
-            item
-            for item in self._timeline_items()
-            if _at(item, "at") <= now
-            and (item["task_id"] is None or self.tasks[item["task_id"]]["status"] == "completed")
-        ]
-        items.sort(key=lambda item: (_at(item, "at"), item["id"]), reverse=True)
-        return items
