@@ -30,13 +30,12 @@ import aiohttp
 from yarl import URL
 
 from .errors import (
-    ApiConnectionError,
     AuthError,
     KasifyApiError,
     MalformedResponseError,
     ValidationError,
 )
-from .http import error_for_status, quote_segment, redact
+from .http import HttpTransport, Request, error_for_status, error_summary, quote_segment
 from .models import Account, CalendarEvent, Property, Task, TaskStatus, TaskType
 from .parse import Reader, as_list, as_object
 
@@ -267,8 +266,7 @@ def parse_ticket(item: Any, where: str) -> Task | None:
 
 def _error_for(status: int, text: str, headers: Mapping[str, str], where: str) -> KasifyApiError:
     message, fields = _error_details(text)
-    summary = f"{where}: HTTP {status}" + (f": {message}" if message else "")
-    return error_for_status(status, summary, headers, fields)
+    return error_for_status(status, error_summary(where, status, message), headers, fields)
 
 
 def _error_details(text: str) -> tuple[str | None, dict[str, list[str]]]:
@@ -348,12 +346,17 @@ class CasaviClient:
             renew_margin: Renew the token this long before it expires (at most half its lifetime).
             now: The clock that decides when the token is due (default: the system's UTC clock).
         """
-        self._session = session
         self._key = key
         self._secret = secret
         self._base_url = base_url.rstrip("/")
         self._base = URL(self._base_url)
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._transport = HttpTransport(
+            session,
+            timeout=timeout,
+            error_for=_error_for,
+            headers={"Accept": "application/json"},
+            secrets=(secret, key),
+        )
         self._renew_margin = renew_margin
         self._now = now or (lambda: datetime.now(UTC))
         self._token: str | None = None
@@ -445,36 +448,11 @@ class CasaviClient:
         json_body: Any = None,
     ) -> Any:
         """Perform one request and return the decoded JSON body (``None`` when empty)."""
-        headers = {"Accept": "application/json"}
-        if token is not None:
-            headers["token"] = token
-        try:
-            async with self._session.request(
-                method,
-                url,
-                params=params,
-                json=json_body,
-                headers=headers,
-                timeout=self._timeout,
-            ) as resp:
-                raw = await resp.read()
-                if resp.status >= HTTPStatus.BAD_REQUEST:
-                    text = redact(raw.decode("utf-8", errors="replace"), (token, self._secret, self._key))
-                    raise _error_for(resp.status, text, resp.headers, where)
-                if resp.status == HTTPStatus.NO_CONTENT or not raw.strip():
-                    return None
-                try:
-                    return json.loads(raw)
-                except ValueError as err:  # also UnicodeDecodeError
-                    raise MalformedResponseError(
-                        f"{where}: the body is not JSON", status=resp.status
-                    ) from err
-        except KasifyApiError:
-            raise
-        except TimeoutError as err:
-            raise ApiConnectionError(f"{where}: timed out") from err
-        except aiohttp.ClientError as err:
-            raise ApiConnectionError(f"{where}: {err.__class__.__name__}") from err
+        headers = {"token": token} if token is not None else {}
+        request = Request(
+            method, url, where, headers=headers, params=params, json=json_body, secrets=(token,)
+        )
+        return await self._transport.request_json(request)
 
     async def _get(self, url: URL, where: str, params: Mapping[str, str] | None = None) -> Any:
         """``GET`` with the token; on a 401 the token is renewed once and the request repeated."""

@@ -12,16 +12,18 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
-from http import HTTPStatus
-import json
 from typing import Any, Final
-from urllib.parse import quote
 
 import aiohttp
 
-from .errors import ApiConnectionError, KasifyApiError, MalformedResponseError, NotFoundError
+from .errors import KasifyApiError, NotFoundError
 from .http import (
+    HttpTransport,
+    Request,
     error_for_status,
+    error_summary,
+    json_object,
+    quote_segment,
     retry_after_seconds as retry_after_seconds,  # noqa: PLC0414 - re-exported; it used to live here
 )
 from .models import (
@@ -49,11 +51,6 @@ DEFAULT_TIMEOUT: Final = 15.0
 MAX_PAGE_SIZE: Final = 100
 
 
-def _seg(value: str) -> str:
-    """Quote an id for use as one path segment."""
-    return quote(value, safe="")
-
-
 class Paths:
     """Every Kasify path the client uses. Seed-documented ones are marked; the rest are inferred."""
 
@@ -63,78 +60,78 @@ class Paths:
     @staticmethod
     def property(property_id: str) -> str:  # seed
         """One property."""
-        return f"/properties/{_seg(property_id)}"
+        return f"/properties/{quote_segment(property_id)}"
 
     @staticmethod
     def smartlocks(property_id: str) -> str:  # seed
         """A property's smart locks with live status."""
-        return f"/properties/{_seg(property_id)}/smartlocks"
+        return f"/properties/{quote_segment(property_id)}/smartlocks"
 
     BOOKINGS = "/bookings"
 
     @staticmethod
     def property_bookings(property_id: str) -> str:
         """A property's bookings (list and create)."""
-        return f"/properties/{_seg(property_id)}/bookings"
+        return f"/properties/{quote_segment(property_id)}/bookings"
 
     @staticmethod
     def current_booking(property_id: str) -> str:
         """The booking in the house now."""
-        return f"/properties/{_seg(property_id)}/bookings/current"
+        return f"/properties/{quote_segment(property_id)}/bookings/current"
 
     @staticmethod
     def booking(booking_id: str) -> str:
         """One booking."""
-        return f"/bookings/{_seg(booking_id)}"
+        return f"/bookings/{quote_segment(booking_id)}"
 
     @staticmethod
     def property_calendar(property_id: str) -> str:
         """A property's calendar events."""
-        return f"/properties/{_seg(property_id)}/calendar"
+        return f"/properties/{quote_segment(property_id)}/calendar"
 
     CALENDAR_UPCOMING = "/calendar/upcoming"
 
     @staticmethod
     def checkin(booking_id: str) -> str:
         """A booking's check-in snapshot."""
-        return f"/bookings/{_seg(booking_id)}/checkin"
+        return f"/bookings/{quote_segment(booking_id)}/checkin"
 
     @staticmethod
     def checkin_guests(booking_id: str) -> str:
         """The guests registered on a booking's check-in."""
-        return f"/bookings/{_seg(booking_id)}/checkin/guests"
+        return f"/bookings/{quote_segment(booking_id)}/checkin/guests"
 
     @staticmethod
     def access_codes(booking_id: str) -> str:
         """A booking's access codes."""
-        return f"/bookings/{_seg(booking_id)}/access-codes"
+        return f"/bookings/{quote_segment(booking_id)}/access-codes"
 
     @staticmethod
     def access_code(booking_id: str, code_id: str) -> str:
         """One access code of a booking."""
-        return f"/bookings/{_seg(booking_id)}/access-codes/{_seg(code_id)}"
+        return f"/bookings/{quote_segment(booking_id)}/access-codes/{quote_segment(code_id)}"
 
     TASKS = "/tasks"
 
     @staticmethod
     def task(task_id: str) -> str:
         """One task."""
-        return f"/tasks/{_seg(task_id)}"
+        return f"/tasks/{quote_segment(task_id)}"
 
     @staticmethod
     def task_start(task_id: str) -> str:
         """Start a task."""
-        return f"/tasks/{_seg(task_id)}/start"
+        return f"/tasks/{quote_segment(task_id)}/start"
 
     @staticmethod
     def task_complete(task_id: str) -> str:
         """Complete a task."""
-        return f"/tasks/{_seg(task_id)}/complete"
+        return f"/tasks/{quote_segment(task_id)}/complete"
 
     @staticmethod
     def property_tasks(property_id: str) -> str:
         """A property's tasks."""
-        return f"/properties/{_seg(property_id)}/tasks"
+        return f"/properties/{quote_segment(property_id)}/tasks"
 
     TIMELINE_UPCOMING = "/timeline/upcoming"
     TIMELINE_ACTIVITY = "/timeline/activity"
@@ -351,10 +348,14 @@ class KasifyClient:
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         """Use ``session`` (not owned) against ``base_url`` with the bearer ``token``."""
-        self._session = session
         self._base_url = base_url.rstrip("/")
-        self._token = token
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._http = HttpTransport(
+            session,
+            timeout=timeout,
+            error_for=_error_for,
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            secrets=(token,),
+        )
 
     @property
     def base_url(self) -> str:
@@ -373,37 +374,9 @@ class KasifyClient:
     ) -> Any:
         """Perform one request and return the decoded JSON body (``None`` for 204)."""
         url = f"{self._base_url}{path}"
-        headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
-        try:
-            async with self._session.request(
-                method,
-                url,
-                params=params,
-                json=json_body,
-                headers=headers,
-                timeout=self._timeout,
-            ) as resp:
-                raw = await resp.read()
-                if resp.status >= HTTPStatus.BAD_REQUEST:
-                    # Error pages may be HTML in any charset; they only feed the message.
-                    text = raw.decode("utf-8", errors="replace")
-                    if self._token:
-                        text = text.replace(self._token, "***")
-                    raise _error_for(resp.status, text, resp.headers, f"{method} {path}")
-                if resp.status == HTTPStatus.NO_CONTENT or not raw.strip():
-                    return None
-                try:
-                    return json.loads(raw)
-                except ValueError as err:  # also UnicodeDecodeError
-                    raise MalformedResponseError(
-                        f"{method} {path}: the body is not JSON", status=resp.status
-                    ) from err
-        except KasifyApiError:
-            raise
-        except TimeoutError as err:
-            raise ApiConnectionError(f"{method} {path}: timed out") from err
-        except aiohttp.ClientError as err:
-            raise ApiConnectionError(f"{method} {path}: {err.__class__.__name__}") from err
+        return await self._http.request_json(
+            Request(method, url, f"{method} {path}", params=params, json=json_body)
+        )
 
     async def _object(self, method: str, path: str, **kwargs: Any) -> Reader:
         return Reader(await self._request(method, path, **kwargs), f"{method} {path}")
@@ -715,17 +688,13 @@ class KasifyClient:
 def _error_for(status: int, text: str, headers: Mapping[str, str], where: str) -> KasifyApiError:
     """Map an HTTP error status and body to the shared exception hierarchy."""
     message, fields = _error_details(text)
-    summary = f"{where}: HTTP {status}" + (f": {message}" if message else "")
-    return error_for_status(status, summary, headers, fields)
+    return error_for_status(status, error_summary(where, status, message), headers, fields)
 
 
 def _error_details(text: str) -> tuple[str | None, dict[str, list[str]]]:
     """Pull ``message`` and ``fields`` out of a JSON error body; anything else (HTML, empty) gives nothing."""
-    try:
-        body = json.loads(text)
-    except ValueError:
-        return None, {}
-    if not isinstance(body, dict):
+    body = json_object(text)
+    if body is None:
         return None, {}
     message = body.get("message") or body.get("error")
     fields: dict[str, list[str]] = {}

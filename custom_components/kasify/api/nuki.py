@@ -25,8 +25,8 @@ from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
+from functools import partial
 from http import HTTPStatus
-import json
 import random
 import re
 import secrets
@@ -35,17 +35,15 @@ from typing import Any, Final
 import aiohttp
 
 from .errors import (
-    ApiConnectionError,
     BusyError,
     KasifyApiError,
-    MalformedResponseError,
     NotSupportedError,
     OperationPendingError,
     SmartHostingRequiredError,
     SubscriptionRequiredError,
     ValidationError,
 )
-from .http import error_for_status, quote_segment, redact
+from .http import HttpTransport, Request, error_for_status, error_summary, json_object, quote_segment
 from .models import LockStatus, lock_status_from_nuki
 from .parse import Reader, as_list, as_object
 
@@ -633,10 +631,14 @@ class NukiClient:
             auth_poll_delays: Waits before each look for a new keypad code (see :meth:`create_keypad_code`).
             sleep: How to wait those delays (tests inject one that moves a simulated clock).
         """
-        self._session = session
         self._base_url = base_url.rstrip("/")
-        self._token = token
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._http = HttpTransport(
+            session,
+            timeout=timeout,
+            error_for=_error_for,
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            secrets=(token,),
+        )
         self._auth_poll_delays = tuple(auth_poll_delays)
         self._sleep = sleep
 
@@ -658,35 +660,15 @@ class NukiClient:
         secrets_: Collection[str] = (),
     ) -> Any:
         """Perform one request and return the decoded JSON body (``None`` for 204 or an empty body)."""
-        where = f"{method} {path}"
-        headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
-        try:
-            async with self._session.request(
-                method,
-                f"{self._base_url}{path}",
-                params=params,
-                json=json_body,
-                headers=headers,
-                timeout=self._timeout,
-            ) as resp:
-                raw = await resp.read()
-                if resp.status >= HTTPStatus.BAD_REQUEST:
-                    text = redact(raw.decode("utf-8", errors="replace"), (self._token, *secrets_))
-                    raise _error_for(resp.status, text, resp.headers, where, lock_id)
-                if resp.status == HTTPStatus.NO_CONTENT or not raw.strip():
-                    return None
-                try:
-                    return json.loads(raw)
-                except ValueError as err:  # also UnicodeDecodeError
-                    raise MalformedResponseError(
-                        f"{where}: the body is not JSON", status=resp.status
-                    ) from err
-        except KasifyApiError:
-            raise
-        except TimeoutError as err:
-            raise ApiConnectionError(f"{where}: timed out") from err
-        except aiohttp.ClientError as err:
-            raise ApiConnectionError(f"{where}: {err.__class__.__name__}") from err
+        request = Request(
+            method,
+            f"{self._base_url}{path}",
+            f"{method} {path}",
+            params=params,
+            json=json_body,
+            secrets=tuple(secrets_),
+        )
+        return await self._http.request_json(request, partial(_error_for, lock_id=lock_id))
 
     async def _list(self, path: str, **kwargs: Any) -> list[Any]:
         return as_list(await self._request("GET", path, **kwargs), f"GET {path}")
@@ -934,11 +916,8 @@ def error_message(text: str) -> str | None:
     That is ``detailMessage``, ``error`` or ``message``, else the framework status object's
     ``reasonPhrase: description``; ``None`` for bodies that are not JSON objects (proxy HTML pages).
     """
-    try:
-        body = json.loads(text)
-    except ValueError:
-        return None
-    if not isinstance(body, dict):
+    body = json_object(text)
+    if body is None:
         return None
     for key in ("detailMessage", "error", "message"):
         value = body.get(key)
@@ -949,10 +928,10 @@ def error_message(text: str) -> str | None:
 
 
 def _error_for(
-    status: int, text: str, headers: Mapping[str, str], where: str, lock_id: int | str | None
+    status: int, text: str, headers: Mapping[str, str], where: str, lock_id: int | str | None = None
 ) -> KasifyApiError:
     message = error_message(text)
-    summary = f"{where}: HTTP {status}" + (f": {message}" if message else "")
+    summary = error_summary(where, status, message)
     if is_smart_hosting_message(message):
         named = _LONG_NUMBER.findall(message or "")
         lock = str(lock_id) if lock_id is not None else (named[0] if named else None)
