@@ -45,13 +45,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 import contextlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time as dt_time, tzinfo
 import hmac
 from http import HTTPStatus
-import json
 import math
 import time
 from typing import Any, Final, Protocol, runtime_checkable
@@ -60,7 +59,6 @@ from urllib.parse import urlencode
 import aiohttp
 
 from .errors import (
-    ApiConnectionError,
     KasifyApiError,
     MalformedResponseError,
     NotFoundError,
@@ -68,9 +66,17 @@ from .errors import (
     PermissionDeniedError,
     RateLimitedError,
     SubscriptionRequiredError,
-    ValidationError,
 )
-from .http import error_for_status, quote_segment, redact, retry_after_seconds
+from .http import (
+    HttpTransport,
+    Request,
+    Response,
+    error_for_status,
+    error_summary,
+    json_object,
+    quote_segment,
+    retry_after_seconds,
+)
 from .models import LockStatus
 from .parse import Reader
 from .ratelimit import SlidingWindowLimiter
@@ -624,44 +630,24 @@ async def request_token(
         ApiConnectionError: The endpoint could not be reached in time.
         MalformedResponseError: The answer is not a token.
     """
-    secrets = [form.get(key) for key in ("client_secret", "refresh_token", "code")]
-    try:
-        async with session.post(
-            url,
-            data=dict(form),
-            headers={"Accept": "application/json"},
-            timeout=aiohttp.ClientTimeout(total=http_timeout),
-        ) as resp:
-            raw = await resp.read()
-            status, headers = resp.status, resp.headers
-    except TimeoutError as err:
-        raise ApiConnectionError("POST /oauth/token: timed out") from err
-    except aiohttp.ClientError as err:
-        raise ApiConnectionError(f"POST /oauth/token: {err.__class__.__name__}") from err
-    text = redact(raw.decode("utf-8", errors="replace"), secrets)
-    if status >= HTTPStatus.BAD_REQUEST:
-        raise _token_error(status, text, headers)
-    try:
-        body = json.loads(text)
-    except ValueError as err:
-        raise MalformedResponseError("POST /oauth/token: the body is not JSON", status=status) from err
+    secrets = tuple(form.get(key) for key in ("client_secret", "refresh_token", "code"))
+    transport = HttpTransport(
+        session, timeout=http_timeout, error_for=_token_error, headers={"Accept": "application/json"}
+    )
+    request = Request("POST", url, f"POST {TOKEN_PATH}", form=dict(form), secrets=secrets)
+    response = await transport.send(request)
+    body = transport.decode_json(request, response)
     if not isinstance(body, Mapping):
-        raise MalformedResponseError("POST /oauth/token: expected an object", status=status)
+        raise MalformedResponseError(f"{request.where}: expected an object", status=response.status)
     return OAuthToken.from_dict(body, clock())
 
 
-def _token_error(status: int, text: str, headers: Mapping[str, str]) -> KasifyApiError:
-    code: str | None = None
-    description: str | None = None
-    try:
-        body = json.loads(text)
-    except ValueError:
-        body = None
-    if isinstance(body, Mapping):
-        code = str(body["error"]) if body.get("error") else None
-        description = str(body["error_description"]) if body.get("error_description") else None
+def _token_error(status: int, text: str, headers: Mapping[str, str], where: str) -> KasifyApiError:
+    body = json_object(text) or {}
+    code = str(body["error"]) if body.get("error") else None
+    description = str(body["error_description"]) if body.get("error_description") else None
     detail = ": ".join(part for part in (code, description) if part)
-    summary = f"POST /oauth/token: HTTP {status}" + (f": {detail}" if detail else "")
+    summary = error_summary(where, status, detail)
     if status in (HTTPStatus.BAD_REQUEST, HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
         return OAuthGrantError(summary, status=status, error=code)
     return error_for_status(status, summary, headers)
@@ -906,10 +892,11 @@ class RemoteLockClient:
 
         ``wall_clock`` (epoch seconds) turns ``X-RateLimit-Reset`` into a wait.
         """
-        self._session = session
         self._auth: TokenSource = auth if isinstance(auth, TokenSource) else CallbackTokenSource(auth)
         self._base_url = base_url.rstrip("/")
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._http = HttpTransport(
+            session, timeout=timeout, error_for=self._error_for, headers={"Accept": ACCEPT}
+        )
         self._wall_clock = wall_clock
         self.limiter = limiter if limiter is not None else SlidingWindowLimiter(RATE_LIMIT, RATE_WINDOW)
         self.rate_limit_remaining: int | None = None
@@ -922,58 +909,50 @@ class RemoteLockClient:
 
     # -- transport -------------------------------------------------------------------------------------------
 
-    async def _send(
-        self, method: str, path: str, token: str, params: Query | None, json_body: Any
-    ) -> tuple[int, Mapping[str, str], bytes]:
+    async def _send(self, request: Request) -> Response:
         """One request after the limiter let it through; the limiter learns from the rate-limit headers."""
         await self.limiter.acquire()
-        headers = {"Authorization": f"Bearer {token}", "Accept": ACCEPT}
-        try:
-            async with self._session.request(
-                method,
-                f"{self._base_url}{path}",
-                params=params,
-                json=json_body,
-                headers=headers,
-                timeout=self._timeout,
-            ) as resp:
-                raw = await resp.read()
-                status, answer_headers = resp.status, resp.headers.copy()
-        except TimeoutError as err:
-            raise ApiConnectionError(f"{method} {path}: timed out") from err
-        except aiohttp.ClientError as err:
-            raise ApiConnectionError(f"{method} {path}: {err.__class__.__name__}") from err
-        remaining = _header_int(answer_headers, "X-RateLimit-Remaining")
+        response = await self._http.send(request)
+        remaining = _header_int(response.headers, "X-RateLimit-Remaining")
         if remaining is not None:
             self.rate_limit_remaining = remaining
-        reset_after = self._reset_after(answer_headers)
-        if status == HTTPStatus.TOO_MANY_REQUESTS:
+        reset_after = self._reset_after(response.headers)
+        if response.status == HTTPStatus.TOO_MANY_REQUESTS:
             self.limiter.pause_for(reset_after if reset_after is not None else self.limiter.window)
         else:
             self.limiter.observe(remaining, reset_after)
-        return status, answer_headers, raw
+        return response
 
     async def _request(
-        self, method: str, path: str, *, params: Query | None = None, json_body: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Query | None = None,
+        json_body: Any = None,
+        secrets: Sequence[str] = (),
     ) -> Any:
         """Perform one request (two when a 403 made the token be renewed) and decode the JSON answer."""
-        first = token = await self._auth.access_token()
-        status, headers, raw = await self._send(method, path, token, params, json_body)
-        if status == HTTPStatus.FORBIDDEN:
+        request = Request(
+            method,
+            f"{self._base_url}{path}",
+            f"{method} {path}",
+            params=params,
+            json=json_body,
+            secrets=(*secrets,),
+        )
+        token = await self._auth.access_token()
+        request = _bearer(request, token)
+        response = await self._send(request)
+        if response.status == HTTPStatus.FORBIDDEN:
             fresh = await self._auth.refresh_access_token(token)
             if fresh != token:
-                token = fresh
-                status, headers, raw = await self._send(method, path, token, params, json_body)
-        where = f"{method} {path}"
-        if status >= HTTPStatus.BAD_REQUEST:
-            text = redact(raw.decode("utf-8", errors="replace"), [token, first])
-            raise _error_for(status, text, headers, where, self._reset_after(headers))
-        if status == HTTPStatus.NO_CONTENT or not raw.strip():
-            return None
-        try:
-            return json.loads(raw)
-        except ValueError as err:  # also UnicodeDecodeError
-            raise MalformedResponseError(f"{where}: the body is not JSON", status=status) from err
+                request = _bearer(request, fresh)
+                response = await self._send(request)
+        return self._http.decode_json(request, response)
+
+    def _error_for(self, status: int, text: str, headers: Mapping[str, str], where: str) -> KasifyApiError:
+        return _error_for(status, text, headers, where, self._reset_after(headers))
 
     def _reset_after(self, headers: Mapping[str, str]) -> float | None:
         """Seconds until the rate-limit window resets (``X-RateLimit-Reset``, else ``Retry-After``)."""
@@ -1245,9 +1224,10 @@ class RemoteLockClient:
                 "secret": secret,
             },
         }
-        with _scrubbed(secret):
-            subscriber = await self._data("POST", Paths.NOTIFICATION_SUBSCRIBERS, json_body=subscriber_body)
-            subscriber_id = subscriber.str("id")
+        subscriber = await self._data(
+            "POST", Paths.NOTIFICATION_SUBSCRIBERS, json_body=subscriber_body, secrets=(secret,)
+        )
+        subscriber_id = subscriber.str("id")
         subscription_body = {
             "attributes": {
                 "events": [{"event_type": event} for event in events],
@@ -1258,11 +1238,10 @@ class RemoteLockClient:
             }
         }
         try:
-            with _scrubbed(secret):
-                subscription = await self._data(
-                    "POST", Paths.NOTIFICATION_SUBSCRIPTIONS, json_body=subscription_body
-                )
-                subscription_id = subscription.str("id")
+            subscription = await self._data(
+                "POST", Paths.NOTIFICATION_SUBSCRIPTIONS, json_body=subscription_body, secrets=(secret,)
+            )
+            subscription_id = subscription.str("id")
         except KasifyApiError:
             with contextlib.suppress(KasifyApiError):
                 await self._request("DELETE", Paths.notification_subscriber(subscriber_id))
@@ -1286,19 +1265,10 @@ class RemoteLockClient:
 # --- errors -------------------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _scrubbed(*secrets: str) -> Iterator[None]:
-    """Remove ``secrets`` from the message and ``fields`` of a :class:`KasifyApiError` raised inside."""
-    try:
-        yield
-    except KasifyApiError as err:
-        err.args = tuple(redact(arg, secrets) if isinstance(arg, str) else arg for arg in err.args)
-        if isinstance(err, ValidationError):
-            err.fields = {
-                redact(key, secrets): [redact(message, secrets) for message in messages]
-                for key, messages in err.fields.items()
-            }
-        raise
+def _bearer(request: Request, token: str) -> Request:
+    """``request`` sent with the bearer ``token`` (one more secret to keep out of its errors)."""
+    headers = {**request.headers, "Authorization": f"Bearer {token}"}
+    return replace(request, headers=headers, secrets=(*request.secrets, token))
 
 
 def _header_float(headers: Mapping[str, str], name: str) -> float | None:
@@ -1322,7 +1292,7 @@ def _error_for(
 ) -> KasifyApiError:
     """Map a RemoteLock error answer to the shared hierarchy (see the module docstring)."""
     message, fields, error_type = _error_details(text)
-    summary = f"{where}: HTTP {status}" + (f": {message}" if message else "")
+    summary = error_summary(where, status, message)
     if status == HTTPStatus.UNAUTHORIZED:
         return PermissionDeniedError(summary, status=status)
     if status == HTTPStatus.PAYMENT_REQUIRED:
@@ -1337,11 +1307,8 @@ def _error_details(text: str) -> tuple[str | None, dict[str, list[str]], str | N
 
     The ``attributes`` echo of a resource error is never read: it repeats the request, PIN included.
     """
-    try:
-        body = json.loads(text)
-    except ValueError:
-        return None, {}, None
-    if not isinstance(body, Mapping):
+    body = json_object(text)
+    if body is None:
         return None, {}, None
     errors = body.get("errors")
     if isinstance(errors, list):
