@@ -185,13 +185,15 @@ class Request:
     json: Any = field(default=None, repr=False)
     form: Mapping[str, str] | None = field(default=None, repr=False)
     secrets: tuple[str | None, ...] = field(default=(), repr=False)
+    ssl: SslSetting | None = None
+    """aiohttp's ``ssl=`` for this request (``None``: the session's default)."""
 
 
 class HttpTransport:
     """How one client talks HTTP.
 
     It holds an injected session (never closed here), a timeout, the headers and secrets every request
-    carries, the TLS setting and the vendor's error mapping.
+    carries and the vendor's error mapping.
     """
 
     def __init__(
@@ -202,16 +204,14 @@ class HttpTransport:
         error_for: ErrorMapper = status_error,
         headers: Mapping[str, str] | None = None,
         secrets: Iterable[str | None] = (),
-        ssl: SslSetting | None = None,
         on_connection_error: ConnectionErrorMapper = connection_error,
     ) -> None:
-        """Send through ``session``; ``ssl`` (when given) goes to every request as aiohttp's ``ssl=``."""
+        """Send through ``session``; ``on_connection_error`` maps a request that got no answer."""
         self._session = session
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self._error_for = error_for
         self._headers = dict(headers or {})
         self._secrets = tuple(secrets)
-        self._ssl = ssl
         self._on_connection_error = on_connection_error
 
     def secrets_of(self, request: Request) -> tuple[str | None, ...]:
@@ -227,7 +227,7 @@ class HttpTransport:
             ApiConnectionError: No answer (network failure, timeout), mapped by ``on_connection_error``.
             MalformedResponseError: The body is larger than ``max_bytes`` (``body_name`` names it).
         """
-        extra: dict[str, Any] = {} if self._ssl is None else {"ssl": self._ssl}
+        extra: dict[str, Any] = {} if request.ssl is None else {"ssl": request.ssl}
         with redacting(self.secrets_of(request)):
             try:
                 async with self._session.request(

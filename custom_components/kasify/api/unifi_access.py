@@ -84,7 +84,15 @@ from .errors import (
     ServerError,
     ValidationError,
 )
-from .http import error_for_status, quote_segment, redact, retry_after_seconds
+from .http import (
+    HttpTransport,
+    Request,
+    error_for_status,
+    quote_segment,
+    redact,
+    redacting,
+    retry_after_seconds,
+)
 from .models import LockStatus
 from .parse import Reader
 
@@ -601,6 +609,13 @@ class UnifiAccessClient:
         self._base_url = f"https://{netloc}:{port}"
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        self._http = HttpTransport(
+            session,
+            timeout=timeout,
+            headers=self._headers,
+            secrets=(token,),
+            on_connection_error=self._transport_error,
+        )
         self._push_connected = False
         # The library forwards ``ssl_context`` untouched to aiohttp's ``ssl=``, which also takes a Fingerprint
         # or a bool; all of its requests come back through ``_call`` anyway.
@@ -641,23 +656,20 @@ class UnifiAccessClient:
     ) -> Any:
         """Perform one request and return the envelope's ``data`` (``None`` when it has none)."""
         path = URL(url).path.removeprefix(API_ROOT) or "/"
-        where = f"{method} {path}"
-        try:
-            async with self._session.request(
-                method,
-                url,
-                json=json_body,
-                params=params,
-                headers=self._headers,
-                ssl=self._ssl,
-                timeout=self._timeout,
-            ) as resp:
-                raw = await resp.read()
-                return self._unwrap(resp.status, raw, resp.headers, method, path, secrets)
-        except KasifyApiError:
-            raise
-        except (TimeoutError, aiohttp.ClientError) as err:
-            raise self._transport_error(err, where) from err
+        # The TLS setting is read per request: it is the one the client holds now.
+        request = Request(
+            method,
+            url,
+            f"{method} {path}",
+            params=params,
+            json=json_body,
+            secrets=tuple(secrets),
+            ssl=self._ssl,
+        )
+        response = await self._http.send(request)
+        secrets_ = self._http.secrets_of(request)
+        with redacting(secrets_):
+            return self._unwrap(response.status, response.body, response.headers, method, path, secrets_)
 
     def _unwrap(
         self,
@@ -666,7 +678,7 @@ class UnifiAccessClient:
         headers: Mapping[str, str],
         method: str,
         path: str,
-        secrets: Sequence[str],
+        secrets: Sequence[str | None],
     ) -> Any:
         """Check status and envelope; raise the matching error or return ``data``."""
         where = f"{method} {path}"
@@ -680,8 +692,9 @@ class UnifiAccessClient:
         if status >= HTTPStatus.BAD_REQUEST or (code is not None and code != SUCCESS):
             message = envelope.get("msg")
             if message is None and not envelope and raw.strip():
-                message = raw.decode("utf-8", errors="replace")[:200]  # e.g. a proxy's HTML page
-            text = redact(str(message), (self._token, *secrets)) if message else None
+                # e.g. a proxy's HTML page; redacted before it is cut, so no part of a secret is left
+                message = redact(raw.decode("utf-8", errors="replace"), secrets)[:200]
+            text = redact(str(message), secrets) if message else None
             raise self._api_error(status, code, text, headers, method, path)
         if not isinstance(body, dict) or code != SUCCESS:
             raise MalformedResponseError(f"{where}: not a {{code, msg, data}} envelope", status=status)
