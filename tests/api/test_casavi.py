@@ -282,6 +282,17 @@ async def test_base_url_trailing_slash_timeout_and_quoted_ids(
     assert {c.timeout_total for c in casavi.calls} == {4.5}
 
 
+@pytest.mark.parametrize("property_id", ["..", ".", ""])
+async def test_dot_segments_never_reach_a_path(
+    client: CasaviClient, casavi: FakeCasavi, property_id: str
+) -> None:
+    casavi.auth()
+    await client.authenticate()
+    with pytest.raises(ValueError, match="cannot be used as an id"):
+        await client.get_property(property_id)
+    assert casavi.data_calls == []
+
+
 async def test_the_token_is_reused_until_it_is_due(
     client: CasaviClient, casavi: FakeCasavi, clock: Clock
 ) -> None:

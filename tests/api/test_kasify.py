@@ -140,6 +140,15 @@ async def test_ids_are_quoted_as_a_single_path_segment(client: KasifyClient, kas
     assert task.id == "a/../b c"
 
 
+@pytest.mark.parametrize("task_id", ["..", ".", ""])
+async def test_dot_segments_never_reach_a_path(
+    client: KasifyClient, kasify: FakeKasify, task_id: str
+) -> None:
+    with pytest.raises(ValueError, match="cannot be used as an id"):
+        await client.start_task(task_id)
+    assert kasify.calls == []
+
+
 # --- account and properties -----------------------------------------------------------------------
 
 

@@ -192,6 +192,14 @@ async def test_ids_are_quoted_as_one_path_segment(client: NukiClient, nuki: Fake
     assert nuki.call.path == "/smartlock/..%2Faccount"
 
 
+@pytest.mark.parametrize("auth_id", ["..", ".", ""])
+async def test_dot_segments_never_reach_a_path(client: NukiClient, nuki: FakeNuki, auth_id: str) -> None:
+    # DELETE /smartlock/{id}/auth/.. would be normalised to DELETE /smartlock/{id}/: the lock itself.
+    with pytest.raises(ValueError, match="cannot be used as an id"):
+        await client.delete_keypad_code(LOCK_ID, auth_id)
+    assert nuki.calls == []
+
+
 # -- account and locks -----------------------------------------------------------------------------------
 
 

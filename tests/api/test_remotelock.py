@@ -383,6 +383,15 @@ async def test_ids_are_quoted_as_one_segment(client: RemoteLockClient, remoteloc
     assert remotelock.call.method == "PUT"
 
 
+@pytest.mark.parametrize("lock_id", ["..", ".", ""])
+async def test_dot_segments_never_reach_a_path(
+    client: RemoteLockClient, remotelock: FakeRemoteLock, lock_id: str
+) -> None:
+    with pytest.raises(ValueError, match="cannot be used as an id"):
+        await client.unlock(lock_id)
+    assert remotelock.calls == []
+
+
 # --- events -------------------------------------------------------------------------------------------------
 
 

@@ -215,6 +215,17 @@ async def test_door_ids_are_one_path_segment(client: UnifiAccessClient, mocked: 
     assert total_requests(mocked) == 1
 
 
+@pytest.mark.parametrize("door_id", ["..", ".", ""])
+async def test_dot_segments_never_reach_a_path(
+    client: UnifiAccessClient, mocked: aioresponses, door_id: str
+) -> None:
+    with pytest.raises(ValueError, match="cannot be used as an id"):
+        await client.unlock(door_id)
+    with pytest.raises(ValueError, match="cannot be used as an id"):
+        await client.delete_visitor(door_id)
+    assert total_requests(mocked) == 0
+
+
 async def test_lock_rules(client: UnifiAccessClient, mocked: aioresponses) -> None:
     url = f"{BASE}/doors/{A2}/lock_rule"
     mocked.put(url, payload=ok("success"), repeat=True)

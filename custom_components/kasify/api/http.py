@@ -40,6 +40,7 @@ from .errors import (
 )
 
 REDACTED = "***"
+_DOT_SEGMENTS = frozenset({"", ".", ".."})
 
 type Query = Mapping[str, str | int] | Sequence[tuple[str, str | int]]
 type ErrorMapper = Callable[[int, str, Mapping[str, str], str], KasifyApiError]
@@ -51,8 +52,16 @@ type SslSetting = ssl.SSLContext | bool | aiohttp.Fingerprint
 
 
 def quote_segment(value: str | int) -> str:
-    """Quote an id for use as exactly one path segment (``/`` and ``..`` cannot escape it)."""
-    return quote(str(value), safe="")
+    """Quote an id for use as exactly one path segment (``/`` cannot escape it).
+
+    Raises:
+        ValueError: For an empty id, ``.`` or ``..``: as a segment they would change which resource the path
+            names (URLs are normalised on the way out, so even ``%2E%2E`` would climb up a level).
+    """
+    text = str(value)
+    if text in _DOT_SEGMENTS:
+        raise ValueError(f"{text!r} cannot be used as an id in a URL path")
+    return quote(text, safe="")
 
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:
