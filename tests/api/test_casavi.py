@@ -366,6 +366,23 @@ async def test_a_401_renews_the_token_once_and_repeats_the_request(
     assert [c.method for c in casavi.calls] == ["POST", "GET", "POST", "GET"]
 
 
+async def test_a_refused_token_is_not_sent_again_when_its_renewal_failed(
+    client: CasaviClient, casavi: FakeCasavi
+) -> None:
+    casavi.auth(TOKEN_1)
+    casavi.reply("GET", "/v2/properties/P-1", status=401)
+    casavi.reply("POST", "/v2/authenticate", status=503, body="<html>maintenance</html>")
+    casavi.auth(TOKEN_2)
+    casavi.reply("GET", "/v2/properties/P-1", prop_json())
+
+    with pytest.raises(ServerError):
+        await client.get_property("P-1")
+    assert (await client.get_property("P-1")).id == "P-1"
+
+    assert [c.method for c in casavi.calls] == ["POST", "GET", "POST", "POST", "GET"]
+    assert [c.headers.get("token") for c in casavi.data_calls] == [TOKEN_1, TOKEN_2]
+
+
 async def test_a_401_after_the_renewal_is_an_auth_error(client: CasaviClient, casavi: FakeCasavi) -> None:
     casavi.auth(TOKEN_1)
     casavi.reply("GET", "/v2/properties/P-1", status=401)

@@ -29,6 +29,7 @@ from typing import Any, Final
 import aiohttp
 from yarl import URL
 
+from .auth import SingleFlightToken
 from .errors import (
     AuthError,
     KasifyApiError,
@@ -140,6 +141,15 @@ class CasaviSnapshot:
             self.tasks.get(property_id),
             self.units.get(property_id),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    """A casavi token; ``renew_at`` is ``None`` when it looked expired on arrival (used until refused)."""
+
+    value: str = field(repr=False)
+    expires_at: datetime
+    renew_at: datetime | None
 
 
 # --- parsing ------------------------------------------------------------------------------------
@@ -359,10 +369,7 @@ class CasaviClient:
         )
         self._renew_margin = renew_margin
         self._now = now or (lambda: datetime.now(UTC))
-        self._token: str | None = None
-        self._expires_at: datetime | None = None
-        self._renew_at: datetime | None = None
-        self._auth_lock = asyncio.Lock()
+        self._tokens = SingleFlightToken(self._authenticate_now, secret=lambda t: t.value, fresh=self._fresh)
 
     @property
     def base_url(self) -> str:
@@ -372,7 +379,8 @@ class CasaviClient:
     @property
     def token_expires_at(self) -> datetime | None:
         """When the current token expires (``None`` before the first request)."""
-        return self._expires_at
+        token = self._tokens.value
+        return token.expires_at if token is not None else None
 
     # -- token ------------------------------------------------------------------------------------
 
@@ -382,36 +390,22 @@ class CasaviClient:
         Raises:
             AuthError: casavi refused the key and secret (400 or 401).
         """
-        async with self._auth_lock:
-            _, expires_at = await self._authenticate_locked()
-        return expires_at
+        return (await self._tokens.renew()).expires_at
 
-    def _due(self) -> bool:
-        return self._token is None or (self._renew_at is not None and self._now() >= self._renew_at)
+    def _fresh(self, token: _Token) -> bool:
+        return token.renew_at is None or self._now() < token.renew_at
 
     async def _current_token(self) -> str:
         """The token to send; authenticates first when there is none or it is due for renewal."""
-        token = self._token
-        if token is not None and not self._due():
-            return token
-        async with self._auth_lock:
-            if self._token is not None and not self._due():  # renewed while this call waited
-                return self._token
-            token, _ = await self._authenticate_locked()
-            return token
+        return (await self._tokens.get()).value
 
     async def _renew_after_refusal(self, refused: str) -> str:
         """A fresh token after ``refused`` got a 401, unless another call has already replaced it."""
-        async with self._auth_lock:
-            if self._token is not None and self._token != refused and not self._due():
-                return self._token
-            token, _ = await self._authenticate_locked()
-            return token
+        return (await self._tokens.renew(refused)).value
 
-    async def _authenticate_locked(self) -> tuple[str, datetime]:
-        """Get a new token (the caller holds the lock); returns it with its ``expiresAt``."""
+    async def _authenticate_now(self, _previous: _Token | None) -> _Token:
+        """Get a new token (one caller at a time: see :class:`.auth.SingleFlightToken`)."""
         where = f"POST {Paths.AUTHENTICATE}"
-        self._token = None
         credentials = {"key": self._key, "secret": self._secret}
         try:
             body = await self._http(
@@ -425,12 +419,8 @@ class CasaviClient:
         expires_at = r.datetime("expiresAt")
         lifetime = expires_at - self._now()
         # A token that looks expired on arrival (clock skew) is used until casavi refuses it.
-        if lifetime > timedelta(0):
-            self._renew_at = expires_at - min(self._renew_margin, lifetime / 2)
-        else:
-            self._renew_at = None
-        self._token, self._expires_at = token, expires_at
-        return token, expires_at
+        renew_at = expires_at - min(self._renew_margin, lifetime / 2) if lifetime > timedelta(0) else None
+        return _Token(token, expires_at, renew_at)
 
     # -- transport --------------------------------------------------------------------------------
 

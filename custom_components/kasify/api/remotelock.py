@@ -44,7 +44,6 @@ or with the client-credentials grant::
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 import contextlib
 from dataclasses import dataclass, field, replace
@@ -58,6 +57,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+from .auth import SingleFlightToken
 from .errors import (
     KasifyApiError,
     MalformedResponseError,
@@ -748,19 +748,20 @@ class CallbackTokenSource:
 class _GrantTokenSource(ABC):
     """A cached token renewed by a grant: once, however many requests need it at the same time."""
 
-    def __init__(self, clock: Callable[[], float], leeway: float) -> None:
+    def __init__(self, clock: Callable[[], float], leeway: float, token: OAuthToken | None = None) -> None:
         self._clock = clock
         self._leeway = leeway
-        self._token: OAuthToken | None = None
-        self._lock = asyncio.Lock()
+        self._tokens = SingleFlightToken(
+            self._renew, secret=lambda token: token.access_token, fresh=self._usable, value=token
+        )
 
     @property
     def token(self) -> OAuthToken | None:
         """The current token (``None`` before the first request)."""
-        return self._token
+        return self._tokens.value
 
-    def _usable(self, token: OAuthToken | None) -> bool:
-        return token is not None and not token.expired(self._clock(), self._leeway)
+    def _usable(self, token: OAuthToken) -> bool:
+        return not token.expired(self._clock(), self._leeway)
 
     @abstractmethod
     async def _renew(self, current: OAuthToken | None) -> OAuthToken:
@@ -768,22 +769,11 @@ class _GrantTokenSource(ABC):
 
     async def access_token(self) -> str:
         """The cached token, renewed first when it is (about to be) expired."""
-        token = self._token
-        if token is not None and self._usable(token):
-            return token.access_token
-        async with self._lock:
-            token = self._token
-            if token is None or not self._usable(token):
-                token = await self._renew(token)
-            return token.access_token
+        return (await self._tokens.get()).access_token
 
     async def refresh_access_token(self, rejected: str) -> str:
         """Renew the token, unless another request already replaced ``rejected``."""
-        async with self._lock:
-            token = self._token
-            if token is None or token.access_token == rejected or not self._usable(token):
-                token = await self._renew(token)
-            return token.access_token
+        return (await self._tokens.renew(rejected)).access_token
 
 
 class ClientCredentialsAuth(_GrantTokenSource):
@@ -807,15 +797,13 @@ class ClientCredentialsAuth(_GrantTokenSource):
         self._client_secret = client_secret
 
     async def _renew(self, current: OAuthToken | None) -> OAuthToken:
-        token = await client_credentials_grant(
+        return await client_credentials_grant(
             self._session,
             self._url,
             client_id=self._client_id,
             client_secret=self._client_secret,
             clock=self._clock,
         )
-        self._token = token
-        return token
 
 
 class RefreshTokenAuth(_GrantTokenSource):
@@ -840,12 +828,11 @@ class RefreshTokenAuth(_GrantTokenSource):
         leeway: float = TOKEN_LEEWAY,
     ) -> None:
         """Start from ``token`` (from the code exchange, or as stored)."""
-        super().__init__(clock, leeway)
+        super().__init__(clock, leeway, token)
         self._session = session
         self._url = token_url
         self._client_id = client_id
         self._client_secret = client_secret
-        self._token = token
         self._on_new_token = on_new_token
 
     async def _renew(self, current: OAuthToken | None) -> OAuthToken:
@@ -861,8 +848,9 @@ class RefreshTokenAuth(_GrantTokenSource):
         )
         try:
             await self._on_new_token(token)
-        finally:
-            self._token = token
+        except BaseException:
+            self._tokens.store(token)  # the old refresh token is dead upstream: keep the new one anyway
+            raise
         return token
 
 
