@@ -31,13 +31,9 @@ from custom_components.kasify.api.kasify import KasifyClient, gather_bounded, re
 from custom_components.kasify.api.models import (
     AccessCode,
     BookingStatus,
-    CalendarEvent,
     LockStatus,
-    Page,
-    RegisteredGuest,
     SmartLockInfo,
     TaskStatus,
-    TimelineItem,
 )
 
 from .fake_kasify import BASE_URL, TOKEN, FakeKasify, load_fixture
@@ -211,13 +207,13 @@ async def test_list_properties_parses_the_seed_example(client: KasifyClient, kas
     assert (member.name, member.last_name, member.email) == ("name", "last_name", "email")
 
 
-async def test_get_property_parses_every_documented_field(client: KasifyClient, kasify: FakeKasify) -> None:
-    kasify.reply("GET", f"/properties/{PROPERTY_ID}", load_fixture("property_casa_azul.json"))
+async def test_a_property_parses_every_documented_field(client: KasifyClient, kasify: FakeKasify) -> None:
+    kasify.reply(
+        "GET", "/properties", paged("properties", [load_fixture("property_casa_azul.json")], page=0, total=1)
+    )
 
-    prop = await client.get_property(PROPERTY_ID)
+    (prop,) = await client.list_properties()
 
-    assert kasify.call.method == "GET"
-    assert kasify.call.query == {}
     assert prop.id == PROPERTY_ID
     assert prop.account_id == "a0c0ffee-0000-4000-8000-000000000001"
     assert prop.name == "Casa Azul"
@@ -246,9 +242,10 @@ async def test_get_property_parses_every_documented_field(client: KasifyClient, 
 
 
 async def test_property_with_only_required_fields(client: KasifyClient, kasify: FakeKasify) -> None:
-    kasify.reply("GET", "/properties/p-1", {"id": "p-1", "name": "Loft", "brand_new_field": {"x": [1]}})
+    only_required = {"id": "p-1", "name": "Loft", "brand_new_field": {"x": [1]}}
+    kasify.reply("GET", "/properties", paged("properties", [only_required], page=0, total=1))
 
-    prop = await client.get_property("p-1")
+    (prop,) = await client.list_properties()
 
     assert (prop.id, prop.name) == ("p-1", "Loft")
     assert prop.full_address is None
@@ -461,39 +458,6 @@ async def test_booking_with_only_required_fields(client: KasifyClient, kasify: F
     assert (booking.channel, booking.guests_count, booking.notes) == (None, None, None)
 
 
-async def test_get_current_booking(client: KasifyClient, kasify: FakeKasify) -> None:
-    kasify.reply("GET", f"/properties/{PROPERTY_ID}/bookings/current", booking_json())
-
-    booking = await client.get_current_booking(PROPERTY_ID)
-
-    assert booking is not None
-    assert booking.id == BOOKING_ID
-    assert booking.covers(datetime(2026, 11, 26, 12, tzinfo=UTC))
-
-
-async def test_get_current_booking_is_none_when_the_house_is_empty(
-    client: KasifyClient, kasify: FakeKasify
-) -> None:
-    kasify.reply(
-        "GET",
-        "/properties/p-1/bookings/current",
-        {"error": "not_found", "message": "No current booking"},
-        status=404,
-    )
-
-    assert await client.get_current_booking("p-1") is None
-
-
-@pytest.mark.parametrize(("status", "error"), [(401, AuthError), (403, AuthError), (500, ServerError)])
-async def test_get_current_booking_raises_other_errors(
-    client: KasifyClient, kasify: FakeKasify, status: int, error: type[KasifyApiError]
-) -> None:
-    kasify.reply("GET", "/properties/p-1/bookings/current", {"error": "x"}, status=status)
-
-    with pytest.raises(error):
-        await client.get_current_booking("p-1")
-
-
 @pytest.mark.parametrize(
     ("optional", "expected_extra"),
     [
@@ -564,128 +528,7 @@ async def test_create_booking_overlap_is_a_conflict(client: KasifyClient, kasify
     assert caught.value.status == 409
 
 
-async def test_update_booking_sends_the_changes_as_given(client: KasifyClient, kasify: FakeKasify) -> None:
-    kasify.reply("PATCH", f"/bookings/{BOOKING_ID}", booking_json(guests_count=4, notes=None))
-
-    booking = await client.update_booking(
-        BOOKING_ID, {"check_out": datetime(2026, 11, 29, 11, tzinfo=UTC), "guests_count": 4, "notes": None}
-    )
-
-    assert kasify.call.method == "PATCH"
-    assert kasify.call.json == {"check_out": "2026-11-29T11:00:00+00:00", "guests_count": 4, "notes": None}
-    assert booking.guests_count == 4
-    assert booking.notes is None
-
-
 # --- calendar, check-in, access codes -------------------------------------------------------------
-
-
-async def test_list_property_calendar(client: KasifyClient, kasify: FakeKasify) -> None:
-    kasify.reply(
-        "GET",
-        f"/properties/{PROPERTY_ID}/calendar",
-        {
-            "events": [
-                {
-                    "id": "ev-1",
-                    "property_id": PROPERTY_ID,
-                    "kind": "booking",
-                    "title": "Ada Lovelace",
-                    "start": "2026-11-25T15:00:00Z",
-                    "end": "2026-11-28T11:00:00+01:00",
-                    "booking_id": BOOKING_ID,
-                    "source": "airbnb",
-                },
-                {
-                    "id": "ev-2",
-                    "property_id": PROPERTY_ID,
-                    "kind": "blocked",
-                    "title": "Owner stay",
-                    "start": "2026-12-01T00:00:00Z",
-                    "end": "2026-12-03T00:00:00Z",
-                },
-            ]
-        },
-    )
-
-    events = await client.list_property_calendar(
-        PROPERTY_ID, datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 31, tzinfo=UTC)
-    )
-
-    assert kasify.call.query == {"from": "2026-11-01T00:00:00+00:00", "to": "2026-12-31T00:00:00+00:00"}
-    assert events == [
-        CalendarEvent(
-            id="ev-1",
-            property_id=PROPERTY_ID,
-            kind="booking",
-            title="Ada Lovelace",
-            start=datetime(2026, 11, 25, 15, tzinfo=UTC),
-            end=datetime(2026, 11, 28, 10, tzinfo=UTC),
-            booking_id=BOOKING_ID,
-            source="airbnb",
-        ),
-        CalendarEvent(
-            id="ev-2",
-            property_id=PROPERTY_ID,
-            kind="blocked",
-            title="Owner stay",
-            start=datetime(2026, 12, 1, tzinfo=UTC),
-            end=datetime(2026, 12, 3, tzinfo=UTC),
-        ),
-    ]
-
-
-async def test_list_upcoming_calendar(client: KasifyClient, kasify: FakeKasify) -> None:
-    kasify.reply("GET", "/calendar/upcoming", {"events": []})
-
-    assert await client.list_upcoming_calendar(14) == []
-    assert kasify.call.query == {"days": "14"}
-
-
-async def test_get_checkin(client: KasifyClient, kasify: FakeKasify) -> None:
-    kasify.reply(
-        "GET",
-        f"/bookings/{BOOKING_ID}/checkin",
-        {
-            "booking_id": BOOKING_ID,
-            "status": "partial",
-            "guests_expected": 2,
-            "guests": [
-                {
-                    "id": "g-1",
-                    "first_name": "Ada",
-                    "last_name": "Lovelace",
-                    "nationality": "GB",
-                    "registered_at": "2026-11-24T18:30:00+01:00",
-                }
-            ],
-        },
-    )
-
-    checkin = await client.get_checkin(BOOKING_ID)
-
-    assert (checkin.booking_id, checkin.status, checkin.guests_expected) == (BOOKING_ID, "partial", 2)
-    assert checkin.guests == (
-        RegisteredGuest(
-            id="g-1",
-            first_name="Ada",
-            last_name="Lovelace",
-            nationality="GB",
-            registered_at=datetime(2026, 11, 24, 17, 30, tzinfo=UTC),
-        ),
-    )
-
-
-async def test_register_guest(client: KasifyClient, kasify: FakeKasify) -> None:
-    guest = {"first_name": "Charles", "last_name": "Babbage", "nationality": "GB"}
-    kasify.reply("POST", f"/bookings/{BOOKING_ID}/checkin/guests", {"id": "g-2"} | guest, status=201)
-
-    registered = await client.register_guest(BOOKING_ID, guest)
-
-    assert kasify.call.json == guest
-    assert registered == RegisteredGuest(
-        id="g-2", first_name="Charles", last_name="Babbage", nationality="GB"
-    )
 
 
 async def test_create_access_codes(client: KasifyClient, kasify: FakeKasify) -> None:
@@ -830,25 +673,6 @@ async def test_create_task_sends_only_the_given_fields(
     assert (task.title, task.status) == ("Boiler", TaskStatus.PENDING)
 
 
-async def test_update_task(client: KasifyClient, kasify: FakeKasify) -> None:
-    kasify.reply("PATCH", f"/tasks/{TASK_ID}", task_json(due_at="2026-12-02T09:00:00Z"))
-
-    task = await client.update_task(
-        TASK_ID, {"due_at": datetime(2026, 12, 2, 9, tzinfo=UTC), "title": "Deep clean"}
-    )
-
-    assert kasify.call.json == {"due_at": "2026-12-02T09:00:00+00:00", "title": "Deep clean"}
-    assert task.due_at == datetime(2026, 12, 2, 9, tzinfo=UTC)
-
-
-async def test_delete_task(client: KasifyClient, kasify: FakeKasify) -> None:
-    kasify.reply("DELETE", f"/tasks/{TASK_ID}", status=204)
-
-    await client.delete_task(TASK_ID)
-
-    assert kasify.call.method == "DELETE"
-
-
 @pytest.mark.parametrize(
     ("action", "path", "status"),
     [("start_task", "start", "in_progress"), ("complete_task", "complete", "completed")],
@@ -878,74 +702,6 @@ async def test_task_transition_not_allowed_is_a_conflict(client: KasifyClient, k
 
 
 # --- timeline -------------------------------------------------------------------------------------
-
-
-async def test_upcoming_timeline_is_flattened_in_order(client: KasifyClient, kasify: FakeKasify) -> None:
-    def item(item_id: str, kind: str, at: str) -> dict[str, Any]:
-        return {"id": item_id, "kind": kind, "at": at, "property_id": "p-1", "title": item_id.upper()}
-
-    kasify.reply(
-        "GET",
-        "/timeline/upcoming",
-        {
-            "days": [
-                {"date": "2026-11-25", "items": [item("i-1", "check_in", "2026-11-25T15:00:00Z")]},
-                {"date": "2026-11-26", "items": []},
-                {
-                    "date": "2026-11-28",
-                    "items": [
-                        item("i-2", "check_out", "2026-11-28T11:00:00+01:00"),
-                        item("i-3", "task", "2026-11-28T14:00:00+01:00") | {"task_id": "t-1"},
-                    ],
-                },
-            ]
-        },
-    )
-
-    items = await client.upcoming_timeline()
-
-    assert kasify.call.query == {"days": "7"}
-    assert [(i.id, i.kind) for i in items] == [("i-1", "check_in"), ("i-2", "check_out"), ("i-3", "task")]
-    assert items[1].at == datetime(2026, 11, 28, 10, tzinfo=UTC)
-    assert items[2].task_id == "t-1"
-    assert items[0].title == "I-1"
-
-
-async def test_activity_returns_one_page(client: KasifyClient, kasify: FakeKasify) -> None:
-    kasify.reply(
-        "GET",
-        "/timeline/activity",
-        {
-            "items": [{"id": "a-1", "kind": "task", "at": "2026-11-20T10:00:00Z", "task_id": "t-1"}],
-            "page": 2,
-            "size": 50,
-            "total": 101,
-        },
-    )
-
-    page = await client.activity(page=2, size=50)
-
-    assert kasify.call.query == {"page": "2", "size": "50"}
-    assert page == Page(
-        items=(
-            TimelineItem(id="a-1", kind="task", at=datetime(2026, 11, 20, 10, tzinfo=UTC), task_id="t-1"),
-        ),
-        page=2,
-        size=50,
-        total=101,
-    )
-
-
-@pytest.mark.parametrize(("size", "sent"), [(500, "100"), (0, "1"), (-3, "1")])
-async def test_activity_clamps_the_page_size(
-    client: KasifyClient, kasify: FakeKasify, size: int, sent: str
-) -> None:
-    kasify.reply("GET", "/timeline/activity", {"items": []})
-
-    page = await client.activity(size=size)
-
-    assert kasify.call.query == {"page": "0", "size": sent}
-    assert (page.items, page.page, page.size, page.total) == ((), 0, int(sent), None)
 
 
 # --- errors ---------------------------------------------------------------------------------------
@@ -983,16 +739,16 @@ async def test_http_errors_map_to_the_hierarchy(
     content_type: str,
     error: type[KasifyApiError],
 ) -> None:
-    kasify.reply("GET", "/properties/p-1", body=body, status=status, content_type=content_type)
+    kasify.reply("GET", "/bookings/b-1", body=body, status=status, content_type=content_type)
 
     with pytest.raises(KasifyApiError) as caught:
-        await client.get_property("p-1")
+        await client.get_booking("b-1")
 
     err = caught.value
     assert type(err) is error
     assert err.status == status
     message = str(err)
-    assert message.startswith(f"GET /properties/p-1: HTTP {status}")
+    assert message.startswith(f"GET /bookings/b-1: HTTP {status}")
     if body == JSON_ERROR:
         assert message.endswith(": Something specific went wrong")
     else:
@@ -1247,10 +1003,11 @@ async def test_wrong_types_name_the_field(
 async def test_wrong_property_shapes_name_the_field(
     client: KasifyClient, kasify: FakeKasify, changes: dict[str, Any], match: str
 ) -> None:
-    kasify.reply("GET", "/properties/p-1", load_fixture("property_casa_azul.json") | changes)
+    prop = load_fixture("property_casa_azul.json") | changes
+    kasify.reply("GET", "/properties", paged("properties", [prop], page=0, total=1))
 
-    with pytest.raises(MalformedResponseError, match=r"^GET /properties/p-1" + match):
-        await client.get_property("p-1")
+    with pytest.raises(MalformedResponseError, match=r"^GET /properties\.properties\[0\]" + match):
+        await client.list_properties()
 
 
 @pytest.mark.parametrize(
@@ -1272,28 +1029,38 @@ async def test_wrong_booking_shapes_name_the_field(
 
 
 @pytest.mark.parametrize(
-    ("call", "path", "body"),
+    ("method", "path", "call", "body"),
     [
-        ("list_upcoming_calendar", "/calendar/upcoming", {"items": []}),
-        ("upcoming_timeline", "/timeline/upcoming", {"events": []}),
-        ("activity", "/timeline/activity", {"events": []}),
+        ("GET", "/tasks", lambda client: client.list_tasks(), {"items": []}),
+        (
+            "POST",
+            f"/bookings/{BOOKING_ID}/access-codes",
+            lambda client: client.create_access_codes(BOOKING_ID),
+            {"codes": []},
+        ),
     ],
 )
 async def test_a_response_without_its_list_is_malformed(
-    client: KasifyClient, kasify: FakeKasify, call: str, path: str, body: dict[str, Any]
+    client: KasifyClient,
+    kasify: FakeKasify,
+    method: str,
+    path: str,
+    call: Callable[[KasifyClient], Awaitable[object]],
+    body: dict[str, Any],
 ) -> None:
-    kasify.reply("GET", path, body)
+    kasify.reply(method, path, body)
 
     with pytest.raises(MalformedResponseError, match="missing"):
-        await getattr(client, call)(7)
+        await call(client)
 
 
 async def test_numbers_are_accepted_where_text_is_documented(
     client: KasifyClient, kasify: FakeKasify
 ) -> None:
-    kasify.reply("GET", "/properties/p-1", {"id": 1234, "name": 5, "zip_code": 46011, "city": "Valencia"})
+    numbers = {"id": 1234, "name": 5, "zip_code": 46011, "city": "Valencia"}
+    kasify.reply("GET", "/properties", paged("properties", [numbers], page=0, total=1))
 
-    prop = await client.get_property("p-1")
+    (prop,) = await client.list_properties()
 
     assert (prop.id, prop.name, prop.zip_code) == ("1234", "5", "46011")
     assert prop.full_address == "46011 Valencia"

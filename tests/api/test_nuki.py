@@ -747,7 +747,7 @@ async def test_a_refresh_of_every_lock_costs_one_request_plus_the_log(
     snapshot = await client.fetch_snapshot(logs_since=since)
     assert sorted(call.path for call in nuki.calls) == ["/smartlock", "/smartlock/log"]
     assert list(snapshot.locks) == [LOCK_ID, 17913012514, 16000000101, SHS_LOCK_ID]
-    assert [entry.id for entry in snapshot.logs_for(LOCK_ID)] == [
+    assert [entry.id for entry in snapshot.logs if entry.smartlock_id == LOCK_ID] == [
         "65f2e0a1c0ffee0000000004",
         "65f2e0a1c0ffee0000000003",
         "65f2e0a1c0ffee0000000002",

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 import aiohttp
 
-from .errors import KasifyApiError, NotFoundError
+from .errors import KasifyApiError
 from .http import (
     HttpTransport,
     Request,
@@ -32,18 +32,13 @@ from .models import (
     AccountSnapshot,
     Booking,
     BookingStatus,
-    CalendarEvent,
     CalendarFeed,
-    CheckinSnapshot,
-    Page,
     Property,
-    RegisteredGuest,
     SmartLock,
     SmartLockInfo,
     Task,
     TaskStatus,
     TeamMember,
-    TimelineItem,
 )
 from .parse import Reader, as_list
 
@@ -58,11 +53,6 @@ class Paths:
     PROPERTIES = "/properties"  # seed
 
     @staticmethod
-    def property(property_id: str) -> str:  # seed
-        """One property."""
-        return f"/properties/{quote_segment(property_id)}"
-
-    @staticmethod
     def smartlocks(property_id: str) -> str:  # seed
         """A property's smart locks with live status."""
         return f"/properties/{quote_segment(property_id)}/smartlocks"
@@ -75,31 +65,9 @@ class Paths:
         return f"/properties/{quote_segment(property_id)}/bookings"
 
     @staticmethod
-    def current_booking(property_id: str) -> str:
-        """The booking in the house now."""
-        return f"/properties/{quote_segment(property_id)}/bookings/current"
-
-    @staticmethod
     def booking(booking_id: str) -> str:
         """One booking."""
         return f"/bookings/{quote_segment(booking_id)}"
-
-    @staticmethod
-    def property_calendar(property_id: str) -> str:
-        """A property's calendar events."""
-        return f"/properties/{quote_segment(property_id)}/calendar"
-
-    CALENDAR_UPCOMING = "/calendar/upcoming"
-
-    @staticmethod
-    def checkin(booking_id: str) -> str:
-        """A booking's check-in snapshot."""
-        return f"/bookings/{quote_segment(booking_id)}/checkin"
-
-    @staticmethod
-    def checkin_guests(booking_id: str) -> str:
-        """The guests registered on a booking's check-in."""
-        return f"/bookings/{quote_segment(booking_id)}/checkin/guests"
 
     @staticmethod
     def access_codes(booking_id: str) -> str:
@@ -132,9 +100,6 @@ class Paths:
     def property_tasks(property_id: str) -> str:
         """A property's tasks."""
         return f"/properties/{quote_segment(property_id)}/tasks"
-
-    TIMELINE_UPCOMING = "/timeline/upcoming"
-    TIMELINE_ACTIVITY = "/timeline/activity"
 
 
 # --- parsing ------------------------------------------------------------------------------------
@@ -241,20 +206,6 @@ def parse_booking(r: Reader) -> Booking:
     )
 
 
-def parse_calendar_event(r: Reader) -> CalendarEvent:
-    """Parse a CalendarEvent."""
-    return CalendarEvent(
-        id=r.str("id"),
-        property_id=r.str("property_id"),
-        kind=r.opt_str("kind") or "booking",
-        title=r.opt_str("title") or "",
-        start=r.datetime("start"),
-        end=r.datetime("end"),
-        booking_id=r.opt_str("booking_id"),
-        source=r.opt_str("source"),
-    )
-
-
 def parse_task(r: Reader) -> Task:
     """Parse a Task."""
     try:
@@ -285,39 +236,6 @@ def parse_access_code(r: Reader) -> AccessCode:
         starts_at=r.opt_datetime("starts_at"),
         ends_at=r.opt_datetime("ends_at"),
         status=r.opt_str("status"),
-    )
-
-
-def parse_checkin(r: Reader) -> CheckinSnapshot:
-    """Parse a check-in snapshot."""
-    return CheckinSnapshot(
-        booking_id=r.str("booking_id"),
-        status=r.opt_str("status") or "pending",
-        guests_expected=r.opt_int("guests_expected"),
-        guests=tuple(_guest(g) for g in r.objects("guests")),
-    )
-
-
-def _guest(r: Reader) -> RegisteredGuest:
-    return RegisteredGuest(
-        id=r.str("id"),
-        first_name=r.opt_str("first_name") or "",
-        last_name=r.opt_str("last_name"),
-        nationality=r.opt_str("nationality"),
-        registered_at=r.opt_datetime("registered_at"),
-    )
-
-
-def parse_timeline_item(r: Reader) -> TimelineItem:
-    """Parse a TimelineItem."""
-    return TimelineItem(
-        id=r.str("id"),
-        kind=r.opt_str("kind") or "",
-        at=r.datetime("at"),
-        property_id=r.opt_str("property_id"),
-        booking_id=r.opt_str("booking_id"),
-        task_id=r.opt_str("task_id"),
-        title=r.opt_str("title"),
     )
 
 
@@ -414,23 +332,6 @@ class KasifyClient:
                 return
             page += 1
 
-    async def _page[T](
-        self,
-        path: str,
-        key: str,
-        parse: Callable[[Reader], T],
-        page: int,
-        size: int,
-    ) -> Page[T]:
-        size = max(1, min(size, MAX_PAGE_SIZE))
-        body = await self._object("GET", path, params={"page": page, "size": size})
-        return Page(
-            items=tuple(parse(item) for item in body.objects(key, required=True)),
-            page=body.int("page", page),
-            size=body.int("size", size),
-            total=body.opt_int("total"),
-        )
-
     async def fetch_snapshot(
         self, window_start: datetime, window_end: datetime, concurrency: int = 4
     ) -> AccountSnapshot:
@@ -494,10 +395,6 @@ class KasifyClient:
         """``GET /properties`` — every property, all pages."""
         return await self._pages(Paths.PROPERTIES, "properties", parse_property)
 
-    async def get_property(self, property_id: str) -> Property:
-        """``GET /properties/{id}`` (1 request)."""
-        return parse_property(await self._object("GET", Paths.property(property_id)))
-
     async def list_smart_locks(self, property_id: str) -> list[SmartLock]:
         """``GET /properties/{id}/smartlocks`` — the property's locks with live status (1 request)."""
         path = Paths.smartlocks(property_id)
@@ -515,13 +412,6 @@ class KasifyClient:
         """``GET /properties/{id}/bookings`` — one property's bookings overlapping ``[start, end)``."""
         params = {"from": _iso(start), "to": _iso(end)}
         return await self._pages(Paths.property_bookings(property_id), "bookings", parse_booking, params)
-
-    async def get_current_booking(self, property_id: str) -> Booking | None:
-        """``GET /properties/{id}/bookings/current`` — ``None`` when the house is empty."""
-        try:
-            return parse_booking(await self._object("GET", Paths.current_booking(property_id)))
-        except NotFoundError:
-            return None
 
     async def get_booking(self, booking_id: str) -> Booking:
         """``GET /bookings/{id}``."""
@@ -555,33 +445,7 @@ class KasifyClient:
         )
         return parse_booking(await self._object("POST", Paths.property_bookings(property_id), json_body=body))
 
-    async def update_booking(self, booking_id: str, changes: Mapping[str, Any]) -> Booking:
-        """``PATCH /bookings/{id}`` with the given fields (datetimes are sent as ISO-8601)."""
-        body = {key: _iso(value) if isinstance(value, datetime) else value for key, value in changes.items()}
-        return parse_booking(await self._object("PATCH", Paths.booking(booking_id), json_body=body))
-
-    # -- calendar, check-in, access codes ---------------------------------------------------------
-
-    async def list_property_calendar(
-        self, property_id: str, start: datetime, end: datetime
-    ) -> list[CalendarEvent]:
-        """``GET /properties/{id}/calendar`` — events overlapping ``[start, end)``."""
-        path = Paths.property_calendar(property_id)
-        body = await self._object("GET", path, params={"from": _iso(start), "to": _iso(end)})
-        return [parse_calendar_event(item) for item in body.objects("events", required=True)]
-
-    async def list_upcoming_calendar(self, days: int) -> list[CalendarEvent]:
-        """``GET /calendar/upcoming`` — the next ``days`` days across properties."""
-        body = await self._object("GET", Paths.CALENDAR_UPCOMING, params={"days": days})
-        return [parse_calendar_event(item) for item in body.objects("events", required=True)]
-
-    async def get_checkin(self, booking_id: str) -> CheckinSnapshot:
-        """``GET /bookings/{id}/checkin``."""
-        return parse_checkin(await self._object("GET", Paths.checkin(booking_id)))
-
-    async def register_guest(self, booking_id: str, guest: Mapping[str, Any]) -> RegisteredGuest:
-        """``POST /bookings/{id}/checkin/guests``."""
-        return _guest(await self._object("POST", Paths.checkin_guests(booking_id), json_body=dict(guest)))
+    # -- access codes -----------------------------------------------------------------------------
 
     async def create_access_codes(
         self,
@@ -649,15 +513,6 @@ class KasifyClient:
         )
         return parse_task(await self._object("POST", Paths.TASKS, json_body=body))
 
-    async def update_task(self, task_id: str, changes: Mapping[str, Any]) -> Task:
-        """``PATCH /tasks/{id}``."""
-        body = {key: _iso(value) if isinstance(value, datetime) else value for key, value in changes.items()}
-        return parse_task(await self._object("PATCH", Paths.task(task_id), json_body=body))
-
-    async def delete_task(self, task_id: str) -> None:
-        """``DELETE /tasks/{id}``."""
-        await self._request("DELETE", Paths.task(task_id))
-
     async def start_task(self, task_id: str) -> Task:
         """``POST /tasks/{id}/start`` (409 unless pending)."""
         return parse_task(await self._object("POST", Paths.task_start(task_id)))
@@ -665,21 +520,6 @@ class KasifyClient:
     async def complete_task(self, task_id: str) -> Task:
         """``POST /tasks/{id}/complete`` (409 when already completed)."""
         return parse_task(await self._object("POST", Paths.task_complete(task_id)))
-
-    # -- timeline ---------------------------------------------------------------------------------
-
-    async def upcoming_timeline(self, days: int = 7) -> list[TimelineItem]:
-        """``GET /timeline/upcoming`` — flattened over the days it groups by."""
-        body = await self._object("GET", Paths.TIMELINE_UPCOMING, params={"days": days})
-        return [
-            parse_timeline_item(item)
-            for day in body.objects("days", required=True)
-            for item in day.objects("items")
-        ]
-
-    async def activity(self, page: int = 0, size: int = 20) -> Page[TimelineItem]:
-        """``GET /timeline/activity`` — one page of the activity feed."""
-        return await self._page(Paths.TIMELINE_ACTIVITY, "items", parse_timeline_item, page, size)
 
 
 # --- errors -------------------------------------------------------------------------------------

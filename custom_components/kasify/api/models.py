@@ -7,7 +7,7 @@ when their data really changed.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
@@ -252,50 +252,6 @@ class AccessCode:
     starts_at: datetime | None
     ends_at: datetime | None
     status: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RegisteredGuest:
-    """A guest registered on a booking's check-in."""
-
-    id: str
-    first_name: str
-    last_name: str | None = None
-    nationality: str | None = None
-    registered_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CheckinSnapshot:
-    """Where a booking's guest registration stands."""
-
-    booking_id: str
-    status: str
-    guests_expected: int | None = None
-    guests: tuple[RegisteredGuest, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class TimelineItem:
-    """An entry of the upcoming timeline or the activity feed."""
-
-    id: str
-    kind: str
-    at: datetime
-    property_id: str | None = None
-    booking_id: str | None = None
-    task_id: str | None = None
-    title: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Page[T]:
-    """One page of a paginated list."""
-
-    items: tuple[T, ...]
-    page: int
-    size: int
-    total: int | None = field(default=None)
 
 
 class PropertySnapshot(Protocol):

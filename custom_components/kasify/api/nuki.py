@@ -413,10 +413,6 @@ class NukiSnapshot:
     locks: Mapping[int, NukiSmartLock]
     logs: tuple[NukiLogEntry, ...] = ()
 
-    def logs_for(self, smartlock_id: int) -> list[NukiLogEntry]:
-        """One lock's entries of :attr:`logs`, newest first."""
-        return [entry for entry in self.logs if entry.smartlock_id == smartlock_id]
-
 
 # --- keypad code rules --------------------------------------------------------------------------
 

@@ -53,7 +53,6 @@ from http import HTTPStatus
 import math
 import time
 from typing import Any, Final, Protocol, runtime_checkable
-from urllib.parse import urlencode
 
 import aiohttp
 
@@ -85,8 +84,6 @@ DEFAULT_API_URL: Final = "https://api.remotelock.com"
 DEFAULT_OAUTH_URL: Final = "https://connect.remotelock.com"
 AUTHORIZE_PATH: Final = "/oauth/authorize"
 TOKEN_PATH: Final = "/oauth/token"  # noqa: S105 - a path, not a secret
-REVOKE_PATH: Final = "/oauth/revoke"
-OOB_REDIRECT_URI: Final = "urn:ietf:wg:oauth:2.0:oob"
 ACCEPT: Final = "application/vnd.lockstate.v1+json"
 
 DEFAULT_TIMEOUT: Final = 15.0
@@ -555,16 +552,6 @@ def token_url(oauth_url: str = DEFAULT_OAUTH_URL) -> str:
     return oauth_url.rstrip("/") + TOKEN_PATH
 
 
-def authorize_url(
-    client_id: str, redirect_uri: str, *, state: str | None = None, oauth_url: str = DEFAULT_OAUTH_URL
-) -> str:
-    """The URL to send the user to for the authorization-code grant."""
-    query = {"client_id": client_id, "response_type": "code", "redirect_uri": redirect_uri}
-    if state is not None:
-        query["state"] = state
-    return f"{oauth_url.rstrip('/')}{AUTHORIZE_PATH}?{urlencode(query)}"
-
-
 @dataclass(frozen=True, slots=True)
 class OAuthToken:
     """An OAuth2 token; ``expires_at`` is in epoch seconds (``None``: the server gave no lifetime)."""
@@ -577,16 +564,6 @@ class OAuthToken:
     def expired(self, now: float, leeway: float = TOKEN_LEEWAY) -> bool:
         """Whether the token is expired, or will be within ``leeway`` seconds of ``now``."""
         return self.expires_at is not None and now + leeway >= self.expires_at
-
-    def as_dict(self, now: float) -> dict[str, Any]:
-        """The token in the shape Home Assistant stores (``expires_in`` relative to ``now``)."""
-        data: dict[str, Any] = {"access_token": self.access_token, "token_type": self.token_type}
-        if self.expires_at is not None:
-            data["expires_at"] = self.expires_at
-            data["expires_in"] = max(0, math.floor(self.expires_at - now))
-        if self.refresh_token is not None:
-            data["refresh_token"] = self.refresh_token
-        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], now: float) -> OAuthToken:
