@@ -15,7 +15,6 @@ from aioresponses import aioresponses
 import pytest
 from yarl import URL
 
-from custom_components.kasify.api import unifi_access
 from custom_components.kasify.api.errors import (
     ApiConnectionError,
     AuthError,
@@ -46,6 +45,7 @@ from custom_components.kasify.api.unifi_access import (
     normalize_fingerprint,
     parse_event,
 )
+from custom_components.kasify.api.unifi_access_envelope import _permission_for
 
 HOST = "controller.local"
 BASE = f"https://{HOST}:12445/api/v1/developer"
@@ -709,5 +709,5 @@ def test_unknown_settable_rules_cover_the_api() -> None:
 
 
 def test_permissions_named_in_403_messages() -> None:
-    assert unifi_access._permission_for("GET", "/devices") == "view:device"
-    assert unifi_access._permission_for("GET", "/system/logs") is None
+    assert _permission_for("GET", "/devices") == "view:device"
+    assert _permission_for("GET", "/system/logs") is None

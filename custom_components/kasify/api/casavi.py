@@ -1,4 +1,4 @@
-"""Async client for the casavi manager API v2 (``../shared/seeds/casavi-manager-api-v2.txt``).
+"""Async client for the casavi manager API v2.
 
 casavi is a property-management platform. Its properties become :class:`~.models.Property`, its
 appointments become calendar events (:class:`~.models.CalendarEvent` with ``kind="appointment"``) and its

@@ -26,7 +26,7 @@ class LockStatus(StrEnum):
     UNKNOWN = "unknown"
 
 
-# Nuki's numeric ``state.state`` for lock types 0/3/4 (APIS.md 1.2); Kasify passes it through.
+# Nuki's numeric ``state.state`` for lock types 0/3/4; Kasify passes it through.
 _NUKI_LOCK_STATES: dict[int, LockStatus] = {
     1: LockStatus.LOCKED,
     2: LockStatus.UNLOCKING,
@@ -167,7 +167,7 @@ class SmartLock:
 
     @property
     def device_key(self) -> str:
-        """The lock device's identifier: vendor plus the provider's own lock id (DESIGN.md)."""
+        """The lock device's identifier: vendor plus the provider's own lock id."""
         return f"{self.vendor}_{self.provider_lock_id or self.id}"
 
 

@@ -1,6 +1,6 @@
 """Async client for the Nuki Web API (``https://api.nuki.io``).
 
-Facts come from ``APIS.md`` section 1 and the Nuki Web API 1.5.0 Smart Hosting page. The client takes
+Facts come from the Nuki Web API 1.5.0 documentation and its Smart Hosting page. The client takes
 an injected :class:`aiohttp.ClientSession` (Home Assistant's shared session) and never closes it. Every
 path lives in :class:`Paths`.
 
@@ -229,7 +229,7 @@ class NukiSmartLock:
 
     @property
     def device_key(self) -> str:
-        """The lock device's identifier ``nuki_<smartlockId>`` (DESIGN.md), as Kasify's ``device_key``."""
+        """The lock device's identifier ``nuki_<smartlockId>`` as Kasify's ``device_key``."""
         return f"nuki_{self.id}"
 
     @property

@@ -118,7 +118,7 @@ class RemoteLockLock:
 
     @property
     def device_key(self) -> str:
-        """The lock device's identifier ``remotelock_<device id>`` (DESIGN.md)."""
+        """The lock device's identifier ``remotelock_<device id>``."""
         return f"remotelock_{self.id}"
 
 
