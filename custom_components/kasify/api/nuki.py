@@ -346,7 +346,7 @@ class NukiClient:
         check_keypad_window(
             allowed_from, allowed_until, allowed_weekdays, allowed_from_time, allowed_until_time
         )
-        body: dict[str, Any] = {
+        fields = {
             "name": clean_name,
             "type": KEYPAD_CODE_AUTH_TYPE,
             "code": pin,
@@ -355,10 +355,7 @@ class NukiClient:
             "allowedFromTime": allowed_from_time,
             "allowedUntilTime": allowed_until_time,
         }
-        if allowed_from is not None:
-            body["allowedFromDate"] = nuki_time(allowed_from)
-        if allowed_until is not None:
-            body["allowedUntilDate"] = nuki_time(allowed_until)
+        body = _with_window(fields, allowed_from, allowed_until)
         path = Paths.auths(smartlock_id)
         await self._request("PUT", path, json_body=body, lock_id=smartlock_id, secrets_=(str(pin),))
         delays = self._auth_poll_delays if poll_delays is None else tuple(poll_delays)
@@ -398,11 +395,7 @@ class NukiClient:
             raise ValidationError(
                 "Invalid keypad code window", fields={"allowed_until": ["must be after the start"]}
             )
-        body: dict[str, Any] = {"name": clean_name}
-        if allowed_from is not None:
-            body["allowedFromDate"] = nuki_time(allowed_from)
-        if allowed_until is not None:
-            body["allowedUntilDate"] = nuki_time(allowed_until)
+        body = _with_window({"name": clean_name}, allowed_from, allowed_until)
         if enabled is not None:
             body["enabled"] = enabled
         await self._request("POST", Paths.auth(smartlock_id, auth_id), json_body=body, lock_id=smartlock_id)
@@ -410,6 +403,18 @@ class NukiClient:
     async def delete_keypad_code(self, smartlock_id: int | str, auth_id: str) -> None:
         """``DELETE /smartlock/{id}/auth/{authId}`` → 204 (404 → :class:`NotFoundError`: already gone)."""
         await self._request("DELETE", Paths.auth(smartlock_id, auth_id), lock_id=smartlock_id)
+
+
+def _with_window(
+    fields: dict[str, Any], allowed_from: datetime | None, allowed_until: datetime | None
+) -> dict[str, Any]:
+    """``fields`` plus the validity window's bounds that are given, in the API's date format."""
+    body = dict(fields)
+    if allowed_from is not None:
+        body["allowedFromDate"] = nuki_time(allowed_from)
+    if allowed_until is not None:
+        body["allowedUntilDate"] = nuki_time(allowed_until)
+    return body
 
 
 __all__ = [
