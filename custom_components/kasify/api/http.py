@@ -210,18 +210,56 @@ class HttpTransport:
         session: aiohttp.ClientSession,
         *,
         timeout: float,
+        base_url: str = "",
         error_for: ErrorMapper = status_error,
         headers: Mapping[str, str] | None = None,
+        bearer: str | None = None,
         secrets: Iterable[str | None] = (),
         on_connection_error: ConnectionErrorMapper = connection_error,
     ) -> None:
-        """Send through ``session``; ``on_connection_error`` maps a request that got no answer."""
+        """Send through ``session``.
+
+        Args:
+            session: The HTTP session; never closed here.
+            timeout: Seconds each request may take, in total.
+            base_url: The API root that :meth:`request` puts before a path (a trailing ``/`` is dropped).
+            error_for: Builds the exception for an error answer (default: by status only).
+            headers: Headers of every request.
+            bearer: A token every request sends as ``Authorization: Bearer``; it is a secret too.
+            secrets: Texts no exception may show, for every request.
+            on_connection_error: Maps a request that got no answer.
+        """
         self._session = session
         self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.base_url = base_url.rstrip("/")
         self._error_for = error_for
         self._headers = dict(headers or {})
         self._secrets = tuple(secrets)
+        if bearer is not None:
+            self._headers["Authorization"] = f"Bearer {bearer}"
+            self._secrets += (bearer,)
         self._on_connection_error = on_connection_error
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Query | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        secrets: Iterable[str | None] = (),
+    ) -> Request:
+        """A request for ``path`` below :attr:`base_url`, named ``"<method> <path>"`` in errors."""
+        return Request(
+            method,
+            f"{self.base_url}{path}",
+            f"{method} {path}",
+            headers=dict(headers or {}),
+            params=params,
+            json=json_body,
+            secrets=tuple(secrets),
+        )
 
     def secrets_of(self, request: Request) -> tuple[str | None, ...]:
         """Every secret an error of ``request`` must not show: the transport's and the request's own."""

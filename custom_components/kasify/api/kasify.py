@@ -19,7 +19,6 @@ import aiohttp
 from .errors import KasifyApiError
 from .http import (
     HttpTransport,
-    Request,
     error_for_status,
     error_summary,
     json_object,
@@ -266,19 +265,19 @@ class KasifyClient:
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         """Use ``session`` (not owned) against ``base_url`` with the bearer ``token``."""
-        self._base_url = base_url.rstrip("/")
         self._http = HttpTransport(
             session,
             timeout=timeout,
+            base_url=base_url,
             error_for=_error_for,
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-            secrets=(token,),
+            headers={"Accept": "application/json"},
+            bearer=token,
         )
 
     @property
     def base_url(self) -> str:
         """The API root the client talks to."""
-        return self._base_url
+        return self._http.base_url
 
     # -- transport --------------------------------------------------------------------------------
 
@@ -291,9 +290,8 @@ class KasifyClient:
         json_body: Any = None,
     ) -> Any:
         """Perform one request and return the decoded JSON body (``None`` for 204)."""
-        url = f"{self._base_url}{path}"
         return await self._http.request_json(
-            Request(method, url, f"{method} {path}", params=params, json=json_body)
+            self._http.request(method, path, params=params, json_body=json_body)
         )
 
     async def _object(self, method: str, path: str, **kwargs: Any) -> Reader:

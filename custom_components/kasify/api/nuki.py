@@ -29,7 +29,7 @@ from typing import Any
 import aiohttp
 
 from .errors import OperationPendingError, ValidationError
-from .http import HttpTransport, Request, quote_segment
+from .http import HttpTransport, quote_segment
 from .nuki_keypad import (
     check_keypad_window,
     generate_keypad_code,
@@ -134,13 +134,13 @@ class NukiClient:
             auth_poll_delays: Waits before each look for a new keypad code (see :meth:`create_keypad_code`).
             sleep: How to wait those delays (tests inject one that moves a simulated clock).
         """
-        self._base_url = base_url.rstrip("/")
         self._http = HttpTransport(
             session,
             timeout=timeout,
+            base_url=base_url,
             error_for=error_for_answer,
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-            secrets=(token,),
+            headers={"Accept": "application/json"},
+            bearer=token,
         )
         self._auth_poll_delays = tuple(auth_poll_delays)
         self._sleep = sleep
@@ -148,7 +148,7 @@ class NukiClient:
     @property
     def base_url(self) -> str:
         """The API root the client talks to."""
-        return self._base_url
+        return self._http.base_url
 
     # -- transport --------------------------------------------------------------------------------
 
@@ -163,14 +163,7 @@ class NukiClient:
         secrets_: Collection[str] = (),
     ) -> Any:
         """Perform one request and return the decoded JSON body (``None`` for 204 or an empty body)."""
-        request = Request(
-            method,
-            f"{self._base_url}{path}",
-            f"{method} {path}",
-            params=params,
-            json=json_body,
-            secrets=tuple(secrets_),
-        )
+        request = self._http.request(method, path, params=params, json_body=json_body, secrets=secrets_)
         return await self._http.request_json(request, partial(error_for_answer, lock_id=lock_id))
 
     async def _list(self, path: str, **kwargs: Any) -> list[Any]:

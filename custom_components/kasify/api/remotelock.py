@@ -228,9 +228,8 @@ class RemoteLockClient:
         ``wall_clock`` (epoch seconds) turns ``X-RateLimit-Reset`` into a wait.
         """
         self._auth: TokenSource = auth if isinstance(auth, TokenSource) else CallbackTokenSource(auth)
-        self._base_url = base_url.rstrip("/")
         self._http = HttpTransport(
-            session, timeout=timeout, error_for=self._error_for, headers={"Accept": ACCEPT}
+            session, timeout=timeout, base_url=base_url, error_for=self._error_for, headers={"Accept": ACCEPT}
         )
         self._wall_clock = wall_clock
         self.limiter = limiter if limiter is not None else SlidingWindowLimiter(RATE_LIMIT, RATE_WINDOW)
@@ -240,7 +239,7 @@ class RemoteLockClient:
     @property
     def base_url(self) -> str:
         """The API root the client talks to."""
-        return self._base_url
+        return self._http.base_url
 
     # -- transport -------------------------------------------------------------------------------------------
 
@@ -268,14 +267,7 @@ class RemoteLockClient:
         secrets: Sequence[str] = (),
     ) -> Any:
         """Perform one request (two when a 403 made the token be renewed) and decode the JSON answer."""
-        request = Request(
-            method,
-            f"{self._base_url}{path}",
-            f"{method} {path}",
-            params=params,
-            json=json_body,
-            secrets=(*secrets,),
-        )
+        request = self._http.request(method, path, params=params, json_body=json_body, secrets=secrets)
         token = await self._auth.access_token()
         request = _bearer(request, token)
         response = await self._send(request)

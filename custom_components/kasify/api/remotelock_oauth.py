@@ -196,7 +196,20 @@ class CallbackTokenSource:
 class _GrantTokenSource(ABC):
     """A cached token renewed by a grant: once, however many requests need it at the same time."""
 
-    def __init__(self, clock: Callable[[], float], leeway: float, token: OAuthToken | None = None) -> None:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        clock: Callable[[], float],
+        leeway: float,
+        token: OAuthToken | None = None,
+    ) -> None:
+        self._session = session
+        self._url = token_url
+        self._client_id = client_id
+        self._client_secret = client_secret
         self._clock = clock
         self._leeway = leeway
         self._tokens = SingleFlightToken(
@@ -238,11 +251,7 @@ class ClientCredentialsAuth(_GrantTokenSource):
         leeway: float = TOKEN_LEEWAY,
     ) -> None:
         """Request tokens from ``token_url`` for the application ``client_id``."""
-        super().__init__(clock, leeway)
-        self._session = session
-        self._url = token_url
-        self._client_id = client_id
-        self._client_secret = client_secret
+        super().__init__(session, token_url, client_id, client_secret, clock, leeway)
 
     async def _renew(self, current: OAuthToken | None) -> OAuthToken:
         return await client_credentials_grant(
@@ -276,11 +285,7 @@ class RefreshTokenAuth(_GrantTokenSource):
         leeway: float = TOKEN_LEEWAY,
     ) -> None:
         """Start from ``token`` (from the code exchange, or as stored)."""
-        super().__init__(clock, leeway, token)
-        self._session = session
-        self._url = token_url
-        self._client_id = client_id
-        self._client_secret = client_secret
+        super().__init__(session, token_url, client_id, client_secret, clock, leeway, token)
         self._on_new_token = on_new_token
 
     async def _renew(self, current: OAuthToken | None) -> OAuthToken:
