@@ -36,12 +36,32 @@ from custom_components.kasify.api.models import (
     TaskStatus,
 )
 
-from .fake_kasify import BASE_URL, TOKEN, FakeKasify, load_fixture
+from .conftest import MakeFake
+from .fake_api import FakeApi, load_fixture as load_vendor_fixture
 
+BASE_URL = "https://api.kasify.test/v1"
+TOKEN = "kfy_live_9F8e7D6c5B4a3F2e1D0c"  # distinctive, so a leak into a message is easy to spot
 PROPERTY_ID = "6f1c2a34-1b2c-4d5e-8f90-0a1b2c3d4e5f"
 BOOKING_ID = "b0000000-0000-4000-8000-000000000001"
 TASK_ID = "7a5c0000-0000-4000-8000-000000000001"
 MADRID = ZoneInfo("Europe/Madrid")
+
+
+def load_fixture(name: str) -> Any:
+    """Decode ``tests/fixtures/kasify/<name>``."""
+    return load_vendor_fixture("kasify", name)
+
+
+@pytest.fixture
+def kasify(fake_api: MakeFake) -> FakeApi:
+    """The scripted Kasify API; every request must carry the token."""
+    return fake_api(BASE_URL, headers={"Authorization": f"Bearer {TOKEN}"})
+
+
+@pytest.fixture
+def client(session: aiohttp.ClientSession, kasify: FakeApi) -> KasifyClient:
+    """A client against the scripted server."""
+    return KasifyClient(session, BASE_URL, TOKEN)
 
 
 def booking_json(booking_id: str = BOOKING_ID, **overrides: Any) -> dict[str, Any]:
@@ -100,7 +120,7 @@ def minimal_properties(start: int, stop: int) -> list[dict[str, Any]]:
 
 
 async def test_every_request_carries_the_bearer_token_and_asks_for_json(
-    client: KasifyClient, kasify: FakeKasify
+    client: KasifyClient, kasify: FakeApi
 ) -> None:
     kasify.reply("GET", "/account", {"id": "acc-1", "name": "Casa Azul Rentals"})
 
@@ -115,7 +135,7 @@ async def test_every_request_carries_the_bearer_token_and_asks_for_json(
 
 
 async def test_base_url_trailing_slash_and_timeout_are_honoured(
-    session: aiohttp.ClientSession, kasify: FakeKasify
+    session: aiohttp.ClientSession, kasify: FakeApi
 ) -> None:
     client = KasifyClient(session, BASE_URL + "/", TOKEN, timeout=4.5)
     kasify.reply("GET", "/account", {"id": "acc-1"})
@@ -127,7 +147,7 @@ async def test_base_url_trailing_slash_and_timeout_are_honoured(
     assert kasify.call.timeout_total == 4.5
 
 
-async def test_ids_are_quoted_as_a_single_path_segment(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_ids_are_quoted_as_a_single_path_segment(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("GET", "/tasks/a%2F..%2Fb%20c", task_json("a/../b c"))
 
     task = await client.get_task("a/../b c")
@@ -137,9 +157,7 @@ async def test_ids_are_quoted_as_a_single_path_segment(client: KasifyClient, kas
 
 
 @pytest.mark.parametrize("task_id", ["..", ".", ""])
-async def test_dot_segments_never_reach_a_path(
-    client: KasifyClient, kasify: FakeKasify, task_id: str
-) -> None:
+async def test_dot_segments_never_reach_a_path(client: KasifyClient, kasify: FakeApi, task_id: str) -> None:
     with pytest.raises(ValueError, match="cannot be used as an id"):
         await client.start_task(task_id)
     assert kasify.calls == []
@@ -157,7 +175,7 @@ async def test_dot_segments_never_reach_a_path(
     ],
 )
 async def test_get_account_names_the_account(
-    client: KasifyClient, kasify: FakeKasify, body: dict[str, Any], name: str
+    client: KasifyClient, kasify: FakeApi, body: dict[str, Any], name: str
 ) -> None:
     kasify.reply("GET", "/account", body | {"language": "es", "timezone": "Europe/Madrid"})
 
@@ -169,7 +187,7 @@ async def test_get_account_names_the_account(
     assert account.timezone == "Europe/Madrid"
 
 
-async def test_list_properties_parses_the_seed_example(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_list_properties_parses_the_seed_example(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("GET", "/properties", load_fixture("seed_properties_page.json"))
 
     properties = await client.list_properties()
@@ -207,7 +225,7 @@ async def test_list_properties_parses_the_seed_example(client: KasifyClient, kas
     assert (member.name, member.last_name, member.email) == ("name", "last_name", "email")
 
 
-async def test_a_property_parses_every_documented_field(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_a_property_parses_every_documented_field(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply(
         "GET", "/properties", paged("properties", [load_fixture("property_casa_azul.json")], page=0, total=1)
     )
@@ -241,7 +259,7 @@ async def test_a_property_parses_every_documented_field(client: KasifyClient, ka
     assert prop.team[1].email is None
 
 
-async def test_property_with_only_required_fields(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_property_with_only_required_fields(client: KasifyClient, kasify: FakeApi) -> None:
     only_required = {"id": "p-1", "name": "Loft", "brand_new_field": {"x": [1]}}
     kasify.reply("GET", "/properties", paged("properties", [only_required], page=0, total=1))
 
@@ -254,9 +272,7 @@ async def test_property_with_only_required_fields(client: KasifyClient, kasify: 
     assert (prop.rooms_count, prop.has_internet, prop.country) == (None, None, None)
 
 
-async def test_list_smart_locks_maps_provider_ids_and_status(
-    client: KasifyClient, kasify: FakeKasify
-) -> None:
+async def test_list_smart_locks_maps_provider_ids_and_status(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("GET", f"/properties/{PROPERTY_ID}/smartlocks", load_fixture("smartlocks_casa_azul.json"))
 
     front, garage, back = await client.list_smart_locks(PROPERTY_ID)
@@ -278,7 +294,7 @@ async def test_list_smart_locks_maps_provider_ids_and_status(
     assert (back.offline, back.battery_level, back.battery_charging) == (True, 9, True)
 
 
-async def test_list_smart_locks_parses_the_seed_example(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_list_smart_locks_parses_the_seed_example(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("GET", "/properties/p-1/smartlocks", load_fixture("seed_smartlocks.json"))
 
     (lock,) = await client.list_smart_locks("p-1")
@@ -291,7 +307,7 @@ async def test_list_smart_locks_parses_the_seed_example(client: KasifyClient, ka
     assert (lock.battery_level, lock.battery_charging, lock.offline) == (0, True, True)
 
 
-async def test_list_smart_locks_empty(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_list_smart_locks_empty(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("GET", "/properties/p-1/smartlocks", [])
 
     assert await client.list_smart_locks("p-1") == []
@@ -300,7 +316,7 @@ async def test_list_smart_locks_empty(client: KasifyClient, kasify: FakeKasify) 
 # --- pagination -----------------------------------------------------------------------------------
 
 
-async def test_pagination_follows_every_page(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_pagination_follows_every_page(client: KasifyClient, kasify: FakeApi) -> None:
     for page, (start, stop) in enumerate([(0, 100), (100, 200), (200, 250)]):
         kasify.reply(
             "GET", "/properties", paged("properties", minimal_properties(start, stop), page=page, total=250)
@@ -316,9 +332,7 @@ async def test_pagination_follows_every_page(client: KasifyClient, kasify: FakeK
     ]
 
 
-async def test_pagination_stops_on_a_short_page_without_total(
-    client: KasifyClient, kasify: FakeKasify
-) -> None:
+async def test_pagination_stops_on_a_short_page_without_total(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("GET", "/properties", paged("properties", minimal_properties(0, 100), page=0, total=None))
     kasify.reply("GET", "/properties", paged("properties", minimal_properties(100, 130), page=1, total=None))
 
@@ -328,7 +342,7 @@ async def test_pagination_stops_on_a_short_page_without_total(
     assert len(kasify.calls) == 2
 
 
-async def test_pagination_stops_when_total_is_reached(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_pagination_stops_when_total_is_reached(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("GET", "/properties", paged("properties", minimal_properties(0, 100), page=0, total=200))
     kasify.reply("GET", "/properties", paged("properties", minimal_properties(100, 200), page=1, total=200))
 
@@ -339,7 +353,7 @@ async def test_pagination_stops_when_total_is_reached(client: KasifyClient, kasi
 
 
 async def test_pagination_follows_total_when_the_server_caps_the_page_size(
-    client: KasifyClient, kasify: FakeKasify
+    client: KasifyClient, kasify: FakeApi
 ) -> None:
     """A server that answers 50 per page (below the 100 asked) still gives every item."""
     for page, (start, stop) in enumerate([(0, 50), (50, 100), (100, 120)]):
@@ -354,7 +368,7 @@ async def test_pagination_follows_total_when_the_server_caps_the_page_size(
 
 
 async def test_pagination_stops_on_an_empty_page_even_if_total_is_wrong(
-    client: KasifyClient, kasify: FakeKasify
+    client: KasifyClient, kasify: FakeApi
 ) -> None:
     kasify.reply("GET", "/properties", paged("properties", minimal_properties(0, 100), page=0, total=500))
     kasify.reply("GET", "/properties", paged("properties", [], page=1, total=500))
@@ -363,23 +377,21 @@ async def test_pagination_stops_on_an_empty_page_even_if_total_is_wrong(
     assert len(kasify.calls) == 2
 
 
-async def test_pagination_of_an_empty_list(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_pagination_of_an_empty_list(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("GET", "/properties", paged("properties", [], page=0, total=0))
 
     assert await client.list_properties() == []
     assert len(kasify.calls) == 1
 
 
-async def test_pagination_refuses_a_page_without_its_list(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_pagination_refuses_a_page_without_its_list(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("GET", "/properties", {"items": [], "page": 0, "size": 100, "total": 0})
 
     with pytest.raises(MalformedResponseError, match=r"GET /properties\.properties: missing"):
         await client.list_properties()
 
 
-async def test_a_bad_item_on_a_later_page_names_page_and_field(
-    client: KasifyClient, kasify: FakeKasify
-) -> None:
+async def test_a_bad_item_on_a_later_page_names_page_and_field(client: KasifyClient, kasify: FakeApi) -> None:
     second = minimal_properties(100, 150)
     second[7]["name"] = ["not", "a", "name"]
     kasify.reply("GET", "/properties", paged("properties", minimal_properties(0, 100), page=0, total=150))
@@ -392,7 +404,7 @@ async def test_a_bad_item_on_a_later_page_names_page_and_field(
 # --- bookings -------------------------------------------------------------------------------------
 
 
-async def test_list_bookings_sends_the_window_as_iso_8601(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_list_bookings_sends_the_window_as_iso_8601(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("GET", "/bookings", paged("bookings", [booking_json()], page=0, total=1))
 
     (booking,) = await client.list_bookings(
@@ -420,7 +432,7 @@ async def test_list_bookings_sends_the_window_as_iso_8601(client: KasifyClient, 
 
 
 async def test_list_property_bookings_keeps_the_window_on_every_page(
-    client: KasifyClient, kasify: FakeKasify
+    client: KasifyClient, kasify: FakeApi
 ) -> None:
     path = f"/properties/{PROPERTY_ID}/bookings"
     first = [booking_json(f"b-{i:03d}") for i in range(100)]
@@ -443,7 +455,7 @@ async def test_list_property_bookings_keeps_the_window_on_every_page(
     ]
 
 
-async def test_booking_with_only_required_fields(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_booking_with_only_required_fields(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply(
         "GET",
         "/bookings/b-1",
@@ -483,7 +495,7 @@ async def test_booking_with_only_required_fields(client: KasifyClient, kasify: F
     ids=["required-only", "everything", "falsy-values"],
 )
 async def test_create_booking_sends_only_the_given_fields(
-    client: KasifyClient, kasify: FakeKasify, optional: dict[str, Any], expected_extra: dict[str, Any]
+    client: KasifyClient, kasify: FakeApi, optional: dict[str, Any], expected_extra: dict[str, Any]
 ) -> None:
     kasify.reply(
         "POST", f"/properties/{PROPERTY_ID}/bookings", booking_json(guest_name="Grace Hopper"), status=201
@@ -510,7 +522,7 @@ async def test_create_booking_sends_only_the_given_fields(
     assert booking.guest_name == "Grace Hopper"
 
 
-async def test_create_booking_overlap_is_a_conflict(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_create_booking_overlap_is_a_conflict(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply(
         "POST",
         "/properties/p-1/bookings",
@@ -531,7 +543,7 @@ async def test_create_booking_overlap_is_a_conflict(client: KasifyClient, kasify
 # --- calendar, check-in, access codes -------------------------------------------------------------
 
 
-async def test_create_access_codes(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_create_access_codes(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply(
         "POST",
         f"/bookings/{BOOKING_ID}/access-codes",
@@ -576,7 +588,7 @@ async def test_create_access_codes(client: KasifyClient, kasify: FakeKasify) -> 
 
 
 async def test_create_access_codes_with_defaults_sends_an_empty_body(
-    client: KasifyClient, kasify: FakeKasify
+    client: KasifyClient, kasify: FakeApi
 ) -> None:
     kasify.reply("POST", "/bookings/b-1/access-codes", {"access_codes": []}, status=201)
 
@@ -584,7 +596,7 @@ async def test_create_access_codes_with_defaults_sends_an_empty_body(
     assert kasify.call.json == {}
 
 
-async def test_revoke_access_code(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_revoke_access_code(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("DELETE", f"/bookings/{BOOKING_ID}/access-codes/ac-1", status=204)
 
     await client.revoke_access_code(BOOKING_ID, "ac-1")
@@ -602,7 +614,7 @@ async def test_revoke_access_code(client: KasifyClient, kasify: FakeKasify) -> N
     ids=["default-open", "completed", "all"],
 )
 async def test_list_tasks_filters_by_status(
-    client: KasifyClient, kasify: FakeKasify, kwargs: dict[str, Any], status_query: dict[str, str]
+    client: KasifyClient, kasify: FakeApi, kwargs: dict[str, Any], status_query: dict[str, str]
 ) -> None:
     kasify.reply("GET", "/tasks", paged("tasks", [task_json()], page=0, total=1))
 
@@ -621,16 +633,14 @@ async def test_list_tasks_filters_by_status(
     assert task.booking_id == BOOKING_ID
 
 
-async def test_list_property_tasks(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_list_property_tasks(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("GET", f"/properties/{PROPERTY_ID}/tasks", paged("tasks", [], page=0, total=0))
 
     assert await client.list_property_tasks(PROPERTY_ID) == []
     assert kasify.call.query == {"status": "open", "page": "0", "size": "100"}
 
 
-async def test_task_defaults_when_optional_fields_are_missing(
-    client: KasifyClient, kasify: FakeKasify
-) -> None:
+async def test_task_defaults_when_optional_fields_are_missing(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("GET", "/tasks/t-1", {"id": "t-1", "property_id": "p-1"})
 
     task = await client.get_task("t-1")
@@ -663,7 +673,7 @@ async def test_task_defaults_when_optional_fields_are_missing(
     ids=["required-only", "everything"],
 )
 async def test_create_task_sends_only_the_given_fields(
-    client: KasifyClient, kasify: FakeKasify, optional: dict[str, Any], expected_extra: dict[str, Any]
+    client: KasifyClient, kasify: FakeApi, optional: dict[str, Any], expected_extra: dict[str, Any]
 ) -> None:
     kasify.reply("POST", "/tasks", task_json(status="pending", title="Boiler"), status=201)
 
@@ -678,7 +688,7 @@ async def test_create_task_sends_only_the_given_fields(
     [("start_task", "start", "in_progress"), ("complete_task", "complete", "completed")],
 )
 async def test_task_transitions(
-    client: KasifyClient, kasify: FakeKasify, action: str, path: str, status: str
+    client: KasifyClient, kasify: FakeApi, action: str, path: str, status: str
 ) -> None:
     kasify.reply("POST", f"/tasks/{TASK_ID}/{path}", task_json(status=status))
 
@@ -689,7 +699,7 @@ async def test_task_transitions(
     assert task.status == status
 
 
-async def test_task_transition_not_allowed_is_a_conflict(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_task_transition_not_allowed_is_a_conflict(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply(
         "POST",
         "/tasks/t-1/complete",
@@ -733,7 +743,7 @@ HTML_PAGE = "<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gate
 )
 async def test_http_errors_map_to_the_hierarchy(
     client: KasifyClient,
-    kasify: FakeKasify,
+    kasify: FakeApi,
     status: int,
     body: str,
     content_type: str,
@@ -756,14 +766,14 @@ async def test_http_errors_map_to_the_hierarchy(
     assert TOKEN not in message
 
 
-async def test_error_message_falls_back_to_the_error_code(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_error_message_falls_back_to_the_error_code(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("GET", "/account", {"error": "token_expired"}, status=401)
 
     with pytest.raises(AuthError, match=r"^GET /account: HTTP 401: token_expired$"):
         await client.get_account()
 
 
-async def test_validation_error_carries_the_field_messages(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_validation_error_carries_the_field_messages(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply(
         "POST",
         "/properties/p-1/bookings",
@@ -802,7 +812,7 @@ async def test_validation_error_carries_the_field_messages(client: KasifyClient,
     ],
 )
 async def test_bad_request_is_a_validation_error_without_fields(
-    client: KasifyClient, kasify: FakeKasify, body: dict[str, Any]
+    client: KasifyClient, kasify: FakeApi, body: dict[str, Any]
 ) -> None:
     kasify.reply("GET", "/account", body, status=400)
 
@@ -816,7 +826,7 @@ async def test_bad_request_is_a_validation_error_without_fields(
     [({"Retry-After": "30"}, 30.0), ({"Retry-After": "not-a-date"}, None), ({}, None)],
 )
 async def test_rate_limited_reports_how_long_to_wait(
-    client: KasifyClient, kasify: FakeKasify, headers: dict[str, str], retry_after: float | None
+    client: KasifyClient, kasify: FakeApi, headers: dict[str, str], retry_after: float | None
 ) -> None:
     kasify.reply("GET", "/account", {"error": "rate_limited"}, status=429, headers=headers)
 
@@ -827,7 +837,7 @@ async def test_rate_limited_reports_how_long_to_wait(
     assert caught.value.status == 429
 
 
-async def test_rate_limited_with_an_http_date(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_rate_limited_with_an_http_date(client: KasifyClient, kasify: FakeApi) -> None:
     when = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=10)
     kasify.reply("GET", "/account", status=429, headers={"Retry-After": format_datetime(when, usegmt=True)})
 
@@ -838,7 +848,7 @@ async def test_rate_limited_with_an_http_date(client: KasifyClient, kasify: Fake
     assert 540 < caught.value.retry_after <= 600
 
 
-async def test_error_page_that_is_not_utf_8(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_error_page_that_is_not_utf_8(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply(
         "GET",
         "/account",
@@ -852,7 +862,7 @@ async def test_error_page_that_is_not_utf_8(client: KasifyClient, kasify: FakeKa
     assert caught.value.status == 503
 
 
-async def test_a_token_echoed_by_the_server_is_redacted(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_a_token_echoed_by_the_server_is_redacted(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply(
         "GET",
         "/account",
@@ -883,7 +893,7 @@ async def test_a_token_echoed_by_the_server_is_redacted(client: KasifyClient, ka
     ids=["connection-error", "disconnected", "payload-error", "timeout", "aiohttp-timeout"],
 )
 async def test_transport_failures_are_connection_errors(
-    client: KasifyClient, kasify: FakeKasify, exception: Exception, detail: str
+    client: KasifyClient, kasify: FakeApi, exception: Exception, detail: str
 ) -> None:
     kasify.reply("GET", "/properties/p-1/smartlocks", exception=exception)
 
@@ -911,7 +921,7 @@ async def test_transport_failures_are_connection_errors(
     ],
 )
 async def test_a_2xx_body_that_is_not_the_documented_json(
-    client: KasifyClient, kasify: FakeKasify, body: str | bytes, content_type: str, match: str
+    client: KasifyClient, kasify: FakeApi, body: str | bytes, content_type: str, match: str
 ) -> None:
     kasify.reply("GET", "/account", body=body, content_type=content_type)
 
@@ -920,7 +930,7 @@ async def test_a_2xx_body_that_is_not_the_documented_json(
     assert TOKEN not in str(caught.value)
 
 
-async def test_malformed_json_keeps_the_status(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_malformed_json_keeps_the_status(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("POST", "/tasks", body="Created", status=201, content_type="text/plain")
 
     with pytest.raises(MalformedResponseError) as caught:
@@ -928,7 +938,7 @@ async def test_malformed_json_keeps_the_status(client: KasifyClient, kasify: Fak
     assert caught.value.status == 201
 
 
-async def test_smart_locks_must_be_an_array(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_smart_locks_must_be_an_array(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("GET", "/properties/p-1/smartlocks", {"smart_locks": []})
 
     with pytest.raises(
@@ -975,7 +985,7 @@ def _lock(**changes: Any) -> dict[str, Any]:
     ],
 )
 async def test_wrong_types_name_the_field(
-    client: KasifyClient, kasify: FakeKasify, lock: dict[str, Any], match: str
+    client: KasifyClient, kasify: FakeApi, lock: dict[str, Any], match: str
 ) -> None:
     kasify.reply("GET", "/properties/p-1/smartlocks", [lock])
 
@@ -1001,7 +1011,7 @@ async def test_wrong_types_name_the_field(
     ],
 )
 async def test_wrong_property_shapes_name_the_field(
-    client: KasifyClient, kasify: FakeKasify, changes: dict[str, Any], match: str
+    client: KasifyClient, kasify: FakeApi, changes: dict[str, Any], match: str
 ) -> None:
     prop = load_fixture("property_casa_azul.json") | changes
     kasify.reply("GET", "/properties", paged("properties", [prop], page=0, total=1))
@@ -1020,7 +1030,7 @@ async def test_wrong_property_shapes_name_the_field(
     ],
 )
 async def test_wrong_booking_shapes_name_the_field(
-    client: KasifyClient, kasify: FakeKasify, changes: dict[str, Any], match: str
+    client: KasifyClient, kasify: FakeApi, changes: dict[str, Any], match: str
 ) -> None:
     kasify.reply("GET", "/bookings/b-1", booking_json() | changes)
 
@@ -1042,7 +1052,7 @@ async def test_wrong_booking_shapes_name_the_field(
 )
 async def test_a_response_without_its_list_is_malformed(
     client: KasifyClient,
-    kasify: FakeKasify,
+    kasify: FakeApi,
     method: str,
     path: str,
     call: Callable[[KasifyClient], Awaitable[object]],
@@ -1054,9 +1064,7 @@ async def test_a_response_without_its_list_is_malformed(
         await call(client)
 
 
-async def test_numbers_are_accepted_where_text_is_documented(
-    client: KasifyClient, kasify: FakeKasify
-) -> None:
+async def test_numbers_are_accepted_where_text_is_documented(client: KasifyClient, kasify: FakeApi) -> None:
     numbers = {"id": 1234, "name": 5, "zip_code": 46011, "city": "Valencia"}
     kasify.reply("GET", "/properties", paged("properties", [numbers], page=0, total=1))
 
@@ -1200,9 +1208,7 @@ async def test_cancelling_gather_bounded_cancels_its_calls() -> None:
 # --- tolerated oddities ---------------------------------------------------------------------------
 
 
-async def test_unknown_statuses_fall_back_instead_of_failing(
-    client: KasifyClient, kasify: FakeKasify
-) -> None:
+async def test_unknown_statuses_fall_back_instead_of_failing(client: KasifyClient, kasify: FakeApi) -> None:
     # The client's current choice: an unknown booking status counts as confirmed (so still active),
     # an unknown task status as pending. Parsing must not fail either way.
     kasify.reply("GET", "/bookings/b-1", booking_json(status="no_show"))
@@ -1217,7 +1223,7 @@ async def test_unknown_statuses_fall_back_instead_of_failing(
 
 @pytest.mark.parametrize("body", ['["unexpected", "array"]', '"plain string"', "42"])
 async def test_an_error_body_that_is_json_but_not_an_object(
-    client: KasifyClient, kasify: FakeKasify, body: str
+    client: KasifyClient, kasify: FakeApi, body: str
 ) -> None:
     kasify.reply("GET", "/account", body=body, status=500)
 
