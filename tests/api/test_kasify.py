@@ -540,6 +540,36 @@ async def test_create_booking_overlap_is_a_conflict(client: KasifyClient, kasify
     assert caught.value.status == 409
 
 
+async def test_guest_contact_details_echoed_in_an_error_are_redacted(
+    client: KasifyClient, kasify: FakeApi
+) -> None:
+    body = {
+        "message": "Invalid contact for grace@example.com",
+        "fields": {"guest_email": ["grace@example.com is taken"], "guest_phone": ["+34600111222 is invalid"]},
+    }
+    kasify.reply("POST", "/properties/p-1/bookings", body, status=422)
+
+    with pytest.raises(ValidationError) as caught:
+        await client.create_booking(
+            "p-1",
+            guest_name="Grace Hopper",
+            check_in=datetime(2026, 12, 20, tzinfo=UTC),
+            check_out=datetime(2026, 12, 21, tzinfo=UTC),
+            guest_email="grace@example.com",
+            guest_phone="+34600111222",
+        )
+    assert str(caught.value).endswith(": Invalid contact for ***")
+    assert caught.value.fields == {"guest_email": ["*** is taken"], "guest_phone": ["*** is invalid"]}
+
+
+async def test_an_access_code_echoed_in_an_error_is_redacted(client: KasifyClient, kasify: FakeApi) -> None:
+    kasify.reply("POST", f"/bookings/{BOOKING_ID}/access-codes", {"message": "Code 2468 in use"}, status=409)
+
+    with pytest.raises(ConflictError) as caught:
+        await client.create_access_codes(BOOKING_ID, code="2468")
+    assert str(caught.value).endswith(": Code *** in use")
+
+
 # --- calendar, check-in, access codes -------------------------------------------------------------
 
 

@@ -706,6 +706,25 @@ async def test_the_pin_echo_of_a_resource_error_stays_out_of_messages(
     assert caught.value.fields == {"pin": ["has already been taken"]}
 
 
+async def test_a_pin_and_email_echoed_in_error_sentences_are_redacted(
+    client: RemoteLockClient, remotelock: FakeApi
+) -> None:
+    body = {
+        "errors": [
+            {"attribute": "pin", "messages": ["8642 has already been taken"], "full_messages": []},
+            {"attribute": "email", "messages": ["ann@example.com is not an email"], "full_messages": []},
+        ]
+    }
+    remotelock.reply("POST", "/access_persons", body, status=422)
+    with pytest.raises(ValidationError) as caught:
+        await client.create_access_guest(
+            "Ann", datetime(2026, 7, 1), datetime(2026, 7, 2), pin="8642", email="ann@example.com"
+        )
+    assert "8642" not in str(caught.value)
+    assert "ann@example.com" not in str(caught.value)
+    assert caught.value.fields == {"pin": ["*** has already been taken"], "email": ["*** is not an email"]}
+
+
 @pytest.mark.parametrize(
     ("body", "status"),
     [("{not json", 200), (json.dumps({"nothing": 1}), 200), (json.dumps({"data": []}), 200)],

@@ -288,11 +288,14 @@ class KasifyClient:
         *,
         params: Mapping[str, str | int] | None = None,
         json_body: Any = None,
+        secrets: Sequence[str | None] = (),
     ) -> Any:
-        """Perform one request and return the decoded JSON body (``None`` for 204)."""
-        return await self._http.request_json(
-            self._http.request(method, path, params=params, json_body=json_body)
-        )
+        """Perform one request and return the decoded JSON body (``None`` for 204).
+
+        ``secrets`` (codes, guest contact details) are kept out of every exception the request raises.
+        """
+        request = self._http.request(method, path, params=params, json_body=json_body, secrets=secrets)
+        return await self._http.request_json(request)
 
     async def _object(self, method: str, path: str, **kwargs: Any) -> Reader:
         return Reader(await self._request(method, path, **kwargs), f"{method} {path}")
@@ -441,7 +444,9 @@ class KasifyClient:
                 "notes": notes,
             }
         )
-        return parse_booking(await self._object("POST", Paths.property_bookings(property_id), json_body=body))
+        path = Paths.property_bookings(property_id)
+        contact = (guest_email, guest_phone)
+        return parse_booking(await self._object("POST", path, json_body=body, secrets=contact))
 
     # -- access codes -----------------------------------------------------------------------------
 
@@ -463,7 +468,7 @@ class KasifyClient:
                 "code": code,
             }
         )
-        result = await self._object("POST", Paths.access_codes(booking_id), json_body=body)
+        result = await self._object("POST", Paths.access_codes(booking_id), json_body=body, secrets=(code,))
         return [parse_access_code(item) for item in result.objects("access_codes", required=True)]
 
     async def revoke_access_code(self, booking_id: str, code_id: str) -> None:

@@ -264,7 +264,7 @@ class RemoteLockClient:
         *,
         params: Query | None = None,
         json_body: Any = None,
-        secrets: Sequence[str] = (),
+        secrets: Sequence[str | None] = (),
     ) -> Any:
         """Perform one request (two when a 403 made the token be renewed) and decode the JSON answer."""
         request = self._http.request(method, path, params=params, json_body=json_body, secrets=secrets)
@@ -437,7 +437,9 @@ class RemoteLockClient:
         if email is not None:
             attributes["email"] = email
         body = {"type": "access_guest", "attributes": attributes}
-        data = await self._data("POST", Paths.ACCESS_PERSONS, json_body=body)
+        data = await self._data(
+            "POST", Paths.ACCESS_PERSONS, json_body=body, secrets=(pin or "", email or "")
+        )
         return parse_access_person(data, keep_pin=True)
 
     async def update_access_guest(
