@@ -1,16 +1,21 @@
-"""Fixtures for the Kasify client tests: one real aiohttp session per test, no network."""
+"""Fixtures of the client tests: one real aiohttp session per test, scripted upstreams, no network."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Protocol
 
 import aiohttp
 from aioresponses import aioresponses
 import pytest
 
-from custom_components.kasify.api.kasify import KasifyClient
+from .fake_api import FakeApi
 
-from .fake_kasify import BASE_URL, TOKEN, FakeKasify
+
+class MakeFake(Protocol):
+    """Makes a scripted upstream at ``base_url``; every request to it must carry ``headers``."""
+
+    def __call__(self, base_url: str, *, headers: Mapping[str, str] | None = None) -> FakeApi: ...
 
 
 @pytest.fixture
@@ -21,21 +26,29 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 @pytest.fixture
-def kasify() -> Iterator[FakeKasify]:
-    """The scripted server.
-
-    After the test, every scripted reply must have been used, and every request must have carried
-    the bearer token, whichever client method made it.
-    """
-    with aioresponses() as mocked:
-        fake = FakeKasify(mocked)
-        yield fake
-        assert fake.unused_replies() == 0, "the client made fewer requests than the test scripted"
-        for call in fake.calls:
-            assert call.headers.get("Authorization") == f"Bearer {TOKEN}", call
+def mocked() -> Iterator[aioresponses]:
+    """Every request of the test goes to aioresponses (no network)."""
+    with aioresponses() as mock:
+        yield mock
 
 
 @pytest.fixture
-def client(session: aiohttp.ClientSession, kasify: FakeKasify) -> KasifyClient:
-    """A client against the scripted server."""
-    return KasifyClient(session, BASE_URL, TOKEN)
+def fake_api(mocked: aioresponses) -> Iterator[MakeFake]:
+    """Makes scripted upstreams.
+
+    After the test, every reply scripted on them must have been used, and every request must have carried
+    the headers its upstream requires, whichever client method made it.
+    """
+    fakes: list[tuple[FakeApi, Mapping[str, str]]] = []
+
+    def make(base_url: str, *, headers: Mapping[str, str] | None = None) -> FakeApi:
+        fake = FakeApi(mocked, base_url)
+        fakes.append((fake, headers or {}))
+        return fake
+
+    yield make
+    for fake, headers in fakes:
+        unused = fake.unused_replies()
+        assert unused == 0, f"the client made fewer requests than scripted ({unused} left at {fake.base_url})"
+        for call in fake.calls:
+            assert {name: call.headers.get(name) for name in headers} == headers, call

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-import json
-from pathlib import Path
-import re
 from typing import Any
 
 import aiohttp
-from aioresponses import CallbackResult, aioresponses
+from aioresponses import aioresponses
 import pytest
-from yarl import URL
 
 from custom_components.kasify.api.casavi import (
     DEFAULT_APPOINTMENT_DURATION,
@@ -35,31 +30,19 @@ from custom_components.kasify.api.errors import (
 )
 from custom_components.kasify.api.models import CalendarEvent, Property, Task, TaskStatus, TaskType
 
+from .fake_api import Call, FakeApi, Gate, load_fixture as load_vendor_fixture
+
 BASE_URL = "https://api.casavi.test"
 KEY = "04523b90-9ee1-49f7-af31-b1f24efe84ad"
 SECRET = "ksdasji0-sf818-nfn81-ms9a-ams9d9a9as"
 TOKEN_1 = "tok-1-a2cf47a9-3d2e-455e-a34b-7a79f11aa7f9"
 TOKEN_2 = "tok-2-7f1c6b1e-0d5a-4f0e-9b1c-4a1d2e3f4a5b"
 T0 = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "casavi"
 
 
 def load_fixture(name: str) -> Any:
     """Decode ``tests/fixtures/casavi/<name>``."""
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """One request as it went on the wire."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    url: str
-    headers: dict[str, str]
-    json: Any
-    timeout_total: float | None
+    return load_vendor_fixture("casavi", name)
 
 
 class Clock:
@@ -75,74 +58,12 @@ class Clock:
         self.now += timedelta(**delta)
 
 
-class Gate:
-    """Holds requests until ``size`` of them have arrived, so that they are all in flight at once."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.arrived = 0
-        self._full = asyncio.Event()
-
-    async def arrive(self) -> None:
-        self.arrived += 1
-        if self.arrived >= self.size:
-            self._full.set()
-        await asyncio.wait_for(self._full.wait(), timeout=5)
-
-
-class FakeCasavi:
-    """Scripted casavi replies (each used once, in order per route) and the requests the client made."""
+class FakeCasavi(FakeApi):
+    """The scripted casavi API, with helpers for its token and its pages."""
 
     def __init__(self, mocked: aioresponses, clock: Clock) -> None:
-        self._mocked = mocked
+        super().__init__(mocked, BASE_URL)
         self._clock = clock
-        self.calls: list[Call] = []
-
-    def reply(
-        self,
-        method: str,
-        path: str,
-        payload: Any = None,
-        *,
-        status: int = 200,
-        body: str | bytes | None = None,
-        headers: dict[str, str] | None = None,
-        content_type: str = "application/json",
-        exception: Exception | None = None,
-        origin: str = BASE_URL,
-        answer: Callable[[Call], Awaitable[tuple[int, Any]]] | None = None,
-    ) -> None:
-        """Answer the next ``method origin+path`` request (any query string) with ``payload`` as JSON.
-
-        A callable ``payload`` is called when the request arrives; ``answer`` decides status and payload
-        from the request itself (and may wait).
-        """
-        pattern = re.compile(re.escape(origin + path) + r"(?:\?.*)?$")
-
-        async def record(url: URL, **kwargs: Any) -> CallbackResult:
-            # aioresponses hands over the URL with ``params`` merged in, sorted and encoded twice; the client
-            # only sends ``params`` on a URL without a query, so the wire form is rebuilt from them.
-            params = kwargs.get("params")
-            wire = url.with_query(None).extend_query(params) if params else url
-            call = Call(
-                method=method.upper(),
-                path=wire.path,
-                query=dict(wire.query),
-                url=str(wire),
-                headers=dict(kwargs.get("headers") or {}),
-                json=kwargs.get("json"),
-                timeout_total=getattr(kwargs.get("timeout"), "total", None),
-            )
-            self.calls.append(call)
-            code, data = (status, payload() if callable(payload) else payload)
-            if answer is not None:
-                code, data = await answer(call)
-            text = body if body is not None else "" if data is None else json.dumps(data)
-            return CallbackResult(
-                method=method.upper(), status=code, body=text, content_type=content_type, headers=headers
-            )
-
-        self._mocked.add(pattern, method=method.upper(), callback=record, exception=exception)
 
     def refuse_first_token(self, method: str, path: str, payload: Any, gate: Gate) -> None:
         """Script ``path`` to refuse ``TOKEN_1`` (401, once ``gate`` is full) and to answer ``TOKEN_2``."""
@@ -185,10 +106,6 @@ class FakeCasavi:
         """The authentication requests."""
         return [c for c in self.calls if c.path.endswith("/v2/authenticate")]
 
-    def unused_replies(self) -> int:
-        """How many scripted replies no request consumed."""
-        return len(self._mocked._matches)
-
 
 @pytest.fixture
 def clock() -> Clock:
@@ -196,20 +113,13 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-def casavi(clock: Clock) -> Iterator[FakeCasavi]:
+def casavi(mocked: aioresponses, clock: Clock) -> Iterator[FakeCasavi]:
     """The scripted server; after the test every scripted reply must have been used."""
-    with aioresponses() as mocked:
-        fake = FakeCasavi(mocked, clock)
-        yield fake
-        assert fake.unused_replies() == 0, "the client made fewer requests than the test scripted"
-        for call in fake.calls:
-            assert "Authorization" not in call.headers, call
+    fake = FakeCasavi(mocked, clock)
+    yield fake
+    assert fake.unused_replies() == 0, "the client made fewer requests than the test scripted"
+    for call in fake.calls:
+        assert "Authorization" not in call.headers, call
 
 
 @pytest.fixture
@@ -280,6 +190,17 @@ async def test_base_url_trailing_slash_timeout_and_quoted_ids(
     assert prop.id == "a/../b c"
     assert casavi.data_calls[0].url == BASE_URL + "/v2/properties/a%2F..%2Fb%20c"
     assert {c.timeout_total for c in casavi.calls} == {4.5}
+
+
+@pytest.mark.parametrize("property_id", ["..", ".", ""])
+async def test_dot_segments_never_reach_a_path(
+    client: CasaviClient, casavi: FakeCasavi, property_id: str
+) -> None:
+    casavi.auth()
+    await client.authenticate()
+    with pytest.raises(ValueError, match="cannot be used as an id"):
+        await client.get_property(property_id)
+    assert casavi.data_calls == []
 
 
 async def test_the_token_is_reused_until_it_is_due(
@@ -353,6 +274,23 @@ async def test_a_401_renews_the_token_once_and_repeats_the_request(
     assert prop.id == "P-1"
     assert [c.headers.get("token") for c in casavi.data_calls] == [TOKEN_1, TOKEN_2]
     assert [c.method for c in casavi.calls] == ["POST", "GET", "POST", "GET"]
+
+
+async def test_a_refused_token_is_not_sent_again_when_its_renewal_failed(
+    client: CasaviClient, casavi: FakeCasavi
+) -> None:
+    casavi.auth(TOKEN_1)
+    casavi.reply("GET", "/v2/properties/P-1", status=401)
+    casavi.reply("POST", "/v2/authenticate", status=503, body="<html>maintenance</html>")
+    casavi.auth(TOKEN_2)
+    casavi.reply("GET", "/v2/properties/P-1", prop_json())
+
+    with pytest.raises(ServerError):
+        await client.get_property("P-1")
+    assert (await client.get_property("P-1")).id == "P-1"
+
+    assert [c.method for c in casavi.calls] == ["POST", "GET", "POST", "POST", "GET"]
+    assert [c.headers.get("token") for c in casavi.data_calls] == [TOKEN_1, TOKEN_2]
 
 
 async def test_a_401_after_the_renewal_is_an_auth_error(client: CasaviClient, casavi: FakeCasavi) -> None:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
-from aioresponses import aioresponses
 import pytest
-from yarl import URL
 
 from custom_components.kasify.api.errors import (
     ApiConnectionError,
@@ -32,9 +30,14 @@ from custom_components.kasify.api.ical import (
     normalize_feed_url,
 )
 
+from .conftest import MakeFake
+from .fake_api import FakeApi
+
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ical"
 SECRET = "s3cr3tT0kenAbC123"
-URL_HTTPS = f"https://www.airbnb.es/calendar/ical/12345.ics?s={SECRET}"
+FEED_ORIGIN = "https://www.airbnb.es"
+FEED_PATH = "/calendar/ical/12345.ics"
+URL_HTTPS = f"{FEED_ORIGIN}{FEED_PATH}?s={SECRET}"
 URL_WEBCAL = f"webcal://www.airbnb.es/calendar/ical/12345.ics?s={SECRET}"
 NOW = datetime(2026, 3, 14, 12, tzinfo=UTC)
 MADRID = ZoneInfo("Europe/Madrid")
@@ -45,9 +48,9 @@ EMPTY = (
 
 
 @pytest.fixture
-def mocked() -> Iterator[aioresponses]:
-    with aioresponses() as mock:
-        yield mock
+def airbnb(fake_api: MakeFake) -> FakeApi:
+    """The scripted feed server."""
+    return fake_api(FEED_ORIGIN)
 
 
 @pytest.fixture
@@ -55,8 +58,8 @@ def client(session: aiohttp.ClientSession) -> IcalFeedClient:
     return IcalFeedClient(session)
 
 
-def sent_headers(mock: aioresponses, url: str = URL_HTTPS) -> list[dict[str, str]]:
-    return [dict(call.kwargs.get("headers") or {}) for call in mock.requests[("GET", URL(url))]]
+def sent_headers(feed: FakeApi) -> list[dict[str, str]]:
+    return [call.headers for call in feed.calls]
 
 
 class CountingExecutor:
@@ -84,11 +87,12 @@ def test_normalize_feed_url() -> None:
     assert issubclass(InvalidFeedUrlError, ValueError)
 
 
-async def test_webcal_is_fetched_over_https_and_parsed_once(
-    client: IcalFeedClient, mocked: aioresponses
-) -> None:
-    mocked.get(
-        URL_HTTPS, body=AIRBNB, headers={"ETag": '"v1"', "Last-Modified": "Sat, 14 Mar 2026 08:30:00 GMT"}
+async def test_webcal_is_fetched_over_https_and_parsed_once(client: IcalFeedClient, airbnb: FakeApi) -> None:
+    airbnb.reply(
+        "GET",
+        FEED_PATH,
+        body=AIRBNB,
+        headers={"ETag": '"v1"', "Last-Modified": "Sat, 14 Mar 2026 08:30:00 GMT"},
     )
     result = await client.fetch(URL_WEBCAL)
     assert result.changed
@@ -99,40 +103,40 @@ async def test_webcal_is_fetched_over_https_and_parsed_once(
     assert result.validators == FeedValidators(
         etag='"v1"', last_modified="Sat, 14 Mar 2026 08:30:00 GMT", content_hash=content_hash(AIRBNB)
     )
-    (headers,) = sent_headers(mocked)
+    (headers,) = sent_headers(airbnb)
     assert "If-None-Match" not in headers
     assert "If-Modified-Since" not in headers
     assert headers["Accept"].startswith("text/calendar")
     assert SECRET not in repr(result)
 
 
-async def test_conditional_get_and_304(client: IcalFeedClient, mocked: aioresponses) -> None:
+async def test_conditional_get_and_304(client: IcalFeedClient, airbnb: FakeApi) -> None:
     before = FeedValidators(etag='"v1"', last_modified="Sat, 14 Mar 2026 08:30:00 GMT", content_hash="h1")
-    mocked.get(URL_HTTPS, status=304, headers={"ETag": '"v2"'})
+    airbnb.reply("GET", FEED_PATH, status=304, headers={"ETag": '"v2"'})
     result = await client.fetch(URL_HTTPS, before)
     assert not result.changed
     assert result.status == 304
     assert result.validators == FeedValidators(
         etag='"v2"', last_modified="Sat, 14 Mar 2026 08:30:00 GMT", content_hash="h1"
     )
-    (headers,) = sent_headers(mocked)
+    (headers,) = sent_headers(airbnb)
     assert headers["If-None-Match"] == '"v1"'
     assert headers["If-Modified-Since"] == "Sat, 14 Mar 2026 08:30:00 GMT"
 
 
-async def test_a_304_without_validators_is_malformed(client: IcalFeedClient, mocked: aioresponses) -> None:
-    mocked.get(URL_HTTPS, status=304)
+async def test_a_304_without_validators_is_malformed(client: IcalFeedClient, airbnb: FakeApi) -> None:
+    airbnb.reply("GET", FEED_PATH, status=304)
     with pytest.raises(MalformedResponseError, match="304"):
         await client.fetch(URL_HTTPS)
 
 
 async def test_same_body_is_unchanged_even_with_a_new_dtstamp(
-    client: IcalFeedClient, mocked: aioresponses
+    client: IcalFeedClient, airbnb: FakeApi
 ) -> None:
     restamped = AIRBNB.replace(b"DTSTAMP:20260314T083000Z", b"DTSTAMP:20260314T093000Z")
     assert restamped != AIRBNB
-    mocked.get(URL_HTTPS, body=restamped)
-    mocked.get(URL_HTTPS, body=AIRBNB.replace(b"Reserved", b"Reserved!"))
+    airbnb.reply("GET", FEED_PATH, body=restamped)
+    airbnb.reply("GET", FEED_PATH, body=AIRBNB.replace(b"Reserved", b"Reserved!"))
     known = FeedValidators(content_hash=content_hash(AIRBNB))
     unchanged = await client.fetch(URL_HTTPS, known)
     assert not unchanged.changed
@@ -153,12 +157,12 @@ async def test_same_body_is_unchanged_even_with_a_new_dtstamp(
 )
 async def test_http_errors_use_the_shared_hierarchy(
     client: IcalFeedClient,
-    mocked: aioresponses,
+    airbnb: FakeApi,
     status: int,
     error: type[KasifyApiError],
     headers: dict[str, str],
 ) -> None:
-    mocked.get(URL_HTTPS, status=status, body=f"<html>{SECRET}</html>", headers=headers)
+    airbnb.reply("GET", FEED_PATH, status=status, body=f"<html>{SECRET}</html>", headers=headers)
     with pytest.raises(error) as caught:
         await client.fetch(URL_HTTPS)
     assert caught.value.status == status
@@ -181,9 +185,9 @@ async def test_http_errors_use_the_shared_hierarchy(
     ],
 )
 async def test_a_body_that_is_not_ical_is_malformed(
-    client: IcalFeedClient, mocked: aioresponses, body: bytes, content_type: str, expected: str
+    client: IcalFeedClient, airbnb: FakeApi, body: bytes, content_type: str, expected: str
 ) -> None:
-    mocked.get(URL_HTTPS, body=body, content_type=content_type)
+    airbnb.reply("GET", FEED_PATH, body=body, content_type=content_type)
     with pytest.raises(MalformedResponseError, match="not an iCal feed") as caught:
         await client.fetch(URL_HTTPS)
     assert expected in str(caught.value)
@@ -191,17 +195,17 @@ async def test_a_body_that_is_not_ical_is_malformed(
 
 
 async def test_bom_whitespace_and_nul_bytes_before_the_calendar_are_fine(
-    client: IcalFeedClient, mocked: aioresponses
+    client: IcalFeedClient, airbnb: FakeApi
 ) -> None:
-    mocked.get(URL_HTTPS, body=b"\xef\xbb\xbf \r\n\x00" + AIRBNB)
+    airbnb.reply("GET", FEED_PATH, body=b"\xef\xbb\xbf \r\n\x00" + AIRBNB)
     result = await client.fetch(URL_HTTPS)
     assert result.body is not None
     assert result.body.startswith("BEGIN:VCALENDAR")
 
 
-async def test_connection_errors_and_timeouts(client: IcalFeedClient, mocked: aioresponses) -> None:
-    mocked.get(URL_HTTPS, exception=aiohttp.ClientConnectionError(f"cannot connect to {URL_HTTPS}"))
-    mocked.get(URL_HTTPS, exception=TimeoutError())
+async def test_connection_errors_and_timeouts(client: IcalFeedClient, airbnb: FakeApi) -> None:
+    airbnb.reply("GET", FEED_PATH, exception=aiohttp.ClientConnectionError(f"cannot connect to {URL_HTTPS}"))
+    airbnb.reply("GET", FEED_PATH, exception=TimeoutError())
     with pytest.raises(ApiConnectionError, match="ClientConnectionError") as caught:
         await client.fetch(URL_HTTPS)
     assert SECRET not in str(caught.value)
@@ -209,18 +213,18 @@ async def test_connection_errors_and_timeouts(client: IcalFeedClient, mocked: ai
         await client.fetch(URL_HTTPS)
 
 
-async def test_oversized_feeds_are_refused(session: aiohttp.ClientSession, mocked: aioresponses) -> None:
+async def test_oversized_feeds_are_refused(session: aiohttp.ClientSession, airbnb: FakeApi) -> None:
     small = IcalFeedClient(session, max_bytes=100)
-    mocked.get(URL_HTTPS, body=AIRBNB)
-    mocked.get(URL_HTTPS, body=AIRBNB, headers={"Content-Length": str(len(AIRBNB))})
+    airbnb.reply("GET", FEED_PATH, body=AIRBNB)
+    airbnb.reply("GET", FEED_PATH, body=AIRBNB, headers={"Content-Length": str(len(AIRBNB))})
     with pytest.raises(MalformedResponseError, match="larger than 100 bytes"):
         await small.fetch(URL_HTTPS)
     with pytest.raises(MalformedResponseError, match="larger than 100 bytes"):
         await small.fetch(URL_HTTPS)
 
 
-async def test_validate_fetches_and_parses(client: IcalFeedClient, mocked: aioresponses) -> None:
-    mocked.get(URL_HTTPS, body=AIRBNB)
+async def test_validate_fetches_and_parses(client: IcalFeedClient, airbnb: FakeApi) -> None:
+    airbnb.reply("GET", FEED_PATH, body=AIRBNB)
     feed = await client.validate(URL_WEBCAL, default_zone=MADRID)
     assert feed.event_count == 4
     assert feed.channel == "airbnb"
@@ -230,14 +234,14 @@ async def test_validate_fetches_and_parses(client: IcalFeedClient, mocked: aiore
 
 
 async def test_refresh_cycle_parses_only_when_the_feed_changed(
-    client: IcalFeedClient, mocked: aioresponses
+    client: IcalFeedClient, airbnb: FakeApi
 ) -> None:
     state = FeedState(URL_WEBCAL, channel="airbnb", name="Airbnb")
     executor = CountingExecutor()
-    mocked.get(URL_HTTPS, body=AIRBNB, headers={"ETag": '"v1"'})
-    mocked.get(URL_HTTPS, status=304)
-    mocked.get(URL_HTTPS, body=AIRBNB)  # a server that ignores validators: same hash
-    mocked.get(URL_HTTPS, status=500)
+    airbnb.reply("GET", FEED_PATH, body=AIRBNB, headers={"ETag": '"v1"'})
+    airbnb.reply("GET", FEED_PATH, status=304)
+    airbnb.reply("GET", FEED_PATH, body=AIRBNB)  # a server that ignores validators: same hash
+    airbnb.reply("GET", FEED_PATH, status=500)
 
     async def refresh(at: datetime) -> RefreshOutcome:
         return await client.refresh(state, default_zone=MADRID, run_in_executor=executor, now=at)
@@ -250,7 +254,7 @@ async def test_refresh_cycle_parses_only_when_the_feed_changed(
     assert await refresh(NOW + timedelta(hours=1)) is RefreshOutcome.UNCHANGED
     assert await refresh(NOW + timedelta(hours=2)) is RefreshOutcome.UNCHANGED
     assert executor.calls == 1  # neither the 304 nor the identical body was parsed
-    assert sent_headers(mocked)[1]["If-None-Match"] == '"v1"'
+    assert sent_headers(airbnb)[1]["If-None-Match"] == '"v1"'
     assert state.last_success == NOW + timedelta(hours=2)
     assert state.last_change == NOW
 
@@ -274,13 +278,13 @@ async def test_refresh_cycle_parses_only_when_the_feed_changed(
 
 
 async def test_an_empty_feed_clears_only_when_two_refreshes_agree(
-    client: IcalFeedClient, mocked: aioresponses
+    client: IcalFeedClient, airbnb: FakeApi
 ) -> None:
     state = FeedState(URL_HTTPS)
-    mocked.get(URL_HTTPS, body=AIRBNB)
-    mocked.get(URL_HTTPS, body=EMPTY)
-    mocked.get(URL_HTTPS, exception=aiohttp.ClientConnectionError())
-    mocked.get(URL_HTTPS, body=EMPTY)  # identical to the empty one: agrees
+    airbnb.reply("GET", FEED_PATH, body=AIRBNB)
+    airbnb.reply("GET", FEED_PATH, body=EMPTY)
+    airbnb.reply("GET", FEED_PATH, exception=aiohttp.ClientConnectionError())
+    airbnb.reply("GET", FEED_PATH, body=EMPTY)  # identical to the empty one: agrees
     outcomes = [await client.refresh(state, default_zone=MADRID, now=NOW) for _ in range(2)]
     assert outcomes == [RefreshOutcome.CHANGED, RefreshOutcome.EMPTY_PENDING]
     assert state.event_count == 4
@@ -293,58 +297,58 @@ async def test_an_empty_feed_clears_only_when_two_refreshes_agree(
     assert state.status == "ok"
 
 
-async def test_an_empty_feed_then_events_again_never_clears(
-    client: IcalFeedClient, mocked: aioresponses
-) -> None:
+async def test_an_empty_feed_then_events_again_never_clears(client: IcalFeedClient, airbnb: FakeApi) -> None:
     state = FeedState(URL_HTTPS)
     for body in (AIRBNB, EMPTY, AIRBNB.replace(b"Reserved", b"Reserved ")):
-        mocked.get(URL_HTTPS, body=body)
+        airbnb.reply("GET", FEED_PATH, body=body)
     outcomes = [await client.refresh(state, default_zone=MADRID, now=NOW) for _ in range(3)]
     assert outcomes == [RefreshOutcome.CHANGED, RefreshOutcome.EMPTY_PENDING, RefreshOutcome.CHANGED]
     assert not state.pending_empty
     assert state.event_count == 4
 
 
-async def test_a_feed_that_starts_empty_is_simply_empty(client: IcalFeedClient, mocked: aioresponses) -> None:
+async def test_a_feed_that_starts_empty_is_simply_empty(client: IcalFeedClient, airbnb: FakeApi) -> None:
     state = FeedState(URL_HTTPS)
-    mocked.get(URL_HTTPS, body=EMPTY)
+    airbnb.reply("GET", FEED_PATH, body=EMPTY)
     assert await client.refresh(state, default_zone=MADRID, now=NOW) is RefreshOutcome.CHANGED
     assert state.status == "ok"
     assert state.event_count == 0
     assert state.upcoming(NOW) == []
 
 
-async def test_a_parse_failure_keeps_the_old_validators(client: IcalFeedClient, mocked: aioresponses) -> None:
+async def test_a_parse_failure_keeps_the_old_validators(client: IcalFeedClient, airbnb: FakeApi) -> None:
     state = FeedState(URL_HTTPS)
-    mocked.get(URL_HTTPS, body=AIRBNB, headers={"ETag": '"good"'})
-    mocked.get(URL_HTTPS, body=AIRBNB.replace(b"END:VCALENDAR", b""), headers={"ETag": '"broken"'})
-    mocked.get(URL_HTTPS, status=304)
+    airbnb.reply("GET", FEED_PATH, body=AIRBNB, headers={"ETag": '"good"'})
+    airbnb.reply("GET", FEED_PATH, body=AIRBNB.replace(b"END:VCALENDAR", b""), headers={"ETag": '"broken"'})
+    airbnb.reply("GET", FEED_PATH, status=304)
     await client.refresh(state, default_zone=MADRID, now=NOW)
     assert await client.refresh(state, default_zone=MADRID, now=NOW) is RefreshOutcome.FAILED
     assert state.validators is not None
     assert state.validators.etag == '"good"'
     assert await client.refresh(state, default_zone=MADRID, now=NOW) is RefreshOutcome.UNCHANGED
-    assert sent_headers(mocked)[2]["If-None-Match"] == '"good"'
+    assert sent_headers(airbnb)[2]["If-None-Match"] == '"good"'
 
 
 async def test_a_new_default_zone_refetches_without_validators(
-    client: IcalFeedClient, mocked: aioresponses
+    client: IcalFeedClient, airbnb: FakeApi
 ) -> None:
     state = FeedState(URL_HTTPS)
-    mocked.get(URL_HTTPS, body=AIRBNB, headers={"ETag": '"v1"'})
-    mocked.get(URL_HTTPS, body=AIRBNB, headers={"ETag": '"v1"'})
+    airbnb.reply("GET", FEED_PATH, body=AIRBNB, headers={"ETag": '"v1"'})
+    airbnb.reply("GET", FEED_PATH, body=AIRBNB, headers={"ETag": '"v1"'})
     await client.refresh(state, default_zone=MADRID, now=NOW)
     outcome = await client.refresh(state, default_zone=ZoneInfo("America/New_York"), now=NOW)
     assert outcome is RefreshOutcome.CHANGED
-    assert "If-None-Match" not in sent_headers(mocked)[1]
+    assert "If-None-Match" not in sent_headers(airbnb)[1]
     assert state.feed is not None
     assert state.feed.zone == ZoneInfo("America/New_York")
 
 
-async def test_refresh_many_isolates_failures(client: IcalFeedClient, mocked: aioresponses) -> None:
+async def test_refresh_many_isolates_failures(
+    client: IcalFeedClient, airbnb: FakeApi, fake_api: MakeFake
+) -> None:
     broken = "https://ical.booking.com/v1/export?t=abc"
-    mocked.get(URL_HTTPS, body=AIRBNB)
-    mocked.get(broken, status=404)
+    airbnb.reply("GET", FEED_PATH, body=AIRBNB)
+    fake_api("https://ical.booking.com").reply("GET", "/v1/export", status=404)
     states = [FeedState(URL_HTTPS), FeedState(broken), FeedState("ftp://nowhere/x.ics")]
     outcomes = await client.refresh_many(states, default_zone=MADRID, concurrency=2, now=NOW)
     assert outcomes == [RefreshOutcome.CHANGED, RefreshOutcome.FAILED, RefreshOutcome.FAILED]
@@ -355,8 +359,8 @@ async def test_refresh_many_isolates_failures(client: IcalFeedClient, mocked: ai
     assert "not an http(s)" in states[2].last_error
 
 
-async def test_refresh_uses_the_default_executor(client: IcalFeedClient, mocked: aioresponses) -> None:
+async def test_refresh_uses_the_default_executor(client: IcalFeedClient, airbnb: FakeApi) -> None:
     state = FeedState(URL_HTTPS)
-    mocked.get(URL_HTTPS, body=AIRBNB)
+    airbnb.reply("GET", FEED_PATH, body=AIRBNB)
     assert await client.refresh(state, default_zone=MADRID) is RefreshOutcome.CHANGED
     assert state.last_success is not None

@@ -31,21 +31,37 @@ from custom_components.kasify.api.kasify import KasifyClient, gather_bounded, re
 from custom_components.kasify.api.models import (
     AccessCode,
     BookingStatus,
-    CalendarEvent,
     LockStatus,
-    Page,
-    RegisteredGuest,
     SmartLockInfo,
     TaskStatus,
-    TimelineItem,
 )
 
-from .fake_kasify import BASE_URL, TOKEN, FakeKasify, load_fixture
+from .conftest import MakeFake
+from .fake_api import FakeApi, load_fixture as load_vendor_fixture
 
+BASE_URL = "https://api.kasify.test/v1"
+TOKEN = "kfy_live_9F8e7D6c5B4a3F2e1D0c"  # distinctive, so a leak into a message is easy to spot
 PROPERTY_ID = "6f1c2a34-1b2c-4d5e-8f90-0a1b2c3d4e5f"
 BOOKING_ID = "b0000000-0000-4000-8000-000000000001"
 TASK_ID = "7a5c0000-0000-4000-8000-000000000001"
 MADRID = ZoneInfo("Europe/Madrid")
+
+
+def load_fixture(name: str) -> Any:
+    """Decode ``tests/fixtures/kasify/<name>``."""
+    return load_vendor_fixture("kasify", name)
+
+
+@pytest.fixture
+def kasify(fake_api: MakeFake) -> FakeApi:
+    """The scripted Kasify API; every request must carry the token."""
+    return fake_api(BASE_URL, headers={"Authorization": f"Bearer {TOKEN}"})
+
+
+@pytest.fixture
+def client(session: aiohttp.ClientSession, kasify: FakeApi) -> KasifyClient:
+    """A client against the scripted server."""
+    return KasifyClient(session, BASE_URL, TOKEN)
 
 
 def booking_json(booking_id: str = BOOKING_ID, **overrides: Any) -> dict[str, Any]:
@@ -104,7 +120,7 @@ def minimal_properties(start: int, stop: int) -> list[dict[str, Any]]:
 
 
 async def test_every_request_carries_the_bearer_token_and_asks_for_json(
-    client: KasifyClient, kasify: FakeKasify
+    client: KasifyClient, kasify: FakeApi
 ) -> None:
     kasify.reply("GET", "/account", {"id": "acc-1", "name": "Casa Azul Rentals"})
 
@@ -119,7 +135,7 @@ async def test_every_request_carries_the_bearer_token_and_asks_for_json(
 
 
 async def test_base_url_trailing_slash_and_timeout_are_honoured(
-    session: aiohttp.ClientSession, kasify: FakeKasify
+    session: aiohttp.ClientSession, kasify: FakeApi
 ) -> None:
     client = KasifyClient(session, BASE_URL + "/", TOKEN, timeout=4.5)
     kasify.reply("GET", "/account", {"id": "acc-1"})
@@ -131,13 +147,20 @@ async def test_base_url_trailing_slash_and_timeout_are_honoured(
     assert kasify.call.timeout_total == 4.5
 
 
-async def test_ids_are_quoted_as_a_single_path_segment(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_ids_are_quoted_as_a_single_path_segment(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("GET", "/tasks/a%2F..%2Fb%20c", task_json("a/../b c"))
 
     task = await client.get_task("a/../b c")
 
     assert kasify.call.path == "/tasks/a%2F..%2Fb%20c"
     assert task.id == "a/../b c"
+
+
+@pytest.mark.parametrize("task_id", ["..", ".", ""])
+async def test_dot_segments_never_reach_a_path(client: KasifyClient, kasify: FakeApi, task_id: str) -> None:
+    with pytest.raises(ValueError, match="cannot be used as an id"):
+        await client.start_task(task_id)
+    assert kasify.calls == []
 
 
 # --- account and properties -----------------------------------------------------------------------
@@ -152,7 +175,7 @@ async def test_ids_are_quoted_as_a_single_path_segment(client: KasifyClient, kas
     ],
 )
 async def test_get_account_names_the_account(
-    client: KasifyClient, kasify: FakeKasify, body: dict[str, Any], name: str
+    client: KasifyClient, kasify: FakeApi, body: dict[str, Any], name: str
 ) -> None:
     kasify.reply("GET", "/account", body | {"language": "es", "timezone": "Europe/Madrid"})
 
@@ -164,7 +187,7 @@ async def test_get_account_names_the_account(
     assert account.timezone == "Europe/Madrid"
 
 
-async def test_list_properties_parses_the_seed_example(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_list_properties_parses_the_seed_example(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("GET", "/properties", load_fixture("seed_properties_page.json"))
 
     properties = await client.list_properties()
@@ -202,13 +225,13 @@ async def test_list_properties_parses_the_seed_example(client: KasifyClient, kas
     assert (member.name, member.last_name, member.email) == ("name", "last_name", "email")
 
 
-async def test_get_property_parses_every_documented_field(client: KasifyClient, kasify: FakeKasify) -> None:
-    kasify.reply("GET", f"/properties/{PROPERTY_ID}", load_fixture("property_casa_azul.json"))
+async def test_a_property_parses_every_documented_field(client: KasifyClient, kasify: FakeApi) -> None:
+    kasify.reply(
+        "GET", "/properties", paged("properties", [load_fixture("property_casa_azul.json")], page=0, total=1)
+    )
 
-    prop = await client.get_property(PROPERTY_ID)
+    (prop,) = await client.list_properties()
 
-    assert kasify.call.method == "GET"
-    assert kasify.call.query == {}
     assert prop.id == PROPERTY_ID
     assert prop.account_id == "a0c0ffee-0000-4000-8000-000000000001"
     assert prop.name == "Casa Azul"
@@ -236,10 +259,11 @@ async def test_get_property_parses_every_documented_field(client: KasifyClient, 
     assert prop.team[1].email is None
 
 
-async def test_property_with_only_required_fields(client: KasifyClient, kasify: FakeKasify) -> None:
-    kasify.reply("GET", "/properties/p-1", {"id": "p-1", "name": "Loft", "brand_new_field": {"x": [1]}})
+async def test_property_with_only_required_fields(client: KasifyClient, kasify: FakeApi) -> None:
+    only_required = {"id": "p-1", "name": "Loft", "brand_new_field": {"x": [1]}}
+    kasify.reply("GET", "/properties", paged("properties", [only_required], page=0, total=1))
 
-    prop = await client.get_property("p-1")
+    (prop,) = await client.list_properties()
 
     assert (prop.id, prop.name) == ("p-1", "Loft")
     assert prop.full_address is None
@@ -248,9 +272,7 @@ async def test_property_with_only_required_fields(client: KasifyClient, kasify: 
     assert (prop.rooms_count, prop.has_internet, prop.country) == (None, None, None)
 
 
-async def test_list_smart_locks_maps_provider_ids_and_status(
-    client: KasifyClient, kasify: FakeKasify
-) -> None:
+async def test_list_smart_locks_maps_provider_ids_and_status(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("GET", f"/properties/{PROPERTY_ID}/smartlocks", load_fixture("smartlocks_casa_azul.json"))
 
     front, garage, back = await client.list_smart_locks(PROPERTY_ID)
@@ -272,7 +294,7 @@ async def test_list_smart_locks_maps_provider_ids_and_status(
     assert (back.offline, back.battery_level, back.battery_charging) == (True, 9, True)
 
 
-async def test_list_smart_locks_parses_the_seed_example(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_list_smart_locks_parses_the_seed_example(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("GET", "/properties/p-1/smartlocks", load_fixture("seed_smartlocks.json"))
 
     (lock,) = await client.list_smart_locks("p-1")
@@ -285,7 +307,7 @@ async def test_list_smart_locks_parses_the_seed_example(client: KasifyClient, ka
     assert (lock.battery_level, lock.battery_charging, lock.offline) == (0, True, True)
 
 
-async def test_list_smart_locks_empty(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_list_smart_locks_empty(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("GET", "/properties/p-1/smartlocks", [])
 
     assert await client.list_smart_locks("p-1") == []
@@ -294,7 +316,7 @@ async def test_list_smart_locks_empty(client: KasifyClient, kasify: FakeKasify) 
 # --- pagination -----------------------------------------------------------------------------------
 
 
-async def test_pagination_follows_every_page(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_pagination_follows_every_page(client: KasifyClient, kasify: FakeApi) -> None:
     for page, (start, stop) in enumerate([(0, 100), (100, 200), (200, 250)]):
         kasify.reply(
             "GET", "/properties", paged("properties", minimal_properties(start, stop), page=page, total=250)
@@ -310,9 +332,7 @@ async def test_pagination_follows_every_page(client: KasifyClient, kasify: FakeK
     ]
 
 
-async def test_pagination_stops_on_a_short_page_without_total(
-    client: KasifyClient, kasify: FakeKasify
-) -> None:
+async def test_pagination_stops_on_a_short_page_without_total(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("GET", "/properties", paged("properties", minimal_properties(0, 100), page=0, total=None))
     kasify.reply("GET", "/properties", paged("properties", minimal_properties(100, 130), page=1, total=None))
 
@@ -322,7 +342,7 @@ async def test_pagination_stops_on_a_short_page_without_total(
     assert len(kasify.calls) == 2
 
 
-async def test_pagination_stops_when_total_is_reached(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_pagination_stops_when_total_is_reached(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("GET", "/properties", paged("properties", minimal_properties(0, 100), page=0, total=200))
     kasify.reply("GET", "/properties", paged("properties", minimal_properties(100, 200), page=1, total=200))
 
@@ -333,7 +353,7 @@ async def test_pagination_stops_when_total_is_reached(client: KasifyClient, kasi
 
 
 async def test_pagination_follows_total_when_the_server_caps_the_page_size(
-    client: KasifyClient, kasify: FakeKasify
+    client: KasifyClient, kasify: FakeApi
 ) -> None:
     """A server that answers 50 per page (below the 100 asked) still gives every item."""
     for page, (start, stop) in enumerate([(0, 50), (50, 100), (100, 120)]):
@@ -348,7 +368,7 @@ async def test_pagination_follows_total_when_the_server_caps_the_page_size(
 
 
 async def test_pagination_stops_on_an_empty_page_even_if_total_is_wrong(
-    client: KasifyClient, kasify: FakeKasify
+    client: KasifyClient, kasify: FakeApi
 ) -> None:
     kasify.reply("GET", "/properties", paged("properties", minimal_properties(0, 100), page=0, total=500))
     kasify.reply("GET", "/properties", paged("properties", [], page=1, total=500))
@@ -357,23 +377,21 @@ async def test_pagination_stops_on_an_empty_page_even_if_total_is_wrong(
     assert len(kasify.calls) == 2
 
 
-async def test_pagination_of_an_empty_list(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_pagination_of_an_empty_list(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("GET", "/properties", paged("properties", [], page=0, total=0))
 
     assert await client.list_properties() == []
     assert len(kasify.calls) == 1
 
 
-async def test_pagination_refuses_a_page_without_its_list(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_pagination_refuses_a_page_without_its_list(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("GET", "/properties", {"items": [], "page": 0, "size": 100, "total": 0})
 
     with pytest.raises(MalformedResponseError, match=r"GET /properties\.properties: missing"):
         await client.list_properties()
 
 
-async def test_a_bad_item_on_a_later_page_names_page_and_field(
-    client: KasifyClient, kasify: FakeKasify
-) -> None:
+async def test_a_bad_item_on_a_later_page_names_page_and_field(client: KasifyClient, kasify: FakeApi) -> None:
     second = minimal_properties(100, 150)
     second[7]["name"] = ["not", "a", "name"]
     kasify.reply("GET", "/properties", paged("properties", minimal_properties(0, 100), page=0, total=150))
@@ -386,7 +404,7 @@ async def test_a_bad_item_on_a_later_page_names_page_and_field(
 # --- bookings -------------------------------------------------------------------------------------
 
 
-async def test_list_bookings_sends_the_window_as_iso_8601(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_list_bookings_sends_the_window_as_iso_8601(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("GET", "/bookings", paged("bookings", [booking_json()], page=0, total=1))
 
     (booking,) = await client.list_bookings(
@@ -414,7 +432,7 @@ async def test_list_bookings_sends_the_window_as_iso_8601(client: KasifyClient, 
 
 
 async def test_list_property_bookings_keeps_the_window_on_every_page(
-    client: KasifyClient, kasify: FakeKasify
+    client: KasifyClient, kasify: FakeApi
 ) -> None:
     path = f"/properties/{PROPERTY_ID}/bookings"
     first = [booking_json(f"b-{i:03d}") for i in range(100)]
@@ -437,7 +455,7 @@ async def test_list_property_bookings_keeps_the_window_on_every_page(
     ]
 
 
-async def test_booking_with_only_required_fields(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_booking_with_only_required_fields(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply(
         "GET",
         "/bookings/b-1",
@@ -450,39 +468,6 @@ async def test_booking_with_only_required_fields(client: KasifyClient, kasify: F
     assert booking.check_out == datetime(2026, 11, 26, tzinfo=UTC)
     assert (booking.guest_name, booking.status, booking.registered_guests) == ("", BookingStatus.CONFIRMED, 0)
     assert (booking.channel, booking.guests_count, booking.notes) == (None, None, None)
-
-
-async def test_get_current_booking(client: KasifyClient, kasify: FakeKasify) -> None:
-    kasify.reply("GET", f"/properties/{PROPERTY_ID}/bookings/current", booking_json())
-
-    booking = await client.get_current_booking(PROPERTY_ID)
-
-    assert booking is not None
-    assert booking.id == BOOKING_ID
-    assert booking.covers(datetime(2026, 11, 26, 12, tzinfo=UTC))
-
-
-async def test_get_current_booking_is_none_when_the_house_is_empty(
-    client: KasifyClient, kasify: FakeKasify
-) -> None:
-    kasify.reply(
-        "GET",
-        "/properties/p-1/bookings/current",
-        {"error": "not_found", "message": "No current booking"},
-        status=404,
-    )
-
-    assert await client.get_current_booking("p-1") is None
-
-
-@pytest.mark.parametrize(("status", "error"), [(401, AuthError), (403, AuthError), (500, ServerError)])
-async def test_get_current_booking_raises_other_errors(
-    client: KasifyClient, kasify: FakeKasify, status: int, error: type[KasifyApiError]
-) -> None:
-    kasify.reply("GET", "/properties/p-1/bookings/current", {"error": "x"}, status=status)
-
-    with pytest.raises(error):
-        await client.get_current_booking("p-1")
 
 
 @pytest.mark.parametrize(
@@ -510,7 +495,7 @@ async def test_get_current_booking_raises_other_errors(
     ids=["required-only", "everything", "falsy-values"],
 )
 async def test_create_booking_sends_only_the_given_fields(
-    client: KasifyClient, kasify: FakeKasify, optional: dict[str, Any], expected_extra: dict[str, Any]
+    client: KasifyClient, kasify: FakeApi, optional: dict[str, Any], expected_extra: dict[str, Any]
 ) -> None:
     kasify.reply(
         "POST", f"/properties/{PROPERTY_ID}/bookings", booking_json(guest_name="Grace Hopper"), status=201
@@ -537,7 +522,7 @@ async def test_create_booking_sends_only_the_given_fields(
     assert booking.guest_name == "Grace Hopper"
 
 
-async def test_create_booking_overlap_is_a_conflict(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_create_booking_overlap_is_a_conflict(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply(
         "POST",
         "/properties/p-1/bookings",
@@ -555,131 +540,40 @@ async def test_create_booking_overlap_is_a_conflict(client: KasifyClient, kasify
     assert caught.value.status == 409
 
 
-async def test_update_booking_sends_the_changes_as_given(client: KasifyClient, kasify: FakeKasify) -> None:
-    kasify.reply("PATCH", f"/bookings/{BOOKING_ID}", booking_json(guests_count=4, notes=None))
+async def test_guest_contact_details_echoed_in_an_error_are_redacted(
+    client: KasifyClient, kasify: FakeApi
+) -> None:
+    body = {
+        "message": "Invalid contact for grace@example.com",
+        "fields": {"guest_email": ["grace@example.com is taken"], "guest_phone": ["+34600111222 is invalid"]},
+    }
+    kasify.reply("POST", "/properties/p-1/bookings", body, status=422)
 
-    booking = await client.update_booking(
-        BOOKING_ID, {"check_out": datetime(2026, 11, 29, 11, tzinfo=UTC), "guests_count": 4, "notes": None}
-    )
+    with pytest.raises(ValidationError) as caught:
+        await client.create_booking(
+            "p-1",
+            guest_name="Grace Hopper",
+            check_in=datetime(2026, 12, 20, tzinfo=UTC),
+            check_out=datetime(2026, 12, 21, tzinfo=UTC),
+            guest_email="grace@example.com",
+            guest_phone="+34600111222",
+        )
+    assert str(caught.value).endswith(": Invalid contact for ***")
+    assert caught.value.fields == {"guest_email": ["*** is taken"], "guest_phone": ["*** is invalid"]}
 
-    assert kasify.call.method == "PATCH"
-    assert kasify.call.json == {"check_out": "2026-11-29T11:00:00+00:00", "guests_count": 4, "notes": None}
-    assert booking.guests_count == 4
-    assert booking.notes is None
+
+async def test_an_access_code_echoed_in_an_error_is_redacted(client: KasifyClient, kasify: FakeApi) -> None:
+    kasify.reply("POST", f"/bookings/{BOOKING_ID}/access-codes", {"message": "Code 2468 in use"}, status=409)
+
+    with pytest.raises(ConflictError) as caught:
+        await client.create_access_codes(BOOKING_ID, code="2468")
+    assert str(caught.value).endswith(": Code *** in use")
 
 
 # --- calendar, check-in, access codes -------------------------------------------------------------
 
 
-async def test_list_property_calendar(client: KasifyClient, kasify: FakeKasify) -> None:
-    kasify.reply(
-        "GET",
-        f"/properties/{PROPERTY_ID}/calendar",
-        {
-            "events": [
-                {
-                    "id": "ev-1",
-                    "property_id": PROPERTY_ID,
-                    "kind": "booking",
-                    "title": "Ada Lovelace",
-                    "start": "2026-11-25T15:00:00Z",
-                    "end": "2026-11-28T11:00:00+01:00",
-                    "booking_id": BOOKING_ID,
-                    "source": "airbnb",
-                },
-                {
-                    "id": "ev-2",
-                    "property_id": PROPERTY_ID,
-                    "kind": "blocked",
-                    "title": "Owner stay",
-                    "start": "2026-12-01T00:00:00Z",
-                    "end": "2026-12-03T00:00:00Z",
-                },
-            ]
-        },
-    )
-
-    events = await client.list_property_calendar(
-        PROPERTY_ID, datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 31, tzinfo=UTC)
-    )
-
-    assert kasify.call.query == {"from": "2026-11-01T00:00:00+00:00", "to": "2026-12-31T00:00:00+00:00"}
-    assert events == [
-        CalendarEvent(
-            id="ev-1",
-            property_id=PROPERTY_ID,
-            kind="booking",
-            title="Ada Lovelace",
-            start=datetime(2026, 11, 25, 15, tzinfo=UTC),
-            end=datetime(2026, 11, 28, 10, tzinfo=UTC),
-            booking_id=BOOKING_ID,
-            source="airbnb",
-        ),
-        CalendarEvent(
-            id="ev-2",
-            property_id=PROPERTY_ID,
-            kind="blocked",
-            title="Owner stay",
-            start=datetime(2026, 12, 1, tzinfo=UTC),
-            end=datetime(2026, 12, 3, tzinfo=UTC),
-        ),
-    ]
-
-
-async def test_list_upcoming_calendar(client: KasifyClient, kasify: FakeKasify) -> None:
-    kasify.reply("GET", "/calendar/upcoming", {"events": []})
-
-    assert await client.list_upcoming_calendar(14) == []
-    assert kasify.call.query == {"days": "14"}
-
-
-async def test_get_checkin(client: KasifyClient, kasify: FakeKasify) -> None:
-    kasify.reply(
-        "GET",
-        f"/bookings/{BOOKING_ID}/checkin",
-        {
-            "booking_id": BOOKING_ID,
-            "status": "partial",
-            "guests_expected": 2,
-            "guests": [
-                {
-                    "id": "g-1",
-                    "first_name": "Ada",
-                    "last_name": "Lovelace",
-                    "nationality": "GB",
-                    "registered_at": "2026-11-24T18:30:00+01:00",
-                }
-            ],
-        },
-    )
-
-    checkin = await client.get_checkin(BOOKING_ID)
-
-    assert (checkin.booking_id, checkin.status, checkin.guests_expected) == (BOOKING_ID, "partial", 2)
-    assert checkin.guests == (
-        RegisteredGuest(
-            id="g-1",
-            first_name="Ada",
-            last_name="Lovelace",
-            nationality="GB",
-            registered_at=datetime(2026, 11, 24, 17, 30, tzinfo=UTC),
-        ),
-    )
-
-
-async def test_register_guest(client: KasifyClient, kasify: FakeKasify) -> None:
-    guest = {"first_name": "Charles", "last_name": "Babbage", "nationality": "GB"}
-    kasify.reply("POST", f"/bookings/{BOOKING_ID}/checkin/guests", {"id": "g-2"} | guest, status=201)
-
-    registered = await client.register_guest(BOOKING_ID, guest)
-
-    assert kasify.call.json == guest
-    assert registered == RegisteredGuest(
-        id="g-2", first_name="Charles", last_name="Babbage", nationality="GB"
-    )
-
-
-async def test_create_access_codes(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_create_access_codes(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply(
         "POST",
         f"/bookings/{BOOKING_ID}/access-codes",
@@ -724,7 +618,7 @@ async def test_create_access_codes(client: KasifyClient, kasify: FakeKasify) -> 
 
 
 async def test_create_access_codes_with_defaults_sends_an_empty_body(
-    client: KasifyClient, kasify: FakeKasify
+    client: KasifyClient, kasify: FakeApi
 ) -> None:
     kasify.reply("POST", "/bookings/b-1/access-codes", {"access_codes": []}, status=201)
 
@@ -732,7 +626,7 @@ async def test_create_access_codes_with_defaults_sends_an_empty_body(
     assert kasify.call.json == {}
 
 
-async def test_revoke_access_code(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_revoke_access_code(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("DELETE", f"/bookings/{BOOKING_ID}/access-codes/ac-1", status=204)
 
     await client.revoke_access_code(BOOKING_ID, "ac-1")
@@ -750,7 +644,7 @@ async def test_revoke_access_code(client: KasifyClient, kasify: FakeKasify) -> N
     ids=["default-open", "completed", "all"],
 )
 async def test_list_tasks_filters_by_status(
-    client: KasifyClient, kasify: FakeKasify, kwargs: dict[str, Any], status_query: dict[str, str]
+    client: KasifyClient, kasify: FakeApi, kwargs: dict[str, Any], status_query: dict[str, str]
 ) -> None:
     kasify.reply("GET", "/tasks", paged("tasks", [task_json()], page=0, total=1))
 
@@ -769,16 +663,14 @@ async def test_list_tasks_filters_by_status(
     assert task.booking_id == BOOKING_ID
 
 
-async def test_list_property_tasks(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_list_property_tasks(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("GET", f"/properties/{PROPERTY_ID}/tasks", paged("tasks", [], page=0, total=0))
 
     assert await client.list_property_tasks(PROPERTY_ID) == []
     assert kasify.call.query == {"status": "open", "page": "0", "size": "100"}
 
 
-async def test_task_defaults_when_optional_fields_are_missing(
-    client: KasifyClient, kasify: FakeKasify
-) -> None:
+async def test_task_defaults_when_optional_fields_are_missing(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("GET", "/tasks/t-1", {"id": "t-1", "property_id": "p-1"})
 
     task = await client.get_task("t-1")
@@ -811,7 +703,7 @@ async def test_task_defaults_when_optional_fields_are_missing(
     ids=["required-only", "everything"],
 )
 async def test_create_task_sends_only_the_given_fields(
-    client: KasifyClient, kasify: FakeKasify, optional: dict[str, Any], expected_extra: dict[str, Any]
+    client: KasifyClient, kasify: FakeApi, optional: dict[str, Any], expected_extra: dict[str, Any]
 ) -> None:
     kasify.reply("POST", "/tasks", task_json(status="pending", title="Boiler"), status=201)
 
@@ -821,31 +713,12 @@ async def test_create_task_sends_only_the_given_fields(
     assert (task.title, task.status) == ("Boiler", TaskStatus.PENDING)
 
 
-async def test_update_task(client: KasifyClient, kasify: FakeKasify) -> None:
-    kasify.reply("PATCH", f"/tasks/{TASK_ID}", task_json(due_at="2026-12-02T09:00:00Z"))
-
-    task = await client.update_task(
-        TASK_ID, {"due_at": datetime(2026, 12, 2, 9, tzinfo=UTC), "title": "Deep clean"}
-    )
-
-    assert kasify.call.json == {"due_at": "2026-12-02T09:00:00+00:00", "title": "Deep clean"}
-    assert task.due_at == datetime(2026, 12, 2, 9, tzinfo=UTC)
-
-
-async def test_delete_task(client: KasifyClient, kasify: FakeKasify) -> None:
-    kasify.reply("DELETE", f"/tasks/{TASK_ID}", status=204)
-
-    await client.delete_task(TASK_ID)
-
-    assert kasify.call.method == "DELETE"
-
-
 @pytest.mark.parametrize(
     ("action", "path", "status"),
     [("start_task", "start", "in_progress"), ("complete_task", "complete", "completed")],
 )
 async def test_task_transitions(
-    client: KasifyClient, kasify: FakeKasify, action: str, path: str, status: str
+    client: KasifyClient, kasify: FakeApi, action: str, path: str, status: str
 ) -> None:
     kasify.reply("POST", f"/tasks/{TASK_ID}/{path}", task_json(status=status))
 
@@ -856,7 +729,7 @@ async def test_task_transitions(
     assert task.status == status
 
 
-async def test_task_transition_not_allowed_is_a_conflict(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_task_transition_not_allowed_is_a_conflict(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply(
         "POST",
         "/tasks/t-1/complete",
@@ -869,74 +742,6 @@ async def test_task_transition_not_allowed_is_a_conflict(client: KasifyClient, k
 
 
 # --- timeline -------------------------------------------------------------------------------------
-
-
-async def test_upcoming_timeline_is_flattened_in_order(client: KasifyClient, kasify: FakeKasify) -> None:
-    def item(item_id: str, kind: str, at: str) -> dict[str, Any]:
-        return {"id": item_id, "kind": kind, "at": at, "property_id": "p-1", "title": item_id.upper()}
-
-    kasify.reply(
-        "GET",
-        "/timeline/upcoming",
-        {
-            "days": [
-                {"date": "2026-11-25", "items": [item("i-1", "check_in", "2026-11-25T15:00:00Z")]},
-                {"date": "2026-11-26", "items": []},
-                {
-                    "date": "2026-11-28",
-                    "items": [
-                        item("i-2", "check_out", "2026-11-28T11:00:00+01:00"),
-                        item("i-3", "task", "2026-11-28T14:00:00+01:00") | {"task_id": "t-1"},
-                    ],
-                },
-            ]
-        },
-    )
-
-    items = await client.upcoming_timeline()
-
-    assert kasify.call.query == {"days": "7"}
-    assert [(i.id, i.kind) for i in items] == [("i-1", "check_in"), ("i-2", "check_out"), ("i-3", "task")]
-    assert items[1].at == datetime(2026, 11, 28, 10, tzinfo=UTC)
-    assert items[2].task_id == "t-1"
-    assert items[0].title == "I-1"
-
-
-async def test_activity_returns_one_page(client: KasifyClient, kasify: FakeKasify) -> None:
-    kasify.reply(
-        "GET",
-        "/timeline/activity",
-        {
-            "items": [{"id": "a-1", "kind": "task", "at": "2026-11-20T10:00:00Z", "task_id": "t-1"}],
-            "page": 2,
-            "size": 50,
-            "total": 101,
-        },
-    )
-
-    page = await client.activity(page=2, size=50)
-
-    assert kasify.call.query == {"page": "2", "size": "50"}
-    assert page == Page(
-        items=(
-            TimelineItem(id="a-1", kind="task", at=datetime(2026, 11, 20, 10, tzinfo=UTC), task_id="t-1"),
-        ),
-        page=2,
-        size=50,
-        total=101,
-    )
-
-
-@pytest.mark.parametrize(("size", "sent"), [(500, "100"), (0, "1"), (-3, "1")])
-async def test_activity_clamps_the_page_size(
-    client: KasifyClient, kasify: FakeKasify, size: int, sent: str
-) -> None:
-    kasify.reply("GET", "/timeline/activity", {"items": []})
-
-    page = await client.activity(size=size)
-
-    assert kasify.call.query == {"page": "0", "size": sent}
-    assert (page.items, page.page, page.size, page.total) == ((), 0, int(sent), None)
 
 
 # --- errors ---------------------------------------------------------------------------------------
@@ -968,22 +773,22 @@ HTML_PAGE = "<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gate
 )
 async def test_http_errors_map_to_the_hierarchy(
     client: KasifyClient,
-    kasify: FakeKasify,
+    kasify: FakeApi,
     status: int,
     body: str,
     content_type: str,
     error: type[KasifyApiError],
 ) -> None:
-    kasify.reply("GET", "/properties/p-1", body=body, status=status, content_type=content_type)
+    kasify.reply("GET", "/bookings/b-1", body=body, status=status, content_type=content_type)
 
     with pytest.raises(KasifyApiError) as caught:
-        await client.get_property("p-1")
+        await client.get_booking("b-1")
 
     err = caught.value
     assert type(err) is error
     assert err.status == status
     message = str(err)
-    assert message.startswith(f"GET /properties/p-1: HTTP {status}")
+    assert message.startswith(f"GET /bookings/b-1: HTTP {status}")
     if body == JSON_ERROR:
         assert message.endswith(": Something specific went wrong")
     else:
@@ -991,14 +796,14 @@ async def test_http_errors_map_to_the_hierarchy(
     assert TOKEN not in message
 
 
-async def test_error_message_falls_back_to_the_error_code(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_error_message_falls_back_to_the_error_code(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("GET", "/account", {"error": "token_expired"}, status=401)
 
     with pytest.raises(AuthError, match=r"^GET /account: HTTP 401: token_expired$"):
         await client.get_account()
 
 
-async def test_validation_error_carries_the_field_messages(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_validation_error_carries_the_field_messages(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply(
         "POST",
         "/properties/p-1/bookings",
@@ -1037,7 +842,7 @@ async def test_validation_error_carries_the_field_messages(client: KasifyClient,
     ],
 )
 async def test_bad_request_is_a_validation_error_without_fields(
-    client: KasifyClient, kasify: FakeKasify, body: dict[str, Any]
+    client: KasifyClient, kasify: FakeApi, body: dict[str, Any]
 ) -> None:
     kasify.reply("GET", "/account", body, status=400)
 
@@ -1051,7 +856,7 @@ async def test_bad_request_is_a_validation_error_without_fields(
     [({"Retry-After": "30"}, 30.0), ({"Retry-After": "not-a-date"}, None), ({}, None)],
 )
 async def test_rate_limited_reports_how_long_to_wait(
-    client: KasifyClient, kasify: FakeKasify, headers: dict[str, str], retry_after: float | None
+    client: KasifyClient, kasify: FakeApi, headers: dict[str, str], retry_after: float | None
 ) -> None:
     kasify.reply("GET", "/account", {"error": "rate_limited"}, status=429, headers=headers)
 
@@ -1062,7 +867,7 @@ async def test_rate_limited_reports_how_long_to_wait(
     assert caught.value.status == 429
 
 
-async def test_rate_limited_with_an_http_date(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_rate_limited_with_an_http_date(client: KasifyClient, kasify: FakeApi) -> None:
     when = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=10)
     kasify.reply("GET", "/account", status=429, headers={"Retry-After": format_datetime(when, usegmt=True)})
 
@@ -1073,7 +878,7 @@ async def test_rate_limited_with_an_http_date(client: KasifyClient, kasify: Fake
     assert 540 < caught.value.retry_after <= 600
 
 
-async def test_error_page_that_is_not_utf_8(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_error_page_that_is_not_utf_8(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply(
         "GET",
         "/account",
@@ -1087,7 +892,7 @@ async def test_error_page_that_is_not_utf_8(client: KasifyClient, kasify: FakeKa
     assert caught.value.status == 503
 
 
-async def test_a_token_echoed_by_the_server_is_redacted(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_a_token_echoed_by_the_server_is_redacted(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply(
         "GET",
         "/account",
@@ -1118,7 +923,7 @@ async def test_a_token_echoed_by_the_server_is_redacted(client: KasifyClient, ka
     ids=["connection-error", "disconnected", "payload-error", "timeout", "aiohttp-timeout"],
 )
 async def test_transport_failures_are_connection_errors(
-    client: KasifyClient, kasify: FakeKasify, exception: Exception, detail: str
+    client: KasifyClient, kasify: FakeApi, exception: Exception, detail: str
 ) -> None:
     kasify.reply("GET", "/properties/p-1/smartlocks", exception=exception)
 
@@ -1146,7 +951,7 @@ async def test_transport_failures_are_connection_errors(
     ],
 )
 async def test_a_2xx_body_that_is_not_the_documented_json(
-    client: KasifyClient, kasify: FakeKasify, body: str | bytes, content_type: str, match: str
+    client: KasifyClient, kasify: FakeApi, body: str | bytes, content_type: str, match: str
 ) -> None:
     kasify.reply("GET", "/account", body=body, content_type=content_type)
 
@@ -1155,7 +960,7 @@ async def test_a_2xx_body_that_is_not_the_documented_json(
     assert TOKEN not in str(caught.value)
 
 
-async def test_malformed_json_keeps_the_status(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_malformed_json_keeps_the_status(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("POST", "/tasks", body="Created", status=201, content_type="text/plain")
 
     with pytest.raises(MalformedResponseError) as caught:
@@ -1163,7 +968,7 @@ async def test_malformed_json_keeps_the_status(client: KasifyClient, kasify: Fak
     assert caught.value.status == 201
 
 
-async def test_smart_locks_must_be_an_array(client: KasifyClient, kasify: FakeKasify) -> None:
+async def test_smart_locks_must_be_an_array(client: KasifyClient, kasify: FakeApi) -> None:
     kasify.reply("GET", "/properties/p-1/smartlocks", {"smart_locks": []})
 
     with pytest.raises(
@@ -1210,7 +1015,7 @@ def _lock(**changes: Any) -> dict[str, Any]:
     ],
 )
 async def test_wrong_types_name_the_field(
-    client: KasifyClient, kasify: FakeKasify, lock: dict[str, Any], match: str
+    client: KasifyClient, kasify: FakeApi, lock: dict[str, Any], match: str
 ) -> None:
     kasify.reply("GET", "/properties/p-1/smartlocks", [lock])
 
@@ -1236,12 +1041,13 @@ async def test_wrong_types_name_the_field(
     ],
 )
 async def test_wrong_property_shapes_name_the_field(
-    client: KasifyClient, kasify: FakeKasify, changes: dict[str, Any], match: str
+    client: KasifyClient, kasify: FakeApi, changes: dict[str, Any], match: str
 ) -> None:
-    kasify.reply("GET", "/properties/p-1", load_fixture("property_casa_azul.json") | changes)
+    prop = load_fixture("property_casa_azul.json") | changes
+    kasify.reply("GET", "/properties", paged("properties", [prop], page=0, total=1))
 
-    with pytest.raises(MalformedResponseError, match=r"^GET /properties/p-1" + match):
-        await client.get_property("p-1")
+    with pytest.raises(MalformedResponseError, match=r"^GET /properties\.properties\[0\]" + match):
+        await client.list_properties()
 
 
 @pytest.mark.parametrize(
@@ -1254,7 +1060,7 @@ async def test_wrong_property_shapes_name_the_field(
     ],
 )
 async def test_wrong_booking_shapes_name_the_field(
-    client: KasifyClient, kasify: FakeKasify, changes: dict[str, Any], match: str
+    client: KasifyClient, kasify: FakeApi, changes: dict[str, Any], match: str
 ) -> None:
     kasify.reply("GET", "/bookings/b-1", booking_json() | changes)
 
@@ -1263,28 +1069,36 @@ async def test_wrong_booking_shapes_name_the_field(
 
 
 @pytest.mark.parametrize(
-    ("call", "path", "body"),
+    ("method", "path", "call", "body"),
     [
-        ("list_upcoming_calendar", "/calendar/upcoming", {"items": []}),
-        ("upcoming_timeline", "/timeline/upcoming", {"events": []}),
-        ("activity", "/timeline/activity", {"events": []}),
+        ("GET", "/tasks", lambda client: client.list_tasks(), {"items": []}),
+        (
+            "POST",
+            f"/bookings/{BOOKING_ID}/access-codes",
+            lambda client: client.create_access_codes(BOOKING_ID),
+            {"codes": []},
+        ),
     ],
 )
 async def test_a_response_without_its_list_is_malformed(
-    client: KasifyClient, kasify: FakeKasify, call: str, path: str, body: dict[str, Any]
+    client: KasifyClient,
+    kasify: FakeApi,
+    method: str,
+    path: str,
+    call: Callable[[KasifyClient], Awaitable[object]],
+    body: dict[str, Any],
 ) -> None:
-    kasify.reply("GET", path, body)
+    kasify.reply(method, path, body)
 
     with pytest.raises(MalformedResponseError, match="missing"):
-        await getattr(client, call)(7)
+        await call(client)
 
 
-async def test_numbers_are_accepted_where_text_is_documented(
-    client: KasifyClient, kasify: FakeKasify
-) -> None:
-    kasify.reply("GET", "/properties/p-1", {"id": 1234, "name": 5, "zip_code": 46011, "city": "Valencia"})
+async def test_numbers_are_accepted_where_text_is_documented(client: KasifyClient, kasify: FakeApi) -> None:
+    numbers = {"id": 1234, "name": 5, "zip_code": 46011, "city": "Valencia"}
+    kasify.reply("GET", "/properties", paged("properties", [numbers], page=0, total=1))
 
-    prop = await client.get_property("p-1")
+    (prop,) = await client.list_properties()
 
     assert (prop.id, prop.name, prop.zip_code) == ("1234", "5", "46011")
     assert prop.full_address == "46011 Valencia"
@@ -1424,9 +1238,7 @@ async def test_cancelling_gather_bounded_cancels_its_calls() -> None:
 # --- tolerated oddities ---------------------------------------------------------------------------
 
 
-async def test_unknown_statuses_fall_back_instead_of_failing(
-    client: KasifyClient, kasify: FakeKasify
-) -> None:
+async def test_unknown_statuses_fall_back_instead_of_failing(client: KasifyClient, kasify: FakeApi) -> None:
     # The client's current choice: an unknown booking status counts as confirmed (so still active),
     # an unknown task status as pending. Parsing must not fail either way.
     kasify.reply("GET", "/bookings/b-1", booking_json(status="no_show"))
@@ -1441,7 +1253,7 @@ async def test_unknown_statuses_fall_back_instead_of_failing(
 
 @pytest.mark.parametrize("body", ['["unexpected", "array"]', '"plain string"', "42"])
 async def test_an_error_body_that_is_json_but_not_an_object(
-    client: KasifyClient, kasify: FakeKasify, body: str
+    client: KasifyClient, kasify: FakeApi, body: str
 ) -> None:
     kasify.reply("GET", "/account", body=body, status=500)
 

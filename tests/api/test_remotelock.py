@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import asyncio
 import copy
-from dataclasses import dataclass
 from datetime import UTC, datetime, time as dt_time
 import json
-from pathlib import Path
-import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
-from aioresponses import CallbackResult, aioresponses
 import pytest
-from yarl import URL
 
 from custom_components.kasify.api.errors import (
     ApiConnectionError,
@@ -48,90 +43,27 @@ from custom_components.kasify.api.remotelock import (
     webhook_secret_matches,
 )
 
+from .conftest import MakeFake
+from .fake_api import Call, FakeApi, Gate, load_fixture
+
 API = "https://api.remotelock.test"
-TOKEN_URL = "https://connect.remotelock.test/oauth/token"
+OAUTH = "https://connect.remotelock.test"
+TOKEN_URL = OAUTH + "/oauth/token"
 TOKEN = "rl_at_5Yx8Qw3Er7Ty1Ui9Op"  # distinctive, so a leak into a message is easy to spot
 NEW_TOKEN = "rl_at_N3wN3wN3wN3w"
 NOW = 1_773_489_600.0  # 2026-03-14T12:00:00Z
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "remotelock"
 PERSON_ID = "49fa4ed4-a285-4b5a-b459-367bfb4c7e74"
 LOCK_ID = "3fbd7d86-3bf3-4634-9111-86b48bdb6df2"
 
 
 def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    method: str
-    path: str
-    query: list[tuple[str, str]]
-    headers: dict[str, str]
-    json: Any
-
-
-class FakeRemoteLock:
-    """Scripted answers, used in order per route, plus the requests the client made."""
-
-    def __init__(self, mocked: aioresponses) -> None:
-        self._mocked = mocked
-        self.calls: list[Call] = []
-
-    def reply(
-        self,
-        method: str,
-        path: str,
-        payload: Any = None,
-        *,
-        status: int = 200,
-        body: str | None = None,
-        headers: dict[str, str] | None = None,
-        exception: Exception | None = None,
-    ) -> None:
-        text = body if body is not None else ("" if payload is None else json.dumps(payload))
-        pattern = re.compile(re.escape(API + path) + r"(?:\?.*)?$")
-
-        def record(url: URL, **kwargs: Any) -> CallbackResult:
-            wire = URL(str(url.with_query(None))).extend_query(kwargs.get("params") or {})
-            self.calls.append(
-                Call(
-                    method=method,
-                    path=wire.path,
-                    query=list(wire.query.items()),
-                    headers=dict(kwargs.get("headers") or {}),
-                    json=kwargs.get("json"),
-                )
-            )
-            return CallbackResult(
-                status=status, body=text, content_type="application/json", headers=headers or {}
-            )
-
-        self._mocked.add(pattern, method=method, callback=record, exception=exception)
-
-    @property
-    def call(self) -> Call:
-        assert len(self.calls) == 1, self.calls
-        return self.calls[0]
-
-    def unused(self) -> int:
-        return len(self._mocked._matches)
+    return load_fixture("remotelock", name)
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-def remotelock() -> Iterator[FakeRemoteLock]:
-    with aioresponses() as mocked:
-        fake = FakeRemoteLock(mocked)
-        yield fake
-        assert fake.unused() == 0, "the client made fewer requests than the test scripted"
-        for call in fake.calls:
-            assert call.headers["Accept"] == ACCEPT
+def remotelock(fake_api: MakeFake) -> FakeApi:
+    """The scripted RemoteLock API; every request must ask for its media type."""
+    return fake_api(API, headers={"Accept": ACCEPT})
 
 
 class FakeSleep:
@@ -155,9 +87,7 @@ def fake_time() -> FakeSleep:
 
 
 @pytest.fixture
-def client(
-    session: aiohttp.ClientSession, remotelock: FakeRemoteLock, fake_time: FakeSleep
-) -> RemoteLockClient:
+def client(session: aiohttp.ClientSession, remotelock: FakeApi, fake_time: FakeSleep) -> RemoteLockClient:
     async def token() -> str:
         return TOKEN
 
@@ -203,7 +133,7 @@ def event_json(
 # --- reads --------------------------------------------------------------------------------------------------
 
 
-async def test_defaults_and_headers(session: aiohttp.ClientSession, remotelock: FakeRemoteLock) -> None:
+async def test_defaults_and_headers(session: aiohttp.ClientSession, remotelock: FakeApi) -> None:
     async def token() -> str:
         return TOKEN
 
@@ -217,7 +147,7 @@ async def test_defaults_and_headers(session: aiohttp.ClientSession, remotelock: 
     assert client.rate_limit_remaining == 118
 
 
-async def test_get_user_and_account(client: RemoteLockClient, remotelock: FakeRemoteLock) -> None:
+async def test_get_user_and_account(client: RemoteLockClient, remotelock: FakeApi) -> None:
     remotelock.reply("GET", "/user", fixture("user.json"))
     remotelock.reply("GET", "/account", fixture("account.json"))
     user = await client.get_user()
@@ -242,7 +172,7 @@ async def test_get_user_and_account(client: RemoteLockClient, remotelock: FakeRe
     ],
 )
 async def test_account_id_falls_back(
-    client: RemoteLockClient, remotelock: FakeRemoteLock, attributes: dict[str, str], expected: str
+    client: RemoteLockClient, remotelock: FakeApi, attributes: dict[str, str], expected: str
 ) -> None:
     remotelock.reply("GET", "/user", {"data": {"type": "user", "id": "user-1", "attributes": attributes}})
     user = await client.get_user()
@@ -250,10 +180,10 @@ async def test_account_id_falls_back(
     assert user.name == "user-1"
 
 
-async def test_list_locations(client: RemoteLockClient, remotelock: FakeRemoteLock) -> None:
+async def test_list_locations(client: RemoteLockClient, remotelock: FakeApi) -> None:
     remotelock.reply("GET", "/locations", fixture("locations_page.json"))
     hq, other = await client.list_locations()
-    assert remotelock.call.query == [("page", "1"), ("per_page", "50")]
+    assert remotelock.call.query_items == [("page", "1"), ("per_page", "50")]
     assert (hq.name, hq.time_zone, hq.city, hq.postal_code, hq.country) == (
         "LockState Headquarters",
         "America/Denver",
@@ -266,12 +196,12 @@ async def test_list_locations(client: RemoteLockClient, remotelock: FakeRemoteLo
 
 
 async def test_list_locks_from_the_seed_keeps_only_locks(
-    client: RemoteLockClient, remotelock: FakeRemoteLock
+    client: RemoteLockClient, remotelock: FakeApi
 ) -> None:
     """The seed's page mixes in a thermostat, a resort lock, a power plug and an ACS door: all dropped."""
     remotelock.reply("GET", "/devices", fixture("devices_page.json"))
     first, second = await client.list_locks()
-    assert remotelock.call.query == [
+    assert remotelock.call.query_items == [
         ("type[]", "lock"),
         ("type[]", "zwave_lock"),
         ("type[]", "schlage_home_lock"),
@@ -300,7 +230,7 @@ async def test_list_locks_from_the_seed_keeps_only_locks(
     assert "123456" not in repr(first)  # the programming code is never read
 
 
-async def test_list_locks_pages_at_50(client: RemoteLockClient, remotelock: FakeRemoteLock) -> None:
+async def test_list_locks_pages_at_50(client: RemoteLockClient, remotelock: FakeApi) -> None:
     locks = [lock_json(f"lock-{i:03d}", f"Lock {i}") for i in range(120)]
     for number in (1, 2, 3):
         chunk = locks[(number - 1) * 50 : number * 50]
@@ -308,7 +238,7 @@ async def test_list_locks_pages_at_50(client: RemoteLockClient, remotelock: Fake
     result = await client.list_locks()
     assert [lock.id for lock in result] == [f"lock-{i:03d}" for i in range(120)]
     assert len(remotelock.calls) == 3  # ceil(120 / 50)
-    assert [dict(call.query)["page"] for call in remotelock.calls] == ["1", "2", "3"]
+    assert [call.query["page"] for call in remotelock.calls] == ["1", "2", "3"]
 
 
 @pytest.mark.parametrize(
@@ -320,7 +250,7 @@ async def test_list_locks_pages_at_50(client: RemoteLockClient, remotelock: Fake
     ],
 )
 async def test_list_locks_stops_at_the_end(
-    client: RemoteLockClient, remotelock: FakeRemoteLock, pages: list[Any], requests: int
+    client: RemoteLockClient, remotelock: FakeApi, pages: list[Any], requests: int
 ) -> None:
     for body in pages:
         remotelock.reply("GET", "/devices", body)
@@ -328,9 +258,7 @@ async def test_list_locks_stops_at_the_end(
     assert len(remotelock.calls) == requests
 
 
-async def test_list_locks_stops_at_the_10000_item_cap(
-    client: RemoteLockClient, remotelock: FakeRemoteLock
-) -> None:
+async def test_list_locks_stops_at_the_10000_item_cap(client: RemoteLockClient, remotelock: FakeApi) -> None:
     full = page([lock_json(f"l{i}") for i in range(50)], total_pages=500)
     for _ in range(200):
         remotelock.reply("GET", "/devices", full)
@@ -338,11 +266,11 @@ async def test_list_locks_stops_at_the_10000_item_cap(
     assert len(remotelock.calls) == 200  # page * per_page <= 10 000
 
 
-async def test_list_locks_with_other_types(client: RemoteLockClient, remotelock: FakeRemoteLock) -> None:
+async def test_list_locks_with_other_types(client: RemoteLockClient, remotelock: FakeApi) -> None:
     remotelock.reply("GET", "/devices", page([lock_json("a"), lock_json("b", device_type="zwave_lock")]))
     (only,) = await client.list_locks(types=("zwave_lock",))
     assert only.id == "b"
-    assert remotelock.call.query[0] == ("type[]", "zwave_lock")
+    assert remotelock.call.query_items[0] == ("type[]", "zwave_lock")
 
 
 @pytest.mark.parametrize(
@@ -359,7 +287,7 @@ def test_lock_status(state: str | None, status: LockStatus) -> None:
     assert lock_status(state) == status
 
 
-async def test_get_lock_lock_and_unlock(client: RemoteLockClient, remotelock: FakeRemoteLock) -> None:
+async def test_get_lock_lock_and_unlock(client: RemoteLockClient, remotelock: FakeApi) -> None:
     remotelock.reply("GET", "/devices/bdd03ef5-1106-486f-a545-de06a6fb16b3", fixture("device_lock.json"))
     remotelock.reply(
         "PUT", "/devices/10d8ecee-0573-430f-ba09-0031b7a46306/lock", fixture("lock_response.json")
@@ -377,19 +305,28 @@ async def test_get_lock_lock_and_unlock(client: RemoteLockClient, remotelock: Fa
     assert [(c.method, c.json) for c in remotelock.calls] == [("GET", None), ("PUT", None), ("PUT", None)]
 
 
-async def test_ids_are_quoted_as_one_segment(client: RemoteLockClient, remotelock: FakeRemoteLock) -> None:
+async def test_ids_are_quoted_as_one_segment(client: RemoteLockClient, remotelock: FakeApi) -> None:
     remotelock.reply("PUT", "/devices/a%2F..%2Fb/lock", fixture("lock_response.json"))
     await client.lock("a/../b")
     assert remotelock.call.method == "PUT"
 
 
+@pytest.mark.parametrize("lock_id", ["..", ".", ""])
+async def test_dot_segments_never_reach_a_path(
+    client: RemoteLockClient, remotelock: FakeApi, lock_id: str
+) -> None:
+    with pytest.raises(ValueError, match="cannot be used as an id"):
+        await client.unlock(lock_id)
+    assert remotelock.calls == []
+
+
 # --- events -------------------------------------------------------------------------------------------------
 
 
-async def test_list_events_from_the_seed(client: RemoteLockClient, remotelock: FakeRemoteLock) -> None:
+async def test_list_events_from_the_seed(client: RemoteLockClient, remotelock: FakeApi) -> None:
     remotelock.reply("GET", "/events", fixture("events_page.json"))
     batch = await client.list_events()
-    assert remotelock.call.query == [("sort", "-created_at"), ("page", "1"), ("per_page", "50")]
+    assert remotelock.call.query_items == [("sort", "-created_at"), ("page", "1"), ("per_page", "50")]
     assert batch.complete
     assert batch.cursor == "2c50a9f8-a094-4045-a8e1-b2cc6a6f3b40"  # the first item of the first page
     assert [e.occurred_at for e in batch.events] == sorted(e.occurred_at for e in batch.events)
@@ -428,7 +365,7 @@ async def test_list_events_from_the_seed(client: RemoteLockClient, remotelock: F
     assert not hasattr(unlocked, "pin")
 
 
-async def test_list_events_since_the_cursor(client: RemoteLockClient, remotelock: FakeRemoteLock) -> None:
+async def test_list_events_since_the_cursor(client: RemoteLockClient, remotelock: FakeApi) -> None:
     items = [event_json(f"e{i}", f"2026-03-14T11:5{9 - i}:00Z") for i in range(5)]
     remotelock.reply("GET", "/events", page(items))
     batch = await client.list_events(since_id="e3")
@@ -438,7 +375,7 @@ async def test_list_events_since_the_cursor(client: RemoteLockClient, remotelock
 
 
 async def test_list_events_reads_on_until_the_cursor_and_deduplicates(
-    client: RemoteLockClient, remotelock: FakeRemoteLock
+    client: RemoteLockClient, remotelock: FakeApi
 ) -> None:
     first = [event_json(f"n{i:02d}", f"2026-03-14T11:{59 - i:02d}:00Z") for i in range(50)]
     # A new event arrived between the two requests: page 2 starts with the last item of page 1 again.
@@ -454,12 +391,10 @@ async def test_list_events_reads_on_until_the_cursor_and_deduplicates(
     assert len(ids) == len(set(ids)) == 50
     assert ids[0] == "n49"
     assert batch.complete
-    assert [dict(c.query)["page"] for c in remotelock.calls] == ["1", "2"]
+    assert [c.query["page"] for c in remotelock.calls] == ["1", "2"]
 
 
-async def test_list_events_gives_up_after_max_pages(
-    client: RemoteLockClient, remotelock: FakeRemoteLock
-) -> None:
+async def test_list_events_gives_up_after_max_pages(client: RemoteLockClient, remotelock: FakeApi) -> None:
     full = [event_json(f"x{i:02d}", "2026-03-14T11:00:00Z") for i in range(50)]
     remotelock.reply("GET", "/events", page(full, 1, total_pages=9))
     remotelock.reply("GET", "/events", page(full, 2, total_pages=9))
@@ -468,7 +403,7 @@ async def test_list_events_gives_up_after_max_pages(
     assert batch.cursor == "x00"
 
 
-async def test_list_events_after_an_instant(client: RemoteLockClient, remotelock: FakeRemoteLock) -> None:
+async def test_list_events_after_an_instant(client: RemoteLockClient, remotelock: FakeApi) -> None:
     items = [
         event_json("new", "2026-03-14T11:00:00Z"),
         event_json("late", "2026-03-14T10:30:00Z", occurred="2026-03-13T08:00:00Z"),  # synced late: skipped
@@ -481,7 +416,7 @@ async def test_list_events_after_an_instant(client: RemoteLockClient, remotelock
     assert (batch.cursor, batch.complete) == ("new", True)
 
 
-async def test_list_events_when_there_are_none(client: RemoteLockClient, remotelock: FakeRemoteLock) -> None:
+async def test_list_events_when_there_are_none(client: RemoteLockClient, remotelock: FakeApi) -> None:
     remotelock.reply("GET", "/events", page([], total_pages=0))
     batch = await client.list_events(since_id="keep-me")
     assert batch.events == ()
@@ -511,7 +446,7 @@ def test_webhook_secret(received: str | None, expected: str, ok: bool) -> None:
 # --- access guests ------------------------------------------------------------------------------------------
 
 
-async def test_create_access_guest_with_a_pin(client: RemoteLockClient, remotelock: FakeRemoteLock) -> None:
+async def test_create_access_guest_with_a_pin(client: RemoteLockClient, remotelock: FakeApi) -> None:
     remotelock.reply("POST", "/access_persons", fixture("access_guest_created.json"), status=201)
     guest = await client.create_access_guest(
         "Ann Smith", datetime(2020, 1, 2, 16, 4, 30, 999), datetime(2021, 1, 2, 16, 4), pin="1234"
@@ -536,7 +471,7 @@ async def test_create_access_guest_with_a_pin(client: RemoteLockClient, remotelo
 
 
 async def test_create_access_guest_converts_aware_times_to_lock_local(
-    client: RemoteLockClient, remotelock: FakeRemoteLock
+    client: RemoteLockClient, remotelock: FakeApi
 ) -> None:
     remotelock.reply("POST", "/access_persons", fixture("access_guest_created.json"), status=201)
     await client.create_access_guest(
@@ -574,9 +509,7 @@ async def test_create_access_guest_refuses_bad_arguments(
         await client.create_access_guest("Ann", **arguments)
 
 
-async def test_update_get_list_deactivate_delete(
-    client: RemoteLockClient, remotelock: FakeRemoteLock
-) -> None:
+async def test_update_get_list_deactivate_delete(client: RemoteLockClient, remotelock: FakeApi) -> None:
     guest = fixture("access_guest_created.json")
     remotelock.reply("PUT", f"/access_persons/{PERSON_ID}", guest)
     remotelock.reply("GET", f"/access_persons/{PERSON_ID}", guest)
@@ -597,7 +530,7 @@ async def test_update_get_list_deactivate_delete(
     }
     assert (await client.get_access_person(PERSON_ID)).name == "Ann Smith"
     listed = await client.list_access_guests(["current", "expired"])
-    assert remotelock.calls[2].query == [
+    assert remotelock.calls[2].query_items == [
         ("type", "access_guest"),
         ("attributes[status][]", "current"),
         ("attributes[status][]", "expired"),
@@ -611,7 +544,7 @@ async def test_update_get_list_deactivate_delete(
     assert await client.delete_access_person(PERSON_ID) is None
 
 
-async def test_grant_list_get_and_revoke_access(client: RemoteLockClient, remotelock: FakeRemoteLock) -> None:
+async def test_grant_list_get_and_revoke_access(client: RemoteLockClient, remotelock: FakeApi) -> None:
     remotelock.reply(
         "POST", f"/access_persons/{PERSON_ID}/accesses", fixture("access_grant.json"), status=201
     )
@@ -648,9 +581,9 @@ async def test_grant_list_get_and_revoke_access(client: RemoteLockClient, remote
     assert got.devices_pending_sync_count == 1
     assert await client.revoke_access(PERSON_ID, "acc-1") is None
     assert len(await client.list_lock_accesses(LOCK_ID)) == 4
-    assert remotelock.calls[4].query[0] == ("attributes[access_person_type]", "access_guest")
+    assert remotelock.calls[4].query_items[0] == ("attributes[access_person_type]", "access_guest")
     await client.list_lock_accesses(LOCK_ID, None)
-    assert remotelock.calls[5].query == [("page", "1"), ("per_page", "50")]
+    assert remotelock.calls[5].query_items == [("page", "1"), ("per_page", "50")]
 
 
 @pytest.mark.parametrize(
@@ -667,7 +600,7 @@ def test_sync_status(counts: tuple[int, int, int, int], status: str) -> None:
 
 
 async def test_resource_error_becomes_validation_error_with_fields(
-    client: RemoteLockClient, remotelock: FakeRemoteLock
+    client: RemoteLockClient, remotelock: FakeApi
 ) -> None:
     body = {
         "attributes": {"name": "", "pin": "12"},
@@ -719,7 +652,7 @@ async def test_resource_error_becomes_validation_error_with_fields(
 )
 async def test_general_errors(
     client: RemoteLockClient,
-    remotelock: FakeRemoteLock,
+    remotelock: FakeApi,
     status: int,
     body: Any,
     error: type[KasifyApiError],
@@ -735,7 +668,7 @@ async def test_general_errors(
     assert str(caught.value) == expected
 
 
-async def test_subscription_error_type(client: RemoteLockClient, remotelock: FakeRemoteLock) -> None:
+async def test_subscription_error_type(client: RemoteLockClient, remotelock: FakeApi) -> None:
     body = {"message": "Please create a subscription", "type": "billing_subscription_required"}
     remotelock.reply("POST", f"/access_persons/{PERSON_ID}/accesses", body, status=402)
     with pytest.raises(SubscriptionRequiredError) as caught:
@@ -743,9 +676,7 @@ async def test_subscription_error_type(client: RemoteLockClient, remotelock: Fak
     assert caught.value.error_type == "billing_subscription_required"
 
 
-async def test_permission_denied_is_an_auth_error(
-    client: RemoteLockClient, remotelock: FakeRemoteLock
-) -> None:
+async def test_permission_denied_is_an_auth_error(client: RemoteLockClient, remotelock: FakeApi) -> None:
     remotelock.reply("PUT", f"/devices/{LOCK_ID}/unlock", {"message": "no"}, status=401)
     with pytest.raises(AuthError) as caught:
         await client.unlock(LOCK_ID)
@@ -753,9 +684,7 @@ async def test_permission_denied_is_an_auth_error(
     assert len(remotelock.calls) == 1  # 401 is not retried
 
 
-async def test_the_token_is_scrubbed_from_messages(
-    client: RemoteLockClient, remotelock: FakeRemoteLock
-) -> None:
+async def test_the_token_is_scrubbed_from_messages(client: RemoteLockClient, remotelock: FakeApi) -> None:
     remotelock.reply("GET", "/account", {"message": f"token {TOKEN} refused"}, status=404)
     with pytest.raises(NotFoundError) as caught:
         await client.get_account()
@@ -764,7 +693,7 @@ async def test_the_token_is_scrubbed_from_messages(
 
 
 async def test_the_pin_echo_of_a_resource_error_stays_out_of_messages(
-    client: RemoteLockClient, remotelock: FakeRemoteLock
+    client: RemoteLockClient, remotelock: FakeApi
 ) -> None:
     body = {
         "attributes": {"pin": "8642"},
@@ -777,19 +706,38 @@ async def test_the_pin_echo_of_a_resource_error_stays_out_of_messages(
     assert caught.value.fields == {"pin": ["has already been taken"]}
 
 
+async def test_a_pin_and_email_echoed_in_error_sentences_are_redacted(
+    client: RemoteLockClient, remotelock: FakeApi
+) -> None:
+    body = {
+        "errors": [
+            {"attribute": "pin", "messages": ["8642 has already been taken"], "full_messages": []},
+            {"attribute": "email", "messages": ["ann@example.com is not an email"], "full_messages": []},
+        ]
+    }
+    remotelock.reply("POST", "/access_persons", body, status=422)
+    with pytest.raises(ValidationError) as caught:
+        await client.create_access_guest(
+            "Ann", datetime(2026, 7, 1), datetime(2026, 7, 2), pin="8642", email="ann@example.com"
+        )
+    assert "8642" not in str(caught.value)
+    assert "ann@example.com" not in str(caught.value)
+    assert caught.value.fields == {"pin": ["*** has already been taken"], "email": ["*** is not an email"]}
+
+
 @pytest.mark.parametrize(
     ("body", "status"),
     [("{not json", 200), (json.dumps({"nothing": 1}), 200), (json.dumps({"data": []}), 200)],
 )
 async def test_malformed_answers(
-    client: RemoteLockClient, remotelock: FakeRemoteLock, body: str, status: int
+    client: RemoteLockClient, remotelock: FakeApi, body: str, status: int
 ) -> None:
     remotelock.reply("GET", "/account", body=body, status=status)
     with pytest.raises(MalformedResponseError):
         await client.get_account()
 
 
-async def test_malformed_fields(client: RemoteLockClient, remotelock: FakeRemoteLock) -> None:
+async def test_malformed_fields(client: RemoteLockClient, remotelock: FakeApi) -> None:
     remotelock.reply("GET", "/devices", page([lock_json("a", power_level="high")]))
     with pytest.raises(MalformedResponseError, match="power_level"):
         await client.list_locks()
@@ -800,9 +748,7 @@ async def test_malformed_fields(client: RemoteLockClient, remotelock: FakeRemote
         await client.get_access_person(PERSON_ID)
 
 
-async def test_a_missing_collection_is_malformed(
-    client: RemoteLockClient, remotelock: FakeRemoteLock
-) -> None:
+async def test_a_missing_collection_is_malformed(client: RemoteLockClient, remotelock: FakeApi) -> None:
     remotelock.reply("GET", "/locations", {"meta": {}})
     with pytest.raises(MalformedResponseError):
         await client.list_locations()
@@ -810,7 +756,7 @@ async def test_a_missing_collection_is_malformed(
 
 @pytest.mark.parametrize("exception", [aiohttp.ClientConnectionError("refused"), TimeoutError()])
 async def test_connection_problems(
-    client: RemoteLockClient, remotelock: FakeRemoteLock, exception: Exception
+    client: RemoteLockClient, remotelock: FakeApi, exception: Exception
 ) -> None:
     remotelock.reply("GET", "/account", exception=exception)
     with pytest.raises(ApiConnectionError):
@@ -821,7 +767,7 @@ async def test_connection_problems(
 
 
 async def test_403_renews_the_token_and_retries_once(
-    session: aiohttp.ClientSession, remotelock: FakeRemoteLock
+    session: aiohttp.ClientSession, remotelock: FakeApi
 ) -> None:
     tokens = iter([TOKEN])
     refreshed: list[str] = []
@@ -846,7 +792,7 @@ async def test_403_renews_the_token_and_retries_once(
 
 
 async def test_403_again_after_the_renewal_is_an_auth_error(
-    session: aiohttp.ClientSession, remotelock: FakeRemoteLock
+    session: aiohttp.ClientSession, remotelock: FakeApi
 ) -> None:
     answers = iter([TOKEN, NEW_TOKEN])
 
@@ -866,7 +812,7 @@ async def test_403_again_after_the_renewal_is_an_auth_error(
 
 
 async def test_403_without_a_new_token_is_not_retried(
-    session: aiohttp.ClientSession, remotelock: FakeRemoteLock
+    session: aiohttp.ClientSession, remotelock: FakeApi
 ) -> None:
     async def get() -> str:
         return TOKEN
@@ -879,10 +825,11 @@ async def test_403_without_a_new_token_is_not_retried(
 
 
 async def test_403_with_client_credentials_fetches_a_new_token(
-    session: aiohttp.ClientSession, remotelock: FakeRemoteLock
+    session: aiohttp.ClientSession, remotelock: FakeApi, fake_api: MakeFake
 ) -> None:
-    remotelock._mocked.post(TOKEN_URL, payload={"access_token": TOKEN, "expires_in": 7200})
-    remotelock._mocked.post(TOKEN_URL, payload={"access_token": NEW_TOKEN, "expires_in": 7200})
+    oauth = fake_api(OAUTH)
+    oauth.reply("POST", "/oauth/token", {"access_token": TOKEN, "expires_in": 7200})
+    oauth.reply("POST", "/oauth/token", {"access_token": NEW_TOKEN, "expires_in": 7200})
     auth = ClientCredentialsAuth(session, TOKEN_URL, "app", "secret", clock=lambda: NOW)
     client = RemoteLockClient(session, auth, base_url=API)
     remotelock.reply("GET", "/user", {"message": "revoked"}, status=403)
@@ -894,11 +841,41 @@ async def test_403_with_client_credentials_fetches_a_new_token(
     ]
 
 
+async def test_two_requests_refused_at_once_renew_the_token_once(
+    session: aiohttp.ClientSession, remotelock: FakeApi, fake_api: MakeFake
+) -> None:
+    oauth = fake_api(OAUTH)
+    oauth.reply("POST", "/oauth/token", {"access_token": TOKEN, "expires_in": 7200})
+    oauth.reply("POST", "/oauth/token", {"access_token": NEW_TOKEN, "expires_in": 7200})
+    auth = ClientCredentialsAuth(session, TOKEN_URL, "app", "secret", clock=lambda: NOW)
+    client = RemoteLockClient(session, auth, base_url=API)
+    await auth.access_token()
+    gate = Gate(2)  # both requests are refused only once both are in flight with the first token
+
+    async def refuse_the_first_token(call: Call) -> tuple[int, Any]:
+        if call.headers["Authorization"] == f"Bearer {TOKEN}":
+            await gate.arrive()
+            return 403, {"message": "expired"}
+        return 200, {"data": lock_json(call.path.split("/")[2])}
+
+    lock_ids = [LOCK_ID, "9e4b2c1a-0000-4000-8000-000000000002"]
+    for lock_id in lock_ids:  # one route per request: aioresponses lets two waiting requests share a reply
+        remotelock.reply("GET", f"/devices/{lock_id}", answer=refuse_the_first_token)
+        remotelock.reply("GET", f"/devices/{lock_id}", answer=refuse_the_first_token)
+
+    locks = await asyncio.gather(*(client.get_lock(lock_id) for lock_id in lock_ids))
+
+    assert [lock.id for lock in locks] == lock_ids
+    assert len(oauth.calls) == 2  # the first token and one renewal for both refusals
+    sent = [c.headers["Authorization"] for c in remotelock.calls]
+    assert sorted(sent) == sorted([f"Bearer {TOKEN}"] * 2 + [f"Bearer {NEW_TOKEN}"] * 2)
+
+
 # --- 429 and the rate-limit headers -------------------------------------------------------------------------
 
 
 async def test_429_reads_the_reset_and_pauses_the_limiter(
-    client: RemoteLockClient, remotelock: FakeRemoteLock, fake_time: FakeSleep
+    client: RemoteLockClient, remotelock: FakeApi, fake_time: FakeSleep
 ) -> None:
     headers = {
         "X-RateLimit-Limit": "120",
@@ -935,7 +912,7 @@ async def test_429_reads_the_reset_and_pauses_the_limiter(
 )
 async def test_429_reset_variants(
     client: RemoteLockClient,
-    remotelock: FakeRemoteLock,
+    remotelock: FakeApi,
     headers: dict[str, str],
     retry_after: float | None,
     pause: float | None,
@@ -948,7 +925,7 @@ async def test_429_reset_variants(
 
 
 async def test_no_requests_left_pauses_until_the_reset(
-    client: RemoteLockClient, remotelock: FakeRemoteLock, fake_time: FakeSleep
+    client: RemoteLockClient, remotelock: FakeApi, fake_time: FakeSleep
 ) -> None:
     headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(NOW) + 30)}
     remotelock.reply("GET", "/account", fixture("account.json"), headers=headers)
@@ -961,7 +938,7 @@ async def test_no_requests_left_pauses_until_the_reset(
 
 
 async def test_requests_wait_for_the_client_side_window(
-    session: aiohttp.ClientSession, remotelock: FakeRemoteLock, fake_time: FakeSleep
+    session: aiohttp.ClientSession, remotelock: FakeApi, fake_time: FakeSleep
 ) -> None:
     async def token() -> str:
         return TOKEN
@@ -1022,9 +999,7 @@ def subscription_json(events: tuple[str, ...] = WEBHOOK_EVENTS) -> dict[str, Any
     }
 
 
-async def test_create_webhook_sends_the_seed_bodies(
-    client: RemoteLockClient, remotelock: FakeRemoteLock
-) -> None:
+async def test_create_webhook_sends_the_seed_bodies(client: RemoteLockClient, remotelock: FakeApi) -> None:
     remotelock.reply("POST", "/notification_subscribers", subscriber_json(), status=201)
     remotelock.reply("POST", "/notification_subscriptions", subscription_json(), status=201)
     webhook = await client.create_webhook(
@@ -1066,9 +1041,7 @@ async def test_create_webhook_sends_the_seed_bodies(
     assert subscription.headers["Authorization"] == f"Bearer {TOKEN}"
 
 
-async def test_create_webhook_with_chosen_events(
-    client: RemoteLockClient, remotelock: FakeRemoteLock
-) -> None:
+async def test_create_webhook_with_chosen_events(client: RemoteLockClient, remotelock: FakeApi) -> None:
     remotelock.reply("POST", "/notification_subscribers", subscriber_json(), status=201)
     remotelock.reply("POST", "/notification_subscriptions", subscription_json(("unlocked",)), status=201)
     await client.create_webhook(
@@ -1078,7 +1051,7 @@ async def test_create_webhook_with_chosen_events(
 
 
 async def test_a_refused_subscription_rolls_the_subscriber_back(
-    client: RemoteLockClient, remotelock: FakeRemoteLock
+    client: RemoteLockClient, remotelock: FakeApi
 ) -> None:
     refusal = {
         "attributes": {"events": [{"event_type": "teleported"}], "secret": HOOK_SECRET},
@@ -1101,7 +1074,7 @@ async def test_a_refused_subscription_rolls_the_subscriber_back(
 
 @pytest.mark.parametrize("rollback_status", [404, 500])
 async def test_the_subscription_error_wins_over_a_failed_rollback(
-    client: RemoteLockClient, remotelock: FakeRemoteLock, rollback_status: int
+    client: RemoteLockClient, remotelock: FakeApi, rollback_status: int
 ) -> None:
     remotelock.reply("POST", "/notification_subscribers", subscriber_json(), status=201)
     remotelock.reply("POST", "/notification_subscriptions", {"message": "Boom"}, status=503)
@@ -1114,7 +1087,7 @@ async def test_the_subscription_error_wins_over_a_failed_rollback(
 
 
 async def test_a_malformed_subscription_answer_also_rolls_back(
-    client: RemoteLockClient, remotelock: FakeRemoteLock
+    client: RemoteLockClient, remotelock: FakeApi
 ) -> None:
     remotelock.reply("POST", "/notification_subscribers", subscriber_json(), status=201)
     remotelock.reply("POST", "/notification_subscriptions", {"data": {"type": "x"}}, status=201)
@@ -1125,7 +1098,7 @@ async def test_a_malformed_subscription_answer_also_rolls_back(
 
 
 async def test_a_refused_url_is_a_validation_error_without_the_secret(
-    client: RemoteLockClient, remotelock: FakeRemoteLock
+    client: RemoteLockClient, remotelock: FakeApi
 ) -> None:
     body = {
         "attributes": {"url": "http://ha.example.org/hook", "secret": HOOK_SECRET},
@@ -1154,7 +1127,7 @@ async def test_a_refused_url_is_a_validation_error_without_the_secret(
     assert len(remotelock.calls) == 1  # no subscription, nothing to roll back
 
 
-async def test_delete_webhook(client: RemoteLockClient, remotelock: FakeRemoteLock) -> None:
+async def test_delete_webhook(client: RemoteLockClient, remotelock: FakeApi) -> None:
     remotelock.reply("DELETE", f"/notification_subscriptions/{SUBSCRIPTION_ID}", status=204)
     remotelock.reply("DELETE", f"/notification_subscribers/{SUBSCRIBER_ID}", status=204)
     await client.delete_webhook(WebhookSubscription(SUBSCRIBER_ID, SUBSCRIPTION_ID))
@@ -1164,9 +1137,7 @@ async def test_delete_webhook(client: RemoteLockClient, remotelock: FakeRemoteLo
     ]
 
 
-async def test_delete_webhook_that_is_gone_already(
-    client: RemoteLockClient, remotelock: FakeRemoteLock
-) -> None:
+async def test_delete_webhook_that_is_gone_already(client: RemoteLockClient, remotelock: FakeApi) -> None:
     remotelock.reply(
         "DELETE", f"/notification_subscriptions/{SUBSCRIPTION_ID}", {"message": "gone"}, status=404
     )
@@ -1175,16 +1146,14 @@ async def test_delete_webhook_that_is_gone_already(
     assert len(remotelock.calls) == 2
 
 
-async def test_delete_webhook_raises_other_errors(
-    client: RemoteLockClient, remotelock: FakeRemoteLock
-) -> None:
+async def test_delete_webhook_raises_other_errors(client: RemoteLockClient, remotelock: FakeApi) -> None:
     remotelock.reply("DELETE", f"/notification_subscriptions/{SUBSCRIPTION_ID}", status=204)
     remotelock.reply("DELETE", f"/notification_subscribers/{SUBSCRIBER_ID}", {"message": "no"}, status=401)
     with pytest.raises(PermissionDeniedError):
         await client.delete_webhook(WebhookSubscription(SUBSCRIBER_ID, SUBSCRIPTION_ID))
 
 
-async def test_webhook_ids_are_quoted(client: RemoteLockClient, remotelock: FakeRemoteLock) -> None:
+async def test_webhook_ids_are_quoted(client: RemoteLockClient, remotelock: FakeApi) -> None:
     remotelock.reply("DELETE", "/notification_subscriptions/a%2F..%2Fb", status=204)
     remotelock.reply("DELETE", "/notification_subscribers/c%3Fd", status=204)
     await client.delete_webhook(WebhookSubscription("c?d", "a/../b"))

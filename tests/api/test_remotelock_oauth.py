@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
 import itertools
 import json
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
-from aioresponses import CallbackResult, aioresponses
 import pytest
-from yarl import URL
 
 from custom_components.kasify.api.errors import (
     ApiConnectionError,
@@ -23,19 +19,20 @@ from custom_components.kasify.api.errors import (
 )
 from custom_components.kasify.api.remotelock import (
     DEFAULT_OAUTH_URL,
-    OOB_REDIRECT_URI,
     CallbackTokenSource,
     ClientCredentialsAuth,
     OAuthToken,
     RefreshTokenAuth,
     TokenSource,
-    authorize_url,
     client_credentials_grant,
     exchange_authorization_code,
     refresh_token_grant,
     request_token,
     token_url,
 )
+
+from .conftest import MakeFake
+from .fake_api import Call, FakeApi
 
 OAUTH = "https://connect.remotelock.test"
 TOKEN_URL = OAUTH + "/oauth/token"
@@ -55,47 +52,35 @@ class Clock:
 class TokenServer:
     """A scripted token endpoint that enforces refresh-token rotation, recording every form it got."""
 
-    def __init__(self, mocked: aioresponses) -> None:
-        self.forms: list[dict[str, str]] = []
+    def __init__(self, fake: FakeApi) -> None:
+        self._fake = fake
         self.valid_refresh: set[str] = {"rt-0"}
         self._numbers = itertools.count(1)
-        mocked.post(TOKEN_URL, callback=self._answer, repeat=True)
+        fake.reply("POST", "/oauth/token", answer=self._answer, repeat=True)
 
-    def _answer(self, url: URL, **kwargs: Any) -> CallbackResult:
-        form = dict(kwargs["data"])
-        self.forms.append(form)
+    @property
+    def forms(self) -> list[dict[str, str]]:
+        return [call.form or {} for call in self._fake.calls]
+
+    async def _answer(self, call: Call) -> tuple[int, Any]:
+        form = call.form or {}
         if (form.get("client_id"), form.get("client_secret")) != (CLIENT_ID, CLIENT_SECRET):
-            return CallbackResult(status=401, payload={"error": "invalid_client"})
+            return 401, {"error": "invalid_client"}
         number = next(self._numbers)
         if form["grant_type"] == "refresh_token":
             if form["refresh_token"] not in self.valid_refresh:
-                return CallbackResult(
-                    status=400,
-                    payload={"error": "invalid_grant", "error_description": "The grant is invalid"},
-                )
+                return 400, {"error": "invalid_grant", "error_description": "The grant is invalid"}
             self.valid_refresh.discard(form["refresh_token"])
         token: dict[str, Any] = {"access_token": f"at-{number}", "token_type": "bearer", "expires_in": 7200}
         if form["grant_type"] != "client_credentials":
             token["refresh_token"] = f"rt-{number}"
             self.valid_refresh.add(f"rt-{number}")
-        return CallbackResult(status=200, payload=token)
+        return 200, token
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-def mocked() -> Iterator[aioresponses]:
-    with aioresponses() as mock:
-        yield mock
-
-
-@pytest.fixture
-def server(mocked: aioresponses) -> TokenServer:
-    return TokenServer(mocked)
+def server(fake_api: MakeFake) -> TokenServer:
+    return TokenServer(fake_api(OAUTH))
 
 
 # --- URLs and the token value -------------------------------------------------------------------------------
@@ -104,16 +89,6 @@ def server(mocked: aioresponses) -> TokenServer:
 def test_urls() -> None:
     assert token_url() == DEFAULT_OAUTH_URL + "/oauth/token"
     assert token_url(OAUTH + "/") == TOKEN_URL
-    url = authorize_url(CLIENT_ID, "https://ha.local/auth/external/callback", state="xyz", oauth_url=OAUTH)
-    parts = urlsplit(url)
-    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == OAUTH + "/oauth/authorize"
-    assert parse_qs(parts.query) == {
-        "client_id": [CLIENT_ID],
-        "response_type": ["code"],
-        "redirect_uri": ["https://ha.local/auth/external/callback"],
-        "state": ["xyz"],
-    }
-    assert "state=" not in authorize_url(CLIENT_ID, OOB_REDIRECT_URI)
 
 
 def test_token_round_trip_and_repr() -> None:
@@ -123,18 +98,10 @@ def test_token_round_trip_and_repr() -> None:
     assert token.expires_at == NOW + 7200
     assert "at" not in repr(token).replace("expires_at", "").replace("OAuthToken", "")
     assert "rt" not in repr(token)
-    stored = token.as_dict(NOW + 200)
-    assert stored == {
-        "access_token": "at",
-        "token_type": "Bearer",
-        "expires_at": NOW + 7200,
-        "expires_in": 7000,
-        "refresh_token": "rt",
-    }
+    stored = {"access_token": "at", "refresh_token": "rt", "expires_at": NOW + 7200, "expires_in": 7000}
     assert OAuthToken.from_dict(stored, 0.0) == token  # expires_at wins over expires_in
     forever = OAuthToken.from_dict({"access_token": "at"}, NOW)
     assert forever.expires_at is None
-    assert forever.as_dict(NOW) == {"access_token": "at", "token_type": "Bearer"}
     assert not forever.expired(NOW + 10**9)
 
 
@@ -209,9 +176,9 @@ async def test_refresh_token_grant_rotates(session: aiohttp.ClientSession, serve
 
 
 async def test_refresh_keeps_the_refresh_token_when_none_comes_back(
-    session: aiohttp.ClientSession, mocked: aioresponses
+    session: aiohttp.ClientSession, fake_api: MakeFake
 ) -> None:
-    mocked.post(TOKEN_URL, payload={"access_token": "at", "expires_in": 60})
+    fake_api(OAUTH).reply("POST", "/oauth/token", {"access_token": "at", "expires_in": 60})
     token = await refresh_token_grant(
         session, TOKEN_URL, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, refresh_token="rt-keep"
     )
@@ -229,10 +196,10 @@ async def test_refresh_keeps_the_refresh_token_when_none_comes_back(
     ],
 )
 async def test_token_endpoint_errors(
-    session: aiohttp.ClientSession, mocked: aioresponses, status: int, body: Any, error: type[Exception]
+    session: aiohttp.ClientSession, fake_api: MakeFake, status: int, body: Any, error: type[Exception]
 ) -> None:
     text = body if isinstance(body, str) else json.dumps({**body, "echo": CLIENT_SECRET})
-    mocked.post(TOKEN_URL, status=status, body=text, headers={"Retry-After": "5"})
+    fake_api(OAUTH).reply("POST", "/oauth/token", status=status, body=text, headers={"Retry-After": "5"})
     with pytest.raises(error) as caught:
         await client_credentials_grant(session, TOKEN_URL, client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
     assert CLIENT_SECRET not in str(caught.value)
@@ -244,18 +211,18 @@ async def test_token_endpoint_errors(
 
 @pytest.mark.parametrize("body", ["{not json", "[1, 2]", json.dumps({"token_type": "bearer"})])
 async def test_token_endpoint_malformed_answers(
-    session: aiohttp.ClientSession, mocked: aioresponses, body: str
+    session: aiohttp.ClientSession, fake_api: MakeFake, body: str
 ) -> None:
-    mocked.post(TOKEN_URL, status=200, body=body)
+    fake_api(OAUTH).reply("POST", "/oauth/token", status=200, body=body)
     with pytest.raises(MalformedResponseError):
         await request_token(session, TOKEN_URL, {"grant_type": "client_credentials"})
 
 
 @pytest.mark.parametrize("exception", [aiohttp.ClientConnectionError("down"), TimeoutError()])
 async def test_token_endpoint_unreachable(
-    session: aiohttp.ClientSession, mocked: aioresponses, exception: Exception
+    session: aiohttp.ClientSession, fake_api: MakeFake, exception: Exception
 ) -> None:
-    mocked.post(TOKEN_URL, exception=exception)
+    fake_api(OAUTH).reply("POST", "/oauth/token", exception=exception)
     with pytest.raises(ApiConnectionError):
         await request_token(session, TOKEN_URL, {"grant_type": "client_credentials"}, http_timeout=1.0)
 

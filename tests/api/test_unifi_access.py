@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
-import json
-from pathlib import Path
 import re
 import ssl
 from typing import Any
 
 import aiohttp
-from aioresponses import aioresponses
 import pytest
-from yarl import URL
 
-from custom_components.kasify.api import unifi_access
 from custom_components.kasify.api.errors import (
     ApiConnectionError,
     AuthError,
@@ -46,11 +40,14 @@ from custom_components.kasify.api.unifi_access import (
     normalize_fingerprint,
     parse_event,
 )
+from custom_components.kasify.api.unifi_access_envelope import _permission_for
+
+from .conftest import MakeFake
+from .fake_api import Call, FakeApi, load_fixture
 
 HOST = "controller.local"
 BASE = f"https://{HOST}:12445/api/v1/developer"
 TOKEN = "uat_Zq8Rt5Yp2Wn7Kc4Lm9Xv"  # distinctive, so a leak into a message is easy to spot
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "unifi"
 A2 = "0ed545f8-2fcd-4839-9021-b39e707f6aa9"
 D3855 = "5785e97b-6123-4596-ba49-b6e51164db9b"
 VISITOR = "fbe8d920-47d3-4cdf-bda7-bf4b0e26f73c"
@@ -59,7 +56,7 @@ FINGERPRINT = "AB:" * 31 + "CD"
 
 
 def load(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return load_fixture("unifi", name)
 
 
 def ok(data: Any = None) -> dict[str, Any]:
@@ -71,29 +68,19 @@ def fail(code: str, msg: str = "failed") -> dict[str, Any]:
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
+def unifi(fake_api: MakeFake) -> FakeApi:
+    """The scripted controller API."""
+    return fake_api(BASE)
 
 
 @pytest.fixture
-def mocked() -> Iterator[aioresponses]:
-    with aioresponses() as mocked:
-        yield mocked
-
-
-@pytest.fixture
-def client(session: aiohttp.ClientSession) -> UnifiAccessClient:
+def client(session: aiohttp.ClientSession, unifi: FakeApi) -> UnifiAccessClient:
     return UnifiAccessClient(session, HOST, TOKEN)
 
 
-def sent(mocked: aioresponses, method: str, url: str) -> list[Any]:
-    """The calls aioresponses recorded for ``METHOD url`` (query included in ``url``)."""
-    return mocked.requests.get((method, URL(url)), [])
-
-
-def total_requests(mocked: aioresponses) -> int:
-    return sum(len(calls) for calls in mocked.requests.values())
+def sent(unifi: FakeApi, method: str, path: str) -> list[Call]:
+    """The requests made to ``METHOD path`` (with its query string, if ``path`` has one)."""
+    return [c for c in unifi.calls if c.method == method and c.url.removeprefix(BASE) == path]
 
 
 # --- construction -------------------------------------------------------------------------------
@@ -140,34 +127,34 @@ def test_fingerprint_helpers() -> None:
     ],
 )
 async def test_tls_settings_reach_every_request(
-    session: aiohttp.ClientSession, mocked: aioresponses, kwargs: dict[str, Any], expected: Any
+    session: aiohttp.ClientSession, unifi: FakeApi, kwargs: dict[str, Any], expected: Any
 ) -> None:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     if kwargs.get("ssl_context") == "context":
         kwargs = {"ssl_context": context}
         expected = context
     client = UnifiAccessClient(session, HOST, TOKEN, **kwargs)
-    mocked.get(f"{BASE}/doors", payload=ok([]))
+    unifi.reply("GET", "/doors", payload=ok([]))
     await client.list_doors()
-    (call,) = sent(mocked, "GET", f"{BASE}/doors")
+    (call,) = sent(unifi, "GET", "/doors")
     if isinstance(expected, type):
-        assert isinstance(call.kwargs["ssl"], expected)
-        assert call.kwargs["ssl"].fingerprint == bytes.fromhex(FINGERPRINT.replace(":", ""))
+        assert isinstance(call.ssl, expected)
+        assert call.ssl.fingerprint == bytes.fromhex(FINGERPRINT.replace(":", ""))
     else:
-        assert call.kwargs["ssl"] is expected
+        assert call.ssl is expected
 
 
 # --- doors --------------------------------------------------------------------------------------
 
 
 async def test_list_doors_is_one_request_and_parses_every_shape(
-    client: UnifiAccessClient, mocked: aioresponses
+    client: UnifiAccessClient, unifi: FakeApi
 ) -> None:
-    mocked.get(f"{BASE}/doors", payload=load("doors.json"))
+    unifi.reply("GET", "/doors", payload=load("doors.json"))
     doors = await client.list_doors()
-    assert total_requests(mocked) == 1
-    (call,) = sent(mocked, "GET", f"{BASE}/doors")
-    assert call.kwargs["headers"]["Authorization"] == f"Bearer {TOKEN}"
+    assert len(unifi.calls) == 1
+    (call,) = sent(unifi, "GET", "/doors")
+    assert call.headers["Authorization"] == f"Bearer {TOKEN}"
     a2, d3855, storage, garage = doors
     assert a2 == UnifiDoor(
         id=A2,
@@ -190,45 +177,56 @@ async def test_list_doors_is_one_request_and_parses_every_shape(
     assert (garage.position, garage.is_bind_hub) == (None, True)
 
 
-async def test_get_door(client: UnifiAccessClient, mocked: aioresponses) -> None:
-    mocked.get(f"{BASE}/doors/{A2}", payload=load("door.json"))
+async def test_get_door(client: UnifiAccessClient, unifi: FakeApi) -> None:
+    unifi.reply("GET", f"/doors/{A2}", payload=load("door.json"))
     door = await client.get_door(A2)
     assert (door.name, door.status, door.position) == ("Main Door", LockStatus.LOCKED, None)
 
 
 async def test_unlock_sends_no_body_unless_an_actor_is_named(
-    client: UnifiAccessClient, mocked: aioresponses
+    client: UnifiAccessClient, unifi: FakeApi
 ) -> None:
-    mocked.put(f"{BASE}/doors/{A2}/unlock", payload=ok("success"), repeat=True)
+    unifi.reply("PUT", f"/doors/{A2}/unlock", payload=ok("success"), repeat=True)
     await client.unlock(A2)
     await client.unlock(A2, actor_id="kasify", actor_name="Kasify")
-    first, second = sent(mocked, "PUT", f"{BASE}/doors/{A2}/unlock")
-    assert first.kwargs["json"] is None
-    assert second.kwargs["json"] == {"actor_id": "kasify", "actor_name": "Kasify"}
+    first, second = sent(unifi, "PUT", f"/doors/{A2}/unlock")
+    assert first.json is None
+    assert second.json == {"actor_id": "kasify", "actor_name": "Kasify"}
     with pytest.raises(ValueError):
         await client.unlock(A2, actor_id="only-id")
 
 
-async def test_door_ids_are_one_path_segment(client: UnifiAccessClient, mocked: aioresponses) -> None:
-    mocked.put(f"{BASE}/doors/..%2Fvisitors/unlock", payload=ok("success"))
+async def test_door_ids_are_one_path_segment(client: UnifiAccessClient, unifi: FakeApi) -> None:
+    unifi.reply("PUT", "/doors/..%2Fvisitors/unlock", payload=ok("success"))
     await client.unlock("../visitors")
-    assert total_requests(mocked) == 1
+    assert len(unifi.calls) == 1
 
 
-async def test_lock_rules(client: UnifiAccessClient, mocked: aioresponses) -> None:
-    url = f"{BASE}/doors/{A2}/lock_rule"
-    mocked.put(url, payload=ok("success"), repeat=True)
+@pytest.mark.parametrize("door_id", ["..", ".", ""])
+async def test_dot_segments_never_reach_a_path(
+    client: UnifiAccessClient, unifi: FakeApi, door_id: str
+) -> None:
+    with pytest.raises(ValueError, match="cannot be used as an id"):
+        await client.unlock(door_id)
+    with pytest.raises(ValueError, match="cannot be used as an id"):
+        await client.delete_visitor(door_id)
+    assert len(unifi.calls) == 0
+
+
+async def test_lock_rules(client: UnifiAccessClient, unifi: FakeApi) -> None:
+    path = f"/doors/{A2}/lock_rule"
+    unifi.reply("PUT", path, payload=ok("success"), repeat=True)
     await client.lock(A2)
     await client.set_lock_rule(A2, LockRuleType.CUSTOM, 15)
     await client.set_lock_rule(A2, "keep_unlock")
-    assert [call.kwargs["json"] for call in sent(mocked, "PUT", url)] == [
+    assert [call.json for call in sent(unifi, "PUT", path)] == [
         {"type": "lock_now"},
         {"type": "custom", "interval": 15},
         {"type": "keep_unlock"},
     ]
     ends = 1773500400
-    mocked.get(url, payload=ok({"type": "custom", "ended_time": ends}))
-    mocked.get(url, payload=ok({"type": "", "ended_time": 0}))
+    unifi.reply("GET", path, payload=ok({"type": "custom", "ended_time": ends}))
+    unifi.reply("GET", path, payload=ok({"type": "", "ended_time": 0}))
     rule = await client.get_lock_rule(A2)
     assert (rule.type, rule.ends_at) == (LockRuleType.CUSTOM, datetime.fromtimestamp(ends, UTC))
     none = await client.get_lock_rule(A2)
@@ -240,18 +238,18 @@ async def test_lock_rules(client: UnifiAccessClient, mocked: aioresponses) -> No
     [("custom", None), ("custom", 0), ("keep_lock", 5), ("schedule", None), ("sometimes", None)],
 )
 async def test_lock_rule_arguments_are_checked(
-    client: UnifiAccessClient, mocked: aioresponses, rule: str, interval: int | None
+    client: UnifiAccessClient, unifi: FakeApi, rule: str, interval: int | None
 ) -> None:
     with pytest.raises(ValueError):
         await client.set_lock_rule(A2, rule, interval)
-    assert total_requests(mocked) == 0
+    assert len(unifi.calls) == 0
 
 
 # --- visitors -----------------------------------------------------------------------------------
 
 
-async def test_create_visitor(client: UnifiAccessClient, mocked: aioresponses) -> None:
-    mocked.post(f"{BASE}/visitors", payload=load("visitor_created.json"))
+async def test_create_visitor(client: UnifiAccessClient, unifi: FakeApi) -> None:
+    unifi.reply("POST", "/visitors", payload=load("visitor_created.json"))
     visitor = await client.create_visitor(
         first_name=" Ana ",
         last_name="García López",
@@ -261,8 +259,8 @@ async def test_create_visitor(client: UnifiAccessClient, mocked: aioresponses) -
         door_group_ids=["group-1"],
         remarks="Booking 42",
     )
-    (call,) = sent(mocked, "POST", f"{BASE}/visitors")
-    assert call.kwargs["json"] == {
+    (call,) = sent(unifi, "POST", "/visitors")
+    assert call.json == {
         "first_name": "Ana",
         "last_name": "García López",
         "start_time": int(NOW.timestamp()),
@@ -289,7 +287,7 @@ async def test_create_visitor(client: UnifiAccessClient, mocked: aioresponses) -
     ],
 )
 async def test_create_visitor_checks_its_arguments(
-    client: UnifiAccessClient, mocked: aioresponses, kwargs: dict[str, Any]
+    client: UnifiAccessClient, unifi: FakeApi, kwargs: dict[str, Any]
 ) -> None:
     arguments: dict[str, Any] = {
         "first_name": "Ana",
@@ -301,71 +299,70 @@ async def test_create_visitor_checks_its_arguments(
     }
     with pytest.raises(ValueError):
         await client.create_visitor(**arguments)
-    assert total_requests(mocked) == 0
+    assert len(unifi.calls) == 0
 
 
 async def test_get_visitor_reads_numeric_status_and_pin_hash(
-    client: UnifiAccessClient, mocked: aioresponses
+    client: UnifiAccessClient, unifi: FakeApi
 ) -> None:
     visitor_id = "3566867c-fa04-4752-98f6-43cf9a342d4a"
-    mocked.get(f"{BASE}/visitors/{visitor_id}", payload=load("visitor_with_pin.json"))
+    unifi.reply("GET", f"/visitors/{visitor_id}", payload=load("visitor_with_pin.json"))
     visitor = await client.get_visitor(visitor_id)
     assert (visitor.status, visitor.has_pin, visitor.door_ids) == ("VISITED", True, ())
     assert visitor.starts_at is None
 
 
-async def test_visitor_pin_calls(client: UnifiAccessClient, mocked: aioresponses) -> None:
-    pin_url = f"{BASE}/visitors/{VISITOR}/pin_codes"
+async def test_visitor_pin_calls(client: UnifiAccessClient, unifi: FakeApi) -> None:
+    pin_path = f"/visitors/{VISITOR}/pin_codes"
     # The documented answer to a PIN assignment has no "data" key.
-    mocked.put(pin_url, payload={"code": "SUCCESS", "msg": "success"})
-    mocked.delete(pin_url, payload={"code": "SUCCESS", "msg": "success"})
-    mocked.delete(f"{BASE}/visitors/{VISITOR}?is_force=true", payload=ok(None))
-    mocked.delete(f"{BASE}/visitors/{VISITOR}", payload=ok(None))
-    mocked.post(f"{BASE}/credentials/pin_codes", payload=ok("67203419"))
+    unifi.reply("PUT", pin_path, payload={"code": "SUCCESS", "msg": "success"})
+    unifi.reply("DELETE", pin_path, payload={"code": "SUCCESS", "msg": "success"})
+    unifi.reply("DELETE", f"/visitors/{VISITOR}?is_force=true", payload=ok(None))
+    unifi.reply("DELETE", f"/visitors/{VISITOR}", payload=ok(None))
+    unifi.reply("POST", "/credentials/pin_codes", payload=ok("67203419"))
     await client.assign_visitor_pin(VISITOR, "57301208")
     await client.unassign_visitor_pin(VISITOR)
     await client.delete_visitor(VISITOR)
     await client.delete_visitor(VISITOR, force=False)
     assert await client.generate_pin() == "67203419"
-    (assign,) = sent(mocked, "PUT", pin_url)
-    assert assign.kwargs["json"] == {"pin_code": "57301208"}
-    assert total_requests(mocked) == 5
+    (assign,) = sent(unifi, "PUT", pin_path)
+    assert assign.json == {"pin_code": "57301208"}
+    assert len(unifi.calls) == 5
     with pytest.raises(ValueError):
         await client.assign_visitor_pin(VISITOR, "12ab")
 
 
 @pytest.mark.parametrize("data", [None, "12a4", True, {"pin": "1234"}])
-async def test_generate_pin_refuses_odd_data(
-    client: UnifiAccessClient, mocked: aioresponses, data: Any
-) -> None:
-    mocked.post(f"{BASE}/credentials/pin_codes", payload=ok(data))
+async def test_generate_pin_refuses_odd_data(client: UnifiAccessClient, unifi: FakeApi, data: Any) -> None:
+    unifi.reply("POST", "/credentials/pin_codes", payload=ok(data))
     with pytest.raises(MalformedResponseError):
         await client.generate_pin()
 
 
-async def test_create_timed_pin(client: UnifiAccessClient, mocked: aioresponses) -> None:
-    mocked.post(f"{BASE}/visitors", payload=load("visitor_created.json"))
-    mocked.put(f"{BASE}/visitors/{VISITOR}/pin_codes", payload={"code": "SUCCESS", "msg": "success"})
+async def test_create_timed_pin(client: UnifiAccessClient, unifi: FakeApi) -> None:
+    unifi.reply("POST", "/visitors", payload=load("visitor_created.json"))
+    unifi.reply("PUT", f"/visitors/{VISITOR}/pin_codes", payload={"code": "SUCCESS", "msg": "success"})
     visitor = await client.create_timed_pin(
         name="Limpieza", pin="246810", starts_at=NOW, ends_at=NOW + timedelta(hours=4), door_ids=[A2]
     )
     assert visitor.has_pin
-    (create,) = sent(mocked, "POST", f"{BASE}/visitors")
-    assert (create.kwargs["json"]["first_name"], create.kwargs["json"]["last_name"]) == ("Limpieza", "Kasify")
+    (create,) = sent(unifi, "POST", "/visitors")
+    assert (create.json["first_name"], create.json["last_name"]) == ("Limpieza", "Kasify")
 
 
 async def test_create_timed_pin_removes_the_visitor_when_the_pin_is_refused(
-    client: UnifiAccessClient, mocked: aioresponses, caplog: pytest.LogCaptureFixture
+    client: UnifiAccessClient, unifi: FakeApi, caplog: pytest.LogCaptureFixture
 ) -> None:
-    mocked.post(f"{BASE}/visitors", payload=load("visitor_created.json"), repeat=True)
-    mocked.put(
-        f"{BASE}/visitors/{VISITOR}/pin_codes",
+    unifi.reply("POST", "/visitors", payload=load("visitor_created.json"), repeat=True)
+    unifi.reply(
+        "PUT",
+        f"/visitors/{VISITOR}/pin_codes",
         status=400,
         payload=fail("CODE_CREDS_PIN_CODE_CREDS_ALREADY_EXIST", "PIN 246810 already exists"),
         repeat=True,
     )
-    mocked.delete(f"{BASE}/visitors/{VISITOR}?is_force=true", payload=ok(None))
-    mocked.delete(f"{BASE}/visitors/{VISITOR}?is_force=true", status=503, body="down")
+    unifi.reply("DELETE", f"/visitors/{VISITOR}?is_force=true", payload=ok(None))
+    unifi.reply("DELETE", f"/visitors/{VISITOR}?is_force=true", status=503, body="down")
     args: dict[str, Any] = {
         "name": "Ana García",
         "pin": "246810",
@@ -376,7 +373,7 @@ async def test_create_timed_pin_removes_the_visitor_when_the_pin_is_refused(
     with pytest.raises(ConflictError) as err:
         await client.create_timed_pin(**args)
     assert "246810" not in str(err.value)
-    assert len(sent(mocked, "DELETE", f"{BASE}/visitors/{VISITOR}?is_force=true")) == 1
+    assert len(sent(unifi, "DELETE", f"/visitors/{VISITOR}?is_force=true")) == 1
     # When the clean-up fails too, the PIN's error is still the one raised; the leftover is logged.
     with pytest.raises(ConflictError):
         await client.create_timed_pin(**args)
@@ -411,16 +408,16 @@ async def test_create_timed_pin_removes_the_visitor_when_the_pin_is_refused(
 )
 async def test_error_shapes(
     client: UnifiAccessClient,
-    mocked: aioresponses,
+    unifi: FakeApi,
     status: int,
     body: Any,
     error: type[KasifyApiError],
     fragment: str,
 ) -> None:
     if isinstance(body, dict):
-        mocked.put(f"{BASE}/doors/{A2}/unlock", status=status, payload=body)
+        unifi.reply("PUT", f"/doors/{A2}/unlock", status=status, payload=body)
     else:
-        mocked.put(f"{BASE}/doors/{A2}/unlock", status=status, body=body)
+        unifi.reply("PUT", f"/doors/{A2}/unlock", status=status, body=body)
     with pytest.raises(error) as err:
         await client.unlock(A2)
     assert fragment in str(err.value)
@@ -430,12 +427,12 @@ async def test_error_shapes(
         assert type(err.value) is error
 
 
-async def test_403_names_the_missing_permission(client: UnifiAccessClient, mocked: aioresponses) -> None:
-    mocked.get(f"{BASE}/doors", status=403, payload=fail("CODE_UNAUTHORIZED", "Forbidden"))
-    mocked.put(f"{BASE}/doors/{A2}/unlock", status=403, payload=fail("CODE_UNAUTHORIZED"))
-    mocked.post(f"{BASE}/visitors", status=200, payload=fail("CODE_UNAUTHORIZED"))
-    mocked.get(f"{BASE}/visitors/{VISITOR}", status=403, body="")
-    mocked.post(f"{BASE}/credentials/pin_codes", status=403, body="")
+async def test_403_names_the_missing_permission(client: UnifiAccessClient, unifi: FakeApi) -> None:
+    unifi.reply("GET", "/doors", status=403, payload=fail("CODE_UNAUTHORIZED", "Forbidden"))
+    unifi.reply("PUT", f"/doors/{A2}/unlock", status=403, payload=fail("CODE_UNAUTHORIZED"))
+    unifi.reply("POST", "/visitors", status=200, payload=fail("CODE_UNAUTHORIZED"))
+    unifi.reply("GET", f"/visitors/{VISITOR}", status=403, body="")
+    unifi.reply("POST", "/credentials/pin_codes", status=403, body="")
     cases = [
         (client.list_doors(), "view:space"),
         (client.unlock(A2), "edit:space"),
@@ -456,10 +453,14 @@ async def test_403_names_the_missing_permission(client: UnifiAccessClient, mocke
         assert f"lacks the '{permission}' permission" in str(err.value)
 
 
-async def test_pin_errors(client: UnifiAccessClient, mocked: aioresponses) -> None:
-    url = f"{BASE}/visitors/{VISITOR}/pin_codes"
-    mocked.put(url, status=400, payload=fail("CODE_CREDS_PIN_CODE_CREDS_LENGTH_INVALID", "PIN 12 too short"))
-    mocked.put(url, status=200, payload=fail("CODE_CREDS_PIN_CODE_CREDS_ALREADY_EXIST", "12345678 in use"))
+async def test_pin_errors(client: UnifiAccessClient, unifi: FakeApi) -> None:
+    path = f"/visitors/{VISITOR}/pin_codes"
+    unifi.reply(
+        "PUT", path, status=400, payload=fail("CODE_CREDS_PIN_CODE_CREDS_LENGTH_INVALID", "PIN 12 too short")
+    )
+    unifi.reply(
+        "PUT", path, status=200, payload=fail("CODE_CREDS_PIN_CODE_CREDS_ALREADY_EXIST", "12345678 in use")
+    )
     with pytest.raises(ValidationError) as length:
         await client.assign_visitor_pin(VISITOR, "12")
     assert length.value.fields == {"pin_code": ["PIN *** too short"]}
@@ -468,18 +469,18 @@ async def test_pin_errors(client: UnifiAccessClient, mocked: aioresponses) -> No
     assert "12345678" not in str(taken.value)
 
 
-async def test_rate_limit_reads_retry_after(client: UnifiAccessClient, mocked: aioresponses) -> None:
-    mocked.get(f"{BASE}/doors", status=429, body="slow down", headers={"Retry-After": "7"})
+async def test_rate_limit_reads_retry_after(client: UnifiAccessClient, unifi: FakeApi) -> None:
+    unifi.reply("GET", "/doors", status=429, body="slow down", headers={"Retry-After": "7"})
     with pytest.raises(RateLimitedError) as err:
         await client.list_doors()
     assert err.value.retry_after == 7.0
 
 
-async def test_the_token_never_appears_in_messages(client: UnifiAccessClient, mocked: aioresponses) -> None:
-    mocked.get(
-        f"{BASE}/doors", status=401, payload=fail("CODE_ACCESS_TOKEN_INVALID", f"Bearer {TOKEN} expired")
+async def test_the_token_never_appears_in_messages(client: UnifiAccessClient, unifi: FakeApi) -> None:
+    unifi.reply(
+        "GET", "/doors", status=401, payload=fail("CODE_ACCESS_TOKEN_INVALID", f"Bearer {TOKEN} expired")
     )
-    mocked.put(f"{BASE}/doors/{A2}/unlock", status=500, body=f"<html>token={TOKEN}</html>")
+    unifi.reply("PUT", f"/doors/{A2}/unlock", status=500, body=f"<html>token={TOKEN}</html>")
     for call in (client.list_doors(), client.unlock(A2)):
         with pytest.raises(KasifyApiError) as err:
             await call
@@ -502,18 +503,18 @@ async def test_the_token_never_appears_in_messages(client: UnifiAccessClient, mo
     ],
 )
 async def test_malformed_answers(
-    client: UnifiAccessClient, mocked: aioresponses, kwargs: dict[str, Any], fragment: str
+    client: UnifiAccessClient, unifi: FakeApi, kwargs: dict[str, Any], fragment: str
 ) -> None:
-    mocked.get(f"{BASE}/doors", **kwargs)
+    unifi.reply("GET", "/doors", **kwargs)
     with pytest.raises(MalformedResponseError) as err:
         await client.list_doors()
     assert fragment in str(err.value)
 
 
-async def test_malformed_single_door_and_lock_rule(client: UnifiAccessClient, mocked: aioresponses) -> None:
-    mocked.get(f"{BASE}/doors/{A2}", payload=ok({"name": "no id"}))
-    mocked.get(f"{BASE}/doors/{A2}/lock_rule", payload=ok({"type": "forever", "ended_time": 1}))
-    mocked.get(f"{BASE}/visitors/{VISITOR}", payload=ok({"first_name": "no id"}))
+async def test_malformed_single_door_and_lock_rule(client: UnifiAccessClient, unifi: FakeApi) -> None:
+    unifi.reply("GET", f"/doors/{A2}", payload=ok({"name": "no id"}))
+    unifi.reply("GET", f"/doors/{A2}/lock_rule", payload=ok({"type": "forever", "ended_time": 1}))
+    unifi.reply("GET", f"/visitors/{VISITOR}", payload=ok({"first_name": "no id"}))
     with pytest.raises(MalformedResponseError, match="unexpected door data"):
         await client.get_door(A2)
     with pytest.raises(MalformedResponseError, match="lock_rule"):
@@ -522,12 +523,13 @@ async def test_malformed_single_door_and_lock_rule(client: UnifiAccessClient, mo
         await client.get_visitor(VISITOR)
 
 
-async def test_network_failures(session: aiohttp.ClientSession, mocked: aioresponses) -> None:
+async def test_network_failures(session: aiohttp.ClientSession, unifi: FakeApi) -> None:
     client = UnifiAccessClient(session, HOST, TOKEN, fingerprint=FINGERPRINT)
-    mocked.get(f"{BASE}/doors", exception=aiohttp.ClientConnectionError("refused"))
-    mocked.get(f"{BASE}/doors", exception=TimeoutError())
-    mocked.get(
-        f"{BASE}/doors",
+    unifi.reply("GET", "/doors", exception=aiohttp.ClientConnectionError("refused"))
+    unifi.reply("GET", "/doors", exception=TimeoutError())
+    unifi.reply(
+        "GET",
+        "/doors",
         exception=aiohttp.ClientSSLError(
             aiohttp.client_reqrep.ConnectionKey(HOST, 12445, True, True, None, None, None),
             OSError("handshake"),
@@ -541,13 +543,12 @@ async def test_network_failures(session: aiohttp.ClientSession, mocked: aiorespo
         await client.list_doors()
 
 
-async def test_fingerprint_mismatch_is_its_own_error(
-    session: aiohttp.ClientSession, mocked: aioresponses
-) -> None:
+async def test_fingerprint_mismatch_is_its_own_error(session: aiohttp.ClientSession, unifi: FakeApi) -> None:
     client = UnifiAccessClient(session, HOST, TOKEN, fingerprint=FINGERPRINT)
     got = bytes(range(32))
-    mocked.get(
-        f"{BASE}/doors",
+    unifi.reply(
+        "GET",
+        "/doors",
         exception=aiohttp.ServerFingerprintMismatch(bytes.fromhex("ab" * 31 + "cd"), got, HOST, 12445),
     )
     with pytest.raises(CertificateMismatchError) as err:
@@ -698,5 +699,5 @@ def test_unknown_settable_rules_cover_the_api() -> None:
 
 
 def test_permissions_named_in_403_messages() -> None:
-    assert unifi_access._permission_for("GET", "/devices") == "view:device"
-    assert unifi_access._permission_for("GET", "/system/logs") is None
+    assert _permission_for("GET", "/devices") == "view:device"
+    assert _permission_for("GET", "/system/logs") is None

@@ -43,7 +43,6 @@ async def test_read_methods(client: KasifyClient, sim: Simulator) -> None:
     assert occupied.smart_locks[0].vendor == "nuki"
     assert occupied.default_cleaner is not None
     assert occupied.calendars[0].last_sync_at is not None
-    assert (await client.get_property(occupied.id)) == occupied
 
     (lock,) = await client.list_smart_locks(occupied.id)
     assert (lock.lock_state, lock.battery_level, lock.provider_lock_id) == (
@@ -54,26 +53,15 @@ async def test_read_methods(client: KasifyClient, sim: Simulator) -> None:
 
     bookings = await client.list_bookings(SIM_NOW - timedelta(days=1), SIM_NOW + timedelta(days=30))
     assert bookings
-    assert (await client.get_current_booking(empty.id)) is None
-    current = await client.get_current_booking(occupied.id)
-    assert current is not None
-    assert current.registered_guests == 1
-    assert (await client.get_booking(current.id)) == current
     one = await client.list_property_bookings(occupied.id, SIM_NOW, SIM_NOW + timedelta(days=1))
-    assert current in one
-
-    assert await client.list_property_calendar(occupied.id, SIM_NOW, SIM_NOW + timedelta(days=30))
-    assert await client.list_upcoming_calendar(7)
-    checkin = await client.get_checkin(current.id)
-    assert checkin.status == "partial"
+    current = next(booking for booking in one if booking.registered_guests == 1)
+    assert (await client.get_booking(current.id)) == current
+    assert not await client.list_property_bookings(empty.id, SIM_NOW, SIM_NOW + timedelta(hours=1))
 
     open_tasks = await client.list_tasks()
     assert open_tasks
     assert all(t.status != TaskStatus.COMPLETED for t in open_tasks)
     assert await client.list_property_tasks(occupied.id, None)
-    assert await client.upcoming_timeline(7)
-    page = await client.activity(0, 10)
-    assert len(page.items) == 10
 
 
 async def test_write_methods(client: KasifyClient, sim: Simulator) -> None:
@@ -90,11 +78,7 @@ async def test_write_methods(client: KasifyClient, sim: Simulator) -> None:
     with pytest.raises(ValidationError) as err:
         await client.create_booking(prop_id, guest_name="Bob", check_in=start, check_out=start)
     assert "check_out" in err.value.fields
-    moved = await client.update_booking(booking.id, {"check_out": start + timedelta(days=3)})
-    assert moved.check_out == start + timedelta(days=3)
 
-    guest = await client.register_guest(booking.id, {"first_name": "Ana", "nationality": "ES"})
-    assert guest.first_name == "Ana"
     codes = await client.create_access_codes(booking.id, code="2468")
     assert [c.code for c in codes] == ["2468"]
     await client.revoke_access_code(booking.id, codes[0].id)
@@ -106,10 +90,9 @@ async def test_write_methods(client: KasifyClient, sim: Simulator) -> None:
     assert (await client.complete_task(task.id)).status == TaskStatus.COMPLETED
     with pytest.raises(ConflictError):
         await client.complete_task(task.id)
-    assert (await client.update_task(task.id, {"title": "Boiler"})).title == "Boiler"
-    await client.delete_task(task.id)
+    assert (await client.get_task(task.id)).title == "Check boiler"
     with pytest.raises(NotFoundError):
-        await client.get_task(task.id)
+        await client.get_task("no-such-task")
 
 
 @pytest.mark.parametrize("sim_config", [SimulatorConfig(properties=150, now=SIM_NOW)])

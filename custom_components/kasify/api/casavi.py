@@ -1,4 +1,4 @@
-"""Async client for the casavi manager API v2 (``../shared/seeds/casavi-manager-api-v2.txt``).
+"""Async client for the casavi manager API v2.
 
 casavi is a property-management platform. Its properties become :class:`~.models.Property`, its
 appointments become calendar events (:class:`~.models.CalendarEvent` with ``kind="appointment"``) and its
@@ -29,14 +29,14 @@ from typing import Any, Final
 import aiohttp
 from yarl import URL
 
+from .auth import SingleFlightToken
 from .errors import (
-    ApiConnectionError,
     AuthError,
     KasifyApiError,
     MalformedResponseError,
     ValidationError,
 )
-from .http import error_for_status, quote_segment, redact
+from .http import HttpTransport, Request, error_for_status, error_summary, quote_segment
 from .models import Account, CalendarEvent, Property, Task, TaskStatus, TaskType
 from .parse import Reader, as_list, as_object
 
@@ -141,6 +141,15 @@ class CasaviSnapshot:
             self.tasks.get(property_id),
             self.units.get(property_id),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    """A casavi token; ``renew_at`` is ``None`` when it looked expired on arrival (used until refused)."""
+
+    value: str = field(repr=False)
+    expires_at: datetime
+    renew_at: datetime | None
 
 
 # --- parsing ------------------------------------------------------------------------------------
@@ -267,8 +276,7 @@ def parse_ticket(item: Any, where: str) -> Task | None:
 
 def _error_for(status: int, text: str, headers: Mapping[str, str], where: str) -> KasifyApiError:
     message, fields = _error_details(text)
-    summary = f"{where}: HTTP {status}" + (f": {message}" if message else "")
-    return error_for_status(status, summary, headers, fields)
+    return error_for_status(status, error_summary(where, status, message), headers, fields)
 
 
 def _error_details(text: str) -> tuple[str | None, dict[str, list[str]]]:
@@ -348,18 +356,20 @@ class CasaviClient:
             renew_margin: Renew the token this long before it expires (at most half its lifetime).
             now: The clock that decides when the token is due (default: the system's UTC clock).
         """
-        self._session = session
         self._key = key
         self._secret = secret
         self._base_url = base_url.rstrip("/")
         self._base = URL(self._base_url)
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._transport = HttpTransport(
+            session,
+            timeout=timeout,
+            error_for=_error_for,
+            headers={"Accept": "application/json"},
+            secrets=(secret, key),
+        )
         self._renew_margin = renew_margin
         self._now = now or (lambda: datetime.now(UTC))
-        self._token: str | None = None
-        self._expires_at: datetime | None = None
-        self._renew_at: datetime | None = None
-        self._auth_lock = asyncio.Lock()
+        self._tokens = SingleFlightToken(self._authenticate_now, secret=lambda t: t.value, fresh=self._fresh)
 
     @property
     def base_url(self) -> str:
@@ -369,7 +379,8 @@ class CasaviClient:
     @property
     def token_expires_at(self) -> datetime | None:
         """When the current token expires (``None`` before the first request)."""
-        return self._expires_at
+        token = self._tokens.value
+        return token.expires_at if token is not None else None
 
     # -- token ------------------------------------------------------------------------------------
 
@@ -379,36 +390,22 @@ class CasaviClient:
         Raises:
             AuthError: casavi refused the key and secret (400 or 401).
         """
-        async with self._auth_lock:
-            _, expires_at = await self._authenticate_locked()
-        return expires_at
+        return (await self._tokens.renew()).expires_at
 
-    def _due(self) -> bool:
-        return self._token is None or (self._renew_at is not None and self._now() >= self._renew_at)
+    def _fresh(self, token: _Token) -> bool:
+        return token.renew_at is None or self._now() < token.renew_at
 
     async def _current_token(self) -> str:
         """The token to send; authenticates first when there is none or it is due for renewal."""
-        token = self._token
-        if token is not None and not self._due():
-            return token
-        async with self._auth_lock:
-            if self._token is not None and not self._due():  # renewed while this call waited
-                return self._token
-            token, _ = await self._authenticate_locked()
-            return token
+        return (await self._tokens.get()).value
 
     async def _renew_after_refusal(self, refused: str) -> str:
         """A fresh token after ``refused`` got a 401, unless another call has already replaced it."""
-        async with self._auth_lock:
-            if self._token is not None and self._token != refused and not self._due():
-                return self._token
-            token, _ = await self._authenticate_locked()
-            return token
+        return (await self._tokens.renew(refused)).value
 
-    async def _authenticate_locked(self) -> tuple[str, datetime]:
-        """Get a new token (the caller holds the lock); returns it with its ``expiresAt``."""
+    async def _authenticate_now(self, _previous: _Token | None) -> _Token:
+        """Get a new token (one caller at a time: see :class:`.auth.SingleFlightToken`)."""
         where = f"POST {Paths.AUTHENTICATE}"
-        self._token = None
         credentials = {"key": self._key, "secret": self._secret}
         try:
             body = await self._http(
@@ -422,12 +419,8 @@ class CasaviClient:
         expires_at = r.datetime("expiresAt")
         lifetime = expires_at - self._now()
         # A token that looks expired on arrival (clock skew) is used until casavi refuses it.
-        if lifetime > timedelta(0):
-            self._renew_at = expires_at - min(self._renew_margin, lifetime / 2)
-        else:
-            self._renew_at = None
-        self._token, self._expires_at = token, expires_at
-        return token, expires_at
+        renew_at = expires_at - min(self._renew_margin, lifetime / 2) if lifetime > timedelta(0) else None
+        return _Token(token, expires_at, renew_at)
 
     # -- transport --------------------------------------------------------------------------------
 
@@ -445,36 +438,11 @@ class CasaviClient:
         json_body: Any = None,
     ) -> Any:
         """Perform one request and return the decoded JSON body (``None`` when empty)."""
-        headers = {"Accept": "application/json"}
-        if token is not None:
-            headers["token"] = token
-        try:
-            async with self._session.request(
-                method,
-                url,
-                params=params,
-                json=json_body,
-                headers=headers,
-                timeout=self._timeout,
-            ) as resp:
-                raw = await resp.read()
-                if resp.status >= HTTPStatus.BAD_REQUEST:
-                    text = redact(raw.decode("utf-8", errors="replace"), (token, self._secret, self._key))
-                    raise _error_for(resp.status, text, resp.headers, where)
-                if resp.status == HTTPStatus.NO_CONTENT or not raw.strip():
-                    return None
-                try:
-                    return json.loads(raw)
-                except ValueError as err:  # also UnicodeDecodeError
-                    raise MalformedResponseError(
-                        f"{where}: the body is not JSON", status=resp.status
-                    ) from err
-        except KasifyApiError:
-            raise
-        except TimeoutError as err:
-            raise ApiConnectionError(f"{where}: timed out") from err
-        except aiohttp.ClientError as err:
-            raise ApiConnectionError(f"{where}: {err.__class__.__name__}") from err
+        headers = {"token": token} if token is not None else {}
+        request = Request(
+            method, url, where, headers=headers, params=params, json=json_body, secrets=(token,)
+        )
+        return await self._transport.request_json(request)
 
     async def _get(self, url: URL, where: str, params: Mapping[str, str] | None = None) -> Any:
         """``GET`` with the token; on a 401 the token is renewed once and the request repeated."""

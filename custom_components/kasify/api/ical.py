@@ -33,8 +33,8 @@ from typing import Final, Protocol
 
 import aiohttp
 
-from .errors import ApiConnectionError, KasifyApiError, MalformedResponseError
-from .http import error_for_status
+from .errors import KasifyApiError, MalformedResponseError
+from .http import HttpTransport, Request, Response, error_for_status, error_summary, redacting
 from .ical_models import EventKind, FeedValidators, IcalEvent
 from .ical_parse import (
     IcalFeed,
@@ -158,10 +158,10 @@ class IcalFeedClient:
         user_agent: str = USER_AGENT,
     ) -> None:
         """Use ``session``; bodies larger than ``max_bytes`` are refused."""
-        self._session = session
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._max_bytes = max_bytes
-        self._user_agent = user_agent
+        self._http = HttpTransport(
+            session, timeout=timeout, headers={"Accept": _ACCEPT, "User-Agent": user_agent}
+        )
 
     async def fetch(self, url: str, validators: FeedValidators | None = None) -> FetchResult:
         """``GET`` the feed once (1 request), conditionally when ``validators`` are given.
@@ -177,60 +177,16 @@ class IcalFeedClient:
             MalformedResponseError: The body is not an iCalendar (an HTML page, JSON, empty, too large).
         """
         target = normalize_feed_url(url)
-        where = f"GET {redact_url(target)}"
-        headers = {"Accept": _ACCEPT, "User-Agent": self._user_agent}
+        headers: dict[str, str] = {}
         if validators is not None:
             if validators.etag:
                 headers["If-None-Match"] = validators.etag
             if validators.last_modified:
                 headers["If-Modified-Since"] = validators.last_modified
-        try:
-            async with self._session.get(target, headers=headers, timeout=self._timeout) as resp:
-                etag = resp.headers.get("ETag")
-                last_modified = resp.headers.get("Last-Modified")
-                if resp.status == HTTPStatus.NOT_MODIFIED:
-                    if validators is None or validators.content_hash is None:
-                        raise MalformedResponseError(
-                            f"{where}: HTTP 304 to an unconditional request", status=304
-                        )
-                    kept = FeedValidators(
-                        etag=etag or validators.etag,
-                        last_modified=last_modified or validators.last_modified,
-                        content_hash=validators.content_hash,
-                    )
-                    return FetchResult(validators=kept, body=None, status=resp.status, url=target)
-                raw = await self._read(resp, where)
-                if resp.status >= HTTPStatus.BAD_REQUEST or resp.status < HTTPStatus.OK:
-                    raise error_for_status(resp.status, f"{where}: HTTP {resp.status}", resp.headers)
-                digest = content_hash(raw)
-                fresh = FeedValidators(etag=etag, last_modified=last_modified, content_hash=digest)
-                if validators is not None and validators.content_hash == digest:
-                    return FetchResult(validators=fresh, body=None, status=resp.status, url=target)
-                text = normalize_text(decode_body(raw))
-                if not looks_like_calendar(text):
-                    found = _what_it_is(text, resp.headers.get("Content-Type"))
-                    raise MalformedResponseError(
-                        f"{where}: not an iCal feed (got {found})", status=resp.status
-                    )
-                return FetchResult(validators=fresh, body=text, status=resp.status, url=target)
-        except KasifyApiError:
-            raise
-        except TimeoutError as err:
-            raise ApiConnectionError(f"{where}: timed out") from err
-        except aiohttp.ClientError as err:
-            raise ApiConnectionError(f"{where}: {err.__class__.__name__}") from err
-
-    async def _read(self, resp: aiohttp.ClientResponse, where: str) -> bytes:
-        if resp.content_length is not None and resp.content_length > self._max_bytes:
-            raise MalformedResponseError(f"{where}: the feed is larger than {self._max_bytes} bytes")
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in resp.content.iter_chunked(1 << 16):
-            size += len(chunk)
-            if size > self._max_bytes:
-                raise MalformedResponseError(f"{where}: the feed is larger than {self._max_bytes} bytes")
-            chunks.append(chunk)
-        return b"".join(chunks)
+        request = Request("GET", target, f"GET {redact_url(target)}", headers=headers, secrets=(url, target))
+        response = await self._http.send(request, max_bytes=self._max_bytes, body_name="feed")
+        with redacting(request.secrets):
+            return _fetch_result(request, response, validators, target)
 
     async def validate(
         self,
@@ -297,6 +253,35 @@ class IcalFeedClient:
                 )
 
         return list(await asyncio.gather(*(one(state) for state in states)))
+
+
+def _fetch_result(
+    request: Request, response: Response, validators: FeedValidators | None, target: str
+) -> FetchResult:
+    """What a fetch learned from the feed's answer (see :meth:`IcalFeedClient.fetch`)."""
+    where, status = request.where, response.status
+    etag = response.headers.get("ETag")
+    last_modified = response.headers.get("Last-Modified")
+    if status == HTTPStatus.NOT_MODIFIED:
+        if validators is None or validators.content_hash is None:
+            raise MalformedResponseError(f"{where}: HTTP 304 to an unconditional request", status=304)
+        kept = FeedValidators(
+            etag=etag or validators.etag,
+            last_modified=last_modified or validators.last_modified,
+            content_hash=validators.content_hash,
+        )
+        return FetchResult(validators=kept, body=None, status=status, url=target)
+    if status >= HTTPStatus.BAD_REQUEST or status < HTTPStatus.OK:
+        raise error_for_status(status, error_summary(where, status), response.headers)
+    digest = content_hash(response.body)
+    fresh = FeedValidators(etag=etag, last_modified=last_modified, content_hash=digest)
+    if validators is not None and validators.content_hash == digest:
+        return FetchResult(validators=fresh, body=None, status=status, url=target)
+    text = normalize_text(decode_body(response.body))
+    if not looks_like_calendar(text):
+        found = _what_it_is(text, response.headers.get("Content-Type"))
+        raise MalformedResponseError(f"{where}: not an iCal feed (got {found})", status=status)
+    return FetchResult(validators=fresh, body=text, status=status, url=target)
 
 
 def _default_executor[T](func: Callable[[], T]) -> Awaitable[T]:

@@ -10,7 +10,7 @@ How a feed is read
    "full parse" this module promises to equal is ``icalendar.Calendar.from_ical`` on that normalised text,
    with every ``VEVENT`` turned into :class:`IcalEvent` occurrences (recurrences expanded by
    :mod:`.ical_recur`).
-2. **Fast pass** (:func:`_scan`): one regex pass over the unfolded text finds, per ``VEVENT``, only
+2. **Fast pass** (:func:`.ical_scan.scan`): one regex pass over the unfolded text finds, per ``VEVENT``, only
    ``DTSTART`` / ``DTEND`` / ``DURATION`` (``TZID``, ``VALUE=DATE``, floating and ``Z`` times), ``UID`` and
    the event's character span. The calendar-level remainder (headers, ``VTIMEZONE``\ s: a few lines) goes
    through ``icalendar`` as is, which also yields ``X-WR-TIMEZONE``. The events go into a sorted index.
@@ -41,7 +41,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 import hashlib
 import logging
@@ -62,12 +62,26 @@ from icalendar.parser import (
 )
 from icalendar.prop import vDDDTypes
 from icalendar.timezone import tzp
-from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from .errors import MalformedResponseError
 from .ical_models import IcalEvent
 from .ical_recur import Recurrence, build_recurrence, recurrence_key
-from .ical_rental import channel_from_prodid, channel_from_url, drop_stay_markers, marker_role, rental_details
+from .ical_rental import (
+    channel_from_prodid,
+    channel_from_url,
+    drop_stay_markers,
+    marker_role,
+    rental_details,
+)
+from .ical_scan import UnsureError, scan
+from .ical_times import (
+    feed_zone,
+    first_value,
+    overlaps,
+    resolve_times,
+    timestamp,
+    zone_from_name as zone_from_name,  # noqa: PLC0414 - re-exported; it used to live here
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -86,23 +100,13 @@ _ICALENDAR_7: Final = hasattr(Contentline, "raw_parts")
 _WANTED: Final = frozenset(_TIME_PROPS + _TEXT_PROPS)
 _TEXT_NAMES: Final = frozenset(_TEXT_PROPS)
 
-_SCAN: Final = re.compile(
-    r"\n(BEGIN|END|DTSTART|DTEND|DURATION|UID|RRULE|RDATE|EXDATE|EXRULE|RECURRENCE-ID|DUE)([;:][^\n]*)",
-    re.IGNORECASE,
-)
-_RECURRENCE_PROPS: Final = frozenset({"RRULE", "RDATE", "EXDATE", "EXRULE", "RECURRENCE-ID", "DUE"})
+
 _NAME_END: Final = re.compile(r"[:;]")
-_TAIL: Final = re.compile(r"(?:\r?\n)*")
-_DATE: Final = re.compile(r"(\d{4})(\d{2})(\d{2})")
-_DATETIME: Final = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(Z?)")
-_PARAM: Final = re.compile(r"([A-Za-z0-9-]+)=([A-Za-z0-9_+\-/.]+)")
-_DURATION: Final = re.compile(r"([-+]?)P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
+
+
 _CALENDAR_START: Final = re.compile(r"BEGIN:VCALENDAR", re.IGNORECASE)
 _BLANK_RUN: Final = re.compile(r"\n\n+")
 _FOLD: Final = re.compile(r"\n[ \t]")
-
-
-# --- text -----------------------------------------------------------------------------------------------
 
 
 def normalize_text(text: str) -> str:
@@ -147,103 +151,6 @@ def _require_calendar(text: str) -> None:
         raise MalformedResponseError(f"not an iCalendar body (it starts with {start!r})")
 
 
-# --- time rules shared by both paths --------------------------------------------------------------------
-
-
-def zone_from_name(name: str | None) -> tzinfo | None:
-    """A zone for a name from a feed (IANA, or a Windows name), or ``None``."""
-    if not name:
-        return None
-    clean = name.strip().strip("/")
-    for candidate in (clean, WINDOWS_TO_OLSON.get(clean)):
-        if candidate:
-            try:
-                return ZoneInfo(candidate)
-            except Exception:  # noqa: BLE001, S112 - ZoneInfo raises several kinds for odd keys
-                continue
-    return None
-
-
-def feed_zone(x_wr_timezone: Any, default: tzinfo) -> tzinfo:
-    """The zone for floating times: ``X-WR-TIMEZONE`` when it names a zone, else ``default``."""
-    value = _first(x_wr_timezone)
-    zone = zone_from_name(str(value)) if value is not None else None
-    return zone or default
-
-
-def _aware(value: datetime, zone: tzinfo) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=zone)
-
-
-def _add_duration(start: datetime, duration: timedelta) -> datetime:
-    """RFC 5545: whole days are nominal (wall clock), the rest is exact."""
-    if duration <= timedelta(0):
-        return start
-    nominal = start + timedelta(days=duration.days)
-    exact = timedelta(seconds=duration.seconds, microseconds=duration.microseconds)
-    if not exact:
-        return nominal
-    zone = start.tzinfo
-    return (nominal.astimezone(UTC) + exact).astimezone(zone)
-
-
-def resolve_times(
-    start_value: Any, end_value: Any, duration_value: Any, zone: tzinfo
-) -> tuple[date, date] | None:
-    """Start and end of an event from its decoded ``DTSTART``, ``DTEND`` and ``DURATION`` values.
-
-    Returns dates for all-day events and aware datetimes otherwise (``None`` when the start is unusable).
-    """
-    if isinstance(start_value, datetime):
-        start: date = _aware(start_value, zone)
-    elif isinstance(start_value, date):
-        start = start_value
-    else:
-        return None
-    all_day = not isinstance(start, datetime)
-    end: date | None = None
-    if isinstance(end_value, datetime):
-        if all_day:
-            end = (end_value.astimezone(zone) if end_value.tzinfo is not None else end_value).date()
-        else:
-            end = _aware(end_value, zone)
-    elif isinstance(end_value, date):
-        end = end_value if all_day else datetime.combine(end_value, time(), zone)
-    try:
-        if end is None and isinstance(duration_value, timedelta):
-            if isinstance(start, datetime):
-                end = _add_duration(start, duration_value)
-            else:
-                end = start + duration_value
-        if all_day:
-            if end is None or end <= start:
-                end = start + timedelta(days=1)
-        elif end is None or end < start:
-            end = start
-    except OverflowError:  # dates at the edge of the calendar
-        return None
-    return start, end
-
-
-def timestamp(value: date, zone: tzinfo) -> float:
-    """POSIX seconds of an event bound (a date is midnight in ``zone``)."""
-    if isinstance(value, datetime):
-        return value.timestamp()
-    return datetime(value.year, value.month, value.day, tzinfo=zone).timestamp()
-
-
-def overlaps(start: float, end: float, window_start: float, window_end: float) -> bool:
-    """The overlap rule of both paths (see the module docstring)."""
-    return start < window_end and (end > window_start or (start == end and start >= window_start))
-
-
-# --- props: the decoded values an event is built from ---------------------------------------------------
-
-
-def _first(value: Any) -> Any:
-    return value[0] if isinstance(value, list) else value
-
-
 def _dt(value: Any) -> Any:
     """A date property's value; ValueError when icalendar could not read it (icalendar 7 keeps those)."""
     return getattr(value, "dt", value)
@@ -256,13 +163,13 @@ def _component_props(component: Any) -> dict[str, Any]:
         value = component.get(name)
         if value is not None:
             try:
-                props[name] = _dt(_first(value))
+                props[name] = _dt(first_value(value))
             except ValueError:
                 continue  # unreadable: icalendar 6 leaves it out, 7 keeps it but refuses to read it
     for name in _TEXT_PROPS:
         value = component.get(name)
         if value is not None:
-            props[name] = str(_first(value))
+            props[name] = str(first_value(value))
     return props
 
 
@@ -409,194 +316,6 @@ def _short(start: date, end: date) -> bool:
     return (end - start).days <= 1
 
 
-# --- the fast pass --------------------------------------------------------------------------------------
-
-
-class _UnsureError(Exception):
-    """The fast pass cannot promise the full parse's result; ``reason`` says why."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(slots=True)
-class _Raw:
-    """One ``VEVENT`` as the scan saw it."""
-
-    ordinal: int
-    begin: int
-    end: int = -1
-    dtstart: date | None = None
-    dtend: date | None = None
-    duration: timedelta | None = None
-    has_duration: bool = False
-    uid: str | None = None
-
-
-def _zone_for_tzid(tzid: str, cache: dict[str, tzinfo | None]) -> tzinfo:
-    """The zone icalendar resolves ``tzid`` to first (``ZoneInfo`` of the id without slashes)."""
-    if tzid not in cache:
-        try:
-            cache[tzid] = ZoneInfo(tzid.strip("/"))
-        except Exception:  # noqa: BLE001 - unknown, or a key ZoneInfo refuses in some other way
-            cache[tzid] = None
-    zone = cache[tzid]
-    if zone is None:
-        raise _UnsureError(f"TZID {tzid!r} is not a zoneinfo zone")
-    return zone
-
-
-def _scan_time(rest: str, zones: dict[str, tzinfo | None]) -> date:
-    """Decode a ``DTSTART``/``DTEND`` line's ``;params:value`` like icalendar does, or refuse."""
-    if '"' in rest or "\\" in rest or "%" in rest:
-        raise _UnsureError("quoted or escaped date parameters")
-    params: dict[str, str] = {}
-    if rest[0] == ";":
-        section, colon, value = rest[1:].partition(":")
-        if not colon:
-            raise _UnsureError("date line without a value")
-        for item in section.split(";"):
-            match = _PARAM.fullmatch(item)
-            key = match.group(1).upper() if match else ""
-            if match is None or key in params:
-                raise _UnsureError(f"date parameter {item!r}")
-            params[key] = match.group(2)
-    else:
-        value = rest[1:]
-    kind = params.get("VALUE", "").upper()
-    if kind not in ("", "DATE", "DATE-TIME"):
-        raise _UnsureError(f"VALUE={kind}")
-    try:
-        if (match := _DATE.fullmatch(value)) and kind != "DATE-TIME":
-            return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-        if (match := _DATETIME.fullmatch(value)) and kind != "DATE":
-            year, month, day, hour, minute, second = (int(match.group(i)) for i in range(1, 7))
-            naive = datetime(year, month, day, hour, minute, second)  # noqa: DTZ001 - floating until placed
-            tzid = params.get("TZID")
-            if match.group(7):
-                if tzid is not None:
-                    raise _UnsureError("TZID on a UTC time")
-                return naive.replace(tzinfo=UTC)
-            if tzid is not None:
-                return naive.replace(tzinfo=_zone_for_tzid(tzid, zones))
-            return naive
-    except ValueError as err:
-        raise _UnsureError(f"bad date {value!r}") from err
-    raise _UnsureError(f"date value {value!r}")
-
-
-def _scan_duration(rest: str) -> timedelta:
-    if rest[0] != ":" or (match := _DURATION.fullmatch(rest[1:])) is None:
-        raise _UnsureError(f"DURATION {rest!r}")
-    sign, weeks, days, hours, minutes, seconds = match.groups()
-    value = timedelta(
-        weeks=int(weeks or 0),
-        days=int(days or 0),
-        hours=int(hours or 0),
-        minutes=int(minutes or 0),
-        seconds=int(seconds or 0),
-    )
-    return -value if sign == "-" else value
-
-
-@dataclass(slots=True)
-class _Scan:
-    events: list[_Raw]
-    rest: str
-    nested: list[tuple[int, int]]
-
-
-def _line_end(text: str, end: int) -> int:
-    """The end of a matched line without a carriage return (``end`` is the index of its newline)."""
-    return end - 1 if end > 0 and text[end - 1] == "\r" else end
-
-
-def _scan(text: str) -> _Scan:
-    """One pass over unfolded text: the events' spans and dates; everything else left to icalendar."""
-    stack: list[str] = []
-    events: list[_Raw] = []
-    nested: list[tuple[int, int]] = []
-    pieces: list[str] = []
-    outside_from = 0
-    current: _Raw | None = None
-    nested_from = -1
-    zones: dict[str, tzinfo | None] = {}
-    closed = False
-    for match in _SCAN.finditer("\n" + text):
-        if closed:
-            raise _UnsureError("content after END:VCALENDAR")
-        name = match.group(1)
-        rest = match.group(2)
-        upper = name.upper()
-        line_start = match.start()
-        line_end = _line_end(text, match.end() - 1)
-        if upper in ("BEGIN", "END"):
-            if rest[0] != ":" or any(c in rest for c in '"\\%'):
-                raise _UnsureError(f"{upper} line {rest!r}")
-            component = rest[1:].upper()
-            if upper == "BEGIN":
-                if not stack:
-                    if component != "VCALENDAR" or line_start != 0:
-                        raise _UnsureError("the feed does not open with BEGIN:VCALENDAR")
-                elif component == "VEVENT":
-                    if len(stack) != 1:
-                        raise _UnsureError("VEVENT nested in another component")
-                    current = _Raw(ordinal=len(events), begin=line_start)
-                    if text[outside_from:line_start].strip("\n"):
-                        pieces.append(text[outside_from:line_start])
-                elif current is not None and len(stack) == 2:
-                    nested_from = line_start
-                stack.append(component)
-                continue
-            if not stack or stack[-1] != component:
-                raise _UnsureError(f"END:{component} does not close {stack[-1] if stack else 'anything'}")
-            stack.pop()
-            if current is not None and len(stack) == 1:
-                current.end = line_end
-                events.append(current)
-                current = None
-                outside_from = line_end
-            elif current is not None and len(stack) == 2:
-                nested.append((nested_from, line_end))
-            elif not stack:
-                closed = True
-                if not _TAIL.fullmatch(text, match.end() - 1):
-                    raise _UnsureError("content after END:VCALENDAR")
-            continue
-        if current is None or len(stack) != 2:
-            continue  # calendar-level and VTIMEZONE lines: icalendar reads those (see _fast_feed)
-        if upper in _RECURRENCE_PROPS:
-            raise _UnsureError(f"{upper} (recurrence)")
-        if upper == "UID":
-            current.uid = rest[1:] if rest[0] == ":" else None
-            continue
-        if name != upper:
-            raise _UnsureError(f"property name {name!r} not in upper case")
-        if upper == "DURATION":
-            if current.has_duration:
-                raise _UnsureError("two DURATION lines")
-            current.has_duration = True
-            current.duration = _scan_duration(rest)
-            continue
-        value = _scan_time(rest, zones)
-        if upper == "DTSTART":
-            if current.dtstart is not None:
-                raise _UnsureError("two DTSTART lines")
-            current.dtstart = value
-        else:
-            if current.dtend is not None:
-                raise _UnsureError("two DTEND lines")
-            current.dtend = value
-    if stack or not closed:
-        raise _UnsureError("unbalanced BEGIN/END")
-    pieces.append(text[outside_from:])
-    return _Scan(events=events, rest="".join(pieces), nested=nested)
-
-
-# --- the index ------------------------------------------------------------------------------------------
-
-
 @dataclass(slots=True)
 class _Master:
     ordinal: int
@@ -728,7 +447,11 @@ def _length(start: date, end: date) -> timedelta:
 
 
 def expand(
-    master: _Master, low: float, high: float, zone: tzinfo, overridden: frozenset[tuple[str, str]]
+    master: _Master,
+    low: float,
+    high: float,
+    zone: tzinfo,
+    overridden: frozenset[tuple[str, str]],
 ) -> list[_Found]:
     """The instances of a recurring event overlapping ``[low, high)`` (overridden ones left out)."""
     base = master.event
@@ -747,9 +470,6 @@ def expand(
             event = replace(base, start=when, end=finish, recurrence_id=rid)
             found.append(((start, end, master.ordinal, rid), event))
     return found
-
-
-# --- building a feed ------------------------------------------------------------------------------------
 
 
 def _zone_arg(zone: tzinfo | str) -> tzinfo:
@@ -773,31 +493,31 @@ def parse_error(err: BaseException) -> str:
 def _recurrence_id(component: Any, zone: tzinfo) -> str | None:
     """The ``RECURRENCE-ID`` of an override, in :func:`recurrence_key` form (``None`` when absent)."""
     try:
-        value = getattr(_first(component.get("RECURRENCE-ID")), "dt", None)
+        value = getattr(first_value(component.get("RECURRENCE-ID")), "dt", None)
     except ValueError:  # unreadable (see _component_props)
         return None
     return recurrence_key(value, zone) if isinstance(value, date) else None
 
 
 def _text(value: Any) -> str | None:
-    value = _first(value)
+    value = first_value(value)
     return None if value is None else str(value)
 
 
 def _fast_feed(text: str, default_zone: tzinfo, channel: str | None) -> IcalFeed:
     unfolded = unfold(text)
-    scan = _scan(unfolded)
+    scanned = scan(unfolded)
     try:
-        calendar = Calendar.from_ical(scan.rest)
-        for begin, end in scan.nested:
+        calendar = Calendar.from_ical(scanned.rest)
+        for begin, end in scanned.nested:
             Component.from_ical(unfolded[begin:end])
     except Exception as err:  # whatever icalendar rejects, the full parse must report
-        raise _UnsureError(f"icalendar rejects part of the feed: {parse_error(err)}") from err
+        raise UnsureError(f"icalendar rejects part of the feed: {parse_error(err)}") from err
     zone = feed_zone(calendar.get("X-WR-TIMEZONE"), default_zone)
     channel = channel or channel_from_prodid(_text(calendar.get("PRODID")))
     entries: list[tuple[float, float, int, _Payload]] = []
     date_ts: dict[date, float] = {}
-    for raw in scan.events:
+    for raw in scanned.events:
         times = resolve_times(raw.dtstart, raw.dtend, raw.duration, zone)
         if times is None:
             continue
@@ -809,9 +529,20 @@ def _fast_feed(text: str, default_zone: tzinfo, channel: str | None) -> IcalFeed
                 if bound not in date_ts:
                     date_ts[bound] = timestamp(bound, zone)
                 bounds.append(date_ts[bound])
-        entries.append((bounds[0], bounds[1], raw.ordinal, (raw.begin, raw.end, times[0], times[1])))
+        entries.append(
+            (
+                bounds[0],
+                bounds[1],
+                raw.ordinal,
+                (raw.begin, raw.end, times[0], times[1]),
+            )
+        )
     return IcalFeed(
-        zone=zone, channel=channel, event_count=len(scan.events), entries=entries, source=unfolded
+        zone=zone,
+        channel=channel,
+        event_count=len(scanned.events),
+        entries=entries,
+        source=unfolded,
     )
 
 
@@ -835,7 +566,14 @@ def _full_feed(text: str, default_zone: tzinfo, channel: str | None, reason: str
         if recurrence is not None:
             masters.append(_Master(ordinal, event, recurrence))
         else:
-            entries.append((timestamp(event.start, zone), timestamp(event.end, zone), ordinal, event))
+            entries.append(
+                (
+                    timestamp(event.start, zone),
+                    timestamp(event.end, zone),
+                    ordinal,
+                    event,
+                )
+            )
     return IcalFeed(
         zone=zone,
         channel=channel,
@@ -848,7 +586,11 @@ def _full_feed(text: str, default_zone: tzinfo, channel: str | None, reason: str
 
 
 def parse_feed(
-    text: str, *, default_zone: tzinfo | str = UTC, channel: str | None = None, url: str | None = None
+    text: str,
+    *,
+    default_zone: tzinfo | str = UTC,
+    channel: str | None = None,
+    url: str | None = None,
 ) -> IcalFeed:
     """Parse and index a feed. Synchronous and CPU-bound: run it in an executor.
 
@@ -870,7 +612,7 @@ def parse_feed(
     if tzp.uses_zoneinfo():
         try:
             return _fast_feed(text, zone, channel)
-        except _UnsureError as unsure:
+        except UnsureError as unsure:
             reason = unsure.reason
     else:
         reason = "icalendar is not using zoneinfo"
@@ -904,7 +646,7 @@ def reference_events(
     for component in components:
         rid = _recurrence_id(component, zone)
         if rid is not None and component.get("UID") is not None:
-            overridden.add((str(_first(component.get("UID"))), rid))
+            overridden.add((str(first_value(component.get("UID"))), rid))
     found: list[_Found] = []
     for ordinal, component in enumerate(components):
         props = _component_props(component)

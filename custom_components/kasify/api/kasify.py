@@ -12,16 +12,17 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
-from http import HTTPStatus
-import json
 from typing import Any, Final
-from urllib.parse import quote
 
 import aiohttp
 
-from .errors import ApiConnectionError, KasifyApiError, MalformedResponseError, NotFoundError
+from .errors import KasifyApiError
 from .http import (
+    HttpTransport,
     error_for_status,
+    error_summary,
+    json_object,
+    quote_segment,
     retry_after_seconds as retry_after_seconds,  # noqa: PLC0414 - re-exported; it used to live here
 )
 from .models import (
@@ -30,28 +31,18 @@ from .models import (
     AccountSnapshot,
     Booking,
     BookingStatus,
-    CalendarEvent,
     CalendarFeed,
-    CheckinSnapshot,
-    Page,
     Property,
-    RegisteredGuest,
     SmartLock,
     SmartLockInfo,
     Task,
     TaskStatus,
     TeamMember,
-    TimelineItem,
 )
 from .parse import Reader, as_list
 
 DEFAULT_TIMEOUT: Final = 15.0
 MAX_PAGE_SIZE: Final = 100
-
-
-def _seg(value: str) -> str:
-    """Quote an id for use as one path segment."""
-    return quote(value, safe="")
 
 
 class Paths:
@@ -61,83 +52,53 @@ class Paths:
     PROPERTIES = "/properties"  # seed
 
     @staticmethod
-    def property(property_id: str) -> str:  # seed
-        """One property."""
-        return f"/properties/{_seg(property_id)}"
-
-    @staticmethod
     def smartlocks(property_id: str) -> str:  # seed
         """A property's smart locks with live status."""
-        return f"/properties/{_seg(property_id)}/smartlocks"
+        return f"/properties/{quote_segment(property_id)}/smartlocks"
 
     BOOKINGS = "/bookings"
 
     @staticmethod
     def property_bookings(property_id: str) -> str:
         """A property's bookings (list and create)."""
-        return f"/properties/{_seg(property_id)}/bookings"
-
-    @staticmethod
-    def current_booking(property_id: str) -> str:
-        """The booking in the house now."""
-        return f"/properties/{_seg(property_id)}/bookings/current"
+        return f"/properties/{quote_segment(property_id)}/bookings"
 
     @staticmethod
     def booking(booking_id: str) -> str:
         """One booking."""
-        return f"/bookings/{_seg(booking_id)}"
-
-    @staticmethod
-    def property_calendar(property_id: str) -> str:
-        """A property's calendar events."""
-        return f"/properties/{_seg(property_id)}/calendar"
-
-    CALENDAR_UPCOMING = "/calendar/upcoming"
-
-    @staticmethod
-    def checkin(booking_id: str) -> str:
-        """A booking's check-in snapshot."""
-        return f"/bookings/{_seg(booking_id)}/checkin"
-
-    @staticmethod
-    def checkin_guests(booking_id: str) -> str:
-        """The guests registered on a booking's check-in."""
-        return f"/bookings/{_seg(booking_id)}/checkin/guests"
+        return f"/bookings/{quote_segment(booking_id)}"
 
     @staticmethod
     def access_codes(booking_id: str) -> str:
         """A booking's access codes."""
-        return f"/bookings/{_seg(booking_id)}/access-codes"
+        return f"/bookings/{quote_segment(booking_id)}/access-codes"
 
     @staticmethod
     def access_code(booking_id: str, code_id: str) -> str:
         """One access code of a booking."""
-        return f"/bookings/{_seg(booking_id)}/access-codes/{_seg(code_id)}"
+        return f"/bookings/{quote_segment(booking_id)}/access-codes/{quote_segment(code_id)}"
 
     TASKS = "/tasks"
 
     @staticmethod
     def task(task_id: str) -> str:
         """One task."""
-        return f"/tasks/{_seg(task_id)}"
+        return f"/tasks/{quote_segment(task_id)}"
 
     @staticmethod
     def task_start(task_id: str) -> str:
         """Start a task."""
-        return f"/tasks/{_seg(task_id)}/start"
+        return f"/tasks/{quote_segment(task_id)}/start"
 
     @staticmethod
     def task_complete(task_id: str) -> str:
         """Complete a task."""
-        return f"/tasks/{_seg(task_id)}/complete"
+        return f"/tasks/{quote_segment(task_id)}/complete"
 
     @staticmethod
     def property_tasks(property_id: str) -> str:
         """A property's tasks."""
-        return f"/properties/{_seg(property_id)}/tasks"
-
-    TIMELINE_UPCOMING = "/timeline/upcoming"
-    TIMELINE_ACTIVITY = "/timeline/activity"
+        return f"/properties/{quote_segment(property_id)}/tasks"
 
 
 # --- parsing ------------------------------------------------------------------------------------
@@ -244,20 +205,6 @@ def parse_booking(r: Reader) -> Booking:
     )
 
 
-def parse_calendar_event(r: Reader) -> CalendarEvent:
-    """Parse a CalendarEvent."""
-    return CalendarEvent(
-        id=r.str("id"),
-        property_id=r.str("property_id"),
-        kind=r.opt_str("kind") or "booking",
-        title=r.opt_str("title") or "",
-        start=r.datetime("start"),
-        end=r.datetime("end"),
-        booking_id=r.opt_str("booking_id"),
-        source=r.opt_str("source"),
-    )
-
-
 def parse_task(r: Reader) -> Task:
     """Parse a Task."""
     try:
@@ -291,39 +238,6 @@ def parse_access_code(r: Reader) -> AccessCode:
     )
 
 
-def parse_checkin(r: Reader) -> CheckinSnapshot:
-    """Parse a check-in snapshot."""
-    return CheckinSnapshot(
-        booking_id=r.str("booking_id"),
-        status=r.opt_str("status") or "pending",
-        guests_expected=r.opt_int("guests_expected"),
-        guests=tuple(_guest(g) for g in r.objects("guests")),
-    )
-
-
-def _guest(r: Reader) -> RegisteredGuest:
-    return RegisteredGuest(
-        id=r.str("id"),
-        first_name=r.opt_str("first_name") or "",
-        last_name=r.opt_str("last_name"),
-        nationality=r.opt_str("nationality"),
-        registered_at=r.opt_datetime("registered_at"),
-    )
-
-
-def parse_timeline_item(r: Reader) -> TimelineItem:
-    """Parse a TimelineItem."""
-    return TimelineItem(
-        id=r.str("id"),
-        kind=r.opt_str("kind") or "",
-        at=r.datetime("at"),
-        property_id=r.opt_str("property_id"),
-        booking_id=r.opt_str("booking_id"),
-        task_id=r.opt_str("task_id"),
-        title=r.opt_str("title"),
-    )
-
-
 def _iso(value: datetime) -> str:
     return value.isoformat()
 
@@ -351,15 +265,19 @@ class KasifyClient:
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         """Use ``session`` (not owned) against ``base_url`` with the bearer ``token``."""
-        self._session = session
-        self._base_url = base_url.rstrip("/")
-        self._token = token
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._http = HttpTransport(
+            session,
+            timeout=timeout,
+            base_url=base_url,
+            error_for=_error_for,
+            headers={"Accept": "application/json"},
+            bearer=token,
+        )
 
     @property
     def base_url(self) -> str:
         """The API root the client talks to."""
-        return self._base_url
+        return self._http.base_url
 
     # -- transport --------------------------------------------------------------------------------
 
@@ -370,40 +288,14 @@ class KasifyClient:
         *,
         params: Mapping[str, str | int] | None = None,
         json_body: Any = None,
+        secrets: Sequence[str | None] = (),
     ) -> Any:
-        """Perform one request and return the decoded JSON body (``None`` for 204)."""
-        url = f"{self._base_url}{path}"
-        headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
-        try:
-            async with self._session.request(
-                method,
-                url,
-                params=params,
-                json=json_body,
-                headers=headers,
-                timeout=self._timeout,
-            ) as resp:
-                raw = await resp.read()
-                if resp.status >= HTTPStatus.BAD_REQUEST:
-                    # Error pages may be HTML in any charset; they only feed the message.
-                    text = raw.decode("utf-8", errors="replace")
-                    if self._token:
-                        text = text.replace(self._token, "***")
-                    raise _error_for(resp.status, text, resp.headers, f"{method} {path}")
-                if resp.status == HTTPStatus.NO_CONTENT or not raw.strip():
-                    return None
-                try:
-                    return json.loads(raw)
-                except ValueError as err:  # also UnicodeDecodeError
-                    raise MalformedResponseError(
-                        f"{method} {path}: the body is not JSON", status=resp.status
-                    ) from err
-        except KasifyApiError:
-            raise
-        except TimeoutError as err:
-            raise ApiConnectionError(f"{method} {path}: timed out") from err
-        except aiohttp.ClientError as err:
-            raise ApiConnectionError(f"{method} {path}: {err.__class__.__name__}") from err
+        """Perform one request and return the decoded JSON body (``None`` for 204).
+
+        ``secrets`` (codes, guest contact details) are kept out of every exception the request raises.
+        """
+        request = self._http.request(method, path, params=params, json_body=json_body, secrets=secrets)
+        return await self._http.request_json(request)
 
     async def _object(self, method: str, path: str, **kwargs: Any) -> Reader:
         return Reader(await self._request(method, path, **kwargs), f"{method} {path}")
@@ -440,23 +332,6 @@ class KasifyClient:
             if not items or (seen >= total if total is not None else len(items) < MAX_PAGE_SIZE):
                 return
             page += 1
-
-    async def _page[T](
-        self,
-        path: str,
-        key: str,
-        parse: Callable[[Reader], T],
-        page: int,
-        size: int,
-    ) -> Page[T]:
-        size = max(1, min(size, MAX_PAGE_SIZE))
-        body = await self._object("GET", path, params={"page": page, "size": size})
-        return Page(
-            items=tuple(parse(item) for item in body.objects(key, required=True)),
-            page=body.int("page", page),
-            size=body.int("size", size),
-            total=body.opt_int("total"),
-        )
 
     async def fetch_snapshot(
         self, window_start: datetime, window_end: datetime, concurrency: int = 4
@@ -521,10 +396,6 @@ class KasifyClient:
         """``GET /properties`` — every property, all pages."""
         return await self._pages(Paths.PROPERTIES, "properties", parse_property)
 
-    async def get_property(self, property_id: str) -> Property:
-        """``GET /properties/{id}`` (1 request)."""
-        return parse_property(await self._object("GET", Paths.property(property_id)))
-
     async def list_smart_locks(self, property_id: str) -> list[SmartLock]:
         """``GET /properties/{id}/smartlocks`` — the property's locks with live status (1 request)."""
         path = Paths.smartlocks(property_id)
@@ -542,13 +413,6 @@ class KasifyClient:
         """``GET /properties/{id}/bookings`` — one property's bookings overlapping ``[start, end)``."""
         params = {"from": _iso(start), "to": _iso(end)}
         return await self._pages(Paths.property_bookings(property_id), "bookings", parse_booking, params)
-
-    async def get_current_booking(self, property_id: str) -> Booking | None:
-        """``GET /properties/{id}/bookings/current`` — ``None`` when the house is empty."""
-        try:
-            return parse_booking(await self._object("GET", Paths.current_booking(property_id)))
-        except NotFoundError:
-            return None
 
     async def get_booking(self, booking_id: str) -> Booking:
         """``GET /bookings/{id}``."""
@@ -580,35 +444,11 @@ class KasifyClient:
                 "notes": notes,
             }
         )
-        return parse_booking(await self._object("POST", Paths.property_bookings(property_id), json_body=body))
+        path = Paths.property_bookings(property_id)
+        contact = (guest_email, guest_phone)
+        return parse_booking(await self._object("POST", path, json_body=body, secrets=contact))
 
-    async def update_booking(self, booking_id: str, changes: Mapping[str, Any]) -> Booking:
-        """``PATCH /bookings/{id}`` with the given fields (datetimes are sent as ISO-8601)."""
-        body = {key: _iso(value) if isinstance(value, datetime) else value for key, value in changes.items()}
-        return parse_booking(await self._object("PATCH", Paths.booking(booking_id), json_body=body))
-
-    # -- calendar, check-in, access codes ---------------------------------------------------------
-
-    async def list_property_calendar(
-        self, property_id: str, start: datetime, end: datetime
-    ) -> list[CalendarEvent]:
-        """``GET /properties/{id}/calendar`` — events overlapping ``[start, end)``."""
-        path = Paths.property_calendar(property_id)
-        body = await self._object("GET", path, params={"from": _iso(start), "to": _iso(end)})
-        return [parse_calendar_event(item) for item in body.objects("events", required=True)]
-
-    async def list_upcoming_calendar(self, days: int) -> list[CalendarEvent]:
-        """``GET /calendar/upcoming`` — the next ``days`` days across properties."""
-        body = await self._object("GET", Paths.CALENDAR_UPCOMING, params={"days": days})
-        return [parse_calendar_event(item) for item in body.objects("events", required=True)]
-
-    async def get_checkin(self, booking_id: str) -> CheckinSnapshot:
-        """``GET /bookings/{id}/checkin``."""
-        return parse_checkin(await self._object("GET", Paths.checkin(booking_id)))
-
-    async def register_guest(self, booking_id: str, guest: Mapping[str, Any]) -> RegisteredGuest:
-        """``POST /bookings/{id}/checkin/guests``."""
-        return _guest(await self._object("POST", Paths.checkin_guests(booking_id), json_body=dict(guest)))
+    # -- access codes -----------------------------------------------------------------------------
 
     async def create_access_codes(
         self,
@@ -628,7 +468,7 @@ class KasifyClient:
                 "code": code,
             }
         )
-        result = await self._object("POST", Paths.access_codes(booking_id), json_body=body)
+        result = await self._object("POST", Paths.access_codes(booking_id), json_body=body, secrets=(code,))
         return [parse_access_code(item) for item in result.objects("access_codes", required=True)]
 
     async def revoke_access_code(self, booking_id: str, code_id: str) -> None:
@@ -676,15 +516,6 @@ class KasifyClient:
         )
         return parse_task(await self._object("POST", Paths.TASKS, json_body=body))
 
-    async def update_task(self, task_id: str, changes: Mapping[str, Any]) -> Task:
-        """``PATCH /tasks/{id}``."""
-        body = {key: _iso(value) if isinstance(value, datetime) else value for key, value in changes.items()}
-        return parse_task(await self._object("PATCH", Paths.task(task_id), json_body=body))
-
-    async def delete_task(self, task_id: str) -> None:
-        """``DELETE /tasks/{id}``."""
-        await self._request("DELETE", Paths.task(task_id))
-
     async def start_task(self, task_id: str) -> Task:
         """``POST /tasks/{id}/start`` (409 unless pending)."""
         return parse_task(await self._object("POST", Paths.task_start(task_id)))
@@ -693,21 +524,6 @@ class KasifyClient:
         """``POST /tasks/{id}/complete`` (409 when already completed)."""
         return parse_task(await self._object("POST", Paths.task_complete(task_id)))
 
-    # -- timeline ---------------------------------------------------------------------------------
-
-    async def upcoming_timeline(self, days: int = 7) -> list[TimelineItem]:
-        """``GET /timeline/upcoming`` — flattened over the days it groups by."""
-        body = await self._object("GET", Paths.TIMELINE_UPCOMING, params={"days": days})
-        return [
-            parse_timeline_item(item)
-            for day in body.objects("days", required=True)
-            for item in day.objects("items")
-        ]
-
-    async def activity(self, page: int = 0, size: int = 20) -> Page[TimelineItem]:
-        """``GET /timeline/activity`` — one page of the activity feed."""
-        return await self._page(Paths.TIMELINE_ACTIVITY, "items", parse_timeline_item, page, size)
-
 
 # --- errors -------------------------------------------------------------------------------------
 
@@ -715,17 +531,13 @@ class KasifyClient:
 def _error_for(status: int, text: str, headers: Mapping[str, str], where: str) -> KasifyApiError:
     """Map an HTTP error status and body to the shared exception hierarchy."""
     message, fields = _error_details(text)
-    summary = f"{where}: HTTP {status}" + (f": {message}" if message else "")
-    return error_for_status(status, summary, headers, fields)
+    return error_for_status(status, error_summary(where, status, message), headers, fields)
 
 
 def _error_details(text: str) -> tuple[str | None, dict[str, list[str]]]:
     """Pull ``message`` and ``fields`` out of a JSON error body; anything else (HTML, empty) gives nothing."""
-    try:
-        body = json.loads(text)
-    except ValueError:
-        return None, {}
-    if not isinstance(body, dict):
+    body = json_object(text)
+    if body is None:
         return None, {}
     message = body.get("message") or body.get("error")
     fields: dict[str, list[str]] = {}

@@ -7,7 +7,7 @@ when their data really changed.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
@@ -26,7 +26,7 @@ class LockStatus(StrEnum):
     UNKNOWN = "unknown"
 
 
-# Nuki's numeric ``state.state`` for lock types 0/3/4 (APIS.md 1.2); Kasify passes it through.
+# Nuki's numeric ``state.state`` for lock types 0/3/4; Kasify passes it through.
 _NUKI_LOCK_STATES: dict[int, LockStatus] = {
     1: LockStatus.LOCKED,
     2: LockStatus.UNLOCKING,
@@ -167,7 +167,7 @@ class SmartLock:
 
     @property
     def device_key(self) -> str:
-        """The lock device's identifier: vendor plus the provider's own lock id (DESIGN.md)."""
+        """The lock device's identifier: vendor plus the provider's own lock id."""
         return f"{self.vendor}_{self.provider_lock_id or self.id}"
 
 
@@ -252,50 +252,6 @@ class AccessCode:
     starts_at: datetime | None
     ends_at: datetime | None
     status: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RegisteredGuest:
-    """A guest registered on a booking's check-in."""
-
-    id: str
-    first_name: str
-    last_name: str | None = None
-    nationality: str | None = None
-    registered_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CheckinSnapshot:
-    """Where a booking's guest registration stands."""
-
-    booking_id: str
-    status: str
-    guests_expected: int | None = None
-    guests: tuple[RegisteredGuest, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class TimelineItem:
-    """An entry of the upcoming timeline or the activity feed."""
-
-    id: str
-    kind: str
-    at: datetime
-    property_id: str | None = None
-    booking_id: str | None = None
-    task_id: str | None = None
-    title: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Page[T]:
-    """One page of a paginated list."""
-
-    items: tuple[T, ...]
-    page: int
-    size: int
-    total: int | None = field(default=None)
 
 
 class PropertySnapshot(Protocol):

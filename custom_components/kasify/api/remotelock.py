@@ -1,6 +1,6 @@
 """Async client for the RemoteLock API v1, its OAuth2 token endpoint and its webhooks.
 
-Facts from ``../shared/seeds/remotelock-api-v1.txt`` and ``../shared/APIS.md`` §3:
+What the RemoteLock API v1 documentation says, and the client does:
 
 - API ``https://api.remotelock.com``, OAuth ``https://connect.remotelock.com`` (both configurable, so the
   simulator and tests can point the client at loopback); every API request sends
@@ -23,7 +23,7 @@ Facts from ``../shared/seeds/remotelock-api-v1.txt`` and ``../shared/APIS.md`` �
   ``secret`` echoed as ``X-Secret``) plus a ``notification_subscription`` tying it to a publisher
   (``account``: any event type) and its event types; both answer 201 on create and 204 on delete.
 
-Inferred (not in the seed): device types that can be locked and unlocked (``lock``, ``zwave_lock``,
+Inferred (not in the documentation): device types that can be locked and unlocked (``lock``, ``zwave_lock``,
 ``schlage_home_lock``), ``jammed`` as a lock ``state``, ``model_number``, and the OAuth2 error bodies
 (standard RFC 6749 ``{"error", "error_description"}``).
 
@@ -43,85 +43,87 @@ or with the client-credentials grant::
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-import asyncio
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 import contextlib
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, time as dt_time, tzinfo
-import hmac
 from http import HTTPStatus
-import json
 import math
 import time
-from typing import Any, Final, Protocol, runtime_checkable
-from urllib.parse import urlencode
+from typing import Any, Final
 
 import aiohttp
 
 from .errors import (
-    ApiConnectionError,
     KasifyApiError,
     MalformedResponseError,
     NotFoundError,
-    OAuthGrantError,
-    PermissionDeniedError,
-    RateLimitedError,
-    SubscriptionRequiredError,
-    ValidationError,
 )
-from .http import error_for_status, quote_segment, redact, retry_after_seconds
-from .models import LockStatus
+from .http import (
+    HttpTransport,
+    Request,
+    Response,
+    quote_segment,
+    retry_after_seconds,
+)
 from .parse import Reader
 from .ratelimit import SlidingWindowLimiter
+from .remotelock_models import (
+    ACCEPT,
+    ACCESS_PERSON_TYPES,
+    AUTHORIZE_PATH,
+    DEFAULT_API_URL,
+    DEFAULT_OAUTH_URL,
+    DEFAULT_TIMEOUT,
+    DEVICE_TYPES,
+    LOCK_TYPES,
+    MAX_RESET_WAIT,
+    MAX_RESULTS,
+    PER_PAGE,
+    RATE_LIMIT,
+    RATE_WINDOW,
+    TOKEN_LEEWAY,
+    TOKEN_PATH,
+    WEBHOOK_EVENTS,
+    WEBHOOK_SUBSCRIBER_TYPE,
+    EventBatch,
+    RemoteLockAccess,
+    RemoteLockAccessPerson,
+    RemoteLockAccount,
+    RemoteLockEvent,
+    RemoteLockLocation,
+    RemoteLockLock,
+    RemoteLockUser,
+    WebhookSubscription,
+)
+from .remotelock_oauth import (
+    CallbackTokenSource,
+    ClientCredentialsAuth,
+    OAuthToken,
+    RefreshTokenAuth,
+    TokenSource,
+    client_credentials_grant,
+    exchange_authorization_code,
+    refresh_token_grant,
+    request_token,
+    token_url,
+)
+from .remotelock_parse import (
+    error_for_answer,
+    lock_status,
+    parse_access,
+    parse_access_person,
+    parse_account,
+    parse_event,
+    parse_location,
+    parse_lock,
+    parse_user,
+    parse_webhook_event,
+    webhook_secret_matches,
+)
 
-DEFAULT_API_URL: Final = "https://api.remotelock.com"
-DEFAULT_OAUTH_URL: Final = "https://connect.remotelock.com"
-AUTHORIZE_PATH: Final = "/oauth/authorize"
-TOKEN_PATH: Final = "/oauth/token"  # noqa: S105 - a path, not a secret
-REVOKE_PATH: Final = "/oauth/revoke"
-OOB_REDIRECT_URI: Final = "urn:ietf:wg:oauth:2.0:oob"
-ACCEPT: Final = "application/vnd.lockstate.v1+json"
-
-DEFAULT_TIMEOUT: Final = 15.0
-PER_PAGE: Final = 50
-MAX_RESULTS: Final = 10_000
-"""The API serves at most this many items of a collection (``page * per_page <= 10 000``)."""
-RATE_LIMIT: Final = 120
-RATE_WINDOW: Final = 60.0
-TOKEN_LEEWAY: Final = 60.0
-"""Renew an access token this many seconds before it expires."""
-MAX_RESET_WAIT: Final = 300.0
-"""Upper bound for a wait read from ``X-RateLimit-Reset`` (a skewed clock must not stall us for hours)."""
 _EPOCH_CUTOFF: Final = 1_000_000_000
 """``X-RateLimit-Reset`` values below this are taken as seconds from now rather than an epoch instant."""
-
-LOCK_TYPES: Final = ("lock", "zwave_lock", "schlage_home_lock")
-"""Device types with a ``state`` that ``PUT /devices/{id}/lock|unlock`` accepts."""
-DEVICE_TYPES: Final = frozenset(
-    {*LOCK_TYPES, "resort_lock", "connector_lock", "igloo_lock", "acs_door", "thermostat", "power_plug"}
-)
-"""Event publisher/associated types that are devices (the rest are access persons, locations, ...)."""
-ACCESS_PERSON_TYPES: Final = frozenset({"access_user", "access_guest"})
-WEBHOOK_EVENTS: Final = (
-    "unlocked",
-    "locked",
-    "access_denied",
-    "access_person_used",
-    "access_person_synced",
-    "access_person_sync_failed",
-    "access_guest_late_sync",
-    "power_level_low",
-    "connectivity",
-)
-"""Event types the integration's own webhook subscribes to (an ``account`` publisher takes any type)."""
-WEBHOOK_SUBSCRIBER_TYPE: Final = "webhook_notification_subscriber"
-
-_LOCK_STATES: Final = {
-    "locked": LockStatus.LOCKED,
-    "unlocked": LockStatus.UNLOCKED,
-    "jammed": LockStatus.JAMMED,
-}
 
 
 class Paths:
@@ -188,346 +190,6 @@ class Paths:
         return f"/notification_subscriptions/{quote_segment(subscription_id)}"
 
 
-# --- models -------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RemoteLockUser:
-    """The signed-in user (``GET /user``)."""
-
-    id: str
-    name: str
-    handle: str | None = None
-    primary_account_id: str | None = None
-    default_account_id: str | None = None
-
-    @property
-    def account_id(self) -> str:
-        """The account the API works on (default, else primary account; else the user id)."""
-        return self.default_account_id or self.primary_account_id or self.id
-
-
-@dataclass(frozen=True, slots=True)
-class RemoteLockAccount:
-    """The current account (``GET /account``)."""
-
-    id: str
-    name: str
-    default_guest_start_time: str | None = None
-    default_guest_end_time: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RemoteLockLocation:
-    """A location: what the integration maps to a Kasify property."""
-
-    id: str
-    name: str
-    time_zone: str | None = None
-    address: str | None = None
-    city: str | None = None
-    state: str | None = None
-    postal_code: str | None = None
-    country: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RemoteLockLock:
-    """A lock device. ``state`` is the raw upstream value, ``status`` its vendor-neutral reading.
-
-    Secrets the device carries (``programming_code``, ``local_pins``) are never read.
-    """
-
-    id: str
-    name: str
-    type: str
-    status: LockStatus
-    state: str | None = None
-    battery_level: int | None = None
-    power_source: str | None = None
-    connected: bool | None = None
-    alive: bool | None = None
-    connected_at: datetime | None = None
-    location_id: str | None = None
-    model_id: str | None = None
-    model_number: str | None = None
-    serial_number: str | None = None
-    signal_quality: int | None = None
-
-    @property
-    def can_lock(self) -> bool:
-        """Whether ``PUT /devices/{id}/lock|unlock`` applies to this device type."""
-        return self.type in LOCK_TYPES
-
-    @property
-    def device_key(self) -> str:
-        """The lock device's identifier ``remotelock_<device id>`` (DESIGN.md)."""
-        return f"remotelock_{self.id}"
-
-
-@dataclass(frozen=True, slots=True)
-class RemoteLockEvent:
-    """One event (polled from ``GET /events`` or pushed by a webhook). PINs and card numbers are dropped.
-
-    ``type`` is the event name without the ``_event`` suffix (``unlocked``, ``access_person_used``, ...).
-    ``lock_id`` is the device the event is about, whichever side (publisher or associated resource) it is
-    on; ``access_person_id`` likewise names the code's owner.
-    """
-
-    id: str
-    type: str
-    occurred_at: datetime
-    created_at: datetime | None = None
-    lock_id: str | None = None
-    status: str | None = None
-    source: str | None = None
-    method: str | None = None
-    access_person_id: str | None = None
-    access_person_type: str | None = None
-    associated_name: str | None = None
-    power_level: int | None = None
-    time_zone: str | None = None
-    status_info: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class EventBatch:
-    """New events, oldest first (ties in the order they were recorded), each id once.
-
-    ``cursor`` is the id of the newest event the API has (by creation): pass it as ``since_id`` next time.
-    ``complete`` is false when ``max_pages`` ran out before reaching ``since_id`` or the time bound, i.e. some
-    events in between may have been skipped.
-    """
-
-    events: tuple[RemoteLockEvent, ...]
-    cursor: str | None
-    complete: bool
-
-
-@dataclass(frozen=True, slots=True)
-class RemoteLockAccessPerson:
-    """An access guest (timed) or access user (permanent).
-
-    ``starts_at``/``ends_at`` are naive: the lock's local time, as the API keeps them. ``pin`` is only filled
-    in on the value :meth:`RemoteLockClient.create_access_guest` returns (so a generated PIN can be handed to
-    the caller once); it is left out of ``repr`` and comparisons, and lists never carry it.
-    """
-
-    id: str
-    type: str
-    name: str
-    status: str | None = None
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    created_at: datetime | None = None
-    pin: str | None = field(default=None, repr=False, compare=False)
-
-
-@dataclass(frozen=True, slots=True)
-class RemoteLockAccess:
-    """An access grant of an access person to a lock (or door group, location, ...), with its sync counts."""
-
-    id: str
-    access_person_id: str | None
-    access_person_type: str | None
-    accessible_id: str | None
-    accessible_type: str | None
-    devices_count: int = 0
-    devices_synced_count: int = 0
-    devices_pending_sync_count: int = 0
-    devices_failed_sync_count: int = 0
-    guest_start_time: str | None = None
-    guest_end_time: str | None = None
-
-    @property
-    def sync_status(self) -> str:
-        """``failed`` when any device failed, ``pending`` while any waits, else ``synced``."""
-        if self.devices_failed_sync_count:
-            return "failed"
-        if self.devices_pending_sync_count:
-            return "pending"
-        return "synced"
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookSubscription:
-    """A webhook set up by :meth:`RemoteLockClient.create_webhook`: keep both ids to remove it again."""
-
-    subscriber_id: str
-    subscription_id: str
-
-
-# --- parsing ------------------------------------------------------------------------------------------------
-
-
-def _resource(item: Reader) -> tuple[Reader, Reader]:
-    """A resource and its ``attributes`` (an empty reader when absent)."""
-    attrs = item.opt_object("attributes")
-    return item, attrs if attrs is not None else Reader({}, "attributes")
-
-
-def _local_time(r: Reader, key: str) -> datetime | None:
-    """A lock-local timestamp: kept naive; an offset, if one is sent, is dropped (the wall time is kept)."""
-    value = r.opt_str(key)
-    if value is None:
-        return None
-    try:
-        return datetime.fromisoformat(value).replace(tzinfo=None)
-    except ValueError as err:
-        raise MalformedResponseError(f"{key}: not an ISO-8601 date-time: {value!r}") from err
-
-
-def parse_user(item: Reader) -> RemoteLockUser:
-    """Parse ``GET /user``'s ``data``."""
-    item, attrs = _resource(item)
-    return RemoteLockUser(
-        id=item.str("id"),
-        name=attrs.opt_str("name") or attrs.opt_str("handle") or item.str("id"),
-        handle=attrs.opt_str("handle"),
-        primary_account_id=attrs.opt_str("primary_account_id"),
-        default_account_id=attrs.opt_str("default_account_id"),
-    )
-
-
-def parse_account(item: Reader) -> RemoteLockAccount:
-    """Parse ``GET /account``'s ``data``."""
-    item, attrs = _resource(item)
-    return RemoteLockAccount(
-        id=item.str("id"),
-        name=attrs.opt_str("name") or item.str("id"),
-        default_guest_start_time=attrs.opt_str("default_guest_start_time"),
-        default_guest_end_time=attrs.opt_str("default_guest_end_time"),
-    )
-
-
-def parse_location(item: Reader) -> RemoteLockLocation:
-    """Parse a location resource."""
-    item, attrs = _resource(item)
-    return RemoteLockLocation(
-        id=item.str("id"),
-        name=attrs.opt_str("name") or "",
-        time_zone=attrs.opt_str("time_zone"),
-        address=attrs.opt_str("address"),
-        city=attrs.opt_str("city"),
-        state=attrs.opt_str("state"),
-        postal_code=attrs.opt_str("postal_code"),
-        country=attrs.opt_str("country"),
-    )
-
-
-def lock_status(state: str | None) -> LockStatus:
-    """Map a RemoteLock ``state`` to a :class:`LockStatus` (anything unknown, or none, is UNKNOWN)."""
-    return _LOCK_STATES.get(state or "", LockStatus.UNKNOWN)
-
-
-def parse_lock(item: Reader) -> RemoteLockLock:
-    """Parse a device resource as a lock."""
-    item, attrs = _resource(item)
-    state = attrs.opt_str("state")
-    return RemoteLockLock(
-        id=item.str("id"),
-        name=attrs.opt_str("name") or "",
-        type=item.opt_str("type") or "",
-        status=lock_status(state),
-        state=state,
-        battery_level=attrs.opt_int("power_level"),
-        power_source=attrs.opt_str("power_source"),
-        connected=attrs.opt_bool("connected"),
-        alive=attrs.opt_bool("alive"),
-        connected_at=attrs.opt_datetime("connected_at"),
-        location_id=attrs.opt_str("location_id"),
-        model_id=attrs.opt_str("model_id"),
-        model_number=attrs.opt_str("model_number"),
-        serial_number=attrs.opt_str("serial_number"),
-        signal_quality=attrs.opt_int("signal_quality"),
-    )
-
-
-def parse_event(item: Reader) -> RemoteLockEvent:
-    """Parse an event resource; ``pin``, ``card`` and ``smart_card_serial_number`` are not read."""
-    item, attrs = _resource(item)
-    kind = item.str("type").removesuffix("_event")
-    publisher_id, publisher_type = attrs.opt_str("publisher_id"), attrs.opt_str("publisher_type")
-    associated_id = attrs.opt_str("associated_resource_id")
-    associated_type = attrs.opt_str("associated_resource_type")
-    lock_id: str | None = None
-    person_id: str | None = None
-    person_type: str | None = None
-    for resource_id, resource_type in ((publisher_id, publisher_type), (associated_id, associated_type)):
-        if resource_type in DEVICE_TYPES and lock_id is None:
-            lock_id = resource_id
-        elif resource_type in ACCESS_PERSON_TYPES and person_id is None:
-            person_id, person_type = resource_id, resource_type
-    return RemoteLockEvent(
-        id=item.str("id"),
-        type=kind,
-        occurred_at=attrs.datetime("occurred_at"),
-        created_at=attrs.opt_datetime("created_at"),
-        lock_id=lock_id,
-        status=attrs.opt_str("status"),
-        source=attrs.opt_str("source"),
-        method=attrs.opt_str("method"),
-        access_person_id=person_id,
-        access_person_type=person_type,
-        associated_name=attrs.opt_str("associated_resource_name"),
-        power_level=attrs.opt_int("power_level"),
-        time_zone=attrs.opt_str("time_zone"),
-        status_info=attrs.opt_str("status_info"),
-    )
-
-
-def parse_access_person(item: Reader, *, keep_pin: bool = False) -> RemoteLockAccessPerson:
-    """Parse an access person; the PIN only with ``keep_pin``."""
-    item, attrs = _resource(item)
-    return RemoteLockAccessPerson(
-        id=item.str("id"),
-        type=item.opt_str("type") or "",
-        name=attrs.opt_str("name") or "",
-        status=attrs.opt_str("status"),
-        starts_at=_local_time(attrs, "starts_at"),
-        ends_at=_local_time(attrs, "ends_at"),
-        created_at=attrs.opt_datetime("created_at"),
-        pin=attrs.opt_str("pin") if keep_pin else None,
-    )
-
-
-def parse_access(item: Reader) -> RemoteLockAccess:
-    """Parse an ``access_person_access`` resource."""
-    item, attrs = _resource(item)
-    return RemoteLockAccess(
-        id=item.str("id"),
-        access_person_id=attrs.opt_str("access_person_id"),
-        access_person_type=attrs.opt_str("access_person_type"),
-        accessible_id=attrs.opt_str("accessible_id"),
-        accessible_type=attrs.opt_str("accessible_type"),
-        devices_count=attrs.int("devices_count", 0),
-        devices_synced_count=attrs.int("devices_synced_count", 0),
-        devices_pending_sync_count=attrs.int("devices_pending_sync_count", 0),
-        devices_failed_sync_count=attrs.int("devices_failed_sync_count", 0),
-        guest_start_time=attrs.opt_str("guest_start_time"),
-        guest_end_time=attrs.opt_str("guest_end_time"),
-    )
-
-
-def parse_webhook_event(payload: Any) -> RemoteLockEvent:
-    """Parse a webhook body (``{"data": {...event...}}``, JSON content type) into the same event as polling.
-
-    Raises:
-        MalformedResponseError: When the payload is not an event.
-    """
-    data = Reader(payload, "webhook").opt_object("data")
-    if data is None:
-        raise MalformedResponseError("webhook.data: missing")
-    return parse_event(data)
-
-
-def webhook_secret_matches(received: str | None, expected: str) -> bool:
-    """Whether a webhook's ``X-Secret`` header equals the configured secret (constant-time compare)."""
-    if received is None or not expected:
-        return False
-    return hmac.compare_digest(received.encode(), expected.encode())
-
-
 def _local_iso(value: datetime, zone: tzinfo | None) -> str:
     """Format an instant as the lock-local, zone-less ISO-8601 text of ``starts_at``/``ends_at``.
 
@@ -540,347 +202,6 @@ def _local_iso(value: datetime, zone: tzinfo | None) -> str:
         value = value.astimezone(zone)
     return value.replace(tzinfo=None, microsecond=0).isoformat(timespec="seconds")
 
-
-# --- OAuth2 -------------------------------------------------------------------------------------------------
-
-
-def token_url(oauth_url: str = DEFAULT_OAUTH_URL) -> str:
-    """The token endpoint under an OAuth base URL."""
-    return oauth_url.rstrip("/") + TOKEN_PATH
-
-
-def authorize_url(
-    client_id: str, redirect_uri: str, *, state: str | None = None, oauth_url: str = DEFAULT_OAUTH_URL
-) -> str:
-    """The URL to send the user to for the authorization-code grant."""
-    query = {"client_id": client_id, "response_type": "code", "redirect_uri": redirect_uri}
-    if state is not None:
-        query["state"] = state
-    return f"{oauth_url.rstrip('/')}{AUTHORIZE_PATH}?{urlencode(query)}"
-
-
-@dataclass(frozen=True, slots=True)
-class OAuthToken:
-    """An OAuth2 token; ``expires_at`` is in epoch seconds (``None``: the server gave no lifetime)."""
-
-    access_token: str = field(repr=False)
-    token_type: str = "Bearer"  # noqa: S105 - the token kind, not a secret
-    expires_at: float | None = None
-    refresh_token: str | None = field(default=None, repr=False)
-
-    def expired(self, now: float, leeway: float = TOKEN_LEEWAY) -> bool:
-        """Whether the token is expired, or will be within ``leeway`` seconds of ``now``."""
-        return self.expires_at is not None and now + leeway >= self.expires_at
-
-    def as_dict(self, now: float) -> dict[str, Any]:
-        """The token in the shape Home Assistant stores (``expires_in`` relative to ``now``)."""
-        data: dict[str, Any] = {"access_token": self.access_token, "token_type": self.token_type}
-        if self.expires_at is not None:
-            data["expires_at"] = self.expires_at
-            data["expires_in"] = max(0, math.floor(self.expires_at - now))
-        if self.refresh_token is not None:
-            data["refresh_token"] = self.refresh_token
-        return data
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], now: float) -> OAuthToken:
-        """Read a token response, or a stored token (``expires_at`` wins over ``expires_in``).
-
-        Raises:
-            MalformedResponseError: When there is no access token or a field has the wrong type.
-        """
-        r = Reader(data, "token")
-        expires_at: float | None = None
-        raw_at, raw_in = data.get("expires_at"), data.get("expires_in")
-        if isinstance(raw_at, int | float) and not isinstance(raw_at, bool):
-            expires_at = float(raw_at)
-        elif isinstance(raw_in, int | float) and not isinstance(raw_in, bool):
-            expires_at = now + float(raw_in)
-        elif raw_in is not None or raw_at is not None:
-            raise MalformedResponseError("token.expires_in: expected a number")
-        return cls(
-            access_token=r.str("access_token"),
-            token_type=r.opt_str("token_type") or "Bearer",
-            expires_at=expires_at,
-            refresh_token=r.opt_str("refresh_token"),
-        )
-
-
-async def request_token(
-    session: aiohttp.ClientSession,
-    url: str,
-    form: Mapping[str, str],
-    *,
-    clock: Callable[[], float] = time.time,
-    http_timeout: float = DEFAULT_TIMEOUT,
-) -> OAuthToken:
-    """``POST`` a form-encoded grant to the token endpoint and return the token.
-
-    Raises:
-        OAuthGrantError: 400/401 (``invalid_grant``, ``invalid_client``, ...): the credentials or the grant
-            are refused; the user has to authorize again.
-        RateLimitedError: 429.
-        ServerError: 5xx.
-        ApiConnectionError: The endpoint could not be reached in time.
-        MalformedResponseError: The answer is not a token.
-    """
-    secrets = [form.get(key) for key in ("client_secret", "refresh_token", "code")]
-    try:
-        async with session.post(
-            url,
-            data=dict(form),
-            headers={"Accept": "application/json"},
-            timeout=aiohttp.ClientTimeout(total=http_timeout),
-        ) as resp:
-            raw = await resp.read()
-            status, headers = resp.status, resp.headers
-    except TimeoutError as err:
-        raise ApiConnectionError("POST /oauth/token: timed out") from err
-    except aiohttp.ClientError as err:
-        raise ApiConnectionError(f"POST /oauth/token: {err.__class__.__name__}") from err
-    text = redact(raw.decode("utf-8", errors="replace"), secrets)
-    if status >= HTTPStatus.BAD_REQUEST:
-        raise _token_error(status, text, headers)
-    try:
-        body = json.loads(text)
-    except ValueError as err:
-        raise MalformedResponseError("POST /oauth/token: the body is not JSON", status=status) from err
-    if not isinstance(body, Mapping):
-        raise MalformedResponseError("POST /oauth/token: expected an object", status=status)
-    return OAuthToken.from_dict(body, clock())
-
-
-def _token_error(status: int, text: str, headers: Mapping[str, str]) -> KasifyApiError:
-    code: str | None = None
-    description: str | None = None
-    try:
-        body = json.loads(text)
-    except ValueError:
-        body = None
-    if isinstance(body, Mapping):
-        code = str(body["error"]) if body.get("error") else None
-        description = str(body["error_description"]) if body.get("error_description") else None
-    detail = ": ".join(part for part in (code, description) if part)
-    summary = f"POST /oauth/token: HTTP {status}" + (f": {detail}" if detail else "")
-    if status in (HTTPStatus.BAD_REQUEST, HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
-        return OAuthGrantError(summary, status=status, error=code)
-    return error_for_status(status, summary, headers)
-
-
-async def exchange_authorization_code(
-    session: aiohttp.ClientSession,
-    url: str,
-    *,
-    client_id: str,
-    client_secret: str,
-    code: str,
-    redirect_uri: str,
-    clock: Callable[[], float] = time.time,
-) -> OAuthToken:
-    """The authorization-code grant: trade the code from the redirect for access and refresh tokens."""
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": redirect_uri,
-        "client_id": client_id,
-        "client_secret": client_secret,
-    }
-    return await request_token(session, url, form, clock=clock)
-
-
-async def refresh_token_grant(
-    session: aiohttp.ClientSession,
-    url: str,
-    *,
-    client_id: str,
-    client_secret: str,
-    refresh_token: str,
-    clock: Callable[[], float] = time.time,
-) -> OAuthToken:
-    """The refresh-token grant. The answer carries a **new** refresh token; the one sent is now invalid.
-
-    When the server sends no refresh token (not what RemoteLock does), the one sent is kept (RFC 6749 §6).
-    """
-    form = {
-        "grant_type": "refresh_token",
-        "refresh_token": refresh_token,
-        "client_id": client_id,
-        "client_secret": client_secret,
-    }
-    token = await request_token(session, url, form, clock=clock)
-    return token if token.refresh_token else replace(token, refresh_token=refresh_token)
-
-
-async def client_credentials_grant(
-    session: aiohttp.ClientSession,
-    url: str,
-    *,
-    client_id: str,
-    client_secret: str,
-    clock: Callable[[], float] = time.time,
-) -> OAuthToken:
-    """The client-credentials grant (the application owner's own account; no refresh token)."""
-    form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret}
-    return await request_token(session, url, form, clock=clock)
-
-
-@runtime_checkable
-class TokenSource(Protocol):
-    """Where a :class:`RemoteLockClient` gets its bearer token."""
-
-    async def access_token(self) -> str:
-        """A token that is valid now, as far as the source knows (renewing it first when it has expired)."""
-
-    async def refresh_access_token(self, rejected: str) -> str:
-        """A token other than ``rejected``, which the API just refused with 403 (renew it if need be)."""
-
-
-class CallbackTokenSource:
-    """A :class:`TokenSource` over callables, e.g. Home Assistant's ``OAuth2Session``.
-
-    ``get`` returns a valid token (``async_ensure_token_valid()``, then ``token["access_token"]``);
-    ``refresh``, when given, forces a renewal after a 403. Without it the client asks ``get`` again and
-    retries only if the token changed.
-    """
-
-    def __init__(
-        self, get: Callable[[], Awaitable[str]], refresh: Callable[[], Awaitable[str]] | None = None
-    ) -> None:
-        """Wrap the callables."""
-        self._get = get
-        self._refresh = refresh
-
-    async def access_token(self) -> str:
-        """Ask ``get``."""
-        return await self._get()
-
-    async def refresh_access_token(self, rejected: str) -> str:
-        """Ask ``refresh`` (or ``get`` again)."""
-        return await (self._refresh or self._get)()
-
-
-class _GrantTokenSource(ABC):
-    """A cached token renewed by a grant: once, however many requests need it at the same time."""
-
-    def __init__(self, clock: Callable[[], float], leeway: float) -> None:
-        self._clock = clock
-        self._leeway = leeway
-        self._token: OAuthToken | None = None
-        self._lock = asyncio.Lock()
-
-    @property
-    def token(self) -> OAuthToken | None:
-        """The current token (``None`` before the first request)."""
-        return self._token
-
-    def _usable(self, token: OAuthToken | None) -> bool:
-        return token is not None and not token.expired(self._clock(), self._leeway)
-
-    @abstractmethod
-    async def _renew(self, current: OAuthToken | None) -> OAuthToken:
-        """Obtain a new token by this source's grant."""
-
-    async def access_token(self) -> str:
-        """The cached token, renewed first when it is (about to be) expired."""
-        token = self._token
-        if token is not None and self._usable(token):
-            return token.access_token
-        async with self._lock:
-            token = self._token
-            if token is None or not self._usable(token):
-                token = await self._renew(token)
-            return token.access_token
-
-    async def refresh_access_token(self, rejected: str) -> str:
-        """Renew the token, unless another request already replaced ``rejected``."""
-        async with self._lock:
-            token = self._token
-            if token is None or token.access_token == rejected or not self._usable(token):
-                token = await self._renew(token)
-            return token.access_token
-
-
-class ClientCredentialsAuth(_GrantTokenSource):
-    """Tokens from the client-credentials grant, requested anew when they expire (no refresh token)."""
-
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        token_url: str,
-        client_id: str,
-        client_secret: str,
-        *,
-        clock: Callable[[], float] = time.time,
-        leeway: float = TOKEN_LEEWAY,
-    ) -> None:
-        """Request tokens from ``token_url`` for the application ``client_id``."""
-        super().__init__(clock, leeway)
-        self._session = session
-        self._url = token_url
-        self._client_id = client_id
-        self._client_secret = client_secret
-
-    async def _renew(self, current: OAuthToken | None) -> OAuthToken:
-        token = await client_credentials_grant(
-            self._session,
-            self._url,
-            client_id=self._client_id,
-            client_secret=self._client_secret,
-            clock=self._clock,
-        )
-        self._token = token
-        return token
-
-
-class RefreshTokenAuth(_GrantTokenSource):
-    """Tokens from the authorization-code grant, renewed with the rotating refresh token.
-
-    Each renewal yields a new refresh token and invalidates the old one, so ``on_new_token`` is awaited with
-    the new token **before** it replaces the old one here: persist it there (Home Assistant: update the
-    config entry). If ``on_new_token`` raises, the new token is still used (the old refresh token is dead
-    upstream) and the error is raised to the caller.
-    """
-
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        token_url: str,
-        client_id: str,
-        client_secret: str,
-        token: OAuthToken,
-        *,
-        on_new_token: Callable[[OAuthToken], Awaitable[None]],
-        clock: Callable[[], float] = time.time,
-        leeway: float = TOKEN_LEEWAY,
-    ) -> None:
-        """Start from ``token`` (from the code exchange, or as stored)."""
-        super().__init__(clock, leeway)
-        self._session = session
-        self._url = token_url
-        self._client_id = client_id
-        self._client_secret = client_secret
-        self._token = token
-        self._on_new_token = on_new_token
-
-    async def _renew(self, current: OAuthToken | None) -> OAuthToken:
-        if current is None or not current.refresh_token:
-            raise OAuthGrantError("No refresh token to renew the access token with", error="invalid_grant")
-        token = await refresh_token_grant(
-            self._session,
-            self._url,
-            client_id=self._client_id,
-            client_secret=self._client_secret,
-            refresh_token=current.refresh_token,
-            clock=self._clock,
-        )
-        try:
-            await self._on_new_token(token)
-        finally:
-            self._token = token
-        return token
-
-
-# --- client -------------------------------------------------------------------------------------------------
 
 type Query = list[tuple[str, str | int]]
 
@@ -906,10 +227,10 @@ class RemoteLockClient:
 
         ``wall_clock`` (epoch seconds) turns ``X-RateLimit-Reset`` into a wait.
         """
-        self._session = session
         self._auth: TokenSource = auth if isinstance(auth, TokenSource) else CallbackTokenSource(auth)
-        self._base_url = base_url.rstrip("/")
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._http = HttpTransport(
+            session, timeout=timeout, base_url=base_url, error_for=self._error_for, headers={"Accept": ACCEPT}
+        )
         self._wall_clock = wall_clock
         self.limiter = limiter if limiter is not None else SlidingWindowLimiter(RATE_LIMIT, RATE_WINDOW)
         self.rate_limit_remaining: int | None = None
@@ -918,62 +239,47 @@ class RemoteLockClient:
     @property
     def base_url(self) -> str:
         """The API root the client talks to."""
-        return self._base_url
+        return self._http.base_url
 
     # -- transport -------------------------------------------------------------------------------------------
 
-    async def _send(
-        self, method: str, path: str, token: str, params: Query | None, json_body: Any
-    ) -> tuple[int, Mapping[str, str], bytes]:
+    async def _send(self, request: Request) -> Response:
         """One request after the limiter let it through; the limiter learns from the rate-limit headers."""
         await self.limiter.acquire()
-        headers = {"Authorization": f"Bearer {token}", "Accept": ACCEPT}
-        try:
-            async with self._session.request(
-                method,
-                f"{self._base_url}{path}",
-                params=params,
-                json=json_body,
-                headers=headers,
-                timeout=self._timeout,
-            ) as resp:
-                raw = await resp.read()
-                status, answer_headers = resp.status, resp.headers.copy()
-        except TimeoutError as err:
-            raise ApiConnectionError(f"{method} {path}: timed out") from err
-        except aiohttp.ClientError as err:
-            raise ApiConnectionError(f"{method} {path}: {err.__class__.__name__}") from err
-        remaining = _header_int(answer_headers, "X-RateLimit-Remaining")
+        response = await self._http.send(request)
+        remaining = _header_int(response.headers, "X-RateLimit-Remaining")
         if remaining is not None:
             self.rate_limit_remaining = remaining
-        reset_after = self._reset_after(answer_headers)
-        if status == HTTPStatus.TOO_MANY_REQUESTS:
+        reset_after = self._reset_after(response.headers)
+        if response.status == HTTPStatus.TOO_MANY_REQUESTS:
             self.limiter.pause_for(reset_after if reset_after is not None else self.limiter.window)
         else:
             self.limiter.observe(remaining, reset_after)
-        return status, answer_headers, raw
+        return response
 
     async def _request(
-        self, method: str, path: str, *, params: Query | None = None, json_body: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Query | None = None,
+        json_body: Any = None,
+        secrets: Sequence[str | None] = (),
     ) -> Any:
         """Perform one request (two when a 403 made the token be renewed) and decode the JSON answer."""
-        first = token = await self._auth.access_token()
-        status, headers, raw = await self._send(method, path, token, params, json_body)
-        if status == HTTPStatus.FORBIDDEN:
+        request = self._http.request(method, path, params=params, json_body=json_body, secrets=secrets)
+        token = await self._auth.access_token()
+        request = _bearer(request, token)
+        response = await self._send(request)
+        if response.status == HTTPStatus.FORBIDDEN:
             fresh = await self._auth.refresh_access_token(token)
             if fresh != token:
-                token = fresh
-                status, headers, raw = await self._send(method, path, token, params, json_body)
-        where = f"{method} {path}"
-        if status >= HTTPStatus.BAD_REQUEST:
-            text = redact(raw.decode("utf-8", errors="replace"), [token, first])
-            raise _error_for(status, text, headers, where, self._reset_after(headers))
-        if status == HTTPStatus.NO_CONTENT or not raw.strip():
-            return None
-        try:
-            return json.loads(raw)
-        except ValueError as err:  # also UnicodeDecodeError
-            raise MalformedResponseError(f"{where}: the body is not JSON", status=status) from err
+                request = _bearer(request, fresh)
+                response = await self._send(request)
+        return self._http.decode_json(request, response)
+
+    def _error_for(self, status: int, text: str, headers: Mapping[str, str], where: str) -> KasifyApiError:
+        return error_for_answer(status, text, headers, where, self._reset_after(headers))
 
     def _reset_after(self, headers: Mapping[str, str]) -> float | None:
         """Seconds until the rate-limit window resets (``X-RateLimit-Reset``, else ``Retry-After``)."""
@@ -1131,7 +437,9 @@ class RemoteLockClient:
         if email is not None:
             attributes["email"] = email
         body = {"type": "access_guest", "attributes": attributes}
-        data = await self._data("POST", Paths.ACCESS_PERSONS, json_body=body)
+        data = await self._data(
+            "POST", Paths.ACCESS_PERSONS, json_body=body, secrets=(pin or "", email or "")
+        )
         return parse_access_person(data, keep_pin=True)
 
     async def update_access_guest(
@@ -1245,9 +553,10 @@ class RemoteLockClient:
                 "secret": secret,
             },
         }
-        with _scrubbed(secret):
-            subscriber = await self._data("POST", Paths.NOTIFICATION_SUBSCRIBERS, json_body=subscriber_body)
-            subscriber_id = subscriber.str("id")
+        subscriber = await self._data(
+            "POST", Paths.NOTIFICATION_SUBSCRIBERS, json_body=subscriber_body, secrets=(secret,)
+        )
+        subscriber_id = subscriber.str("id")
         subscription_body = {
             "attributes": {
                 "events": [{"event_type": event} for event in events],
@@ -1258,11 +567,10 @@ class RemoteLockClient:
             }
         }
         try:
-            with _scrubbed(secret):
-                subscription = await self._data(
-                    "POST", Paths.NOTIFICATION_SUBSCRIPTIONS, json_body=subscription_body
-                )
-                subscription_id = subscription.str("id")
+            subscription = await self._data(
+                "POST", Paths.NOTIFICATION_SUBSCRIPTIONS, json_body=subscription_body, secrets=(secret,)
+            )
+            subscription_id = subscription.str("id")
         except KasifyApiError:
             with contextlib.suppress(KasifyApiError):
                 await self._request("DELETE", Paths.notification_subscriber(subscriber_id))
@@ -1283,22 +591,10 @@ class RemoteLockClient:
                 await self._request("DELETE", path)
 
 
-# --- errors -------------------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _scrubbed(*secrets: str) -> Iterator[None]:
-    """Remove ``secrets`` from the message and ``fields`` of a :class:`KasifyApiError` raised inside."""
-    try:
-        yield
-    except KasifyApiError as err:
-        err.args = tuple(redact(arg, secrets) if isinstance(arg, str) else arg for arg in err.args)
-        if isinstance(err, ValidationError):
-            err.fields = {
-                redact(key, secrets): [redact(message, secrets) for message in messages]
-                for key, messages in err.fields.items()
-            }
-        raise
+def _bearer(request: Request, token: str) -> Request:
+    """``request`` sent with the bearer ``token`` (one more secret to keep out of its errors)."""
+    headers = {**request.headers, "Authorization": f"Bearer {token}"}
+    return replace(request, headers=headers, secrets=(*request.secrets, token))
 
 
 def _header_float(headers: Mapping[str, str], name: str) -> float | None:
@@ -1317,46 +613,54 @@ def _header_int(headers: Mapping[str, str], name: str) -> int | None:
     return None if number is None else int(number)
 
 
-def _error_for(
-    status: int, text: str, headers: Mapping[str, str], where: str, retry_after: float | None
-) -> KasifyApiError:
-    """Map a RemoteLock error answer to the shared hierarchy (see the module docstring)."""
-    message, fields, error_type = _error_details(text)
-    summary = f"{where}: HTTP {status}" + (f": {message}" if message else "")
-    if status == HTTPStatus.UNAUTHORIZED:
-        return PermissionDeniedError(summary, status=status)
-    if status == HTTPStatus.PAYMENT_REQUIRED:
-        return SubscriptionRequiredError(summary, status=status, error_type=error_type)
-    if status == HTTPStatus.TOO_MANY_REQUESTS:
-        return RateLimitedError(summary, retry_after=retry_after, status=status)
-    return error_for_status(status, summary, headers, fields)
-
-
-def _error_details(text: str) -> tuple[str | None, dict[str, list[str]], str | None]:
-    """``(message, fields, type)`` from a resource or general error body; nothing for HTML or empty bodies.
-
-    The ``attributes`` echo of a resource error is never read: it repeats the request, PIN included.
-    """
-    try:
-        body = json.loads(text)
-    except ValueError:
-        return None, {}, None
-    if not isinstance(body, Mapping):
-        return None, {}, None
-    errors = body.get("errors")
-    if isinstance(errors, list):
-        fields: dict[str, list[str]] = {}
-        sentences: list[str] = []
-        for error in errors:
-            if not isinstance(error, Mapping):
-                continue
-            attribute = str(error.get("attribute") or "base")
-            messages = [str(m) for m in error.get("messages") or () if m is not None]
-            full = [str(m) for m in error.get("full_messages") or () if m is not None]
-            fields.setdefault(attribute, []).extend(messages or full)
-            sentences.extend(full or [f"{attribute} {m}" for m in messages])
-        return ("; ".join(sentences) or None), fields, None
-    message = body.get("message")
-    error_type = body.get("type")
-    parts = [str(part) for part in (message, f"({error_type})" if error_type else None) if part]
-    return (" ".join(parts) or None), {}, (str(error_type) if error_type else None)
+__all__ = [
+    "ACCEPT",
+    "ACCESS_PERSON_TYPES",
+    "AUTHORIZE_PATH",
+    "DEFAULT_API_URL",
+    "DEFAULT_OAUTH_URL",
+    "DEFAULT_TIMEOUT",
+    "DEVICE_TYPES",
+    "LOCK_TYPES",
+    "MAX_RESET_WAIT",
+    "MAX_RESULTS",
+    "PER_PAGE",
+    "RATE_LIMIT",
+    "RATE_WINDOW",
+    "TOKEN_LEEWAY",
+    "TOKEN_PATH",
+    "WEBHOOK_EVENTS",
+    "WEBHOOK_SUBSCRIBER_TYPE",
+    "CallbackTokenSource",
+    "ClientCredentialsAuth",
+    "EventBatch",
+    "OAuthToken",
+    "Paths",
+    "Query",
+    "RefreshTokenAuth",
+    "RemoteLockAccess",
+    "RemoteLockAccessPerson",
+    "RemoteLockAccount",
+    "RemoteLockClient",
+    "RemoteLockEvent",
+    "RemoteLockLocation",
+    "RemoteLockLock",
+    "RemoteLockUser",
+    "TokenSource",
+    "WebhookSubscription",
+    "client_credentials_grant",
+    "exchange_authorization_code",
+    "lock_status",
+    "parse_access",
+    "parse_access_person",
+    "parse_account",
+    "parse_event",
+    "parse_location",
+    "parse_lock",
+    "parse_user",
+    "parse_webhook_event",
+    "refresh_token_grant",
+    "request_token",
+    "token_url",
+    "webhook_secret_matches",
+]

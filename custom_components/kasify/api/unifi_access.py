@@ -8,8 +8,8 @@ added here, without forking it:
 - **Error detail.** The library turns every non-``SUCCESS`` envelope into one generic ``ApiError`` (the
   ``code`` is dropped), reads no ``Retry-After`` and insists on a ``data`` key that some calls (visitor PIN)
   do not send. Its single HTTP seam, ``_request``, is therefore routed through
-  :meth:`UnifiAccessClient._call`, which maps status *and* envelope code into :mod:`.errors`, scrubs the token
-  (and PINs) from messages and applies the TLS settings below.
+  :meth:`UnifiAccessClient._call`, which maps status *and* envelope code into the shared exceptions, scrubs
+  the token (and PINs) from messages and applies the TLS settings below.
 - **TLS pinning.** The library accepts an ``ssl.SSLContext`` or verify on/off; a pinned certificate needs
   ``aiohttp.Fingerprint``. The library only forwards the value to aiohttp's ``ssl=`` argument, so the
   fingerprint is handed over as is (one ``cast`` for its narrower annotation).
@@ -30,14 +30,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-import contextlib
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from enum import StrEnum
-import hashlib
-from http import HTTPStatus
+from dataclasses import replace
+from datetime import datetime
 import inspect
-import json
 import logging
 import math
 import ssl
@@ -45,452 +40,120 @@ from typing import Any, Final, cast
 
 import aiohttp
 import pydantic
-from unifi_access_api import (
-    Door,
-    DoorLockRelayStatus,
-    DoorLockRule,
-    DoorLockRuleStatus,
-    DoorLockRuleType,
-    DoorPositionStatus,
-    UnifiAccessApiClient,
-)
-from unifi_access_api.const import DEVICE_NOTIFICATIONS_URL
-from unifi_access_api.models.websocket import (
-    LocationUpdateState,
-    LocationUpdateV2,
-    LogAdd,
-    RemoteUnlock,
-    V2DeviceUpdate,
-    V2LocationState,
-    V2LocationUpdate,
-    create_from_unifi_dict,
-)
+from unifi_access_api import Door, DoorLockRule, DoorLockRuleType, UnifiAccessApiClient
 from yarl import URL
 
 from .errors import (
     ApiConnectionError,
     AuthError,
-    BusyError,
     CertificateError,
     CertificateMismatchError,
-    ConflictError,
-    DeviceOfflineError,
     KasifyApiError,
     MalformedResponseError,
-    MissingPermissionError,
-    NotFoundError,
     NotSupportedError,
     RateLimitedError,
-    ServerError,
-    ValidationError,
 )
-from .http import error_for_status, quote_segment, redact, retry_after_seconds
-from .models import LockStatus
+from .http import HttpTransport, Request, connection_error, quote_segment, redacting
 from .parse import Reader
+from .unifi_access_envelope import handshake_error, unwrap_envelope
+from .unifi_access_models import (
+    API_ROOT,
+    DEFAULT_PORT,
+    DEFAULT_TIMEOUT,
+    NOTIFICATIONS_PATH,
+    SETTABLE_LOCK_RULES,
+    SUCCESS,
+    ActivityKind,
+    Callback,
+    DoorActivityEvent,
+    DoorPosition,
+    DoorStateEvent,
+    EventCallback,
+    LockRule,
+    LockRuleType,
+    UnifiDoor,
+    UnifiEvent,
+    Visitor,
+    VisitorResource,
+)
+from .unifi_access_parse import (
+    decode_frame,
+    door_from_library,
+    first_error,
+    lock_rule_from_library,
+    parse_event,
+    parse_visitor,
+)
+from .unifi_access_tls import (
+    format_fingerprint,
+    get_certificate_fingerprint,
+    normalize_fingerprint,
+    tls_setting,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
-DEFAULT_PORT: Final = 12445
-DEFAULT_TIMEOUT: Final = 10.0
-API_ROOT: Final = "/api/v1/developer"
-NOTIFICATIONS_PATH: Final = DEVICE_NOTIFICATIONS_URL
-SUCCESS: Final = "SUCCESS"
 
-# Envelope codes (APIS.md 2.1) and the exception each one means.
-_AUTH_CODES: Final = frozenset({"CODE_AUTH_FAILED", "CODE_ACCESS_TOKEN_INVALID"})
-_PERMISSION_CODES: Final = frozenset({"CODE_UNAUTHORIZED"})
-_CODE_ERRORS: Final[dict[str, type[KasifyApiError]]] = {
-    "CODE_RESOURCE_NOT_FOUND": NotFoundError,
-    "CODE_NOT_EXISTS": NotFoundError,
-    "CODE_DEVICE_DEVICE_NOT_FOUND": NotFoundError,
-    "CODE_USER_ACCOUNT_NOT_EXIST": NotFoundError,
-    "CODE_USER_WORKER_NOT_EXISTS": NotFoundError,
-    "CODE_PARAMS_INVALID": ValidationError,
-    "CODE_USER_EMAIL_ERROR": ValidationError,
-    "CODE_CREDS_PIN_CODE_CREDS_LENGTH_INVALID": ValidationError,
-    "CODE_CREDS_PIN_CODE_CREDS_ALREADY_EXIST": ConflictError,
-    "CODE_USER_NAME_DUPLICATED": ConflictError,
-    "CODE_DEVICE_WEBHOOK_ENDPOINT_DUPLICATED": ConflictError,
-    "CODE_DEVICE_DEVICE_OFFLINE": DeviceOfflineError,
-    "CODE_DEVICE_DEVICE_BUSY": BusyError,
-    "CODE_OPERATION_FORBIDDEN": NotSupportedError,
-    "CODE_DEVICE_API_NOT_SUPPORTED": NotSupportedError,
-    "CODE_OTHERS_UID_ADOPTED_NOT_SUPPORTED": NotSupportedError,
-    "CODE_SYSTEM_ERROR": ServerError,
-}
-_FIELD_OF_CODE: Final = {"CODE_CREDS_PIN_CODE_CREDS_LENGTH_INVALID": "pin_code"}
+class Backoff:
+    """Waits between push connection attempts: from ``low`` seconds, doubling up to ``high``."""
 
-_UNLOCK_LOG_EVENT: Final = "access.door.unlock"
+    def __init__(self, low: float, high: float) -> None:
+        self._low = low
+        self._high = high
+        self._delay = low
+
+    def reset(self) -> None:
+        """Start over at ``low`` (a connection succeeded)."""
+        self._delay = self._low
+
+    def next(self, at_least: float | None = None) -> float:
+        """The wait before the next attempt (at least ``at_least``, e.g. a 429's ``Retry-After``)."""
+        wait = max(self._delay, at_least or 0.0)
+        self._delay = min(self._delay * 2, self._high)
+        return wait
+
+
+class OutageLog:
+    """Logs a push outage once when it starts (warning) and once when it ends (info); retries at debug."""
+
+    def __init__(self, base_url: str) -> None:
+        self._base_url = base_url
+        self._logged = False
+
+    def cannot_connect(self, err: KasifyApiError) -> None:
+        """A connection attempt failed."""
+        if self._logged:
+            _LOGGER.debug("UniFi Access push: still cannot connect: %s", err)
+            return
+        _LOGGER.warning("UniFi Access push: cannot connect to %s (%s)", self._base_url, err)
+        self._logged = True
+
+    def connected(self) -> None:
+        """A connection is up."""
+        if self._logged:
+            _LOGGER.info("UniFi Access push: connected to %s again", self._base_url)
+            self._logged = False
+
+    def lost(self) -> None:
+        """An open connection was lost."""
+        _LOGGER.warning("UniFi Access push: connection to %s lost; reconnecting", self._base_url)
+        self._logged = True
+
+
+async def invoke_callback(callback: Callable[..., Awaitable[None] | None] | None, *args: Any) -> None:
+    """Call a sync or async callback; its failure is logged, never raised into the push loop."""
+    if callback is None:
+        return
+    try:
+        result = callback(*args)
+        if inspect.isawaitable(result):
+            await result
+    except Exception:
+        _LOGGER.exception("Error in a UniFi Access push callback")
+
+
 _VISIT_REASONS: Final = frozenset({"Interview", "Business", "Cooperation", "Others"})
-_VISITOR_STATUSES: Final = {
-    "1": "UPCOMING",
-    "2": "VISITED",
-    "3": "VISITING",
-    "4": "CANCELLED",
-    "5": "NO_VISIT",
-    "6": "ACTIVE",
-}
 
-
-# --- models -------------------------------------------------------------------------------------
-
-
-class LockRuleType(StrEnum):
-    """Temporary lock rules of a door (``PUT/GET /doors/{id}/lock_rule``).
-
-    ``SCHEDULE`` and ``NONE`` are only ever read; the others can be set (:data:`SETTABLE_LOCK_RULES`).
-    """
-
-    KEEP_LOCK = "keep_lock"
-    KEEP_UNLOCK = "keep_unlock"
-    CUSTOM = "custom"
-    RESET = "reset"
-    LOCK_EARLY = "lock_early"
-    LOCK_NOW = "lock_now"
-    SCHEDULE = "schedule"
-    NONE = ""
-
-
-SETTABLE_LOCK_RULES: Final = frozenset(
-    {
-        LockRuleType.KEEP_LOCK,
-        LockRuleType.KEEP_UNLOCK,
-        LockRuleType.CUSTOM,
-        LockRuleType.RESET,
-        LockRuleType.LOCK_EARLY,
-        LockRuleType.LOCK_NOW,
-    }
-)
-
-
-class DoorPosition(StrEnum):
-    """What the door position sensor (DPS) reports."""
-
-    OPEN = "open"
-    CLOSED = "closed"
-
-
-@dataclass(frozen=True, slots=True)
-class UnifiDoor:
-    """A door of the controller, as one ``GET /doors`` item.
-
-    Attributes:
-        id: The door id (used for unlock; Kasify's ``unifi_smartlock.door_id``).
-        name: Short name, e.g. "Main Door".
-        full_name: Name with console and floor, e.g. "UNVR - 1F - Main Door" (``name`` when absent).
-        floor_id: The floor the door is on, when given.
-        status: The lock relay: ``lock`` → LOCKED, ``unlock`` → UNLOCKED.
-        position: The DPS sensor: open or closed; ``None`` when the door has no sensor.
-        is_bind_hub: Whether a hub drives the door, which remote unlock and lock rules need.
-        supported_lock_rules: The rule types :meth:`UnifiAccessClient.set_lock_rule` can set on this door
-            (all settable ones with a hub, none without). ``lock_early`` only acts during an unlock schedule.
-    """
-
-    id: str
-    name: str
-    full_name: str
-    floor_id: str | None
-    status: LockStatus
-    position: DoorPosition | None
-    is_bind_hub: bool
-    supported_lock_rules: frozenset[LockRuleType]
-
-    @property
-    def can_unlock(self) -> bool:
-        """Whether ``PUT /doors/{id}/unlock`` can work (the door is bound to a hub)."""
-        return self.is_bind_hub
-
-    @property
-    def can_lock(self) -> bool:
-        """Whether the door can be locked at once (the ``lock_now`` rule; the API has no lock endpoint)."""
-        return LockRuleType.LOCK_NOW in self.supported_lock_rules
-
-    @property
-    def has_position_sensor(self) -> bool:
-        """Whether the door reports open/closed."""
-        return self.position is not None
-
-    @property
-    def device_key(self) -> str:
-        """The lock device's identifier (DESIGN.md), the same as a Kasify ``SmartLock.device_key`` for it."""
-        return f"unifi_{self.id}"
-
-
-@dataclass(frozen=True, slots=True)
-class LockRule:
-    """The door's current temporary lock rule; ``ends_at`` is ``None`` when the API gave no end."""
-
-    type: LockRuleType
-    ends_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class VisitorResource:
-    """A door or door group a visitor may open."""
-
-    id: str
-    type: str
-    name: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Visitor:
-    """A visitor: the UniFi Access way to give someone a timed PIN code.
-
-    ``has_pin`` says whether a PIN is assigned; the API never returns the PIN itself.
-    """
-
-    id: str
-    first_name: str
-    last_name: str
-    status: str | None
-    starts_at: datetime | None
-    ends_at: datetime | None
-    resources: tuple[VisitorResource, ...]
-    has_pin: bool
-
-    @property
-    def name(self) -> str:
-        """First and last name, as the controller shows the visitor."""
-        return f"{self.first_name} {self.last_name}".strip()
-
-    @property
-    def door_ids(self) -> tuple[str, ...]:
-        """The doors among the resources (door groups are not expanded)."""
-        return tuple(resource.id for resource in self.resources if resource.type == "door")
-
-
-class ActivityKind(StrEnum):
-    """What happened at a door, for the lock activity event entity."""
-
-    UNLOCKED = "unlocked"
-    CODE_USED = "code_used"
-    ACCESS_DENIED = "access_denied"
-
-
-@dataclass(frozen=True, slots=True)
-class DoorStateEvent:
-    """A pushed change of a door's lock relay and/or position sensor.
-
-    Only what the message carried is set: ``status`` is ``None`` when it said nothing about the lock, and
-    ``position_reported`` tells whether ``position`` (``None`` = no sensor) came with it. Use :meth:`apply`.
-    """
-
-    door_id: str
-    status: LockStatus | None
-    position: DoorPosition | None
-    position_reported: bool
-    event: str
-
-    def apply(self, door: UnifiDoor) -> UnifiDoor:
-        """The door with this change applied (the same object when nothing changes)."""
-        status = door.status if self.status is None else self.status
-        position = self.position if self.position_reported else door.position
-        if status == door.status and position == door.position:
-            return door
-        return replace(door, status=status, position=position)
-
-
-@dataclass(frozen=True, slots=True)
-class DoorActivityEvent:
-    """Someone used a door: a remote unlock, a credential (``code_used`` for a PIN) or a refused attempt.
-
-    ``actor`` is who the controller names (a visitor's or user's name; never a PIN); ``method`` the credential
-    provider it reports (``PIN_CODE``, ``NFC``, ``REMOTE``, ...).
-    """
-
-    door_id: str
-    kind: ActivityKind
-    actor: str | None
-    method: str | None
-    at: datetime | None
-    event: str
-
-
-type UnifiEvent = DoorStateEvent | DoorActivityEvent
-type EventCallback = Callable[[UnifiEvent], Awaitable[None] | None]
-type Callback = Callable[[], Awaitable[None] | None]
-
-
-# --- fingerprints -------------------------------------------------------------------------------
-
-
-def normalize_fingerprint(value: str) -> str:
-    """Normalise a SHA-256 certificate fingerprint to ``AA:BB:...`` (64 hex digits, any separators).
-
-    Raises:
-        ValueError: When it is not 32 bytes of hex.
-    """
-    digits = "".join(ch for ch in value if ch not in ": -").lower()
-    if len(digits) != 64 or any(ch not in "0123456789abcdef" for ch in digits):
-        raise ValueError("a SHA-256 fingerprint has 64 hex digits")
-    return format_fingerprint(bytes.fromhex(digits))
-
-
-def format_fingerprint(digest: bytes) -> str:
-    """Format a digest as ``AA:BB:...``."""
-    return ":".join(f"{byte:02X}" for byte in digest)
-
-
-async def get_certificate_fingerprint(host: str, port: int = DEFAULT_PORT) -> str:
-    """The SHA-256 fingerprint (``AA:BB:...``) of the certificate ``host:port`` presents, unverified.
-
-    For a config flow to show it and let the user pin it (trust on first use: compare it with the one the
-    controller's UI shows). Gives up after :data:`DEFAULT_TIMEOUT` seconds.
-
-    Raises:
-        ApiConnectionError: When no TLS connection can be made.
-    """
-    host = host.strip().removeprefix("[").removesuffix("]")
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    where = f"TLS {host}:{port}"
-    try:
-        async with asyncio.timeout(DEFAULT_TIMEOUT):
-            _reader, writer = await asyncio.open_connection(host, port, ssl=context)
-    except TimeoutError as err:
-        raise ApiConnectionError(f"{where}: timed out") from err
-    except (OSError, ssl.SSLError) as err:
-        raise ApiConnectionError(f"{where}: {err.__class__.__name__}: {err}") from err
-    try:
-        ssl_object = writer.get_extra_info("ssl_object")
-        der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
-    finally:
-        writer.close()
-        with contextlib.suppress(OSError, ssl.SSLError):
-            await writer.wait_closed()
-    if not der:
-        raise ApiConnectionError(f"{where}: the server presented no certificate")
-    return format_fingerprint(hashlib.sha256(der).digest())
-
-
-# --- parsing ------------------------------------------------------------------------------------
-
-_RELAY: Final = {DoorLockRelayStatus.LOCK: LockStatus.LOCKED, DoorLockRelayStatus.UNLOCK: LockStatus.UNLOCKED}
-_POSITION: Final = {DoorPositionStatus.OPEN: DoorPosition.OPEN, DoorPositionStatus.CLOSE: DoorPosition.CLOSED}
-_WS_LOCK: Final = {
-    "locked": LockStatus.LOCKED,
-    "lock": LockStatus.LOCKED,
-    "unlocked": LockStatus.UNLOCKED,
-    "unlock": LockStatus.UNLOCKED,
-}
-
-
-def door_from_library(door: Door) -> UnifiDoor:
-    """Our door from the library's ``Door`` model."""
-    return UnifiDoor(
-        id=door.id,
-        name=door.name,
-        full_name=door.full_name or door.name,
-        floor_id=door.floor_id or None,
-        status=_RELAY.get(door.door_lock_relay_status, LockStatus.UNKNOWN),
-        position=_POSITION.get(door.door_position_status),
-        is_bind_hub=door.is_bind_hub,
-        supported_lock_rules=SETTABLE_LOCK_RULES if door.is_bind_hub else frozenset(),
-    )
-
-
-def _lock_rule(status: DoorLockRuleStatus) -> LockRule:
-    ends = datetime.fromtimestamp(status.ended_time, UTC) if status.ended_time > 0 else None
-    return LockRule(type=LockRuleType(status.type.value), ends_at=ends)
-
-
-def _unix(value: int | None) -> datetime | None:
-    return datetime.fromtimestamp(value, UTC) if value else None
-
-
-def parse_visitor(r: Reader) -> Visitor:
-    """Parse a Visitor object (``POST/GET /visitors``)."""
-    status = r.opt_str("status")
-    pin = r.opt_object("pin_code")
-    return Visitor(
-        id=r.str("id"),
-        first_name=r.opt_str("first_name") or "",
-        last_name=r.opt_str("last_name") or "",
-        status=_VISITOR_STATUSES.get(status, status) if status is not None else None,
-        starts_at=_unix(r.opt_int("start_time")),
-        ends_at=_unix(r.opt_int("end_time")),
-        resources=tuple(
-            VisitorResource(id=res.str("id"), type=res.opt_str("type") or "", name=res.opt_str("name"))
-            for res in r.objects("resources")
-        ),
-        has_pin=pin is not None or bool(r.opt_str("pin_code_token")),
-    )
-
-
-def _state_event(
-    door_id: str, state: LocationUpdateState | V2LocationState, event: str
-) -> DoorStateEvent | None:
-    """Translate the fields a location state message really carried (absent ones stay unknown)."""
-    present = state.model_fields_set
-    status = _WS_LOCK.get(state.lock.lower(), LockStatus.UNKNOWN) if "lock" in present else None
-    reported = "dps" in present
-    if status is None and not reported:
-        return None
-    position = _POSITION.get(state.dps) if reported else None
-    return DoorStateEvent(door_id, status, position, reported, event)
-
-
-def _activity_from_log(message: LogAdd) -> DoorActivityEvent | None:
-    source = message.data.source
-    if source.event.type and source.event.type != _UNLOCK_LOG_EVENT:
-        return None
-    door = next((target for target in source.target if target.type == "door" and target.id), None)
-    if door is None:
-        return None
-    method = source.authentication.credential_provider or None
-    if source.event.result and source.event.result.upper() != "ACCESS":
-        kind = ActivityKind.ACCESS_DENIED
-    elif method == "PIN_CODE":
-        kind = ActivityKind.CODE_USED
-    else:
-        kind = ActivityKind.UNLOCKED
-    published = source.event.published
-    return DoorActivityEvent(
-        door_id=door.id,
-        kind=kind,
-        actor=source.actor.display_name or None,
-        method=method,
-        at=datetime.fromtimestamp(published / 1000, UTC) if published else None,
-        event=message.event or "",
-    )
-
-
-def parse_event(message: Mapping[str, Any]) -> tuple[UnifiEvent, ...]:
-    """Translate one WebSocket message into typed events (none for messages this integration ignores).
-
-    - ``access.data.device.location_update_v2`` and ``access.data.v2.location.update`` (a door's ``state``)
-      and ``access.data.v2.device.update`` (its ``location_states``) → :class:`DoorStateEvent`;
-    - ``access.logs.add`` of ``access.door.unlock`` → :class:`DoorActivityEvent` (``ACCESS`` with a PIN →
-      ``code_used``, other credentials → ``unlocked``, any other result → ``access_denied``);
-    - ``access.data.device.remote_unlock`` → :class:`DoorActivityEvent` ``unlocked`` by ``REMOTE``.
-    """
-    try:
-        parsed = create_from_unifi_dict(dict(message))
-    except pydantic.ValidationError:
-        _LOGGER.debug("Ignoring a UniFi Access message of unexpected shape: %s", message.get("event"))
-        return ()
-    event = parsed.event or ""
-    if isinstance(parsed, LocationUpdateV2 | V2LocationUpdate):
-        data = parsed.data
-        if data.state is None or not data.id or data.location_type.lower() not in ("", "door"):
-            return ()
-        state_event = _state_event(data.id, data.state, event)
-        return (state_event,) if state_event is not None else ()
-    if isinstance(parsed, V2DeviceUpdate):
-        events = (_state_event(s.location_id, s, event) for s in parsed.data.location_states if s.location_id)
-        return tuple(e for e in events if e is not None)
-    if isinstance(parsed, LogAdd):
-        activity = _activity_from_log(parsed)
-        return (activity,) if activity is not None else ()
-    if isinstance(parsed, RemoteUnlock) and parsed.data.unique_id:
-        unlock = DoorActivityEvent(parsed.data.unique_id, ActivityKind.UNLOCKED, None, "REMOTE", None, event)
-        return (unlock,)
-    return ()
-
-
-# --- the library, with its HTTP seam routed through our transport --------------------------------
 
 type _Transport = Callable[..., Awaitable[Any]]
 
@@ -513,32 +176,19 @@ class _LibraryClient(UnifiAccessApiClient):
         return await self._transport(method, url, json_body=data, params=params)
 
 
-def _permission_for(method: str, path: str) -> str | None:
-    """The permission key the API documents for a call (APIS.md 2.x), for 403 messages."""
-    if path.startswith("/doors"):
-        return "view:space" if method == "GET" else "edit:space"
-    if path.startswith("/devices"):
-        return "view:device"
-    if path.startswith("/visitors"):
-        return "view:visitor" if method == "GET" else "edit:visitor"
-    if path.startswith("/credentials"):
-        return "view:credential"
-    return None
+def _base_url(host: str, port: int) -> str:
+    """``https://host:port`` (IPv6 hosts in brackets).
 
-
-async def _invoke(callback: Callable[..., Awaitable[None] | None] | None, *args: Any) -> None:
-    """Call a sync or async callback; its failure is logged, never raised into the push loop."""
-    if callback is None:
-        return
-    try:
-        result = callback(*args)
-        if inspect.isawaitable(result):
-            await result
-    except Exception:
-        _LOGGER.exception("Error in a UniFi Access push callback")
-
-
-# --- client -------------------------------------------------------------------------------------
+    Raises:
+        ValueError: For a malformed host or port.
+    """
+    host = host.strip().removeprefix("[").removesuffix("]")
+    if not host or "/" in host or " " in host:
+        raise ValueError(f"Invalid host: {host!r}")
+    if not 0 < port < 65536:
+        raise ValueError(f"Invalid port: {port!r}")
+    netloc = f"[{host}]" if ":" in host else host
+    return f"https://{netloc}:{port}"
 
 
 class UnifiAccessClient:
@@ -582,25 +232,20 @@ class UnifiAccessClient:
         Raises:
             ValueError: For a malformed host, port or fingerprint.
         """
-        host = host.strip().removeprefix("[").removesuffix("]")
-        if not host or "/" in host or " " in host:
-            raise ValueError(f"Invalid host: {host!r}")
-        if not 0 < port < 65536:
-            raise ValueError(f"Invalid port: {port!r}")
         self._session = session
         self._token = token
         self._fingerprint = normalize_fingerprint(fingerprint) if fingerprint else None
-        self._ssl: ssl.SSLContext | bool | aiohttp.Fingerprint
-        if self._fingerprint is not None:
-            self._ssl = aiohttp.Fingerprint(bytes.fromhex(self._fingerprint.replace(":", "")))
-        elif not verify_ssl:
-            self._ssl = False
-        else:
-            self._ssl = ssl_context if ssl_context is not None else True
-        netloc = f"[{host}]" if ":" in host else host
-        self._base_url = f"https://{netloc}:{port}"
+        self._ssl = tls_setting(self._fingerprint, verify_ssl, ssl_context)
+        self._base_url = _base_url(host, port)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        self._http = HttpTransport(
+            session,
+            timeout=timeout,
+            headers=self._headers,
+            secrets=(token,),
+            on_connection_error=self._transport_error,
+        )
         self._push_connected = False
         # The library forwards ``ssl_context`` untouched to aiohttp's ``ssl=``, which also takes a Fingerprint
         # or a bool; all of its requests come back through ``_call`` anyway.
@@ -641,87 +286,20 @@ class UnifiAccessClient:
     ) -> Any:
         """Perform one request and return the envelope's ``data`` (``None`` when it has none)."""
         path = URL(url).path.removeprefix(API_ROOT) or "/"
-        where = f"{method} {path}"
-        try:
-            async with self._session.request(
-                method,
-                url,
-                json=json_body,
-                params=params,
-                headers=self._headers,
-                ssl=self._ssl,
-                timeout=self._timeout,
-            ) as resp:
-                raw = await resp.read()
-                return self._unwrap(resp.status, raw, resp.headers, method, path, secrets)
-        except KasifyApiError:
-            raise
-        except (TimeoutError, aiohttp.ClientError) as err:
-            raise self._transport_error(err, where) from err
-
-    def _unwrap(
-        self,
-        status: int,
-        raw: bytes,
-        headers: Mapping[str, str],
-        method: str,
-        path: str,
-        secrets: Sequence[str],
-    ) -> Any:
-        """Check status and envelope; raise the matching error or return ``data``."""
-        where = f"{method} {path}"
-        try:
-            body: Any = json.loads(raw) if raw.strip() else None
-        except ValueError:  # also UnicodeDecodeError
-            body = None
-        envelope = body if isinstance(body, dict) else {}
-        code = envelope.get("code")
-        code = str(code) if code is not None else None
-        if status >= HTTPStatus.BAD_REQUEST or (code is not None and code != SUCCESS):
-            message = envelope.get("msg")
-            if message is None and not envelope and raw.strip():
-                message = raw.decode("utf-8", errors="replace")[:200]  # e.g. a proxy's HTML page
-            text = redact(str(message), (self._token, *secrets)) if message else None
-            raise self._api_error(status, code, text, headers, method, path)
-        if not isinstance(body, dict) or code != SUCCESS:
-            raise MalformedResponseError(f"{where}: not a {{code, msg, data}} envelope", status=status)
-        return body.get("data")
-
-    def _api_error(
-        self,
-        status: int,
-        code: str | None,
-        message: str | None,
-        headers: Mapping[str, str],
-        method: str,
-        path: str,
-    ) -> KasifyApiError:
-        where = f"{method} {path}"
-        shown_code = code if code != SUCCESS else None
-        detail = ": ".join(part for part in (shown_code, message) if part) or _phrase(status)
-        summary = f"{where}: {detail} (HTTP {status})"
-        if status == HTTPStatus.UNAUTHORIZED or code in _AUTH_CODES:
-            return AuthError(summary, status=status)
-        if status == HTTPStatus.FORBIDDEN or code in _PERMISSION_CODES:
-            permission = _permission_for(method, path)
-            needs = f"the '{permission}' permission" if permission else "a permission this call needs"
-            return MissingPermissionError(
-                f"{where}: the API token lacks {needs} ({detail}, HTTP {status})",
-                status=status,
-                permission=permission,
-            )
-        if status == HTTPStatus.TOO_MANY_REQUESTS:
-            return RateLimitedError(summary, retry_after=retry_after_seconds(headers), status=status)
-        error_class = _CODE_ERRORS.get(code) if code is not None else None
-        if error_class is ValidationError and code is not None:
-            field = _FIELD_OF_CODE.get(code)
-            fields = {field: [message or code]} if field else None
-            return ValidationError(summary, status=status, fields=fields)
-        if error_class is not None:
-            return error_class(summary, status=status)
-        if status >= HTTPStatus.BAD_REQUEST:
-            return error_for_status(status, summary, headers)
-        return KasifyApiError(summary, status=status)
+        # The TLS setting is read per request: it is the one the client holds now.
+        request = Request(
+            method,
+            url,
+            f"{method} {path}",
+            params=params,
+            json=json_body,
+            secrets=tuple(secrets),
+            ssl=self._ssl,
+        )
+        response = await self._http.send(request)
+        secrets_ = self._http.secrets_of(request)
+        with redacting(secrets_):
+            return unwrap_envelope(response, method, path, secrets_)
 
     def _transport_error(self, err: BaseException, where: str) -> ApiConnectionError:
         """Map a network or TLS failure; a refused certificate gets its own, non-retryable class."""
@@ -740,9 +318,7 @@ class UnifiAccessClient:
             )
         if isinstance(err, aiohttp.ClientSSLError):
             return ApiConnectionError(f"{where}: TLS failed: {err.__class__.__name__}")
-        if isinstance(err, TimeoutError):
-            return ApiConnectionError(f"{where}: timed out")
-        return ApiConnectionError(f"{where}: {err.__class__.__name__}")
+        return connection_error(err, where)
 
     def _url(self, path: str) -> str:
         return f"{self._base_url}{API_ROOT}{path}"
@@ -754,7 +330,7 @@ class UnifiAccessClient:
         try:
             doors = await self._lib.get_doors()
         except (pydantic.ValidationError, TypeError) as err:
-            raise MalformedResponseError(f"GET /doors: unexpected door data: {_first_error(err)}") from err
+            raise MalformedResponseError(f"GET /doors: unexpected door data: {first_error(err)}") from err
         return [door_from_library(door) for door in doors]
 
     async def get_door(self, door_id: str) -> UnifiDoor:
@@ -764,7 +340,7 @@ class UnifiAccessClient:
         try:
             return door_from_library(Door.model_validate(data))
         except pydantic.ValidationError as err:
-            raise MalformedResponseError(f"GET {path}: unexpected door data: {_first_error(err)}") from err
+            raise MalformedResponseError(f"GET {path}: unexpected door data: {first_error(err)}") from err
 
     async def unlock(
         self, door_id: str, *, actor_id: str | None = None, actor_name: str | None = None
@@ -809,8 +385,8 @@ class UnifiAccessClient:
         try:
             status = await self._lib.get_door_lock_rule(quote_segment(door_id))
         except (pydantic.ValidationError, TypeError) as err:
-            raise MalformedResponseError(f"GET /doors/{door_id}/lock_rule: {_first_error(err)}") from err
-        return _lock_rule(status)
+            raise MalformedResponseError(f"GET /doors/{door_id}/lock_rule: {first_error(err)}") from err
+        return lock_rule_from_library(status)
 
     # -- visitors (timed PIN codes) ---------------------------------------------------------------
 
@@ -995,8 +571,8 @@ class UnifiAccessClient:
             KasifyApiError: With ``reconnect=False``, the first connection attempt failed (with
                 ``reconnect=False`` it returns after the first connection ends).
         """
-        delay = backoff_min
-        outage_logged = False
+        backoff = Backoff(backoff_min, backoff_max)
+        outage = OutageLog(self._base_url)
         while True:
             try:
                 ws = await self._ws_connect(heartbeat)
@@ -1005,33 +581,30 @@ class UnifiAccessClient:
             except KasifyApiError as err:
                 if not reconnect:
                     raise
-                if not outage_logged:
-                    _LOGGER.warning("UniFi Access push: cannot connect to %s (%s)", self._base_url, err)
-                    outage_logged = True
-                else:
-                    _LOGGER.debug("UniFi Access push: still cannot connect: %s", err)
+                outage.cannot_connect(err)
                 retry_after = err.retry_after if isinstance(err, RateLimitedError) else None
-                await asyncio.sleep(max(delay, retry_after or 0.0))
-                delay = min(delay * 2, backoff_max)
+                await asyncio.sleep(backoff.next(retry_after))
                 continue
-            if outage_logged:
-                _LOGGER.info("UniFi Access push: connected to %s again", self._base_url)
-                outage_logged = False
-            delay = backoff_min
-            self._push_connected = True
-            try:
-                await _invoke(on_connect)
-                await self._pump(ws, on_event)
-            finally:
-                self._push_connected = False
-                await ws.close()
-            _LOGGER.warning("UniFi Access push: connection to %s lost; reconnecting", self._base_url)
-            outage_logged = True
-            await _invoke(on_disconnect)
+            outage.connected()
+            backoff.reset()
+            await self._hold(ws, on_event, on_connect)
+            outage.lost()
+            await invoke_callback(on_disconnect)
             if not reconnect:
                 return
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, backoff_max)
+            await asyncio.sleep(backoff.next())
+
+    async def _hold(
+        self, ws: aiohttp.ClientWebSocketResponse, on_event: EventCallback, on_connect: Callback | None
+    ) -> None:
+        """Serve one open connection until it ends (:attr:`push_connected` meanwhile), then close it."""
+        self._push_connected = True
+        try:
+            await invoke_callback(on_connect)
+            await self._pump(ws, on_event)
+        finally:
+            self._push_connected = False
+            await ws.close()
 
     async def _ws_connect(self, heartbeat: float) -> aiohttp.ClientWebSocketResponse:
         where = f"GET {NOTIFICATIONS_PATH.removeprefix(API_ROOT)} (WebSocket)"
@@ -1045,55 +618,19 @@ class UnifiAccessClient:
                     timeout=aiohttp.ClientWSTimeout(ws_close=5.0),
                 )
         except aiohttp.WSServerHandshakeError as err:
-            raise self._handshake_error(err, where) from err
+            raise handshake_error(err, where) from err
         except (TimeoutError, aiohttp.ClientError) as err:
             raise self._transport_error(err, where) from err
-
-    def _handshake_error(self, err: aiohttp.WSServerHandshakeError, where: str) -> KasifyApiError:
-        status = err.status
-        summary = f"{where}: refused with HTTP {status}"
-        if status == HTTPStatus.UNAUTHORIZED:
-            return AuthError(summary, status=status)
-        if status == HTTPStatus.FORBIDDEN:
-            return MissingPermissionError(
-                f"{where}: the API token lacks the 'view:device' permission (HTTP 403)",
-                status=status,
-                permission="view:device",
-            )
-        if status == HTTPStatus.NOT_FOUND:
-            return NotSupportedError(f"{summary}: no WebSocket API (needs Access 1.20.11)", status=status)
-        if status == HTTPStatus.TOO_MANY_REQUESTS:
-            headers = err.headers if isinstance(err.headers, Mapping) else {}
-            return RateLimitedError(summary, retry_after=retry_after_seconds(headers), status=status)
-        if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
-            return ServerError(summary, status=status)
-        return ApiConnectionError(summary, status=status)
 
     async def _pump(self, ws: aiohttp.ClientWebSocketResponse, on_event: EventCallback) -> None:
         """Hand every message to ``on_event`` until the socket closes."""
         async for message in ws:
             if message.type is aiohttp.WSMsgType.TEXT:
-                for event in _decode(message.data):
-                    await _invoke(on_event, event)
+                for event in decode_frame(message.data):
+                    await invoke_callback(on_event, event)
             elif message.type is aiohttp.WSMsgType.ERROR:
                 _LOGGER.debug("UniFi Access push: socket error: %s", ws.exception())
                 return
-
-
-def _decode(text: str) -> tuple[UnifiEvent, ...]:
-    """Events in one text frame; keepalives ("Hello") and non-JSON frames give none."""
-    try:
-        raw = json.loads(text)
-    except ValueError:
-        return ()
-    return parse_event(raw) if isinstance(raw, dict) else ()
-
-
-def _phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "error"
 
 
 def _unix_seconds(value: datetime, name: str) -> int:
@@ -1102,22 +639,19 @@ def _unix_seconds(value: datetime, name: str) -> int:
     return int(value.timestamp())
 
 
-def _first_error(err: Exception) -> str:
-    if isinstance(err, pydantic.ValidationError) and err.errors():
-        first = err.errors()[0]
-        location = ".".join(str(part) for part in first.get("loc", ()))
-        return f"{location}: {first.get('msg', '')}"
-    return str(err)
-
-
 __all__ = [
     "API_ROOT",
     "DEFAULT_PORT",
+    "DEFAULT_TIMEOUT",
+    "NOTIFICATIONS_PATH",
     "SETTABLE_LOCK_RULES",
+    "SUCCESS",
     "ActivityKind",
+    "Callback",
     "DoorActivityEvent",
     "DoorPosition",
     "DoorStateEvent",
+    "EventCallback",
     "LockRule",
     "LockRuleType",
     "UnifiAccessClient",
@@ -1125,6 +659,7 @@ __all__ = [
     "UnifiEvent",
     "Visitor",
     "VisitorResource",
+    "door_from_library",
     "format_fingerprint",
     "get_certificate_fingerprint",
     "normalize_fingerprint",
