@@ -925,7 +925,7 @@ async def test_http_errors_map_to_the_hierarchy(
     assert caught.value.status == status
 
 
-async def test_the_seeds_bad_request_carries_the_invalid_fields(
+async def test_the_references_bad_request_carries_the_invalid_fields(
     client: CasaviClient, casavi: FakeCasavi
 ) -> None:
     casavi.auth()

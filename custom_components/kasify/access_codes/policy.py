@@ -3,7 +3,7 @@
 Pure Python (no Home Assistant imports), so it can be tested on its own. A code that goes to several locks at
 once must satisfy every targeted vendor's rules at the same time; :func:`combine` intersects them.
 
-Vendor formats (see APIS.md and what the simulator enforces):
+Vendor formats (``docs/*-api.md`` for each vendor; the simulator enforces the same):
 
 - Nuki keypad (authorization type 13): exactly 6 digits, digits 1-9 only, not starting with ``12``.
 - UniFi Access visitor PIN: digits only, length from the controller's settings (4-8 here).

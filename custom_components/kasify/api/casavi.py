@@ -9,7 +9,7 @@ Auth (seed): ``POST /v2/authenticate`` with ``{key, secret}`` answers ``{token, 
 request sends the token in the ``token`` header. The client renews the token shortly before ``expiresAt``,
 and once more when a request is refused with 401, one renewal at a time.
 
-Paths and shapes that are not on the seed page are inferred (``docs/casavi-api.md``) and live in
+Paths and shapes that are not in casavi's reference are inferred (``docs/casavi-api.md``) and live in
 :class:`Paths`, the module constants and the ``parse_*`` functions only. The client takes an injected
 :class:`aiohttp.ClientSession` and never closes it.
 """
@@ -213,7 +213,7 @@ def parse_unit(item: Any, where: str) -> Unit:
 def parse_appointment(item: Any, where: str) -> list[CalendarEvent]:
     """Parse an appointment into one calendar event per property it is shared with.
 
-    The shape is the seed's CreateAppointment (``propertyIds``, ``dateStart``, ``dateEnd``, ``allDay``, ...);
+    The shape is casavi's CreateAppointment (``propertyIds``, ``dateStart``, ``dateEnd``, ``allDay``, ...);
     a single ``propertyId`` is accepted too. A missing ``dateEnd`` (or one not after ``dateStart``) gives one
     day for an all-day appointment and :data:`DEFAULT_APPOINTMENT_DURATION` otherwise.
     """
@@ -283,7 +283,7 @@ def _error_details(text: str) -> tuple[str | None, dict[str, list[str]]]:
     """Message and per-field problems of an error body.
 
     JSON objects give ``message`` (else ``error``) and, for a 400, the field names in ``validation.keys``
-    (inferred, hapi/Boom style). A short plain-text body (the seed's "Property not found") is the message;
+    (inferred, hapi/Boom style). A short plain-text body (casavi's "Property not found") is the message;
     markup (a proxy's error page) and anything else give nothing.
     """
     stripped = text.strip()

@@ -1,6 +1,6 @@
 """Async client for the Kasify API.
 
-Paths that are not on the seed pages are inferred (see ``docs/kasify-api.md``) and live in
+Paths that are not in Kasify's API reference are inferred (see ``docs/kasify-api.md``) and live in
 :class:`Paths` only, so that a correction is a one-line change. The client takes an injected
 :class:`aiohttp.ClientSession` (Home Assistant's shared session) and never closes it.
 """

@@ -115,9 +115,9 @@ class NukiAccount:
 class NukiSmartLock:
     """One Nuki device from ``GET /smartlock`` with its live state.
 
-    A list item that only carries the Smart Hosting error (seed page: no name, no ``state``) still parses:
-    ``lock_state`` and the battery fields are then ``None`` (:attr:`state_reported` is false, keep the last
-    known state), ``error`` holds the message and :attr:`subscription_missing` is true.
+    A list item that only carries the Smart Hosting error (as Nuki documents: no name, no ``state``) still
+    parses: ``lock_state`` and the battery fields are then ``None`` (:attr:`state_reported` is false, keep the
+    last known state), ``error`` holds the message and :attr:`subscription_missing` is true.
     """
 
     id: int

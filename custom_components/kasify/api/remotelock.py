@@ -127,7 +127,7 @@ _EPOCH_CUTOFF: Final = 1_000_000_000
 
 
 class Paths:
-    """Every RemoteLock API path the client uses (all from the seed page)."""
+    """Every RemoteLock API path the client uses (all documented: ``docs/remotelock-api.md``)."""
 
     USER = "/user"
     ACCOUNT = "/account"
