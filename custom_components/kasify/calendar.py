@@ -12,7 +12,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .api.errors import KasifyApiError
+from .api.errors import ApiError
 from .api.models import Property
 from .const import DOMAIN
 from .coordinator import KasifyConfigEntry, PropertySourceCoordinator
@@ -55,7 +55,7 @@ class PropertyCalendar(PropertyEntity, CalendarEntity):
                 events = await coordinator.async_calendar_fetch(
                     self.property_id, start_date, end_date, language
                 )
-            except KasifyApiError as err:
+            except ApiError as err:
                 raise HomeAssistantError(
                     translation_domain=DOMAIN,
                     translation_key="calendar_fetch_failed",

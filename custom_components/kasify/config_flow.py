@@ -17,10 +17,10 @@ import voluptuous as vol
 
 from .api.errors import (
     ApiConnectionError,
+    ApiError,
     AuthError,
     CertificateError,
     CertificateMismatchError,
-    KasifyApiError,
 )
 from .api.models import Account
 from .const import (
@@ -108,7 +108,7 @@ class KasifyConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
             errors["base"] = "untrusted_certificate"
         except ApiConnectionError:
             errors["base"] = "cannot_connect"
-        except KasifyApiError as err:
+        except ApiError as err:
             # Reached something, but not the API (wrong URL, proxy error page, 5xx).
             LOGGER.debug("Validation of the %s account failed: %s", kind, err)
             errors["base"] = "cannot_connect"

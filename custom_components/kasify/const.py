@@ -79,7 +79,7 @@ STAY_EVENT_TYPES: Final = [
     STAY_BOOKING_CANCELLED,
 ]
 
-SOURCE_MANUFACTURERS: Final = {KIND_KASIFY: "Kasify", KIND_CASAVI: "casavi"}
+PROPERTY_SOURCE_MANUFACTURERS: Final = {KIND_KASIFY: "Kasify", KIND_CASAVI: "casavi"}
 VENDOR_MANUFACTURERS: Final = {"nuki": "Nuki", "unifi": "Ubiquiti", "remotelock": "RemoteLock"}
 
 # Automatic per-booking access codes (Kasify options, step "access_codes")

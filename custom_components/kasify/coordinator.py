@@ -22,7 +22,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 
 from . import compat
-from .api.errors import AuthError, KasifyApiError, RateLimitedError
+from .api.errors import ApiError, AuthError, RateLimitedError
 from .api.models import Booking, LockStatus, PropertySnapshot
 from .const import (
     BOOKINGS_LOOKBACK,
@@ -166,9 +166,9 @@ class ApiCoordinator[DataT](DataUpdateCoordinator[DataT]):
 
     @abstractmethod
     async def _fetch(self) -> DataT:
-        """Read the account for one refresh (raises :class:`KasifyApiError`)."""
+        """Read the account for one refresh (raises :class:`ApiError`)."""
 
-    def _on_api_error(self, err: KasifyApiError) -> None:
+    def _on_api_error(self, err: ApiError) -> None:
         """A refresh failed with ``err`` (neither refused credentials nor a 429)."""
 
     def code_target(self, device_key: str, entity_id: str, name: str) -> CodeTarget | None:
@@ -184,7 +184,7 @@ class ApiCoordinator[DataT](DataUpdateCoordinator[DataT]):
             raise auth_failed(self.upstream_name) from err
         except RateLimitedError as err:
             raise self._rate_limit_gate.failed(err, now) from err
-        except KasifyApiError as err:
+        except ApiError as err:
             self._on_api_error(err)
             raise update_failed(self.upstream_name, err) from err
 
@@ -403,14 +403,14 @@ class ProviderCoordinator[DataT, ClientT](ApiCoordinator[DataT]):
 
         Raises:
             ServiceValidationError: The lock cannot do that (nothing was sent).
-            KasifyApiError: The upstream refused or failed.
+            ApiError: The upstream refused or failed.
         """
 
     @abstractmethod
     async def async_show_after_action(self, device_key: str) -> None:
         """An action was accepted: show the lock as it is now (never raises; push or a poll catch up)."""
 
-    def action_failure(self, err: KasifyApiError, action: str, lock: str) -> HomeAssistantError:
+    def action_failure(self, err: ApiError, action: str, lock: str) -> HomeAssistantError:
         """The translated error of a refused lock action (vendors name their own special cases)."""
         return HomeAssistantError(
             translation_domain=DOMAIN,

@@ -19,7 +19,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpda
 
 from . import compat
 from .api.models import Booking, Property
-from .const import DOMAIN, SOURCE_MANUFACTURERS
+from .const import DOMAIN, PROPERTY_SOURCE_MANUFACTURERS
 from .coordinator import (
     ApiCoordinator,
     KasifyConfigEntry,
@@ -76,7 +76,7 @@ class PropertyEntity(KasifyEntity[PropertySourceCoordinator[Any]]):
         self._attr_device_info = DeviceInfo(
             identifiers={identifier},
             name=prop.name,
-            manufacturer=SOURCE_MANUFACTURERS[coordinator.kind],
+            manufacturer=PROPERTY_SOURCE_MANUFACTURERS[coordinator.kind],
             model="Property",
             suggested_area=prop.name,
         )

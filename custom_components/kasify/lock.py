@@ -8,7 +8,7 @@ from homeassistant.components.lock import LockEntity, LockEntityFeature
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api.errors import KasifyApiError
+from .api.errors import ApiError
 from .api.models import LockStatus
 from .coordinator import KasifyConfigEntry, LockView, ProviderCoordinator
 from .entity import LockCoordinator, LockDeviceEntity, async_add_lock_entities
@@ -53,7 +53,7 @@ class ProviderLock(LockDeviceEntity, LockEntity):
         self.async_write_ha_state()
         try:
             await self.coordinator.async_send_action(self.device_key, action)
-        except KasifyApiError as err:
+        except ApiError as err:
             self._pending = None
             self.async_write_ha_state()
             raise self.coordinator.action_failure(err, action, name) from err

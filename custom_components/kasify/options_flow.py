@@ -25,7 +25,7 @@ from homeassistant.helpers.selector import (
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
-from .api.errors import AuthError, KasifyApiError, MalformedResponseError, NotFoundError, ValidationError
+from .api.errors import ApiError, AuthError, MalformedResponseError, NotFoundError, ValidationError
 from .api.ical import IcalFeedClient, InvalidFeedUrlError, normalize_feed_url, redact_url
 from .const import (
     CONF_AUTO_CODES,
@@ -234,7 +234,7 @@ class KasifyOptionsFlow(OptionsFlow):
             return {CONF_URL: "feed_refused"}
         except MalformedResponseError:
             return {CONF_URL: "not_ical"}
-        except KasifyApiError as err:
+        except ApiError as err:
             LOGGER.debug("Checking an iCal feed failed: %s", err)
             return {"base": "cannot_connect"}
         return {}
@@ -329,7 +329,7 @@ class KasifyOptionsFlow(OptionsFlow):
             except ValidationError as err:
                 errors["base"] = "webhook_refused"
                 placeholders["error"] = f"\n\nRemoteLock: {err}"
-            except KasifyApiError as err:
+            except ApiError as err:
                 LOGGER.debug("RemoteLock webhook change failed: %s", err)
                 errors["base"] = "webhook_failed"
             else:

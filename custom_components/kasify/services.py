@@ -22,7 +22,7 @@ from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from . import compat
-from .api.errors import ConflictError, KasifyApiError, NotFoundError, ValidationError
+from .api.errors import ApiError, ConflictError, NotFoundError, ValidationError
 from .api.http import redact
 from .api.models import Booking, Property, Task, TaskStatus, TaskType, TeamMember
 from .const import DOMAIN, LOGGER
@@ -272,7 +272,7 @@ async def _conflict_error(
     """Kasify refused an overlap the cached bookings did not show (a stay outside the window, or new)."""
     try:
         bookings = await target.coordinator.client.list_property_bookings(target.prop.id, check_in, check_out)
-    except KasifyApiError:
+    except ApiError:
         bookings = []
     clash = _overlapping(bookings, check_in, check_out)
     if clash is None:
@@ -308,7 +308,7 @@ async def _async_create_booking(call: ServiceCall) -> ServiceResponse:
     except ValidationError as err:
         errors = redact(_field_errors(err), secrets)
         raise _invalid("booking_rejected", property=target.prop.name, errors=errors) from err
-    except KasifyApiError as err:
+    except ApiError as err:
         message = redact(str(err), secrets)
         raise _failed("create_booking_failed", property=target.prop.name, error=message) from err
     LOGGER.debug("Created booking %s at %s", booking.id, target.prop.name)
@@ -368,7 +368,7 @@ async def _check_booking(target: _PropertyTarget, booking_id: str) -> None:
             booking = await target.coordinator.client.get_booking(booking_id)
         except NotFoundError as err:
             raise _invalid("unknown_booking", booking_id=booking_id) from err
-        except KasifyApiError as err:
+        except ApiError as err:
             raise _failed("create_task_failed", property=target.prop.name, error=str(err)) from err
     if booking.property_id != target.prop.id:
         other = data.properties.get(booking.property_id)
@@ -414,7 +414,7 @@ async def _async_create_task(call: ServiceCall) -> ServiceResponse:
         )
     except ValidationError as err:
         raise _invalid("task_rejected", property=target.prop.name, errors=_field_errors(err)) from err
-    except KasifyApiError as err:
+    except ApiError as err:
         raise _failed("create_task_failed", property=target.prop.name, error=str(err)) from err
     LOGGER.debug("Created task %s at %s", task.id, target.prop.name)
     await target.coordinator.async_refresh()
@@ -440,7 +440,7 @@ async def _find_task(hass: HomeAssistant, task_id: str, failure_key: str) -> tup
             return coordinator, await coordinator.client.get_task(task_id)
         except NotFoundError:
             continue
-        except KasifyApiError as err:
+        except ApiError as err:
             raise _failed(failure_key, task=task_id, error=str(err)) from err
     raise _invalid("unknown_task", task_id=task_id)
 
@@ -472,13 +472,13 @@ async def _transition(
         # The task moved on since Home Assistant last read it: say where it is now.
         try:
             current = await coordinator.client.get_task(task_id)
-        except KasifyApiError:
+        except ApiError:
             current = None
         error = _status_error(current) if current is not None else None
         if error is None:
             raise _failed(failure_key, task=task.title or task_id, error=str(err)) from err
         raise error from err
-    except KasifyApiError as err:
+    except ApiError as err:
         raise _failed(failure_key, task=task.title or task_id, error=str(err)) from err
     await coordinator.async_refresh()
     prop = coordinator.data.properties.get(updated.property_id)

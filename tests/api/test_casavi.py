@@ -19,9 +19,9 @@ from custom_components.kasify.api.casavi import (
 )
 from custom_components.kasify.api.errors import (
     ApiConnectionError,
+    ApiError,
     AuthError,
     ConflictError,
-    KasifyApiError,
     MalformedResponseError,
     NotFoundError,
     RateLimitedError,
@@ -909,11 +909,11 @@ async def test_a_bad_item_on_a_later_page_names_the_page_and_the_field(
         (429, RateLimitedError),
         (500, ServerError),
         (503, ServerError),
-        (418, KasifyApiError),
+        (418, ApiError),
     ],
 )
 async def test_http_errors_map_to_the_hierarchy(
-    client: CasaviClient, casavi: FakeCasavi, status: int, error: type[KasifyApiError]
+    client: CasaviClient, casavi: FakeCasavi, status: int, error: type[ApiError]
 ) -> None:
     casavi.auth()
     casavi.reply("GET", "/v2/tickets", {"message": "Nope"}, status=status)

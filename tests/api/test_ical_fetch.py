@@ -13,8 +13,8 @@ import pytest
 
 from custom_components.kasify.api.errors import (
     ApiConnectionError,
+    ApiError,
     AuthError,
-    KasifyApiError,
     MalformedResponseError,
     NotFoundError,
     RateLimitedError,
@@ -148,7 +148,7 @@ async def test_same_body_is_unchanged_even_with_a_new_dtstamp(
     ("status", "error", "headers"),
     [
         (404, NotFoundError, {}),
-        (410, KasifyApiError, {}),
+        (410, ApiError, {}),
         (403, AuthError, {}),
         (429, RateLimitedError, {"Retry-After": "120"}),
         (500, ServerError, {}),
@@ -159,7 +159,7 @@ async def test_http_errors_use_the_shared_hierarchy(
     client: IcalFeedClient,
     airbnb: FakeApi,
     status: int,
-    error: type[KasifyApiError],
+    error: type[ApiError],
     headers: dict[str, str],
 ) -> None:
     airbnb.reply("GET", FEED_PATH, status=status, body=f"<html>{SECRET}</html>", headers=headers)

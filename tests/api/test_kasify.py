@@ -18,9 +18,9 @@ import pytest
 
 from custom_components.kasify.api.errors import (
     ApiConnectionError,
+    ApiError,
     AuthError,
     ConflictError,
-    KasifyApiError,
     MalformedResponseError,
     NotFoundError,
     RateLimitedError,
@@ -767,7 +767,7 @@ HTML_PAGE = "<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gate
         (502, HTML_PAGE, "text/html", ServerError),
         (503, HTML_PAGE, "text/html", ServerError),
         (502, "", "text/plain", ServerError),
-        (418, JSON_ERROR, "application/json", KasifyApiError),
+        (418, JSON_ERROR, "application/json", ApiError),
         (404, HTML_PAGE, "text/html", NotFoundError),
     ],
 )
@@ -777,11 +777,11 @@ async def test_http_errors_map_to_the_hierarchy(
     status: int,
     body: str,
     content_type: str,
-    error: type[KasifyApiError],
+    error: type[ApiError],
 ) -> None:
     kasify.reply("GET", "/bookings/b-1", body=body, status=status, content_type=content_type)
 
-    with pytest.raises(KasifyApiError) as caught:
+    with pytest.raises(ApiError) as caught:
         await client.get_booking("b-1")
 
     err = caught.value

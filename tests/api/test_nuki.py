@@ -13,10 +13,10 @@ import pytest
 
 from custom_components.kasify.api.errors import (
     ApiConnectionError,
+    ApiError,
     AuthError,
     BusyError,
     ConflictError,
-    KasifyApiError,
     MalformedResponseError,
     NotFoundError,
     NotSupportedError,
@@ -407,7 +407,7 @@ SHS_DETAIL = {"detailMessage": SHS_MESSAGE, "stackTrace": [], "suppressedExcepti
         (500, {"message": "boom"}, ServerError, "HTTP 500: boom"),
         (502, "<html><body>Bad Gateway</body></html>", ServerError, "HTTP 502"),
         (503, None, ServerError, "HTTP 503"),
-        (418, None, KasifyApiError, "HTTP 418"),
+        (418, None, ApiError, "HTTP 418"),
     ],
 )
 async def test_http_errors_map_to_the_hierarchy(
@@ -415,7 +415,7 @@ async def test_http_errors_map_to_the_hierarchy(
     nuki: FakeApi,
     status: int,
     payload: Any,
-    error: type[KasifyApiError],
+    error: type[ApiError],
     message: str,
 ) -> None:
     body = payload if isinstance(payload, str) else None
@@ -921,7 +921,7 @@ async def test_delete_keypad_code(client: NukiClient, nuki: FakeApi) -> None:
 
 @pytest.mark.parametrize(("status", "error"), [(404, NotFoundError), (423, BusyError), (401, AuthError)])
 async def test_delete_keypad_code_errors(
-    client: NukiClient, nuki: FakeApi, status: int, error: type[KasifyApiError]
+    client: NukiClient, nuki: FakeApi, status: int, error: type[ApiError]
 ) -> None:
     nuki.reply("DELETE", f"/smartlock/{LOCK_ID}/auth/a1", status=status)
     with pytest.raises(error):

@@ -14,9 +14,9 @@ import pytest
 
 from custom_components.kasify.api.errors import (
     ApiConnectionError,
+    ApiError,
     AuthError,
     ConflictError,
-    KasifyApiError,
     MalformedResponseError,
     NotFoundError,
     PermissionDeniedError,
@@ -647,7 +647,7 @@ async def test_resource_error_becomes_validation_error_with_fields(
         (422, {"errors": []}, ValidationError, None),
         (500, "<html>oops</html>", ServerError, None),
         (503, ["unexpected"], ServerError, None),
-        (418, {}, KasifyApiError, None),
+        (418, {}, ApiError, None),
     ],
 )
 async def test_general_errors(
@@ -655,7 +655,7 @@ async def test_general_errors(
     remotelock: FakeApi,
     status: int,
     body: Any,
-    error: type[KasifyApiError],
+    error: type[ApiError],
     message: str | None,
 ) -> None:
     text = body if isinstance(body, str) else json.dumps(body)

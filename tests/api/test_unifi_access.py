@@ -12,12 +12,12 @@ import pytest
 
 from custom_components.kasify.api.errors import (
     ApiConnectionError,
+    ApiError,
     AuthError,
     BusyError,
     CertificateMismatchError,
     ConflictError,
     DeviceOfflineError,
-    KasifyApiError,
     MalformedResponseError,
     MissingPermissionError,
     NotFoundError,
@@ -399,11 +399,11 @@ async def test_create_timed_pin_removes_the_visitor_when_the_pin_is_refused(
         (500, fail("CODE_SYSTEM_ERROR", "boom"), ServerError, "boom"),
         (502, "<html><body>Bad gateway</body></html>", ServerError, "Bad gateway"),
         (503, "", ServerError, "Service Unavailable"),
-        (200, fail("CODE_SOMETHING_NEW", "new"), KasifyApiError, "CODE_SOMETHING_NEW"),
-        (402, {"msg": "Request Failed"}, KasifyApiError, "Request Failed"),
+        (200, fail("CODE_SOMETHING_NEW", "new"), ApiError, "CODE_SOMETHING_NEW"),
+        (402, {"msg": "Request Failed"}, ApiError, "Request Failed"),
         (404, "", NotFoundError, "Not Found"),
         (400, "nonsense", ValidationError, "nonsense"),
-        (499, "", KasifyApiError, "error"),
+        (499, "", ApiError, "error"),
     ],
 )
 async def test_error_shapes(
@@ -411,7 +411,7 @@ async def test_error_shapes(
     unifi: FakeApi,
     status: int,
     body: Any,
-    error: type[KasifyApiError],
+    error: type[ApiError],
     fragment: str,
 ) -> None:
     if isinstance(body, dict):
@@ -423,7 +423,7 @@ async def test_error_shapes(
     assert fragment in str(err.value)
     assert str(err.value).startswith(f"PUT /doors/{A2}/unlock: ")
     assert err.value.status == status
-    if error in (KasifyApiError, AuthError):
+    if error in (ApiError, AuthError):
         assert type(err.value) is error
 
 
@@ -482,7 +482,7 @@ async def test_the_token_never_appears_in_messages(client: UnifiAccessClient, un
     )
     unifi.reply("PUT", f"/doors/{A2}/unlock", status=500, body=f"<html>token={TOKEN}</html>")
     for call in (client.list_doors(), client.unlock(A2)):
-        with pytest.raises(KasifyApiError) as err:
+        with pytest.raises(ApiError) as err:
             await call
         assert TOKEN not in str(err.value)
         assert "***" in str(err.value)

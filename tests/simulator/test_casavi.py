@@ -12,8 +12,8 @@ import pytest
 from custom_components.kasify.api.casavi import CasaviClient
 from custom_components.kasify.api.errors import (
     ApiConnectionError,
+    ApiError,
     AuthError,
-    KasifyApiError,
     MalformedResponseError,
     NotFoundError,
     RateLimitedError,
@@ -282,7 +282,7 @@ async def test_an_unknown_property_is_not_found(client: CasaviClient) -> None:
     ],
 )
 async def test_injected_faults_map_to_the_hierarchy(
-    client: CasaviClient, sim: Simulator, fault: dict[str, Any], error: type[KasifyApiError], match: str
+    client: CasaviClient, sim: Simulator, fault: dict[str, Any], error: type[ApiError], match: str
 ) -> None:
     await client.authenticate()
     sim.faults.inject("/casavi/v2/tickets", **fault)

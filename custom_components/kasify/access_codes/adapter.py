@@ -24,7 +24,7 @@ class RevokeUnverifiedError(Exception):
 
 
 class CodeAdapter(ABC):
-    """How one vendor creates, checks, changes and removes a code (every method may raise KasifyApiError)."""
+    """How one vendor creates, checks, changes and removes a code (every method may raise ApiError)."""
 
     vendor: str
 

@@ -23,7 +23,7 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from .. import compat
-from ..api.errors import KasifyApiError, NotFoundError
+from ..api.errors import ApiError, NotFoundError
 from ..api.models import Booking, BookingStatus
 from ..const import (
     CONF_AUTO_CODES,
@@ -400,7 +400,7 @@ class AutoCodeScheduler:
             booking: Booking | None = await self._coordinator.client.get_booking(booking_id)
         except NotFoundError:
             booking = None
-        except KasifyApiError as err:
+        except ApiError as err:
             LOGGER.debug("Could not look up booking %s, its codes stay: %s", booking_id, err)
             return None
         if booking is not None and booking.active:

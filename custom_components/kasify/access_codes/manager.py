@@ -23,7 +23,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
-from ..api.errors import ConflictError, KasifyApiError, OperationPendingError, ValidationError
+from ..api.errors import ApiError, ConflictError, OperationPendingError, ValidationError
 from ..api.http import redact
 from ..const import DOMAIN
 from .adapter import RevokeUnverifiedError, validation_error as _validation_error
@@ -78,7 +78,7 @@ def _masked(err: Exception, code: str | None) -> str:
     return redact(str(err) or err.__class__.__name__, [code])
 
 
-def _code_taken(err: KasifyApiError) -> bool:
+def _code_taken(err: ApiError) -> bool:
     """Whether a vendor refused the PIN because something else already has it."""
     if isinstance(err, ConflictError):
         return True
@@ -317,7 +317,7 @@ class AccessCodeManager:
         for target in targets:
             try:
                 listed = await target.adapter.existing_codes(target)
-            except KasifyApiError as err:
+            except ApiError as err:
                 raise HomeAssistantError(
                     translation_domain=DOMAIN,
                     translation_key="access_code_lookup_failed",
@@ -338,7 +338,7 @@ class AccessCodeManager:
             except asyncio.CancelledError:
                 await self._rollback(created)
                 raise
-            except (KasifyApiError, ValueError) as err:
+            except (ApiError, ValueError) as err:
                 leftover = await self._rollback(created)
                 if leftover:
                     raise HomeAssistantError(
@@ -350,7 +350,7 @@ class AccessCodeManager:
                             "leftover": ", ".join(leftover),
                         },
                     ) from err
-                if isinstance(err, KasifyApiError) and _code_taken(err):
+                if isinstance(err, ApiError) and _code_taken(err):
                     raise _CodeTakenError(target, _masked(err, pin)) from err
                 raise HomeAssistantError(
                     translation_domain=DOMAIN,
@@ -386,7 +386,7 @@ class AccessCodeManager:
                 # Not visible yet: deleted by the checker as soon as it shows up.
                 record.doomed = True
                 self._records[(record.entity_id, record.code_id)] = record
-            except KasifyApiError as err:
+            except ApiError as err:
                 _LOGGER.warning(
                     "Could not remove the new code on %s again: %s", target.name, _masked(err, record.code)
                 )
@@ -420,7 +420,7 @@ class AccessCodeManager:
             except RevokeUnverifiedError as err:
                 await self._async_save()
                 raise self._unverified(target, record) from err
-            except KasifyApiError as err:
+            except ApiError as err:
                 await self._async_save()
                 raise HomeAssistantError(
                     translation_domain=DOMAIN,
@@ -479,7 +479,7 @@ class AccessCodeManager:
                     continue
                 except RevokeUnverifiedError as err:
                     raise self._unverified(target, record) from err
-                except KasifyApiError as err:
+                except ApiError as err:
                     raise HomeAssistantError(
                         translation_domain=DOMAIN,
                         translation_key="access_code_revoke_failed",
@@ -544,7 +544,7 @@ class AccessCodeManager:
             try:
                 target = self._target(entity_id)
                 outcomes = await target.adapter.statuses(target, records)
-            except (ServiceValidationError, KasifyApiError) as err:
+            except (ServiceValidationError, ApiError) as err:
                 _LOGGER.debug(
                     "Could not check the pending codes on %s: %s", entity_id, err.__class__.__name__
                 )
@@ -581,7 +581,7 @@ class AccessCodeManager:
             gone = replace(record, code_id=outcome.code_id, provisional=False)
             try:
                 await target.adapter.remove(target, gone, keep_history=False)
-            except KasifyApiError:
+            except ApiError:
                 return False
             del self._records[key]
             return True

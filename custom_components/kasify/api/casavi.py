@@ -31,8 +31,8 @@ from yarl import URL
 
 from .auth import SingleFlightToken
 from .errors import (
+    ApiError,
     AuthError,
-    KasifyApiError,
     MalformedResponseError,
     ValidationError,
 )
@@ -274,7 +274,7 @@ def parse_ticket(item: Any, where: str) -> Task | None:
 # --- errors -------------------------------------------------------------------------------------
 
 
-def _error_for(status: int, text: str, headers: Mapping[str, str], where: str) -> KasifyApiError:
+def _error_for(status: int, text: str, headers: Mapping[str, str], where: str) -> ApiError:
     message, fields = _error_details(text)
     return error_for_status(status, error_summary(where, status, message), headers, fields)
 

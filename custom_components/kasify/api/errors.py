@@ -8,7 +8,7 @@ need to know about HA.
 from __future__ import annotations
 
 
-class KasifyApiError(Exception):
+class ApiError(Exception):
     """Base class: any failure talking to an upstream API."""
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
@@ -17,19 +17,19 @@ class KasifyApiError(Exception):
         self.status = status
 
 
-class AuthError(KasifyApiError):
+class AuthError(ApiError):
     """The credentials were refused (401) or do not reach the resource (403)."""
 
 
-class NotFoundError(KasifyApiError):
+class NotFoundError(ApiError):
     """The resource does not exist (404)."""
 
 
-class ConflictError(KasifyApiError):
+class ConflictError(ApiError):
     """The request conflicts with the current state (409), e.g. an overlapping booking."""
 
 
-class ValidationError(KasifyApiError):
+class ValidationError(ApiError):
     """The upstream rejected the input (400/422); ``fields`` maps field names to messages."""
 
     def __init__(
@@ -44,7 +44,7 @@ class ValidationError(KasifyApiError):
         self.fields: dict[str, list[str]] = fields or {}
 
 
-class RateLimitedError(KasifyApiError):
+class RateLimitedError(ApiError):
     """Too many requests (429); ``retry_after`` is the wait in seconds the upstream asked for."""
 
     def __init__(self, message: str, *, retry_after: float | None, status: int | None = 429) -> None:
@@ -53,15 +53,15 @@ class RateLimitedError(KasifyApiError):
         self.retry_after = retry_after
 
 
-class ServerError(KasifyApiError):
+class ServerError(ApiError):
     """The upstream failed (5xx)."""
 
 
-class ApiConnectionError(KasifyApiError):
+class ApiConnectionError(ApiError):
     """The upstream could not be reached, or did not answer in time."""
 
 
-class MalformedResponseError(KasifyApiError):
+class MalformedResponseError(ApiError):
     """The upstream answered, but not with the JSON shape the API documents."""
 
 
@@ -81,7 +81,7 @@ class OAuthGrantError(AuthError):
         self.error = error
 
 
-class SubscriptionRequiredError(KasifyApiError):
+class SubscriptionRequiredError(ApiError):
     """The account lacks the paid plan this needs (402, e.g. RemoteLock ``billing_subscription_required``).
 
     ``error_type`` is the upstream's machine-readable reason, when it gave one.
@@ -105,15 +105,15 @@ class SmartHostingRequiredError(SubscriptionRequiredError):
         self.lock_id = lock_id
 
 
-class BusyError(KasifyApiError):
+class BusyError(ApiError):
     """The device or record is busy with another operation (423 Locked); try again in a few seconds."""
 
 
-class NotSupportedError(KasifyApiError):
+class NotSupportedError(ApiError):
     """The upstream does not allow this operation on this resource (405), e.g. an action the device lacks."""
 
 
-class OperationPendingError(KasifyApiError):
+class OperationPendingError(ApiError):
     """The upstream accepted a change but it has not shown up yet; it may still take effect later.
 
     ``lock_id`` names the lock the change was for, when there is one.
@@ -137,7 +137,7 @@ class MissingPermissionError(PermissionDeniedError):
         self.permission = permission
 
 
-class DeviceOfflineError(KasifyApiError):
+class DeviceOfflineError(ApiError):
     """The upstream is reachable, but the device behind the resource is offline (UniFi ``DEVICE_OFFLINE``)."""
 
 

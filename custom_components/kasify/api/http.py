@@ -29,9 +29,9 @@ from yarl import URL
 
 from .errors import (
     ApiConnectionError,
+    ApiError,
     AuthError,
     ConflictError,
-    KasifyApiError,
     MalformedResponseError,
     NotFoundError,
     RateLimitedError,
@@ -43,7 +43,7 @@ REDACTED = "***"
 _DOT_SEGMENTS = frozenset({"", ".", ".."})
 
 type Query = Mapping[str, str | int] | Sequence[tuple[str, str | int]]
-type ErrorMapper = Callable[[int, str, Mapping[str, str], str], KasifyApiError]
+type ErrorMapper = Callable[[int, str, Mapping[str, str], str], ApiError]
 """Builds the exception for an error answer from its status, body text (secrets redacted), headers and
 ``where`` (e.g. ``"GET /account"``)."""
 type ConnectionErrorMapper = Callable[[BaseException, str], ApiConnectionError]
@@ -72,7 +72,7 @@ def redact(text: str, secrets: Iterable[str | None]) -> str:
     return text
 
 
-def redact_error(err: KasifyApiError, secrets: Iterable[str | None]) -> None:
+def redact_error(err: ApiError, secrets: Iterable[str | None]) -> None:
     """Remove ``secrets`` from the message (every text argument) and the ``fields`` of ``err``, in place."""
     hidden = [secret for secret in secrets if secret]
     if not hidden:
@@ -87,10 +87,10 @@ def redact_error(err: KasifyApiError, secrets: Iterable[str | None]) -> None:
 
 @contextlib.contextmanager
 def redacting(secrets: Iterable[str | None]) -> Iterator[None]:
-    """Redact ``secrets`` from any :class:`KasifyApiError` raised inside (see :func:`redact_error`)."""
+    """Redact ``secrets`` from any :class:`ApiError` raised inside (see :func:`redact_error`)."""
     try:
         yield
-    except KasifyApiError as err:
+    except ApiError as err:
         redact_error(err, secrets)
         raise
 
@@ -114,12 +114,12 @@ def error_for_status(
     summary: str,
     headers: Mapping[str, str],
     fields: dict[str, list[str]] | None = None,
-) -> KasifyApiError:
+) -> ApiError:
     """Map an HTTP error status to the shared exception hierarchy.
 
     401/403 → :class:`AuthError`, 404 → :class:`NotFoundError`, 409 → :class:`ConflictError`, 400/422 →
     :class:`ValidationError` (with ``fields``), 429 → :class:`RateLimitedError` (``Retry-After`` read from
-    ``headers``), 5xx → :class:`ServerError`, anything else → :class:`KasifyApiError`.
+    ``headers``), 5xx → :class:`ServerError`, anything else → :class:`ApiError`.
     """
     if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
         return AuthError(summary, status=status)
@@ -133,7 +133,7 @@ def error_for_status(
         return RateLimitedError(summary, retry_after=retry_after_seconds(headers), status=status)
     if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
         return ServerError(summary, status=status)
-    return KasifyApiError(summary, status=status)
+    return ApiError(summary, status=status)
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
@@ -156,7 +156,7 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def status_error(status: int, text: str, headers: Mapping[str, str], where: str) -> KasifyApiError:
+def status_error(status: int, text: str, headers: Mapping[str, str], where: str) -> ApiError:
     """The :data:`ErrorMapper` for an upstream whose error bodies are not read: only the status counts."""
     return error_for_status(status, error_summary(where, status), headers)
 
@@ -289,7 +289,7 @@ class HttpTransport:
                 ) as resp:
                     body = await _read(resp, f"{request.where}: the {body_name}", max_bytes)
                     return Response(resp.status, resp.headers.copy(), body)
-            except KasifyApiError:
+            except ApiError:
                 raise
             except (TimeoutError, aiohttp.ClientError) as err:
                 raise self._on_connection_error(err, request.where) from err
@@ -298,7 +298,7 @@ class HttpTransport:
         """The JSON body of ``response`` (``None`` for 204 or an empty body).
 
         Raises:
-            KasifyApiError: A status of 400 or more, built by ``error_for`` (default: the transport's).
+            ApiError: A status of 400 or more, built by ``error_for`` (default: the transport's).
             MalformedResponseError: A body that is not JSON.
         """
         secrets = self.secrets_of(request)

@@ -33,7 +33,7 @@ from typing import Final, Protocol
 
 import aiohttp
 
-from .errors import KasifyApiError, MalformedResponseError
+from .errors import ApiError, MalformedResponseError
 from .http import HttpTransport, Request, Response, error_for_status, error_summary, redacting
 from .ical_models import EventKind, FeedValidators, IcalEvent
 from .ical_parse import (
@@ -75,7 +75,7 @@ _ACCEPT: Final = "text/calendar, text/plain;q=0.8, */*;q=0.5"
 _DTSTAMP: Final = re.compile(rb"^DTSTAMP[;:][^\n]*\n(?:[ \t][^\n]*\n)*", re.IGNORECASE | re.MULTILINE)
 
 
-class InvalidFeedUrlError(KasifyApiError, ValueError):
+class InvalidFeedUrlError(ApiError, ValueError):
     """The feed URL is not ``http(s)://`` or ``webcal(s)://``."""
 
 
@@ -172,7 +172,7 @@ class IcalFeedClient:
         Raises:
             InvalidFeedUrlError: The URL is not http(s) or webcal.
             ApiConnectionError: Unreachable, or no answer within the timeout.
-            NotFoundError, AuthError, RateLimitedError, ServerError, KasifyApiError: HTTP errors (an iCal
+            NotFoundError, AuthError, RateLimitedError, ServerError, ApiError: HTTP errors (an iCal
                 feed's 401/403 means its secret link was revoked, not that an account needs reauthentication).
             MalformedResponseError: The body is not an iCalendar (an HTML page, JSON, empty, too large).
         """
@@ -215,7 +215,7 @@ class IcalFeedClient:
     ) -> RefreshOutcome:
         """Fetch ``state``'s feed (1 request), parse it in the executor if it changed, and update ``state``.
 
-        Never raises :class:`KasifyApiError`: failures are recorded in ``state`` (``last_error``) and the last
+        Never raises :class:`ApiError`: failures are recorded in ``state`` (``last_error``) and the last
         good events stay. ``default_zone`` places floating times and all-day dates (Home Assistant's zone); a
         change of it makes the next fetch unconditional.
         """
@@ -230,7 +230,7 @@ class IcalFeedClient:
                 parse_feed, result.body, default_zone=default_zone, channel=state.channel, url=result.url
             )
             feed = await run(parse)
-        except KasifyApiError as err:
+        except ApiError as err:
             return state.record_failure(err, now)
         return state.record_feed(feed, result.validators, now, zone=default_zone)
 

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 import aiohttp
 
-from .errors import KasifyApiError
+from .errors import ApiError
 from .http import (
     HttpTransport,
     error_for_status,
@@ -528,7 +528,7 @@ class KasifyClient:
 # --- errors -------------------------------------------------------------------------------------
 
 
-def _error_for(status: int, text: str, headers: Mapping[str, str], where: str) -> KasifyApiError:
+def _error_for(status: int, text: str, headers: Mapping[str, str], where: str) -> ApiError:
     """Map an HTTP error status and body to the shared exception hierarchy."""
     message, fields = _error_details(text)
     return error_for_status(status, error_summary(where, status, message), headers, fields)

@@ -8,8 +8,8 @@ import re
 from typing import Any, Final
 
 from .errors import (
+    ApiError,
     BusyError,
-    KasifyApiError,
     NotSupportedError,
     SmartHostingRequiredError,
     SubscriptionRequiredError,
@@ -155,7 +155,7 @@ def error_message(text: str) -> str | None:
 
 def error_for_answer(
     status: int, text: str, headers: Mapping[str, str], where: str, lock_id: int | str | None = None
-) -> KasifyApiError:
+) -> ApiError:
     """Map a Nuki error answer to the shared hierarchy (the module docstring of the package says how)."""
     message = error_message(text)
     summary = error_summary(where, status, message)

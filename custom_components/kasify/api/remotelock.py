@@ -55,7 +55,7 @@ from typing import Any, Final
 import aiohttp
 
 from .errors import (
-    KasifyApiError,
+    ApiError,
     MalformedResponseError,
     NotFoundError,
 )
@@ -278,7 +278,7 @@ class RemoteLockClient:
                 response = await self._send(request)
         return self._http.decode_json(request, response)
 
-    def _error_for(self, status: int, text: str, headers: Mapping[str, str], where: str) -> KasifyApiError:
+    def _error_for(self, status: int, text: str, headers: Mapping[str, str], where: str) -> ApiError:
         return error_for_answer(status, text, headers, where, self._reset_after(headers))
 
     def _reset_after(self, headers: Mapping[str, str]) -> float | None:
@@ -541,7 +541,7 @@ class RemoteLockClient:
         Raises:
             ValidationError: 422, e.g. ``fields["url"]`` for a URL that is not HTTPS, or an event type the
                 publisher does not have.
-            KasifyApiError: Any other failure, mapped as for every request.
+            ApiError: Any other failure, mapped as for every request.
         """
         subscriber_body = {
             "type": WEBHOOK_SUBSCRIBER_TYPE,
@@ -571,8 +571,8 @@ class RemoteLockClient:
                 "POST", Paths.NOTIFICATION_SUBSCRIPTIONS, json_body=subscription_body, secrets=(secret,)
             )
             subscription_id = subscription.str("id")
-        except KasifyApiError:
-            with contextlib.suppress(KasifyApiError):
+        except ApiError:
+            with contextlib.suppress(ApiError):
                 await self._request("DELETE", Paths.notification_subscriber(subscriber_id))
             raise
         return WebhookSubscription(subscriber_id=subscriber_id, subscription_id=subscription_id)
@@ -581,7 +581,7 @@ class RemoteLockClient:
         """Remove a webhook: ``DELETE`` its subscription, then its subscriber (2 requests; 404: gone).
 
         Raises:
-            KasifyApiError: Any failure other than 404, mapped as for every request.
+            ApiError: Any failure other than 404, mapped as for every request.
         """
         for path in (
             Paths.notification_subscription(webhook.subscription_id),

@@ -12,7 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 import aiohttp
 
 from .auth import SingleFlightToken
-from .errors import KasifyApiError, MalformedResponseError, OAuthGrantError
+from .errors import ApiError, MalformedResponseError, OAuthGrantError
 from .http import HttpTransport, Request, error_for_status, error_summary, json_object
 from .parse import Reader
 from .remotelock_models import DEFAULT_OAUTH_URL, DEFAULT_TIMEOUT, TOKEN_LEEWAY, TOKEN_PATH
@@ -90,7 +90,7 @@ async def request_token(
     return OAuthToken.from_dict(body, clock())
 
 
-def _token_error(status: int, text: str, headers: Mapping[str, str], where: str) -> KasifyApiError:
+def _token_error(status: int, text: str, headers: Mapping[str, str], where: str) -> ApiError:
     body = json_object(text) or {}
     code = str(body["error"]) if body.get("error") else None
     description = str(body["error_description"]) if body.get("error_description") else None

@@ -9,7 +9,7 @@ from http import HTTPStatus
 from typing import Any, Final
 
 from .errors import (
-    KasifyApiError,
+    ApiError,
     MalformedResponseError,
     PermissionDeniedError,
     RateLimitedError,
@@ -210,7 +210,7 @@ def webhook_secret_matches(received: str | None, expected: str) -> bool:
 
 def error_for_answer(
     status: int, text: str, headers: Mapping[str, str], where: str, retry_after: float | None
-) -> KasifyApiError:
+) -> ApiError:
     """Map a RemoteLock error answer to the shared hierarchy (the :mod:`.remotelock` docstring says how)."""
     message, fields, error_type = error_details(text)
     summary = error_summary(where, status, message)

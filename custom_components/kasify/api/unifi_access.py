@@ -45,10 +45,10 @@ from yarl import URL
 
 from .errors import (
     ApiConnectionError,
+    ApiError,
     AuthError,
     CertificateError,
     CertificateMismatchError,
-    KasifyApiError,
     MalformedResponseError,
     NotSupportedError,
     RateLimitedError,
@@ -120,7 +120,7 @@ class OutageLog:
         self._base_url = base_url
         self._logged = False
 
-    def cannot_connect(self, err: KasifyApiError) -> None:
+    def cannot_connect(self, err: ApiError) -> None:
         """A connection attempt failed."""
         if self._logged:
             _LOGGER.debug("UniFi Access push: still cannot connect: %s", err)
@@ -530,7 +530,7 @@ class UnifiAccessClient:
         except BaseException:
             try:
                 await self.delete_visitor(visitor.id)
-            except KasifyApiError as cleanup:
+            except ApiError as cleanup:
                 _LOGGER.warning("Could not remove UniFi Access visitor %s: %s", visitor.id, cleanup)
             raise
         return replace(visitor, has_pin=True)
@@ -568,7 +568,7 @@ class UnifiAccessClient:
             CertificateError: The certificate was refused (:class:`CertificateMismatchError` for a pin); not
                 retried.
             NotSupportedError: The controller has no WebSocket API (404; Access older than 1.20.11).
-            KasifyApiError: With ``reconnect=False``, the first connection attempt failed (with
+            ApiError: With ``reconnect=False``, the first connection attempt failed (with
                 ``reconnect=False`` it returns after the first connection ends).
         """
         backoff = Backoff(backoff_min, backoff_max)
@@ -578,7 +578,7 @@ class UnifiAccessClient:
                 ws = await self._ws_connect(heartbeat)
             except (AuthError, CertificateError, NotSupportedError):
                 raise
-            except KasifyApiError as err:
+            except ApiError as err:
                 if not reconnect:
                     raise
                 outage.cannot_connect(err)

@@ -11,11 +11,11 @@ import aiohttp
 
 from .errors import (
     ApiConnectionError,
+    ApiError,
     AuthError,
     BusyError,
     ConflictError,
     DeviceOfflineError,
-    KasifyApiError,
     MalformedResponseError,
     MissingPermissionError,
     NotFoundError,
@@ -30,7 +30,7 @@ from .unifi_access_models import SUCCESS
 # Envelope codes and the exception each one means.
 _AUTH_CODES: Final = frozenset({"CODE_AUTH_FAILED", "CODE_ACCESS_TOKEN_INVALID"})
 _PERMISSION_CODES: Final = frozenset({"CODE_UNAUTHORIZED"})
-_CODE_ERRORS: Final[dict[str, type[KasifyApiError]]] = {
+_CODE_ERRORS: Final[dict[str, type[ApiError]]] = {
     "CODE_RESOURCE_NOT_FOUND": NotFoundError,
     "CODE_NOT_EXISTS": NotFoundError,
     "CODE_DEVICE_DEVICE_NOT_FOUND": NotFoundError,
@@ -97,7 +97,7 @@ def envelope_error(
     headers: Mapping[str, str],
     method: str,
     path: str,
-) -> KasifyApiError:
+) -> ApiError:
     """The exception for an HTTP error status and/or an envelope ``code`` other than ``SUCCESS``."""
     where = f"{method} {path}"
     shown_code = code if code != SUCCESS else None
@@ -124,10 +124,10 @@ def envelope_error(
         return error_class(summary, status=status)
     if status >= HTTPStatus.BAD_REQUEST:
         return error_for_status(status, summary, headers)
-    return KasifyApiError(summary, status=status)
+    return ApiError(summary, status=status)
 
 
-def handshake_error(err: aiohttp.WSServerHandshakeError, where: str) -> KasifyApiError:
+def handshake_error(err: aiohttp.WSServerHandshakeError, where: str) -> ApiError:
     """Map a refused WebSocket handshake (the push connection) to the shared hierarchy."""
     status = err.status
     summary = f"{where}: refused with HTTP {status}"

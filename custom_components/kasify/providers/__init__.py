@@ -53,7 +53,7 @@ class AccountKind:
     credentials: tuple[str, ...]
     """Fields asked again when the credentials are refused."""
     validate: Callable[[HomeAssistant, Mapping[str, Any]], Awaitable[Account]]
-    """Check the entered data against the upstream; the account it reaches (raises KasifyApiError)."""
+    """Check the entered data against the upstream; the account it reaches (raises ApiError)."""
     started: EntryHook = _nothing
     """After the platforms are set up (the entry's devices exist)."""
     removed: EntryHook = _nothing

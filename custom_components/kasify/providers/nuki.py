@@ -33,7 +33,7 @@ from ..access_codes.records import (
     NewCode,
     Outcome,
 )
-from ..api.errors import KasifyApiError, NotFoundError, OperationPendingError, SubscriptionRequiredError
+from ..api.errors import ApiError, NotFoundError, OperationPendingError, SubscriptionRequiredError
 from ..api.models import Account
 from ..api.nuki import (
     KEYPAD_NAME_MAX_LENGTH,
@@ -143,17 +143,17 @@ class NukiCoordinator(ProviderCoordinator[NukiSnapshot, NukiClient]):
         """Lock, unlock or unlatch (``open``)."""
         lock = self.lock_of(device_key)
         if lock is None:
-            raise KasifyApiError(f"Nuki lock {device_key} is gone")
+            raise ApiError(f"Nuki lock {device_key} is gone")
         send = {"lock": self.client.lock, "unlock": self.client.unlock, "open": self.client.unlatch}[action]
         await send(lock.id)
 
     async def async_show_after_action(self, device_key: str) -> None:
         """Read that one lock again (1 request, not the account); should that fail, the next poll shows it."""
         if (lock := self.lock_of(device_key)) is not None:
-            with contextlib.suppress(KasifyApiError):
+            with contextlib.suppress(ApiError):
                 await self.async_refresh_lock(lock.id)
 
-    def action_failure(self, err: KasifyApiError, action: str, lock: str) -> HomeAssistantError:
+    def action_failure(self, err: ApiError, action: str, lock: str) -> HomeAssistantError:
         """Smart Hosting missing gets its own message (the fix is a subscription, not a retry)."""
         if isinstance(err, SubscriptionRequiredError):
             return HomeAssistantError(

@@ -44,9 +44,9 @@ from ..access_codes.records import (
 )
 from ..api.errors import (
     ApiConnectionError,
+    ApiError,
     AuthError,
     CertificateMismatchError,
-    KasifyApiError,
     NotFoundError,
 )
 from ..api.models import Account
@@ -117,7 +117,7 @@ class UnifiAccessCoordinator(ProviderCoordinator[UnifiSnapshot, UnifiAccessClien
         ir.async_delete_issue(self.hass, DOMAIN, self.issue_id)
         return UnifiSnapshot(doors={door.id: door for door in doors})
 
-    def _on_api_error(self, err: KasifyApiError) -> None:
+    def _on_api_error(self, err: ApiError) -> None:
         if isinstance(err, CertificateMismatchError):
             self._certificate_changed(err)
 
@@ -158,7 +158,7 @@ class UnifiAccessCoordinator(ProviderCoordinator[UnifiSnapshot, UnifiAccessClien
         except CertificateMismatchError as err:
             LOGGER.error("UniFi Access push stopped: %s", err)
             self._certificate_changed(err)
-        except KasifyApiError as err:
+        except ApiError as err:
             # No WebSocket API (old controller) or a certificate refused: polling goes on.
             LOGGER.warning("UniFi Access push unavailable, polling instead: %s", err)
         self._restore_polling()
@@ -167,7 +167,7 @@ class UnifiAccessCoordinator(ProviderCoordinator[UnifiSnapshot, UnifiAccessClien
         """Push is up: read the doors once (changes made while it was down were not pushed), stop polling."""
         try:
             doors = await self.client.list_doors()
-        except KasifyApiError as err:
+        except ApiError as err:
             LOGGER.debug("UniFi Access: resync after connecting failed, polling goes on: %s", err)
             return
         self.update_interval = None
@@ -249,7 +249,7 @@ class UnifiAccessCoordinator(ProviderCoordinator[UnifiSnapshot, UnifiAccessClien
     async def async_show_after_action(self, device_key: str) -> None:
         """Read that one door again; should that fail, push or the next poll shows it."""
         if (door := self.door_of(device_key)) is not None:
-            with contextlib.suppress(KasifyApiError):
+            with contextlib.suppress(ApiError):
                 await self.async_refresh_door(door.id)
 
 

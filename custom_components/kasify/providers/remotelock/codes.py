@@ -20,7 +20,7 @@ from ...access_codes.records import (
     NewCode,
     Outcome,
 )
-from ...api.errors import KasifyApiError, NotFoundError
+from ...api.errors import ApiError, NotFoundError
 from ...api.remotelock import RemoteLockClient
 from ...const import LOGGER
 
@@ -57,7 +57,7 @@ class RemoteLockGuestCodes(CodeAdapter):
         except BaseException:
             try:
                 await client.delete_access_person(person.id)
-            except KasifyApiError as cleanup:
+            except ApiError as cleanup:
                 LOGGER.warning("Could not remove RemoteLock access guest %s: %s", person.id, cleanup)
             raise
         return Outcome(person.id, self._status(access.sync_status))

@@ -15,7 +15,7 @@ from homeassistant.util import dt as dt_util
 
 from ...access_codes.policy import VENDOR_REMOTELOCK, VENDOR_RULES
 from ...access_codes.records import CodeTarget
-from ...api.errors import KasifyApiError, PermissionDeniedError
+from ...api.errors import ApiError, PermissionDeniedError
 from ...api.models import LockStatus
 from ...api.remotelock import (
     RemoteLockClient,
@@ -171,7 +171,7 @@ class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockCl
         if person_id not in self._person_names:
             try:
                 person = await self.client.get_access_person(person_id)
-            except KasifyApiError as err:
+            except ApiError as err:
                 LOGGER.debug("RemoteLock: could not name access person %s: %s", person_id, err)
                 return None
             self._person_names[person_id] = person.name or None
@@ -317,7 +317,7 @@ class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockCl
         """
         lock = self.lock_of(device_key)
         if lock is None:
-            raise KasifyApiError(f"RemoteLock lock {device_key} is gone")
+            raise ApiError(f"RemoteLock lock {device_key} is gone")
         answer = await (self.client.lock if action == "lock" else self.client.unlock)(lock.id)
         self._answers[device_key] = (action, lock, answer)
 
@@ -387,7 +387,7 @@ class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockCl
             self,
         )
 
-    def action_failure(self, err: KasifyApiError, action: str, lock: str) -> HomeAssistantError:
+    def action_failure(self, err: ApiError, action: str, lock: str) -> HomeAssistantError:
         """A user without the right to operate the lock gets its own message."""
         if isinstance(err, PermissionDeniedError):
             return HomeAssistantError(

@@ -20,7 +20,7 @@ from homeassistant.components import webhook
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 
-from ...api.errors import KasifyApiError, MalformedResponseError
+from ...api.errors import ApiError, MalformedResponseError
 from ...api.remotelock import WebhookSubscription, parse_webhook_event, webhook_secret_matches
 from ...const import (
     CONF_WEBHOOK,
@@ -54,7 +54,7 @@ async def async_remove_webhook(hass: HomeAssistant, entry: KasifyConfigEntry) ->
     try:
         client = await async_create_client(hass, entry)
         await client.delete_webhook(subscription)
-    except (KasifyApiError, HomeAssistantError) as err:
+    except (ApiError, HomeAssistantError) as err:
         LOGGER.warning(
             "Could not remove the RemoteLock webhook of %s (delete it at RemoteLock): %s", entry.title, err
         )
@@ -102,7 +102,7 @@ async def async_enable_webhook(
     """Create a webhook subscriber for the account's events at RemoteLock (a new secret each time).
 
     Returns the options to store. Raises NoURLAvailableError (Home Assistant has no URL RemoteLock can call)
-    or KasifyApiError (RemoteLock refused or failed).
+    or ApiError (RemoteLock refused or failed).
     """
     webhook_id = str(entry.options.get(CONF_WEBHOOK_ID) or webhook.async_generate_id())
     url = webhook.async_generate_url(hass, webhook_id)
