@@ -829,3 +829,36 @@ async def test_booking_moved_to_another_property(
     await refresh(hass, entry)
     assert set(manager.on_locks(booking["id"])) == {"lock.casa_nueva_puerta"}
     assert _scheduler(hass, entry).held[booking["id"]].property_id == other["id"]
+
+
+async def test_only_confirmed_bookings_get_codes_whatever_the_spelling(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    house: dict[str, Any],
+    manager: FakeManager,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """A status Kasify spells otherwise (``CANCELED``) is read as what it is; one the integration does not
+    know (``declined``) gets no new code, keeps a code it has until Kasify says cancelled, and a repair issue
+    names it."""
+    known = simulator.kasify.add_booking(house["id"], "Ana", *TOMORROW)
+    unknown = simulator.kasify.add_booking(
+        house["id"], "Luis", NOW + timedelta(days=3), NOW + timedelta(days=4)
+    )
+    simulator.kasify.bookings[unknown["id"]]["status"] = "declined"
+    entry = await _setup(hass, simulator)
+    assert set(manager.on_locks(known["id"])) == {FRONT, BACK}
+    assert manager.on_locks(unknown["id"]) == {}
+    issue = issue_registry.async_get_issue(DOMAIN, f"booking_status_unknown_{entry.entry_id}")
+    assert issue is not None
+    assert issue.translation_placeholders["statuses"] == "declined"
+
+    simulator.kasify.bookings[known["id"]]["status"] = "Confirmed-Ish"
+    await refresh(hass, entry)
+    assert set(manager.on_locks(known["id"])) == {FRONT, BACK}  # unknown now: kept, not revoked
+    simulator.kasify.bookings[known["id"]]["status"] = "CANCELED"
+    simulator.kasify.bookings[unknown["id"]]["status"] = "Confirmed"
+    await refresh(hass, entry)
+    assert manager.on_locks(known["id"]) == {}
+    assert issue_registry.async_get_issue(DOMAIN, f"booking_status_unknown_{entry.entry_id}") is None

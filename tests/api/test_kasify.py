@@ -32,6 +32,7 @@ from custom_components.kasify.api.models import (
     AccessCode,
     BookingStatus,
     LockStatus,
+    SmartLock,
     SmartLockInfo,
     TaskStatus,
 )
@@ -466,7 +467,8 @@ async def test_booking_with_only_required_fields(client: KasifyClient, kasify: F
 
     assert booking.check_in == datetime(2026, 11, 25, 15, tzinfo=UTC)  # naive is taken as UTC
     assert booking.check_out == datetime(2026, 11, 26, tzinfo=UTC)
-    assert (booking.guest_name, booking.status, booking.registered_guests) == ("", BookingStatus.CONFIRMED, 0)
+    # No status is not "confirmed": it is one the integration does not know.
+    assert (booking.guest_name, booking.status, booking.registered_guests) == ("", BookingStatus.UNKNOWN, 0)
     assert (booking.channel, booking.guests_count, booking.notes) == (None, None, None)
 
 
@@ -1239,16 +1241,35 @@ async def test_cancelling_gather_bounded_cancels_its_calls() -> None:
 
 
 async def test_unknown_statuses_fall_back_instead_of_failing(client: KasifyClient, kasify: FakeApi) -> None:
-    # The client's current choice: an unknown booking status counts as confirmed (so still active),
-    # an unknown task status as pending. Parsing must not fail either way.
+    # An unknown booking status is UNKNOWN (named, never taken as confirmed), an unknown task status
+    # pending. Parsing must not fail either way.
     kasify.reply("GET", "/bookings/b-1", booking_json(status="no_show"))
     kasify.reply("GET", "/tasks/t-1", task_json(status="blocked"))
 
     booking = await client.get_booking("b-1")
     task = await client.get_task("t-1")
 
-    assert booking.status is BookingStatus.CONFIRMED
+    assert (booking.status, booking.status_text) == (BookingStatus.UNKNOWN, "no_show")
     assert task.status is TaskStatus.PENDING
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("confirmed", BookingStatus.CONFIRMED),
+        ("CONFIRMED", BookingStatus.CONFIRMED),
+        (" Pending ", BookingStatus.PENDING),
+        ("cancelled", BookingStatus.CANCELLED),
+        ("canceled", BookingStatus.CANCELLED),
+        ("CANCELED", BookingStatus.CANCELLED),
+        ("declined", BookingStatus.UNKNOWN),
+    ],
+)
+async def test_booking_statuses_are_read_whatever_the_spelling(
+    client: KasifyClient, kasify: FakeApi, text: str, expected: BookingStatus
+) -> None:
+    kasify.reply("GET", "/bookings/b-1", booking_json(status=text))
+    assert (await client.get_booking("b-1")).status is expected
 
 
 @pytest.mark.parametrize("body", ['["unexpected", "array"]', '"plain string"', "42"])
@@ -1259,3 +1280,25 @@ async def test_an_error_body_that_is_json_but_not_an_object(
 
     with pytest.raises(ServerError, match=r"^GET /account: HTTP 500$"):
         await client.get_account()
+
+
+@pytest.mark.parametrize(
+    ("vendor", "lock_state", "expected"),
+    [
+        ("nuki", 1, LockStatus.LOCKED),
+        ("nuki", 5, LockStatus.OPEN),
+        ("nuki", 0, LockStatus.UNKNOWN),
+        ("unifi", 1, LockStatus.LOCKED),
+        ("unifi", 3, LockStatus.UNLOCKED),
+        # Nuki's numbers mean nothing for a UniFi door or an unknown vendor: unknown, never locked.
+        ("unifi", 5, LockStatus.UNKNOWN),
+        ("unifi", 254, LockStatus.UNKNOWN),
+        ("acme", 1, LockStatus.UNKNOWN),
+        ("nuki", None, LockStatus.UNKNOWN),
+    ],
+)
+def test_smart_lock_state_is_read_per_vendor(
+    vendor: str, lock_state: int | None, expected: LockStatus
+) -> None:
+    lock = SmartLock(id="x", vendor=vendor, name="Door", property_id="p", lock_state=lock_state)
+    assert lock.status is expected

@@ -181,13 +181,19 @@ def parse_smart_lock(r: Reader) -> SmartLock:
     )
 
 
+# Spellings of the known booking statuses (case aside).
+_BOOKING_STATUSES: Final = {
+    "confirmed": BookingStatus.CONFIRMED,
+    "pending": BookingStatus.PENDING,
+    "cancelled": BookingStatus.CANCELLED,
+    "canceled": BookingStatus.CANCELLED,
+}
+
+
 def parse_booking(r: Reader) -> Booking:
-    """Parse a Booking."""
-    status = r.opt_str("status") or BookingStatus.CONFIRMED
-    try:
-        booking_status = BookingStatus(status)
-    except ValueError:
-        booking_status = BookingStatus.CONFIRMED
+    """Parse a Booking; a status the integration does not know is :attr:`BookingStatus.UNKNOWN`."""
+    text = r.opt_str("status")
+    booking_status = _BOOKING_STATUSES.get((text or "").strip().lower(), BookingStatus.UNKNOWN)
     return Booking(
         id=r.str("id"),
         property_id=r.str("property_id"),
@@ -202,6 +208,7 @@ def parse_booking(r: Reader) -> Booking:
         guest_phone=r.opt_str("guest_phone"),
         notes=r.opt_str("notes"),
         external_reference=r.opt_str("external_reference"),
+        status_text=text if booking_status is BookingStatus.UNKNOWN else None,
     )
 
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+import logging
 from typing import Protocol
 
 
@@ -27,6 +28,8 @@ class LockStatus(StrEnum):
 
 
 # Nuki's numeric ``state.state`` for lock types 0/3/4; Kasify passes it through.
+_LOGGER = logging.getLogger(__name__)
+
 _NUKI_LOCK_STATES: dict[int, LockStatus] = {
     1: LockStatus.LOCKED,
     2: LockStatus.UNLOCKING,
@@ -46,12 +49,25 @@ def lock_status_from_nuki(state: int | None) -> LockStatus:
     return _NUKI_LOCK_STATES.get(state, LockStatus.UNKNOWN)
 
 
+# Kasify passes the provider's lock state through (inferred): Nuki's numbering for Nuki locks; for UniFi doors
+# ``lock`` as 1 and ``unlock`` as 3. Any other vendor's numbers, and any other number, are not understood.
+_KASIFY_LOCK_STATES: dict[str, dict[int, LockStatus]] = {
+    "nuki": _NUKI_LOCK_STATES,
+    "unifi": {1: LockStatus.LOCKED, 3: LockStatus.UNLOCKED},
+}
+# Values already logged as not understood (each once).
+_UNREAD_STATES: set[tuple[str, int]] = set()
+
+
 class BookingStatus(StrEnum):
     """Lifecycle of a booking."""
 
     CONFIRMED = "confirmed"
     PENDING = "pending"
     CANCELLED = "cancelled"
+    # A status the integration does not know (kept in ``Booking.status_text``): occupancy counts it, codes
+    # do not (no new code; an existing one stays until Kasify says cancelled).
+    UNKNOWN = "unknown"
 
 
 class TaskStatus(StrEnum):
@@ -162,8 +178,17 @@ class SmartLock:
 
     @property
     def status(self) -> LockStatus:
-        """Vendor-neutral lock state."""
-        return lock_status_from_nuki(self.lock_state)
+        """Vendor-neutral lock state, read in the numbering of its vendor; unknown when it cannot be."""
+        table = _KASIFY_LOCK_STATES.get(self.vendor)
+        status = table.get(self.lock_state) if table is not None and self.lock_state is not None else None
+        if status is None:
+            if self.lock_state is not None and (self.vendor, self.lock_state) not in _UNREAD_STATES:
+                _UNREAD_STATES.add((self.vendor, self.lock_state))
+                _LOGGER.debug(
+                    "Kasify lock_state %s of a %r lock not understood: unknown", self.lock_state, self.vendor
+                )
+            return LockStatus.UNKNOWN
+        return status
 
     @property
     def device_key(self) -> str:
@@ -188,6 +213,8 @@ class Booking:
     guest_phone: str | None = None
     notes: str | None = None
     external_reference: str | None = None
+    # The status as Kasify sent it, when it is not one the integration knows.
+    status_text: str | None = None
 
     @property
     def active(self) -> bool:

@@ -36,7 +36,7 @@ from ..access_codes.records import (
 from ..api.errors import NotFoundError
 from ..api.ical import IcalFeedClient
 from ..api.kasify import KasifyClient
-from ..api.models import Account, AccountSnapshot, Booking, SmartLock
+from ..api.models import Account, AccountSnapshot, Booking, BookingStatus, SmartLock
 from ..const import (
     CONF_API_TOKEN,
     DEFAULT_KASIFY_URL,
@@ -87,8 +87,34 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
 
     def _refreshed(self, data: AccountSnapshot) -> None:
         self._suggest_provider_accounts(data)
+        self._report_unknown_statuses(data)
         # Properties came, went or took other locks: the lock devices follow.
         link_lock_devices(self.hass)
+
+    def _report_unknown_statuses(self, data: AccountSnapshot) -> None:
+        """One repair issue naming the booking statuses the integration does not know (they get no codes)."""
+        issue_id = f"booking_status_unknown_{self.config_entry.entry_id}"
+        statuses = sorted(
+            {
+                booking.status_text or "(none)"
+                for bookings in data.bookings.values()
+                for booking in bookings
+                if booking.status is BookingStatus.UNKNOWN
+            }
+        )
+        if not statuses:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        LOGGER.debug("Kasify booking statuses not known: %s", statuses)
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="booking_status_unknown",
+            translation_placeholders={"account": self.config_entry.title, "statuses": ", ".join(statuses)},
+        )
 
     def _suggest_provider_accounts(self, data: AccountSnapshot) -> None:
         """One repair issue per lock vendor whose locks are read-only here because its account is missing."""
