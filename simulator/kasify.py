@@ -363,11 +363,25 @@ class KasifyApi:
             raise ValidationFailedError({"to": ["must not be before from"]})
         return start, end
 
+    def _wire_booking(self, booking: Json) -> Json:
+        """A booking as it goes out: check-in and check-out as instants, or as :attr:`booking_times` says.
+
+        ``date`` sends plain dates (``2026-03-15``), ``naive`` date-times without an offset: the API reference
+        shows only a plain date, so the integration must cope with both.
+        """
+        form = self.state.booking_times
+        if form == "instant":
+            return booking
+        wire = dict(booking)
+        for key in ("check_in", "check_out"):
+            wire[key] = wire[key][:10] if form == "date" else wire[key].removesuffix("Z")
+        return wire
+
     def _booking_page(self, request: web.Request, property_id: str | None) -> web.Response:
         page, size = page_params(request)
         start, end = self._window(request)
         found = self.state.bookings_overlapping(start, end, property_id=property_id)
-        return _json(paged("bookings", found, page, size))
+        return _json(paged("bookings", [self._wire_booking(b) for b in found], page, size))
 
     async def list_bookings(self, request: web.Request) -> web.Response:
         """``GET /bookings?from&to&page&size`` — all properties, sorted by check-in."""
@@ -384,7 +398,7 @@ class KasifyApi:
         booking = self.state.current_booking(prop["id"])
         if booking is None:
             raise NotFoundError(f"No booking in property {prop['id']} now")
-        return _json(booking)
+        return _json(self._wire_booking(booking))
 
     async def create_booking(self, request: web.Request) -> web.Response:
         """``POST /properties/{id}/bookings`` → 201; 409 on overlap; 422 on validation."""
@@ -416,11 +430,11 @@ class KasifyApi:
             check_out,
             **{key: value for key, value in fields.items() if value is not None},
         )
-        return _json(booking, 201)
+        return _json(self._wire_booking(booking), 201)
 
     async def get_booking(self, request: web.Request) -> web.Response:
         """``GET /bookings/{id}``."""
-        return _json(self.state.get_booking(request.match_info["id"]))
+        return _json(self._wire_booking(self.state.get_booking(request.match_info["id"])))
 
     async def patch_booking(self, request: web.Request) -> web.Response:
         """``PATCH /bookings/{id}`` — partial update; 409 when new dates overlap; 422 on validation."""
@@ -455,7 +469,7 @@ class KasifyApi:
             )
             if clash is not None:
                 raise ConflictError(f"The stay overlaps booking {clash['id']}")
-        return _json(self.state.update_booking(booking["id"], **changes))
+        return _json(self._wire_booking(self.state.update_booking(booking["id"], **changes)))
 
     # -- check-in and access codes ---------------------------------------------------------------------------
 

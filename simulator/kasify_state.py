@@ -91,6 +91,8 @@ class KasifyState:
         self.bookings: dict[str, Json] = {}
         self.checkins: dict[str, Json] = {}
         self.access_codes: dict[str, Json] = {}
+        # How the API writes booking check-in/check-out: "instant" (UTC with Z), "date" or "naive".
+        self.booking_times = "instant"
         self.tasks: dict[str, Json] = {}
         self.smart_locks: dict[str, Json] = {}
         self.blocks: dict[str, Json] = {}

@@ -212,7 +212,7 @@ async def test_options_flow(hass: HomeAssistant, mock_setup_entry: AsyncMock) ->
     entry.add_to_hass(hass)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["settings", "add_feed", "access_codes"]
+    assert result["menu_options"] == ["settings", "stay_times", "add_feed", "access_codes"]
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"next_step_id": "settings"}
     )

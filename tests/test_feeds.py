@@ -261,7 +261,7 @@ async def test_options_add_and_remove_feed(
     assert init_integration.options["scan_interval"] == 60
 
     result = await hass.config_entries.options.async_init(init_integration.entry_id)
-    assert result["menu_options"] == ["settings", "add_feed", "access_codes", "remove_feed"]
+    assert result["menu_options"] == ["settings", "stay_times", "add_feed", "access_codes", "remove_feed"]
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"next_step_id": "remove_feed"}
     )

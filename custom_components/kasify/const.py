@@ -56,6 +56,15 @@ DEFAULT_CALENDAR_DAYS: Final = 90
 MIN_CALENDAR_DAYS: Final = 7
 MAX_CALENDAR_DAYS: Final = 365
 
+# Per-property stay times (Kasify options, step "stay_times"): property id → these three. Used when Kasify
+# sends a check-in or check-out without a zone (a plain date, or a date-time without an offset).
+CONF_STAY_TIMES: Final = "stay_times"
+CONF_CHECK_IN_TIME: Final = "check_in_time"
+CONF_CHECK_OUT_TIME: Final = "check_out_time"
+CONF_TIME_ZONE: Final = "time_zone"
+DEFAULT_CHECK_IN_TIME: Final = "15:00:00"
+DEFAULT_CHECK_OUT_TIME: Final = "11:00:00"
+
 # How far back the coordinator keeps bookings (the calendar pages the API for older ranges).
 BOOKINGS_LOOKBACK: Final = timedelta(days=30)
 # Concurrent per-property requests in one refresh.

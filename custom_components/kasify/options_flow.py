@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 import contextlib
 from typing import Any, Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from homeassistant.components import webhook
 from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult, OptionsFlow
@@ -21,6 +22,7 @@ from homeassistant.helpers.selector import (
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
+    TimeSelector,
 )
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
@@ -33,18 +35,24 @@ from .const import (
     CONF_AUTO_CODES_LEAD_HOURS,
     CONF_AUTO_CODES_START_OFFSET,
     CONF_CALENDAR_DAYS,
+    CONF_CHECK_IN_TIME,
+    CONF_CHECK_OUT_TIME,
     CONF_FEED_INTERVAL,
     CONF_ICAL_FEEDS,
     CONF_KIND,
     CONF_LOCATIONS,
     CONF_PROPERTY,
     CONF_SCAN_INTERVAL,
+    CONF_STAY_TIMES,
+    CONF_TIME_ZONE,
     CONF_WEBHOOK,
     CONF_WEBHOOK_ID,
     DEFAULT_AUTO_CODES_END_OFFSET,
     DEFAULT_AUTO_CODES_LEAD_HOURS,
     DEFAULT_AUTO_CODES_START_OFFSET,
     DEFAULT_CALENDAR_DAYS,
+    DEFAULT_CHECK_IN_TIME,
+    DEFAULT_CHECK_OUT_TIME,
     KIND_KASIFY,
     KIND_REMOTELOCK,
     LOGGER,
@@ -58,7 +66,7 @@ from .const import (
     MIN_FEED_INTERVAL_MINUTES,
     MIN_SCAN_INTERVAL,
 )
-from .forms import URL, whole_number
+from .forms import TEXT, URL, whole_number
 from .links import property_choices
 from .providers import PROVIDERS
 from .providers.kasify import KasifyCoordinator
@@ -75,6 +83,13 @@ OPTIONS_SCHEMA: Final = vol.Schema(
         vol.Required(CONF_CALENDAR_DAYS): whole_number(MIN_CALENDAR_DAYS, MAX_CALENDAR_DAYS, "d"),
     }
 )
+STAY_TIMES_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required(CONF_CHECK_IN_TIME): TimeSelector(),
+        vol.Required(CONF_CHECK_OUT_TIME): TimeSelector(),
+        vol.Optional(CONF_TIME_ZONE): TEXT,
+    }
+)
 ACCESS_CODES_SCHEMA: Final = vol.Schema(
     {
         vol.Required(CONF_AUTO_CODES): BooleanSelector(),
@@ -87,6 +102,14 @@ ACCESS_CODES_SCHEMA: Final = vol.Schema(
 )
 
 
+def _is_time_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def _kind_of(entry: Any) -> str:
     return str(entry.data.get(CONF_KIND, KIND_KASIFY))
 
@@ -94,13 +117,16 @@ def _kind_of(entry: Any) -> str:
 class KasifyOptionsFlow(OptionsFlow):
     """Tunables of an entry, and a Kasify entry's extra iCal feeds; saving reloads the entry once."""
 
+    # The property whose stay times are being set (between the two steps).
+    _stay_property: str = ""
+
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Kasify and RemoteLock: choose what to change; the others have only the polling settings."""
         if _kind_of(self.config_entry) == KIND_REMOTELOCK:
             return self.async_show_menu(step_id="init", menu_options=["settings", "locations", "webhook"])
         if _kind_of(self.config_entry) != KIND_KASIFY:
             return await self.async_step_settings(user_input)
-        menu = ["settings", "add_feed", "access_codes"]
+        menu = ["settings", "stay_times", "add_feed", "access_codes"]
         if self.config_entry.options.get(CONF_ICAL_FEEDS):
             menu.append("remove_feed")
         return self.async_show_menu(step_id="init", menu_options=menu)
@@ -148,6 +174,58 @@ class KasifyOptionsFlow(OptionsFlow):
         return self.async_show_form(
             step_id="access_codes",
             data_schema=self.add_suggested_values_to_schema(ACCESS_CODES_SCHEMA, current),
+        )
+
+    async def async_step_stay_times(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Choose the property whose check-in and check-out times and time zone to set."""
+        properties = self._properties()
+        if not properties:
+            return self.async_abort(reason="not_loaded")
+        if user_input is not None:
+            self._stay_property = str(user_input[CONF_PROPERTY])
+            return await self.async_step_stay_times_property()
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_PROPERTY): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[SelectOptionDict(value=pid, label=name) for pid, name in properties.items()],
+                        mode=SelectSelectorMode.DROPDOWN,
+                    )
+                )
+            }
+        )
+        return self.async_show_form(step_id="stay_times", data_schema=schema)
+
+    async def async_step_stay_times_property(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """When guests arrive and leave on a day Kasify gives without a time, and where the house is."""
+        property_id = self._stay_property
+        stored: dict[str, dict[str, str]] = dict(self.config_entry.options.get(CONF_STAY_TIMES, {}))
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            zone = str(user_input.get(CONF_TIME_ZONE) or "").strip()
+            if zone and not _is_time_zone(zone):
+                errors[CONF_TIME_ZONE] = "invalid_time_zone"
+            else:
+                stored[property_id] = {
+                    CONF_CHECK_IN_TIME: str(user_input[CONF_CHECK_IN_TIME]),
+                    CONF_CHECK_OUT_TIME: str(user_input[CONF_CHECK_OUT_TIME]),
+                    CONF_TIME_ZONE: zone or str(self.hass.config.time_zone),
+                }
+                return self._save({CONF_STAY_TIMES: stored})
+        current = {
+            CONF_CHECK_IN_TIME: DEFAULT_CHECK_IN_TIME,
+            CONF_CHECK_OUT_TIME: DEFAULT_CHECK_OUT_TIME,
+            CONF_TIME_ZONE: str(self.hass.config.time_zone),
+            **stored.get(property_id, {}),
+            **(user_input or {}),
+        }
+        return self.async_show_form(
+            step_id="stay_times_property",
+            data_schema=self.add_suggested_values_to_schema(STAY_TIMES_SCHEMA, current),
+            errors=errors,
+            description_placeholders={"property": self._properties().get(property_id, property_id)},
         )
 
     def _properties(self) -> dict[str, str]:

@@ -271,7 +271,8 @@ async def _conflict_error(
 ) -> ServiceValidationError:
     """Kasify refused an overlap the cached bookings did not show (a stay outside the window, or new)."""
     try:
-        bookings = await target.coordinator.client.list_property_bookings(target.prop.id, check_in, check_out)
+        listed = await target.coordinator.client.list_property_bookings(target.prop.id, check_in, check_out)
+        bookings = [target.coordinator.localize(b) for b in listed]
     except ApiError:
         bookings = []
     clash = _overlapping(bookings, check_in, check_out)
@@ -311,6 +312,7 @@ async def _async_create_booking(call: ServiceCall) -> ServiceResponse:
     except ApiError as err:
         message = redact(str(err), secrets)
         raise _failed("create_booking_failed", property=target.prop.name, error=message) from err
+    booking = target.coordinator.localize(booking)
     LOGGER.debug("Created booking %s at %s", booking.id, target.prop.name)
     await target.coordinator.async_refresh()
     return {
@@ -365,7 +367,7 @@ async def _check_booking(target: _PropertyTarget, booking_id: str) -> None:
     booking = next((b for items in data.bookings.values() for b in items if b.id == booking_id), None)
     if booking is None:
         try:
-            booking = await target.coordinator.client.get_booking(booking_id)
+            booking = target.coordinator.localize(await target.coordinator.client.get_booking(booking_id))
         except NotFoundError as err:
             raise _invalid("unknown_booking", booking_id=booking_id) from err
         except ApiError as err:

@@ -397,7 +397,9 @@ class AutoCodeScheduler:
         if held.gone_checked_at is not None and run.now < held.gone_checked_at + interval:
             return None
         try:
-            booking: Booking | None = await self._coordinator.client.get_booking(booking_id)
+            booking: Booking | None = self._coordinator.localize(
+                await self._coordinator.client.get_booking(booking_id)
+            )
         except NotFoundError:
             booking = None
         except ApiError as err:

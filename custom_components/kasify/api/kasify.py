@@ -209,6 +209,8 @@ def parse_booking(r: Reader) -> Booking:
         notes=r.opt_str("notes"),
         external_reference=r.opt_str("external_reference"),
         status_text=text if booking_status is BookingStatus.UNKNOWN else None,
+        check_in_unzoned=r.unzoned("check_in"),
+        check_out_unzoned=r.unzoned("check_out"),
     )
 
 

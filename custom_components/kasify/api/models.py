@@ -215,6 +215,11 @@ class Booking:
     external_reference: str | None = None
     # The status as Kasify sent it, when it is not one the integration knows.
     status_text: str | None = None
+    # Check-in / check-out as Kasify sent them when they name no zone (a plain date, or a date-time without
+    # an offset); ``check_in`` / ``check_out`` then read them as UTC until the property's times and zone say
+    # otherwise.
+    check_in_unzoned: date | datetime | None = None
+    check_out_unzoned: date | datetime | None = None
 
     @property
     def active(self) -> bool:

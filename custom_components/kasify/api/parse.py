@@ -112,6 +112,21 @@ class Reader:
             ) from err
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
+    def unzoned(self, key: builtins.str) -> dt.date | dt.datetime | None:
+        """The value of ``key`` when it names no zone: a plain date, or a date-time without an offset.
+
+        Such a value is a wall-clock time somewhere the API does not say; :meth:`opt_datetime` reads it as
+        UTC, a guess the caller may replace. ``None`` when the value carries an offset (or is absent).
+        """
+        value = self._obj.get(key)
+        if not isinstance(value, str):
+            return None
+        if len(value.strip()) == 10:
+            return self.opt_date(key)
+        parsed = self.opt_datetime(key)
+        raw = dt.datetime.fromisoformat(value)
+        return raw if raw.tzinfo is None and parsed is not None else None
+
     def datetime(self, key: builtins.str) -> dt.datetime:
         """A required ISO-8601 instant."""
         value = self.opt_datetime(key)

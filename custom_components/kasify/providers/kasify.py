@@ -9,8 +9,11 @@ with a repair issue per vendor saying which account would make them controllable
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+import contextlib
+from dataclasses import replace
+from datetime import date, datetime, time, tzinfo
 from typing import Any, Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from homeassistant.components.calendar import CalendarEvent
 from homeassistant.const import CONF_URL
@@ -18,6 +21,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from .. import compat, forms
@@ -39,6 +43,12 @@ from ..api.kasify import KasifyClient
 from ..api.models import Account, AccountSnapshot, Booking, BookingStatus, SmartLock
 from ..const import (
     CONF_API_TOKEN,
+    CONF_CHECK_IN_TIME,
+    CONF_CHECK_OUT_TIME,
+    CONF_STAY_TIMES,
+    CONF_TIME_ZONE,
+    DEFAULT_CHECK_IN_TIME,
+    DEFAULT_CHECK_OUT_TIME,
     DEFAULT_KASIFY_URL,
     DOMAIN,
     KIND_KASIFY,
@@ -56,6 +66,15 @@ from .kasify_feeds import FeedCoordinator
 
 # Lock vendors in Kasify smart-lock records → the account kind that controls them.
 PROVIDER_KINDS: Final = {"nuki": KIND_NUKI, "unifi": KIND_UNIFI}
+
+
+def _local(value: date | datetime | None, default_time: time, zone: tzinfo) -> datetime | None:
+    """A zone-less check-in/out value as an instant at the property (None: it had a zone)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=zone)
+    return datetime.combine(value, default_time, tzinfo=zone)
 
 
 def missing_provider_issue_id(vendor: str, entry_id: str) -> str:
@@ -76,7 +95,44 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
         self.client = client
 
     async def _fetch_window(self, window_start: datetime, window_end: datetime) -> AccountSnapshot:
-        return await self.client.fetch_snapshot(window_start, window_end, MAX_CONCURRENT_REQUESTS)
+        snapshot = await self.client.fetch_snapshot(window_start, window_end, MAX_CONCURRENT_REQUESTS)
+        if not any(
+            b.check_in_unzoned or b.check_out_unzoned for items in snapshot.bookings.values() for b in items
+        ):
+            return snapshot
+        bookings = {
+            property_id: tuple(sorted((self.localize(b) for b in items), key=lambda b: b.check_in))
+            for property_id, items in snapshot.bookings.items()
+        }
+        return replace(snapshot, bookings=bookings)
+
+    def localize(self, booking: Booking) -> Booking:
+        """A booking whose check-in or check-out Kasify sent without a zone, at the property's local times.
+
+        A plain date is the property's check-in (check-out) time that day; a date-time without an offset is
+        that wall-clock time; both in the property's time zone (the options', else Home Assistant's).
+        """
+        if booking.check_in_unzoned is None and booking.check_out_unzoned is None:
+            return booking
+        check_in_time, check_out_time, zone = self.stay_times(booking.property_id)
+        return replace(
+            booking,
+            check_in=_local(booking.check_in_unzoned, check_in_time, zone) or booking.check_in,
+            check_out=_local(booking.check_out_unzoned, check_out_time, zone) or booking.check_out,
+        )
+
+    def stay_times(self, property_id: str) -> tuple[time, time, tzinfo]:
+        """The property's check-in and check-out times and time zone (options, else the defaults)."""
+        chosen = self.config_entry.options.get(CONF_STAY_TIMES, {}).get(property_id, {})
+        zone: tzinfo = dt_util.get_default_time_zone()
+        with contextlib.suppress(ZoneInfoNotFoundError, ValueError, TypeError):
+            if name := chosen.get(CONF_TIME_ZONE):
+                zone = ZoneInfo(name)
+        return (
+            time.fromisoformat(chosen.get(CONF_CHECK_IN_TIME, DEFAULT_CHECK_IN_TIME)),
+            time.fromisoformat(chosen.get(CONF_CHECK_OUT_TIME, DEFAULT_CHECK_OUT_TIME)),
+            zone,
+        )
 
     def _device_identifiers(self, data: AccountSnapshot) -> set[tuple[str, str]]:
         # A lock a provider account controls is that account's device, not this entry's.

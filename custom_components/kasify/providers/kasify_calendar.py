@@ -67,7 +67,8 @@ class BookingsCalendar:
     async def fetch(self, start: datetime, end: datetime) -> list[CalendarEvent]:
         """Outside the window: the property's bookings of the range read from Kasify, and the feeds'."""
         bookings = await self.coordinator.client.list_property_bookings(self.property_id, start, end)
-        active = sorted((b for b in bookings if b.active), key=lambda b: b.check_in)
+        local = (self.coordinator.localize(b) for b in bookings)
+        active = sorted((b for b in local if b.active), key=lambda b: b.check_in)
         return self._merge(active, await self._feed_events(start, end))
 
     async def _feed_events(self, start: datetime, end: datetime) -> list[tuple[FeedStatus, IcalEvent]]:
