@@ -186,6 +186,30 @@ async def test_revoking_a_code_already_gone(hass: HomeAssistant, simulator: Simu
     assert cleaning not in simulator.nuki.auths
 
 
+@pytest.mark.parametrize("list_answers", [True, False], ids=["still-listed", "list-unreadable"])
+async def test_a_404_on_revoke_counts_only_when_the_code_is_seen_gone(
+    hass: HomeAssistant, simulator: Simulator, issue_registry: ir.IssueRegistry, list_answers: bool
+) -> None:
+    """A 404 to the delete (a wrong path, a proxy) while the lock still lists the code, or while its codes
+    cannot be read, is not a revoke: a translated error, the code kept, a repair."""
+    await setup_integration(hass, nuki_entry(simulator))
+    code_id = (await create_code(hass, LOFT))[LOFT]["code_id"]
+    simulator.faults.inject(f"/nuki/smartlock/{LOFT_ID}/auth", method="DELETE", status=404)
+    if not list_answers:
+        simulator.faults.inject(f"/nuki/smartlock/{LOFT_ID}/auth", method="GET", status=404)
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call(
+            DOMAIN, "revoke_access_code", {ATTR_ENTITY_ID: LOFT, "code_id": code_id}, blocking=True
+        )
+    assert err.value.translation_key == "access_code_revoke_unverified"
+    assert code_id in simulator.nuki.auths
+    simulator.faults.clear()
+    assert [item["code_id"] for item in await list_codes(hass)] == [code_id]
+    assert any(
+        issue.translation_key == "access_code_revoke_unverified" for issue in issue_registry.issues.values()
+    )
+
+
 async def test_revoke_failure(hass: HomeAssistant, simulator: Simulator) -> None:
     """Nuki refusing the delete is a translated error naming the lock; the code stays listed."""
     await setup_integration(hass, nuki_entry(simulator))

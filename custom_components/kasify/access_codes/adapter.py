@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from homeassistant.exceptions import ServiceValidationError
 
+from ..api.errors import ApiError, NotFoundError
 from ..const import DOMAIN
 from .records import CodeRecord, CodeTarget, NewCode, Outcome
 
@@ -21,6 +22,23 @@ def validation_error(key: str, **placeholders: str) -> ServiceValidationError:
 
 class RevokeUnverifiedError(Exception):
     """The vendor says the code is not there, and that cannot be checked: it may still open the door."""
+
+
+async def confirm_gone(err: NotFoundError, still_listed: Callable[[], Awaitable[bool]]) -> None:
+    """Accept a 404 on removal only when a list read from the vendor shows the code gone.
+
+    A 404 may mean the code is gone, or that the path (or a proxy in front of it) is wrong while the PIN still
+    opens the door; a successful list that lacks the code tells the two apart.
+
+    Raises:
+        RevokeUnverifiedError: The list still shows the code, or could not be read.
+    """
+    try:
+        listed = await still_listed()
+    except ApiError as read_err:
+        raise RevokeUnverifiedError(f"{err}; the lock's codes could not be read: {read_err}") from err
+    if listed:
+        raise RevokeUnverifiedError(f"{err}, yet the code is still listed") from err
 
 
 class CodeAdapter(ABC):

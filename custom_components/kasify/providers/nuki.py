@@ -21,7 +21,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 import voluptuous as vol
 
 from .. import forms
-from ..access_codes.adapter import CodeAdapter, validation_error
+from ..access_codes.adapter import CodeAdapter, confirm_gone, validation_error
 from ..access_codes.policy import VENDOR_NUKI, VENDOR_RULES
 from ..access_codes.records import (
     CODE_FAILED,
@@ -285,8 +285,14 @@ class NukiCodes(CodeAdapter):
                 raise OperationPendingError("the code has not shown up yet", lock_id=target.lock_id)
             auth_id = found.id
         assert auth_id is not None
-        with contextlib.suppress(NotFoundError):
+        try:
             await client.delete_keypad_code(target.lock_id, auth_id)
+        except NotFoundError as err:
+            await confirm_gone(err, lambda: self._listed(client, target.lock_id, auth_id))
+
+    @staticmethod
+    async def _listed(client: NukiClient, lock_id: str, auth_id: str) -> bool:
+        return any(item.id == auth_id for item in await client.list_keypad_codes(lock_id))
 
     async def update_window(
         self, target: CodeTarget, record: CodeRecord, starts_at: datetime, ends_at: datetime

@@ -31,7 +31,7 @@ from homeassistant.helpers.selector import (
 import voluptuous as vol
 
 from .. import forms
-from ..access_codes.adapter import CodeAdapter
+from ..access_codes.adapter import CodeAdapter, confirm_gone
 from ..access_codes.policy import VENDOR_RULES, VENDOR_UNIFI
 from ..access_codes.records import (
     CODE_FAILED,
@@ -153,7 +153,8 @@ class UnifiAccessCoordinator(ProviderCoordinator[UnifiSnapshot, UnifiAccessClien
                 heartbeat=self.push_heartbeat,
             )
         except AuthError:
-            LOGGER.warning("UniFi Access push: %s refused the API token", self.config_entry.title)
+            # The reauth card and the poll's own failure tell the host; one line per outage is enough.
+            LOGGER.debug("UniFi Access push: %s refused the API token", self.config_entry.title)
             self.config_entry.async_start_reauth(self.hass)
         except CertificateMismatchError as err:
             LOGGER.error("UniFi Access push stopped: %s", err)
@@ -297,8 +298,14 @@ class UnifiVisitorCodes(CodeAdapter):
     async def remove(self, target: CodeTarget, record: CodeRecord, *, keep_history: bool) -> None:
         """Delete the visitor."""
         client: UnifiAccessClient = target.client
-        with contextlib.suppress(NotFoundError):
+        try:
             await client.delete_visitor(record.code_id, force=True)
+        except NotFoundError as err:
+            await confirm_gone(err, lambda: self._listed(client, record.code_id))
+
+    @staticmethod
+    async def _listed(client: UnifiAccessClient, visitor_id: str) -> bool:
+        return any(visitor.id == visitor_id for visitor in await client.list_visitors())
 
     async def update_window(
         self, target: CodeTarget, record: CodeRecord, starts_at: datetime, ends_at: datetime

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from homeassistant.util import dt as dt_util
 
-from ...access_codes.adapter import CodeAdapter
+from ...access_codes.adapter import CodeAdapter, confirm_gone
 from ...access_codes.policy import VENDOR_REMOTELOCK
 from ...access_codes.records import (
     CODE_FAILED,
@@ -70,8 +70,14 @@ class RemoteLockGuestCodes(CodeAdapter):
                 await client.deactivate_access_person(record.code_id)
             else:
                 await client.delete_access_person(record.code_id)
-        except NotFoundError:
-            pass
+        except NotFoundError as err:
+            await confirm_gone(err, lambda: self._listed(client, target.lock_id, record.code_id))
+
+    @staticmethod
+    async def _listed(client: RemoteLockClient, lock_id: str, person_id: str) -> bool:
+        return any(
+            access.access_person_id == person_id for access in await client.list_lock_accesses(lock_id)
+        )
 
     async def update_window(
         self, target: CodeTarget, record: CodeRecord, starts_at: datetime, ends_at: datetime
