@@ -23,7 +23,7 @@ from custom_components.kasify.providers.unifi_access import UnifiAccessCoordinat
 from simulator import Simulator, SimulatorConfig, serve_unifi_https
 from simulator.unifi_access import UnifiEndpoint
 
-from . import setup_integration
+from . import fault_matrix, setup_integration
 from .providers import NOW, TOKEN, kasify_entry
 
 
@@ -146,3 +146,12 @@ async def endpoint(simulator: Simulator) -> AsyncIterator[UnifiEndpoint]:
     """The simulated UniFi Access controller over HTTPS with its self-signed certificate."""
     async with serve_unifi_https(simulator) as unifi:
         yield unifi
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the fault matrix's table when it ran (``tests/test_fault_matrix.py``)."""
+    lines = fault_matrix.table()
+    if lines:
+        terminalreporter.section("fault matrix: provider x operation x fault -> outcome")
+        for line in lines:
+            terminalreporter.write_line(line)
