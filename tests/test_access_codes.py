@@ -700,6 +700,24 @@ async def test_unifi_pending_visitor_is_checked(
     assert statuses == {issued[PORTAL].code_id: CODE_ON_LOCK, second[PORTAL].code_id: CODE_FAILED}
 
 
+async def test_unifi_visitor_in_a_status_not_known_is_not_counted_on_the_lock(
+    hass: HomeAssistant, simulator: Simulator, endpoint: UnifiEndpoint, freezer: FrozenDateTimeFactory
+) -> None:
+    """A visitor status the integration does not know does not prove the PIN opens the door: pending."""
+    await setup_integration(hass, unifi_entry(endpoint))
+    manager = async_get_code_manager(hass)
+    issued = await manager.async_create([PORTAL], name="Ana", code=None, starts_at=START, ends_at=END)
+    (record,) = manager.records()
+    record.status = CODE_PENDING
+    manager._schedule_checks()
+    simulator.unifi.visitors[issued[PORTAL].code_id]["_status"] = "SUSPENDED"
+    await tick(hass, freezer, CHECKS, push=True)
+    assert [r.status for r in manager.records()] == [CODE_PENDING]
+    del simulator.unifi.visitors[issued[PORTAL].code_id]["_status"]  # UPCOMING again
+    await tick(hass, freezer, CHECKS, push=True)
+    assert [r.status for r in manager.records()] == [CODE_ON_LOCK]
+
+
 # --- Kasify booking codes ---------------------------------------------------------------------------------
 
 

@@ -282,7 +282,12 @@ class UnifiAccessState:
             raise UnifiError("CODE_NOT_EXISTS", f"Visitor {visitor_id} does not exist") from None
 
     def visitor_status(self, record: Json) -> str:
-        """``UPCOMING``, ``ACTIVE``, ``VISITED`` or ``CANCELLED`` on the simulated clock."""
+        """``UPCOMING``, ``ACTIVE``, ``VISITED`` or ``CANCELLED`` on the simulated clock.
+
+        A test may force any other text through the record's ``_status`` (a status a controller may add).
+        """
+        if (forced := record.get("_status")) is not None:
+            return str(forced)
         if record["_cancelled"]:
             return "CANCELLED"
         stamp = self.now().timestamp()

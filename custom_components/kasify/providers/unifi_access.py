@@ -271,6 +271,11 @@ def _view(door: UnifiDoor) -> LockView:
 # --- visitor PINs ---------------------------------------------------------------------------------------
 
 
+# Visitor statuses (UniFi Access API): a PIN works for these; CANCELLED visitors' never will.
+VISITOR_VALID: Final = frozenset({"UPCOMING", "VISITING", "VISITED", "ACTIVE", "NO_VISIT"})
+VISITOR_ENDED: Final = frozenset({"CANCELLED"})
+
+
 class UnifiVisitorCodes(CodeAdapter):
     """A visitor for the door with a PIN; the controller pushes it to its readers at once."""
 
@@ -278,8 +283,12 @@ class UnifiVisitorCodes(CodeAdapter):
 
     @staticmethod
     def _outcome(visitor: Visitor) -> Outcome:
-        if visitor.status == "CANCELLED":
+        if visitor.status in VISITOR_ENDED:
             return Outcome(visitor.id, CODE_FAILED)
+        if visitor.status not in VISITOR_VALID:
+            # Not known to let the visitor in: pending, and failed if it never becomes so.
+            LOGGER.debug("UniFi Access visitor status %r: not counted as on the lock", visitor.status)
+            return Outcome(visitor.id, CODE_PENDING)
         return Outcome(visitor.id, CODE_ON_LOCK if visitor.has_pin else CODE_PENDING)
 
     async def create(self, target: CodeTarget, new: NewCode) -> Outcome:
