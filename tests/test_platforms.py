@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
+import json
 from typing import Any
 from unittest.mock import patch
 
@@ -19,7 +20,7 @@ from syrupy.assertion import SnapshotAssertion
 from simulator import Simulator
 
 from . import setup_integration
-from .providers import NOW, snapshot_platform
+from .providers import NOW, refresh, snapshot_platform
 
 
 @pytest.mark.parametrize(
@@ -165,3 +166,26 @@ async def test_unchanged_refresh_writes_nothing(
         "sensor.loft_patio_lavapies",
         "binary_sensor.loft_patio_lavapies",
     }
+
+
+@pytest.mark.parametrize(
+    ("status", "still_open"),
+    [("COMPLETED", False), (" Completed ", False), ("archived", True), (None, True)],
+)
+async def test_task_status_spelled_otherwise_or_unknown(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: Simulator,
+    status: str,
+    still_open: bool,
+) -> None:
+    """A task Kasify lists as completed in another case is done; a status the integration does not know keeps
+    the task open (a house is never shown ready on a guess)."""
+    loft = simulator.kasify.property_at(0)["id"]
+    task = {"id": "t-odd", "property_id": loft, "title": "Odd", "task_type": "cleaning", "status": status}
+    body = json.dumps({"tasks": [task], "page": 0, "size": 100, "total": 1})
+    simulator.faults.inject("/kasify/v1/tasks", method="GET", status=200, body=body, times=1)
+    await refresh(hass, init_integration)
+    state = hass.states.get("sensor.loft_patio_lavapies_open_tasks")
+    assert state is not None
+    assert state.state == ("1" if still_open else "0")

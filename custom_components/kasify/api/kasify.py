@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
+import logging
 from typing import Any, Final
 
 import aiohttp
@@ -43,6 +44,8 @@ from .parse import Reader, as_list
 
 DEFAULT_TIMEOUT: Final = 15.0
 MAX_PAGE_SIZE: Final = 100
+
+_LOGGER = logging.getLogger(__name__)
 
 
 class Paths:
@@ -216,9 +219,12 @@ def parse_booking(r: Reader) -> Booking:
 
 def parse_task(r: Reader) -> Task:
     """Parse a Task."""
+    text = (r.opt_str("status") or "").strip().lower().replace(" ", "_").replace("-", "_")
     try:
-        status = TaskStatus(r.opt_str("status") or TaskStatus.PENDING)
+        status = TaskStatus(text)
     except ValueError:
+        # Not known to be done: the task stays open (a house is never shown ready on a guess).
+        _LOGGER.debug("Kasify task status %r: read as pending", text)
         status = TaskStatus.PENDING
     return Task(
         id=r.str("id"),
