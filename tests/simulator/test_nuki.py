@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from custom_components.kasify.api.errors import (
+    ApiError,
     AuthError,
     BusyError,
     NotFoundError,
@@ -374,6 +375,32 @@ async def test_refused_writes_in_the_error_shape_with_any_text(http: Http, sim: 
     )
     with pytest.raises(ValueError, match="unknown refusal shape"):
         sim.nuki.refuse_writes(lock_id, shape="html")
+
+
+async def test_the_client_takes_writes_refused_with_200_as_refusals(
+    client: NukiClient, sim: Simulator
+) -> None:
+    lock_id = first_lock(sim)
+    (cleaning,) = await client.list_keypad_codes(lock_id)
+    sim.nuki.refuse_writes(lock_id)
+    for call in (
+        client.lock(lock_id),
+        client.unlock(lock_id),
+        client.unlatch(lock_id),
+        client.create_keypad_code(lock_id, name="Ana", code=456789),
+        client.update_keypad_code(lock_id, cleaning.id, name="Limpieza", enabled=False),
+        client.delete_keypad_code(lock_id, cleaning.id),
+    ):
+        with pytest.raises(SmartHostingRequiredError) as caught:
+            await call
+        assert (caught.value.lock_id, caught.value.status) == (str(lock_id), 200)
+    assert await client.list_keypad_codes(lock_id) == [cleaning]
+    assert (await client.get_smartlock(lock_id)).status is LockStatus.LOCKED
+
+    sim.nuki.refuse_writes(lock_id, shape="error", message="Try again later")
+    with pytest.raises(ApiError, match=r"HTTP 200: Try again later$") as other:
+        await client.unlock(lock_id)
+    assert not isinstance(other.value, SubscriptionRequiredError)
 
 
 async def test_an_unpaid_account(client: NukiClient, sim: Simulator) -> None:
