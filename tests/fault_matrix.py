@@ -40,6 +40,8 @@ class FaultCase:
     expect: Expect
     stalls: bool = False
     """The upstream never answers: the client's own timeout has to end the request."""
+    writes_only: bool = False
+    """Only writes (POST, PUT, DELETE) get the fault; reads answer normally (not played on refreshes)."""
 
 
 def _status(status: int, **kwargs: object) -> Callable[[Simulator, str], list[Fault]]:
@@ -90,6 +92,18 @@ def token_expired_once(expect: Expect, status: int = 401) -> FaultCase:
 def body_fault(name: str, status: int, body: str, expect: Expect = Expect.FAIL) -> FaultCase:
     """A vendor's own error body (or refusal) with ``status``."""
     return FaultCase(name, _status(status, body=body), expect)
+
+
+def write_fault(name: str, status: int, body: str) -> FaultCase:
+    """A vendor's refusal of writes only (reads keep working), e.g. Nuki's Smart Hosting refusal."""
+
+    def inject(simulator: Simulator, prefix: str) -> list[Fault]:
+        return [
+            simulator.faults.inject(prefix, method=method, status=status, body=body)
+            for method in ("POST", "PUT", "DELETE")
+        ]
+
+    return FaultCase(name, inject, Expect.FAIL, writes_only=True)
 
 
 # --- the table ----------------------------------------------------------------------------------------------

@@ -17,13 +17,25 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.kasify import compat
+from custom_components.kasify.access_codes import CODE_ON_LOCK
 from custom_components.kasify.const import DOMAIN
 from custom_components.kasify.coordinator import property_identifier
 from simulator import Simulator
 from simulator.nuki import NUKI_GARAGE_ID, NUKI_STORAGE_ID
 
 from . import setup_integration
-from .providers import LOFT, SCAN, nuki_entry, tick
+from .providers import (
+    ATICO,
+    ATICO_ID,
+    LOFT,
+    LOFT_ID,
+    SCAN,
+    create_code,
+    keypad_codes,
+    list_codes,
+    nuki_entry,
+    tick,
+)
 
 
 def _loft_lock_id(simulator: Simulator) -> int:
@@ -113,7 +125,15 @@ async def test_transition_shown_while_the_motor_runs(
             "unlock_failed",
         ),
         (lambda sim, lock_id: sim.nuki.set_lock(lock_id, smart_hosting=False), "nuki_subscription_required"),
+        # Refusals Nuki sends with status 200: the Smart Hosting page's body, its error text, any other error.
+        (lambda sim, lock_id: sim.nuki.refuse_writes(lock_id), "nuki_subscription_required"),
+        (lambda sim, lock_id: sim.nuki.refuse_writes(lock_id, shape="error"), "nuki_subscription_required"),
+        (
+            lambda sim, lock_id: sim.nuki.refuse_writes(lock_id, shape="error", message="Try again later"),
+            "unlock_failed",
+        ),
     ],
+    ids=["busy", "503", "no-smart-hosting", "200-detailMessage", "200-error", "200-other-error"],
 )
 async def test_failed_action_rolls_back(
     hass: HomeAssistant,
@@ -148,6 +168,84 @@ async def test_smart_hosting_missing(
     simulator.nuki.set_lock(NUKI_STORAGE_ID, smart_hosting=True)
     await tick(hass, freezer)
     assert issue_registry.async_get_issue(DOMAIN, f"nuki_smart_hosting_{NUKI_STORAGE_ID}") is None
+
+
+async def test_an_action_refused_with_200_is_no_success_and_raises_the_repair(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    issue_registry: ir.IssueRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Nuki answering an action with 200 and the Smart Hosting refusal: the door did not move, HA says so.
+
+    The lock's listing still looks fine, so the repair comes from the refusal; it stays over polls and goes
+    once Nuki accepts an action on the lock again.
+    """
+    await setup_integration(hass, nuki_entry(simulator))
+    lock_id = _loft_lock_id(simulator)
+    issue_id = f"nuki_smart_hosting_{lock_id}"
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    simulator.nuki.refuse_writes(lock_id)
+    for action in ("unlock", "open"):
+        with pytest.raises(HomeAssistantError) as caught:
+            await hass.services.async_call(LOCK_DOMAIN, action, {ATTR_ENTITY_ID: LOFT}, blocking=True)
+        assert caught.value.translation_key == "nuki_subscription_required"
+        assert caught.value.translation_placeholders == {"lock": "Loft Patio Lavapiés - Puerta principal"}
+        assert hass.states.get(LOFT).state == LockState.LOCKED
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "nuki_smart_hosting"
+    assert issue.translation_placeholders == {"lock": "Loft Patio Lavapiés - Puerta principal"}
+
+    simulator.advance(timedelta(seconds=10))
+    await tick(hass, freezer)
+    assert hass.states.get(LOFT).state == LockState.LOCKED  # nothing moved on the lock either
+    assert simulator.nuki.get_lock(lock_id)["state"]["state"] == 1
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None  # the listing cannot clear it
+
+    simulator.nuki.allow_writes(lock_id)
+    simulator.nuki.action_delay = 0
+    await hass.services.async_call(LOCK_DOMAIN, "unlock", {ATTR_ENTITY_ID: LOFT}, blocking=True)
+    assert hass.states.get(LOFT).state == LockState.UNLOCKED
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+@pytest.mark.usefixtures("fast_nuki")
+async def test_a_keypad_code_refused_with_200_is_not_created(
+    hass: HomeAssistant, simulator: Simulator, issue_registry: ir.IssueRegistry
+) -> None:
+    """A refused new code fails (the code made on the other lock in the same call is removed again)."""
+    await setup_integration(hass, nuki_entry(simulator))
+    before = {lock: dict(keypad_codes(simulator, lock)) for lock in (LOFT_ID, ATICO_ID)}
+    simulator.nuki.refuse_writes(LOFT_ID)
+    with pytest.raises(HomeAssistantError) as caught:
+        await create_code(hass, [ATICO, LOFT], code="483926")
+    assert caught.value.translation_key == "access_code_create_failed"
+    placeholders = caught.value.translation_placeholders
+    assert placeholders["lock"] == "Loft Patio Lavapiés - Puerta principal"
+    assert "No active Smart Hosting subscription" in placeholders["error"]
+    assert "483926" not in str(placeholders)
+    assert await list_codes(hass) == []
+    assert {lock: keypad_codes(simulator, lock) for lock in (LOFT_ID, ATICO_ID)} == before
+    assert issue_registry.async_get_issue(DOMAIN, f"nuki_smart_hosting_{LOFT_ID}") is not None
+
+
+@pytest.mark.usefixtures("fast_nuki")
+async def test_a_keypad_code_revoke_refused_with_200_keeps_the_code(
+    hass: HomeAssistant, simulator: Simulator
+) -> None:
+    """A refused delete is a translated error; the code stays listed and on the lock."""
+    await setup_integration(hass, nuki_entry(simulator))
+    code_id = (await create_code(hass, LOFT, code="483926"))[LOFT]["code_id"]
+    simulator.nuki.refuse_writes(LOFT_ID, shape="error")
+    with pytest.raises(HomeAssistantError) as caught:
+        await hass.services.async_call(
+            DOMAIN, "revoke_access_code", {ATTR_ENTITY_ID: LOFT, "code_id": code_id}, blocking=True
+        )
+    assert caught.value.translation_key == "access_code_revoke_failed"
+    assert "No active Smart Hosting subscription" in caught.value.translation_placeholders["error"]
+    assert [(item["code_id"], item["status"]) for item in await list_codes(hass)] == [(code_id, CODE_ON_LOCK)]
+    assert code_id in keypad_codes(simulator, LOFT_ID)
 
 
 async def test_activity_event(

@@ -20,6 +20,11 @@ Behaviour (inferred where the API leaves it open, and made adjustable):
   documented ``detailMessage`` body with :attr:`NukiState.shs_error_status` (402 by default; status
   unconfirmed); :attr:`NukiState.shs_error_shape` ``"error"`` switches to the ``{"error": ...}`` body of the
   docs.
+- :meth:`NukiState.refuse_writes` makes one device answer its actions (``/action``, ``/action/lock``,
+  ``/action/unlock``) and authorization writes (``PUT /smartlock/{id}/auth``, ``POST``/``DELETE
+  /smartlock/{id}/auth/{authId}``) with status 200 and the ``detailMessage`` refusal body (or an ``error``
+  text), doing nothing, while its listing and reads stay normal (the Smart Hosting page gives the bodies
+  but, bar one "Response 200", no status).
 - Keypad codes (``PUT /smartlock/{id}/auth`` type 13) are validated by Nuki's rules
   (:mod:`~simulator.nuki.keypad`), answer 204 without a body, and show up in ``GET /smartlock/{id}/auth``
   :attr:`NukiState.auth_delay` seconds later.
@@ -33,7 +38,7 @@ The package: ``records`` (device types and states, record shapes, :func:`nuki_ti
 """
 
 from .api import NUKI_PREFIX, NukiApi
-from .errors import SMART_HOSTING_ERROR, NukiError, detail, status_object
+from .errors import AUTHS_ADVANCED_ERROR, SMART_HOSTING_ERROR, NukiError, detail, refusal, status_object
 from .fleet import build_nuki_fleet
 from .records import (
     DOOR_CLOSED,
@@ -70,6 +75,7 @@ from .records import (
 from .state import NukiState
 
 __all__ = [
+    "AUTHS_ADVANCED_ERROR",
     "DOOR_CLOSED",
     "DOOR_NONE",
     "DOOR_OPENED",
@@ -107,5 +113,6 @@ __all__ = [
     "build_nuki_fleet",
     "detail",
     "nuki_time",
+    "refusal",
     "status_object",
 ]

@@ -1,4 +1,4 @@
-"""Nuki's error answers: the web framework's status objects and the parameter-error body."""
+"""Nuki's error answers: the web framework's status objects, the parameter-error body and the refusals."""
 
 from __future__ import annotations
 
@@ -8,6 +8,11 @@ from typing import Any, Final
 from simulator.kasify_state import Json
 
 SMART_HOSTING_ERROR: Final = "No active Smart Hosting subscription for the Smart Lock, please get one!"
+AUTHS_ADVANCED_ERROR: Final = (
+    "Auths cannot be created. Please get Smart Hosting subscription for the Smart Locks with ID: {ids}"
+)
+"""The ``error`` text ``PUT /smartlock/auth/advanced`` answers with status 200 (``{ids}``: the lock ids)."""
+REFUSAL_SHAPES: Final = ("detailMessage", "error")
 
 _STATUS_URI: Final = "http://www.w3.org/Protocols/rfc2616/rfc2616-sec10.html"
 _WEBDAV_422: Final = "http://www.webdav.org/specs/rfc2518.html#STATUS_422"
@@ -18,7 +23,10 @@ _DESCRIPTION_422: Final = (
 
 
 class NukiError(Exception):
-    """An error answer: HTTP ``status`` and the JSON ``payload`` Nuki sends with it."""
+    """An error answer: HTTP ``status`` and the JSON ``payload`` Nuki sends with it.
+
+    The status may be 2xx: a refusal Nuki sends with 200 (see ``NukiState.refuse_writes``).
+    """
 
     def __init__(self, status: int, payload: Json) -> None:
         """Answer ``status`` with ``payload``."""
@@ -47,6 +55,13 @@ def status_object(status: int, description: str | None = None) -> Json:
 def detail(message: str) -> Json:
     """The parameter-error body ``{"detailMessage", "stackTrace", "suppressedExceptions"}``."""
     return {"detailMessage": message, "stackTrace": [], "suppressedExceptions": []}
+
+
+def refusal(shape: str, message: str = SMART_HOSTING_ERROR) -> Json:
+    """A refusal body: ``detailMessage`` (the Smart Hosting page's) or ``{"error": message}``."""
+    if shape not in REFUSAL_SHAPES:
+        raise ValueError(f"unknown refusal shape {shape!r}; use one of {REFUSAL_SHAPES}")
+    return detail(message) if shape == "detailMessage" else {"error": message}
 
 
 def fail(status: int, description: str | None = None) -> NukiError:

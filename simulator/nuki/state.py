@@ -21,7 +21,7 @@ from simulator.clock import Clock, parse_iso
 from simulator.errors import NotFoundError as KasifyNotFoundError
 from simulator.kasify_state import Json, KasifyState
 
-from .errors import SMART_HOSTING_ERROR, NukiError, bad_parameter, busy_error, detail, fail
+from .errors import SMART_HOSTING_ERROR, NukiError, bad_parameter, busy_error, fail, refusal
 from .keypad import check_auth_update, check_new_auth, read_auth_body
 from .records import (
     DOOR_NONE,
@@ -76,6 +76,9 @@ class NukiState:
         account_paid: ``False`` answers actions and auth creation with 402 "Account not payed".
         shs_error_status: HTTP status of the Smart Hosting refusal.
         shs_error_shape: ``"detailMessage"`` (Smart Hosting page) or ``"error"`` (docs example) body.
+
+    :meth:`refuse_writes` makes one device answer its actions and authorization writes with a refusal body
+    and status 200 (the lock's listing and reads stay as they are).
     """
 
     def __init__(self, *, clock: Clock, token: str = NUKI_TOKEN, seed: int = 1) -> None:
@@ -109,6 +112,7 @@ class NukiState:
         self._steps: dict[int, list[_Step]] = {}
         self._busy: set[int] = set()
         self._jam: set[int] = set()
+        self._write_refusals: dict[int, NukiError] = {}
         self._serial = itertools.count(1)
         self._slots = itertools.count(3_000_001)
 
@@ -281,11 +285,40 @@ class NukiState:
             NukiError: The refusal, in :attr:`shs_error_shape` with :attr:`shs_error_status`.
         """
         if not self.smart_hosting.get(smartlock_id, True):
-            payload = detail(SMART_HOSTING_ERROR) if self.shs_error_shape == "detailMessage" else None
-            raise NukiError(self.shs_error_status, payload or {"error": SMART_HOSTING_ERROR})
+            raise NukiError(self.shs_error_status, refusal(self.shs_error_shape))
+
+    def refuse_writes(
+        self,
+        smartlock_id: int,
+        *,
+        shape: str = "detailMessage",
+        message: str = SMART_HOSTING_ERROR,
+        status: int = HTTPStatus.OK,
+    ) -> None:
+        """Make the device's actions and authorization writes answer ``status`` with a refusal and do nothing.
+
+        As the Smart Hosting page documents it: ``POST /smartlock/{id}/action`` (``/lock``, ``/unlock``),
+        ``PUT /smartlock/{id}/auth`` and ``POST``/``DELETE /smartlock/{id}/auth/{authId}`` answer the
+        ``detailMessage`` body without a documented status, ``PUT /smartlock/auth/advanced`` "Response 200"
+        with an ``error`` text. ``shape`` ``"error"`` sends ``{"error": message}``; ``message`` may be any
+        text (e.g. :data:`~simulator.nuki.errors.AUTHS_ADVANCED_ERROR` with the id, or an error that is not
+        about Smart Hosting). The listing and reads are unchanged; :meth:`allow_writes` ends it.
+        """
+        self.get_lock(smartlock_id)
+        self._write_refusals[smartlock_id] = NukiError(status, refusal(shape, message))
+
+    def allow_writes(self, smartlock_id: int) -> None:
+        """End :meth:`refuse_writes` for the device."""
+        self._write_refusals.pop(smartlock_id, None)
+
+    def _check_write(self, smartlock_id: int) -> None:
+        """Raise the device's write refusal (:meth:`refuse_writes`), if it has one."""
+        if (refused := self._write_refusals.get(smartlock_id)) is not None:
+            raise NukiError(refused.status, copy.deepcopy(refused.payload))
 
     def _require_operable(self, smartlock_id: int) -> Json:
         record = self.get_lock(smartlock_id)
+        self._check_write(smartlock_id)
         self.require_smart_hosting(smartlock_id)
         if not self.account_paid:
             raise fail(HTTPStatus.PAYMENT_REQUIRED, "Account not payed")
@@ -493,6 +526,7 @@ class NukiState:
             NukiError: 404, 400 per parameter, the Smart Hosting refusal, 423 when busy.
         """
         self.get_lock(smartlock_id)
+        self._check_write(smartlock_id)
         self.require_smart_hosting(smartlock_id)
         auth = self.auths.get(auth_id)
         if auth is None or auth["smartlockId"] != smartlock_id or self._visible_at[auth_id] > self.now():
@@ -525,6 +559,7 @@ class NukiState:
             NukiError: 404, the Smart Hosting refusal, 423 when busy.
         """
         self.get_lock(smartlock_id)
+        self._check_write(smartlock_id)
         self.require_smart_hosting(smartlock_id)
         auth = self.auths.get(auth_id)
         if auth is None or auth["smartlockId"] != smartlock_id or self._visible_at[auth_id] > self.now():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 import random
 import re
@@ -578,6 +579,140 @@ async def test_malformed_bodies_name_the_field(
     nuki.reply("GET", "/smartlock", body=body)
     with pytest.raises(MalformedResponseError, match=message):
         await client.list_smartlocks()
+
+
+# -- refusals sent with a 2xx status ---------------------------------------------------------------------
+
+AUTH_ID = "65ff00000000000000000077"
+ADVANCED_MESSAGE = (
+    "Auths cannot be created. Please get Smart Hosting subscription for the Smart Locks with ID: "
+    f"{SHS_LOCK_ID}"
+)
+# Every write the client makes: (id, method, path below the lock, the call).
+WRITES: list[tuple[str, str, str, Callable[[NukiClient, int], Awaitable[object]]]] = [
+    ("lock", "POST", "/action", lambda client, lock: client.lock(lock)),
+    ("unlock", "POST", "/action", lambda client, lock: client.unlock(lock)),
+    ("unlatch", "POST", "/action", lambda client, lock: client.unlatch(lock)),
+    ("action", "POST", "/action", lambda client, lock: client.action(lock, NukiAction.LOCK_N_GO, option=2)),
+    ("create", "PUT", "/auth", lambda client, lock: client.create_keypad_code(lock, name="Ana", code=456789)),
+    (
+        "update",
+        "POST",
+        f"/auth/{AUTH_ID}",
+        lambda client, lock: client.update_keypad_code(lock, AUTH_ID, name="Ana", enabled=False),
+    ),
+    ("delete", "DELETE", f"/auth/{AUTH_ID}", lambda client, lock: client.delete_keypad_code(lock, AUTH_ID)),
+]
+WRITE_PARAMS = [pytest.param(method, path, call, id=name) for name, method, path, call in WRITES]
+
+
+@pytest.mark.parametrize(("method", "path", "call"), WRITE_PARAMS)
+@pytest.mark.parametrize(
+    ("status", "payload"),
+    [
+        (200, SHS_DETAIL),
+        (200, {"error": SHS_MESSAGE}),
+        (200, {"error": ADVANCED_MESSAGE}),
+        (202, SHS_DETAIL),
+    ],
+    ids=["seed-detailMessage", "docs-error", "advanced-error", "202"],
+)
+async def test_a_smart_hosting_refusal_sent_with_2xx_is_not_success(
+    client: NukiClient,
+    nuki: FakeApi,
+    sleeps: Sleeps,
+    method: str,
+    path: str,
+    call: Callable[[NukiClient, int], Awaitable[object]],
+    status: int,
+    payload: dict[str, Any],
+) -> None:
+    nuki.reply(method, f"/smartlock/{SHS_LOCK_ID}{path}", payload, status=status)
+    with pytest.raises(SmartHostingRequiredError) as caught:
+        await call(client, SHS_LOCK_ID)
+    error = caught.value
+    assert (error.lock_id, error.status, error.error_type) == (
+        str(SHS_LOCK_ID),
+        status,
+        "no_active_smart_hosting",
+    )
+    assert str(error).startswith(f"{method} /smartlock/{SHS_LOCK_ID}{path}: HTTP {status}: ")
+    assert payload.get("detailMessage", payload.get("error")) in str(error)
+    assert len(nuki.calls) == 1  # a refused new code is not looked for
+    assert sleeps.waits == []
+
+
+@pytest.mark.parametrize(("method", "path", "call"), WRITE_PARAMS)
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"error": "Authorization could not be stored"},
+        {"detailMessage": "Internal error", "stackTrace": [], "suppressedExceptions": []},
+    ],
+    ids=["error", "detailMessage"],
+)
+async def test_another_error_text_sent_with_200_is_an_api_error_naming_it(
+    client: NukiClient,
+    nuki: FakeApi,
+    method: str,
+    path: str,
+    call: Callable[[NukiClient, int], Awaitable[object]],
+    payload: dict[str, Any],
+) -> None:
+    nuki.reply(method, f"/smartlock/{LOCK_ID}{path}", payload, status=200)
+    with pytest.raises(ApiError) as caught:
+        await call(client, LOCK_ID)
+    assert type(caught.value) is ApiError
+    assert caught.value.status == 200
+    text = payload.get("error", payload.get("detailMessage"))
+    assert str(caught.value) == f"{method} /smartlock/{LOCK_ID}{path}: HTTP 200: {text}"
+    assert len(nuki.calls) == 1
+
+
+async def test_a_refusal_sent_with_200_never_shows_the_pin_or_the_token(
+    client: NukiClient, nuki: FakeApi
+) -> None:
+    nuki.reply(
+        "PUT",
+        f"/smartlock/{LOCK_ID}/auth",
+        {"error": f"Code 456789 could not be written (token {TOKEN})"},
+        status=200,
+    )
+    with pytest.raises(ApiError) as caught:
+        await client.create_keypad_code(LOCK_ID, name="Ana", code="456789")
+    assert "456789" not in str(caught.value)
+    assert TOKEN not in str(caught.value)
+    assert str(caught.value).endswith("HTTP 200: Code *** could not be written (token ***)")
+
+
+@pytest.mark.parametrize(("method", "path", "call"), [p for p in WRITE_PARAMS if p.id != "create"])
+@pytest.mark.parametrize(
+    ("status", "payload"),
+    [(204, None), (200, None), (200, {}), (200, {"requestId": "r-1"}), (200, {"error": ""}), (202, [])],
+    ids=["204", "200-empty", "200-object", "200-other-body", "200-empty-error", "202-array"],
+)
+async def test_writes_without_a_refusal_still_succeed(
+    client: NukiClient,
+    nuki: FakeApi,
+    method: str,
+    path: str,
+    call: Callable[[NukiClient, int], Awaitable[object]],
+    status: int,
+    payload: Any,
+) -> None:
+    nuki.reply(method, f"/smartlock/{LOCK_ID}{path}", payload, status=status)
+    assert await call(client, LOCK_ID) is None
+
+
+@pytest.mark.parametrize(("status", "payload"), [(204, None), (200, None), (200, {"requestId": "r-1"})])
+async def test_a_new_code_accepted_without_a_refusal_is_looked_for(
+    client: NukiClient, nuki: FakeApi, status: int, payload: Any
+) -> None:
+    path = f"/smartlock/{LOCK_ID}/auth"
+    nuki.reply("PUT", path, payload, status=status)
+    nuki.reply("GET", path, [created_auth()])
+    code = await client.create_keypad_code(LOCK_ID, name="Ana", code=456789, poll_delays=(0.0,))
+    assert code.id == AUTH_ID
 
 
 # -- logs ------------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from custom_components.kasify.api.errors import (
+    ApiError,
     AuthError,
     BusyError,
     NotFoundError,
@@ -25,6 +26,8 @@ from custom_components.kasify.api.models import LockStatus
 from custom_components.kasify.api.nuki import NukiClient, NukiEvent
 from simulator import Simulator, SimulatorConfig
 from simulator.nuki import (
+    AUTHS_ADVANCED_ERROR,
+    KEYPAD_CODE,
     NUKI_GARAGE_ID,
     NUKI_OPENER_ID,
     NUKI_PREFIX,
@@ -310,6 +313,94 @@ async def test_a_subscription_brings_the_lock_back(client: NukiClient, sim: Simu
     assert (await client.get_smartlock(NUKI_STORAGE_ID)).status is LockStatus.UNLOCKING
     opener = {lock.id: lock for lock in await client.list_smartlocks()}[NUKI_OPENER_ID]
     assert opener.subscription_missing
+
+
+async def _refused_writes(http: Http, lock_id: int, auth_id: str) -> list[tuple[int, Any]]:
+    """Every action and authorization write on the lock, raw: (status, body) of each."""
+    base = f"{NUKI_PREFIX}/smartlock/{lock_id}"
+    calls: list[tuple[str, str, Any]] = [
+        ("POST", f"{base}/action", {"action": 1}),
+        ("POST", f"{base}/action/unlock", None),
+        ("POST", f"{base}/action/lock", None),
+        ("PUT", f"{base}/auth", {"name": "Ana", "type": 13, "code": 456789, "remoteAllowed": False}),
+        ("POST", f"{base}/auth/{auth_id}", {"name": "Otra", "enabled": False}),
+        ("DELETE", f"{base}/auth/{auth_id}", None),
+    ]
+    answers = []
+    for method, path, body in calls:
+        reply = await http.call(method, path, json_body=body, raw_url=True, token=NUKI_TOKEN)
+        answers.append((reply.status, reply.body))
+    return answers
+
+
+async def test_refused_writes_answer_200_with_the_refusal_and_change_nothing(
+    http: Http, sim: Simulator
+) -> None:
+    lock_id = first_lock(sim)
+    (cleaning,) = sim.nuki.auths_for(lock_id, {KEYPAD_CODE})
+    auths, state = dict(sim.nuki.auths), dict(sim.nuki.get_lock(lock_id)["state"])
+    sim.nuki.refuse_writes(lock_id)
+    refusal = {"detailMessage": SMART_HOSTING_ERROR, "stackTrace": [], "suppressedExceptions": []}
+    assert await _refused_writes(http, lock_id, cleaning["id"]) == [(200, refusal)] * 6
+    sim.advance(STEP * 3)
+    assert sim.nuki.auths == auths
+    assert sim.nuki.get_lock(lock_id)["state"] == state
+    assert sim.nuki.auths_for(lock_id, {KEYPAD_CODE}) == [cleaning]
+    # Reads and the listing stay as they are.
+    reply = await nuki_get(http, f"/smartlock/{lock_id}")
+    assert (reply.status, reply.body["currentSubscription"]["state"]) == (200, "ACTIVE")
+    assert (await nuki_get(http, f"/smartlock/{lock_id}/auth")).status == 200
+
+    sim.nuki.allow_writes(lock_id)
+    reply = await http.call(
+        "POST",
+        f"{NUKI_PREFIX}/smartlock/{lock_id}/action",
+        json_body={"action": 1},
+        raw_url=True,
+        token=NUKI_TOKEN,
+    )
+    assert reply.status == 204
+
+
+async def test_refused_writes_in_the_error_shape_with_any_text(http: Http, sim: Simulator) -> None:
+    lock_id = first_lock(sim)
+    (cleaning,) = sim.nuki.auths_for(lock_id, {KEYPAD_CODE})
+    text = AUTHS_ADVANCED_ERROR.format(ids=lock_id)
+    sim.nuki.refuse_writes(lock_id, shape="error", message=text)
+    assert await _refused_writes(http, lock_id, cleaning["id"]) == [(200, {"error": text})] * 6
+    sim.nuki.refuse_writes(lock_id, shape="error", message="Something else went wrong", status=202)
+    assert (await _refused_writes(http, lock_id, cleaning["id"]))[0] == (
+        202,
+        {"error": "Something else went wrong"},
+    )
+    with pytest.raises(ValueError, match="unknown refusal shape"):
+        sim.nuki.refuse_writes(lock_id, shape="html")
+
+
+async def test_the_client_takes_writes_refused_with_200_as_refusals(
+    client: NukiClient, sim: Simulator
+) -> None:
+    lock_id = first_lock(sim)
+    (cleaning,) = await client.list_keypad_codes(lock_id)
+    sim.nuki.refuse_writes(lock_id)
+    for call in (
+        client.lock(lock_id),
+        client.unlock(lock_id),
+        client.unlatch(lock_id),
+        client.create_keypad_code(lock_id, name="Ana", code=456789),
+        client.update_keypad_code(lock_id, cleaning.id, name="Limpieza", enabled=False),
+        client.delete_keypad_code(lock_id, cleaning.id),
+    ):
+        with pytest.raises(SmartHostingRequiredError) as caught:
+            await call
+        assert (caught.value.lock_id, caught.value.status) == (str(lock_id), 200)
+    assert await client.list_keypad_codes(lock_id) == [cleaning]
+    assert (await client.get_smartlock(lock_id)).status is LockStatus.LOCKED
+
+    sim.nuki.refuse_writes(lock_id, shape="error", message="Try again later")
+    with pytest.raises(ApiError, match=r"HTTP 200: Try again later$") as other:
+        await client.unlock(lock_id)
+    assert not isinstance(other.value, SubscriptionRequiredError)
 
 
 async def test_an_unpaid_account(client: NukiClient, sim: Simulator) -> None:

@@ -10,7 +10,10 @@ of N locks is 1 request, plus 1 for the account-wide ``GET /smartlock/log``
 
 Errors map into the shared exceptions. A body that names the missing Smart Hosting subscription
 (``{"error": ...}`` or ``{"detailMessage": ...}``, whatever the status) is
-:class:`SmartHostingRequiredError`; 402 "Account not payed" and 426 "upgrade required" are
+:class:`SmartHostingRequiredError`. Writes (actions, keypad code create/update/delete) count as done only
+when a 2xx answer's body names no refusal: Nuki may send one with 200, and a ``detailMessage`` or
+``error`` text then raises as an error answer would (the Smart Hosting one as above, any other text as
+:class:`ApiError` naming it); 402 "Account not payed" and 426 "upgrade required" are
 :class:`SubscriptionRequiredError`; 405 is :class:`NotSupportedError`; 423 is :class:`BusyError`; 400/422
 are :class:`ValidationError`, with the message from ``detailMessage`` or the framework's
 ``{"code", "reasonPhrase", "description"}`` status object and ``fields`` from "for parameter 'x'"; the
@@ -29,7 +32,7 @@ from typing import Any
 import aiohttp
 
 from .errors import OperationPendingError, ValidationError
-from .http import HttpTransport, quote_segment
+from .http import HttpTransport, quote_segment, redacting
 from .nuki_keypad import (
     check_keypad_window,
     generate_keypad_code,
@@ -65,6 +68,7 @@ from .nuki_parse import (
     parse_keypad_code,
     parse_log_entry,
     parse_smartlock,
+    refusal_for_answer,
 )
 from .parse import Reader, as_list
 
@@ -166,6 +170,31 @@ class NukiClient:
         request = self._http.request(method, path, params=params, json_body=json_body, secrets=secrets_)
         return await self._http.request_json(request, partial(error_for_answer, lock_id=lock_id))
 
+    async def _write(
+        self,
+        method: str,
+        path: str,
+        *,
+        lock_id: int | str,
+        json_body: Any = None,
+        secrets_: Collection[str] = (),
+    ) -> None:
+        """Perform one action or authorization write; only a 2xx answer that refuses nothing is success.
+
+        Raises:
+            ApiError: An error status, or a 2xx answer whose body names a refusal (:func:`refusal_for_answer`:
+                :class:`SmartHostingRequiredError` for the Smart Hosting one), secrets redacted.
+        """
+        request = self._http.request(method, path, json_body=json_body, secrets=secrets_)
+        response = await self._http.send(request)
+        self._http.decode_json(request, response, partial(error_for_answer, lock_id=lock_id))
+        with redacting(self._http.secrets_of(request)):
+            refusal = refusal_for_answer(
+                response.status, response.text, response.headers, request.where, lock_id
+            )
+            if refusal is not None:
+                raise refusal
+
     async def _list(self, path: str, **kwargs: Any) -> list[Any]:
         return as_list(await self._request("GET", path, **kwargs), f"GET {path}")
 
@@ -209,11 +238,16 @@ class NukiClient:
         """``POST /smartlock/{id}/action`` → 204; the new state shows up later (states 2/4/7 meanwhile).
 
         ``option`` is Nuki's bitmask (2 force, 4 full lock); 0 sends none.
+
+        Raises:
+            SmartHostingRequiredError: The lock has no active Smart Hosting subscription (also when Nuki
+                says so with status 200).
+            ApiError: Any other refusal (a 2xx answer with an ``error``/``detailMessage`` text included).
         """
         body: dict[str, int] = {"action": int(action)}
         if option:
             body["option"] = option
-        await self._request("POST", Paths.action(smartlock_id), json_body=body, lock_id=smartlock_id)
+        await self._write("POST", Paths.action(smartlock_id), json_body=body, lock_id=smartlock_id)
 
     async def lock(self, smartlock_id: int | str) -> None:
         """Lock (Opener: deactivate ring to open)."""
@@ -330,7 +364,9 @@ class NukiClient:
             ValidationError: Before any request, when the name (1-20 characters), the PIN (6 digits 1-9, not
                 starting with 12) or the window is invalid; or when the API refuses them (e.g. the lock has no
                 keypad, or the PIN is already used on it).
-            SmartHostingRequiredError: The lock has no active Smart Hosting subscription.
+            SmartHostingRequiredError: The lock has no active Smart Hosting subscription (also when Nuki
+                says so with status 200; the code is then not looked for).
+            ApiError: Any other refusal, e.g. a 2xx answer with another ``error`` text.
             OperationPendingError: Accepted, but it did not show up in time; it may still appear later
                 (look again with :meth:`find_keypad_code`).
         """
@@ -350,7 +386,7 @@ class NukiClient:
         }
         body = _with_window(fields, allowed_from, allowed_until)
         path = Paths.auths(smartlock_id)
-        await self._request("PUT", path, json_body=body, lock_id=smartlock_id, secrets_=(str(pin),))
+        await self._write("PUT", path, json_body=body, lock_id=smartlock_id, secrets_=(str(pin),))
         delays = self._auth_poll_delays if poll_delays is None else tuple(poll_delays)
         for delay in delays:
             await self._sleep(delay)
@@ -382,6 +418,7 @@ class NukiClient:
                 it starts; or when the API refuses the change.
             NotFoundError: The code is gone.
             BusyError: The lock is busy with another operation (423).
+            SmartHostingRequiredError: No active Smart Hosting subscription (also sent with status 200).
         """
         clean_name = validate_keypad_name(name)
         if allowed_from is not None and allowed_until is not None and allowed_until <= allowed_from:
@@ -391,11 +428,14 @@ class NukiClient:
         body = _with_window({"name": clean_name}, allowed_from, allowed_until)
         if enabled is not None:
             body["enabled"] = enabled
-        await self._request("POST", Paths.auth(smartlock_id, auth_id), json_body=body, lock_id=smartlock_id)
+        await self._write("POST", Paths.auth(smartlock_id, auth_id), json_body=body, lock_id=smartlock_id)
 
     async def delete_keypad_code(self, smartlock_id: int | str, auth_id: str) -> None:
-        """``DELETE /smartlock/{id}/auth/{authId}`` → 204 (404 → :class:`NotFoundError`: already gone)."""
-        await self._request("DELETE", Paths.auth(smartlock_id, auth_id), lock_id=smartlock_id)
+        """``DELETE /smartlock/{id}/auth/{authId}`` → 204 (404 → :class:`NotFoundError`: already gone).
+
+        A refusal sent with a 2xx status raises as :meth:`update_keypad_code`'s does: the code is still there.
+        """
+        await self._write("DELETE", Paths.auth(smartlock_id, auth_id), lock_id=smartlock_id)
 
 
 def _with_window(

@@ -29,6 +29,7 @@ from .parse import Reader, as_object
 
 _PARAMETER: Final = re.compile(r"for parameter '([^']+)'")
 _LONG_NUMBER: Final = re.compile(r"\d{6,}")
+_REFUSAL_KEYS: Final = ("detailMessage", "error")
 
 
 def is_smart_hosting_message(text: str | None) -> bool:
@@ -176,3 +177,22 @@ def error_for_answer(
         for parameter in _PARAMETER.findall(message):
             fields.setdefault(parameter, []).append(message)
     return error_for_status(status, summary, headers, fields)
+
+
+def refusal_for_answer(
+    status: int, text: str, headers: Mapping[str, str], where: str, lock_id: int | str | None = None
+) -> ApiError | None:
+    """The error a 2xx answer to a write stands for; ``None`` when its body refuses nothing.
+
+    Nuki may answer a refused action or authorization write with a 2xx status and a body naming the refusal:
+    the Smart Hosting page gives ``{"detailMessage": ...}`` without a status, and "Response 200" with
+    ``"error": ...`` for ``PUT /smartlock/auth/advanced``. A JSON object with a non-empty ``detailMessage``
+    or ``error`` text is mapped as an error answer with that status would be: the Smart Hosting refusal is
+    :class:`SmartHostingRequiredError`, any other text an :class:`ApiError` naming it.
+    """
+    body = json_object(text)
+    if body is None:
+        return None
+    if not any(isinstance(body.get(key), str) and body[key].strip() for key in _REFUSAL_KEYS):
+        return None
+    return error_for_answer(status, text, headers, where, lock_id)

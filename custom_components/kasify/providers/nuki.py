@@ -5,7 +5,7 @@ A refresh is 2 requests: every lock (``GET /smartlock``) and the account's log s
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 import contextlib
 from dataclasses import replace
 from datetime import datetime
@@ -33,7 +33,13 @@ from ..access_codes.records import (
     NewCode,
     Outcome,
 )
-from ..api.errors import ApiError, NotFoundError, OperationPendingError, SubscriptionRequiredError
+from ..api.errors import (
+    ApiError,
+    NotFoundError,
+    OperationPendingError,
+    SmartHostingRequiredError,
+    SubscriptionRequiredError,
+)
 from ..api.models import Account
 from ..api.nuki import (
     KEYPAD_NAME_MAX_LENGTH,
@@ -58,7 +64,9 @@ class NukiCoordinator(ProviderCoordinator[NukiSnapshot, NukiClient]):
     """Polls one Nuki Web account: 1 request for every lock (``GET /smartlock``) + 1 for the account's log.
 
     New log entries (never seen before, newer than the first refresh) are handed to the locks' activity
-    event entities; locks without an active Smart Hosting subscription get a repair issue.
+    event entities; locks without an active Smart Hosting subscription get a repair issue: when the listing
+    says so, and when Nuki refuses an action or keypad code write for it (the listing may not say so then:
+    that repair stays until Nuki accepts a write on the lock again).
     """
 
     kind = KIND_NUKI
@@ -71,6 +79,7 @@ class NukiCoordinator(ProviderCoordinator[NukiSnapshot, NukiClient]):
         super().__init__(hass, entry, client)
         self._seen_logs: set[str] | None = None
         self._logs_since: datetime | None = None
+        self._refused_writes: set[int] = set()
 
     async def _fetch(self) -> NukiSnapshot:
         snapshot = await self.client.fetch_snapshot(logs_since=self._logs_since)
@@ -104,25 +113,49 @@ class NukiCoordinator(ProviderCoordinator[NukiSnapshot, NukiClient]):
         return {lock.device_key for lock in data.locks.values()}
 
     def _refreshed(self, data: NukiSnapshot) -> None:
-        for lock in data.locks.values():
-            issue_id = f"nuki_smart_hosting_{lock.id}"
-            if lock.subscription_missing:
-                ir.async_create_issue(
-                    self.hass,
-                    DOMAIN,
-                    issue_id,
-                    is_fixable=False,
-                    severity=ir.IssueSeverity.WARNING,
-                    translation_key="nuki_smart_hosting",
-                    translation_placeholders={"lock": lock.name or str(lock.id)},
-                )
-            else:
-                ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        for lock_id in data.locks:
+            self._sync_smart_hosting_issue(lock_id)
         self.update_interval = (
             STAY_CHANGE_INTERVAL
             if stay_change_near(self.hass, self.device_keys(data))
             else self._normal_interval
         )
+
+    def _sync_smart_hosting_issue(self, lock_id: int) -> None:
+        """Show the lock's Smart Hosting repair while the listing says it is missing or writes are refused."""
+        lock = self.data.locks.get(lock_id) if self.data is not None else None
+        issue_id = f"nuki_smart_hosting_{lock_id}"
+        if (lock is not None and lock.subscription_missing) or lock_id in self._refused_writes:
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key="nuki_smart_hosting",
+                translation_placeholders={"lock": (lock.name if lock else None) or str(lock_id)},
+            )
+        else:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+
+    @contextlib.contextmanager
+    def writing(self, lock_id: int | str) -> Iterator[None]:
+        """Around an action or a keypad code write to one lock.
+
+        A Smart Hosting refusal (whatever its status) raises the lock's repair; a write that goes through
+        takes back the repair an earlier refusal raised (the listing's own verdict stays).
+        """
+        key = int(lock_id) if str(lock_id).isdigit() else None
+        try:
+            yield
+        except SmartHostingRequiredError:
+            if key is not None:
+                self._refused_writes.add(key)
+                self._sync_smart_hosting_issue(key)
+            raise
+        if key is not None and key in self._refused_writes:
+            self._refused_writes.discard(key)
+            self._sync_smart_hosting_issue(key)
 
     async def async_refresh_lock(self, lock_id: int) -> None:
         """After an action, read that one lock again (1 request) instead of the whole account."""
@@ -145,7 +178,8 @@ class NukiCoordinator(ProviderCoordinator[NukiSnapshot, NukiClient]):
         if lock is None:
             raise ApiError(f"Nuki lock {device_key} is gone")
         send = {"lock": self.client.lock, "unlock": self.client.unlock, "open": self.client.unlatch}[action]
-        await send(lock.id)
+        with self.writing(lock.id):
+            await send(lock.id)
 
     async def async_show_after_action(self, device_key: str) -> None:
         """Read that one lock again (1 request, not the account); should that fail, the next poll shows it."""
@@ -226,6 +260,11 @@ NUKI_CREATE_POLLS: Final[tuple[float, ...]] = (0.5, 1.0, 2.0)
 """Seconds to wait before each look for a new Nuki keypad code while the action runs (then: pending)."""
 
 
+def _coordinator(target: CodeTarget) -> NukiCoordinator:
+    coordinator: NukiCoordinator = target.coordinator
+    return coordinator
+
+
 class NukiCodes(CodeAdapter):
     """Keypad codes (authorization type 13); 204 without an id, so the new code is looked up by name + PIN."""
 
@@ -233,7 +272,7 @@ class NukiCodes(CodeAdapter):
 
     def check_create(self, target: CodeTarget, *, name: str, booking_id: str | None) -> None:
         """The lock needs a paired keypad, and the keypad takes names up to its length."""
-        coordinator: NukiCoordinator = target.coordinator
+        coordinator = _coordinator(target)
         lock = coordinator.data.locks.get(int(target.lock_id)) if target.lock_id.isdigit() else None
         if lock is not None and not lock.keypad_paired:
             raise validation_error("access_code_no_keypad", lock=target.name)
@@ -259,14 +298,15 @@ class NukiCodes(CodeAdapter):
         """A keypad code; Nuki answers 204 without an id, so the new code is looked up by name and PIN."""
         client: NukiClient = target.client
         try:
-            found = await client.create_keypad_code(
-                target.lock_id,
-                name=new.name,
-                code=new.code,
-                allowed_from=new.starts_at,
-                allowed_until=new.ends_at,
-                poll_delays=NUKI_CREATE_POLLS,
-            )
+            with _coordinator(target).writing(target.lock_id):
+                found = await client.create_keypad_code(
+                    target.lock_id,
+                    name=new.name,
+                    code=new.code,
+                    allowed_from=new.starts_at,
+                    allowed_until=new.ends_at,
+                    poll_delays=NUKI_CREATE_POLLS,
+                )
         except OperationPendingError:
             return Outcome(f"{PENDING_PREFIX}{secrets.token_hex(6)}", CODE_PENDING, provisional=True)
         return self._outcome(found)
@@ -286,7 +326,8 @@ class NukiCodes(CodeAdapter):
             auth_id = found.id
         assert auth_id is not None
         try:
-            await client.delete_keypad_code(target.lock_id, auth_id)
+            with _coordinator(target).writing(target.lock_id):
+                await client.delete_keypad_code(target.lock_id, auth_id)
         except NotFoundError as err:
             await confirm_gone(err, lambda: self._listed(client, target.lock_id, auth_id))
 
@@ -305,9 +346,10 @@ class NukiCodes(CodeAdapter):
             if found is None:
                 raise OperationPendingError("the code has not shown up yet", lock_id=target.lock_id)
             code_id = found.id
-        await client.update_keypad_code(
-            target.lock_id, code_id, name=record.name, allowed_from=starts_at, allowed_until=ends_at
-        )
+        with _coordinator(target).writing(target.lock_id):
+            await client.update_keypad_code(
+                target.lock_id, code_id, name=record.name, allowed_from=starts_at, allowed_until=ends_at
+            )
         return Outcome(code_id, record.status if record.status != CODE_FAILED else CODE_PENDING)
 
     async def statuses(self, target: CodeTarget, records: Sequence[CodeRecord]) -> dict[str, Outcome]:
