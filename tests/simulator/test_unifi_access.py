@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
+import json
 import logging
 from typing import Any
 
@@ -337,6 +338,41 @@ async def test_unknown_messages_are_skipped(
     event = await push.next()
     assert isinstance(event, DoorStateEvent)
     assert event.position is DoorPosition.OPEN
+
+
+async def test_a_silent_controller_keeps_the_socket_open_but_sends_nothing(
+    session: aiohttp.ClientSession, sim: Simulator, portal: str
+) -> None:
+    """``push_silent``: no Hello, no pushes and no pongs on open or new sockets; then all resumes."""
+    assert sim.base_url is not None
+    url = sim.base_url + NOTIFICATIONS
+    auth = {"Authorization": f"Bearer {sim.unifi.token}"}
+    async with session.ws_connect(url, headers=auth, autoping=False) as ws:
+        assert (await ws.receive(timeout=WAIT)).data == "Hello"
+        await ws.ping(b"1")
+        pong = await ws.receive(timeout=WAIT)
+        assert (pong.type, pong.data) == (aiohttp.WSMsgType.PONG, b"1")
+
+        sim.unifi.push_silent = True
+        async with session.ws_connect(url, headers=auth, autoping=False) as quiet:
+            assert sim.unifi.websockets == 2  # accepted, and open
+            sim.unifi.set_door_position(portal, "open")
+            await ws.ping(b"2")
+            await quiet.ping(b"2")
+            await asyncio.sleep(0.2)  # time for the (unsent) answers to arrive
+            assert sim.unifi.pushed == []
+
+            sim.unifi.push_silent = False
+            await ws.ping(b"3")
+            await quiet.ping(b"3")
+            # The very next frame on each is the pong to the ping sent after the silence: nothing before.
+            for socket in (ws, quiet):
+                after = await socket.receive(timeout=WAIT)
+                assert (after.type, after.data) == (aiohttp.WSMsgType.PONG, b"3")
+            sim.unifi.set_door_position(portal, "close")
+            pushed = await ws.receive(timeout=WAIT)
+            assert json.loads(pushed.data)["data"]["state"]["dps"] == "close"
+            assert not quiet.closed
 
 
 @pytest.mark.parametrize("abrupt", [True, False])
