@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 import json
 import logging
@@ -141,6 +141,15 @@ class Push:
         if self.task is not None:
             self.task.cancel()
             await asyncio.gather(self.task, return_exceptions=True)
+
+
+async def _eventually(condition: Callable[[], bool]) -> None:
+    """Wait (real time, :data:`WAIT` seconds at most) until ``condition`` holds."""
+    for _ in range(int(WAIT / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    assert condition()
 
 
 @pytest.fixture
@@ -402,6 +411,40 @@ async def test_push_reconnects_after_a_drop(
     assert caplog.text.count("connection to") == 1  # one line when it went, none per retry
     await push.stop()
     assert not client.push_connected
+
+
+async def test_push_is_up_once_the_controller_speaks_and_a_silent_socket_is_closed(
+    client: UnifiAccessClient, sim: Simulator, push: Push, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An open socket that says nothing is not push; closed as silent: one warning, reconnect; a pong to a
+    ping is a frame like any other and puts push up."""
+    caplog.set_level(logging.INFO, logger="custom_components.kasify.api.unifi_access")
+    sim.unifi.push_silent = True
+    push.start()
+    await _eventually(lambda: client.push_open)
+    activity = client.push_activity
+    await client.ping_push()
+    await asyncio.sleep(0.2)
+    assert (client.push_activity, client.push_connected, push.connects) == (activity, False, 0)
+
+    await client.close_silent_push(300)
+    await _eventually(lambda: sim.count_requests(NOTIFICATIONS, "GET") == 2 and client.push_open)
+    assert not client.push_connected
+    sim.unifi.push_silent = False
+    await client.ping_push()
+    await push.connected()
+    assert client.push_connected
+    assert client.push_activity > activity
+    assert (push.connects, push.disconnects) == (1, 0)  # never up before: nothing to report lost
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "nothing received" in warnings[0]
+    assert caplog.text.count("connected to") == 1
+
+    # Up, then silent again: closing it reports the loss to the caller, which polls meanwhile.
+    await client.close_silent_push(300)
+    await push.lost()
+    assert push.disconnects == 1
 
 
 async def test_push_retries_refused_handshakes_with_backoff(
