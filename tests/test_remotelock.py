@@ -753,8 +753,8 @@ async def test_a_webhook_remotelock_deactivated_is_noticed_and_activated_again(
         r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and r.name == LOGGER.name
     ]
     assert warnings == [
-        f"RemoteLock: the webhook of {entry.title} was deactivated by RemoteLock (deliveries failed for 72 "
-        "hours); its events are polled meanwhile"
+        f"RemoteLock: the webhook of {entry.title} is inactive at RemoteLock (it deactivates one that fails "
+        "for 72 hours); its events are polled meanwhile"
     ]
     assert entry.options[CONF_WEBHOOK_SECRET] not in caplog.text
     assert url.rsplit("/", 1)[1] not in caplog.text  # the webhook id

@@ -102,7 +102,9 @@ class WebhookHealth:
             LOGGER.warning(
                 "RemoteLock: the webhook of %s %s; its events are polled meanwhile",
                 self._entry.title,
-                "is gone" if gone else "was deactivated by RemoteLock (deliveries failed for 72 hours)",
+                "is gone"
+                if gone
+                else "is inactive at RemoteLock (it deactivates one that fails for 72 hours)",
             )
         self._reported = True
         ir.async_create_issue(
