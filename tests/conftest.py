@@ -8,7 +8,7 @@ of its own first on ``sys.path``).
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 import logging
 import re
 from unittest.mock import AsyncMock, patch
@@ -135,9 +135,12 @@ def fast_nuki(simulator: Simulator) -> Iterator[None]:
 
 @pytest.fixture
 def no_heartbeat() -> Iterator[None]:
-    """No WebSocket pings: ticking frozen time by minutes or hours would fire pings whose answers the test
-    never waits for."""
-    with patch.object(UnifiAccessCoordinator, "push_heartbeat", 3600.0):
+    """No WebSocket pings, neither aiohttp's heartbeat nor the push watchdog's: ticking frozen time by minutes
+    or hours would fire pings whose answers the test never waits for (the watchdog's own tests turn it on)."""
+    with (
+        patch.object(UnifiAccessCoordinator, "push_heartbeat", 3600.0),
+        patch.object(UnifiAccessCoordinator, "push_watchdog", timedelta(days=365)),
+    ):
         yield
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+import logging
 import time
 from typing import Any
 from unittest.mock import patch
@@ -22,7 +23,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er, 
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.kasify import application_credentials
 from custom_components.kasify.const import (
@@ -32,9 +33,11 @@ from custom_components.kasify.const import (
     CONF_WEBHOOK_ID,
     CONF_WEBHOOK_SECRET,
     DOMAIN,
+    LOGGER,
 )
 from custom_components.kasify.links import STAY_CHANGE_INTERVAL
 from custom_components.kasify.providers.remotelock import RemoteLockCoordinator
+from custom_components.kasify.providers.remotelock.webhook_health import WEBHOOK_CHECK_INTERVAL
 from simulator import Simulator
 from simulator.remotelock import CLIENT_ID, CLIENT_SECRET
 
@@ -668,3 +671,139 @@ async def test_a_pushed_event_from_the_lock_confirms_the_action(
     assert resp.status == 200
     await hass.async_block_till_done()
     assert hass.states.get(FRONT).state == LockState.UNLOCKED
+
+
+# --- a webhook RemoteLock deactivated -----------------------------------------------------------------------
+
+
+def _answered(simulator: Simulator) -> list[str]:
+    """The API requests answered, in order (not the token, nor a request refused for an expired one)."""
+    return [f"{r.method} {r.path}" for r in simulator.requests if "/api/" in r.path and r.status != 403]
+
+
+async def _with_webhook(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any
+) -> MockConfigEntry:
+    """An entry whose webhook was turned on in the options: the simulator delivers to this Home Assistant."""
+    entry = remotelock_entry(simulator)
+    await setup_integration(hass, entry)
+    hass.config.internal_url = str((await hass_client_no_auth()).make_url("")).rstrip("/")
+    hass.config.external_url = hass.config.internal_url
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "webhook"})
+    await hass.config_entries.options.async_configure(result["flow_id"], {CONF_WEBHOOK: True})
+    await hass.async_block_till_done()
+    return entry
+
+
+async def _deliveries_fail_for_72_hours(simulator: Simulator, device: str, action: str) -> None:
+    """An event whose delivery fails, retried hourly until RemoteLock deactivates the webhook."""
+    state = simulator.remotelock
+    state.lock_action(device, action)
+    await state.drain_webhooks()
+    for hours in (1, 71):
+        simulator.advance(timedelta(hours=hours))
+        state.retry_webhooks()
+        assert not (await state.drain_webhooks())[-1].acknowledged
+    assert not next(iter(state.notification_subscribers.values()))["attributes"]["active"]
+
+
+def _issue_log(hass: HomeAssistant) -> list[tuple[str, str]]:
+    log: list[tuple[str, str]] = []
+    hass.bus.async_listen(
+        ir.EVENT_REPAIRS_ISSUE_REGISTRY_UPDATED,
+        callback(lambda event: log.append((event.data["action"], event.data["issue_id"]))),
+    )
+    return log
+
+
+async def test_a_webhook_remotelock_deactivated_is_noticed_and_activated_again(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    freezer: FrozenDateTimeFactory,
+    hass_client_no_auth: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Home Assistant unreachable for 72 hours: RemoteLock deactivates the webhook. The hourly check notices
+    it, the missed event is polled, one warning and one repair, and the webhook is activated again at Home
+    Assistant's URL (the repair goes); deliveries then arrive again."""
+    entry = await _with_webhook(hass, simulator, hass_client_no_auth)
+    state = simulator.remotelock
+    [subscriber] = state.notification_subscribers.values()
+    url = subscriber["attributes"]["url"]
+    subscriber["attributes"]["url"] = "http://127.0.0.1:9/unreachable"  # as if Home Assistant were offline
+    front = remotelock_device_id(simulator, "Puerta de servicio")
+    fired, issues = _activity_recorder(hass), _issue_log(hass)
+    await _deliveries_fail_for_72_hours(simulator, front, "unlock")
+
+    simulator.reset_requests()
+    await tick(hass, freezer, WEBHOOK_CHECK_INTERVAL)
+    subscriber_path = f"/remotelock/api/notification_subscribers/{subscriber['id']}"
+    assert _answered(simulator) == [
+        "GET /remotelock/api/devices",
+        f"GET {subscriber_path}",
+        f"PUT {subscriber_path}",  # activated again
+        "GET /remotelock/api/events",
+    ]
+    assert [kind for kind, _ in fired] == ["unlocked"]  # the missed event, polled
+    issue_id = f"remotelock_webhook_{entry.entry_id}"
+    assert issues == [("create", issue_id), ("remove", issue_id)]
+    assert (subscriber["attributes"]["active"], subscriber["attributes"]["url"]) == (True, url)
+    warnings = [
+        r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and r.name == LOGGER.name
+    ]
+    assert warnings == [
+        f"RemoteLock: the webhook of {entry.title} is inactive at RemoteLock (it deactivates one that fails "
+        "for 72 hours); its events are polled meanwhile"
+    ]
+    assert entry.options[CONF_WEBHOOK_SECRET] not in caplog.text
+    assert url.rsplit("/", 1)[1] not in caplog.text  # the webhook id
+
+    state.lock_action(front, "lock")
+    assert (await state.drain_webhooks())[-1].status == 200
+    await hass.async_block_till_done()
+    assert hass.states.get(FRONT).state == LockState.LOCKED
+    simulator.reset_requests()
+    await tick(hass, freezer)
+    assert _answered(simulator) == ["GET /remotelock/api/devices"]  # delivering: no events poll
+
+
+async def test_a_webhook_that_cannot_deliver_is_left_to_the_user(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory, hass_client_no_auth: Any
+) -> None:
+    """Activated again but deactivated again before it delivered: not activated a second time, the repair
+    stays; deleted at RemoteLock: not created again; turning the webhook off clears the repair."""
+    entry = await _with_webhook(hass, simulator, hass_client_no_auth)
+    state = simulator.remotelock
+    [subscriber] = state.notification_subscribers.values()
+    subscriber["attributes"]["secret"] = "not-the-one"  # Home Assistant answers 401
+    front = remotelock_device_id(simulator, "Puerta de servicio")
+    await _deliveries_fail_for_72_hours(simulator, front, "unlock")
+    await tick(hass, freezer, WEBHOOK_CHECK_INTERVAL)
+    assert subscriber["attributes"]["active"]  # activated again
+    await _deliveries_fail_for_72_hours(simulator, front, "lock")
+
+    simulator.reset_requests()
+    await tick(hass, freezer, WEBHOOK_CHECK_INTERVAL)
+    assert not [call for call in _answered(simulator) if call.startswith("PUT")]
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"remotelock_webhook_{entry.entry_id}")
+    assert issue is not None
+    assert (issue.translation_key, issue.translation_placeholders) == (
+        "remotelock_webhook_deactivated",
+        {"account": entry.title},
+    )
+    assert hass.states.get(FRONT).state == LockState.LOCKED  # polled meanwhile
+
+    state.delete_subscriber(subscriber["id"])
+    simulator.reset_requests()
+    await tick(hass, freezer, WEBHOOK_CHECK_INTERVAL)
+    assert not [call for call in _answered(simulator) if call.startswith("POST")]
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"remotelock_webhook_{entry.entry_id}")
+    assert issue is not None
+    assert issue.translation_key == "remotelock_webhook_missing"
+
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "webhook"})
+    await hass.config_entries.options.async_configure(result["flow_id"], {CONF_WEBHOOK: False})
+    await hass.async_block_till_done()
+    assert ir.async_get(hass).async_get_issue(DOMAIN, f"remotelock_webhook_{entry.entry_id}") is None

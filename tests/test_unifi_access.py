@@ -6,10 +6,12 @@ failures, and linking to Kasify properties."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 import json
+import logging
 from typing import Any
+from unittest.mock import patch
 
 import aiohttp
 from freezegun.api import FrozenDateTimeFactory
@@ -33,7 +35,11 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.kasify.const import CONF_API_TOKEN, CONF_FINGERPRINT, DOMAIN
 from custom_components.kasify.coordinator import property_identifier
 from custom_components.kasify.diagnostics import async_get_config_entry_diagnostics
-from custom_components.kasify.providers.unifi_access import UnifiAccessCoordinator
+from custom_components.kasify.providers.unifi_access import (
+    PUSH_SILENCE_TIMEOUT,
+    PUSH_WATCHDOG_INTERVAL,
+    UnifiAccessCoordinator,
+)
 from simulator import Simulator
 from simulator.unifi_access import UNIFI_GARAGE_DOOR_ID, UnifiEndpoint
 
@@ -179,6 +185,105 @@ async def test_polling_while_push_is_down(
     await tick(hass, freezer, push=True)
     await tick(hass, freezer, push=True)
     assert _door_reads(simulator) == 0
+
+
+@pytest.fixture
+def watchdog(no_heartbeat: None) -> Iterator[None]:
+    """The push watchdog at its real interval (after ``no_heartbeat``, which turns it off)."""
+    with patch.object(UnifiAccessCoordinator, "push_watchdog", PUSH_WATCHDOG_INTERVAL):
+        yield
+
+
+async def _minute(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """A minute on: the timers fire (polls, the watchdog and its pings, back-off), then the sockets answer."""
+    await tick(hass, freezer, PUSH_WATCHDOG_INTERVAL, push=True)
+    for _ in range(300):
+        await asyncio.sleep(0)
+
+
+def _push_logs(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno == level and r.getMessage().startswith("UniFi Access push")
+    ]
+
+
+@pytest.mark.usefixtures("watchdog")
+async def test_a_quiet_push_is_not_a_silent_one(
+    hass: HomeAssistant, simulator: Simulator, endpoint: UnifiEndpoint, freezer: FrozenDateTimeFactory
+) -> None:
+    """No door changes for a long while: the controller answers the watchdog's pings, push stays up."""
+    entry = unifi_entry(endpoint, title=TITLE)
+    await _setup_with_push(hass, simulator, entry)
+    simulator.reset_requests()
+    for _ in range(3 * int(PUSH_SILENCE_TIMEOUT / PUSH_WATCHDOG_INTERVAL)):
+        await _minute(hass, freezer)
+    assert _coordinator(entry).update_interval is None
+    assert simulator.count_requests("/api/v1/developer") == 0
+    assert simulator.unifi.websockets == 1
+    simulator.unifi.set_door_position(_portal(simulator), "open")
+    await _until(hass, lambda: hass.states.get(PORTAL_DOOR).state == STATE_ON)
+
+
+@pytest.mark.usefixtures("watchdog")
+async def test_silent_push_falls_back_to_polling_until_it_speaks_again(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    endpoint: UnifiEndpoint,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The socket stays open but nothing arrives: after the silence timeout polling picks up the door's
+    change, one warning says so (not one per check or reconnect), and push takes over when it speaks again."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.kasify.api.unifi_access")
+    entry = unifi_entry(endpoint, title=TITLE)
+    await _setup_with_push(hass, simulator, entry)
+    coordinator = _coordinator(entry)
+    portal = _portal(simulator)
+    simulator.unifi.push_silent = True
+    simulator.unifi.set_door_position(portal, "open")  # not pushed: the controller says nothing
+    simulator.reset_requests()
+
+    minutes = int(PUSH_SILENCE_TIMEOUT / PUSH_WATCHDOG_INTERVAL)
+    for minute in range(minutes + 3):
+        assert (coordinator.update_interval is None) == (minute <= minutes)  # 5 minutes of silence allowed
+        await _minute(hass, freezer)
+    assert _door_reads(simulator) >= 1
+    assert hass.states.get(PORTAL_DOOR).state == STATE_ON
+
+    # Still silent: the socket is reopened after its back-off and closed again when it stays silent, while
+    # polling goes on at its interval; no further warning.
+    simulator.unifi.set_door_position(portal, "close")
+    before = _door_reads(simulator)
+    for _ in range(2 * minutes + 2):
+        await _minute(hass, freezer)
+    assert _door_reads(simulator) - before >= 2 * minutes
+    assert hass.states.get(PORTAL_DOOR).state == STATE_OFF
+    assert simulator.count_requests(NOTIFICATIONS) >= 2  # reconnected (still silent) at least twice
+    assert [w for w in _push_logs(caplog, logging.WARNING) if "nothing received" in w] == [
+        f"UniFi Access push: nothing received from https://{endpoint.host}:{endpoint.port} for 300 s "
+        "although the socket was open; polling until push is back, reconnecting"
+    ]
+
+    # Push speaks again: it takes over, one info line, no more polling.
+    simulator.unifi.push_silent = False
+    for _ in range(minutes):
+        if coordinator.update_interval is None:
+            break
+        await _minute(hass, freezer)
+    assert coordinator.update_interval is None
+    assert [line for line in _push_logs(caplog, logging.INFO) if "again" in line] == [
+        f"UniFi Access push: connected to https://{endpoint.host}:{endpoint.port} again"
+    ]
+    simulator.reset_requests()
+    await _minute(hass, freezer)
+    await _minute(hass, freezer)
+    assert _door_reads(simulator) == 0
+    simulator.unifi.set_lock_rule(portal, "keep_unlock")
+    await _until(hass, lambda: hass.states.get(PORTAL).state == LockState.UNLOCKED)
+    assert len(_push_logs(caplog, logging.WARNING)) == 1  # one line for the whole outage
+    assert endpoint.token not in caplog.text
 
 
 async def test_controller_without_push(

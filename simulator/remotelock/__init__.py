@@ -20,20 +20,23 @@ What it enforces, as the real service documents it:
 - Access grants start pending and sync :attr:`RemoteLockState.sync_delay` seconds later when the lock is
   connected (an ``access_person_synced`` event is recorded then); an offline lock keeps them pending.
 - Notification subscribers (email, text, webhook) and subscriptions (publisher + subscriber + event
-  types valid for the publisher type): 201 on create, 204 on delete, 404 for unknown ids, 422 resource
-  errors. Webhook URLs must be HTTPS, **except** plain ``http`` to a loopback host (``127.0.0.1``, ``::1``,
-  ``localhost``), a deliberate deviation so tests and a local Home Assistant can receive deliveries. Every
-  recorded event is POSTed (JSON, ``X-Secret``) in the background to the active webhook subscribers whose
-  subscriptions match it; attempts land in :attr:`RemoteLockState.webhook_deliveries` (form content type:
-  ``unsupported``, not sent). No retries.
+  types valid for the publisher type): 201 on create, 200 on update (``PUT``), 204 on delete, 404 for unknown
+  ids, 422 resource errors. Webhook URLs must be HTTPS, **except** plain ``http`` to a loopback host
+  (``127.0.0.1``, ``::1``, ``localhost``), a deliberate deviation so tests and a local Home Assistant can
+  receive deliveries. Every recorded event is POSTed (JSON, ``X-Secret``) in the background to the active
+  webhook subscribers whose subscriptions match it; attempts land in
+  :attr:`RemoteLockState.webhook_deliveries` (form content type: ``unsupported``, not sent). A delivery not
+  answered 2xx within 3 seconds is retried every hour of the simulated clock, and a message still failing 72
+  hours after its first failure deactivates the subscriber (``active: false``), as RemoteLock documents; due
+  retries run before every API request and on :meth:`RemoteLockState.retry_webhooks` (see ``webhooks``).
 
 Events carry the ``pin`` attribute like the real feed does, so tests can check that clients drop it.
 The package: ``state`` (:class:`RemoteLockState`: locations, devices, events, access persons and grants),
 ``records`` (types, event types per publisher, resource shapes), ``errors``, ``oauth`` (:class:`OAuthServer`:
 codes, tokens, grants), ``ratelimit`` (:class:`RateBudget`), ``notifications`` (subscribers, subscriptions,
-which an event reaches), ``webhooks`` (delivery in the background), ``fleet``, and the routes: ``api``
-(:class:`RemoteLockApi`: the vendor, Accept header, bearer token, rate limit, devices and events),
-``api_access``, ``api_notifications``, ``api_oauth`` and ``api_common``.
+which an event reaches), ``webhooks`` (delivery in the background, retries, deactivation), ``fleet``, and the
+routes: ``api`` (:class:`RemoteLockApi`: the vendor, Accept header, bearer token, rate limit, devices and
+events), ``api_access``, ``api_notifications``, ``api_oauth`` and ``api_common``.
 """
 
 from .api import RemoteLockApi

@@ -1,6 +1,8 @@
 """The routes of notification subscribers (email, text, webhook) and subscriptions.
 
-201 on create, 204 on delete, 404 for unknown ids, 422 resource errors. Webhook URLs must be HTTPS,
+201 on create, 200 on update (``PUT /notification_subscribers/{id}``: the attributes of create, e.g.
+``{"attributes": {"active": true}}`` to activate a webhook again), 204 on delete, 404 for unknown ids, 422
+resource errors. Webhook URLs must be HTTPS,
 **except** plain ``http`` to a loopback host (``127.0.0.1``, ``::1``, ``localhost``), a deliberate deviation
 so tests and a local Home Assistant can receive deliveries; event types must suit the publisher type.
 """
@@ -70,6 +72,32 @@ def _events_errors(events: Any, publisher_type: Any) -> list[str]:
     return problems
 
 
+_UPDATABLE: dict[str, tuple[str, ...]] = {
+    "email_notification_subscriber": ("active", "name", "email"),
+    "text_notification_subscriber": ("active", "name", "phone", "carrier"),
+    WEBHOOK_SUBSCRIBER: ("active", "name", "url", "content_type", "secret"),
+}
+
+
+def _update_errors(kind: str, attributes: Json) -> list[tuple[str | None, str]]:
+    """What is wrong with the attributes an update gives (the ones it leaves out keep their values)."""
+    errors: list[tuple[str | None, str]] = []
+    if "active" in attributes and not isinstance(attributes["active"], bool):
+        errors.append(("active", "is invalid"))
+    for key in ("name", "email", "phone", "carrier"):
+        value = attributes.get(key, "-")
+        if key in _UPDATABLE[kind] and (not isinstance(value, str) or not value.strip()):
+            errors.append((key, "can't be blank"))
+    if kind == WEBHOOK_SUBSCRIBER:
+        if "url" in attributes and (url_error := _webhook_url_error(attributes["url"])) is not None:
+            errors.append(("url", url_error))
+        if attributes.get("content_type", "json") not in CONTENT_TYPES:
+            errors.append(("content_type", "must be form or json"))
+        if not isinstance(attributes.get("secret", ""), str):
+            errors.append(("secret", "is invalid"))
+    return errors
+
+
 class NotificationRoutes:
     """``/notification_subscribers`` and ``/notification_subscriptions`` over one :class:`RemoteLockState`."""
 
@@ -83,6 +111,7 @@ class NotificationRoutes:
             ("GET", "/notification_subscribers", self.list_subscribers),
             ("POST", "/notification_subscribers", self.create_subscriber),
             ("GET", "/notification_subscribers/{id}", self.get_subscriber),
+            ("PUT", "/notification_subscribers/{id}", self.update_subscriber),
             ("DELETE", "/notification_subscribers/{id}", self.delete_subscriber),
             ("GET", "/notification_subscriptions", self.list_subscriptions),
             ("POST", "/notification_subscriptions", self.create_subscription),
@@ -143,6 +172,17 @@ class NotificationRoutes:
         assert isinstance(kind, str)
         record = self.state.add_subscriber(kind, name=name, **fields, active=active)
         return json_response({"data": record}, 201)
+
+    async def update_subscriber(self, request: web.Request) -> web.Response:
+        """``PUT /notification_subscribers/{id}`` → 200: the attributes given change (those of create)."""
+        subscriber = self.state.get_subscriber(request.match_info["id"])
+        _, attributes = await read_body(request)
+        errors = _update_errors(subscriber["type"], attributes)
+        if errors:
+            raise ResourceError(attributes, errors)
+        changes = {key: attributes[key] for key in _UPDATABLE[subscriber["type"]] if key in attributes}
+        record = self.state.update_subscriber(subscriber["id"], **changes)
+        return json_response({"data": record})
 
     async def delete_subscriber(self, request: web.Request) -> web.Response:
         """``DELETE /notification_subscribers/{id}`` → 204 (its subscriptions go too)."""

@@ -127,9 +127,18 @@ class AccountFacades:
         """The notification subscriber with that id (404 ``GeneralError`` when there is none)."""
         return self.notifications.get_subscriber(subscriber_id)
 
+    def update_subscriber(self, subscriber_id: str, **attributes: Any) -> Json:
+        """Change a subscriber's attributes, e.g. ``active=True`` (404 ``GeneralError``: there is none)."""
+        return self.notifications.update_subscriber(subscriber_id, **attributes)
+
     def delete_subscriber(self, subscriber_id: str) -> None:
-        """Delete a subscriber and the subscriptions that notify it."""
+        """Delete a subscriber, the subscriptions that notify it and its pending webhook retries."""
         self.notifications.delete_subscriber(subscriber_id)
+        self.webhooks.forget(subscriber_id)
+
+    def retry_webhooks(self) -> None:
+        """Try again the failed webhook deliveries due on the simulated clock (see :mod:`.webhooks`)."""
+        self.webhooks.retry_due()
 
     def subscribe(
         self, subscriber_id: str, publisher_type: str, publisher_id: str, events: Sequence[str | Json]

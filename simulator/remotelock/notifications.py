@@ -77,6 +77,22 @@ class Notifications:
         """
         return get_record(self.subscribers, "Notification subscriber", subscriber_id)
 
+    def update_subscriber(self, subscriber_id: str, **attributes: Any) -> Json:
+        """Change a subscriber's attributes as given (no validation; the route validates first).
+
+        Raises:
+            GeneralError: 404 when there is none.
+        """
+        record = self.get_subscriber(subscriber_id)
+        record["attributes"].update(attributes)
+        record["attributes"]["updated_at"] = self._stamp()
+        return record
+
+    def deactivate_subscriber(self, subscriber_id: str) -> None:
+        """RemoteLock gave up on a webhook: it stays, inactive (nothing is sent to it until activated)."""
+        if subscriber_id in self.subscribers:
+            self.update_subscriber(subscriber_id, active=False)
+
     def delete_subscriber(self, subscriber_id: str) -> None:
         """Delete a subscriber and the subscriptions that notify it."""
         self.get_subscriber(subscriber_id)

@@ -93,8 +93,8 @@ class RemoteLockState(AccountFacades):
             find_publisher=self.find_publisher,
         )
         """The notification subscribers and subscriptions."""
-        self.webhooks = WebhookSender()
-        """The webhook deliveries."""
+        self.webhooks = WebhookSender(clock, self.notifications.deactivate_subscriber)
+        """The webhook deliveries, their hourly retries and the deactivation after 72 hours."""
 
     # -- basics ----------------------------------------------------------------------------------------------
 
@@ -534,7 +534,8 @@ class RemoteLockState(AccountFacades):
         )
 
     def tick(self) -> None:
-        """Sync the grants that are due to connected locks (called before every API request)."""
+        """Sync the grants due to connected locks, retry the webhook deliveries due (before every request)."""
+        self.webhooks.retry_due()
         now = self.now()
         for access_id, devices in self._sync.items():
             due = self._sync_due[access_id]

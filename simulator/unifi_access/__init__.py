@@ -29,8 +29,9 @@ Behaviour (inferred where the API leaves it open, and made adjustable):
   ``access.data.device.location_update_v2`` message (:attr:`UnifiAccessState.location_events` switches to or
   adds ``access.data.v2.location.update``); an API unlock also sends ``access.data.device.remote_unlock``; a
   PIN typed at a reader (:meth:`UnifiAccessState.use_pin`) sends ``access.logs.add`` (``ACCESS`` or
-  ``BLOCKED``). :meth:`UnifiAccessState.drop_websockets` drops the sockets; every message sent is kept in
-  :attr:`UnifiAccessState.pushed`.
+  ``BLOCKED``). Pings are answered with a pong. :meth:`UnifiAccessState.drop_websockets` drops the sockets;
+  :attr:`UnifiAccessState.push_silent` keeps them open but sends nothing at all (no ``Hello``, no pushes, no
+  pongs: a push that has silently stopped); every message sent is kept in :attr:`UnifiAccessState.pushed`.
 - Visitors: ``POST/GET /visitors``, ``GET/DELETE /visitors/{id}`` (``is_force=true`` deletes, else cancels),
   ``PUT/DELETE /visitors/{id}/pin_codes`` (digits only, length within
   :attr:`UnifiAccessState.pin_lengths` → else ``CODE_CREDS_PIN_CODE_CREDS_LENGTH_INVALID``, unique among

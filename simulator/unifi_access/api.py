@@ -202,18 +202,22 @@ class UnifiAccessApi:
 
     async def notifications(self, request: web.Request) -> web.StreamResponse:
         """``GET /devices/notifications``: the push WebSocket."""
-        ws = web.WebSocketResponse(timeout=2.0)
+        # Pings are answered here (not by aiohttp) so that a silent controller can leave them unanswered.
+        ws = web.WebSocketResponse(timeout=2.0, autoping=False)
         if not ws.can_prepare(request).ok:
             raise UnifiError("CODE_PARAMS_INVALID", "This endpoint is a WebSocket")
         connection = self.state.attach(ws, request)
         try:
             await ws.prepare(request)
-            await ws.send_str("Hello")
+            if not self.state.push_silent:
+                await ws.send_str("Hello")
             sender = asyncio.create_task(pump(connection))
             try:
                 async for message in ws:
                     if message.type is WSMsgType.ERROR:
                         break
+                    if message.type is WSMsgType.PING and not self.state.push_silent:
+                        await ws.pong(message.data)
             finally:
                 sender.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

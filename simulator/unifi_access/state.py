@@ -76,6 +76,11 @@ class UnifiAccessState:
         """Visitor id → its PIN in clear (the API never shows it)."""
         self.pushed: list[Json] = []
         """Every WebSocket message sent, in order."""
+        self.push_silent: bool = False
+        """A controller whose push has gone quiet: its WebSockets stay open (and new ones are accepted) but
+        nothing is sent on them: no ``Hello``, no pushes (changes meanwhile are not recorded in
+        :attr:`pushed` and never sent later) and no answer to a ping (a close is still answered). Set it back
+        to ``False`` and the open sockets carry pushes and pongs again."""
         self.kasify: KasifyState | None = None
         self.kasify_links: dict[str, str] = {}
         self._relock_at: dict[str, datetime] = {}
@@ -415,6 +420,8 @@ class UnifiAccessState:
         self._broadcast(message)
 
     def _broadcast(self, message: Json) -> None:
+        if self.push_silent:
+            return
         self.pushed.append(message)
         self.sockets.send(json.dumps(message))
 

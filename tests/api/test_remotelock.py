@@ -37,6 +37,7 @@ from custom_components.kasify.api.remotelock import (
     RemoteLockAccess,
     RemoteLockClient,
     RemoteLockEvent,
+    WebhookSubscriber,
     WebhookSubscription,
     lock_status,
     parse_webhook_event,
@@ -1048,6 +1049,30 @@ async def test_create_webhook_with_chosen_events(client: RemoteLockClient, remot
         name="Kasify", url=HOOK_URL, secret=HOOK_SECRET, publisher_id=ACCOUNT_ID, events=["unlocked"]
     )
     assert remotelock.calls[1].json["attributes"]["events"] == [{"event_type": "unlocked"}]
+
+
+async def test_webhook_subscriber_read_and_activated(client: RemoteLockClient, remotelock: FakeApi) -> None:
+    """One request each: whether RemoteLock still delivers (no secret kept), and turning it on again."""
+    inactive = subscriber_json()
+    inactive["data"]["attributes"]["active"] = False
+    remotelock.reply("GET", f"/notification_subscribers/{SUBSCRIBER_ID}", inactive)
+    remotelock.reply("PUT", f"/notification_subscribers/{SUBSCRIBER_ID}", subscriber_json())
+    subscriber = await client.get_webhook_subscriber(SUBSCRIBER_ID)
+    assert subscriber == WebhookSubscriber(id=SUBSCRIBER_ID, active=False, url=HOOK_URL)
+    assert HOOK_SECRET not in repr(subscriber)
+    assert (await client.activate_webhook_subscriber(SUBSCRIBER_ID, url=HOOK_URL)).active
+    put = remotelock.calls[-1]
+    assert (put.method, put.json) == ("PUT", {"attributes": {"active": True, "url": HOOK_URL}})
+
+    remotelock.reply("GET", "/notification_subscribers/gone", {"message": "Not found"}, status=404)
+    with pytest.raises(NotFoundError):
+        await client.get_webhook_subscriber("gone")
+    refusal = {"errors": [{"attribute": "url", "messages": [f"{HOOK_URL} is not reachable"]}]}
+    remotelock.reply("PUT", f"/notification_subscribers/{SUBSCRIBER_ID}", refusal, status=422)
+    with pytest.raises(ValidationError) as caught:
+        await client.activate_webhook_subscriber(SUBSCRIBER_ID, url=HOOK_URL)
+    assert HOOK_URL not in str(caught.value)
+    assert HOOK_URL not in str(caught.value.fields)
 
 
 async def test_a_refused_subscription_rolls_the_subscriber_back(

@@ -43,6 +43,7 @@ from custom_components.kasify.api.remotelock import (
     webhook_secret_matches,
 )
 from simulator import Simulator, SimulatorConfig
+from simulator.kasify_state import Json
 from simulator.remotelock import (
     CLIENT_SECRET,
     OOB_REDIRECT_URI,
@@ -1359,3 +1360,96 @@ def test_no_running_loop_means_no_delivery() -> None:
     state.subscribe(hook["id"], "account", state.account["id"], ["unlocked"])
     state.lock_action(next(iter(state.devices)), "unlock")
     assert state.webhook_deliveries == []
+
+
+# --- retries and deactivation ------------------------------------------------------------------------------
+
+
+def _hooked(sim: Simulator, receiver: Receiver) -> tuple[Json, str]:
+    """A webhook subscriber for the account's lock events, and a lock to make them with."""
+    state = sim.remotelock
+    hook = state.add_webhook_subscriber("Hook", receiver.url, secret=receiver.secret)
+    state.subscribe(hook["id"], "account", state.account["id"], ["unlocked", "locked"])
+    return hook, next(d["id"] for d in state.devices.values() if d["type"] == "lock")
+
+
+async def test_failed_deliveries_are_retried_hourly_then_the_webhook_is_deactivated(
+    sim: Simulator, session: aiohttp.ClientSession, receiver: Receiver
+) -> None:
+    """Not 2xx: tried again every hour; still failing 72 hours after the first failure: deactivated."""
+    state = sim.remotelock
+    hook, front = _hooked(sim, receiver)
+    receiver.status = 503
+    state.lock_action(front, "unlock")
+    [first] = await state.drain_webhooks()
+    assert (first.status, first.attempt, first.acknowledged) == (503, 1, False)
+    sim.advance(timedelta(minutes=59))
+    state.retry_webhooks()
+    assert await state.drain_webhooks() == [first]  # not due yet
+    sim.advance(timedelta(minutes=1))
+    state.retry_webhooks()
+    assert [(d.event_id, d.attempt) for d in await state.drain_webhooks()] == [
+        (first.event_id, 1),
+        (first.event_id, 2),
+    ]
+    sim.advance(timedelta(hours=1))
+    token = state.issue_tokens()["access_token"]
+    await call(session, f"{sim.remotelock_api_url}/devices", token=token)  # a request runs due retries too
+    assert (await state.drain_webhooks())[-1].attempt == 3
+    assert state.get_subscriber(hook["id"])["attributes"]["active"] is True
+
+    sim.advance(timedelta(hours=70))  # 72 hours after the first failure
+    state.retry_webhooks()
+    deliveries = await state.drain_webhooks()
+    assert (deliveries[-1].attempt, deliveries[-1].status) == (4, 503)
+    assert state.get_subscriber(hook["id"])["attributes"]["active"] is False
+    assert state.webhooks.failing == {}
+    receiver.status = 200
+    state.lock_action(front, "lock")
+    assert await state.drain_webhooks() == deliveries  # an inactive webhook gets nothing
+
+    url = f"{sim.remotelock_api_url}/notification_subscribers/{hook['id']}"
+    token = state.issue_tokens()["access_token"]
+    answer = await call(session, url, "PUT", token=token, json_body={"attributes": {"active": True}})
+    assert (answer.status, answer.body["data"]["attributes"]["active"]) == (200, True)
+    state.lock_action(front, "unlock")
+    assert (await state.drain_webhooks())[-1].acknowledged
+
+
+async def test_an_acknowledged_retry_ends_the_retries(sim: Simulator, receiver: Receiver) -> None:
+    """A retry answered 2xx is the end of it; a dead URL (no answer) is a failure like any other."""
+    state = sim.remotelock
+    hook, front = _hooked(sim, receiver)
+    dead = state.add_webhook_subscriber("Dead", "http://127.0.0.1:9/hook")
+    state.subscribe(dead["id"], "account", state.account["id"], ["unlocked"])
+    receiver.status = 500
+    state.lock_action(front, "unlock")
+    await state.drain_webhooks()
+    assert {key[0] for key in state.webhooks.failing} == {hook["id"], dead["id"]}
+    receiver.status = 204
+    sim.advance(timedelta(hours=1))
+    state.retry_webhooks()
+    retried = {d.subscriber_id: d for d in (await state.drain_webhooks())[2:]}
+    assert retried[hook["id"]].status == 204
+    assert retried[dead["id"]].error
+    assert {key[0] for key in state.webhooks.failing} == {dead["id"]}
+    state.delete_subscriber(dead["id"])
+    assert state.webhooks.failing == {}
+
+
+async def test_updating_a_subscriber(sim: Simulator, session: aiohttp.ClientSession) -> None:
+    """``PUT`` takes the attributes of create; bad values are 422, an unknown id 404."""
+    state = sim.remotelock
+    token = state.issue_tokens()["access_token"]
+    hook = state.add_webhook_subscriber("Hook", "https://ha.example/hook", active=False)
+    url = f"{sim.remotelock_api_url}/notification_subscribers/{hook['id']}"
+    for bad in ({"active": "yes"}, {"url": "http://ha.example/hook"}, {"name": " "}, {"content_type": "xml"}):
+        answer = await call(session, url, "PUT", token=token, json_body={"attributes": bad})
+        assert answer.status == 422, bad
+    changes = {"active": True, "url": "https://ha2.example/hook", "id": "ignored"}
+    answer = await call(session, url, "PUT", token=token, json_body={"attributes": changes})
+    assert answer.status == 200
+    attributes = state.get_subscriber(hook["id"])["attributes"]
+    assert (attributes["active"], attributes["url"], attributes["name"]) == (True, changes["url"], "Hook")
+    missing = await call(session, f"{url}x", "PUT", token=token, json_body={"attributes": {"active": True}})
+    assert missing.status == 404

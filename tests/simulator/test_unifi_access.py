@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
+import json
 import logging
 from typing import Any
 
@@ -140,6 +141,15 @@ class Push:
         if self.task is not None:
             self.task.cancel()
             await asyncio.gather(self.task, return_exceptions=True)
+
+
+async def _eventually(condition: Callable[[], bool]) -> None:
+    """Wait (real time, :data:`WAIT` seconds at most) until ``condition`` holds."""
+    for _ in range(int(WAIT / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    assert condition()
 
 
 @pytest.fixture
@@ -339,6 +349,41 @@ async def test_unknown_messages_are_skipped(
     assert event.position is DoorPosition.OPEN
 
 
+async def test_a_silent_controller_keeps_the_socket_open_but_sends_nothing(
+    session: aiohttp.ClientSession, sim: Simulator, portal: str
+) -> None:
+    """``push_silent``: no Hello, no pushes and no pongs on open or new sockets; then all resumes."""
+    assert sim.base_url is not None
+    url = sim.base_url + NOTIFICATIONS
+    auth = {"Authorization": f"Bearer {sim.unifi.token}"}
+    async with session.ws_connect(url, headers=auth, autoping=False) as ws:
+        assert (await ws.receive(timeout=WAIT)).data == "Hello"
+        await ws.ping(b"1")
+        pong = await ws.receive(timeout=WAIT)
+        assert (pong.type, pong.data) == (aiohttp.WSMsgType.PONG, b"1")
+
+        sim.unifi.push_silent = True
+        async with session.ws_connect(url, headers=auth, autoping=False) as quiet:
+            assert sim.unifi.websockets == 2  # accepted, and open
+            sim.unifi.set_door_position(portal, "open")
+            await ws.ping(b"2")
+            await quiet.ping(b"2")
+            await asyncio.sleep(0.2)  # time for the (unsent) answers to arrive
+            assert sim.unifi.pushed == []
+
+            sim.unifi.push_silent = False
+            await ws.ping(b"3")
+            await quiet.ping(b"3")
+            # The very next frame on each is the pong to the ping sent after the silence: nothing before.
+            for socket in (ws, quiet):
+                after = await socket.receive(timeout=WAIT)
+                assert (after.type, after.data) == (aiohttp.WSMsgType.PONG, b"3")
+            sim.unifi.set_door_position(portal, "close")
+            pushed = await ws.receive(timeout=WAIT)
+            assert json.loads(pushed.data)["data"]["state"]["dps"] == "close"
+            assert not quiet.closed
+
+
 @pytest.mark.parametrize("abrupt", [True, False])
 async def test_push_reconnects_after_a_drop(
     client: UnifiAccessClient,
@@ -366,6 +411,40 @@ async def test_push_reconnects_after_a_drop(
     assert caplog.text.count("connection to") == 1  # one line when it went, none per retry
     await push.stop()
     assert not client.push_connected
+
+
+async def test_push_is_up_once_the_controller_speaks_and_a_silent_socket_is_closed(
+    client: UnifiAccessClient, sim: Simulator, push: Push, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An open socket that says nothing is not push; closed as silent: one warning, reconnect; a pong to a
+    ping is a frame like any other and puts push up."""
+    caplog.set_level(logging.INFO, logger="custom_components.kasify.api.unifi_access")
+    sim.unifi.push_silent = True
+    push.start()
+    await _eventually(lambda: client.push_open)
+    activity = client.push_activity
+    await client.ping_push()
+    await asyncio.sleep(0.2)
+    assert (client.push_activity, client.push_connected, push.connects) == (activity, False, 0)
+
+    await client.close_silent_push(300)
+    await _eventually(lambda: sim.count_requests(NOTIFICATIONS, "GET") == 2 and client.push_open)
+    assert not client.push_connected
+    sim.unifi.push_silent = False
+    await client.ping_push()
+    await push.connected()
+    assert client.push_connected
+    assert client.push_activity > activity
+    assert (push.connects, push.disconnects) == (1, 0)  # never up before: nothing to report lost
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "nothing received" in warnings[0]
+    assert caplog.text.count("connected to") == 1
+
+    # Up, then silent again: closing it reports the loss to the caller, which polls meanwhile.
+    await client.close_silent_push(300)
+    await push.lost()
+    assert push.disconnects == 1
 
 
 async def test_push_retries_refused_handshakes_with_backoff(

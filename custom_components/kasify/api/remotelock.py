@@ -94,6 +94,7 @@ from .remotelock_models import (
     RemoteLockLocation,
     RemoteLockLock,
     RemoteLockUser,
+    WebhookSubscriber,
     WebhookSubscription,
 )
 from .remotelock_oauth import (
@@ -119,6 +120,7 @@ from .remotelock_parse import (
     parse_lock,
     parse_user,
     parse_webhook_event,
+    parse_webhook_subscriber,
     webhook_secret_matches,
 )
 
@@ -577,6 +579,30 @@ class RemoteLockClient:
             raise
         return WebhookSubscription(subscriber_id=subscriber_id, subscription_id=subscription_id)
 
+    async def get_webhook_subscriber(self, subscriber_id: str) -> WebhookSubscriber:
+        """``GET /notification_subscribers/{id}``: whether RemoteLock still delivers to it (1 request).
+
+        Raises:
+            NotFoundError: The subscriber is gone.
+            ApiError: Any other failure, mapped as for every request.
+        """
+        data = await self._data("GET", Paths.notification_subscriber(subscriber_id))
+        return parse_webhook_subscriber(data)
+
+    async def activate_webhook_subscriber(self, subscriber_id: str, *, url: str) -> WebhookSubscriber:
+        """``PUT /notification_subscribers/{id}`` with ``active: true`` and ``url`` (1 request).
+
+        A subscriber RemoteLock deactivated keeps its secret and subscription; this turns it on again, at
+        ``url`` (the one that should be reached now). ``url`` never appears in an exception's message.
+
+        Raises:
+            NotFoundError: The subscriber is gone.
+            ApiError: Any other failure (422 :class:`ValidationError`, e.g. ``fields["url"]``).
+        """
+        body = {"attributes": {"active": True, "url": url}}
+        path = Paths.notification_subscriber(subscriber_id)
+        return parse_webhook_subscriber(await self._data("PUT", path, json_body=body, secrets=(url,)))
+
     async def delete_webhook(self, webhook: WebhookSubscription) -> None:
         """Remove a webhook: ``DELETE`` its subscription, then its subscriber (2 requests; 404: gone).
 
@@ -647,6 +673,7 @@ __all__ = [
     "RemoteLockLock",
     "RemoteLockUser",
     "TokenSource",
+    "WebhookSubscriber",
     "WebhookSubscription",
     "client_credentials_grant",
     "exchange_authorization_code",
@@ -659,6 +686,7 @@ __all__ = [
     "parse_lock",
     "parse_user",
     "parse_webhook_event",
+    "parse_webhook_subscriber",
     "refresh_token_grant",
     "request_token",
     "token_url",

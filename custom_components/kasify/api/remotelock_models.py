@@ -212,3 +212,16 @@ class WebhookSubscription:
 
     subscriber_id: str
     subscription_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookSubscriber:
+    """A webhook notification subscriber as RemoteLock reports it now (its secret is not kept).
+
+    ``active`` is false once RemoteLock deactivated it (deliveries failed for 72 hours) or someone turned it
+    off; an inactive subscriber receives nothing.
+    """
+
+    id: str
+    active: bool
+    url: str | None

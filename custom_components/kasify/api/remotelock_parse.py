@@ -28,6 +28,7 @@ from .remotelock_models import (
     RemoteLockLocation,
     RemoteLockLock,
     RemoteLockUser,
+    WebhookSubscriber,
 )
 
 _LOCK_STATES: Final = {
@@ -184,6 +185,12 @@ def parse_access(item: Reader) -> RemoteLockAccess:
         guest_start_time=attrs.opt_str("guest_start_time"),
         guest_end_time=attrs.opt_str("guest_end_time"),
     )
+
+
+def parse_webhook_subscriber(item: Reader) -> WebhookSubscriber:
+    """Parse a webhook notification subscriber (``active`` defaults to true, as documented; no secret)."""
+    item, attrs = _resource(item)
+    return WebhookSubscriber(id=item.str("id"), active=attrs.bool("active", True), url=attrs.opt_str("url"))
 
 
 def parse_webhook_event(payload: Any) -> RemoteLockEvent:

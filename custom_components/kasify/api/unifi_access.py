@@ -16,7 +16,8 @@ added here, without forking it:
 - **Push that surfaces fatal errors, and visitors.** The library's WebSocket loop retries forever, also on a
   revoked token or a wrong certificate, logs every failed attempt as an error and fetches ``/devices`` on each
   connect. :meth:`UnifiAccessClient.listen` runs its own loop over the injected session (reconnect with
-  backoff is done here: see there), reusing the library's message models. Visitors with PIN codes (timed
+  backoff, and liveness for a watchdog: see there and :mod:`.unifi_access_push`), reusing the library's
+  message models. Visitors with PIN codes (timed
   access codes) are not in the library at all and are added over the same transport.
 
 TLS: ``fingerprint`` (SHA-256 of the controller's certificate) wins over ``verify_ssl``: the chain is not
@@ -32,7 +33,6 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-import inspect
 import logging
 import math
 import ssl
@@ -46,12 +46,9 @@ from yarl import URL
 from .errors import (
     ApiConnectionError,
     ApiError,
-    AuthError,
     CertificateError,
     CertificateMismatchError,
     MalformedResponseError,
-    NotSupportedError,
-    RateLimitedError,
 )
 from .http import HttpTransport, Request, connection_error, quote_segment, redacting
 from .parse import Reader
@@ -77,13 +74,13 @@ from .unifi_access_models import (
     VisitorResource,
 )
 from .unifi_access_parse import (
-    decode_frame,
     door_from_library,
     first_error,
     lock_rule_from_library,
     parse_event,
     parse_visitor,
 )
+from .unifi_access_push import Backoff, PushLink
 from .unifi_access_tls import (
     format_fingerprint,
     get_certificate_fingerprint,
@@ -92,64 +89,6 @@ from .unifi_access_tls import (
 )
 
 _LOGGER = logging.getLogger(__name__)
-
-
-class Backoff:
-    """Waits between push connection attempts: from ``low`` seconds, doubling up to ``high``."""
-
-    def __init__(self, low: float, high: float) -> None:
-        self._low = low
-        self._high = high
-        self._delay = low
-
-    def reset(self) -> None:
-        """Start over at ``low`` (a connection succeeded)."""
-        self._delay = self._low
-
-    def next(self, at_least: float | None = None) -> float:
-        """The wait before the next attempt (at least ``at_least``, e.g. a 429's ``Retry-After``)."""
-        wait = max(self._delay, at_least or 0.0)
-        self._delay = min(self._delay * 2, self._high)
-        return wait
-
-
-class OutageLog:
-    """Logs a push outage once when it starts (warning) and once when it ends (info); retries at debug."""
-
-    def __init__(self, base_url: str) -> None:
-        self._base_url = base_url
-        self._logged = False
-
-    def cannot_connect(self, err: ApiError) -> None:
-        """A connection attempt failed."""
-        if self._logged:
-            _LOGGER.debug("UniFi Access push: still cannot connect: %s", err)
-            return
-        _LOGGER.warning("UniFi Access push: cannot connect to %s (%s)", self._base_url, err)
-        self._logged = True
-
-    def connected(self) -> None:
-        """A connection is up."""
-        if self._logged:
-            _LOGGER.info("UniFi Access push: connected to %s again", self._base_url)
-            self._logged = False
-
-    def lost(self) -> None:
-        """An open connection was lost."""
-        _LOGGER.warning("UniFi Access push: connection to %s lost; reconnecting", self._base_url)
-        self._logged = True
-
-
-async def invoke_callback(callback: Callable[..., Awaitable[None] | None] | None, *args: Any) -> None:
-    """Call a sync or async callback; its failure is logged, never raised into the push loop."""
-    if callback is None:
-        return
-    try:
-        result = callback(*args)
-        if inspect.isawaitable(result):
-            await result
-    except Exception:
-        _LOGGER.exception("Error in a UniFi Access push callback")
 
 
 _VISIT_REASONS: Final = frozenset({"Interview", "Business", "Cooperation", "Others"})
@@ -246,7 +185,7 @@ class UnifiAccessClient:
             secrets=(token,),
             on_connection_error=self._transport_error,
         )
-        self._push_connected = False
+        self._push = PushLink(self._base_url)
         # The library forwards ``ssl_context`` untouched to aiohttp's ``ssl=``, which also takes a Fingerprint
         # or a bool; all of its requests come back through ``_call`` anyway.
         self._lib = _LibraryClient(
@@ -270,8 +209,33 @@ class UnifiAccessClient:
 
     @property
     def push_connected(self) -> bool:
-        """Whether :meth:`listen` currently holds an open WebSocket."""
-        return self._push_connected
+        """Whether push is up: :meth:`listen` holds an open WebSocket and the controller has spoken on it."""
+        return self._push.up
+
+    @property
+    def push_open(self) -> bool:
+        """Whether :meth:`listen` holds an open WebSocket (push up or not)."""
+        return self._push.open
+
+    @property
+    def push_activity(self) -> int:
+        """A number that changes whenever a frame arrives on the push socket or a new one opens.
+
+        Read it twice to tell whether anything arrived in between (a watchdog keeps its own clock).
+        """
+        return self._push.activity
+
+    async def ping_push(self) -> None:
+        """Ping the open push socket: a controller that is only quiet answers with a pong (a frame)."""
+        await self._push.ping()
+
+    async def close_silent_push(self, silent_for: float) -> None:
+        """Close the open push socket because nothing arrived on it for ``silent_for`` seconds.
+
+        :meth:`listen` then logs it (one warning per outage), calls ``on_disconnect`` if push was up, and
+        reconnects with back-off; push is up again once the controller speaks on a new socket.
+        """
+        await self._push.close_silent(silent_for)
 
     # -- transport --------------------------------------------------------------------------------
 
@@ -554,13 +518,17 @@ class UnifiAccessClient:
         doubling up to ``backoff_max`` (at least a 429's ``Retry-After``), and starts over at ``backoff_min``
         once connected. Callbacks may be sync or async; their exceptions are logged, not raised.
 
-        - ``on_connect()`` — the socket is up: push is healthy. Changes made while it was down were not
-          pushed, so call :meth:`list_doors` once here, then stop polling.
+        - ``on_connect()`` — push is up: a socket is open and the controller has spoken on it (its
+          ``Hello``, or any frame). Changes made while it was down were not pushed, so call
+          :meth:`list_doors` once here, then stop polling.
         - ``on_event(event)`` — a :class:`DoorStateEvent` or :class:`DoorActivityEvent` (see
           :func:`parse_event`); unknown messages and keepalives are skipped.
-        - ``on_disconnect()`` — an open socket was lost: fall back to polling until ``on_connect``.
+        - ``on_disconnect()`` — push was up and its socket ended (dropped, or closed by
+          :meth:`close_silent_push`): fall back to polling until ``on_connect``.
 
-        Logged once when the push connection is lost (warning) and once when it is back (info).
+        Every frame is a sign of life (see :attr:`push_activity`); silence is for the caller's watchdog to
+        judge (:meth:`ping_push`, :meth:`close_silent_push`). Logged once when push goes down (warning: lost,
+        cannot connect, or silent) and once when it is back (info); retries in between at debug.
 
         Raises:
             AuthError: The token was refused (401), or lacks ``view:device`` (403,
@@ -571,40 +539,15 @@ class UnifiAccessClient:
             ApiError: With ``reconnect=False``, the first connection attempt failed (with
                 ``reconnect=False`` it returns after the first connection ends).
         """
-        backoff = Backoff(backoff_min, backoff_max)
-        outage = OutageLog(self._base_url)
-        while True:
-            try:
-                ws = await self._ws_connect(heartbeat)
-            except (AuthError, CertificateError, NotSupportedError):
-                raise
-            except ApiError as err:
-                if not reconnect:
-                    raise
-                outage.cannot_connect(err)
-                retry_after = err.retry_after if isinstance(err, RateLimitedError) else None
-                await asyncio.sleep(backoff.next(retry_after))
-                continue
-            outage.connected()
-            backoff.reset()
-            await self._hold(ws, on_event, on_connect)
-            outage.lost()
-            await invoke_callback(on_disconnect)
-            if not reconnect:
-                return
-            await asyncio.sleep(backoff.next())
-
-    async def _hold(
-        self, ws: aiohttp.ClientWebSocketResponse, on_event: EventCallback, on_connect: Callback | None
-    ) -> None:
-        """Serve one open connection until it ends (:attr:`push_connected` meanwhile), then close it."""
-        self._push_connected = True
-        try:
-            await invoke_callback(on_connect)
-            await self._pump(ws, on_event)
-        finally:
-            self._push_connected = False
-            await ws.close()
+        await self._push.run(
+            self._ws_connect,
+            on_event,
+            on_disconnect,
+            on_connect,
+            reconnect=reconnect,
+            backoff=Backoff(backoff_min, backoff_max),
+            heartbeat=heartbeat,
+        )
 
     async def _ws_connect(self, heartbeat: float) -> aiohttp.ClientWebSocketResponse:
         where = f"GET {NOTIFICATIONS_PATH.removeprefix(API_ROOT)} (WebSocket)"
@@ -615,22 +558,13 @@ class UnifiAccessClient:
                     headers=self._headers,
                     ssl=self._ssl,
                     heartbeat=heartbeat,
+                    autoping=False,  # pings are answered by the push loop, and pongs counted
                     timeout=aiohttp.ClientWSTimeout(ws_close=5.0),
                 )
         except aiohttp.WSServerHandshakeError as err:
             raise handshake_error(err, where) from err
         except (TimeoutError, aiohttp.ClientError) as err:
             raise self._transport_error(err, where) from err
-
-    async def _pump(self, ws: aiohttp.ClientWebSocketResponse, on_event: EventCallback) -> None:
-        """Hand every message to ``on_event`` until the socket closes."""
-        async for message in ws:
-            if message.type is aiohttp.WSMsgType.TEXT:
-                for event in decode_frame(message.data):
-                    await invoke_callback(on_event, event)
-            elif message.type is aiohttp.WSMsgType.ERROR:
-                _LOGGER.debug("UniFi Access push: socket error: %s", ws.exception())
-                return
 
 
 def _unix_seconds(value: datetime, name: str) -> int:

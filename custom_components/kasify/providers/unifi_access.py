@@ -1,10 +1,13 @@
 """UniFi Access controllers: doors as locks over WebSocket push, certificate pinning, visitor PINs.
 
 Requests: 1 (``GET /doors``) per poll while push is down, 0 per interval while it is up (push changes are
-applied as they come, and the doors are read once each time the socket connects, to catch what changed while
-it was down). A certificate that is not the pinned one raises a repair issue and stops push, and every poll
-fails (the doors go unavailable) until the entry is reconfigured with the new fingerprint; nothing is read
-over an unpinned connection.
+applied as they come, and the doors are read once each time push comes up, to catch what changed while it
+was down). A socket that stays open but goes silent counts as down: a watchdog pings a quiet socket every
+:data:`PUSH_WATCHDOG_INTERVAL` and closes it once nothing at all (no message, keep-alive or pong) arrived for
+:data:`PUSH_SILENCE_TIMEOUT`; polling then takes over and the socket is reopened with back-off. A certificate
+that is not the pinned one raises a repair issue and stops push, and every poll fails (the doors go
+unavailable) until the entry is reconfigured with the new fingerprint; nothing is read over an unpinned
+connection.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 import contextlib
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_VERIFY_SSL
@@ -21,6 +24,7 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.selector import (
     BooleanSelector,
     NumberSelector,
@@ -80,6 +84,21 @@ from ..coordinator import (
 )
 from ..links import reload_property_sources
 
+# Push that says nothing at all for this long is down, though its socket is open: a quiet controller still
+# answers the watchdog's pings, so 5 minutes of silence (unanswered pings) is a broken push, not an idle one.
+PUSH_SILENCE_TIMEOUT: Final = timedelta(minutes=5)
+# How often the watchdog looks at the socket (and pings it when nothing arrived since it last looked).
+PUSH_WATCHDOG_INTERVAL: Final = timedelta(minutes=1)
+
+
+@dataclass(slots=True)
+class _Watch:
+    """What the push watchdog last saw: the socket's activity count, since when, and whether it pinged."""
+
+    activity: int
+    since: datetime
+    pinged: bool = False
+
 
 def unifi_certificate_issue_id(entry_id: str) -> str:
     """The repair issue of a UniFi Access entry whose controller's certificate is not the pinned one."""
@@ -102,10 +121,13 @@ class UnifiAccessCoordinator(ProviderCoordinator[UnifiSnapshot, UnifiAccessClien
     activity_event_types = tuple(activity.value for activity in ActivityKind)
     # Seconds between WebSocket pings (a connection that stops answering is dropped and polling resumes).
     push_heartbeat: float = 30.0
+    # How often the push watchdog looks (see PUSH_WATCHDOG_INTERVAL).
+    push_watchdog: timedelta = PUSH_WATCHDOG_INTERVAL
 
     def __init__(self, hass: HomeAssistant, entry: KasifyConfigEntry, client: UnifiAccessClient) -> None:
         """Poll ``client``'s controller at the interval chosen in the options until push is up."""
         super().__init__(hass, entry, client)
+        self._watch: _Watch | None = None
 
     @property
     def issue_id(self) -> str:
@@ -139,10 +161,40 @@ class UnifiAccessCoordinator(ProviderCoordinator[UnifiSnapshot, UnifiAccessClien
     # -- push -------------------------------------------------------------------------------------
 
     def async_start_push(self) -> None:
-        """Listen to the controller's WebSocket for as long as the entry is loaded."""
+        """Listen to the controller's WebSocket, and watch it, for as long as the entry is loaded."""
         self.config_entry.async_create_background_task(
             self.hass, self._async_listen(), name=f"{DOMAIN} {self.config_entry.title} push"
         )
+        self.config_entry.async_on_unload(
+            async_track_time_interval(
+                self.hass,
+                self._async_watch_push,
+                self.push_watchdog,
+                name=f"{DOMAIN} {self.config_entry.title} push watchdog",
+            )
+        )
+
+    async def _async_watch_push(self, now: datetime) -> None:
+        """Ping a socket quiet since the last look; close one silent for :data:`PUSH_SILENCE_TIMEOUT`.
+
+        A socket counts as silent only after a ping of ours went unanswered, so a long gap between two looks
+        (a suspended host) is not mistaken for silence. Closing it makes the listener fall back to polling
+        and reconnect.
+        """
+        client = self.client
+        if not client.push_open:
+            self._watch = None
+            return
+        watch = self._watch
+        if watch is None or watch.activity != client.push_activity:
+            self._watch = _Watch(client.push_activity, now)
+            return
+        if watch.pinged and now - watch.since >= PUSH_SILENCE_TIMEOUT:
+            self._watch = None
+            await client.close_silent_push((now - watch.since).total_seconds())
+            return
+        watch.pinged = True
+        await client.ping_push()
 
     async def _async_listen(self) -> None:
         try:

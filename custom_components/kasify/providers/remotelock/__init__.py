@@ -1,7 +1,9 @@
 """RemoteLock accounts: locks and their access guests, OAuth2 credentials, events by polling or webhook.
 
 A refresh is ``ceil(locks / 50)`` requests for the locks + 1 for new events (skipped while the webhook
-delivers); locations are read on the first refresh, when a lock names an unknown one, and every 6 hours.
+delivers); locations are read on the first refresh, when a lock names an unknown one, and every 6 hours; with
+the webhook on, its subscriber is read on the first refresh and then once an hour (RemoteLock deactivates a
+webhook whose deliveries fail for 72 hours: see ``webhook_health``).
 Every request of the account goes through the client's one 120/min limiter.
 """
 
@@ -12,17 +14,19 @@ from typing import Any, Final
 
 from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET, CONF_URL
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import voluptuous as vol
 
 from ... import application_credentials, forms
 from ...api.models import Account
 from ...api.remotelock import ClientCredentialsAuth, RemoteLockClient, token_url
-from ...const import CONF_OAUTH_URL, DEFAULT_REMOTELOCK_OAUTH_URL, DEFAULT_REMOTELOCK_URL
+from ...const import CONF_OAUTH_URL, DEFAULT_REMOTELOCK_OAUTH_URL, DEFAULT_REMOTELOCK_URL, DOMAIN
 from ...coordinator import KasifyConfigEntry, KasifyRuntimeData
 from .auth import async_create_client, uses_oauth
 from .coordinator import RemoteLockCoordinator
 from .webhook import async_register_webhook, async_remove_webhook
+from .webhook_health import webhook_issue_id
 
 # The client-credentials form (signing in through application credentials has no form of ours).
 SCHEMA: Final = vol.Schema(
@@ -76,8 +80,9 @@ async def async_setup(hass: HomeAssistant, entry: KasifyConfigEntry) -> KasifyRu
 
 
 async def async_removed(hass: HomeAssistant, entry: KasifyConfigEntry) -> None:
-    """The entry is deleted: remove its webhook at RemoteLock too."""
+    """The entry is deleted: remove its webhook at RemoteLock too, and its webhook repair issue."""
     await async_remove_webhook(hass, entry)
+    ir.async_delete_issue(hass, DOMAIN, webhook_issue_id(entry.entry_id))
 
 
 __all__ = [

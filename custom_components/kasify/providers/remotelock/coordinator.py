@@ -28,6 +28,7 @@ from ...const import CONF_LOCATIONS, DOMAIN, KIND_REMOTELOCK, LOGGER, VENDOR_MAN
 from ...coordinator import KasifyConfigEntry, LockView, ProviderCoordinator, signal_lock_activity
 from ...links import STAY_CHANGE_INTERVAL, property_choices, stay_change_near
 from .codes import REMOTELOCK_CODES
+from .webhook_health import WebhookHealth
 
 # Locations change rarely: read them on the first refresh, when a lock names an unknown one, and this often.
 LOCATIONS_MAX_AGE: Final = timedelta(hours=6)
@@ -131,6 +132,7 @@ class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockCl
         self.last_push: datetime | None = None
         self._answers: dict[str, tuple[str, RemoteLockLock, RemoteLockLock]] = {}
         self._awaiting: dict[str, _Awaited] = {}
+        self.webhook_health = WebhookHealth(hass, entry, client)
 
     @property
     def location_mapping(self) -> dict[str, str]:
@@ -153,6 +155,8 @@ class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockCl
         ):
             self._locations = {loc.id: loc for loc in await self.client.list_locations()}
             self._locations_read = now
+        if await self.webhook_health.async_check(now):
+            self.last_push = None  # RemoteLock does not deliver to the webhook: the events are polled now
         if not self.push_healthy:
             await self._poll_events()
         return RemoteLockSnapshot(locks=locks, locations=dict(self._locations))
@@ -202,6 +206,7 @@ class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockCl
         person of a code use, which may ask RemoteLock, runs afterwards.
         """
         self.last_push = dt_util.utcnow()
+        self.webhook_health.delivered()
         changed: dict[str, RemoteLockLock] = {}
         accepted = self._accept(event, pushed=True, changed=changed)
         self._apply(changed)

@@ -5,7 +5,8 @@ JSON, a generated secret) subscribed to the account's lock events, and removes i
 off or the entry is deleted. RemoteLock posts each event (``{"data": {...event...}}``) with the secret in the
 ``X-Secret`` header. A request without the right secret gets 401 and changes nothing. Accepted events go
 through the coordinator's one event handler, the same as polled events, so an event that arrives both ways is
-handled once.
+handled once. RemoteLock deactivates a webhook whose deliveries fail for 72 hours: ``webhook_health`` notices
+it from the refresh, polls the events meanwhile, raises a repair issue and activates it again when it is safe.
 """
 
 from __future__ import annotations
