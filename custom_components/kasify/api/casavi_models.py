@@ -1,0 +1,66 @@
+"""What the casavi client returns besides the shared models: units, and one refresh's snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .models import CalendarEvent, Property, Task
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """A flat, shop or parking space inside a casavi property (seed ``Unit``)."""
+
+    id: str
+    name: str
+    property_id: str | None = None
+    internal_id: int | None = None
+    number: str | None = None
+    purpose: str | None = None  # "private" | "commercial" | "parking"
+    floor: str | None = None
+    area: str | None = None  # square metres, as casavi sends it (text)
+    rooms: str | None = None
+    address: str | None = None
+    app_link: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CasaviSnapshot:
+    """Everything one refresh learned about a casavi account, keyed by property id.
+
+    Compares by value, so an unchanged account gives an equal snapshot.
+    """
+
+    properties: Mapping[str, Property]
+    # Appointments overlapping [window_start, window_end), per property, sorted by (start, id). An appointment
+    # shared with several properties appears under each of them.
+    events: Mapping[str, tuple[CalendarEvent, ...]]
+    # Open tickets (pending or in progress) per property, as tasks.
+    tasks: Mapping[str, tuple[Task, ...]]
+    window_start: datetime
+    window_end: datetime
+    # Units per property; empty unless the snapshot was fetched with ``include_units=True``.
+    units: Mapping[str, tuple[Unit, ...]] = field(default_factory=dict)
+
+    def events_between(self, property_id: str, start: datetime, end: datetime) -> list[CalendarEvent]:
+        """The property's events overlapping ``[start, end)``, by start."""
+        return [e for e in self.events.get(property_id, ()) if e.start < end and e.end > start]
+
+    def upcoming_event(self, property_id: str, now: datetime) -> CalendarEvent | None:
+        """The event in progress at ``now``, else the next one to start."""
+        return next((e for e in self.events.get(property_id, ()) if e.end > now), None)
+
+    def open_tasks(self, property_id: str) -> tuple[Task, ...]:
+        """The property's open tickets."""
+        return self.tasks.get(property_id, ())
+
+    def property_slice(self, property_id: str) -> object:
+        """Everything about one property (compared by entities to skip unchanged writes)."""
+        return (
+            self.properties.get(property_id),
+            self.events.get(property_id),
+            self.tasks.get(property_id),
+            self.units.get(property_id),
+        )
