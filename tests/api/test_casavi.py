@@ -28,7 +28,14 @@ from custom_components.kasify.api.errors import (
     ServerError,
     ValidationError,
 )
-from custom_components.kasify.api.models import CalendarEvent, Property, Task, TaskStatus, TaskType
+from custom_components.kasify.api.models import (
+    CalendarEvent,
+    EndpointNotUnderstood,
+    Property,
+    Task,
+    TaskStatus,
+    TaskType,
+)
 
 from .fake_api import Call, FakeApi, Gate, load_fixture as load_vendor_fixture
 
@@ -1127,6 +1134,63 @@ async def test_fetch_snapshot_raises_the_failure_of_one_listing(
 
     with pytest.raises(ServerError, match=r"^GET /v2/appointments: HTTP 503$"):
         await client.fetch_snapshot(WINDOW_START, WINDOW_END)
+
+
+@pytest.mark.parametrize("status", [404, 400])
+async def test_fetch_snapshot_with_appointments_not_understood(
+    client: CasaviClient, casavi: FakeCasavi, status: int
+) -> None:
+    """The inferred appointment listing answers 404/400: no events, the feature off; tickets are read."""
+    casavi.auth()
+    casavi.page("/v2/properties", [prop_json("P-1")])
+    casavi.reply("GET", "/v2/appointments", {"message": "Not Found"}, status=status)
+    casavi.page("/v2/tickets", [ticket_json("t-1")])
+    casavi.page("/v2/tickets", [])
+
+    snapshot = await client.fetch_snapshot(WINDOW_START, WINDOW_END)
+
+    assert snapshot.events == {}
+    assert snapshot.degraded == {"appointments": EndpointNotUnderstood("GET /v2/appointments", status)}
+    assert [t.id for t in snapshot.tasks["P-1"]] == ["t-1"]
+
+
+async def test_fetch_snapshot_with_a_ticket_state_not_understood(
+    client: CasaviClient, casavi: FakeCasavi
+) -> None:
+    """One of the open-ticket listings answers 400 (a state casavi does not take): no tickets at all rather
+    than half of them; appointments are read."""
+    casavi.auth()
+    casavi.page("/v2/properties", [prop_json("P-1")])
+    casavi.page("/v2/appointments", [appointment_json("a-1")])
+    casavi.reply("GET", "/v2/tickets?status=OPEN", {"data": [ticket_json("t-1")]})
+    casavi.reply(
+        "GET",
+        "/v2/tickets?status=IN_PROGRESS",
+        {"message": "Invalid data supplied", "validation": {"source": "query", "keys": ["status"]}},
+        status=400,
+    )
+
+    snapshot = await client.fetch_snapshot(WINDOW_START, WINDOW_END)
+    casavi.discard_unused()  # the OPEN listing may have been cancelled
+
+    assert snapshot.tasks == {}
+    assert snapshot.degraded == {"tickets": EndpointNotUnderstood("GET /v2/tickets", 400)}
+    assert [e.id for e in snapshot.events["P-1"]] == ["a-1"]
+
+
+async def test_fetch_snapshot_with_properties_not_found_fails(
+    client: CasaviClient, casavi: FakeCasavi
+) -> None:
+    """A 404 on the documented property listing is no feature going off: the refresh fails."""
+    casavi.auth()
+    casavi.reply("GET", "/v2/properties", {"message": "Not Found"}, status=404)
+    casavi.page("/v2/appointments", [])
+    casavi.page("/v2/tickets", [])
+    casavi.page("/v2/tickets", [])
+
+    with pytest.raises(NotFoundError):
+        await client.fetch_snapshot(WINDOW_START, WINDOW_END)
+    casavi.discard_unused()  # the sibling listings were cancelled
 
 
 async def test_fetch_snapshot_with_refused_credentials_asks_once(
