@@ -9,9 +9,13 @@ issue names the endpoint and the status, and everything comes back when the endp
 from __future__ import annotations
 
 from datetime import timedelta
+from http import HTTPStatus
+import json
 import logging
 from typing import Any
 
+# Diagnostics import hassio, whose models cannot be compiled while freezegun patches datetime.
+import aiohasupervisor.models  # noqa: F401
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
@@ -20,13 +24,15 @@ from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import get_diagnostics_for_config_entry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.kasify.const import DOMAIN
 from custom_components.kasify.stays import signal_stay
 from simulator import Simulator
 
 from . import setup_integration
-from .providers import casavi_entry, kasify_entry, tick
+from .providers import NOW, TOKEN, casavi_entry, kasify_entry, tick
 
 CASAVI_SCAN = timedelta(seconds=300)
 # The entities of a Kasify property that read its bookings, by unique id key.
@@ -310,3 +316,34 @@ async def test_casavi_tickets_not_understood_turn_off_the_open_tickets_only(
     await tick(hass, freezer, CASAVI_SCAN)
     assert hass.states.get("sensor.haus_am_see_open_tickets").state != STATE_UNAVAILABLE
     assert _issues(issue_registry) == []
+
+
+async def test_the_calendar_reads_nothing_while_bookings_are_off(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    entity_registry: er.EntityRegistry,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """The calendar panel asks an unavailable calendar too: it gets an error naming why, not an empty week."""
+    simulator.faults.inject("/kasify/v1/bookings", method="GET", status=404)
+    entry = kasify_entry(simulator)
+    await setup_integration(hass, entry)
+    calendar = _entities(entity_registry, entry, "bookings")[0]
+    client = await hass_client()
+    start, end = NOW.isoformat(), (NOW + timedelta(days=7)).isoformat()
+    response = await client.get(f"/api/calendars/{calendar}", params={"start": start, "end": end})
+    assert response.status == HTTPStatus.INTERNAL_SERVER_ERROR
+    assert "GET /bookings: HTTP 404" in (await response.json())["message"]
+
+
+async def test_diagnostics_name_what_is_off(
+    hass: HomeAssistant, simulator: Simulator, hass_client: ClientSessionGenerator
+) -> None:
+    """Diagnostics show the feature that is off, its endpoint and status, and no secret."""
+    simulator.faults.inject("/kasify/v1/tasks", method="GET", status=400)
+    entry = kasify_entry(simulator)
+    await setup_integration(hass, entry)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    assert diagnostics["data"]["degraded"] == {"tasks": {"endpoint": "GET /tasks", "status": 400}}
+    assert diagnostics["data"]["tasks"] == {}
+    assert TOKEN not in json.dumps(diagnostics)

@@ -30,7 +30,11 @@ import aiohttp
 from yarl import URL
 
 from .auth import SingleFlightToken
-from .casavi_models import CasaviSnapshot as CasaviSnapshot, Unit as Unit  # noqa: PLC0414 - re-exported
+from .casavi_models import (
+    CasaviSnapshot as CasaviSnapshot,  # noqa: PLC0414 - re-exported
+    Unit as Unit,  # noqa: PLC0414 - re-exported
+    build_snapshot,
+)
 from .errors import (
     ApiError,
     AuthError,
@@ -38,7 +42,17 @@ from .errors import (
     ValidationError,
 )
 from .http import HttpTransport, Request, error_for_status, error_summary, quote_segment
-from .models import Account, CalendarEvent, Property, Task, TaskStatus, TaskType
+from .inferred import read_inferred
+from .models import (
+    Account,
+    CalendarEvent,
+    EndpointNotUnderstood,
+    Feature,
+    Property,
+    Task,
+    TaskStatus,
+    TaskType,
+)
 from .parse import Reader, as_list, as_object
 
 DEFAULT_BASE_URL: Final = "https://api.mycasavi.com"
@@ -557,45 +571,37 @@ class CasaviClient:
            [+ n(U)            GET /v2/units                 (only with ``include_units``)]
 
         so 4 requests (5 with a token renewal) for a small account. The listings run concurrently once the
-        token is known; if any request fails, the others are cancelled and that failure is raised as is. A 401
-        costs one authenticate (shared by every listing refused with the same token) plus each refused request
-        once more.
+        token is known. An inferred listing (appointments, tickets) that answers 404 or 400 leaves its feature
+        without data, named in ``degraded``; any other failure cancels the other listings and is raised as is.
+        A 401 costs one authenticate (shared by every listing refused with the same token) plus each refused
+        request once more.
         """
         await self._current_token()  # one authentication for all the concurrent listings
         try:
             async with asyncio.TaskGroup() as group:
                 properties_task = group.create_task(self.list_properties())
-                events_task = group.create_task(self.list_appointments())
-                tickets_task = group.create_task(self.list_open_tickets())
+                events_task = group.create_task(
+                    read_inferred(f"GET {Paths.APPOINTMENTS}", self.list_appointments())
+                )
+                tickets_task = group.create_task(
+                    read_inferred(f"GET {Paths.TICKETS}", self.list_open_tickets())
+                )
                 units_task = group.create_task(self.list_units()) if include_units else None
         except ExceptionGroup as group_error:
             # The group has cancelled the sibling listings; the first failure is the one to report.
             raise group_error.exceptions[0] from None
-        properties, events, tickets = properties_task.result(), events_task.result(), tickets_task.result()
-        units = units_task.result() if units_task is not None else []
-        property_map = {prop.id: prop for prop in properties}
-        events_by_property: dict[str, list[CalendarEvent]] = {}
-        for event in events:
-            if event.property_id in property_map and event.start < window_end and event.end > window_start:
-                events_by_property.setdefault(event.property_id, []).append(event)
-        tasks_by_property: dict[str, list[Task]] = {}
-        for task in tickets:
-            if task.property_id in property_map and task.open:
-                tasks_by_property.setdefault(task.property_id, []).append(task)
-        units_by_property: dict[str, list[Unit]] = {}
-        for unit in units:
-            if unit.property_id in property_map:
-                units_by_property.setdefault(unit.property_id, []).append(unit)
-        return CasaviSnapshot(
-            properties=property_map,
-            events={
-                pid: tuple(sorted(items, key=lambda e: (e.start, e.id)))
-                for pid, items in events_by_property.items()
-            },
-            tasks={pid: tuple(items) for pid, items in tasks_by_property.items()},
-            window_start=window_start,
-            window_end=window_end,
-            units={pid: tuple(items) for pid, items in units_by_property.items()},
+        (events, events_off), (tickets, tickets_off) = events_task.result(), tickets_task.result()
+        off: dict[str, EndpointNotUnderstood | None] = {
+            Feature.APPOINTMENTS: events_off,
+            Feature.TICKETS: tickets_off,
+        }
+        return build_snapshot(
+            properties_task.result(),
+            events,
+            tickets,
+            units_task.result() if units_task is not None else [],
+            (window_start, window_end),
+            {feature: why for feature, why in off.items() if why is not None},
         )
 
 

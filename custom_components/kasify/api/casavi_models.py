@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .models import CalendarEvent, Property, Task
+from .models import CalendarEvent, EndpointNotUnderstood, Property, Task
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,8 @@ class CasaviSnapshot:
     window_end: datetime
     # Units per property; empty unless the snapshot was fetched with ``include_units=True``.
     units: Mapping[str, tuple[Unit, ...]] = field(default_factory=dict)
+    # Appointments or tickets whose listing was not understood: unknown (their mapping above is empty).
+    degraded: Mapping[str, EndpointNotUnderstood] = field(default_factory=dict)
 
     def events_between(self, property_id: str, start: datetime, end: datetime) -> list[CalendarEvent]:
         """The property's events overlapping ``[start, end)``, by start."""
@@ -64,3 +66,40 @@ class CasaviSnapshot:
             self.tasks.get(property_id),
             self.units.get(property_id),
         )
+
+
+def build_snapshot(
+    properties: list[Property],
+    events: list[CalendarEvent],
+    tickets: list[Task],
+    units: list[Unit],
+    window: tuple[datetime, datetime],
+    degraded: Mapping[str, EndpointNotUnderstood],
+) -> CasaviSnapshot:
+    """One refresh's listings keyed by property: events of the window by start, open tickets, units."""
+    window_start, window_end = window
+    property_map = {prop.id: prop for prop in properties}
+    events_by_property: dict[str, list[CalendarEvent]] = {}
+    for event in events:
+        if event.property_id in property_map and event.start < window_end and event.end > window_start:
+            events_by_property.setdefault(event.property_id, []).append(event)
+    tasks_by_property: dict[str, list[Task]] = {}
+    for task in tickets:
+        if task.property_id in property_map and task.open:
+            tasks_by_property.setdefault(task.property_id, []).append(task)
+    units_by_property: dict[str, list[Unit]] = {}
+    for unit in units:
+        if unit.property_id in property_map:
+            units_by_property.setdefault(unit.property_id, []).append(unit)
+    return CasaviSnapshot(
+        properties=property_map,
+        events={
+            pid: tuple(sorted(items, key=lambda e: (e.start, e.id)))
+            for pid, items in events_by_property.items()
+        },
+        tasks={pid: tuple(items) for pid, items in tasks_by_property.items()},
+        window_start=window_start,
+        window_end=window_end,
+        units={pid: tuple(items) for pid, items in units_by_property.items()},
+        degraded=degraded,
+    )

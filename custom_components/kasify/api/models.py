@@ -7,7 +7,7 @@ when their data really changed.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 import logging
@@ -286,6 +286,26 @@ class AccessCode:
     status: str | None = None
 
 
+class Feature(StrEnum):
+    """What a property source reads through an endpoint its API does not document (the path is inferred).
+
+    Each can be off on its own (:class:`EndpointNotUnderstood`) while the documented data stays available.
+    """
+
+    BOOKINGS = "bookings"  # Kasify
+    TASKS = "tasks"  # Kasify
+    APPOINTMENTS = "appointments"  # casavi
+    TICKETS = "tickets"  # casavi
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointNotUnderstood:
+    """An inferred endpoint answered 404 or 400 (not a path or query the API knows): its feature is off."""
+
+    endpoint: str  # "GET /bookings": method and path, never an id or a secret
+    status: int
+
+
 class PropertySnapshot(Protocol):
     """What every property source's refresh provides (Kasify's and casavi's snapshots both do).
 
@@ -309,6 +329,10 @@ class PropertySnapshot(Protocol):
     def window_end(self) -> datetime:
         """End of the time window the snapshot's calendar data covers."""
 
+    @property
+    def degraded(self) -> Mapping[str, EndpointNotUnderstood]:
+        """The features that are off (their data is unknown, not empty), by feature."""
+
     def property_slice(self, property_id: str) -> object:
         """Everything about one property, comparable with ``==``."""
 
@@ -325,6 +349,8 @@ class AccountSnapshot:
     tasks: Mapping[str, tuple[Task, ...]]
     window_start: datetime
     window_end: datetime
+    # Bookings or tasks whose listing was not understood: unknown (their mapping above is empty).
+    degraded: Mapping[str, EndpointNotUnderstood] = field(default_factory=dict)
 
     def active_bookings(self, property_id: str) -> list[Booking]:
         """The property's bookings that are not cancelled, by check-in."""
