@@ -693,8 +693,9 @@ async def test_a_ticket_becomes_a_task(client: CasaviClient, casavi: FakeCasavi)
         ("IN_PROGRESS", TaskStatus.IN_PROGRESS),
         ("in_progress", TaskStatus.IN_PROGRESS),
         ("CLOSED", TaskStatus.COMPLETED),
-        ("WAITING_FOR_TENANT", TaskStatus.PENDING),  # unknown states stay visible as open
-        (None, TaskStatus.PENDING),
+        ("WAITING_FOR_TENANT", TaskStatus.UNKNOWN),  # unknown: never counted as open
+        ("resolved", TaskStatus.UNKNOWN),
+        (None, TaskStatus.PENDING),  # listed under an open state without saying which
     ],
 )
 async def test_ticket_states_map_to_task_statuses(
@@ -706,7 +707,23 @@ async def test_ticket_states_map_to_task_statuses(
     (task,) = await client.list_tickets()
 
     assert task.status is status
-    assert task.open is (status is not TaskStatus.COMPLETED)
+    assert task.open is (status in (TaskStatus.PENDING, TaskStatus.IN_PROGRESS))
+    assert task.status_text == (state if status is TaskStatus.UNKNOWN else None)
+
+
+async def test_a_ticket_in_an_unknown_state_is_kept_by_a_state_filter(
+    client: CasaviClient, casavi: FakeCasavi
+) -> None:
+    """A state filter cannot tell whether an unknown state matches it: the ticket is kept, as unknown."""
+    casavi.auth()
+    casavi.page(
+        "/v2/tickets",
+        [ticket_json("t-1"), ticket_json("t-2", status="CLOSED"), ticket_json("t-3", status="ON_HOLD")],
+    )
+
+    tasks = await client.list_tickets(status="OPEN")
+
+    assert [(t.id, t.status) for t in tasks] == [("t-1", TaskStatus.PENDING), ("t-3", TaskStatus.UNKNOWN)]
 
 
 async def test_tickets_without_a_property_are_left_out(client: CasaviClient, casavi: FakeCasavi) -> None:
@@ -1096,6 +1113,25 @@ async def test_fetch_snapshot_reads_the_account_in_five_requests(
     assert [t.id for t in snapshot.tasks["P-2"]] == ["t-2"]
     assert snapshot.units == {}
     assert (snapshot.window_start, snapshot.window_end) == (WINDOW_START, WINDOW_END)
+
+
+async def test_fetch_snapshot_counts_unknown_ticket_states_apart(
+    client: CasaviClient, casavi: FakeCasavi
+) -> None:
+    """Tickets in states the integration does not know are not open tasks; their states are counted per
+    property instead."""
+    casavi.auth()
+    casavi.page("/v2/properties", [prop_json("P-1"), prop_json("P-2")])
+    casavi.page("/v2/appointments", [])
+    unknown = [ticket_json("t-7", status="ON_HOLD"), ticket_json("t-8", status="ON_HOLD", propertyId="P-2")]
+    casavi.page("/v2/tickets", [ticket_json("t-1"), *unknown, ticket_json("t-9", status="DONE")])
+    casavi.page("/v2/tickets", unknown)
+
+    snapshot = await client.fetch_snapshot(WINDOW_START, WINDOW_END)
+
+    assert [t.id for t in snapshot.tasks["P-1"]] == ["t-1"]
+    assert "P-2" not in snapshot.tasks
+    assert snapshot.unknown_ticket_states == {"P-1": {"DONE": 1, "ON_HOLD": 1}, "P-2": {"ON_HOLD": 1}}
 
 
 async def test_fetch_snapshot_reuses_the_token_and_compares_equal(
