@@ -279,6 +279,10 @@ class PropertySourceCoordinator[SnapshotT: PropertySnapshot](ApiCoordinator[Snap
     def _refreshed(self, data: SnapshotT) -> None:
         """After a successful refresh, devices in step: repairs, links."""
 
+    def unknown_task_states(self, property_id: str) -> Mapping[str, int]:
+        """States the integration does not know of the property's tasks (not counted open), with counts."""
+        return {}
+
     def feature_off(self, feature: str) -> EndpointNotUnderstood | None:
         """Why ``feature`` is off (its data unknown), or None when the last refresh read it."""
         return self.data.degraded.get(feature) if self.data is not None else None

@@ -119,7 +119,8 @@ class OpenTasksSensor(PropertyEntity, SensorEntity):
 
     @property
     def extra_state_attributes(self) -> Mapping[str, Any]:
-        """The open tasks, soonest due first."""
+        """The open tasks, soonest due first; the states not known (not counted), when there are any."""
+        unknown = self.coordinator.unknown_task_states(self.property_id)
         tasks = sorted(
             self.coordinator.data.tasks.get(self.property_id, ()),
             key=lambda task: (task.due_at is None, task.due_at or dt_util.utcnow()),
@@ -134,7 +135,8 @@ class OpenTasksSensor(PropertyEntity, SensorEntity):
                     "due": task.due_at.isoformat() if task.due_at else None,
                 }
                 for task in tasks
-            ]
+            ],
+            **({"unknown_states": dict(unknown)} if unknown else {}),
         }
 
 

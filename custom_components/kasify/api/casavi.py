@@ -77,7 +77,7 @@ TICKET_STATUSES: Final[Mapping[str, TaskStatus]] = {
     "IN_PROGRESS": TaskStatus.IN_PROGRESS,
     "CLOSED": TaskStatus.COMPLETED,
 }
-"""casavi ticket state → task status (inferred); any other state is read as pending, i.e. still open."""
+"""casavi ticket state → task status (inferred); any other state is unknown, never counted as open."""
 
 _TENANT: Final = re.compile(r"/tenant/([^/?#]+)")
 
@@ -206,8 +206,8 @@ def parse_appointment(item: Any, where: str) -> list[CalendarEvent]:
 
 
 def ticket_status(value: str | None) -> TaskStatus:
-    """Map a casavi ticket state (any case) to a task status; unknown states count as pending."""
-    return TICKET_STATUSES.get((value or "OPEN").upper(), TaskStatus.PENDING)
+    """Map a casavi ticket state (any case) to a task status; other states are unknown (no state: open)."""
+    return TICKET_STATUSES.get((value or "OPEN").strip().upper(), TaskStatus.UNKNOWN)
 
 
 def parse_ticket(item: Any, where: str) -> Task | None:
@@ -217,15 +217,18 @@ def parse_ticket(item: Any, where: str) -> Task | None:
     property_id = r.opt_str("propertyId")
     if property_id is None:
         return None
+    state = r.opt_str("status")
+    status = ticket_status(state)
     return Task(
         id=ticket_id,
         property_id=property_id,
         title=r.opt_str("title") or "",
-        status=ticket_status(r.opt_str("status")),
+        status=status,
         task_type=TaskType.OTHER,
         description=r.opt_str("description"),
         due_at=r.opt_datetime("dueDate"),
         assignee_id=r.opt_str("assignedToId"),
+        status_text=state if status is TaskStatus.UNKNOWN else None,
     )
 
 
@@ -524,7 +527,9 @@ class CasaviClient:
         """``GET /v2/tickets`` — all pages, as tasks; tickets of no property are left out.
 
         ``status`` (a casavi state such as ``"OPEN"``) and ``property_id`` are sent as ``status`` and
-        ``propertyId`` and also applied on this side, so the answer is right even if casavi ignores them.
+        ``propertyId`` and also applied on this side, so the answer is right even if casavi ignores them. A
+        ticket in a state the integration does not know is kept (as :attr:`TaskStatus.UNKNOWN`): whether it
+        matches ``status`` cannot be told.
         """
         params: dict[str, str] = {}
         if status is not None:
@@ -536,7 +541,7 @@ class CasaviClient:
             task = parse_ticket(item, where)
             if task is None or (property_id is not None and task.property_id != property_id):
                 continue
-            if status is not None and task.status is not ticket_status(status):
+            if status is not None and task.status not in (ticket_status(status), TaskStatus.UNKNOWN):
                 continue
             tasks.append(task)
         return tasks

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .models import CalendarEvent, EndpointNotUnderstood, Property, Task
+from .models import CalendarEvent, EndpointNotUnderstood, Property, Task, TaskStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,8 @@ class CasaviSnapshot:
     units: Mapping[str, tuple[Unit, ...]] = field(default_factory=dict)
     # Appointments or tickets whose listing was not understood: unknown (their mapping above is empty).
     degraded: Mapping[str, EndpointNotUnderstood] = field(default_factory=dict)
+    # Tickets in states the integration does not know (not in ``tasks``): state as sent → count, per property.
+    unknown_ticket_states: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
     def events_between(self, property_id: str, start: datetime, end: datetime) -> list[CalendarEvent]:
         """The property's events overlapping ``[start, end)``, by start."""
@@ -65,6 +68,7 @@ class CasaviSnapshot:
             self.events.get(property_id),
             self.tasks.get(property_id),
             self.units.get(property_id),
+            self.unknown_ticket_states.get(property_id),
         )
 
 
@@ -76,7 +80,10 @@ def build_snapshot(
     window: tuple[datetime, datetime],
     degraded: Mapping[str, EndpointNotUnderstood],
 ) -> CasaviSnapshot:
-    """One refresh's listings keyed by property: events of the window by start, open tickets, units."""
+    """One refresh's listings keyed by property: events of the window by start, open tickets, units.
+
+    Tickets in a state the integration does not know are not open tickets: their states are counted instead.
+    """
     window_start, window_end = window
     property_map = {prop.id: prop for prop in properties}
     events_by_property: dict[str, list[CalendarEvent]] = {}
@@ -84,9 +91,14 @@ def build_snapshot(
         if event.property_id in property_map and event.start < window_end and event.end > window_start:
             events_by_property.setdefault(event.property_id, []).append(event)
     tasks_by_property: dict[str, list[Task]] = {}
+    unknown: dict[str, Counter[str]] = {}
     for task in tickets:
-        if task.property_id in property_map and task.open:
+        if task.property_id not in property_map:
+            continue
+        if task.open:
             tasks_by_property.setdefault(task.property_id, []).append(task)
+        elif task.status is TaskStatus.UNKNOWN:
+            unknown.setdefault(task.property_id, Counter())[task.status_text or ""] += 1
     units_by_property: dict[str, list[Unit]] = {}
     for unit in units:
         if unit.property_id in property_map:
@@ -102,4 +114,5 @@ def build_snapshot(
         window_end=window_end,
         units={pid: tuple(items) for pid, items in units_by_property.items()},
         degraded=degraded,
+        unknown_ticket_states={pid: dict(sorted(states.items())) for pid, states in unknown.items()},
     )

@@ -76,6 +76,8 @@ class TaskStatus(StrEnum):
     PENDING = "pending"
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
+    # A state the integration does not know (kept in ``Task.status_text``): not counted as open.
+    UNKNOWN = "unknown"
 
 
 class TaskType(StrEnum):
@@ -265,11 +267,13 @@ class Task:
     due_at: datetime | None = None
     assignee_id: str | None = None
     booking_id: str | None = None
+    # The state as the upstream sent it, when it is not one the integration knows.
+    status_text: str | None = None
 
     @property
     def open(self) -> bool:
-        """Not completed yet."""
-        return self.status is not TaskStatus.COMPLETED
+        """Pending or in progress (neither completed nor in a state the integration does not know)."""
+        return self.status in (TaskStatus.PENDING, TaskStatus.IN_PROGRESS)
 
 
 @dataclass(frozen=True, slots=True)
