@@ -347,3 +347,24 @@ async def test_diagnostics_name_what_is_off(
     assert diagnostics["data"]["degraded"] == {"tasks": {"endpoint": "GET /tasks", "status": 400}}
     assert diagnostics["data"]["tasks"] == {}
     assert TOKEN not in json.dumps(diagnostics)
+
+
+async def test_a_booking_status_repair_stays_while_bookings_are_off(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Unknown bookings are not bookings without unknown statuses: that repair stays until they are read."""
+    house = simulator.kasify.add_property("Casa Dudosa")
+    booking = simulator.kasify.add_booking(
+        house["id"], "Ana", NOW + timedelta(days=1), NOW + timedelta(days=2)
+    )
+    simulator.kasify.bookings[booking["id"]]["status"] = "declined"
+    entry = kasify_entry(simulator)
+    await setup_integration(hass, entry)
+    issue_id = f"booking_status_unknown_{entry.entry_id}"
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    simulator.faults.inject("/kasify/v1/bookings", method="GET", status=404)
+    await tick(hass, freezer)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
