@@ -32,4 +32,4 @@ async def read_inferred[T](
     except ApiError as err:
         if not not_understood(err):
             raise
-        return [], EndpointNotUnderstood(endpoint, err.status or HTTPStatus.NOT_FOUND)
+        return [], EndpointNotUnderstood(endpoint, int(err.status or HTTPStatus.NOT_FOUND))

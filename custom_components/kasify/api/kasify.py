@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from typing import Any, Final
@@ -380,13 +379,18 @@ class KasifyClient:
             # The group has cancelled the sibling requests; the first failure is the one to report.
             raise group_error.exceptions[0] from None
         (bookings, bookings_off), (tasks, tasks_off) = bookings_task.result(), tasks_task.result()
-        snapshot = _snapshot(properties, bookings, tasks, locks_task.result(), window_start, window_end)
         off: dict[str, EndpointNotUnderstood | None] = {
             Feature.BOOKINGS: bookings_off,
             Feature.TASKS: tasks_off,
         }
-        degraded = {feature: why for feature, why in off.items() if why is not None}
-        return replace(snapshot, degraded=degraded) if degraded else snapshot
+        return _snapshot(
+            properties,
+            bookings,
+            tasks,
+            locks_task.result(),
+            (window_start, window_end),
+            {feature: why for feature, why in off.items() if why is not None},
+        )
 
     # -- account and properties -------------------------------------------------------------------
 
@@ -532,8 +536,8 @@ def _snapshot(
     bookings: list[Booking],
     tasks: list[Task],
     lock_lists: list[list[SmartLock]],
-    window_start: datetime,
-    window_end: datetime,
+    window: tuple[datetime, datetime],
+    degraded: Mapping[str, EndpointNotUnderstood],
 ) -> AccountSnapshot:
     """One refresh's listings keyed for look-ups: bookings by check-in and open tasks, of known properties."""
     property_map = {prop.id: prop for prop in properties}
@@ -553,8 +557,9 @@ def _snapshot(
         },
         smart_locks={lock.id: lock for locks in lock_lists for lock in locks},
         tasks={pid: tuple(items) for pid, items in tasks_by_property.items()},
-        window_start=window_start,
-        window_end=window_end,
+        window_start=window[0],
+        window_end=window[1],
+        degraded=degraded,
     )
 
 
