@@ -365,6 +365,40 @@ async def test_nothing_is_revoked_while_kasify_is_down(
     assert manager.on_locks(booking["id"]) == {}
 
 
+async def test_booking_list_not_understood_keeps_the_codes_and_creates_none(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    house: dict[str, Any],
+    manager: FakeManager,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Kasify answers 404 to the (inferred) booking list while the rest of the account reads fine: the
+    bookings are unknown, so, as in an outage, no code is revoked (not even one whose booking was cancelled
+    meanwhile), and none is created (not even from the bookings known before); both happen once the list
+    answers again."""
+    staying = simulator.kasify.add_booking(house["id"], "Ana", *IN_HOUSE)
+    arriving = simulator.kasify.add_booking(
+        house["id"], "Luis", NOW + timedelta(days=3), NOW + timedelta(days=4)
+    )
+    entry = await _setup(hass, simulator)
+    assert set(manager.on_locks(staying["id"])) == {FRONT, BACK}
+    assert manager.on_locks(arriving["id"]) == {}  # its code is due 48 hours before check-in
+    simulator.faults.inject("/kasify/v1/bookings", method="GET", status=404)
+    simulator.kasify.cancel_booking(staying["id"])
+    await refresh(hass, entry)
+    assert entry.runtime_data.coordinator.last_update_success
+
+    await move_to(hass, freezer, NOW + timedelta(days=1, minutes=1))  # past the time Luis's code is due
+    assert set(manager.on_locks(staying["id"])) == {FRONT, BACK}
+    assert manager.count("revoke") == 0
+    assert manager.on_locks(arriving["id"]) == {}
+
+    simulator.faults.clear()
+    await move_to(hass, freezer, NOW + timedelta(days=1, minutes=3))
+    assert manager.on_locks(staying["id"]) == {}
+    assert set(manager.on_locks(arriving["id"])) == {FRONT, BACK}
+
+
 async def test_empty_booking_list_keeps_the_codes(
     hass: HomeAssistant,
     simulator: Simulator,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import timedelta
+import json
+import logging
 
 # Diagnostics import hassio, whose models cannot be compiled while freezegun patches datetime.
 import aiohasupervisor.models  # noqa: F401
@@ -12,6 +14,7 @@ from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+import pytest
 from pytest_homeassistant_custom_component.components.diagnostics import get_diagnostics_for_config_entry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
@@ -155,3 +158,49 @@ async def test_casavi_refused_credentials_start_reauth(
     assert [(f["context"]["source"], f["context"]["entry_id"]) for f in flows] == [
         (SOURCE_REAUTH, entry.entry_id)
     ]
+
+
+def _ticket(ticket_id: str, status: str, property_id: str = "P-1001") -> dict[str, str]:
+    return {"id": ticket_id, "title": f"Ticket {ticket_id}", "status": status, "propertyId": property_id}
+
+
+async def test_unknown_ticket_states_are_not_counted_open(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """casavi answers with tickets in states the integration does not know (it ignores the state filter):
+    they are not counted as open, forever or otherwise; the sensor names them, and the log names each state
+    once."""
+    await setup_integration(hass, _entry(simulator))
+    caplog.set_level(logging.DEBUG, logger="custom_components.kasify")
+    tickets = [
+        _ticket("T-1", "OPEN"),
+        _ticket("T-2", "IN_PROGRESS"),
+        _ticket("T-3", "CLOSED"),
+        _ticket("T-7", "WAITING_FOR_OWNER"),
+        _ticket("T-8", "RESOLVED"),
+        _ticket("T-9", "RESOLVED"),
+        _ticket("T-10", "RESOLVED", "P-1002"),
+    ]
+    body = json.dumps({"data": tickets, "_links": {}})
+    simulator.faults.inject("/casavi/v2/tickets", method="GET", status=200, body=body)
+    for _ in range(2):
+        await tick(hass, freezer, SCAN)
+
+    state = hass.states.get("sensor.haus_am_see_open_tickets")
+    assert state.state == "2"
+    assert sorted(task["id"] for task in state.attributes["tasks"]) == ["T-1", "T-2"]
+    assert state.attributes["unknown_states"] == {"RESOLVED": 2, "WAITING_FOR_OWNER": 1}
+    other = hass.states.get("sensor.altbau_schwabing_open_tickets")
+    assert other.state == "0"
+    assert other.attributes["unknown_states"] == {"RESOLVED": 1}
+    for name in ("WAITING_FOR_OWNER", "RESOLVED"):
+        assert sum(name in r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG) == 1, name
+
+
+async def test_no_unknown_states_no_attribute(hass: HomeAssistant, simulator: Simulator) -> None:
+    """With only known states the sensor has no ``unknown_states`` attribute."""
+    await setup_integration(hass, _entry(simulator))
+    assert "unknown_states" not in hass.states.get("sensor.haus_am_see_open_tickets").attributes

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from custom_components.kasify import config_flow
+from custom_components.kasify.api.models import Feature
 from custom_components.kasify.const import STAY_EVENT_TYPES
 
 PACKAGE = Path(config_flow.__file__).parent
@@ -112,7 +113,8 @@ def test_code_keys_exist(language: str) -> None:
     # Keys built at run time (f"{action}_failed") and repair issues.
     for key in ("lock_failed", "unlock_failed", "open_failed"):
         assert key in strings["exceptions"], f"{language}: {key} missing"
-    for issue in ("nuki_smart_hosting", "missing_provider_nuki", "missing_provider_unifi_access"):
+    inferred = [f"endpoint_not_understood_{feature}" for feature in Feature]
+    for issue in ("nuki_smart_hosting", "missing_provider_nuki", "missing_provider_unifi_access", *inferred):
         assert issue in strings["issues"], f"{language}: issue {issue} missing"
     for event_type in STAY_EVENT_TYPES:
         states = strings["entity"]["event"]["stay"]["state_attributes"]["event_type"]["state"]

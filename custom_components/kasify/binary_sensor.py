@@ -16,7 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .api.models import LockStatus, Property
+from .api.models import Feature, LockStatus, Property
 from .coordinator import KasifyConfigEntry, LockView, PropertySourceCoordinator, ProviderCoordinator
 from .entity import (
     LockCoordinator,
@@ -34,6 +34,7 @@ class OccupiedSensor(PropertyEntity, BinarySensorEntity):
 
     _attr_device_class = BinarySensorDeviceClass.OCCUPANCY
     _attr_translation_key = "occupied"
+    feature = Feature.BOOKINGS
 
     def __init__(self, coordinator: PropertySourceCoordinator[Any], prop: Property) -> None:
         """Create the occupancy sensor of ``prop``."""

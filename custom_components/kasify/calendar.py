@@ -28,6 +28,7 @@ class PropertyCalendar(PropertyEntity, CalendarEntity):
         """Create the calendar of ``prop``, named after what its source keeps on it."""
         super().__init__(coordinator, prop.id, coordinator.calendar_key)
         self._attr_translation_key = coordinator.calendar_key
+        self.feature = coordinator.calendar_key
 
     async def async_added_to_hass(self) -> None:
         """Also follow what else feeds the calendar (a feed-only stay can be the current event)."""
@@ -45,8 +46,17 @@ class PropertyCalendar(PropertyEntity, CalendarEntity):
     async def async_get_events(
         self, hass: HomeAssistant, start_date: datetime, end_date: datetime
     ) -> list[CalendarEvent]:
-        """Events overlapping the range."""
+        """Events overlapping the range (an error while the calendar's feature is off: nothing is known)."""
         coordinator, language = self.coordinator, hass.config.language
+        if (off := coordinator.feature_off(coordinator.calendar_key)) is not None:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="calendar_fetch_failed",
+                translation_placeholders={
+                    "service": coordinator.upstream_name,
+                    "error": f"{off.endpoint}: HTTP {off.status}",
+                },
+            )
         data = coordinator.data
         if data.window_start <= start_date and end_date <= data.window_end:
             events = await coordinator.async_calendar_window(self.property_id, start_date, end_date, language)

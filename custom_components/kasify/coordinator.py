@@ -17,13 +17,13 @@ from homeassistant.components.calendar import CalendarEvent
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
 from . import compat
 from .api.errors import ApiError, AuthError, RateLimitedError
-from .api.models import Booking, LockStatus, PropertySnapshot
+from .api.models import Booking, EndpointNotUnderstood, LockStatus, PropertySnapshot
 from .const import (
     BOOKINGS_LOOKBACK,
     CONF_CALENDAR_DAYS,
@@ -216,15 +216,24 @@ class LockView:
     door_open: bool | None = None
 
 
+def endpoint_issue_id(entry_id: str, feature: str) -> str:
+    """The repair issue of an entry whose ``feature`` is off (its inferred endpoint was not understood)."""
+    return f"endpoint_not_understood_{entry_id}_{feature}"
+
+
 class PropertySourceCoordinator[SnapshotT: PropertySnapshot](ApiCoordinator[SnapshotT]):
     """Polls one account of a property source.
 
     The booking window moves once a day, so an unchanged account compares equal and listeners only run on
-    real changes. The device registry is kept in step (new, renamed, removed properties).
+    real changes. The device registry is kept in step (new, renamed, removed properties). A feature read
+    through an inferred endpoint that the upstream did not understand (``data.degraded``) is off: its entities
+    are unavailable, one repair issue per feature says so (gone once the endpoint answers again or the entry
+    unloads), and the log has one warning when it goes and one info line when it comes back.
     """
 
     kind: str
-    # What the source calls its tasks ("tasks", "tickets"): the open-tasks sensor's key and name.
+    # What the source calls its tasks ("tasks", "tickets"): the open-tasks sensor's key and name, and the
+    # feature (:class:`Feature`) the sensor reads.
     task_noun: str = "tasks"
 
     def __init__(
@@ -237,6 +246,9 @@ class PropertySourceCoordinator[SnapshotT: PropertySnapshot](ApiCoordinator[Snap
             interval=timedelta(seconds=entry.options.get(CONF_SCAN_INTERVAL, default_interval)),
         )
         self.calendar_days: int = entry.options.get(CONF_CALENDAR_DAYS, DEFAULT_CALENDAR_DAYS)
+        # The features that were off at the last successful refresh (reported as such).
+        self._degraded: Mapping[str, EndpointNotUnderstood] = {}
+        entry.async_on_unload(self._clear_degraded_issues)
 
     @abstractmethod
     async def _fetch_window(self, window_start: datetime, window_end: datetime) -> SnapshotT:
@@ -261,10 +273,60 @@ class PropertySourceCoordinator[SnapshotT: PropertySnapshot](ApiCoordinator[Snap
         super()._async_refresh_finished()
         if self.last_update_success and self.data is not None:
             self._sync_devices(self.data)
+            self._report_degraded(self.data.degraded)
             self._refreshed(self.data)
 
     def _refreshed(self, data: SnapshotT) -> None:
         """After a successful refresh, devices in step: repairs, links."""
+
+    def unknown_task_states(self, property_id: str) -> Mapping[str, int]:
+        """States the integration does not know of the property's tasks (not counted open), with counts."""
+        return {}
+
+    def feature_off(self, feature: str) -> EndpointNotUnderstood | None:
+        """Why ``feature`` is off (its data unknown), or None when the last refresh read it."""
+        return self.data.degraded.get(feature) if self.data is not None else None
+
+    def _report_degraded(self, degraded: Mapping[str, EndpointNotUnderstood]) -> None:
+        """One warning and one repair issue per feature that went off; one info line when it is back."""
+        title = self.config_entry.title
+        for feature, why in degraded.items():
+            if self._degraded.get(feature) == why:
+                continue
+            if feature not in self._degraded:
+                LOGGER.warning(
+                    "%s: %s answers %s to %s (a path the integration inferred): %s are off until it answers"
+                    " again; everything else keeps working",
+                    title, self.upstream_name, why.status, why.endpoint, feature,
+                )  # fmt: skip
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                endpoint_issue_id(self.config_entry.entry_id, feature),
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key=f"endpoint_not_understood_{feature}",
+                translation_placeholders={
+                    "account": title,
+                    "endpoint": why.endpoint,
+                    "status": str(why.status),
+                },
+            )
+        for feature, why in self._degraded.items():
+            if feature not in degraded:
+                LOGGER.info(
+                    "%s: %s answers %s again: %s are back", title, self.upstream_name, why.endpoint, feature
+                )
+                ir.async_delete_issue(
+                    self.hass, DOMAIN, endpoint_issue_id(self.config_entry.entry_id, feature)
+                )
+        self._degraded = dict(degraded)
+
+    def _clear_degraded_issues(self) -> None:
+        """The entry unloads: its issues go (raised again by the first refresh if still true)."""
+        for feature in self._degraded:
+            ir.async_delete_issue(self.hass, DOMAIN, endpoint_issue_id(self.config_entry.entry_id, feature))
+        self._degraded = {}
 
     def _sync_devices(self, data: SnapshotT) -> None:
         """Remove devices whose property or lock is gone; follow property renames."""
@@ -309,7 +371,8 @@ class PropertySourceCoordinator[SnapshotT: PropertySnapshot](ApiCoordinator[Snap
 
     # -- the property's calendar ---------------------------------------------------------------------------
 
-    # The calendar entity's key and translation key ("bookings", "appointments").
+    # The calendar entity's key and translation key ("bookings", "appointments"), and the feature
+    # (:class:`Feature`) the calendar reads.
     calendar_key: str
 
     @abstractmethod

@@ -63,8 +63,11 @@ class PropertyEntity(KasifyEntity[PropertySourceCoordinator[Any]]):
     """An entity of one property device, for any property source.
 
     Sources with guest stays (Kasify) also update it at check-in and check-out instants, which change
-    time-derived state.
+    time-derived state. An entity that reads a feature of the source (bookings, tasks, ...) names it in
+    ``feature``, and is unavailable while that feature is off (not shown as empty).
     """
+
+    feature: str | None = None
 
     def __init__(self, coordinator: PropertySourceCoordinator[Any], property_id: str, key: str) -> None:
         """Attach to the property's device; the unique id never changes."""
@@ -83,8 +86,12 @@ class PropertyEntity(KasifyEntity[PropertySourceCoordinator[Any]]):
 
     @property
     def available(self) -> bool:
-        """Unavailable when the API is down or the property is gone."""
-        return super().available and self.property_id in self.coordinator.data.properties
+        """Unavailable when the API is down, the property is gone or the entity's feature is off."""
+        return (
+            super().available
+            and self.property_id in self.coordinator.data.properties
+            and (self.feature is None or self.coordinator.feature_off(self.feature) is None)
+        )
 
     @property
     def source_property(self) -> Property | None:

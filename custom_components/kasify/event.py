@@ -10,7 +10,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api.models import Booking, Property
+from .api.models import Booking, Feature, Property
 from .const import STAY_EVENT_TYPES
 from .coordinator import (
     KasifyConfigEntry,
@@ -35,6 +35,7 @@ class StayEvent(PropertyEntity, EventEntity):
 
     _attr_translation_key = "stay"
     _attr_event_types = STAY_EVENT_TYPES
+    feature = Feature.BOOKINGS
 
     def __init__(self, coordinator: PropertySourceCoordinator[Any], prop: Property) -> None:
         """Create the stay event entity of ``prop``."""

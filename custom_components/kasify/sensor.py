@@ -19,7 +19,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util import dt as dt_util
 
-from .api.models import Booking, Property
+from .api.models import Booking, Feature, Property
 from .coordinator import KasifyConfigEntry, LockView, PropertySourceCoordinator
 from .entity import (
     LockCoordinator,
@@ -50,6 +50,7 @@ class CurrentGuestSensor(PropertyEntity, SensorEntity):
     """Name of the guest in the house now; unknown when the property is empty."""
 
     _attr_translation_key = "current_guest"
+    feature = Feature.BOOKINGS
 
     def __init__(self, coordinator: PropertySourceCoordinator[Any], prop: Property) -> None:
         """Create the current-guest sensor of ``prop``."""
@@ -75,6 +76,7 @@ class NextCheckInSensor(PropertyEntity, SensorEntity):
 
     _attr_device_class = SensorDeviceClass.TIMESTAMP
     _attr_translation_key = "next_check_in"
+    feature = Feature.BOOKINGS
 
     def __init__(self, coordinator: PropertySourceCoordinator[Any], prop: Property) -> None:
         """Create the next-check-in sensor of ``prop``."""
@@ -108,6 +110,7 @@ class OpenTasksSensor(PropertyEntity, SensorEntity):
         key = f"open_{coordinator.task_noun}"
         super().__init__(coordinator, prop.id, key)
         self._attr_translation_key = key
+        self.feature = coordinator.task_noun
 
     @property
     def native_value(self) -> int:
@@ -116,7 +119,8 @@ class OpenTasksSensor(PropertyEntity, SensorEntity):
 
     @property
     def extra_state_attributes(self) -> Mapping[str, Any]:
-        """The open tasks, soonest due first."""
+        """The open tasks, soonest due first; the states not known (not counted), when there are any."""
+        unknown = self.coordinator.unknown_task_states(self.property_id)
         tasks = sorted(
             self.coordinator.data.tasks.get(self.property_id, ()),
             key=lambda task: (task.due_at is None, task.due_at or dt_util.utcnow()),
@@ -131,7 +135,8 @@ class OpenTasksSensor(PropertyEntity, SensorEntity):
                     "due": task.due_at.isoformat() if task.due_at else None,
                 }
                 for task in tasks
-            ]
+            ],
+            **({"unknown_states": dict(unknown)} if unknown else {}),
         }
 
 

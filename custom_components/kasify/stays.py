@@ -18,6 +18,7 @@ from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
 from . import compat
+from .api.models import Feature
 from .const import (
     EVENT_CHECK_IN,
     EVENT_CHECK_OUT,
@@ -83,6 +84,11 @@ class StayScheduler:
     def _async_reconcile(self) -> None:
         data = self._coordinator.data
         if data is None or data is self._previous:
+            return
+        if Feature.BOOKINGS in data.degraded:
+            # Kasify did not list the bookings: unknown, not gone. No timers, and nothing is reported as
+            # created or cancelled until they are known again (compared then with the last ones known).
+            self._async_stop()
             return
         now = dt_util.utcnow()
         horizon = now + SCHEDULE_HORIZON

@@ -28,7 +28,14 @@ from custom_components.kasify.api.errors import (
     ServerError,
     ValidationError,
 )
-from custom_components.kasify.api.models import CalendarEvent, Property, Task, TaskStatus, TaskType
+from custom_components.kasify.api.models import (
+    CalendarEvent,
+    EndpointNotUnderstood,
+    Property,
+    Task,
+    TaskStatus,
+    TaskType,
+)
 
 from .fake_api import Call, FakeApi, Gate, load_fixture as load_vendor_fixture
 
@@ -686,8 +693,9 @@ async def test_a_ticket_becomes_a_task(client: CasaviClient, casavi: FakeCasavi)
         ("IN_PROGRESS", TaskStatus.IN_PROGRESS),
         ("in_progress", TaskStatus.IN_PROGRESS),
         ("CLOSED", TaskStatus.COMPLETED),
-        ("WAITING_FOR_TENANT", TaskStatus.PENDING),  # unknown states stay visible as open
-        (None, TaskStatus.PENDING),
+        ("WAITING_FOR_TENANT", TaskStatus.UNKNOWN),  # unknown: never counted as open
+        ("resolved", TaskStatus.UNKNOWN),
+        (None, TaskStatus.PENDING),  # listed under an open state without saying which
     ],
 )
 async def test_ticket_states_map_to_task_statuses(
@@ -699,7 +707,23 @@ async def test_ticket_states_map_to_task_statuses(
     (task,) = await client.list_tickets()
 
     assert task.status is status
-    assert task.open is (status is not TaskStatus.COMPLETED)
+    assert task.open is (status in (TaskStatus.PENDING, TaskStatus.IN_PROGRESS))
+    assert task.status_text == (state if status is TaskStatus.UNKNOWN else None)
+
+
+async def test_a_ticket_in_an_unknown_state_is_kept_by_a_state_filter(
+    client: CasaviClient, casavi: FakeCasavi
+) -> None:
+    """A state filter cannot tell whether an unknown state matches it: the ticket is kept, as unknown."""
+    casavi.auth()
+    casavi.page(
+        "/v2/tickets",
+        [ticket_json("t-1"), ticket_json("t-2", status="CLOSED"), ticket_json("t-3", status="ON_HOLD")],
+    )
+
+    tasks = await client.list_tickets(status="OPEN")
+
+    assert [(t.id, t.status) for t in tasks] == [("t-1", TaskStatus.PENDING), ("t-3", TaskStatus.UNKNOWN)]
 
 
 async def test_tickets_without_a_property_are_left_out(client: CasaviClient, casavi: FakeCasavi) -> None:
@@ -1091,6 +1115,25 @@ async def test_fetch_snapshot_reads_the_account_in_five_requests(
     assert (snapshot.window_start, snapshot.window_end) == (WINDOW_START, WINDOW_END)
 
 
+async def test_fetch_snapshot_counts_unknown_ticket_states_apart(
+    client: CasaviClient, casavi: FakeCasavi
+) -> None:
+    """Tickets in states the integration does not know are not open tasks; their states are counted per
+    property instead."""
+    casavi.auth()
+    casavi.page("/v2/properties", [prop_json("P-1"), prop_json("P-2")])
+    casavi.page("/v2/appointments", [])
+    unknown = [ticket_json("t-7", status="ON_HOLD"), ticket_json("t-8", status="ON_HOLD", propertyId="P-2")]
+    casavi.page("/v2/tickets", [ticket_json("t-1"), *unknown, ticket_json("t-9", status="DONE")])
+    casavi.page("/v2/tickets", unknown)
+
+    snapshot = await client.fetch_snapshot(WINDOW_START, WINDOW_END)
+
+    assert [t.id for t in snapshot.tasks["P-1"]] == ["t-1"]
+    assert "P-2" not in snapshot.tasks
+    assert snapshot.unknown_ticket_states == {"P-1": {"DONE": 1, "ON_HOLD": 1}, "P-2": {"ON_HOLD": 1}}
+
+
 async def test_fetch_snapshot_reuses_the_token_and_compares_equal(
     client: CasaviClient, casavi: FakeCasavi
 ) -> None:
@@ -1127,6 +1170,63 @@ async def test_fetch_snapshot_raises_the_failure_of_one_listing(
 
     with pytest.raises(ServerError, match=r"^GET /v2/appointments: HTTP 503$"):
         await client.fetch_snapshot(WINDOW_START, WINDOW_END)
+
+
+@pytest.mark.parametrize("status", [404, 400])
+async def test_fetch_snapshot_with_appointments_not_understood(
+    client: CasaviClient, casavi: FakeCasavi, status: int
+) -> None:
+    """The inferred appointment listing answers 404/400: no events, the feature off; tickets are read."""
+    casavi.auth()
+    casavi.page("/v2/properties", [prop_json("P-1")])
+    casavi.reply("GET", "/v2/appointments", {"message": "Not Found"}, status=status)
+    casavi.page("/v2/tickets", [ticket_json("t-1")])
+    casavi.page("/v2/tickets", [])
+
+    snapshot = await client.fetch_snapshot(WINDOW_START, WINDOW_END)
+
+    assert snapshot.events == {}
+    assert snapshot.degraded == {"appointments": EndpointNotUnderstood("GET /v2/appointments", status)}
+    assert [t.id for t in snapshot.tasks["P-1"]] == ["t-1"]
+
+
+async def test_fetch_snapshot_with_a_ticket_state_not_understood(
+    client: CasaviClient, casavi: FakeCasavi
+) -> None:
+    """One of the open-ticket listings answers 400 (a state casavi does not take): no tickets at all rather
+    than half of them; appointments are read."""
+    casavi.auth()
+    casavi.page("/v2/properties", [prop_json("P-1")])
+    casavi.page("/v2/appointments", [appointment_json("a-1")])
+    casavi.reply("GET", "/v2/tickets?status=OPEN", {"data": [ticket_json("t-1")]})
+    casavi.reply(
+        "GET",
+        "/v2/tickets?status=IN_PROGRESS",
+        {"message": "Invalid data supplied", "validation": {"source": "query", "keys": ["status"]}},
+        status=400,
+    )
+
+    snapshot = await client.fetch_snapshot(WINDOW_START, WINDOW_END)
+    casavi.discard_unused()  # the OPEN listing may have been cancelled
+
+    assert snapshot.tasks == {}
+    assert snapshot.degraded == {"tickets": EndpointNotUnderstood("GET /v2/tickets", 400)}
+    assert [e.id for e in snapshot.events["P-1"]] == ["a-1"]
+
+
+async def test_fetch_snapshot_with_properties_not_found_fails(
+    client: CasaviClient, casavi: FakeCasavi
+) -> None:
+    """A 404 on the documented property listing is no feature going off: the refresh fails."""
+    casavi.auth()
+    casavi.reply("GET", "/v2/properties", {"message": "Not Found"}, status=404)
+    casavi.page("/v2/appointments", [])
+    casavi.page("/v2/tickets", [])
+    casavi.page("/v2/tickets", [])
+
+    with pytest.raises(NotFoundError):
+        await client.fetch_snapshot(WINDOW_START, WINDOW_END)
+    casavi.discard_unused()  # the sibling listings were cancelled
 
 
 async def test_fetch_snapshot_with_refused_credentials_asks_once(

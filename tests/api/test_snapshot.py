@@ -8,11 +8,12 @@ from unittest.mock import AsyncMock
 import aiohttp
 import pytest
 
-from custom_components.kasify.api.errors import ServerError
+from custom_components.kasify.api.errors import ApiError, NotFoundError, ServerError, ValidationError
 from custom_components.kasify.api.kasify import KasifyClient
 from custom_components.kasify.api.models import (
     Booking,
     BookingStatus,
+    EndpointNotUnderstood,
     Property,
     SmartLock,
     SmartLockInfo,
@@ -89,4 +90,63 @@ async def test_unexpected_error_is_not_hidden(client: KasifyClient) -> None:
     """A bug (not an API error) still surfaces, unwrapped."""
     client.list_tasks.side_effect = RuntimeError("bug")  # type: ignore[attr-defined]
     with pytest.raises(RuntimeError, match="bug"):
+        await client.fetch_snapshot(START, END)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        NotFoundError("GET /bookings: HTTP 404", status=404),
+        ValidationError("GET /bookings: HTTP 400", status=400),
+    ],
+    ids=["404", "400"],
+)
+async def test_bookings_not_understood_turn_bookings_off(client: KasifyClient, error: ApiError) -> None:
+    """The inferred booking listing answers 404/400: no bookings, the feature named off; the rest is read."""
+    client.list_bookings.side_effect = error  # type: ignore[attr-defined]
+    snapshot = await client.fetch_snapshot(START, END)
+    assert snapshot.bookings == {}
+    assert snapshot.degraded == {"bookings": EndpointNotUnderstood("GET /bookings", error.status or 0)}
+    assert list(snapshot.properties) == ["p1", "p2"]
+    assert list(snapshot.smart_locks) == ["l1"]
+    assert [t.id for t in snapshot.tasks["p2"]] == ["t1"]
+
+
+async def test_tasks_not_understood_turn_tasks_off(client: KasifyClient) -> None:
+    """The inferred task listing answers 404: no tasks, bookings still read."""
+    missing = NotFoundError("GET /tasks: HTTP 404", status=404)
+    client.list_tasks.side_effect = missing  # type: ignore[attr-defined]
+    snapshot = await client.fetch_snapshot(START, END)
+    assert snapshot.tasks == {}
+    assert snapshot.degraded == {"tasks": EndpointNotUnderstood("GET /tasks", 404)}
+    assert [b.id for b in snapshot.bookings["p1"]] == ["early", "late"]
+
+
+async def test_every_listing_understood_turns_nothing_off(client: KasifyClient) -> None:
+    snapshot = await client.fetch_snapshot(START, END)
+    assert snapshot.degraded == {}
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ValidationError("GET /bookings: HTTP 422", status=422),
+        ServerError("GET /bookings: HTTP 502", status=502),
+    ],
+    ids=["422", "502"],
+)
+async def test_other_failures_of_an_inferred_listing_fail_the_refresh(
+    client: KasifyClient, error: Exception
+) -> None:
+    """Only 404 and 400 say "not what the API knows"; anything else is raised as before."""
+    client.list_bookings.side_effect = error  # type: ignore[attr-defined]
+    with pytest.raises(type(error)):
+        await client.fetch_snapshot(START, END)
+
+
+async def test_a_documented_listing_not_found_fails_the_refresh(client: KasifyClient) -> None:
+    """A 404 on a documented endpoint (the smart locks) is not a feature going off."""
+    missing = NotFoundError("GET /properties/p1/smartlocks: HTTP 404", status=404)
+    client.list_smart_locks.side_effect = missing  # type: ignore[attr-defined]
+    with pytest.raises(NotFoundError):
         await client.fetch_snapshot(START, END)

@@ -30,6 +30,11 @@ import aiohttp
 from yarl import URL
 
 from .auth import SingleFlightToken
+from .casavi_models import (
+    CasaviSnapshot as CasaviSnapshot,  # noqa: PLC0414 - re-exported
+    Unit as Unit,  # noqa: PLC0414 - re-exported
+    build_snapshot,
+)
 from .errors import (
     ApiError,
     AuthError,
@@ -37,7 +42,17 @@ from .errors import (
     ValidationError,
 )
 from .http import HttpTransport, Request, error_for_status, error_summary, quote_segment
-from .models import Account, CalendarEvent, Property, Task, TaskStatus, TaskType
+from .inferred import read_inferred
+from .models import (
+    Account,
+    CalendarEvent,
+    EndpointNotUnderstood,
+    Feature,
+    Property,
+    Task,
+    TaskStatus,
+    TaskType,
+)
 from .parse import Reader, as_list, as_object
 
 DEFAULT_BASE_URL: Final = "https://api.mycasavi.com"
@@ -62,7 +77,7 @@ TICKET_STATUSES: Final[Mapping[str, TaskStatus]] = {
     "IN_PROGRESS": TaskStatus.IN_PROGRESS,
     "CLOSED": TaskStatus.COMPLETED,
 }
-"""casavi ticket state → task status (inferred); any other state is read as pending, i.e. still open."""
+"""casavi ticket state → task status (inferred); any other state is unknown, never counted as open."""
 
 _TENANT: Final = re.compile(r"/tenant/([^/?#]+)")
 
@@ -83,64 +98,7 @@ class Paths:
     TICKETS = "/v2/tickets"  # inferred from /v2/tickets/{ticketId}/... and /v2/tickets/orders
 
 
-# --- models that only casavi has ----------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Unit:
-    """A flat, shop or parking space inside a casavi property (seed ``Unit``)."""
-
-    id: str
-    name: str
-    property_id: str | None = None
-    internal_id: int | None = None
-    number: str | None = None
-    purpose: str | None = None  # "private" | "commercial" | "parking"
-    floor: str | None = None
-    area: str | None = None  # square metres, as casavi sends it (text)
-    rooms: str | None = None
-    address: str | None = None
-    app_link: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CasaviSnapshot:
-    """Everything one refresh learned about a casavi account, keyed by property id.
-
-    Compares by value, so an unchanged account gives an equal snapshot.
-    """
-
-    properties: Mapping[str, Property]
-    # Appointments overlapping [window_start, window_end), per property, sorted by (start, id). An appointment
-    # shared with several properties appears under each of them.
-    events: Mapping[str, tuple[CalendarEvent, ...]]
-    # Open tickets (pending or in progress) per property, as tasks.
-    tasks: Mapping[str, tuple[Task, ...]]
-    window_start: datetime
-    window_end: datetime
-    # Units per property; empty unless the snapshot was fetched with ``include_units=True``.
-    units: Mapping[str, tuple[Unit, ...]] = field(default_factory=dict)
-
-    def events_between(self, property_id: str, start: datetime, end: datetime) -> list[CalendarEvent]:
-        """The property's events overlapping ``[start, end)``, by start."""
-        return [e for e in self.events.get(property_id, ()) if e.start < end and e.end > start]
-
-    def upcoming_event(self, property_id: str, now: datetime) -> CalendarEvent | None:
-        """The event in progress at ``now``, else the next one to start."""
-        return next((e for e in self.events.get(property_id, ()) if e.end > now), None)
-
-    def open_tasks(self, property_id: str) -> tuple[Task, ...]:
-        """The property's open tickets."""
-        return self.tasks.get(property_id, ())
-
-    def property_slice(self, property_id: str) -> object:
-        """Everything about one property (compared by entities to skip unchanged writes)."""
-        return (
-            self.properties.get(property_id),
-            self.events.get(property_id),
-            self.tasks.get(property_id),
-            self.units.get(property_id),
-        )
+# --- the token ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,8 +206,8 @@ def parse_appointment(item: Any, where: str) -> list[CalendarEvent]:
 
 
 def ticket_status(value: str | None) -> TaskStatus:
-    """Map a casavi ticket state (any case) to a task status; unknown states count as pending."""
-    return TICKET_STATUSES.get((value or "OPEN").upper(), TaskStatus.PENDING)
+    """Map a casavi ticket state (any case) to a task status; other states are unknown (no state: open)."""
+    return TICKET_STATUSES.get((value or "OPEN").strip().upper(), TaskStatus.UNKNOWN)
 
 
 def parse_ticket(item: Any, where: str) -> Task | None:
@@ -259,15 +217,18 @@ def parse_ticket(item: Any, where: str) -> Task | None:
     property_id = r.opt_str("propertyId")
     if property_id is None:
         return None
+    state = r.opt_str("status")
+    status = ticket_status(state)
     return Task(
         id=ticket_id,
         property_id=property_id,
         title=r.opt_str("title") or "",
-        status=ticket_status(r.opt_str("status")),
+        status=status,
         task_type=TaskType.OTHER,
         description=r.opt_str("description"),
         due_at=r.opt_datetime("dueDate"),
         assignee_id=r.opt_str("assignedToId"),
+        status_text=state if status is TaskStatus.UNKNOWN else None,
     )
 
 
@@ -566,7 +527,9 @@ class CasaviClient:
         """``GET /v2/tickets`` — all pages, as tasks; tickets of no property are left out.
 
         ``status`` (a casavi state such as ``"OPEN"``) and ``property_id`` are sent as ``status`` and
-        ``propertyId`` and also applied on this side, so the answer is right even if casavi ignores them.
+        ``propertyId`` and also applied on this side, so the answer is right even if casavi ignores them. A
+        ticket in a state the integration does not know is kept (as :attr:`TaskStatus.UNKNOWN`): whether it
+        matches ``status`` cannot be told.
         """
         params: dict[str, str] = {}
         if status is not None:
@@ -578,7 +541,7 @@ class CasaviClient:
             task = parse_ticket(item, where)
             if task is None or (property_id is not None and task.property_id != property_id):
                 continue
-            if status is not None and task.status is not ticket_status(status):
+            if status is not None and task.status not in (ticket_status(status), TaskStatus.UNKNOWN):
                 continue
             tasks.append(task)
         return tasks
@@ -613,45 +576,37 @@ class CasaviClient:
            [+ n(U)            GET /v2/units                 (only with ``include_units``)]
 
         so 4 requests (5 with a token renewal) for a small account. The listings run concurrently once the
-        token is known; if any request fails, the others are cancelled and that failure is raised as is. A 401
-        costs one authenticate (shared by every listing refused with the same token) plus each refused request
-        once more.
+        token is known. An inferred listing (appointments, tickets) that answers 404 or 400 leaves its feature
+        without data, named in ``degraded``; any other failure cancels the other listings and is raised as is.
+        A 401 costs one authenticate (shared by every listing refused with the same token) plus each refused
+        request once more.
         """
         await self._current_token()  # one authentication for all the concurrent listings
         try:
             async with asyncio.TaskGroup() as group:
                 properties_task = group.create_task(self.list_properties())
-                events_task = group.create_task(self.list_appointments())
-                tickets_task = group.create_task(self.list_open_tickets())
+                events_task = group.create_task(
+                    read_inferred(f"GET {Paths.APPOINTMENTS}", self.list_appointments())
+                )
+                tickets_task = group.create_task(
+                    read_inferred(f"GET {Paths.TICKETS}", self.list_open_tickets())
+                )
                 units_task = group.create_task(self.list_units()) if include_units else None
         except ExceptionGroup as group_error:
             # The group has cancelled the sibling listings; the first failure is the one to report.
             raise group_error.exceptions[0] from None
-        properties, events, tickets = properties_task.result(), events_task.result(), tickets_task.result()
-        units = units_task.result() if units_task is not None else []
-        property_map = {prop.id: prop for prop in properties}
-        events_by_property: dict[str, list[CalendarEvent]] = {}
-        for event in events:
-            if event.property_id in property_map and event.start < window_end and event.end > window_start:
-                events_by_property.setdefault(event.property_id, []).append(event)
-        tasks_by_property: dict[str, list[Task]] = {}
-        for task in tickets:
-            if task.property_id in property_map and task.open:
-                tasks_by_property.setdefault(task.property_id, []).append(task)
-        units_by_property: dict[str, list[Unit]] = {}
-        for unit in units:
-            if unit.property_id in property_map:
-                units_by_property.setdefault(unit.property_id, []).append(unit)
-        return CasaviSnapshot(
-            properties=property_map,
-            events={
-                pid: tuple(sorted(items, key=lambda e: (e.start, e.id)))
-                for pid, items in events_by_property.items()
-            },
-            tasks={pid: tuple(items) for pid, items in tasks_by_property.items()},
-            window_start=window_start,
-            window_end=window_end,
-            units={pid: tuple(items) for pid, items in units_by_property.items()},
+        (events, events_off), (tickets, tickets_off) = events_task.result(), tickets_task.result()
+        off: dict[str, EndpointNotUnderstood | None] = {
+            Feature.APPOINTMENTS: events_off,
+            Feature.TICKETS: tickets_off,
+        }
+        return build_snapshot(
+            properties_task.result(),
+            events,
+            tickets,
+            units_task.result() if units_task is not None else [],
+            (window_start, window_end),
+            {feature: why for feature, why in off.items() if why is not None},
         )
 
 

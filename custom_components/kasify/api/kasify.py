@@ -26,6 +26,7 @@ from .http import (
     quote_segment,
     retry_after_seconds as retry_after_seconds,  # noqa: PLC0414 - re-exported; it used to live here
 )
+from .inferred import read_inferred
 from .models import (
     AccessCode,
     Account,
@@ -33,6 +34,8 @@ from .models import (
     Booking,
     BookingStatus,
     CalendarFeed,
+    EndpointNotUnderstood,
+    Feature,
     Property,
     SmartLock,
     SmartLockInfo,
@@ -362,14 +365,17 @@ class KasifyClient:
           + L                GET /properties/{id}/smartlocks, ``concurrency`` at a time
 
         Properties without smart locks cost nothing beyond their share of the first listing. The three
-        listings run concurrently; the lock calls start as soon as the properties are known. If any request
-        fails, the others are cancelled and that failure is raised as is.
+        listings run concurrently; the lock calls start as soon as the properties are known. An inferred
+        listing (bookings, tasks) that answers 404 or 400 leaves its feature without data, named in
+        ``degraded``; any other failure cancels the other requests and is raised as is.
         """
         client = self
         try:
             async with asyncio.TaskGroup() as group:
-                bookings_task = group.create_task(client.list_bookings(window_start, window_end))
-                tasks_task = group.create_task(client.list_tasks("open"))
+                bookings_task = group.create_task(
+                    read_inferred(f"GET {Paths.BOOKINGS}", client.list_bookings(window_start, window_end))
+                )
+                tasks_task = group.create_task(read_inferred(f"GET {Paths.TASKS}", client.list_tasks("open")))
                 properties = await client.list_properties()
                 lock_calls: list[Callable[[], Awaitable[list[SmartLock]]]] = [
                     partial(client.list_smart_locks, prop.id) for prop in properties if prop.smart_locks
@@ -378,27 +384,18 @@ class KasifyClient:
         except ExceptionGroup as group_error:
             # The group has cancelled the sibling requests; the first failure is the one to report.
             raise group_error.exceptions[0] from None
-        bookings, tasks, lock_lists = bookings_task.result(), tasks_task.result(), locks_task.result()
-
-        property_map = {prop.id: prop for prop in properties}
-        bookings_by_property: defaultdict[str, list[Booking]] = defaultdict(list)
-        for booking in bookings:
-            if booking.property_id in property_map:
-                bookings_by_property[booking.property_id].append(booking)
-        tasks_by_property: defaultdict[str, list[Task]] = defaultdict(list)
-        for task in tasks:
-            if task.property_id in property_map and task.open:
-                tasks_by_property[task.property_id].append(task)
-        return AccountSnapshot(
-            properties=property_map,
-            bookings={
-                pid: tuple(sorted(items, key=lambda b: (b.check_in, b.id)))
-                for pid, items in bookings_by_property.items()
-            },
-            smart_locks={lock.id: lock for locks in lock_lists for lock in locks},
-            tasks={pid: tuple(items) for pid, items in tasks_by_property.items()},
-            window_start=window_start,
-            window_end=window_end,
+        (bookings, bookings_off), (tasks, tasks_off) = bookings_task.result(), tasks_task.result()
+        off: dict[str, EndpointNotUnderstood | None] = {
+            Feature.BOOKINGS: bookings_off,
+            Feature.TASKS: tasks_off,
+        }
+        return _snapshot(
+            properties,
+            bookings,
+            tasks,
+            locks_task.result(),
+            (window_start, window_end),
+            {feature: why for feature, why in off.items() if why is not None},
         )
 
     # -- account and properties -------------------------------------------------------------------
@@ -538,6 +535,38 @@ class KasifyClient:
     async def complete_task(self, task_id: str) -> Task:
         """``POST /tasks/{id}/complete`` (409 when already completed)."""
         return parse_task(await self._object("POST", Paths.task_complete(task_id)))
+
+
+def _snapshot(
+    properties: list[Property],
+    bookings: list[Booking],
+    tasks: list[Task],
+    lock_lists: list[list[SmartLock]],
+    window: tuple[datetime, datetime],
+    degraded: Mapping[str, EndpointNotUnderstood],
+) -> AccountSnapshot:
+    """One refresh's listings keyed for look-ups: bookings by check-in and open tasks, of known properties."""
+    property_map = {prop.id: prop for prop in properties}
+    bookings_by_property: defaultdict[str, list[Booking]] = defaultdict(list)
+    for booking in bookings:
+        if booking.property_id in property_map:
+            bookings_by_property[booking.property_id].append(booking)
+    tasks_by_property: defaultdict[str, list[Task]] = defaultdict(list)
+    for task in tasks:
+        if task.property_id in property_map and task.open:
+            tasks_by_property[task.property_id].append(task)
+    return AccountSnapshot(
+        properties=property_map,
+        bookings={
+            pid: tuple(sorted(items, key=lambda b: (b.check_in, b.id)))
+            for pid, items in bookings_by_property.items()
+        },
+        smart_locks={lock.id: lock for locks in lock_lists for lock in locks},
+        tasks={pid: tuple(items) for pid, items in tasks_by_property.items()},
+        window_start=window[0],
+        window_end=window[1],
+        degraded=degraded,
+    )
 
 
 # --- errors -------------------------------------------------------------------------------------

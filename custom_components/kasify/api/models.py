@@ -7,7 +7,7 @@ when their data really changed.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 import logging
@@ -76,6 +76,8 @@ class TaskStatus(StrEnum):
     PENDING = "pending"
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
+    # A state the integration does not know (kept in ``Task.status_text``): not counted as open.
+    UNKNOWN = "unknown"
 
 
 class TaskType(StrEnum):
@@ -265,11 +267,13 @@ class Task:
     due_at: datetime | None = None
     assignee_id: str | None = None
     booking_id: str | None = None
+    # The state as the upstream sent it, when it is not one the integration knows.
+    status_text: str | None = None
 
     @property
     def open(self) -> bool:
-        """Not completed yet."""
-        return self.status is not TaskStatus.COMPLETED
+        """Pending or in progress (neither completed nor in a state the integration does not know)."""
+        return self.status in (TaskStatus.PENDING, TaskStatus.IN_PROGRESS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +288,26 @@ class AccessCode:
     starts_at: datetime | None
     ends_at: datetime | None
     status: str | None = None
+
+
+class Feature(StrEnum):
+    """What a property source reads through an endpoint its API does not document (the path is inferred).
+
+    Each can be off on its own (:class:`EndpointNotUnderstood`) while the documented data stays available.
+    """
+
+    BOOKINGS = "bookings"  # Kasify
+    TASKS = "tasks"  # Kasify
+    APPOINTMENTS = "appointments"  # casavi
+    TICKETS = "tickets"  # casavi
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointNotUnderstood:
+    """An inferred endpoint answered 404 or 400 (not a path or query the API knows): its feature is off."""
+
+    endpoint: str  # "GET /bookings": method and path, never an id or a secret
+    status: int
 
 
 class PropertySnapshot(Protocol):
@@ -309,6 +333,10 @@ class PropertySnapshot(Protocol):
     def window_end(self) -> datetime:
         """End of the time window the snapshot's calendar data covers."""
 
+    @property
+    def degraded(self) -> Mapping[str, EndpointNotUnderstood]:
+        """The features that are off (their data is unknown, not empty), by feature."""
+
     def property_slice(self, property_id: str) -> object:
         """Everything about one property, comparable with ``==``."""
 
@@ -325,6 +353,8 @@ class AccountSnapshot:
     tasks: Mapping[str, tuple[Task, ...]]
     window_start: datetime
     window_end: datetime
+    # Bookings or tasks whose listing was not understood: unknown (their mapping above is empty).
+    degraded: Mapping[str, EndpointNotUnderstood] = field(default_factory=dict)
 
     def active_bookings(self, property_id: str) -> list[Booking]:
         """The property's bookings that are not cancelled, by check-in."""

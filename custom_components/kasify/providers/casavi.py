@@ -20,7 +20,7 @@ import voluptuous as vol
 from .. import forms
 from ..api.casavi import CasaviClient, CasaviSnapshot
 from ..api.models import Account, CalendarEvent as Appointment
-from ..const import CONF_KEY, CONF_SECRET, DEFAULT_CASAVI_URL, KIND_CASAVI
+from ..const import CONF_KEY, CONF_SECRET, DEFAULT_CASAVI_URL, KIND_CASAVI, LOGGER
 from ..coordinator import KasifyConfigEntry, KasifyRuntimeData, PropertySourceCoordinator
 
 CASAVI_DEFAULT_SCAN_INTERVAL: Final = 300
@@ -37,9 +37,24 @@ class CasaviCoordinator(PropertySourceCoordinator[CasaviSnapshot]):
         """Poll ``client``'s account; property management changes slowly, so every 5 minutes by default."""
         super().__init__(hass, entry, default_interval=CASAVI_DEFAULT_SCAN_INTERVAL)
         self.client = client
+        # Ticket states not known to the integration that the log has named already.
+        self._unknown_states_seen: set[str] = set()
 
     async def _fetch_window(self, window_start: datetime, window_end: datetime) -> CasaviSnapshot:
         return await self.client.fetch_snapshot(window_start, window_end)
+
+    # -- tickets in states the integration does not know ------------------------------------------------
+
+    def unknown_task_states(self, property_id: str) -> Mapping[str, int]:
+        """The property's tickets in states the integration does not know, by state (not counted open)."""
+        return self.data.unknown_ticket_states.get(property_id, {})
+
+    def _refreshed(self, data: CasaviSnapshot) -> None:
+        """Name each ticket state the integration does not know in the log, once."""
+        states = {state for counts in data.unknown_ticket_states.values() for state in counts}
+        for state in sorted(states - self._unknown_states_seen):
+            LOGGER.debug("casavi ticket state %r is not known: those tickets are not counted as open", state)
+        self._unknown_states_seen |= states
 
     # -- the property's calendar: appointments (owners' meetings, inspections, contractor visits) -------
 

@@ -40,7 +40,7 @@ from ..access_codes.records import (
 from ..api.errors import NotFoundError
 from ..api.ical import IcalFeedClient
 from ..api.kasify import KasifyClient
-from ..api.models import Account, AccountSnapshot, Booking, BookingStatus, SmartLock
+from ..api.models import Account, AccountSnapshot, Booking, BookingStatus, Feature, SmartLock
 from ..const import (
     CONF_API_TOKEN,
     CONF_CHECK_IN_TIME,
@@ -148,7 +148,12 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
         link_lock_devices(self.hass)
 
     def _report_unknown_statuses(self, data: AccountSnapshot) -> None:
-        """One repair issue naming the booking statuses the integration does not know (they get no codes)."""
+        """One repair issue naming the booking statuses the integration does not know (they get no codes).
+
+        While the bookings are unknown (their listing not understood) the issue stays as it is.
+        """
+        if Feature.BOOKINGS in data.degraded:
+            return
         issue_id = f"booking_status_unknown_{self.config_entry.entry_id}"
         statuses = sorted(
             {
