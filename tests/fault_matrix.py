@@ -3,7 +3,9 @@
 Each fault is injected into the simulator for every request to one upstream (``simulator.faults``), the
 operation under test runs, the fault is cleared, and the test asserts what a host would see. The outcome of
 every cell (provider x fault x operation) is recorded here and printed at the end of the run by
-``pytest_terminal_summary`` in ``conftest.py``.
+``pytest_terminal_summary`` in ``conftest.py``. Faults that need a scenario of their own record their cell
+from their test: a UniFi Access push that stays open but goes silent (``test_unifi_access.py``) and a
+RemoteLock webhook that RemoteLock retries and then deactivates (``test_remotelock.py``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ class Expect(StrEnum):
     safe and says so, nothing is half done, no reauth."""
     OK = "ok"
     """The client recovers on its own (a token that expired mid-cycle is renewed once)."""
+    DEGRADED = "degraded"
+    """An inferred endpoint is not understood (404/400): that feature's entities go unavailable, the rest
+    stays current, one repair names the endpoint."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +47,10 @@ class FaultCase:
     """The upstream never answers: the client's own timeout has to end the request."""
     writes_only: bool = False
     """Only writes (POST, PUT, DELETE) get the fault; reads answer normally (not played on refreshes)."""
+    degrades: tuple[str, ...] = ()
+    """With :attr:`Expect.DEGRADED`: the entities that go unavailable (the provider's others stay)."""
+    refresh_only: bool = False
+    """Played on refreshes only (a fault of one listing the refresh reads)."""
 
 
 def _status(status: int, **kwargs: object) -> Callable[[Simulator, str], list[Fault]]:
@@ -94,6 +103,16 @@ def body_fault(name: str, status: int, body: str, expect: Expect = Expect.FAIL) 
     return FaultCase(name, _status(status, body=body), expect)
 
 
+def inferred_fault(suffix: str, status: int, degrades: tuple[str, ...]) -> FaultCase:
+    """An inferred listing (``suffix`` under the API prefix) answering ``status``: only its feature goes."""
+
+    def inject(simulator: Simulator, prefix: str) -> list[Fault]:
+        return [simulator.faults.inject(prefix + suffix, method="GET", status=status)]
+
+    name = f"{suffix.rsplit('/', 1)[-1]}-{status}"
+    return FaultCase(name, inject, Expect.DEGRADED, degrades=degrades, refresh_only=True)
+
+
 def write_fault(name: str, status: int, body: str) -> FaultCase:
     """A vendor's refusal of writes only (reads keep working), e.g. Nuki's Smart Hosting refusal."""
 
@@ -118,21 +137,23 @@ def record(provider: str, operation: str, fault: str, outcome: str) -> None:
 
 
 def table() -> list[str]:
-    """The recorded outcomes as text lines: one row per provider and operation, one column per fault."""
-    if not RESULTS:
-        return []
-    faults: list[str] = []
-    for outcomes in RESULTS.values():
-        faults.extend(name for name in outcomes if name not in faults)
-    head = ["provider", "operation", *faults]
-    rows = [
-        [provider, operation, *(RESULTS[provider, operation].get(name, "-") for name in faults)]
-        for provider, operation in sorted(RESULTS)
-    ]
-    widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in [head]]
-    lines.append("  ".join("-" * width for width in widths))
-    lines.extend(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows
-    )
+    """The recorded outcomes as text: per provider, one row per fault and one column per operation.
+
+    An outcome is what the host sees: ``unavailable``, ``reauth``, ``ok`` (recovered on its own), ``feature
+    off, repair``, or the translation key of the action's error; ``-`` where the fault does not apply.
+    """
+    lines: list[str] = []
+    for provider in sorted({provider for provider, _ in RESULTS}):
+        operations = sorted(op for name, op in RESULTS if name == provider)
+        faults: list[str] = []
+        for operation in operations:
+            faults.extend(fault for fault in RESULTS[provider, operation] if fault not in faults)
+        head = [provider, *operations]
+        rows = [[fault, *(RESULTS[provider, op].get(fault, "-") for op in operations)] for fault in faults]
+        widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
+        lines.extend(["", *(_line(row, widths) for row in [head, ["-" * w for w in widths], *rows])])
     return lines
+
+
+def _line(row: list[str], widths: list[int]) -> str:
+    return "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()

@@ -42,6 +42,7 @@ from simulator import Simulator
 from simulator.remotelock import CLIENT_ID, CLIENT_SECRET
 
 from . import setup_integration
+from .fault_matrix import record
 from .providers import (
     NOW,
     SCAN,
@@ -766,6 +767,7 @@ async def test_a_webhook_remotelock_deactivated_is_noticed_and_activated_again(
     simulator.reset_requests()
     await tick(hass, freezer)
     assert _answered(simulator) == ["GET /remotelock/api/devices"]  # delivering: no events poll
+    record("remotelock", "webhook", "deactivated", "polled, repair, re-activated")
 
 
 async def test_a_webhook_that_cannot_deliver_is_left_to_the_user(
@@ -807,3 +809,4 @@ async def test_a_webhook_that_cannot_deliver_is_left_to_the_user(
     await hass.config_entries.options.async_configure(result["flow_id"], {CONF_WEBHOOK: False})
     await hass.async_block_till_done()
     assert ir.async_get(hass).async_get_issue(DOMAIN, f"remotelock_webhook_{entry.entry_id}") is None
+    record("remotelock", "webhook", "deactivated-again", "polled, repair kept")

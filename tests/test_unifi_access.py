@@ -44,6 +44,7 @@ from simulator import Simulator
 from simulator.unifi_access import UNIFI_GARAGE_DOOR_ID, UnifiEndpoint
 
 from . import setup_integration
+from .fault_matrix import record
 from .providers import PORTAL, SCAN, tick, unifi_entry
 
 pytestmark = [pytest.mark.allow_hosts(["127.0.0.1"]), pytest.mark.usefixtures("no_heartbeat")]
@@ -284,6 +285,7 @@ async def test_silent_push_falls_back_to_polling_until_it_speaks_again(
     await _until(hass, lambda: hass.states.get(PORTAL).state == LockState.UNLOCKED)
     assert len(_push_logs(caplog, logging.WARNING)) == 1  # one line for the whole outage
     assert endpoint.token not in caplog.text
+    record("unifi_access", "refresh", "push-silent", "polled, 1 warning")
 
 
 async def test_controller_without_push(
