@@ -10,9 +10,10 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.auth.models import User
 from homeassistant.const import ATTR_ENTITY_ID
-from homeassistant.core import Event, HomeAssistant
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.core import Context, Event, HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError, Unauthorized
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -157,6 +158,74 @@ async def test_create_without_response(hass: HomeAssistant, simulator: Simulator
         blocking=True,
     )
     assert len(await list_codes(hass)) == 1
+
+
+async def test_a_user_who_is_not_admin_cannot_create_revoke_or_read_pins(
+    hass: HomeAssistant, simulator: Simulator, hass_read_only_user: User
+) -> None:
+    """A non-admin user gets Unauthorized and nothing changes; listing without PINs still works for them."""
+    await setup_integration(hass, nuki_entry(simulator))
+    pin = "483926"
+    code_id = (await create_code(hass, LOFT, code=pin))[LOFT]["code_id"]  # no user: an automation
+    before = set(keypad_codes(simulator, LOFT_ID))
+    context = Context(user_id=hass_read_only_user.id)
+    calls: list[tuple[str, dict[str, Any], bool]] = [
+        (
+            "create_access_code",
+            {ATTR_ENTITY_ID: LOFT, "name": "Mallory", "starts_at": START, "ends_at": END},
+            True,
+        ),
+        ("revoke_access_code", {ATTR_ENTITY_ID: LOFT, "code_id": code_id}, False),
+        ("list_access_codes", {"include_codes": True}, True),
+    ]
+    for action, data, with_response in calls:
+        with pytest.raises(Unauthorized):
+            await hass.services.async_call(
+                DOMAIN, action, data, blocking=True, context=context, return_response=with_response
+            )
+    assert set(keypad_codes(simulator, LOFT_ID)) == before
+    assert simulator.nuki.auths[code_id]["code"] == int(pin)
+
+    response: Any = await hass.services.async_call(
+        DOMAIN, "list_access_codes", {}, blocking=True, context=context, return_response=True
+    )
+    assert [item["code_id"] for item in response["codes"]] == [code_id]
+    assert all("code" not in item for item in response["codes"])
+    assert pin not in str(response)
+
+
+async def test_an_admin_user_creates_reads_and_revokes(
+    hass: HomeAssistant, simulator: Simulator, hass_admin_user: User
+) -> None:
+    """An administrator may do everything: create, read the PINs, revoke."""
+    await setup_integration(hass, nuki_entry(simulator))
+    context = Context(user_id=hass_admin_user.id)
+    created: Any = await hass.services.async_call(
+        DOMAIN,
+        "create_access_code",
+        {ATTR_ENTITY_ID: LOFT, "name": "Ana", "code": "483926", "starts_at": START, "ends_at": END},
+        blocking=True,
+        context=context,
+        return_response=True,
+    )
+    code_id = created[LOFT]["code_id"]
+    listed: Any = await hass.services.async_call(
+        DOMAIN,
+        "list_access_codes",
+        {"include_codes": True},
+        blocking=True,
+        context=context,
+        return_response=True,
+    )
+    assert [item["code"] for item in listed["codes"]] == ["483926"]
+    await hass.services.async_call(
+        DOMAIN,
+        "revoke_access_code",
+        {ATTR_ENTITY_ID: LOFT, "code_id": code_id},
+        blocking=True,
+        context=context,
+    )
+    assert code_id not in simulator.nuki.auths
 
 
 async def test_naive_times_are_local(hass: HomeAssistant, simulator: Simulator) -> None:

@@ -98,6 +98,11 @@ async def test_blueprints_load(hass: HomeAssistant) -> None:
         assert blueprint.domain == AUTOMATION_DOMAIN
         assert blueprint.metadata["homeassistant"]["min_version"] == "2025.4.0"
     assert set(blueprints[CODE_BLUEPRINT].inputs) == {"properties", "notify_action", "title"}
+    # The message holds PINs: the host picks the notifier, there is no default (never notify.notify).
+    notify_action = blueprints[CODE_BLUEPRINT].inputs["notify_action"]
+    assert notify_action is not None
+    assert "default" not in notify_action
+    assert "notify.notify" not in str(blueprints[CODE_BLUEPRINT].data)
     assert set(blueprints[CLEANING_BLUEPRINT].inputs) == {
         "properties",
         "due_hours",
@@ -183,6 +188,24 @@ async def test_no_code_for_the_booking(
         f"Ana García checks in at {simulator.kasify.property_at(2)['name']} now. "
         "No access code was issued for this booking."
     )
+
+
+async def test_no_notifier_no_automation(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: Simulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Without a chosen notifier the automation does not load, so no PIN goes to every notifier."""
+    await _book_atico(hass, simulator)
+    everyone = async_mock_service(hass, "notify", "notify")
+    config = {"id": "kasify_0", "alias": "Kasify 0", "use_blueprint": {"path": CODE_BLUEPRINT, "input": {}}}
+    assert await async_setup_component(hass, AUTOMATION_DOMAIN, {AUTOMATION_DOMAIN: [config]})
+    await hass.async_block_till_done()
+    state = hass.states.get("automation.kasify_0")
+    assert state is None or state.state == "unavailable"
+    await move_to(hass, freezer, CHECK_IN)
+    assert everyone == []
 
 
 @pytest.mark.parametrize(("start_now", "status"), [(True, "in_progress"), (False, "pending")])
