@@ -1,4 +1,9 @@
-"""The access-code actions: ``kasify.create_access_code``, ``revoke_access_code``, ``list_access_codes``."""
+"""The access-code actions: ``kasify.create_access_code``, ``revoke_access_code``, ``list_access_codes``.
+
+Creating and revoking codes, and listing them with their PINs, need an administrator: a call a Home Assistant
+user makes who is not one is refused with ``Unauthorized``. A call without a user (an automation, a script,
+set up by an administrator) is allowed, as in Home Assistant's own admin services.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from typing import Any, Final
 
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse, callback
+from homeassistant.exceptions import Unauthorized, UnknownUser
 from homeassistant.helpers import config_validation as cv, device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 from homeassistant.util.json import JsonValueType
@@ -71,11 +77,26 @@ def _target_entities(hass: HomeAssistant, call: ServiceCall) -> list[str]:
     return sorted(referenced) + [e for e in indirect if e not in referenced]
 
 
+async def _async_require_admin(call: ServiceCall) -> None:
+    """Refuse the call of a user who is not an administrator; a call without a user passes.
+
+    The check of ``async_register_admin_service``, which cannot register an action that returns a response.
+    """
+    if not (user_id := call.context.user_id):
+        return
+    user = await call.hass.auth.async_get_user(user_id)
+    if user is None:
+        raise UnknownUser(context=call.context)
+    if not user.is_admin:
+        raise Unauthorized(context=call.context)
+
+
 def _iso(value: datetime) -> str:
     return dt_util.as_utc(value).isoformat()
 
 
 async def _async_create(call: ServiceCall) -> ServiceResponse:
+    await _async_require_admin(call)
     manager = async_get_code_manager(call.hass)
     issued = await manager.async_create(
         _target_entities(call.hass, call),
@@ -98,6 +119,7 @@ async def _async_create(call: ServiceCall) -> ServiceResponse:
 
 
 async def _async_revoke(call: ServiceCall) -> None:
+    await _async_require_admin(call)
     manager = async_get_code_manager(call.hass)
     entity_ids = _target_entities(call.hass, call)
     if not entity_ids:
@@ -106,6 +128,9 @@ async def _async_revoke(call: ServiceCall) -> None:
 
 
 async def _async_list(call: ServiceCall) -> ServiceResponse:
+    include = call.data[ATTR_INCLUDE_CODES]
+    if include:  # the PINs: administrators only; the rest of the list is for every user
+        await _async_require_admin(call)
     hass = call.hass
     manager = async_get_code_manager(hass)
     await manager.async_load()
@@ -124,7 +149,6 @@ async def _async_list(call: ServiceCall) -> ServiceResponse:
             if device is not None and device.via_device_id == property_id:
                 of_property.add(record.entity_id)
         entity_ids = of_property if entity_ids is None else entity_ids & of_property
-    include = call.data[ATTR_INCLUDE_CODES]
     listed: list[JsonValueType] = []
     for record in manager.records(entity_ids, call.data.get(ATTR_BOOKING_ID)):
         item: dict[str, JsonValueType] = {
