@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+import logging
 from typing import Any
 from unittest.mock import patch
 
@@ -14,7 +15,7 @@ from homeassistant.auth.models import User
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import Context, Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError, Unauthorized
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -291,6 +292,77 @@ async def test_revoke_failure(hass: HomeAssistant, simulator: Simulator) -> None
     assert err.value.translation_key == "access_code_revoke_failed"
     assert err.value.translation_placeholders["lock"] == "Loft Patio Lavapiés - Puerta principal"
     assert [item["code_id"] for item in await list_codes(hass)] == [code_id]
+
+
+async def _code_on_loft_and_portal(hass: HomeAssistant) -> dict[str, str]:
+    """One code on the Nuki Loft and the UniFi Portal: lock → its code id there."""
+    issued = await async_get_code_manager(hass).async_create(
+        [LOFT, PORTAL], name="Ana García", code=None, starts_at=START, ends_at=END
+    )
+    return {entity_id: code.code_id for entity_id, code in issued.items()}
+
+
+def _on_lock(simulator: Simulator, codes: dict[str, str]) -> set[str]:
+    """The locks (of the Loft and the Portal) that still have their code in the simulator."""
+    found = {LOFT} if codes[LOFT] in simulator.nuki.auths else set()
+    return found | ({PORTAL} if codes[PORTAL] in simulator.unifi.visitors else set())
+
+
+@pytest.mark.parametrize("fault", ["nuki-500", "unifi-unloaded"])
+async def test_revoke_goes_on_past_a_failing_lock(
+    hass: HomeAssistant, simulator: Simulator, endpoint: UnifiEndpoint, fault: str
+) -> None:
+    """One lock failing (its vendor refuses, or its account is unloaded) does not leave the code on the
+    others: it is removed wherever it can be, one translated error names the lock left, whose record is kept
+    for another try; that try removes it once the lock is reachable."""
+    nuki, unifi = nuki_entry(simulator), unifi_entry(endpoint)
+    await setup_integration(hass, nuki)
+    await setup_integration(hass, unifi)
+    codes = await _code_on_loft_and_portal(hass)
+    pin = (await list_codes(hass, include_codes=True))[0]["code"]
+    if fault == "nuki-500":
+        simulator.faults.inject(f"/nuki/smartlock/{LOFT_ID}/auth", method="DELETE", status=500)
+        failed, name = LOFT, "Loft Patio Lavapiés - Puerta principal"
+    else:
+        await hass.config_entries.async_unload(unifi.entry_id)
+        failed, name = PORTAL, "Portal Rua Garrett"
+    manager = async_get_code_manager(hass)
+    with pytest.raises(HomeAssistantError) as err:
+        await manager.async_revoke(codes)
+    assert err.value.translation_key == "access_code_revoke_incomplete"
+    assert err.value.translation_placeholders["locks"] == name
+    assert pin not in str(err.value.translation_placeholders)
+    assert _on_lock(simulator, codes) == {failed}
+    assert [(item["entity_id"], item["code_id"]) for item in await list_codes(hass)] == [
+        (failed, codes[failed])
+    ]
+
+    simulator.faults.clear()
+    if fault == "unifi-unloaded":
+        assert await hass.config_entries.async_setup(unifi.entry_id)
+        await hass.async_block_till_done()
+    await manager.async_revoke({failed: codes[failed]})
+    assert _on_lock(simulator, codes) == set()
+    assert await list_codes(hass) == []
+
+
+async def test_revoke_forgets_a_deleted_lock(
+    hass: HomeAssistant, simulator: Simulator, endpoint: UnifiEndpoint, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A lock entity deleted from Home Assistant cannot be reached any more: its record is dropped (logged,
+    naming the lock), and the code is still removed from the other lock."""
+    await _setup_nuki_and_unifi(hass, simulator, endpoint)
+    codes = await _code_on_loft_and_portal(hass)
+    pin = (await list_codes(hass, include_codes=True))[0]["code"]
+    er.async_get(hass).async_remove(PORTAL)
+    await hass.async_block_till_done()
+    with caplog.at_level(logging.INFO, logger="custom_components.kasify"):
+        await async_get_code_manager(hass).async_revoke(codes)
+    assert codes[LOFT] not in simulator.nuki.auths
+    assert await list_codes(hass) == []
+    assert "Portal Rua Garrett" in caplog.text
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("custom_components.kasify")]
+    assert not any(pin in message for message in ours)
 
 
 # --- validation -------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ host sees through ``kasify.list_access_codes``."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+import logging
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -230,3 +231,100 @@ async def test_unifi_door_and_repair_issue(
     listed = await list_codes(hass, booking_id=joao["id"])
     assert [(item["entity_id"], item["status"]) for item in listed] == [(PORTAL, "on_lock")]
     assert issue_registry.async_get_issue(DOMAIN, key) is None
+
+
+def _portal_at_the_loft(simulator: Simulator) -> None:
+    """The UniFi door of the Estúdio is moved to the Loft, which then has a Nuki lock and a UniFi door."""
+    state = simulator.kasify
+    loft, estudio = state.property_at(0), state.property_at(1)
+    (door,) = state.locks_for(estudio["id"])
+    state.remove_lock(door["id"])
+    unifi = door["unifi_smartlock"]
+    state.add_unifi_lock(
+        loft["id"],
+        door["name"],
+        floor_id=unifi["floor_id"],
+        door_id=unifi["door_id"],
+        door_name=unifi["name"],
+    )
+
+
+def _pending_revokes(issue_registry: ir.IssueRegistry) -> list[ir.IssueEntry]:
+    """The repairs about codes a revocation left on some locks."""
+    return [
+        issue
+        for issue in issue_registry.issues.values()
+        if issue.domain == DOMAIN and issue.translation_key == "access_code_revoke_pending"
+    ]
+
+
+@pytest.mark.parametrize("fault", ["unifi-unloaded", "nuki-500"])
+async def test_cancelled_booking_leaves_no_code_on_reachable_locks(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    endpoint: UnifiEndpoint,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+    caplog: pytest.LogCaptureFixture,
+    fault: str,
+) -> None:
+    """Louis's booking at the Loft (a Nuki lock and a UniFi door) is cancelled while one of them cannot be
+    reached: his code goes from the other at once; only the lock left is retried, every 5 minutes, with one
+    repair (naming the lock and the guest, never the PIN) and one warning; once the lock is reachable
+    again the code goes from it too and the repair with it."""
+    _portal_at_the_loft(simulator)
+    unifi = unifi_entry(endpoint)
+    kasify = await _setup_all(hass, simulator, nuki_entry(simulator), unifi)
+    louis = _booking(simulator, 0, "Louis Lefebvre")
+    listed = await list_codes(hass, booking_id=louis["id"], include_codes=True)
+    codes = {item["entity_id"]: item["code_id"] for item in listed}
+    assert set(codes) == {LOFT, PORTAL}
+    pin = listed[0]["code"]
+    if fault == "unifi-unloaded":
+        await hass.config_entries.async_unload(unifi.entry_id)
+        await background_done(hass)
+        failed, name = PORTAL, "Portal Rua Garrett"
+    else:
+        simulator.faults.inject(f"/nuki/smartlock/{LOFT_ID}/auth", method="DELETE", status=500)
+        failed, name = LOFT, "Loft Patio Lavapiés - Puerta principal"
+
+    def on_locks() -> set[str]:
+        found = {LOFT} if codes[LOFT] in simulator.nuki.auths else set()
+        return found | ({PORTAL} if codes[PORTAL] in simulator.unifi.visitors else set())
+
+    caplog.set_level(logging.DEBUG, logger="custom_components.kasify")
+    caplog.clear()
+    simulator.kasify.cancel_booking(louis["id"])
+    await refresh(hass, kasify, push=True)
+    assert on_locks() == {failed}
+    assert [item["entity_id"] for item in await list_codes(hass, booking_id=louis["id"])] == [failed]
+    (issue,) = _pending_revokes(issue_registry)
+    assert issue.translation_placeholders["locks"] == name
+    assert issue.translation_placeholders["guest"] == "Louis Lefebvre"
+    assert pin not in str(issue.translation_placeholders)
+
+    simulator.reset_requests()
+    for minutes in (5, 10, 15):
+        await _move_to(hass, simulator, freezer, NOW + timedelta(minutes=minutes, seconds=1))
+    assert on_locks() == {failed}
+    if fault == "nuki-500":  # the door whose code is gone is not asked again
+        assert simulator.count_requests("/api/v1/developer/visitors", "DELETE") == 0
+    else:
+        assert simulator.count_requests(f"/nuki/smartlock/{LOFT_ID}/auth", "DELETE") == 0
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING and louis["id"] in r.getMessage()]
+    assert len(warnings) == 1
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("custom_components.kasify")]
+    assert not any(pin in message for message in ours)
+    assert _pending_revokes(issue_registry) == [issue]
+
+    simulator.faults.clear()
+    if fault == "unifi-unloaded":
+        assert await hass.config_entries.async_setup(unifi.entry_id)
+        await background_done(hass)
+    await _move_to(hass, simulator, freezer, NOW + timedelta(minutes=20, seconds=2))
+    assert on_locks() == set()
+    assert await list_codes(hass, booking_id=louis["id"]) == []
+    assert _pending_revokes(issue_registry) == []
+    scheduler = get_scheduler(hass, kasify.entry_id)
+    assert scheduler is not None
+    assert louis["id"] not in scheduler.held

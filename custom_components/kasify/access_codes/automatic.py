@@ -39,6 +39,7 @@ from ..const import (
 from ..coordinator import property_identifier
 from .manager import AccessCodeManager, async_get_code_manager
 from .records import CODE_ON_LOCK, EVENT_CODE_FAILED, EVENT_CODE_PROVISIONED, IssuedCode
+from .revoke import PendingRevokes, RevokeIncompleteError
 
 if TYPE_CHECKING:
     from ..coordinator import KasifyConfigEntry
@@ -198,6 +199,7 @@ class AutoCodeScheduler:
         self._held: dict[str, HeldCodes] = {}
         self._retry_at: dict[str, datetime] = {}
         self._issues: set[str] = set()
+        self._pending_revokes = PendingRevokes(hass, entry.entry_id)
         # Bookings with codes that the last successful refresh did not list: looked up again each interval.
         self._missing: set[str] = set()
         self._lock = asyncio.Lock()
@@ -239,6 +241,7 @@ class AutoCodeScheduler:
         for booking_id in self._issues:
             ir.async_delete_issue(self._hass, DOMAIN, issue_id(self._entry.entry_id, booking_id))
         self._issues.clear()
+        self._pending_revokes.clear()
 
     @property
     def held(self) -> dict[str, HeldCodes]:
@@ -527,19 +530,34 @@ class AutoCodeScheduler:
         await self._async_save()
 
     async def _async_revoke(self, booking_id: str, held: HeldCodes, now: datetime) -> None:
+        """Revoke the booking's codes; the locks that cannot be reached now are tried again later."""
         if held.state != STATE_REVOKING:
             held.state = STATE_REVOKING
             await self._async_save()
         try:
             await self._manager.async_revoke(held.codes)
         except HomeAssistantError as err:
-            LOGGER.warning("Could not revoke the access code of booking %s: %s", booking_id, err)
+            await self._async_revoke_failed(booking_id, held, err)
             self._retry_at[booking_id] = now + RETRY_INTERVAL
             return
         self._retry_at.pop(booking_id, None)
+        self._pending_revokes.done(booking_id)
         del self._held[booking_id]
         await self._async_save()
         LOGGER.debug("Revoked the access code of booking %s", booking_id)
+
+    async def _async_revoke_failed(self, booking_id: str, held: HeldCodes, err: HomeAssistantError) -> None:
+        """Keep only the locks the code is still on (all when the engine did not say which); one repair."""
+        if isinstance(err, RevokeIncompleteError):
+            failed, dropped = err.failed, list(err.dropped.values())
+        else:
+            failed, dropped = {entity_id: self._lock_name(entity_id) for entity_id in held.codes}, []
+        if held.codes.keys() - failed.keys():
+            held.codes = {
+                entity_id: code_id for entity_id, code_id in held.codes.items() if entity_id in failed
+            }
+            await self._async_save()
+        self._pending_revokes.failed(booking_id, self._guest(booking_id), list(failed.values()), dropped, err)
 
     async def _async_save(self) -> None:
         await self._store.async_save(
@@ -580,6 +598,21 @@ class AutoCodeScheduler:
                 changed = True
         return changed
 
+    def _lock_name(self, entity_id: str) -> str:
+        state = self._hass.states.get(entity_id)
+        return state.name if state is not None else entity_id
+
+    def _guest(self, booking_id: str) -> str:
+        """Who a booking is for (Kasify's name for the guest, else the name its codes carry)."""
+        data = self._coordinator.data
+        for items in data.bookings.values() if data else ():
+            for booking in items:
+                if booking.id == booking_id and booking.guest_name.strip():
+                    return booking.guest_name
+        return next(
+            (code.name for code in self._manager.codes_for_booking(booking_id) if code.name), booking_id
+        )
+
     def _issued(self, booking_id: str, held: HeldCodes) -> list[IssuedCode]:
         """The engine's records of this booking's automatic codes."""
         return [
@@ -617,10 +650,7 @@ class AutoCodeScheduler:
         self._issues = set(wanted)
 
     def _raise_issue(self, booking: Booking, missing: list[str], names: Mapping[str, str]) -> None:
-        lock_names = []
-        for entity_id in missing:
-            state = self._hass.states.get(entity_id)
-            lock_names.append(state.name if state is not None else entity_id)
+        lock_names = [self._lock_name(entity_id) for entity_id in missing]
         ir.async_create_issue(
             self._hass,
             DOMAIN,

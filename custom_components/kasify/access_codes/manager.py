@@ -50,6 +50,7 @@ from .records import (
     NewCode,
     Outcome,
 )
+from .revoke import LockFailure, RevokeIncompleteError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -445,54 +446,104 @@ class AccessCodeManager:
         return result
 
     async def async_revoke(self, codes: Mapping[str, str]) -> None:
-        """Revoke codes (``entity_id → code_id``); a code already gone upstream counts as revoked.
+        """Revoke codes (``entity_id → code_id``) lock by lock; a code gone upstream counts as revoked.
 
-        RemoteLock guests are deactivated (their history stays); the others are deleted.
+        RemoteLock guests are deactivated (their history stays); the others are deleted. A lock that fails
+        (its vendor, or its account not loaded) does not stop the others: its record stays for another try,
+        and one :class:`RevokeIncompleteError` names every such lock at the end. The record of a lock whose
+        entity was deleted is dropped: nothing can reach it through Home Assistant any more.
         """
         await self.async_load()
-        work = []
-        for entity_id, code_id in codes.items():
-            target = self._target(entity_id)
-            record = self._records.get((entity_id, code_id))
-            if record is None:
-                if not target.adapter.revocable_unknown() or code_id.startswith(PENDING_PREFIX):
-                    raise _validation_error("access_code_unknown", lock=target.name, code_id=code_id)
-                record = CodeRecord(
-                    entity_id=entity_id,
-                    code_id=code_id,
-                    code="",
-                    name="",
-                    starts_at=dt_util.utcnow(),
-                    ends_at=dt_util.utcnow(),
-                    status=CODE_ON_LOCK,
-                    vendor=target.vendor,
-                    lock=target.name,
-                    created_at=dt_util.utcnow(),
-                )
-            work.append((target, record))
+        work, failures, dropped = self._revoke_plan(codes)
+        for record in dropped:
+            _LOGGER.info(
+                "%s (%s) is no longer in Home Assistant: forgetting its code %s (%s)",
+                record.lock,
+                record.entity_id,
+                record.code_id,
+                record.name,
+            )
+            self._records.pop((record.entity_id, record.code_id), None)
         try:
             for target, record in work:
-                try:
-                    await target.adapter.remove(target, record, keep_history=True)
-                except OperationPendingError:
-                    record.doomed = True
-                    continue
-                except RevokeUnverifiedError as err:
-                    raise self._unverified(target, record) from err
-                except ApiError as err:
-                    raise HomeAssistantError(
-                        translation_domain=DOMAIN,
-                        translation_key="access_code_revoke_failed",
-                        translation_placeholders={
-                            "lock": target.name,
-                            "code_id": record.code_id,
-                            "error": _masked(err, record.code),
-                        },
-                    ) from err
-                self._records.pop((record.entity_id, record.code_id), None)
+                if (failure := await self._revoke_one(target, record)) is not None:
+                    failures.append(failure)
         finally:
             await self._async_save()
             self._schedule_checks()
+        if failures:
+            names = {record.entity_id: record.lock for record in dropped}
+            raise RevokeIncompleteError(failures, names, single=len(codes) == 1)
+
+    def _revoke_plan(
+        self, codes: Mapping[str, str]
+    ) -> tuple[list[tuple[CodeTarget, CodeRecord]], list[LockFailure], list[CodeRecord]]:
+        """What to remove where, the stored codes whose lock is out of reach now, and those of deleted locks.
+
+        Raises:
+            ServiceValidationError: A code the engine has no record of, on something that is not one of our
+                locks, or that its lock cannot revoke by id (nothing is changed).
+        """
+        ent_reg = er.async_get(self.hass)
+        work: list[tuple[CodeTarget, CodeRecord]] = []
+        failures: list[LockFailure] = []
+        dropped: list[CodeRecord] = []
+        for entity_id, code_id in codes.items():
+            record = self._records.get((entity_id, code_id))
+            if record is not None and ent_reg.async_get(entity_id) is None:
+                dropped.append(record)
+                continue
+            try:
+                target = self._target(entity_id)
+            except ServiceValidationError as err:
+                if record is None:
+                    raise
+                failures.append(LockFailure(entity_id, record.lock, err))
+                continue
+            work.append((target, record or self._unknown_record(target, code_id)))
+        return work, failures, dropped
+
+    def _unknown_record(self, target: CodeTarget, code_id: str) -> CodeRecord:
+        """A code revoked by the id its vendor gave it, which the engine did not issue (or forgot)."""
+        if not target.adapter.revocable_unknown() or code_id.startswith(PENDING_PREFIX):
+            raise _validation_error("access_code_unknown", lock=target.name, code_id=code_id)
+        now = dt_util.utcnow()
+        return CodeRecord(
+            entity_id=target.entity_id,
+            code_id=code_id,
+            code="",
+            name="",
+            starts_at=now,
+            ends_at=now,
+            status=CODE_ON_LOCK,
+            vendor=target.vendor,
+            lock=target.name,
+            created_at=now,
+        )
+
+    async def _revoke_one(self, target: CodeTarget, record: CodeRecord) -> LockFailure | None:
+        """Take one code off its lock and forget it; what failed, if anything (the record then stays)."""
+        try:
+            await target.adapter.remove(target, record, keep_history=True)
+        except OperationPendingError:
+            record.doomed = True
+            return None
+        except RevokeUnverifiedError:
+            return LockFailure(target.entity_id, target.name, self._unverified(target, record))
+        except ApiError as err:
+            error = HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="access_code_revoke_failed",
+                translation_placeholders={
+                    "lock": target.name,
+                    "code_id": record.code_id,
+                    "error": _masked(err, record.code),
+                },
+            )
+            error.__cause__ = err
+            return LockFailure(target.entity_id, target.name, error)
+        self._records.pop((record.entity_id, record.code_id), None)
+        return None
 
     def _unverified(self, target: CodeTarget, record: CodeRecord) -> HomeAssistantError:
         """A revoke the vendor answered "not found" and nothing can check: a repair issue, and the error."""

@@ -33,6 +33,7 @@ class IssuedCode:
     starts_at: datetime
     ends_at: datetime
     status: str
+    name: str = ""
 
 
 @dataclass(slots=True)
@@ -64,6 +65,7 @@ class CodeRecord:
             starts_at=self.starts_at,
             ends_at=self.ends_at,
             status=self.status,
+            name=self.name,
         )
 
     def as_dict(self) -> dict[str, Any]:
