@@ -381,6 +381,26 @@ async def test_rate_limited_waits_for_the_reset(
     assert hass.states.get(FRONT).state == LockState.LOCKED
 
 
+async def test_a_retry_after_of_a_day_waits_15_minutes(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """A Retry-After of a day holds neither the coordinator nor the client's limiter longer than 15 minutes:
+    polling resumes then (so cancelled codes are still revoked)."""
+    entry = remotelock_entry(simulator)
+    await setup_integration(hass, entry)
+    simulator.faults.inject("/remotelock/api/devices", status=429, headers={"Retry-After": "86400"}, times=1)
+    await tick(hass, freezer)
+    assert hass.states.get(FRONT).state == STATE_UNAVAILABLE
+    simulator.reset_requests()
+    await tick(hass, freezer, timedelta(minutes=14))
+    assert simulator.requests == []
+    assert hass.states.get(FRONT).state == STATE_UNAVAILABLE
+    await tick(hass, freezer, timedelta(minutes=1, seconds=1))
+    await tick(hass, freezer)
+    assert simulator.requests
+    assert hass.states.get(FRONT).state == LockState.LOCKED
+
+
 async def test_unnamed_code_use_and_unknown_locks(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
