@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from email.utils import format_datetime
 import logging
 import math
 
@@ -10,6 +12,7 @@ from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -159,22 +162,27 @@ async def test_rate_limited_is_reported(
     assert coordinator.last_update_success
 
 
-async def test_a_retry_after_of_a_day_waits_an_hour(
+@pytest.mark.parametrize("http_date", [False, True], ids=["seconds", "http-date"])
+async def test_a_retry_after_of_a_day_waits_15_minutes(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
     simulator: Simulator,
     freezer: FrozenDateTimeFactory,
+    http_date: bool,
 ) -> None:
-    """A Retry-After far beyond reason (a day) does not silence the account for a day: at most an hour."""
-    simulator.faults.inject("/kasify/", status=429, headers={"Retry-After": "86400"}, times=1)
+    """A Retry-After far beyond reason (a day, in seconds or as a date) does not silence the account for a
+    day: polling resumes after 15 minutes at the latest."""
+    day = timedelta(days=1)
+    value = format_datetime(dt_util.utcnow() + day, usegmt=True) if http_date else "86400"
+    simulator.faults.inject("/kasify/", status=429, headers={"Retry-After": value}, times=1)
     await tick(hass, freezer)
     coordinator = init_integration.runtime_data.coordinator
-    assert coordinator.last_exception.translation_placeholders == {"service": "Kasify", "seconds": "3600"}
+    assert coordinator.last_exception.translation_placeholders == {"service": "Kasify", "seconds": "900"}
     simulator.reset_requests()
-    for _ in range(59):
+    for _ in range(14):
         await tick(hass, freezer)
     assert simulator.count_requests("/kasify/") == 0
-    await tick(hass, freezer)  # an hour after the 429
+    await tick(hass, freezer)  # 15 minutes after the 429
     assert simulator.count_requests("/kasify/") > 0
     assert coordinator.last_update_success
 

@@ -3,7 +3,9 @@ Smart Hosting, request budget, activity events, and linking to Kasify properties
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN, LockState
@@ -149,6 +151,32 @@ async def test_failed_action_rolls_back(
         await hass.services.async_call(LOCK_DOMAIN, "unlock", {ATTR_ENTITY_ID: LOFT}, blocking=True)
     assert exc_info.value.translation_key == translation_key
     assert hass.states.get(LOFT).state == LockState.LOCKED
+
+
+@pytest.mark.parametrize(
+    "error", [RuntimeError("boom"), asyncio.CancelledError()], ids=["error", "cancelled"]
+)
+@pytest.mark.parametrize("step", ["async_send_action", "async_refresh_lock"], ids=["send", "read-after"])
+async def test_an_action_that_fails_otherwise_never_leaves_the_lock_moving(
+    hass: HomeAssistant, simulator: Simulator, error: BaseException, step: str
+) -> None:
+    """A non-API failure or a cancellation, while sending or while reading the lock after, shows the lock as
+    it is (not stuck in "unlocking"), also once the coordinator refreshes with an unchanged lock."""
+    entry = nuki_entry(simulator)
+    await setup_integration(hass, entry)
+    simulator.nuki.action_delay = 0  # the next read shows the end state
+    coordinator = entry.runtime_data.coordinator
+    with (
+        patch.object(coordinator, step, side_effect=error),
+        pytest.raises(type(error)),
+    ):
+        await hass.services.async_call(LOCK_DOMAIN, "unlock", {ATTR_ENTITY_ID: LOFT}, blocking=True)
+    assert hass.states.get(LOFT).state != LockState.UNLOCKING
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert hass.states.get(LOFT).state == (
+        LockState.LOCKED if step == "async_send_action" else LockState.UNLOCKED
+    )
 
 
 async def test_smart_hosting_missing(

@@ -267,6 +267,66 @@ async def test_webhook_accepted_and_refused(
     assert resp.status == 400
 
 
+async def test_a_late_webhook_delivery_does_not_undo_a_newer_state(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory, hass_client_no_auth: Any
+) -> None:
+    """RemoteLock retries a failed delivery an hour later: an event older than the state shown (pushed or
+    read) does not move the lock; it is still reported as activity, once; a newer one moves it."""
+    # Polled every 3 hours: no poll runs unless the test asks for one.
+    entry = remotelock_entry(
+        simulator,
+        **{
+            CONF_WEBHOOK: True,
+            CONF_WEBHOOK_ID: WEBHOOK_ID,
+            CONF_WEBHOOK_SECRET: WEBHOOK_SECRET,
+            CONF_SCAN_INTERVAL: 3 * 3600,
+        },
+    )
+    await setup_integration(hass, entry)
+    coordinator = entry.runtime_data.coordinator
+    client = await hass_client_no_auth()
+    front = remotelock_device_id(simulator, "Puerta de servicio")
+    start = dt_util.utcnow()
+
+    async def deliver(event: dict[str, Any]) -> None:
+        payload = simulator.remotelock.webhook_payload(event["id"])
+        resp = await client.post(
+            f"/api/webhook/{WEBHOOK_ID}", json=payload, headers={"X-Secret": WEBHOOK_SECRET}
+        )
+        assert resp.status == 200
+        await hass.async_block_till_done()
+
+    # Unlocked at +1 min (its delivery failed), locked again at +2 min (delivered at once).
+    late = simulator.remotelock.add_event("unlocked", front, occurred_at=start + timedelta(minutes=1))
+    newer = simulator.remotelock.add_event("locked", front, occurred_at=start + timedelta(minutes=2))
+    freezer.tick(timedelta(minutes=3))
+    await deliver(newer)
+    assert hass.states.get(FRONT).state == LockState.LOCKED
+    freezer.tick(timedelta(hours=1))
+    await deliver(late)  # RemoteLock's retry, an hour later
+    assert hass.states.get(FRONT).state == LockState.LOCKED
+    activity = hass.states.get("event.puerta_de_servicio_activity")
+    assert activity.attributes["event_type"] == "unlocked"  # it did happen: reported, at its own time
+    assert activity.attributes["at"] == (start + timedelta(minutes=1)).isoformat()
+    await deliver(late)  # and again: nothing new
+    assert hass.states.get("event.puerta_de_servicio_activity").state == activity.state
+
+    # Older than the last read of the locks (which said locked): not applied either.
+    freezer.tick(timedelta(minutes=1))
+    await coordinator.async_refresh()
+    assert simulator.count_requests("/remotelock/api/devices") > 0
+    older_than_read = simulator.remotelock.add_event(
+        "unlocked", front, occurred_at=dt_util.utcnow() - timedelta(seconds=30)
+    )
+    await deliver(older_than_read)
+    assert hass.states.get(FRONT).state == LockState.LOCKED
+
+    # A newer event moves the lock.
+    freezer.tick(timedelta(seconds=5))
+    await deliver(simulator.remotelock.add_event("unlocked", front, occurred_at=dt_util.utcnow()))
+    assert hass.states.get(FRONT).state == LockState.UNLOCKED
+
+
 async def test_locks_join_the_property_of_the_same_name(
     hass: HomeAssistant, simulator: Simulator, device_registry: dr.DeviceRegistry
 ) -> None:
@@ -378,6 +438,26 @@ async def test_rate_limited_waits_for_the_reset(
     assert simulator.requests == []
     # Past it (the client's limiter also held every request of the account for those seconds).
     await tick(hass, freezer, timedelta(seconds=60))
+    assert hass.states.get(FRONT).state == LockState.LOCKED
+
+
+async def test_a_retry_after_of_a_day_waits_15_minutes(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """A Retry-After of a day holds neither the coordinator nor the client's limiter longer than 15 minutes:
+    polling resumes then (so cancelled codes are still revoked)."""
+    entry = remotelock_entry(simulator)
+    await setup_integration(hass, entry)
+    simulator.faults.inject("/remotelock/api/devices", status=429, headers={"Retry-After": "86400"}, times=1)
+    await tick(hass, freezer)
+    assert hass.states.get(FRONT).state == STATE_UNAVAILABLE
+    simulator.reset_requests()
+    await tick(hass, freezer, timedelta(minutes=14))
+    assert simulator.requests == []
+    assert hass.states.get(FRONT).state == STATE_UNAVAILABLE
+    await tick(hass, freezer, timedelta(minutes=1, seconds=1))
+    await tick(hass, freezer)
+    assert simulator.requests
     assert hass.states.get(FRONT).state == LockState.LOCKED
 
 

@@ -188,6 +188,30 @@ async def test_polling_while_push_is_down(
     assert _door_reads(simulator) == 0
 
 
+async def test_push_reconnect_waits_15_minutes_after_a_retry_after_of_a_day(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    endpoint: UnifiEndpoint,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A 429 with a Retry-After of a day on the push socket: it is tried again after 15 minutes, not a day
+    (polling carries on meanwhile)."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.kasify.api.unifi_access")
+    entry = unifi_entry(endpoint, title=TITLE)
+    await _setup_with_push(hass, simulator, entry)
+    coordinator = _coordinator(entry)
+    simulator.faults.inject(NOTIFICATIONS, status=429, headers={"Retry-After": "86400"}, times=1)
+    assert simulator.unifi.drop_websockets() == 1
+    await _until(hass, lambda: coordinator.update_interval == SCAN)
+    await tick(hass, freezer, timedelta(seconds=2), push=True)  # past the first back-off
+    await _until(hass, lambda: "HTTP 429" in caplog.text)  # refused, asked to wait a day
+    await tick(hass, freezer, timedelta(minutes=14), push=True)
+    assert simulator.unifi.websockets == 0
+    await tick(hass, freezer, timedelta(minutes=1, seconds=1), push=True)
+    await _until(hass, lambda: coordinator.update_interval is None)  # push is back
+
+
 @pytest.fixture
 def watchdog(no_heartbeat: None) -> Iterator[None]:
     """The push watchdog at its real interval (after ``no_heartbeat``, which turns it off)."""

@@ -22,7 +22,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 
 from . import compat
-from .api.errors import ApiError, AuthError, RateLimitedError
+from .api.errors import MAX_RETRY_AFTER_SECONDS, ApiError, AuthError, RateLimitedError
 from .api.models import Booking, EndpointNotUnderstood, LockStatus, PropertySnapshot
 from .const import (
     BOOKINGS_LOOKBACK,
@@ -85,12 +85,12 @@ def update_failed(service: str, err: Exception) -> UpdateFailed:
     )
 
 
-# A Retry-After longer than this is not believed: polling resumes after an hour at the latest.
-MAX_RETRY_AFTER: Final = timedelta(hours=1)
+# A Retry-After longer than this is not believed: polling resumes after 15 minutes at the latest.
+MAX_RETRY_AFTER: Final = timedelta(seconds=MAX_RETRY_AFTER_SECONDS)
 
 
 class RetryAfterGate:
-    """No request to an upstream before the ``Retry-After`` of its last 429 has passed (at most an hour)."""
+    """No request to an upstream before the ``Retry-After`` of its last 429 has passed (at most 15 min)."""
 
     def __init__(self, service: str) -> None:
         """Guard the requests to ``service`` (its name goes into the translated error)."""

@@ -51,19 +51,18 @@ class ProviderLock(LockDeviceEntity, LockEntity):
         self.coordinator.check_action(self.device_key, action)
         self._pending = showing
         self.async_write_ha_state()
+        # However it ends (done, refused, another error, cancelled, while sending or reading after), the
+        # transition goes and the lock shows as the account last showed it.
         try:
-            await self.coordinator.async_send_action(self.device_key, action)
-        except ApiError as err:
+            try:
+                await self.coordinator.async_send_action(self.device_key, action)
+            except ApiError as err:
+                raise self.coordinator.action_failure(err, action, name) from err
+            self._pending = None
+            await self.coordinator.async_show_after_action(self.device_key)
+        finally:
             self._pending = None
             self.async_write_ha_state()
-            raise self.coordinator.action_failure(err, action, name) from err
-        except BaseException:  # cancelled: show the lock as it was
-            self._pending = None
-            self.async_write_ha_state()
-            raise
-        self._pending = None
-        await self.coordinator.async_show_after_action(self.device_key)
-        self.async_write_ha_state()
 
     async def async_lock(self, **kwargs: Any) -> None:
         """Lock."""

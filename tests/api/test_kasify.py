@@ -1124,6 +1124,8 @@ async def test_numbers_are_accepted_where_text_is_documented(client: KasifyClien
         ("Wed, 25 Nov 2026 16:02:00 +0100", 120.0),
         ("Wed, 25 Nov 2026 15:02:00 -0000", 120.0),
         ("Wed, 25 Nov 2026 14:00:00 GMT", 0.0),
+        ("86400", 900.0),  # a day is not believed: 15 minutes at most
+        ("Thu, 26 Nov 2026 15:00:00 GMT", 900.0),
     ],
 )
 def test_retry_after_seconds(freezer: FrozenDateTimeFactory, value: str, expected: float | None) -> None:

@@ -177,6 +177,12 @@ def test_observe_pauses_only_when_nothing_is_left(
     assert limiter.paused_until == paused
 
 
+def test_a_pause_of_a_day_lasts_15_minutes() -> None:
+    limiter, _ = make()
+    limiter.pause_for(86_400.0)
+    assert limiter.paused_until == START + 900.0
+
+
 @pytest.mark.parametrize("seconds", [0.0, -5.0, math.nan, math.inf])
 def test_nonsense_pauses_are_ignored(seconds: float) -> None:
     limiter, _ = make()

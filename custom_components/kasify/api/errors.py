@@ -7,6 +7,8 @@ need to know about HA.
 
 from __future__ import annotations
 
+from typing import Final
+
 
 class ApiError(Exception):
     """Base class: any failure talking to an upstream API."""
@@ -42,6 +44,12 @@ class ValidationError(ApiError):
         """Store the per-field messages the upstream returned."""
         super().__init__(message, status=status)
         self.fields: dict[str, list[str]] = fields or {}
+
+
+# The longest wait an upstream's Retry-After (or rate-limit reset) is believed, in seconds: a longer one (a
+# day, a far HTTP date from a proxy) would stop polling, and so the revoking of cancelled codes, for that
+# long. Every place that honours such a wait caps it here.
+MAX_RETRY_AFTER_SECONDS: Final = 15 * 60.0
 
 
 class RateLimitedError(ApiError):

@@ -28,6 +28,7 @@ import aiohttp
 from yarl import URL
 
 from .errors import (
+    MAX_RETRY_AFTER_SECONDS,
     ApiConnectionError,
     ApiError,
     AuthError,
@@ -137,7 +138,7 @@ def error_for_status(
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """Read ``Retry-After`` (seconds, or an HTTP date) as a wait in seconds."""
+    """Read ``Retry-After`` (seconds, or an HTTP date) as a wait in seconds (at most 15 minutes)."""
     value = headers.get("Retry-After")
     if value is None:
         return None
@@ -146,14 +147,18 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     except ValueError:
         pass
     else:
-        return max(0.0, seconds) if math.isfinite(seconds) else None
+        return _capped(seconds) if math.isfinite(seconds) else None
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:  # "-0000" means UTC with no claim about the local zone
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return _capped((when - datetime.now(UTC)).total_seconds())
+
+
+def _capped(seconds: float) -> float:
+    return min(max(0.0, seconds), MAX_RETRY_AFTER_SECONDS)
 
 
 def status_error(status: int, text: str, headers: Mapping[str, str], where: str) -> ApiError:

@@ -22,6 +22,8 @@ import math
 import time
 from typing import Final
 
+from .errors import MAX_RETRY_AFTER_SECONDS
+
 DEFAULT_LIMIT: Final = 120
 DEFAULT_WINDOW: Final = 60.0
 
@@ -98,9 +100,13 @@ class SlidingWindowLimiter:
             self._sent.append(self._clock())
 
     def pause_for(self, seconds: float) -> None:
-        """Make no request for ``seconds`` from now (a longer pause already in force is kept)."""
+        """Make no request for ``seconds`` from now (a longer pause already in force is kept).
+
+        A pause is never longer than :data:`MAX_RETRY_AFTER_SECONDS` (15 minutes).
+        """
         if not math.isfinite(seconds) or seconds <= 0:
             return
+        seconds = min(seconds, MAX_RETRY_AFTER_SECONDS)
         self._paused_until = max(self._paused_until, self._clock() + seconds)
 
     def observe(self, remaining: int | None, reset_after: float | None) -> None:

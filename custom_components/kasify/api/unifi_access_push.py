@@ -20,7 +20,14 @@ from typing import Any
 
 import aiohttp
 
-from .errors import ApiError, AuthError, CertificateError, NotSupportedError, RateLimitedError
+from .errors import (
+    MAX_RETRY_AFTER_SECONDS,
+    ApiError,
+    AuthError,
+    CertificateError,
+    NotSupportedError,
+    RateLimitedError,
+)
 from .unifi_access_models import Callback, EventCallback
 from .unifi_access_parse import decode_frame
 
@@ -43,8 +50,11 @@ class Backoff:
         self._delay = self._low
 
     def next(self, at_least: float | None = None) -> float:
-        """The wait before the next attempt (at least ``at_least``, e.g. a 429's ``Retry-After``)."""
-        wait = max(self._delay, at_least or 0.0)
+        """The wait before the next attempt (at least ``at_least``, e.g. a 429's ``Retry-After``).
+
+        ``at_least`` counts up to :data:`MAX_RETRY_AFTER_SECONDS` (15 minutes), never more.
+        """
+        wait = max(self._delay, min(at_least or 0.0, MAX_RETRY_AFTER_SECONDS))
         self._delay = min(self._delay * 2, self._high)
         return wait
 

@@ -131,6 +131,10 @@ class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockCl
         self._person_names: dict[str, str | None] = {}
         self.last_push: datetime | None = None
         self._answers: dict[str, tuple[str, RemoteLockLock, RemoteLockLock]] = {}
+        # Per lock, when the state shown was established: the read of the locks, a confirmed action's
+        # answer, or the ``occurred_at`` of the pushed event that set it. An older pushed event (RemoteLock
+        # retries a failed delivery hourly) does not move the lock.
+        self._state_at: dict[str, datetime] = {}
         self._awaiting: dict[str, _Awaited] = {}
         self.webhook_health = WebhookHealth(hass, entry, client)
 
@@ -147,6 +151,7 @@ class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockCl
     async def _fetch(self) -> RemoteLockSnapshot:
         now = dt_util.utcnow()
         locks = {lock.id: lock for lock in await self.client.list_locks()}
+        self._established(locks, now)
         if (
             self._locations is None
             or self._locations_read is None
@@ -235,14 +240,7 @@ class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockCl
                 LOGGER.debug("RemoteLock event %s has status %r: read as failed", event.id, event.status)
             activity = _FAILED_ATTEMPTS[event.type]
         if succeeded and pushed and (state := _STATE_EVENTS.get(event.type)) is not None:
-            current = changed.get(lock.id, lock)
-            if current.state != state:
-                changed[lock.id] = replace(current, state=state, status=lock_status(state))
-            if (awaited := self._awaiting.get(lock.id)) is not None and awaited.state == state:
-                # The lock itself reports the move: the action is confirmed.
-                del self._awaiting[lock.id]
-                ir.async_delete_issue(self.hass, DOMAIN, self._unconfirmed_issue(lock.id))
-                self._views = None
+            self._move(lock, state, event, changed)
         if event.type == "access_person_used":
             self._code_used_at[lock.id] = (event.occurred_at, activity)
         elif (
@@ -253,6 +251,40 @@ class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockCl
         ):
             return None  # the same attempt as the code use already reported
         return lock, activity, event
+
+    def _established(self, locks: Iterable[str], at: datetime) -> None:
+        """The state of ``locks`` shown from now on is as of ``at`` (a read, an action's answer).
+
+        RemoteLock stamps events to the second: one stamped in the second of ``at`` is not older.
+        """
+        at = at.replace(microsecond=0)
+        for lock_id in locks:
+            self._state_at[lock_id] = max(at, self._state_at.get(lock_id, at))
+
+    def _move(
+        self, lock: RemoteLockLock, state: str, event: RemoteLockEvent, changed: dict[str, RemoteLockLock]
+    ) -> None:
+        """A pushed lock/unlock moves the lock, unless it is older than the state already shown.
+
+        A late delivery (RemoteLock retries a failed one every hour) of an event that happened before the
+        last read, the last pushed move or a confirmed action would show a state the lock has since left.
+        """
+        shown_at = self._state_at.get(lock.id)
+        if shown_at is not None and event.occurred_at < shown_at:
+            LOGGER.debug(
+                "RemoteLock event %s (%s at %s) is older than the state shown (%s): the lock stays",
+                event.id, event.type, event.occurred_at.isoformat(), shown_at.isoformat(),
+            )  # fmt: skip
+            return
+        self._state_at[lock.id] = event.occurred_at
+        current = changed.get(lock.id, lock)
+        if current.state != state:
+            changed[lock.id] = replace(current, state=state, status=lock_status(state))
+        if (awaited := self._awaiting.get(lock.id)) is not None and awaited.state == state:
+            # The lock itself reports the move: the action is confirmed.
+            del self._awaiting[lock.id]
+            ir.async_delete_issue(self.hass, DOMAIN, self._unconfirmed_issue(lock.id))
+            self._views = None
 
     async def _report(self, lock: RemoteLockLock, activity: str, event: RemoteLockEvent) -> None:
         """Tell the lock's activity entity, naming the person of a code use (never the PIN)."""
@@ -342,6 +374,7 @@ class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockCl
         if answer.connected is not False and answer.state == wanted:
             self._awaiting.pop(answer.id, None)
             ir.async_delete_issue(self.hass, DOMAIN, self._unconfirmed_issue(answer.id))
+            self._established((answer.id,), dt_util.utcnow())
             self.apply_lock(answer)
             return
         self._awaiting[answer.id] = _Awaited(wanted, action, dt_util.utcnow() + ACTION_CONFIRM_TIMEOUT)
