@@ -3,15 +3,17 @@ events, deactivation on revoke (history kept), window changes, and rollback acro
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 import pytest
-from pytest_homeassistant_custom_component.common import async_capture_events
+from pytest_homeassistant_custom_component.common import async_capture_events, async_fire_time_changed
 
 from custom_components.kasify.access_codes import (
     CODE_FAILED,
@@ -22,6 +24,7 @@ from custom_components.kasify.access_codes import (
     async_get_code_manager,
 )
 from custom_components.kasify.const import DOMAIN
+from custom_components.kasify.providers.remotelock.codes import REMOTELOCK_CODES
 from simulator import Simulator
 
 from . import setup_integration
@@ -187,3 +190,85 @@ async def test_shared_code_on_nuki_and_remotelock(hass: HomeAssistant, simulator
     assert response[FRONT]["code"] == pin
     assert simulator.remotelock.access_persons[response[FRONT]["code_id"]]["attributes"]["pin"] == pin
     assert simulator.nuki.auths[response[LOFT]["code_id"]]["code"] == int(pin)
+
+
+# --- the checker against everything else ------------------------------------------------------------------
+
+
+class _SlowStatuses:
+    """RemoteLock's ``statuses``, held at its start until the test lets it go (as behind the rate limiter)."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+        self.calls = 0
+        self._real = REMOTELOCK_CODES.statuses
+
+    async def __call__(self, target: Any, records: Any) -> Any:
+        self.calls += 1
+        self.started.set()
+        await self.release.wait()
+        return await self._real(target, records)
+
+
+async def _settle_loop(rounds: int = 20) -> None:
+    for _ in range(rounds):
+        await asyncio.sleep(0)
+
+
+async def test_checker_runs_one_at_a_time(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """A check still waiting for its answer when the interval fires again: no second run, one event."""
+    await setup_integration(hass, remotelock_entry(simulator, title="RemoteLock"))
+    provisioned = async_capture_events(hass, EVENT_CODE_PROVISIONED)
+    await create_code(hass, FRONT)
+    simulator.remotelock.clock.advance(timedelta(seconds=31))
+    slow = _SlowStatuses()
+    with patch.object(REMOTELOCK_CODES, "statuses", slow):
+        freezer.tick(CHECKS)
+        async_fire_time_changed(hass)
+        await asyncio.wait_for(slow.started.wait(), 5)
+        freezer.tick(CHECKS)
+        async_fire_time_changed(hass)
+        await _settle_loop()
+        assert slow.calls == 1
+        slow.release.set()
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert [record.status for record in async_get_code_manager(hass).records()] == [CODE_ON_LOCK]
+    assert [event.data["entity_id"] for event in provisioned] == [FRONT]
+
+
+async def test_revoke_while_a_check_is_in_flight(hass: HomeAssistant, simulator: Simulator) -> None:
+    """A code revoked while the checker waits for its lock's answer stays revoked; the check carries on."""
+    await setup_integration(hass, remotelock_entry(simulator, title="RemoteLock"))
+    provisioned = async_capture_events(hass, EVENT_CODE_PROVISIONED)
+    person_id = (await create_code(hass, FRONT))[FRONT]["code_id"]
+    simulator.remotelock.clock.advance(timedelta(seconds=31))
+    manager = async_get_code_manager(hass)
+    slow = _SlowStatuses()
+    with patch.object(REMOTELOCK_CODES, "statuses", slow):
+        check = hass.async_create_task(manager._async_check())
+        await asyncio.wait_for(slow.started.wait(), 5)
+        await manager.async_revoke({FRONT: person_id})
+        slow.release.set()
+        await check  # no KeyError
+    assert manager.records() == []
+    assert provisioned == []
+
+
+async def test_window_change_while_a_check_is_in_flight(hass: HomeAssistant, simulator: Simulator) -> None:
+    """A window moved while the checker waits stays moved: the check does not put the old record back."""
+    await setup_integration(hass, remotelock_entry(simulator, title="RemoteLock"))
+    person_id = (await create_code(hass, FRONT))[FRONT]["code_id"]
+    simulator.remotelock.clock.advance(timedelta(seconds=31))
+    manager = async_get_code_manager(hass)
+    slow = _SlowStatuses()
+    later = END + timedelta(days=1)
+    with patch.object(REMOTELOCK_CODES, "statuses", slow):
+        check = hass.async_create_task(manager._async_check())
+        await asyncio.wait_for(slow.started.wait(), 5)
+        await manager.async_update_window({FRONT: person_id}, starts_at=START, ends_at=later)
+        slow.release.set()
+        await check
+    assert [record.ends_at for record in manager.records()] == [later]
