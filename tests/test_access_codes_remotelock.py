@@ -46,6 +46,7 @@ FRONT = "lock.puerta_de_servicio"
 GARAGE = "lock.garaje"
 PERSONS = "/remotelock/api/access_persons"
 CHECKS = timedelta(seconds=30)  # how often pending codes are looked for
+RECHECKS = timedelta(minutes=15)  # how often failed codes are looked for again
 
 
 def _guests(simulator: Simulator) -> dict[str, dict[str, Any]]:
@@ -115,6 +116,28 @@ async def test_offline_lock_times_out(
         await tick(hass, freezer, CHECKS)
     assert [record.status for record in async_get_code_manager(hass).records()] == [CODE_FAILED]
     assert len(failed) == 1
+
+
+async def test_failed_code_on_a_lock_back_online_is_on_the_lock(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """A code failed on an offline lock is on the lock once the lock is back and syncs it (one event)."""
+    await setup_integration(hass, remotelock_entry(simulator, title="RemoteLock"))
+    provisioned = async_capture_events(hass, EVENT_CODE_PROVISIONED)
+    await create_code(hass, GARAGE)
+    for _ in range(21):
+        simulator.remotelock.clock.advance(timedelta(seconds=30))
+        await tick(hass, freezer, CHECKS)
+    manager = async_get_code_manager(hass)
+    assert [record.status for record in manager.records()] == [CODE_FAILED]
+
+    simulator.remotelock.set_lock(remotelock_device_id(simulator, "Garaje"), connected=True, alive=True)
+    simulator.remotelock.clock.advance(timedelta(minutes=1))
+    await tick(hass, freezer, RECHECKS)
+    assert [record.status for record in manager.records()] == [CODE_ON_LOCK]
+    assert [event.data["entity_id"] for event in provisioned] == [GARAGE]
+    await tick(hass, freezer, RECHECKS)
+    assert len(provisioned) == 1
 
 
 async def test_revoke_deactivates_and_window_updates(hass: HomeAssistant, simulator: Simulator) -> None:
