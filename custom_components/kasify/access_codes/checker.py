@@ -1,7 +1,8 @@
 """The access-code checker: asks the locks about codes that have not settled, and tells automations.
 
 Pending codes are looked for every :data:`CHECK_INTERVAL` until they are on their lock, or failed after
-:data:`SETTLE_TIMEOUT`.
+:data:`SETTLE_TIMEOUT`. Failed codes whose window has not ended are looked for again every
+:data:`RECHECK_INTERVAL` (a Wi-Fi lock waking up, a bridge back online): one that turns up is on the lock.
 
 One run at a time: an interval that fires while a run still waits for a lock's answer is skipped. The lock
 reads happen outside the engine's lock (a vendor's rate limiter may hold them for minutes, and a revoke must
@@ -40,6 +41,8 @@ CHECK_INTERVAL: Final = timedelta(seconds=30)
 """How often pending codes are checked again."""
 SETTLE_TIMEOUT: Final = timedelta(minutes=10)
 """A code still pending this long after it was created counts as failed."""
+RECHECK_INTERVAL: Final = timedelta(minutes=15)
+"""How often failed codes whose window has not ended are looked for again."""
 
 type RecordKey = tuple[str, str]
 
@@ -82,12 +85,23 @@ class CodeChecker:
         self._save = save
         self._unsub_timer: CALLBACK_TYPE | None = None
         self._running = False
+        self._recheck_at: datetime | None = None
+
+    @staticmethod
+    def _failed_live(record: CodeRecord, now: datetime) -> bool:
+        return record.status == CODE_FAILED and record.ends_at > now
 
     @callback
     def schedule(self) -> None:
-        """Run every :data:`CHECK_INTERVAL` while codes are pending."""
+        """Run every :data:`CHECK_INTERVAL` while codes are pending, or failed with their window open."""
+        now = dt_util.utcnow()
         pending = any(record.status == CODE_PENDING for record in self._records.values())
-        if pending and self._unsub_timer is None:
+        failed = any(self._failed_live(record, now) for record in self._records.values())
+        if not failed:
+            self._recheck_at = None
+        elif self._recheck_at is None:
+            self._recheck_at = now + RECHECK_INTERVAL
+        if (pending or failed) and self._unsub_timer is None:
             self._unsub_timer = async_track_time_interval(
                 self.hass,
                 self.async_check,
@@ -95,7 +109,7 @@ class CodeChecker:
                 name="kasify access codes",
                 cancel_on_shutdown=True,
             )
-        elif not pending and self._unsub_timer is not None:
+        elif not (pending or failed) and self._unsub_timer is not None:
             self._unsub_timer()
             self._unsub_timer = None
 
@@ -111,11 +125,14 @@ class CodeChecker:
             self._running = False
             self.schedule()
 
-    def _wanted(self) -> dict[str, list[CodeRecord]]:
-        """The codes to ask about, by lock: the pending ones."""
+    def _wanted(self, now: datetime) -> dict[str, list[CodeRecord]]:
+        """The codes to ask about, by lock: the pending ones, and the failed ones when they are due."""
+        recheck = self._recheck_at is not None and now >= self._recheck_at
+        if recheck:
+            self._recheck_at = now + RECHECK_INTERVAL
         by_lock: dict[str, list[CodeRecord]] = {}
         for record in self._records.values():
-            if record.status == CODE_PENDING:
+            if record.status == CODE_PENDING or (recheck and self._failed_live(record, now)):
                 by_lock.setdefault(record.entity_id, []).append(record)
         return by_lock
 
@@ -123,7 +140,7 @@ class CodeChecker:
         """Ask each lock about all its codes at once (one list call per lock), then settle what it said."""
         now = dt_util.utcnow()
         changed = False
-        for entity_id, records in self._wanted().items():
+        for entity_id, records in self._wanted(now).items():
             target, outcomes = await self._async_ask(entity_id, records)
             async with self._lock:
                 for record in records:
@@ -161,6 +178,12 @@ class CodeChecker:
             return False
         if record.doomed:
             return await self._async_finish_doomed(target, record, outcome, now)
+        if record.status == CODE_FAILED:
+            if outcome is None or outcome.status != CODE_ON_LOCK:
+                return False
+            self._rekey(record, outcome)
+            fire_settled(self.hass, record)
+            return True
         if record.status != CODE_PENDING:
             return False
         if outcome is not None and (outcome.status != CODE_PENDING or outcome.code_id != record.code_id):
