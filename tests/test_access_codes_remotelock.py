@@ -23,7 +23,7 @@ from custom_components.kasify.access_codes import (
     EVENT_CODE_PROVISIONED,
     async_get_code_manager,
 )
-from custom_components.kasify.const import DOMAIN
+from custom_components.kasify.const import CONF_WEBHOOK, CONF_WEBHOOK_ID, CONF_WEBHOOK_SECRET, DOMAIN
 from custom_components.kasify.providers.remotelock.codes import REMOTELOCK_CODES
 from simulator import Simulator
 
@@ -33,6 +33,8 @@ from .providers import (
     END,
     LOFT,
     START,
+    WEBHOOK_ID,
+    WEBHOOK_SECRET,
     create_code,
     nuki_entry,
     remotelock_device_id,
@@ -138,6 +140,34 @@ async def test_failed_code_on_a_lock_back_online_is_on_the_lock(
     assert [event.data["entity_id"] for event in provisioned] == [GARAGE]
     await tick(hass, freezer, RECHECKS)
     assert len(provisioned) == 1
+
+
+async def test_synced_event_by_webhook_checks_the_failed_code_at_once(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory, hass_client_no_auth: Any
+) -> None:
+    """With the webhook on, RemoteLock's "synced" event has the codes checked at once, not in 15 minutes."""
+    options = {CONF_WEBHOOK: True, CONF_WEBHOOK_ID: WEBHOOK_ID, CONF_WEBHOOK_SECRET: WEBHOOK_SECRET}
+    await setup_integration(hass, remotelock_entry(simulator, title="RemoteLock", **options))
+    client = await hass_client_no_auth()
+    provisioned = async_capture_events(hass, EVENT_CODE_PROVISIONED)
+    await create_code(hass, GARAGE)
+    for _ in range(21):
+        simulator.remotelock.clock.advance(timedelta(seconds=30))
+        await tick(hass, freezer, CHECKS)
+    manager = async_get_code_manager(hass)
+    assert [record.status for record in manager.records()] == [CODE_FAILED]
+
+    simulator.remotelock.set_lock(remotelock_device_id(simulator, "Garaje"), connected=True, alive=True)
+    (synced,) = [e for e in simulator.remotelock.events.values() if e["type"] == "access_person_synced_event"]
+    resp = await client.post(
+        f"/api/webhook/{WEBHOOK_ID}",
+        json=simulator.remotelock.webhook_payload(synced["id"]),
+        headers={"X-Secret": WEBHOOK_SECRET},
+    )
+    assert resp.status == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert [record.status for record in manager.records()] == [CODE_ON_LOCK]
+    assert [event.data["entity_id"] for event in provisioned] == [GARAGE]
 
 
 async def test_revoke_deactivates_and_window_updates(hass: HomeAssistant, simulator: Simulator) -> None:
