@@ -86,6 +86,7 @@ class CodeChecker:
         self._unsub_timer: CALLBACK_TYPE | None = None
         self._running = False
         self._recheck_at: datetime | None = None
+        self._soon: set[str] = set()
 
     @staticmethod
     def _failed_live(record: CodeRecord, now: datetime) -> bool:
@@ -113,6 +114,12 @@ class CodeChecker:
             self._unsub_timer()
             self._unsub_timer = None
 
+    @callback
+    def check_soon(self, entity_ids: set[str]) -> None:
+        """Locks say they synced codes: look for their failed codes (and every pending one) now."""
+        self._soon |= entity_ids
+        self.hass.async_create_background_task(self.async_check(), "kasify access codes check")
+
     async def async_check(self, _now: datetime | None = None) -> None:
         """One run, unless one is already under way."""
         if self._running:
@@ -126,13 +133,19 @@ class CodeChecker:
             self.schedule()
 
     def _wanted(self, now: datetime) -> dict[str, list[CodeRecord]]:
-        """The codes to ask about, by lock: the pending ones, and the failed ones when they are due."""
+        """The codes to ask about, by lock: the pending ones, and the failed ones when they are due.
+
+        Failed codes are due every :data:`RECHECK_INTERVAL`, and on the locks that said they synced codes.
+        """
         recheck = self._recheck_at is not None and now >= self._recheck_at
         if recheck:
             self._recheck_at = now + RECHECK_INTERVAL
+        soon, self._soon = self._soon, set()
         by_lock: dict[str, list[CodeRecord]] = {}
         for record in self._records.values():
-            if record.status == CODE_PENDING or (recheck and self._failed_live(record, now)):
+            if record.status == CODE_PENDING or (
+                (recheck or record.entity_id in soon) and self._failed_live(record, now)
+            ):
                 by_lock.setdefault(record.entity_id, []).append(record)
         return by_lock
 

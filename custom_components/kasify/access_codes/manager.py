@@ -574,6 +574,17 @@ class AccessCodeManager:
         """Check unsettled codes while there are any (see :mod:`.checker`)."""
         self._checker.schedule()
 
+    @callback
+    def async_check_soon(self, device_key: str) -> None:
+        """A lock (``<vendor>_<id>``) reported it synced codes: check its codes now, failed ones included."""
+        device = dr.async_get(self.hass).async_get_device(identifiers={(DOMAIN, device_key)})
+        if device is None:
+            return
+        ent_reg = er.async_get(self.hass)
+        entity_ids = {e.entity_id for e in er.async_entries_for_device(ent_reg, device.id) if is_code_lock(e)}
+        if any(record.entity_id in entity_ids for record in self._records.values()):
+            self._checker.check_soon(entity_ids)
+
     async def _async_check(self, _now: datetime | None = None) -> None:
         """One run of the checker (skipped while one is under way)."""
         await self._checker.async_check(_now)
