@@ -67,6 +67,12 @@ GARAJE = "lock.garaje"
 KASIFY_LOFT = "binary_sensor.loft_patio_lavapies_puerta_principal"
 VISITORS = "/api/v1/developer/visitors"
 CHECKS = timedelta(seconds=30)  # how often pending codes are looked for
+RECHECKS = timedelta(minutes=15)  # how often failed codes are looked for again
+
+
+def _code_lists(simulator: Simulator) -> list[str]:
+    """The keypad code lists read since the last reset."""
+    return [r.path for r in simulator.requests if r.path.endswith("/auth")]
 
 
 def _capture(hass: HomeAssistant, event_type: str) -> list[Event]:
@@ -614,6 +620,55 @@ async def test_pending_code_fails_after_the_timeout(
     assert [item["status"] for item in await list_codes(hass)] == [CODE_FAILED]
     assert [event.data["entity_id"] for event in failed] == [LOFT]
     assert failed[0].data["lock"] == "Loft Patio Lavapiés - Puerta principal"
+
+
+async def test_failed_code_that_shows_up_later_is_on_the_lock(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """A failed code is looked for again, slower: once it shows up it is on the lock, with one event."""
+    await setup_integration(hass, nuki_entry(simulator))
+    simulator.nuki.auth_delay = 3600  # the keypad's bridge is offline for an hour
+    provisioned = _capture(hass, EVENT_CODE_PROVISIONED)
+    await create_code(hass, LOFT, booking_id="b-3")
+    for _ in range(21):
+        await tick(hass, freezer, CHECKS, push=True)
+    assert [item["status"] for item in await list_codes(hass)] == [CODE_FAILED]
+
+    simulator.clock.advance(timedelta(hours=1))  # there now
+    simulator.reset_requests()
+    for _ in range(4):
+        await tick(hass, freezer, CHECKS, push=True)
+    assert _code_lists(simulator) == []  # not every 30 seconds
+    await tick(hass, freezer, RECHECKS, push=True)
+    listed = await list_codes(hass, include_codes=True)
+    assert [item["status"] for item in listed] == [CODE_ON_LOCK]
+    assert simulator.nuki.auths[listed[0]["code_id"]]["code"] == int(listed[0]["code"])  # the real id
+    assert [(event.data["entity_id"], event.data["booking_id"]) for event in provisioned] == [(LOFT, "b-3")]
+
+    simulator.reset_requests()
+    await tick(hass, freezer, RECHECKS, push=True)  # settled: not looked for again
+    assert _code_lists(simulator) == []
+    assert len(provisioned) == 1
+
+
+async def test_failed_code_past_its_window_is_not_looked_for(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """A failed code whose window has ended is not checked again."""
+    await setup_integration(hass, nuki_entry(simulator))
+    simulator.nuki.auth_delay = 100_000
+    await create_code(
+        hass, LOFT, starts_at=NOW.isoformat(), ends_at=(NOW + timedelta(minutes=20)).isoformat()
+    )
+    for _ in range(21):
+        await tick(hass, freezer, CHECKS, push=True)
+    assert [item["status"] for item in await list_codes(hass)] == [CODE_FAILED]
+    simulator.clock.advance(timedelta(seconds=100_000))
+    simulator.reset_requests()
+    for _ in range(3):
+        await tick(hass, freezer, RECHECKS, push=True)
+    assert _code_lists(simulator) == []
+    assert [item["status"] for item in await list_codes(hass)] == [CODE_FAILED]
 
 
 async def test_pending_code_rolled_back_is_deleted_when_it_shows_up(

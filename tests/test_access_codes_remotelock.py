@@ -3,15 +3,17 @@ events, deactivation on revoke (history kept), window changes, and rollback acro
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 import pytest
-from pytest_homeassistant_custom_component.common import async_capture_events
+from pytest_homeassistant_custom_component.common import async_capture_events, async_fire_time_changed
 
 from custom_components.kasify.access_codes import (
     CODE_FAILED,
@@ -21,7 +23,8 @@ from custom_components.kasify.access_codes import (
     EVENT_CODE_PROVISIONED,
     async_get_code_manager,
 )
-from custom_components.kasify.const import DOMAIN
+from custom_components.kasify.const import CONF_WEBHOOK, CONF_WEBHOOK_ID, CONF_WEBHOOK_SECRET, DOMAIN
+from custom_components.kasify.providers.remotelock.codes import REMOTELOCK_CODES
 from simulator import Simulator
 
 from . import setup_integration
@@ -30,6 +33,8 @@ from .providers import (
     END,
     LOFT,
     START,
+    WEBHOOK_ID,
+    WEBHOOK_SECRET,
     create_code,
     nuki_entry,
     remotelock_device_id,
@@ -43,6 +48,7 @@ FRONT = "lock.puerta_de_servicio"
 GARAGE = "lock.garaje"
 PERSONS = "/remotelock/api/access_persons"
 CHECKS = timedelta(seconds=30)  # how often pending codes are looked for
+RECHECKS = timedelta(minutes=15)  # how often failed codes are looked for again
 
 
 def _guests(simulator: Simulator) -> dict[str, dict[str, Any]]:
@@ -112,6 +118,56 @@ async def test_offline_lock_times_out(
         await tick(hass, freezer, CHECKS)
     assert [record.status for record in async_get_code_manager(hass).records()] == [CODE_FAILED]
     assert len(failed) == 1
+
+
+async def test_failed_code_on_a_lock_back_online_is_on_the_lock(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """A code failed on an offline lock is on the lock once the lock is back and syncs it (one event)."""
+    await setup_integration(hass, remotelock_entry(simulator, title="RemoteLock"))
+    provisioned = async_capture_events(hass, EVENT_CODE_PROVISIONED)
+    await create_code(hass, GARAGE)
+    for _ in range(21):
+        simulator.remotelock.clock.advance(timedelta(seconds=30))
+        await tick(hass, freezer, CHECKS)
+    manager = async_get_code_manager(hass)
+    assert [record.status for record in manager.records()] == [CODE_FAILED]
+
+    simulator.remotelock.set_lock(remotelock_device_id(simulator, "Garaje"), connected=True, alive=True)
+    simulator.remotelock.clock.advance(timedelta(minutes=1))
+    await tick(hass, freezer, RECHECKS)
+    assert [record.status for record in manager.records()] == [CODE_ON_LOCK]
+    assert [event.data["entity_id"] for event in provisioned] == [GARAGE]
+    await tick(hass, freezer, RECHECKS)
+    assert len(provisioned) == 1
+
+
+async def test_synced_event_by_webhook_checks_the_failed_code_at_once(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory, hass_client_no_auth: Any
+) -> None:
+    """With the webhook on, RemoteLock's "synced" event has the codes checked at once, not in 15 minutes."""
+    options = {CONF_WEBHOOK: True, CONF_WEBHOOK_ID: WEBHOOK_ID, CONF_WEBHOOK_SECRET: WEBHOOK_SECRET}
+    await setup_integration(hass, remotelock_entry(simulator, title="RemoteLock", **options))
+    client = await hass_client_no_auth()
+    provisioned = async_capture_events(hass, EVENT_CODE_PROVISIONED)
+    await create_code(hass, GARAGE)
+    for _ in range(21):
+        simulator.remotelock.clock.advance(timedelta(seconds=30))
+        await tick(hass, freezer, CHECKS)
+    manager = async_get_code_manager(hass)
+    assert [record.status for record in manager.records()] == [CODE_FAILED]
+
+    simulator.remotelock.set_lock(remotelock_device_id(simulator, "Garaje"), connected=True, alive=True)
+    (synced,) = [e for e in simulator.remotelock.events.values() if e["type"] == "access_person_synced_event"]
+    resp = await client.post(
+        f"/api/webhook/{WEBHOOK_ID}",
+        json=simulator.remotelock.webhook_payload(synced["id"]),
+        headers={"X-Secret": WEBHOOK_SECRET},
+    )
+    assert resp.status == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert [record.status for record in manager.records()] == [CODE_ON_LOCK]
+    assert [event.data["entity_id"] for event in provisioned] == [GARAGE]
 
 
 async def test_revoke_deactivates_and_window_updates(hass: HomeAssistant, simulator: Simulator) -> None:
@@ -187,3 +243,85 @@ async def test_shared_code_on_nuki_and_remotelock(hass: HomeAssistant, simulator
     assert response[FRONT]["code"] == pin
     assert simulator.remotelock.access_persons[response[FRONT]["code_id"]]["attributes"]["pin"] == pin
     assert simulator.nuki.auths[response[LOFT]["code_id"]]["code"] == int(pin)
+
+
+# --- the checker against everything else ------------------------------------------------------------------
+
+
+class _SlowStatuses:
+    """RemoteLock's ``statuses``, held at its start until the test lets it go (as behind the rate limiter)."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+        self.calls = 0
+        self._real = REMOTELOCK_CODES.statuses
+
+    async def __call__(self, target: Any, records: Any) -> Any:
+        self.calls += 1
+        self.started.set()
+        await self.release.wait()
+        return await self._real(target, records)
+
+
+async def _settle_loop(rounds: int = 20) -> None:
+    for _ in range(rounds):
+        await asyncio.sleep(0)
+
+
+async def test_checker_runs_one_at_a_time(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """A check still waiting for its answer when the interval fires again: no second run, one event."""
+    await setup_integration(hass, remotelock_entry(simulator, title="RemoteLock"))
+    provisioned = async_capture_events(hass, EVENT_CODE_PROVISIONED)
+    await create_code(hass, FRONT)
+    simulator.remotelock.clock.advance(timedelta(seconds=31))
+    slow = _SlowStatuses()
+    with patch.object(REMOTELOCK_CODES, "statuses", slow):
+        freezer.tick(CHECKS)
+        async_fire_time_changed(hass)
+        await asyncio.wait_for(slow.started.wait(), 5)
+        freezer.tick(CHECKS)
+        async_fire_time_changed(hass)
+        await _settle_loop()
+        assert slow.calls == 1
+        slow.release.set()
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert [record.status for record in async_get_code_manager(hass).records()] == [CODE_ON_LOCK]
+    assert [event.data["entity_id"] for event in provisioned] == [FRONT]
+
+
+async def test_revoke_while_a_check_is_in_flight(hass: HomeAssistant, simulator: Simulator) -> None:
+    """A code revoked while the checker waits for its lock's answer stays revoked; the check carries on."""
+    await setup_integration(hass, remotelock_entry(simulator, title="RemoteLock"))
+    provisioned = async_capture_events(hass, EVENT_CODE_PROVISIONED)
+    person_id = (await create_code(hass, FRONT))[FRONT]["code_id"]
+    simulator.remotelock.clock.advance(timedelta(seconds=31))
+    manager = async_get_code_manager(hass)
+    slow = _SlowStatuses()
+    with patch.object(REMOTELOCK_CODES, "statuses", slow):
+        check = hass.async_create_task(manager._async_check())
+        await asyncio.wait_for(slow.started.wait(), 5)
+        await manager.async_revoke({FRONT: person_id})
+        slow.release.set()
+        await check  # no KeyError
+    assert manager.records() == []
+    assert provisioned == []
+
+
+async def test_window_change_while_a_check_is_in_flight(hass: HomeAssistant, simulator: Simulator) -> None:
+    """A window moved while the checker waits stays moved: the check does not put the old record back."""
+    await setup_integration(hass, remotelock_entry(simulator, title="RemoteLock"))
+    person_id = (await create_code(hass, FRONT))[FRONT]["code_id"]
+    simulator.remotelock.clock.advance(timedelta(seconds=31))
+    manager = async_get_code_manager(hass)
+    slow = _SlowStatuses()
+    later = END + timedelta(days=1)
+    with patch.object(REMOTELOCK_CODES, "statuses", slow):
+        check = hass.async_create_task(manager._async_check())
+        await asyncio.wait_for(slow.started.wait(), 5)
+        await manager.async_update_window({FRONT: person_id}, starts_at=START, ends_at=later)
+        slow.release.set()
+        await check
+    assert [record.ends_at for record in manager.records()] == [later]

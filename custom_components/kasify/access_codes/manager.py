@@ -15,10 +15,9 @@ import logging
 from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
-from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
@@ -27,6 +26,7 @@ from ..api.errors import ApiError, ConflictError, OperationPendingError, Validat
 from ..api.http import redact
 from ..const import DOMAIN
 from .adapter import RevokeUnverifiedError, validation_error as _validation_error
+from .checker import CodeChecker, fire_settled
 from .policy import (
     RULE_DIGITS,
     RULE_LENGTH,
@@ -38,17 +38,13 @@ from .policy import (
     generate_code,
 )
 from .records import (
-    CODE_FAILED,
     CODE_ON_LOCK,
     CODE_PENDING,
-    EVENT_CODE_FAILED,
-    EVENT_CODE_PROVISIONED,
     PENDING_PREFIX,
     CodeRecord,
     CodeTarget,
     IssuedCode,
     NewCode,
-    Outcome,
 )
 from .revoke import LockFailure, RevokeIncompleteError
 
@@ -56,10 +52,6 @@ _LOGGER = logging.getLogger(__name__)
 
 STORAGE_KEY: Final = f"{DOMAIN}.access_codes"
 STORAGE_VERSION: Final = 1
-CHECK_INTERVAL: Final = timedelta(seconds=30)
-"""How often pending codes are checked again."""
-SETTLE_TIMEOUT: Final = timedelta(minutes=10)
-"""A code still pending this long after it was created counts as failed."""
 KEEP_ENDED: Final = timedelta(days=7)
 """Codes whose window ended longer ago than this are dropped from the store when it loads."""
 GENERATE_ATTEMPTS: Final = 3
@@ -130,8 +122,9 @@ class AccessCodeManager:
         self._store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, STORAGE_KEY)
         self._records: dict[tuple[str, str], CodeRecord] = {}
         self._loaded = False
-        self._unsub_timer: CALLBACK_TYPE | None = None
-        self._create_lock = asyncio.Lock()
+        # Engine-wide: create, revoke, window changes and the checker's changes never interleave.
+        self._lock = asyncio.Lock()
+        self._checker = CodeChecker(hass, self._records, self._lock, self._target, self._async_save)
         self._load_lock = asyncio.Lock()
 
     # -- store -------------------------------------------------------------------------------------------
@@ -245,11 +238,12 @@ class AccessCodeManager:
     ) -> dict[str, IssuedCode]:
         """Create one code on every lock, all or nothing; a PIN is generated when ``code`` is None.
 
-        Calls run one at a time, so two concurrent calls never pick the same code.
+        Calls run one at a time (and never with a revoke or window change), so two concurrent calls never
+        pick the same code.
         """
         await self.async_load()
         draft = NewCode(name.strip(), (code or "").strip(), _aware(starts_at), _aware(ends_at), booking_id)
-        async with self._create_lock:
+        async with self._lock:
             return await self._async_create(entity_ids, draft, generate=code is None, avoid=list(avoid))
 
     async def _async_create(
@@ -407,6 +401,12 @@ class AccessCodeManager:
         starts_at, ends_at = _aware(starts_at), _aware(ends_at)
         if ends_at <= starts_at:
             raise _validation_error("access_code_window_invalid")
+        async with self._lock:
+            return await self._async_update_window(codes, starts_at, ends_at)
+
+    async def _async_update_window(
+        self, codes: Mapping[str, str], starts_at: datetime, ends_at: datetime
+    ) -> dict[str, IssuedCode]:
         work = []
         for entity_id, code_id in codes.items():
             target = self._target(entity_id)
@@ -454,6 +454,10 @@ class AccessCodeManager:
         entity was deleted is dropped: nothing can reach it through Home Assistant any more.
         """
         await self.async_load()
+        async with self._lock:
+            await self._async_revoke(codes)
+
+    async def _async_revoke(self, codes: Mapping[str, str]) -> None:
         work, failures, dropped = self._revoke_plan(codes)
         for record in dropped:
             _LOGGER.info(
@@ -567,93 +571,27 @@ class AccessCodeManager:
 
     @callback
     def _schedule_checks(self) -> None:
-        """Check pending codes every :data:`CHECK_INTERVAL` while there are any."""
-        pending = any(record.status == CODE_PENDING for record in self._records.values())
-        if pending and self._unsub_timer is None:
-            self._unsub_timer = async_track_time_interval(
-                self.hass,
-                self._async_check,
-                CHECK_INTERVAL,
-                name="kasify access codes",
-                cancel_on_shutdown=True,
-            )
-        elif not pending and self._unsub_timer is not None:
-            self._unsub_timer()
-            self._unsub_timer = None
+        """Check unsettled codes while there are any (see :mod:`.checker`)."""
+        self._checker.schedule()
+
+    @callback
+    def async_check_soon(self, device_key: str) -> None:
+        """A lock (``<vendor>_<id>``) reported it synced codes: check its codes now, failed ones included."""
+        device = dr.async_get(self.hass).async_get_device(identifiers={(DOMAIN, device_key)})
+        if device is None:
+            return
+        ent_reg = er.async_get(self.hass)
+        entity_ids = {e.entity_id for e in er.async_entries_for_device(ent_reg, device.id) if is_code_lock(e)}
+        if any(record.entity_id in entity_ids for record in self._records.values()):
+            self._checker.check_soon(entity_ids)
 
     async def _async_check(self, _now: datetime | None = None) -> None:
-        """Ask each lock with pending codes about all of them at once (one list call per lock)."""
-        now = dt_util.utcnow()
-        by_lock: dict[str, list[CodeRecord]] = {}
-        for record in self._records.values():
-            if record.status == CODE_PENDING:
-                by_lock.setdefault(record.entity_id, []).append(record)
-        changed = False
-        for entity_id, records in by_lock.items():
-            outcomes: dict[str, Outcome] = {}
-            target: CodeTarget | None = None
-            try:
-                target = self._target(entity_id)
-                outcomes = await target.adapter.statuses(target, records)
-            except (ServiceValidationError, ApiError) as err:
-                _LOGGER.debug(
-                    "Could not check the pending codes on %s: %s", entity_id, err.__class__.__name__
-                )
-            for record in records:
-                outcome = outcomes.get(record.code_id)
-                key = (record.entity_id, record.code_id)
-                if record.doomed:
-                    changed |= await self._async_finish_doomed(target, record, outcome, now)
-                    continue
-                if outcome is not None and (
-                    outcome.status != CODE_PENDING or outcome.code_id != record.code_id
-                ):
-                    del self._records[key]
-                    record.code_id, record.status = outcome.code_id, outcome.status
-                    record.provisional = outcome.provisional
-                    self._records[(record.entity_id, record.code_id)] = record
-                    changed = True
-                    if record.status != CODE_PENDING:
-                        self._fire(record)
-                elif now - record.created_at >= SETTLE_TIMEOUT:
-                    record.status = CODE_FAILED
-                    changed = True
-                    self._fire(record)
-        if changed:
-            await self._async_save()
-        self._schedule_checks()
-
-    async def _async_finish_doomed(
-        self, target: CodeTarget | None, record: CodeRecord, outcome: Outcome | None, now: datetime
-    ) -> bool:
-        """A rolled-back code that has shown up is deleted; one that never does is forgotten."""
-        key = (record.entity_id, record.code_id)
-        if target is not None and outcome is not None and outcome.code_id != record.code_id:
-            gone = replace(record, code_id=outcome.code_id, provisional=False)
-            try:
-                await target.adapter.remove(target, gone, keep_history=False)
-            except ApiError:
-                return False
-            del self._records[key]
-            return True
-        if now - record.created_at >= SETTLE_TIMEOUT:
-            del self._records[key]
-            return True
-        return False
+        """One run of the checker (skipped while one is under way)."""
+        await self._checker.async_check(_now)
 
     @callback
     def _fire(self, record: CodeRecord) -> None:
-        """Tell automations a code settled (never with the PIN)."""
-        self.hass.bus.async_fire(
-            EVENT_CODE_PROVISIONED if record.status == CODE_ON_LOCK else EVENT_CODE_FAILED,
-            {
-                "entity_id": record.entity_id,
-                "code_id": record.code_id,
-                "name": record.name,
-                "booking_id": record.booking_id,
-                "lock": record.lock,
-            },
-        )
+        fire_settled(self.hass, record)
 
 
 class _CodeTakenError(HomeAssistantError):

@@ -13,6 +13,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.util import dt as dt_util
 
+from ...access_codes.manager import async_get_code_manager
 from ...access_codes.policy import VENDOR_REMOTELOCK, VENDOR_RULES
 from ...access_codes.records import CodeTarget
 from ...api.errors import ApiError, PermissionDeniedError
@@ -49,6 +50,8 @@ REMOTELOCK_ACTIVITY: Final = {
     "power_level_low": "battery_low",
 }
 """RemoteLock event type → the lock activity entity's event type (other events are not lock activity)."""
+CODES_SYNCED: Final = "access_person_synced"
+"""A lock took an access person's codes: pushed by webhook, the access codes are checked at once."""
 _STATE_EVENTS: Final = {"locked": "locked", "unlocked": "unlocked"}
 # Events that are someone's attempt, and what they mean when RemoteLock does not say they succeeded.
 _FAILED_ATTEMPTS: Final = {
@@ -212,6 +215,8 @@ class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockCl
         """
         self.last_push = dt_util.utcnow()
         self.webhook_health.delivered()
+        if event.type == CODES_SYNCED and event.lock_id and event.id not in self._seen:
+            async_get_code_manager(self.hass).async_check_soon(f"{self.vendor}_{event.lock_id}")
         changed: dict[str, RemoteLockLock] = {}
         accepted = self._accept(event, pushed=True, changed=changed)
         self._apply(changed)
