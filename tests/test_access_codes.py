@@ -869,8 +869,10 @@ async def test_unifi_visitor_code(
         DOMAIN, "revoke_access_code", {ATTR_ENTITY_ID: PORTAL, "code_id": visitor_id}, blocking=True
     )
     assert simulator.unifi.visitors == {}
-    # Already gone: still fine.
-    await manager.async_revoke({PORTAL: visitor_id})
+    # Revoked, so no longer the engine's: a second revoke is refused.
+    with pytest.raises(ServiceValidationError) as err:
+        await manager.async_revoke({PORTAL: visitor_id})
+    assert err.value.translation_key == "access_code_not_issued"
 
 
 async def test_unifi_pending_visitor_is_checked(
@@ -972,7 +974,7 @@ async def test_kasify_lock_needs_a_booking_of_its_property(
         await hass.services.async_call(
             DOMAIN, "revoke_access_code", {ATTR_ENTITY_ID: KASIFY_LOFT, "code_id": "x"}, blocking=True
         )
-    assert err.value.translation_key == "access_code_unknown"
+    assert err.value.translation_key == "access_code_not_issued"
     assert simulator.count_requests("/kasify/v1/bookings") == 0
 
 
