@@ -57,6 +57,7 @@ from .providers import (
     keypad_codes,
     list_codes,
     nuki_entry,
+    remotelock_entry,
     tick,
     unifi_entry,
 )
@@ -254,12 +255,60 @@ async def test_revoking_a_code_already_gone(hass: HomeAssistant, simulator: Simu
         DOMAIN, "revoke_access_code", {ATTR_ENTITY_ID: LOFT, "code_id": code_id}, blocking=True
     )
     assert await list_codes(hass) == []
-    # Not issued by Home Assistant: still removed on the lock (the cleaners' code here).
+
+
+async def test_a_code_not_issued_here_is_not_revoked(hass: HomeAssistant, simulator: Simulator) -> None:
+    """A keypad code Home Assistant did not issue (the cleaners' here), or a dot segment, is refused before
+    anything is sent: foreign codes are removed in the vendor's app."""
+    await setup_integration(hass, nuki_entry(simulator))
     (cleaning,) = [k for k, v in keypad_codes(simulator, LOFT_ID).items() if v["name"] == "Limpieza"]
-    await hass.services.async_call(
-        DOMAIN, "revoke_access_code", {ATTR_ENTITY_ID: LOFT, "code_id": cleaning}, blocking=True
+    before = dict(simulator.nuki.auths)
+    simulator.reset_requests()
+    for code_id in (cleaning, "..", ".", "%2e%2e", "../../smartlock"):
+        with pytest.raises(ServiceValidationError) as err:
+            await hass.services.async_call(
+                DOMAIN, "revoke_access_code", {ATTR_ENTITY_ID: LOFT, "code_id": code_id}, blocking=True
+            )
+        assert err.value.translation_key == "access_code_not_issued"
+    assert simulator.nuki.auths == before
+    assert simulator.count_requests("/nuki", method="DELETE") == 0
+
+
+async def test_foreign_visitors_and_guests_are_not_revoked(
+    hass: HomeAssistant, simulator: Simulator, endpoint: UnifiEndpoint
+) -> None:
+    """A UniFi visitor, even one whose remarks say Kasify, or a RemoteLock guest, that the engine has no
+    record of stays: the revoke is refused before any request."""
+    await setup_integration(hass, unifi_entry(endpoint))
+    await setup_integration(hass, remotelock_entry(simulator, title="RemoteLock"))
+    door = next(iter(simulator.unifi.doors))
+    start = int(START.timestamp())
+    visitor = simulator.unifi.create_visitor(
+        {
+            "first_name": "Ana",
+            "last_name": "Visitor",
+            "remarks": "Kasify",
+            "start_time": start,
+            "end_time": start + 3600,
+            "visit_reason": "Others",
+            "resources": [{"type": "door", "id": door}],
+        }
     )
-    assert cleaning not in simulator.nuki.auths
+    guest = simulator.remotelock.add_access_person(
+        "access_guest", "Ana", pin="1357", starts_at=START, ends_at=END
+    )
+    simulator.reset_requests()
+    for entity_id, code_id in ((PORTAL, visitor["id"]), ("lock.puerta_de_servicio", guest["id"])):
+        with pytest.raises(ServiceValidationError) as err:
+            await hass.services.async_call(
+                DOMAIN, "revoke_access_code", {ATTR_ENTITY_ID: entity_id, "code_id": code_id}, blocking=True
+            )
+        assert err.value.translation_key == "access_code_not_issued"
+    assert visitor["id"] in simulator.unifi.visitors
+    assert (
+        simulator.remotelock.person_status(simulator.remotelock.access_persons[guest["id"]]) != "deactivated"
+    )
+    assert not [r for r in simulator.requests if r.method in ("POST", "PUT", "DELETE")]
 
 
 @pytest.mark.parametrize("list_answers", [True, False], ids=["still-listed", "list-unreadable"])
@@ -875,8 +924,10 @@ async def test_unifi_visitor_code(
         DOMAIN, "revoke_access_code", {ATTR_ENTITY_ID: PORTAL, "code_id": visitor_id}, blocking=True
     )
     assert simulator.unifi.visitors == {}
-    # Already gone: still fine.
-    await manager.async_revoke({PORTAL: visitor_id})
+    # Revoked, so no longer the engine's: a second revoke is refused.
+    with pytest.raises(ServiceValidationError) as err:
+        await manager.async_revoke({PORTAL: visitor_id})
+    assert err.value.translation_key == "access_code_not_issued"
 
 
 async def test_unifi_pending_visitor_is_checked(
@@ -978,7 +1029,7 @@ async def test_kasify_lock_needs_a_booking_of_its_property(
         await hass.services.async_call(
             DOMAIN, "revoke_access_code", {ATTR_ENTITY_ID: KASIFY_LOFT, "code_id": "x"}, blocking=True
         )
-    assert err.value.translation_key == "access_code_unknown"
+    assert err.value.translation_key == "access_code_not_issued"
     assert simulator.count_requests("/kasify/v1/bookings") == 0
 
 

@@ -11,7 +11,7 @@ from unittest.mock import patch
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events, async_fire_time_changed
 
@@ -188,9 +188,17 @@ async def test_revoke_deactivates_and_window_updates(hass: HomeAssistant, simula
     assert person_id in simulator.remotelock.access_persons  # kept, with its history
     assert simulator.remotelock.person_status(simulator.remotelock.access_persons[person_id]) == "deactivated"
     assert manager.records() == []
+    # Revoked, so no longer the engine's: a second revoke is refused and sends nothing.
+    simulator.reset_requests()
+    with pytest.raises(ServiceValidationError) as err:
+        await manager.async_revoke({FRONT: person_id})
+    assert err.value.translation_key == "access_code_not_issued"
+    assert simulator.count_requests(PERSONS) == 0
     # Gone for good upstream meanwhile: still counts as revoked.
-    simulator.remotelock.delete_person(person_id)
-    await manager.async_revoke({FRONT: person_id})
+    other_id = (await create_code(hass, FRONT))[FRONT]["code_id"]
+    simulator.remotelock.delete_person(other_id)
+    await manager.async_revoke({FRONT: other_id})
+    assert manager.records() == []
 
 
 async def test_pin_taken_in_the_account(hass: HomeAssistant, simulator: Simulator) -> None:

@@ -14,6 +14,7 @@ from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.kasify.access_codes import async_get_code_manager
 from custom_components.kasify.access_codes.automatic import get_scheduler, issue_id
 from custom_components.kasify.const import (
     CONF_AUTO_CODES,
@@ -328,3 +329,36 @@ async def test_cancelled_booking_leaves_no_code_on_reachable_locks(
     scheduler = get_scheduler(hass, kasify.entry_id)
     assert scheduler is not None
     assert louis["id"] not in scheduler.held
+
+
+async def test_a_held_code_the_engine_forgot_is_not_revoked_upstream(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    endpoint: UnifiEndpoint,
+    issue_registry: ir.IssueRegistry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The engine lost the record of Louis's Loft code (its store): on cancellation his code still goes from
+    the UniFi door at once; nothing is sent for the Loft code (only codes on record are revoked), the
+    booking is forgotten with one warning, and no repair is left retrying it."""
+    _portal_at_the_loft(simulator)
+    kasify = await _setup_all(hass, simulator, nuki_entry(simulator), unifi_entry(endpoint))
+    louis = _booking(simulator, 0, "Louis Lefebvre")
+    listed = await list_codes(hass, booking_id=louis["id"])
+    codes = {item["entity_id"]: item["code_id"] for item in listed}
+    assert set(codes) == {LOFT, PORTAL}
+    async_get_code_manager(hass)._records.pop((LOFT, codes[LOFT]))
+    simulator.reset_requests()
+    caplog.clear()
+    simulator.kasify.cancel_booking(louis["id"])
+    await refresh(hass, kasify, push=True)
+    assert codes[PORTAL] not in simulator.unifi.visitors
+    assert codes[LOFT] in simulator.nuki.auths
+    assert simulator.count_requests("/nuki", "DELETE") == 0
+    assert await list_codes(hass, booking_id=louis["id"]) == []
+    assert _pending_revokes(issue_registry) == []
+    scheduler = get_scheduler(hass, kasify.entry_id)
+    assert scheduler is not None
+    assert louis["id"] not in scheduler.held
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING and louis["id"] in r.getMessage()]
+    assert len(warnings) == 1

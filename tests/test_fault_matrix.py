@@ -599,7 +599,8 @@ async def _webhook_cell(ctx: Ctx, provider: Provider, fault: FaultCase, problems
 async def _recover(
     ctx: Ctx, provider: Provider, operation: Operation | None, fault: FaultCase, problems: list[str]
 ) -> None:
-    """The next scheduled refresh brings everything back, and the action works again. After refused
+    """The next scheduled refresh brings everything back, and the action works again (a revoke the fault did
+    not stop gets a new code first: only codes the engine issued can be revoked). After refused
     credentials Home Assistant stops polling until the host signs in again, which reloads the entry."""
     if fault.expect is Expect.REAUTH:
         assert await ctx.hass.config_entries.async_reload(ctx.entry.entry_id)
@@ -616,6 +617,8 @@ async def _recover(
         problems.append(f"{fault.name}: repairs left after the fault: {_endpoint_repairs(ctx)}")
     if operation is None:
         return
+    if operation.prepare is not None and operation.kept is not None and not await operation.kept(ctx):
+        await operation.prepare(ctx)  # the revoke worked despite the fault: a new code to revoke
     try:
         undo = await operation.run(ctx)
     except HomeAssistantError as err:

@@ -70,7 +70,3 @@ class CodeAdapter(ABC):
     async def statuses(self, target: CodeTarget, records: Sequence[CodeRecord]) -> dict[str, Outcome]:
         """The current outcome per ``code_id`` of ``records`` (all on ``target``); missing: no news."""
         return {}
-
-    def revocable_unknown(self) -> bool:
-        """Whether a code the engine has no record of may be revoked by its id (Kasify codes may not)."""
-        return True

@@ -534,6 +534,8 @@ class AutoCodeScheduler:
         if held.state != STATE_REVOKING:
             held.state = STATE_REVOKING
             await self._async_save()
+        if self._drop_unrecorded(booking_id, held):
+            await self._async_save()
         try:
             await self._manager.async_revoke(held.codes)
         except HomeAssistantError as err:
@@ -545,6 +547,30 @@ class AutoCodeScheduler:
         del self._held[booking_id]
         await self._async_save()
         LOGGER.debug("Revoked the access code of booking %s", booking_id)
+
+    def _drop_unrecorded(self, booking_id: str, held: HeldCodes) -> bool:
+        """Forget held codes the engine has no record of any more (True when there were some).
+
+        The engine revokes only codes on record, and one such code must not keep the booking's others on
+        their locks; a warning says where to remove it by hand.
+        """
+        self._sync_ids(booking_id, held)
+        known = {(code.entity_id, code.code_id) for code in self._manager.codes_for_booking(booking_id)}
+        lost = sorted(
+            entity_id for entity_id, code_id in held.codes.items() if (entity_id, code_id) not in known
+        )
+        if not lost:
+            return False
+        LOGGER.warning(
+            "The access code of booking %s is no longer on record for %s: it is not revoked there; remove "
+            "it in the lock's app if it is still on the lock",
+            booking_id,
+            ", ".join(self._lock_name(entity_id) for entity_id in lost),
+        )
+        held.codes = {
+            entity_id: code_id for entity_id, code_id in held.codes.items() if entity_id not in lost
+        }
+        return True
 
     async def _async_revoke_failed(self, booking_id: str, held: HeldCodes, err: HomeAssistantError) -> None:
         """Keep only the locks the code is still on (all when the engine did not say which); one repair."""

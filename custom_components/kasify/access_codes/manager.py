@@ -38,9 +38,7 @@ from .policy import (
     generate_code,
 )
 from .records import (
-    CODE_ON_LOCK,
     CODE_PENDING,
-    PENDING_PREFIX,
     CodeRecord,
     CodeTarget,
     IssuedCode,
@@ -485,8 +483,8 @@ class AccessCodeManager:
         """What to remove where, the stored codes whose lock is out of reach now, and those of deleted locks.
 
         Raises:
-            ServiceValidationError: A code the engine has no record of, on something that is not one of our
-                locks, or that its lock cannot revoke by id (nothing is changed).
+            ServiceValidationError: A code the engine has no record of (it did not issue it, or forgot it), or
+                on something that is not one of our locks (nothing is sent, nothing is changed).
         """
         ent_reg = er.async_get(self.hass)
         work: list[tuple[CodeTarget, CodeRecord]] = []
@@ -504,26 +502,12 @@ class AccessCodeManager:
                     raise
                 failures.append(LockFailure(entity_id, record.lock, err))
                 continue
-            work.append((target, record or self._unknown_record(target, code_id)))
+            if record is None:
+                # Only codes this engine issued: an id it has no record of may be a fob, the owner's app, a
+                # cleaner's permanent user or another visitor; those are removed in the vendor's app.
+                raise _validation_error("access_code_not_issued", lock=target.name, code_id=code_id)
+            work.append((target, record))
         return work, failures, dropped
-
-    def _unknown_record(self, target: CodeTarget, code_id: str) -> CodeRecord:
-        """A code revoked by the id its vendor gave it, which the engine did not issue (or forgot)."""
-        if not target.adapter.revocable_unknown() or code_id.startswith(PENDING_PREFIX):
-            raise _validation_error("access_code_unknown", lock=target.name, code_id=code_id)
-        now = dt_util.utcnow()
-        return CodeRecord(
-            entity_id=target.entity_id,
-            code_id=code_id,
-            code="",
-            name="",
-            starts_at=now,
-            ends_at=now,
-            status=CODE_ON_LOCK,
-            vendor=target.vendor,
-            lock=target.name,
-            created_at=now,
-        )
 
     async def _revoke_one(self, target: CodeTarget, record: CodeRecord) -> LockFailure | None:
         """Take one code off its lock and forget it; what failed, if anything (the record then stays)."""

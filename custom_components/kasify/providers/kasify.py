@@ -349,10 +349,6 @@ class KasifyBookingCodes(CodeAdapter):
                         "access_code_booking_other_property", lock=target.name, booking=booking_id
                     )
 
-    def revocable_unknown(self) -> bool:
-        """A Kasify code is revoked through its booking, which only the engine's record knows."""
-        return False
-
     @staticmethod
     def _status(status: str | None) -> str:
         status = (status or "").lower()
