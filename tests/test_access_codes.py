@@ -384,6 +384,8 @@ async def test_revoke_forgets_a_deleted_lock(
             },
             "access_code_window_past",
         ),
+        ({"ends_at": (START + timedelta(days=120, seconds=1)).isoformat()}, "access_code_window_too_long"),
+        ({"ends_at": (START + timedelta(days=36500)).isoformat()}, "access_code_window_too_long"),
         ({"code": "48a926"}, "access_code_not_digits"),
         ({"code": "4839"}, "access_code_length"),
         ({"code": "483906"}, "access_code_digits"),
@@ -412,6 +414,22 @@ async def test_validation_errors(
     assert simulator.nuki.auths == auths
     assert simulator.count_requests("/nuki", "PUT") == 0
     assert await list_codes(hass) == []
+
+
+async def test_window_of_at_most_120_days(hass: HomeAssistant, simulator: Simulator) -> None:
+    """A window of 120 days is accepted; moving it past 120 days is refused (the maximum in the message)
+    and the code keeps its window."""
+    await setup_integration(hass, nuki_entry(simulator))
+    response = await create_code(hass, [LOFT], ends_at=(START + timedelta(days=120)).isoformat())
+    code_id = response[LOFT]["code_id"]
+    with pytest.raises(ServiceValidationError) as err:
+        await async_get_code_manager(hass).async_update_window(
+            {LOFT: code_id}, starts_at=START, ends_at=START + timedelta(days=121)
+        )
+    assert err.value.translation_key == "access_code_window_too_long"
+    assert err.value.translation_placeholders == {"days": "120"}
+    (listed,) = await list_codes(hass)
+    assert listed["ends_at"] == (START + timedelta(days=120)).isoformat()
 
 
 async def test_validation_error_names_the_lock(hass: HomeAssistant, simulator: Simulator) -> None:
