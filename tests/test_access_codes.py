@@ -16,6 +16,7 @@ from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import Context, Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError, Unauthorized
 from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -36,6 +37,8 @@ from custom_components.kasify.access_codes import (
 )
 from custom_components.kasify.access_codes.manager import STORAGE_KEY
 from custom_components.kasify.access_codes.policy import VENDOR_UNIFI, CodeRules, is_weak
+from custom_components.kasify.access_codes.records import CodeRecord, NewCode
+from custom_components.kasify.api.models import AccessCode
 from custom_components.kasify.api.nuki import keypad_code_problem
 from custom_components.kasify.const import DOMAIN
 from custom_components.kasify.coordinator import property_identifier
@@ -436,6 +439,8 @@ async def test_revoke_forgets_a_deleted_lock(
             },
             "access_code_window_past",
         ),
+        ({"ends_at": (START + timedelta(days=120, seconds=1)).isoformat()}, "access_code_window_too_long"),
+        ({"ends_at": (START + timedelta(days=36500)).isoformat()}, "access_code_window_too_long"),
         ({"code": "48a926"}, "access_code_not_digits"),
         ({"code": "4839"}, "access_code_length"),
         ({"code": "483906"}, "access_code_digits"),
@@ -464,6 +469,22 @@ async def test_validation_errors(
     assert simulator.nuki.auths == auths
     assert simulator.count_requests("/nuki", "PUT") == 0
     assert await list_codes(hass) == []
+
+
+async def test_window_of_at_most_120_days(hass: HomeAssistant, simulator: Simulator) -> None:
+    """A window of 120 days is accepted; moving it past 120 days is refused (the maximum in the message)
+    and the code keeps its window."""
+    await setup_integration(hass, nuki_entry(simulator))
+    response = await create_code(hass, [LOFT], ends_at=(START + timedelta(days=120)).isoformat())
+    code_id = response[LOFT]["code_id"]
+    with pytest.raises(ServiceValidationError) as err:
+        await async_get_code_manager(hass).async_update_window(
+            {LOFT: code_id}, starts_at=START, ends_at=START + timedelta(days=121)
+        )
+    assert err.value.translation_key == "access_code_window_too_long"
+    assert err.value.translation_placeholders == {"days": "120"}
+    (listed,) = await list_codes(hass)
+    assert listed["ends_at"] == (START + timedelta(days=120)).isoformat()
 
 
 async def test_validation_error_names_the_lock(hass: HomeAssistant, simulator: Simulator) -> None:
@@ -1208,3 +1229,32 @@ async def test_a_kasify_code_kasify_does_not_know_is_not_counted_revoked(
             {KASIFY_LOFT: code_id}, starts_at=NOW, ends_at=END + timedelta(days=1)
         )
     assert set(simulator.kasify.access_codes) == before
+
+
+def test_records_do_not_show_their_pin() -> None:
+    """A record logged by accident (``repr``, an f-string, a traceback) does not print its PIN."""
+    pin = "90817263"
+    at = dt_util.utcnow()
+    record = CodeRecord(
+        entity_id="lock.door",
+        code_id="c1",
+        code=pin,
+        name="Guest",
+        starts_at=at,
+        ends_at=at + timedelta(days=1),
+        status="on_lock",
+        vendor="unifi",
+        lock="d1",
+        created_at=at,
+    )
+    records: list[object] = [
+        record,
+        record.issued(),
+        NewCode(name="Guest", code=pin, starts_at=at, ends_at=at + timedelta(days=1)),
+        AccessCode(id="a1", booking_id="b1", lock_id="l1", name="Guest", code=pin, starts_at=at, ends_at=at),
+    ]
+    for item in records:
+        assert pin not in repr(item), type(item).__name__
+        assert pin not in str(item), type(item).__name__
+    assert record.issued().code == pin  # still there for whoever asks for it
+    assert CodeRecord.from_dict(record.as_dict()) == record

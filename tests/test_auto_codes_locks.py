@@ -362,3 +362,40 @@ async def test_a_held_code_the_engine_forgot_is_not_revoked_upstream(
     assert louis["id"] not in scheduler.held
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING and louis["id"] in r.getMessage()]
     assert len(warnings) == 1
+
+
+async def test_stays_longer_than_120_days(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A stay of 120 days gets a code for the stay itself (the offsets would pass the maximum); a longer one
+    (a typo in the year) never gets a century-long code: a move is refused and the code keeps its window, a
+    new booking gets no code and its repair issue says so."""
+    kasify = await _setup_all(hass, simulator, nuki_entry(simulator))
+    louis = _booking(simulator, 0, "Louis Lefebvre")
+    check_in = datetime.fromisoformat(louis["check_in"])
+    simulator.kasify.move_booking(louis["id"], louis["check_in"], check_in + timedelta(days=120))
+    await refresh(hass, kasify, push=True)
+    code = _keypad(simulator, LOFT_ID)["Louis Lefebvre"]
+    assert code["allowedFromDate"] == "2026-03-12T14:00:00.000Z"
+    assert code["allowedUntilDate"] == "2026-07-10T14:00:00.000Z"
+
+    with caplog.at_level(logging.WARNING):
+        simulator.kasify.move_booking(louis["id"], louis["check_in"], "2126-03-19T10:00:00Z")
+        await refresh(hass, kasify, push=True)
+    assert "Could not move the access code of booking" in caplog.text
+    assert _keypad(simulator, LOFT_ID)["Louis Lefebvre"] == code
+
+    jonas = _booking(simulator, 2, "Jonas Schmidt")
+    simulator.kasify.move_booking(jonas["id"], jonas["check_in"], "2126-03-25T10:00:00Z")
+    await refresh(hass, kasify, push=True)
+    arrival = datetime.fromisoformat(jonas["check_in"])
+    await _move_to(hass, simulator, freezer, arrival - timedelta(hours=24))
+    assert "Jonas Schmidt" not in _keypad(simulator, ATICO_ID)
+    assert await list_codes(hass, booking_id=jonas["id"]) == []
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id(kasify.entry_id, jonas["id"]))
+    assert issue is not None
+    assert issue.translation_key == "code_not_on_locks"

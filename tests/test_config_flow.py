@@ -6,7 +6,14 @@ from collections.abc import Generator
 from unittest.mock import AsyncMock, MagicMock, patch
 
 from homeassistant.config_entries import SOURCE_USER
-from homeassistant.const import CONF_HOST, CONF_PORT, CONF_URL, CONF_VERIFY_SSL
+from homeassistant.const import (
+    CONF_CLIENT_ID,
+    CONF_CLIENT_SECRET,
+    CONF_HOST,
+    CONF_PORT,
+    CONF_URL,
+    CONF_VERIFY_SSL,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
 import pytest
@@ -29,12 +36,19 @@ from custom_components.kasify.const import (
     CONF_FINGERPRINT,
     CONF_KEY,
     CONF_KIND,
+    CONF_OAUTH_URL,
     CONF_SCAN_INTERVAL,
     CONF_SECRET,
     DOMAIN,
 )
 
 URL = "https://api.kasify.test/v1"
+REMOTELOCK_FORM = {
+    CONF_CLIENT_ID: "client",
+    CONF_CLIENT_SECRET: "secret",
+    CONF_URL: "https://api.remotelock.com",
+    CONF_OAUTH_URL: "https://connect.remotelock.com",
+}
 ACCOUNT = Account(id="acc-1", name="Casas del Sur", email="host@example.com")
 
 
@@ -204,6 +218,72 @@ async def test_reconfigure(hass: HomeAssistant, mock_client: MagicMock, mock_set
     assert entry.data[CONF_URL] == "https://new.kasify.test"
     assert entry.data[CONF_API_TOKEN] == "t2"
     assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "error"),
+    [
+        ("http://api.kasify.test/v1", "insecure_url"),
+        ("HTTP://192.168.1.20:8080", "insecure_url"),
+        ("http://[fe80::1]:8080", "insecure_url"),
+        ("http://127.0.0.1:8080", None),
+        ("http://127.1.2.3", None),
+        ("http://localhost:8080/v1", None),
+        ("http://[::1]:8080", None),
+        ("https://api.kasify.test/v1", None),
+    ],
+)
+async def test_plain_http_only_to_this_machine(
+    hass: HomeAssistant, mock_client: MagicMock, mock_setup_entry: AsyncMock, url: str, error: str | None
+) -> None:
+    """``http://`` would carry the API token in clear text: refused on the URL field (nothing sent) except to
+    a loopback address (the simulator in development); adding and reconfiguring alike."""
+    flow_id = await _start_kasify_step(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, {CONF_URL: url, CONF_API_TOKEN: "t"})
+    if error is None:
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        return
+    assert result["errors"] == {CONF_URL: error}
+    mock_client.get_account.assert_not_awaited()
+
+    entry = _existing_entry()
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: url, CONF_API_TOKEN: "t2"}
+    )
+    assert result["errors"] == {CONF_URL: error}
+    assert entry.data[CONF_URL] == URL
+    mock_client.get_account.assert_not_awaited()
+
+
+@pytest.mark.parametrize(
+    ("steps", "form", "field"),
+    [
+        (["casavi"], {CONF_URL: "http://casavi.example", CONF_KEY: "k", CONF_SECRET: "s"}, CONF_URL),
+        (["nuki"], {CONF_URL: "http://nuki.example", CONF_API_TOKEN: "t"}, CONF_URL),
+        (
+            ["remotelock", "remotelock_client"],
+            {**REMOTELOCK_FORM, CONF_URL: "http://api.remotelock.example"},
+            CONF_URL,
+        ),
+        (
+            ["remotelock", "remotelock_client"],
+            {**REMOTELOCK_FORM, CONF_OAUTH_URL: "http://connect.remotelock.example"},
+            CONF_OAUTH_URL,
+        ),
+    ],
+)
+async def test_plain_http_refused_for_every_kind(
+    hass: HomeAssistant, steps: list[str], form: dict[str, str], field: str
+) -> None:
+    """casavi's key and secret, Nuki's token and RemoteLock's client secret would travel in clear text too
+    (nothing is sent: these tests have no network)."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    for step in steps:
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": step})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
+    assert result["errors"] == {field: "insecure_url"}
 
 
 async def test_options_flow(hass: HomeAssistant, mock_setup_entry: AsyncMock) -> None:

@@ -238,6 +238,8 @@ async def test_options_add_and_remove_feed(
     smoobu = simulator.ical.feed_id(loft["id"], "smoobu")
     smoobu_url = simulator.ical.feed_url(loft["id"], "smoobu")
     assert (await submit("ftp://example.com/cal.ics"))["errors"] == {CONF_URL: "invalid_feed_url"}
+    # The export link is a secret (its token is in the URL): never fetched in clear text beyond this machine.
+    assert (await submit("http://example.com/cal.ics"))["errors"] == {CONF_URL: "insecure_url"}
     airbnb_url = simulator.ical.feed_url(loft["id"], "airbnb")
     assert (await submit(airbnb_url))["errors"] == {CONF_URL: "feed_exists"}
     simulator.ical.break_feed(smoobu, "404")

@@ -267,6 +267,34 @@ async def test_webhook_accepted_and_refused(
     assert resp.status == 400
 
 
+async def test_refused_webhook_requests_warn_once(
+    hass: HomeAssistant, simulator: Simulator, hass_client_no_auth: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A burst of requests without the right secret logs one warning, the rest at debug, until a request
+    with the right secret arrives; the next refused one warns again."""
+    entry = remotelock_entry(
+        simulator, **{CONF_WEBHOOK: True, CONF_WEBHOOK_ID: WEBHOOK_ID, CONF_WEBHOOK_SECRET: WEBHOOK_SECRET}
+    )
+    await setup_integration(hass, entry)
+    client = await hass_client_no_auth()
+    url = f"/api/webhook/{WEBHOOK_ID}"
+
+    def refusals() -> list[int]:
+        return [
+            r.levelno for r in caplog.records if "refused a request without the right secret" in r.message
+        ]
+
+    with caplog.at_level(logging.DEBUG, logger="custom_components.kasify"):
+        for headers in ({}, {"X-Secret": "wrong"}, {"X-Secret": "wrong"}):
+            assert (await client.post(url, json={}, headers=headers)).status == 401
+        assert refusals() == [logging.WARNING, logging.DEBUG, logging.DEBUG]
+
+        resp = await client.post(url, data=b"{not json", headers={"X-Secret": WEBHOOK_SECRET})
+        assert resp.status == 400  # the right secret: a sender that knows it, whatever it sent
+        assert (await client.post(url, json={}, headers={"X-Secret": "wrong"})).status == 401
+        assert refusals() == [logging.WARNING, logging.DEBUG, logging.DEBUG, logging.WARNING]
+
+
 async def test_a_late_webhook_delivery_does_not_undo_a_newer_state(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory, hass_client_no_auth: Any
 ) -> None:

@@ -45,7 +45,7 @@ from simulator.unifi_access import UNIFI_GARAGE_DOOR_ID, UnifiEndpoint
 
 from . import setup_integration
 from .fault_matrix import record
-from .providers import PORTAL, SCAN, tick, unifi_entry
+from .providers import PORTAL, SCAN, UNIFI_ENTRY_ID, tick, unifi_entry
 
 pytestmark = [pytest.mark.allow_hosts(["127.0.0.1"]), pytest.mark.usefixtures("no_heartbeat")]
 
@@ -604,3 +604,56 @@ async def test_config_flow_pins_the_presented_certificate(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["result"].unique_id == f"unifi_{endpoint.host}"
     assert simulator.count_requests(DOORS, "GET") == 1
+
+
+async def test_certificate_not_checked_raises_a_repair(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    endpoint: UnifiEndpoint,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Verification off and no pin: the controller is used, with a warning repair recommending a pin; it
+    goes when the entry is reconfigured with a pin, unloaded or deleted."""
+    issue_id = f"unifi_certificate_not_checked_{UNIFI_ENTRY_ID}"
+    entry = unifi_entry(endpoint, title=TITLE, **{CONF_VERIFY_SSL: False, CONF_FINGERPRINT: ""})
+    await setup_integration(hass, entry)
+    assert entry.state is ConfigEntryState.LOADED
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "unifi_certificate_not_checked"
+    assert issue.severity is ir.IssueSeverity.WARNING
+    assert not issue.is_fixable
+    assert issue.translation_placeholders == {"account": TITLE}
+
+    # Reconfigured with a pin (the reconfigure flow reloads the entry): the warning goes.
+    hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_FINGERPRINT: endpoint.fingerprint})
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+    # Unpinned again, then unloaded: it goes with the entry.
+    hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_FINGERPRINT: ""})
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_pinned_certificate_without_verification_raises_no_repair(
+    hass: HomeAssistant, simulator: Simulator, endpoint: UnifiEndpoint, issue_registry: ir.IssueRegistry
+) -> None:
+    """Verification off but a pinned certificate: the pin is checked, so nothing to warn about."""
+    entry = unifi_entry(endpoint, title=TITLE, **{CONF_VERIFY_SSL: False})
+    await setup_integration(hass, entry)
+    assert entry.state is ConfigEntryState.LOADED
+    assert issue_registry.async_get_issue(DOMAIN, f"unifi_certificate_not_checked_{UNIFI_ENTRY_ID}") is None

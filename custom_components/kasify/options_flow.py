@@ -66,7 +66,7 @@ from .const import (
     MIN_FEED_INTERVAL_MINUTES,
     MIN_SCAN_INTERVAL,
 )
-from .forms import TEXT, URL, whole_number
+from .forms import TEXT, URL, insecure_url, whole_number
 from .links import property_choices
 from .providers import PROVIDERS
 from .providers.kasify import KasifyCoordinator
@@ -264,7 +264,9 @@ class KasifyOptionsFlow(OptionsFlow):
             except InvalidFeedUrlError:
                 errors[CONF_URL] = "invalid_feed_url"
             else:
-                if normalized in self._known_feed_urls():
+                if insecure_url(normalized):
+                    errors[CONF_URL] = "insecure_url"
+                elif normalized in self._known_feed_urls():
                     errors[CONF_URL] = "feed_exists"
                 else:
                     errors.update(await self._check_feed(url))

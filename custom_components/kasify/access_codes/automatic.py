@@ -38,6 +38,7 @@ from ..const import (
 )
 from ..coordinator import property_identifier
 from .manager import AccessCodeManager, async_get_code_manager
+from .policy import MAX_WINDOW
 from .records import CODE_ON_LOCK, EVENT_CODE_FAILED, EVENT_CODE_PROVISIONED, IssuedCode
 from .revoke import PendingRevokes, RevokeIncompleteError
 
@@ -74,20 +75,20 @@ class AutoCodeSettings:
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> AutoCodeSettings:
         """Read the settings from an entry's options (defaults where unset)."""
+        start, end = CONF_AUTO_CODES_START_OFFSET, CONF_AUTO_CODES_END_OFFSET
         return cls(
             enabled=bool(options.get(CONF_AUTO_CODES, False)),
             lead=timedelta(hours=int(options.get(CONF_AUTO_CODES_LEAD_HOURS, DEFAULT_AUTO_CODES_LEAD_HOURS))),
-            start_offset=timedelta(
-                minutes=int(options.get(CONF_AUTO_CODES_START_OFFSET, DEFAULT_AUTO_CODES_START_OFFSET))
-            ),
-            end_offset=timedelta(
-                minutes=int(options.get(CONF_AUTO_CODES_END_OFFSET, DEFAULT_AUTO_CODES_END_OFFSET))
-            ),
+            start_offset=timedelta(minutes=int(options.get(start, DEFAULT_AUTO_CODES_START_OFFSET))),
+            end_offset=timedelta(minutes=int(options.get(end, DEFAULT_AUTO_CODES_END_OFFSET))),
         )
 
     def window(self, booking: Booking) -> tuple[datetime, datetime]:
-        """When the booking's code opens the door."""
-        return booking.check_in - self.start_offset, booking.check_out + self.end_offset
+        """When the booking's code opens the door: the stay alone if the offsets would pass MAX_WINDOW."""
+        starts_at, ends_at = booking.check_in - self.start_offset, booking.check_out + self.end_offset
+        if ends_at - starts_at > MAX_WINDOW:  # a stay longer than that is refused by the engine
+            return booking.check_in, booking.check_out
+        return starts_at, ends_at
 
     def creation_time(self, booking: Booking) -> datetime:
         """When the booking's code is created."""

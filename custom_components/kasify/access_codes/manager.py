@@ -28,6 +28,8 @@ from ..const import DOMAIN
 from .adapter import RevokeUnverifiedError, validation_error as _validation_error
 from .checker import CodeChecker, fire_settled
 from .policy import (
+    MAX_WINDOW,
+    MAX_WINDOW_DAYS,
     RULE_DIGITS,
     RULE_LENGTH,
     RULE_NOT_DIGITS,
@@ -79,6 +81,14 @@ def _code_taken(err: ApiError) -> bool:
 def _aware(value: datetime) -> datetime:
     """A naive time from the UI is Home Assistant's local time."""
     return value if value.tzinfo is not None else value.replace(tzinfo=dt_util.get_default_time_zone())
+
+
+def _check_window(starts_at: datetime, ends_at: datetime) -> None:
+    """A window must end after it starts and last at most ``MAX_WINDOW`` (ServiceValidationError)."""
+    if ends_at <= starts_at:
+        raise _validation_error("access_code_window_invalid")
+    if ends_at - starts_at > MAX_WINDOW:
+        raise _validation_error("access_code_window_too_long", days=str(MAX_WINDOW_DAYS))
 
 
 def _entity_name(hass: HomeAssistant, entry: er.RegistryEntry) -> str:
@@ -237,7 +247,8 @@ class AccessCodeManager:
         """Create one code on every lock, all or nothing; a PIN is generated when ``code`` is None.
 
         Calls run one at a time (and never with a revoke or window change), so two concurrent calls never
-        pick the same code.
+        pick the same code. A window longer than ``MAX_WINDOW`` (a typo in the year) is refused before
+        anything is sent.
         """
         await self.async_load()
         draft = NewCode(name.strip(), (code or "").strip(), _aware(starts_at), _aware(ends_at), booking_id)
@@ -291,8 +302,7 @@ class AccessCodeManager:
         """The locks of a create call, after every check that needs no request (ServiceValidationError)."""
         if not draft.name:
             raise _validation_error("access_code_name_empty")
-        if draft.ends_at <= draft.starts_at:
-            raise _validation_error("access_code_window_invalid")
+        _check_window(draft.starts_at, draft.ends_at)
         if draft.ends_at <= dt_util.utcnow():
             raise _validation_error("access_code_window_past")
         targets = self._targets(entity_ids)
@@ -397,8 +407,7 @@ class AccessCodeManager:
         """Move the validity window of codes (``entity_id → code_id``), keeping each PIN."""
         await self.async_load()
         starts_at, ends_at = _aware(starts_at), _aware(ends_at)
-        if ends_at <= starts_at:
-            raise _validation_error("access_code_window_invalid")
+        _check_window(starts_at, ends_at)
         async with self._lock:
             return await self._async_update_window(codes, starts_at, ends_at)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from itertools import pairwise
 import random
 import secrets
@@ -35,6 +36,9 @@ PREFERRED_LENGTH: Final = 6
 AVOID_TAIL_LENGTH: Final = 4
 """How many trailing digits of a value to avoid (a phone number) a code must never contain."""
 MAX_ATTEMPTS: Final = 20_000
+MAX_WINDOW_DAYS: Final = 120
+MAX_WINDOW: Final = timedelta(days=MAX_WINDOW_DAYS)
+"""The longest a code may be valid (a typo in the year must not give a code for a century)."""
 
 # Rule identifiers (also the suffixes of the translation keys that explain them).
 RULE_NOT_DIGITS: Final = "not_digits"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -29,7 +29,7 @@ class IssuedCode:
 
     entity_id: str
     code_id: str
-    code: str
+    code: str = field(repr=False)  # the PIN: never in logs or tracebacks
     starts_at: datetime
     ends_at: datetime
     status: str
@@ -42,7 +42,7 @@ class CodeRecord:
 
     entity_id: str
     code_id: str
-    code: str
+    code: str = field(repr=False)  # the PIN
     name: str
     starts_at: datetime
     ends_at: datetime
@@ -111,7 +111,7 @@ class NewCode:
     """A code to put on locks: who it is for, its PIN and window, and the booking it belongs to."""
 
     name: str
-    code: str
+    code: str = field(repr=False)  # the PIN
     starts_at: datetime
     ends_at: datetime
     booking_id: str | None = None

@@ -284,7 +284,7 @@ class AccessCode:
     booking_id: str | None
     lock_id: str | None
     name: str | None
-    code: str | None
+    code: str | None = field(repr=False)  # the PIN: never in logs or tracebacks
     starts_at: datetime | None
     ends_at: datetime | None
     status: str | None = None

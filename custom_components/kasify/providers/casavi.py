@@ -101,7 +101,8 @@ SCHEMA: Final = vol.Schema(
 
 
 async def async_validate(hass: HomeAssistant, data: Mapping[str, Any]) -> Account:
-    """Authenticate with the entered key and secret and name the casavi tenant."""
+    """Authenticate with the entered key and secret and name the casavi tenant (https, or loopback)."""
+    forms.check_secure_url(CONF_URL, data[CONF_URL])
     client = CasaviClient(
         async_get_clientsession(hass), data[CONF_KEY], data[CONF_SECRET], base_url=data[CONF_URL]
     )

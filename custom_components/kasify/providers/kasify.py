@@ -411,7 +411,8 @@ SCHEMA: Final = vol.Schema(
 
 
 async def async_validate(hass: HomeAssistant, data: Mapping[str, Any]) -> Account:
-    """``GET /account`` with the entered URL and token."""
+    """``GET /account`` with the entered URL and token (never over ``http://`` beyond this machine)."""
+    forms.check_secure_url(CONF_URL, data[CONF_URL])
     client = KasifyClient(async_get_clientsession(hass), data[CONF_URL], data[CONF_API_TOKEN])
     return await client.get_account()
 

@@ -238,6 +238,7 @@ SCHEMA: Final = vol.Schema(
 
 async def async_validate(hass: HomeAssistant, data: Mapping[str, Any]) -> Account:
     """``GET /account`` on the Nuki Web API with the entered token."""
+    forms.check_secure_url(CONF_URL, data[CONF_URL])
     client = NukiClient(async_get_clientsession(hass), data[CONF_API_TOKEN], base_url=data[CONF_URL])
     account = await client.get_account()
     return Account(id=account.id, name=f"Nuki {account.name}")

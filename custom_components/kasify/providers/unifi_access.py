@@ -105,6 +105,32 @@ def unifi_certificate_issue_id(entry_id: str) -> str:
     return f"unifi_certificate_{entry_id}"
 
 
+def unifi_certificate_not_checked_issue_id(entry_id: str) -> str:
+    """The repair issue of a UniFi Access entry whose certificate is neither verified nor pinned."""
+    return f"unifi_certificate_not_checked_{entry_id}"
+
+
+def _warn_if_certificate_not_checked(hass: HomeAssistant, entry: KasifyConfigEntry) -> None:
+    """Verification off and no pin: anyone on the network path could pose as the controller, so say so.
+
+    The warning stays while the entry is loaded (reconfiguring it with a pin reloads it without one).
+    """
+    issue_id = unifi_certificate_not_checked_issue_id(entry.entry_id)
+    if entry.data.get(CONF_VERIFY_SSL, True) or entry.data.get(CONF_FINGERPRINT):
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="unifi_certificate_not_checked",
+        translation_placeholders={"account": entry.title},
+    )
+    entry.async_on_unload(lambda: ir.async_delete_issue(hass, DOMAIN, issue_id))
+
+
 @dataclass(frozen=True, slots=True)
 class UnifiSnapshot:
     """The doors of a UniFi Access controller, by door id (compares by value)."""
@@ -464,12 +490,17 @@ async def async_setup(hass: HomeAssistant, entry: KasifyConfigEntry) -> KasifyRu
 
 
 async def async_started(hass: HomeAssistant, entry: KasifyConfigEntry) -> None:
-    """Listen to the controller's WebSocket for as long as the entry is loaded."""
+    """Listen to the controller's WebSocket for as long as the entry is loaded.
+
+    A certificate neither verified nor pinned gets a repair warning for as long too.
+    """
+    _warn_if_certificate_not_checked(hass, entry)
     coordinator = entry.runtime_data.coordinator
     assert isinstance(coordinator, UnifiAccessCoordinator)
     coordinator.async_start_push()
 
 
 async def async_removed(hass: HomeAssistant, entry: KasifyConfigEntry) -> None:
-    """The entry is deleted: its certificate repair issue goes with it."""
+    """The entry is deleted: its certificate repair issues go with it."""
     ir.async_delete_issue(hass, DOMAIN, unifi_certificate_issue_id(entry.entry_id))
+    ir.async_delete_issue(hass, DOMAIN, unifi_certificate_not_checked_issue_id(entry.entry_id))

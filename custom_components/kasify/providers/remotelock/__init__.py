@@ -50,6 +50,8 @@ def _account(user_id: str, name: str) -> Account:
 
 async def async_validate(hass: HomeAssistant, data: Mapping[str, Any]) -> Account:
     """``GET /user`` with a token of the client-credentials grant (the app owner's account)."""
+    forms.check_secure_url(CONF_URL, data[CONF_URL])
+    forms.check_secure_url(CONF_OAUTH_URL, data[CONF_OAUTH_URL])
     session = async_get_clientsession(hass)
     auth = ClientCredentialsAuth(
         session, token_url(data[CONF_OAUTH_URL]), data[CONF_CLIENT_ID], data[CONF_CLIENT_SECRET]

@@ -3,7 +3,8 @@
 The options flow creates a webhook notification subscriber at RemoteLock (this webhook's URL, content type
 JSON, a generated secret) subscribed to the account's lock events, and removes it when the webhook is turned
 off or the entry is deleted. RemoteLock posts each event (``{"data": {...event...}}``) with the secret in the
-``X-Secret`` header. A request without the right secret gets 401 and changes nothing. Accepted events go
+``X-Secret`` header. A request without the right secret gets 401 and changes nothing (the first of a run is
+logged as a warning, the others at debug until a request with the right secret arrives). Accepted events go
 through the coordinator's one event handler, the same as polled events, so an event that arrives both ways is
 handled once. RemoteLock deactivates a webhook whose deliveries fail for 72 hours: ``webhook_health`` notices
 it from the refresh, polls the events meanwhile, raises a repair issue and activates it again when it is safe.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from http import HTTPStatus
+import logging
 import secrets
 from typing import Any
 
@@ -70,13 +72,22 @@ def async_register_webhook(
     if not options.get(CONF_WEBHOOK) or not options.get(CONF_WEBHOOK_ID):
         return
     secret = str(options.get(CONF_WEBHOOK_SECRET, ""))
+    # One warning per run of refused requests (a scanner or a stale subscriber can send many): the rest go to
+    # debug until a request with the right secret arrives.
+    refusing = False
 
     async def _handle(hass: HomeAssistant, webhook_id: str, request: web.Request) -> web.Response:
+        nonlocal refusing
         if not webhook_secret_matches(request.headers.get(SECRET_HEADER), secret):
-            LOGGER.warning(
-                "RemoteLock webhook of %s: refused a request without the right secret", entry.title
+            LOGGER.log(
+                logging.DEBUG if refusing else logging.WARNING,
+                "RemoteLock webhook of %s: refused a request without the right secret%s",
+                entry.title,
+                " (again)" if refusing else " (further ones are logged at debug level)",
             )
+            refusing = True
             return web.Response(status=HTTPStatus.UNAUTHORIZED)
+        refusing = False
         try:
             event = parse_webhook_event(await request.json())
         except (ValueError, MalformedResponseError) as err:
