@@ -22,6 +22,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
+from .. import compat
 from ..api.errors import ApiError, ConflictError, OperationPendingError, ValidationError
 from ..api.http import redact
 from ..const import DOMAIN
@@ -568,9 +569,9 @@ class AccessCodeManager:
         self._checker.schedule()
 
     @callback
-    def async_check_soon(self, device_key: str) -> None:
-        """A lock (``<vendor>_<id>``) reported it synced codes: check its codes now, failed ones included."""
-        device = dr.async_get(self.hass).async_get_device(identifiers={(DOMAIN, device_key)})
+    def async_check_soon(self, device_key: str, config_entry_id: str) -> None:
+        """A lock (``<vendor>_<id>`` of that entry) reported synced codes: check them now, failed ones too."""
+        device = compat.device_by_identifier(self.hass, (DOMAIN, device_key), config_entry_id)
         if device is None:
             return
         ent_reg = er.async_get(self.hass)

@@ -216,7 +216,9 @@ class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockCl
         self.last_push = dt_util.utcnow()
         self.webhook_health.delivered()
         if event.type == CODES_SYNCED and event.lock_id and event.id not in self._seen:
-            async_get_code_manager(self.hass).async_check_soon(f"{self.vendor}_{event.lock_id}")
+            async_get_code_manager(self.hass).async_check_soon(
+                f"{self.vendor}_{event.lock_id}", self.config_entry.entry_id
+            )
         changed: dict[str, RemoteLockLock] = {}
         accepted = self._accept(event, pushed=True, changed=changed)
         self._apply(changed)
