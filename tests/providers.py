@@ -237,7 +237,8 @@ async def background_done(hass: HomeAssistant) -> None:
         await hass.async_block_till_done()
 
 
-async def _settle(hass: HomeAssistant, push: bool) -> None:
+async def settle(hass: HomeAssistant, push: bool) -> None:
+    """Wait for what was started (with ``push``, all but a UniFi push listener)."""
     if push:
         await background_done(hass)
     else:
@@ -251,7 +252,7 @@ async def tick(
     UniFi push listener)."""
     freezer.tick(delta)
     async_fire_time_changed(hass)
-    await _settle(hass, push)
+    await settle(hass, push)
 
 
 async def move_to(
@@ -260,13 +261,13 @@ async def move_to(
     """Move frozen time to ``instant`` and wait for what the timers started (``push`` as for :func:`tick`)."""
     freezer.move_to(instant)
     async_fire_time_changed(hass, instant)
-    await _settle(hass, push)
+    await settle(hass, push)
 
 
 async def refresh(hass: HomeAssistant, entry: MockConfigEntry, *, push: bool = False) -> None:
     """Refresh the entry's coordinator and wait for what that started (``push`` as for :func:`tick`)."""
     await entry.runtime_data.coordinator.async_refresh()
-    await _settle(hass, push)
+    await settle(hass, push)
 
 
 # --- actions ----------------------------------------------------------------------------------------------

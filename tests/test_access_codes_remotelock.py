@@ -106,6 +106,15 @@ async def test_sync_failure_fails_the_code(
     assert [event.data["entity_id"] for event in failed] == [FRONT]
 
 
+async def _past_the_settle_timeout(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """Ten and a half minutes of 30 s checks, the simulator's clock moving along."""
+    for _ in range(21):
+        simulator.remotelock.clock.advance(timedelta(seconds=30))
+        await tick(hass, freezer, CHECKS)
+
+
 async def test_offline_lock_times_out(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -113,9 +122,7 @@ async def test_offline_lock_times_out(
     await setup_integration(hass, remotelock_entry(simulator, title="RemoteLock"))
     failed = async_capture_events(hass, EVENT_CODE_FAILED)
     await create_code(hass, GARAGE)
-    for _ in range(21):
-        simulator.remotelock.clock.advance(timedelta(seconds=30))
-        await tick(hass, freezer, CHECKS)
+    await _past_the_settle_timeout(hass, simulator, freezer)
     assert [record.status for record in async_get_code_manager(hass).records()] == [CODE_FAILED]
     assert len(failed) == 1
 
@@ -127,9 +134,7 @@ async def test_failed_code_on_a_lock_back_online_is_on_the_lock(
     await setup_integration(hass, remotelock_entry(simulator, title="RemoteLock"))
     provisioned = async_capture_events(hass, EVENT_CODE_PROVISIONED)
     await create_code(hass, GARAGE)
-    for _ in range(21):
-        simulator.remotelock.clock.advance(timedelta(seconds=30))
-        await tick(hass, freezer, CHECKS)
+    await _past_the_settle_timeout(hass, simulator, freezer)
     manager = async_get_code_manager(hass)
     assert [record.status for record in manager.records()] == [CODE_FAILED]
 
@@ -151,9 +156,7 @@ async def test_synced_event_by_webhook_checks_the_failed_code_at_once(
     client = await hass_client_no_auth()
     provisioned = async_capture_events(hass, EVENT_CODE_PROVISIONED)
     await create_code(hass, GARAGE)
-    for _ in range(21):
-        simulator.remotelock.clock.advance(timedelta(seconds=30))
-        await tick(hass, freezer, CHECKS)
+    await _past_the_settle_timeout(hass, simulator, freezer)
     manager = async_get_code_manager(hass)
     assert [record.status for record in manager.records()] == [CODE_FAILED]
 

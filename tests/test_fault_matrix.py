@@ -56,7 +56,6 @@ from .providers import (
     SCAN,
     WEBHOOK_ID,
     WEBHOOK_SECRET,
-    background_done,
     casavi_entry,
     create_code,
     kasify_entry,
@@ -65,6 +64,7 @@ from .providers import (
     property_device_id,
     remotelock_device_id,
     remotelock_entry,
+    settle,
     tick,
     unifi_entry,
 )
@@ -391,10 +391,7 @@ class _Warnings(logging.Handler):
 
 
 async def _settle(ctx: Ctx, provider: Provider) -> None:
-    if provider.push:
-        await background_done(ctx.hass)
-    else:
-        await ctx.hass.async_block_till_done(wait_background_tasks=True)
+    await settle(ctx.hass, provider.push)
 
 
 async def _under(ctx: Ctx, fault: FaultCase, call: Callable[[], Awaitable[Any]]) -> Any:

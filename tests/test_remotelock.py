@@ -193,19 +193,7 @@ async def test_polled_events_feed_the_activity_entity(
     """A PIN opening is one code_used (with the guest's name, never the PIN); denials and lows too."""
     await setup_integration(hass, remotelock_entry(simulator))
     front = remotelock_device_id(simulator, "Puerta de servicio")
-    fired: list[tuple[str, dict[str, Any]]] = []
-
-    @callback
-    def _record(event: Any) -> None:
-        state = event.data["new_state"]
-        if (
-            event.data["entity_id"] == "event.puerta_de_servicio_activity"
-            and state
-            and state.attributes.get("event_type")
-        ):
-            fired.append((state.attributes["event_type"], dict(state.attributes)))
-
-    hass.bus.async_listen("state_changed", _record)
+    fired = _activity_recorder(hass)
     # The seeded history (before setup) is not replayed.
     await tick(hass, freezer)
     assert fired == []
