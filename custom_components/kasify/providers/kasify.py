@@ -37,7 +37,7 @@ from ..access_codes.records import (
     NewCode,
     Outcome,
 )
-from ..api.errors import NotFoundError
+from ..api.errors import MalformedResponseError, NotFoundError
 from ..api.ical import IcalFeedClient
 from ..api.kasify import KasifyClient
 from ..api.models import Account, AccountSnapshot, Booking, BookingStatus, Feature, SmartLock
@@ -333,6 +333,7 @@ class KasifyBookingCodes(CodeAdapter):
     """Kasify's booking access codes: Kasify writes the code to a lock whose provider is not set up here."""
 
     vendor = VENDOR_KASIFY
+    can_look_up = False  # Kasify lists no codes: one whose create got no clear answer is never found
 
     def check_create(self, target: CodeTarget, *, name: str, booking_id: str | None) -> None:
         """A Kasify code belongs to a booking, of that lock's property (when the booking is known)."""
@@ -370,6 +371,8 @@ class KasifyBookingCodes(CodeAdapter):
             ends_at=new.ends_at,
             code=new.code,
         )
+        if not created:
+            raise MalformedResponseError(f"POST /bookings/{new.booking_id}/access-codes answered no code")
         first = created[0]
         return Outcome(first.id, self._status(first.status))
 
