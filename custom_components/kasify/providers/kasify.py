@@ -436,7 +436,7 @@ async def async_setup(hass: HomeAssistant, entry: KasifyConfigEntry) -> KasifyRu
     def _follow_feed_list() -> None:
         # A property or Kasify calendar added or removed: update the feeds now, not at the next check.
         if feeds.feeds_changed:
-            hass.async_create_task(feeds.async_request_refresh())
+            entry.async_create_task(hass, feeds.async_request_refresh(), "kasify feeds refresh")
 
     entry.async_on_unload(coordinator.async_add_listener(_follow_feed_list))
     return KasifyRuntimeData(client=client, coordinator=coordinator, stays=stays, feeds=feeds)
