@@ -844,6 +844,29 @@ async def test_store_drops_long_ended_and_unreadable_codes(
     assert [record.code_id for record in manager.records()] == ["recent"]
 
 
+async def test_long_ended_codes_leave_without_a_restart(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory, hass_storage: dict[str, Any]
+) -> None:
+    """A code whose window ended over a week ago is dropped at the next change, as at a restart: the list and
+    the store do not keep growing while Home Assistant runs."""
+    await setup_integration(hass, nuki_entry(simulator))
+    await create_code(hass, LOFT, starts_at=NOW.isoformat(), ends_at=(NOW + timedelta(hours=1)).isoformat())
+    freezer.move_to(NOW + timedelta(days=6))
+    later = dt_util.utcnow()
+    await create_code(
+        hass, ATICO, starts_at=later.isoformat(), ends_at=(later + timedelta(days=1)).isoformat()
+    )
+    assert [item["entity_id"] for item in await list_codes(hass)] == [ATICO, LOFT]  # ended 6 days ago: kept
+
+    freezer.move_to(NOW + timedelta(days=8))
+    later = dt_util.utcnow()
+    await create_code(
+        hass, ATICO, starts_at=later.isoformat(), ends_at=(later + timedelta(days=1)).isoformat()
+    )
+    assert [item["entity_id"] for item in await list_codes(hass)] == [ATICO, ATICO]
+    assert {item["entity_id"] for item in hass_storage[STORAGE_KEY]["data"]["codes"]} == {ATICO}
+
+
 # --- the manager interface --------------------------------------------------------------------------------
 
 

@@ -172,6 +172,8 @@ class AccessCodeManager:
         self._schedule_checks()
 
     async def _async_save(self) -> None:
+        """Store the records, without those whose window ended over :data:`KEEP_ENDED` ago."""
+        self._checker.prune(dt_util.utcnow())
         await self._store.async_save({"codes": [record.as_dict() for record in self._records.values()]})
 
     async def async_cleanup(self, entity_ids: Iterable[str] | None = None) -> dict[str, Removal]:
@@ -326,7 +328,6 @@ class AccessCodeManager:
             break
         for record in created:
             record.creating = False  # the call is complete: the codes are the booking's now
-        self._checker.prune(dt_util.utcnow())
         await self._async_save()
         for record in created:
             if record.status != CODE_PENDING:

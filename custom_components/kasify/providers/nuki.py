@@ -89,7 +89,11 @@ class NukiCoordinator(ProviderCoordinator[NukiSnapshot, NukiClient]):
         return snapshot
 
     def _dispatch_new_logs(self, snapshot: NukiSnapshot) -> None:
-        """New activity entries go to their lock's event entity (the first refresh only learns them)."""
+        """New activity entries go to their lock's event entity (the first refresh only learns them).
+
+        Only the entries the next read can return again are remembered: the API's ``since`` is inclusive,
+        so those of the newest instant come again and are skipped as seen; older ones never come back.
+        """
         first = self._seen_logs is None
         seen = self._seen_logs or set()
         for entry in reversed(snapshot.logs):  # oldest first
@@ -105,10 +109,11 @@ class NukiCoordinator(ProviderCoordinator[NukiSnapshot, NukiClient]):
                 event.value,
                 {"by": entry.name, "at": entry.date.isoformat()},
             )
-        self._seen_logs = seen
         if snapshot.logs:
-            # The API's since is inclusive: the newest entry comes again and is skipped as seen.
-            self._logs_since = max(entry.date for entry in snapshot.logs)
+            newest = max(entry.date for entry in snapshot.logs)
+            self._logs_since = newest
+            seen = {entry.id for entry in snapshot.logs if entry.date >= newest}
+        self._seen_logs = seen
 
     def device_keys(self, data: NukiSnapshot) -> set[str]:
         """The account's locks."""
