@@ -1077,6 +1077,36 @@ async def test_kasify_lock_needs_a_booking_of_its_property(
     assert simulator.count_requests("/kasify/v1/bookings") == 0
 
 
+async def test_provider_lock_takes_codes_only_for_bookings_of_its_property(
+    hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry
+) -> None:
+    """A booking of another property is refused on a Nuki lock, before anything is sent (a booking Kasify
+    does not list is not checked); the lock's own property's booking is fine."""
+    await setup_integration(hass, nuki_entry(simulator))
+    loft, estudio = simulator.kasify.property_at(0)["id"], simulator.kasify.property_at(1)["id"]
+    elsewhere = next(
+        b
+        for b in simulator.kasify.bookings.values()
+        if b["property_id"] == estudio and b["check_out"] > NOW.isoformat()
+    )
+    simulator.reset_requests()
+    with pytest.raises(ServiceValidationError) as err:
+        await create_code(hass, [ATICO, LOFT], booking_id=elsewhere["id"])
+    assert err.value.translation_key == "access_code_booking_other_property"
+    assert err.value.translation_placeholders == {
+        "lock": "Ático Torre Malvarrosa - Puerta principal",
+        "booking": elsewhere["id"],
+    }
+    assert simulator.count_requests("/nuki", "PUT") == 0
+    assert await list_codes(hass) == []
+
+    here = _loft_booking(simulator)
+    assert here["property_id"] == loft
+    response = await create_code(hass, LOFT, booking_id=here["id"])
+    assert response[LOFT]["status"] == CODE_ON_LOCK
+    await create_code(hass, ATICO, booking_id="not-a-kasify-booking")
+
+
 async def test_revoke_without_locks(hass: HomeAssistant, simulator: Simulator) -> None:
     """Revoke needs a lock."""
     await setup_integration(hass, nuki_entry(simulator))

@@ -353,6 +353,10 @@ class PropertySourceCoordinator[SnapshotT: PropertySnapshot](ApiCoordinator[Snap
         """Check-in and check-out instants of the property's stays (none for sources without stays)."""
         return []
 
+    def property_of_booking(self, booking_id: str) -> str | None:
+        """The id of the property a booking this source lists is for (none for sources without bookings)."""
+        return None
+
     @property
     def lock_views(self) -> Mapping[str, LockView]:
         """Locks this entry shows itself, read-only, by device key (none for most sources)."""

@@ -1,4 +1,4 @@
-"""Questions that span config entries: which property a lock belongs to, which provider covers a lock.
+"""Questions that span config entries: the property of a lock or a booking, the provider that covers a lock.
 
 A Kasify (or casavi) entry knows the properties; a provider entry (Nuki Web, UniFi Access, RemoteLock) knows
 the locks it can control. These functions join them, always over the entries that are live right now, so the
@@ -7,12 +7,13 @@ answers follow entries as they load and unload.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 
 from . import compat
@@ -63,6 +64,31 @@ def linked_property(hass: HomeAssistant, device_key: str) -> tuple[str, str] | N
     for source in property_sources(hass):
         if (property_id := source.property_of_lock(device_key)) is not None:
             return source.property_identifier(property_id)
+    return None
+
+
+def booking_property(hass: HomeAssistant, booking_id: str) -> tuple[str, str] | None:
+    """The property device identifier of a booking a live property source lists (None when none does)."""
+    for source in property_sources(hass):
+        if (property_id := source.property_of_booking(booking_id)) is not None:
+            return source.property_identifier(property_id)
+    return None
+
+
+def off_booking_property(hass: HomeAssistant, entity_ids: Iterable[str], booking_id: str) -> str | None:
+    """The first lock entity that does not hang under the property of the booking (None: all do).
+
+    None as well when no live property source lists the booking (nothing to check it against).
+    """
+    if (identifier := booking_property(hass, booking_id)) is None:
+        return None
+    device = property_device(hass, identifier)
+    ent_reg, dev_reg = er.async_get(hass), dr.async_get(hass)
+    for entity_id in entity_ids:
+        entry = ent_reg.async_get(entity_id)
+        lock = dev_reg.async_get(entry.device_id) if entry is not None and entry.device_id else None
+        if device is None or lock is None or lock.via_device_id != device.id:
+            return entity_id
     return None
 
 

@@ -23,7 +23,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
-from .. import compat
+from .. import compat, links
 from ..api.errors import ApiError, ConflictError, OperationPendingError, ValidationError
 from ..api.http import redact
 from ..const import DOMAIN
@@ -372,6 +372,10 @@ class AccessCodeManager:
         targets = self._targets(entity_ids)
         for target in targets:
             target.adapter.check_create(target, name=draft.name, booking_id=draft.booking_id)
+        ids = [target.entity_id for target in targets]
+        if draft.booking_id and (stray := links.off_booking_property(self.hass, ids, draft.booking_id)):
+            lock = next(target.name for target in targets if target.entity_id == stray)
+            raise _validation_error("access_code_booking_other_property", lock=lock, booking=draft.booking_id)
         if not generate:
             for target in targets:
                 if (problem := code_problem(draft.code, target.rules)) is not None:

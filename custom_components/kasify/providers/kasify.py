@@ -209,6 +209,18 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
             None,
         )
 
+    def property_of_booking(self, booking_id: str) -> str | None:
+        """The property of a booking in the current window, by its id."""
+        return next(
+            (
+                booking.property_id
+                for bookings in self.data.bookings.values()
+                for booking in bookings
+                if booking.id == booking_id
+            ),
+            None,
+        )
+
     def stay_changes(self, property_id: str) -> list[datetime]:
         """Check-in and check-out instants of the property's active stays."""
         return [
