@@ -263,44 +263,40 @@ async def test_create_access_code_with_any_input(
     assert False in outcomes
 
 
-async def test_revoke_and_list_never_reach_what_was_not_issued(
-    hass: HomeAssistant, simulator: Simulator, everything: dict[str, Any]
-) -> None:
-    """A revoke of an id not issued on the locks it names (path tricks, another lock's code, another
-    account's record) is refused before any request; a list answers only with the integration's own codes
-    (of the property asked for), without PINs unless asked; the issued codes stay on their locks."""
+def _revokes(
+    simulator: Simulator, everything: dict[str, Any]
+) -> st.SearchStrategy[tuple[dict[str, Any], str]]:
+    """A revoke's target and code id: hostile text, another record's id, an issued code aimed elsewhere."""
     locks: list[str] = everything["locks"]
     issued: dict[str, str] = everything["issued"]
-    before = _lock_codes(simulator)
-    listed_before = await list_codes(hass)
     foreign = [
-        *simulator.nuki.auths,  # the Nuki accounts' own authorisations (app users, fobs, keypad codes)
+        *simulator.nuki.auths,  # the Nuki account's own authorisations (app users, fobs, keypad codes)
         *simulator.unifi.visitors,
         *simulator.remotelock.access_persons,
         *everything["casavi_ids"],
         everything["other_booking"],
     ]
-    # Each issued code aimed at the other locks.
     crossed = [(lock, code_id) for lock in locks for other, code_id in issued.items() if other != lock]
     code_ids = st.one_of(TEXT, st.sampled_from(foreign), st.sampled_from(list(issued.values())))
-    revokes = st.one_of(
+    elsewhere = [
+        {"device_id": everything["casavi_property"]},
+        {"device_id": everything["nuki_device"]},
+        {ATTR_ENTITY_ID: everything["sensor"]},
+    ]
+    return st.one_of(
         st.tuples(st.sampled_from(locks).map(lambda lock: {ATTR_ENTITY_ID: lock}), code_ids),
         st.sampled_from(crossed).map(lambda pair: ({ATTR_ENTITY_ID: pair[0]}, pair[1])),
-        st.tuples(
-            st.sampled_from(
-                [
-                    {"device_id": everything["casavi_property"]},
-                    {"device_id": everything["nuki_device"]},
-                    {ATTR_ENTITY_ID: everything["sensor"]},
-                ]
-            ),
-            code_ids,
-        ),
+        st.tuples(st.sampled_from(elsewhere), code_ids),
     )
 
-    devices = {everything["nuki_device"]: LOFT, everything["garage_device"]: locks[2]}
 
-    async def check_revoke(drawn: tuple[dict[str, Any], str]) -> None:
+async def _fuzz_revokes(hass: HomeAssistant, simulator: Simulator, everything: dict[str, Any]) -> None:
+    """Revokes of ids not issued on the locks they name: refused, no request; the issued codes stay."""
+    issued: dict[str, str] = everything["issued"]
+    devices = {everything["nuki_device"]: LOFT, everything["garage_device"]: everything["locks"][2]}
+    before = _lock_codes(simulator)
+
+    async def check(drawn: tuple[dict[str, Any], str]) -> None:
         target, code_id = drawn
         lock = target.get(ATTR_ENTITY_ID) or devices.get(target.get("device_id", ""))
         if lock in issued and code_id.strip() == issued[lock]:
@@ -311,28 +307,29 @@ async def test_revoke_and_list_never_reach_what_was_not_issued(
         assert simulator.requests == [], drawn
 
     @FUZZ
-    @given(revokes)
-    def fuzz_revoke(drawn: tuple[dict[str, Any], str]) -> None:
-        on_loop(hass, check_revoke)(drawn)
+    @given(_revokes(simulator, everything))
+    def fuzz(drawn: tuple[dict[str, Any], str]) -> None:
+        on_loop(hass, check)(drawn)
 
-    await hass.async_add_executor_job(fuzz_revoke)
+    await hass.async_add_executor_job(fuzz)
     assert _lock_codes(simulator) == before
 
-    properties = st.one_of(
-        st.none(),
-        TEXT,
-        st.sampled_from(
-            [
-                everything["kasify_property"],
-                everything["other_kasify_property"],
-                everything["casavi_property"],
-                everything["nuki_device"],
-                everything["kasify_property_id"],
-            ]
-        ),
-    )
 
-    async def check_list(drawn: tuple[str | None, str | None, bool]) -> None:
+async def _fuzz_lists(hass: HomeAssistant, simulator: Simulator, everything: dict[str, Any]) -> None:
+    """A list answers only with the integration's own codes (of the property asked for: any device or text
+    given as the property), without PINs unless asked, and sends nothing that changes anything."""
+    listed_before = await list_codes(hass)
+    issued_ids = {item["code_id"] for item in listed_before}
+    keys = [
+        "kasify_property",
+        "other_kasify_property",
+        "casavi_property",
+        "nuki_device",
+        "kasify_property_id",
+    ]
+    properties = st.one_of(st.none(), TEXT, st.sampled_from([everything[key] for key in keys]))
+
+    async def check(drawn: tuple[str | None, str | None, bool]) -> None:
         prop, booking_id, include = drawn
         data: dict[str, Any] = {"include_codes": include}
         if prop is not None:
@@ -342,24 +339,64 @@ async def test_revoke_and_list_never_reach_what_was_not_issued(
         simulator.reset_requests()
         response, _error = await _outcome(_call(hass, "list_access_codes", data))
         assert upstream_writes(simulator) == [], drawn
-        if response is None:
-            return
-        for item in response["codes"]:
-            assert item["code_id"] in {i["code_id"] for i in listed_before}, drawn
+        for item in response["codes"] if response is not None else []:
+            assert item["code_id"] in issued_ids, drawn
             assert ("code" in item) is include, drawn
-            if prop is not None:
-                assert prop == everything["kasify_property"], drawn  # the only property with codes
+            assert prop in (None, everything["kasify_property"]), drawn  # the only property with codes
 
     @FUZZ
     @given(st.tuples(properties, st.none() | TEXT, st.booleans()))
-    def fuzz_list(drawn: tuple[str | None, str | None, bool]) -> None:
-        on_loop(hass, check_list)(drawn)
+    def fuzz(drawn: tuple[str | None, str | None, bool]) -> None:
+        on_loop(hass, check)(drawn)
 
-    await hass.async_add_executor_job(fuzz_list)
+    await hass.async_add_executor_job(fuzz)
     assert await list_codes(hass) == listed_before
 
 
+async def test_revoke_and_list_never_reach_what_was_not_issued(
+    hass: HomeAssistant, simulator: Simulator, everything: dict[str, Any]
+) -> None:
+    """A revoke of an id not issued on the locks it names (path tricks, another lock's code, another
+    account's record) is refused before any request; the issued codes stay on their locks. A list answers
+    only with the integration's own codes."""
+    await _fuzz_revokes(hass, simulator, everything)
+    await _fuzz_lists(hass, simulator, everything)
+
+
 # --- bookings and tasks -------------------------------------------------------------------------------------
+
+
+def _booking_and_task_actions(everything: dict[str, Any]) -> st.SearchStrategy[tuple[str, dict[str, Any]]]:
+    """An action and its data, aimed at a Kasify property, another account's property or lock, or text."""
+    keys = ["kasify_property", "casavi_property", "nuki_device", "garage_device", "kasify_property_id"]
+    targets = st.sampled_from([*(everything[key] for key in keys), ""])
+    others = [everything["other_booking"], *everything["casavi_ids"]]
+    phones = st.none() | TEXT | st.from_regex(r"\+[0-9 ]{6,14}", fullmatch=True)
+    bookings = st.builds(
+        lambda prop, name, window, email, phone, notes: {
+            "property": prop,
+            "guest_name": name,
+            "check_in": window[0],
+            "check_out": window[1],
+            "email": email,
+            "phone": phone,
+            "notes": notes,
+        },
+        targets, TEXT, WINDOWS, st.none() | TEXT, phones, st.none() | TEXT,
+    )  # fmt: skip
+    booking_ids = st.one_of(st.none(), TEXT, st.sampled_from(others))
+    tasks = st.builds(
+        lambda prop, title, due, assignee, booking: {
+            "property": prop, "title": title, "due": due, "assignee": assignee, "booking_id": booking
+        },
+        targets, TEXT, st.none() | DATES, st.none() | TEXT, booking_ids,
+    )  # fmt: skip
+    task_ids = st.one_of(TEXT, st.sampled_from(others)).map(lambda task_id: {"task_id": task_id})
+    return st.one_of(
+        st.tuples(st.just("create_booking"), bookings),
+        st.tuples(st.just("create_task"), tasks),
+        st.tuples(st.sampled_from(["start_task", "complete_task"]), task_ids),
+    )
 
 
 async def test_booking_and_task_actions_with_any_input(
@@ -368,60 +405,7 @@ async def test_booking_and_task_actions_with_any_input(
     """``create_booking``, ``create_task``, ``start_task`` and ``complete_task`` either do what they are asked
     at the Kasify property they name or are refused; a refused call changes nothing upstream, and none of them
     acts on a lock, a casavi record or a task it was not given."""
-    targets = st.sampled_from(
-        [
-            everything["kasify_property"],
-            everything["casavi_property"],
-            everything["nuki_device"],
-            everything["garage_device"],
-            everything["kasify_property_id"],
-            "",
-        ]
-    )
     loft = everything["kasify_property_id"]
-    booking_ids = st.one_of(
-        st.none(), TEXT, st.sampled_from([everything["other_booking"], *everything["casavi_ids"]])
-    )
-    actions = st.one_of(
-        st.builds(
-            lambda prop, name, window, email, phone, notes: (
-                "create_booking",
-                {
-                    "property": prop,
-                    "guest_name": name,
-                    "check_in": window[0],
-                    "check_out": window[1],
-                    "email": email,
-                    "phone": phone,
-                    "notes": notes,
-                },
-            ),
-            targets,
-            TEXT,
-            WINDOWS,
-            st.none() | TEXT,
-            st.none() | TEXT | st.from_regex(r"\+[0-9 ]{6,14}", fullmatch=True),
-            st.none() | TEXT,
-        ),
-        st.builds(
-            lambda prop, title, due, assignee, booking: (
-                "create_task",
-                {"property": prop, "title": title, "due": due, "assignee": assignee, "booking_id": booking},
-            ),
-            targets,
-            TEXT,
-            st.none() | DATES,
-            st.none() | TEXT,
-            booking_ids,
-        ),
-        st.tuples(
-            st.sampled_from(["start_task", "complete_task"]),
-            st.one_of(TEXT, st.sampled_from([*everything["casavi_ids"], everything["other_booking"]])).map(
-                lambda task_id: {"task_id": task_id}
-            ),
-        ),
-    )
-
     outcomes: list[tuple[str, bool]] = []
 
     async def check(drawn: tuple[str, dict[str, Any]]) -> None:
@@ -447,7 +431,7 @@ async def test_booking_and_task_actions_with_any_input(
     task = {"property": everything["kasify_property"], "title": "Check the boiler", "booking_id": None}
 
     @FUZZ
-    @given(actions)
+    @given(_booking_and_task_actions(everything))
     @example(
         ("create_booking", {**booking, "check_in": "9999-12-31T20:00:00", "check_out": "9999-12-31T23:00"})
     )

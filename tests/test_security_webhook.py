@@ -118,26 +118,9 @@ async def _chunks(body: bytes) -> AsyncIterator[bytes]:
         yield body[start : start + 8192]
 
 
-async def test_hostile_requests_change_nothing(
-    hass: HomeAssistant, simulator: Simulator, webhook_client: Any, caplog: pytest.LogCaptureFixture
-) -> None:
-    """Each hostile request gets its documented answer and changes nothing; the real event then works."""
-    client = webhook_client
-    payload = _unlocked_payload(simulator)
-    codes_before = await list_codes(hass)
-    states_before = _kasify_states(hass)
-    assert states_before[FRONT][0] == LockState.LOCKED
-    events = _record_events(hass)
-    simulator.reset_requests()
-    caplog.set_level(logging.DEBUG)
-
-    async def post(expected: int, **kwargs: Any) -> None:
-        resp = await client.post(URL, **kwargs)
-        assert resp.status == expected, kwargs.get("headers")
-        await hass.async_block_till_done(wait_background_tasks=True)
-
-    # Without the right secret: 401, whatever the body (even a huge one, which is not read).
-    for headers in (
+def _hostile_requests(payload: dict[str, Any]) -> list[tuple[int, str, str, dict[str, Any]]]:
+    """``(answer, method, url, request)`` for each hostile request built around a real event's body."""
+    wrong = [
         {},
         {"X-Secret": ""},
         {"X-Secret": "wrong"},
@@ -145,22 +128,8 @@ async def test_hostile_requests_change_nothing(
         {"X-Secret": WEBHOOK_SECRET + " "},
         {"X-Secret": WEBHOOK_SECRET[:-1]},
         {"Authorization": f"Bearer {WEBHOOK_SECRET}"},
-    ):
-        await post(401, json=payload, headers=headers)
-    await post(401, data=_padded(payload, 2 * MAX_WEBHOOK_BODY), headers={"X-Secret": "wrong"})
-    # The secret in the query string is not the header.
-    resp = await client.post(f"{URL}?X-Secret={WEBHOOK_SECRET}", json=payload)
-    assert resp.status == 401
-    # Only POST is served.
-    assert (await client.put(URL, json=payload, headers=RIGHT)).status == 405
-
-    # The right secret, but a body over the limit: 413, with or without a Content-Length.
-    await post(413, data=_padded(payload, MAX_WEBHOOK_BODY + 1), headers=RIGHT)
-    await post(413, data=_chunks(_padded(payload, 4 * MAX_WEBHOOK_BODY)), headers=RIGHT)
-
-    # The right secret, but not an event: 400.
-    deep = b"[" * 20000 + b"]" * 20000
-    for body in (
+    ]
+    not_events = [
         b"",
         b"{not json",
         b"\xff\xfe\xfa",
@@ -173,18 +142,45 @@ async def test_hostile_requests_change_nothing(
         b'{"data": {"id": "x", "type": "unlocked_event", "attributes": {"occurred_at": "yesterday"}}}',
         b'{"data": {"id": 5, "type": ["unlocked_event"], "attributes": {}}}',
         json.dumps({"data": {**payload["data"], "attributes": None}}).encode(),
-        deep,
-    ):
-        await post(400, data=body, headers=RIGHT)
-
-    # A well-formed event of a type the integration does not know, and events of another account's
-    # device: accepted (RemoteLock would otherwise retry them) and ignored.
+        b"[" * 20000 + b"]" * 20000,  # deeper than the JSON decoder goes
+    ]
     unknown = json.loads(json.dumps(payload))
     unknown["data"]["id"] = "evt-unknown-type"
     unknown["data"]["type"] = "door_sang_a_song_event"
-    await post(200, json=unknown, headers=RIGHT)
-    for foreign in _foreign_payloads():
-        await post(200, json=foreign, headers=RIGHT)
+    return [
+        # Without the right secret: 401, whatever the body (a huge one is not read); not in the query either.
+        *((401, "POST", URL, {"json": payload, "headers": headers}) for headers in wrong),
+        (401, "POST", URL, {"data": _padded(payload, 2 * MAX_WEBHOOK_BODY), "headers": {"X-Secret": "x"}}),
+        (401, "POST", f"{URL}?X-Secret={WEBHOOK_SECRET}", {"json": payload}),
+        (405, "PUT", URL, {"json": payload, "headers": RIGHT}),  # only POST is served
+        # The right secret, a body over the limit: 413, with or without a Content-Length.
+        (413, "POST", URL, {"data": _padded(payload, MAX_WEBHOOK_BODY + 1), "headers": RIGHT}),
+        (413, "POST", URL, {"data": _chunks(_padded(payload, 4 * MAX_WEBHOOK_BODY)), "headers": RIGHT}),
+        # The right secret, but not an event: 400.
+        *((400, "POST", URL, {"data": body, "headers": RIGHT}) for body in not_events),
+        # An event of a type the integration does not know, events of another account's device: accepted
+        # (RemoteLock would otherwise send them again) and ignored.
+        (200, "POST", URL, {"json": unknown, "headers": RIGHT}),
+        *((200, "POST", URL, {"json": foreign, "headers": RIGHT}) for foreign in _foreign_payloads()),
+    ]
+
+
+async def test_hostile_requests_change_nothing(
+    hass: HomeAssistant, simulator: Simulator, webhook_client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each hostile request gets its documented answer and changes nothing; the real event then works."""
+    payload = _unlocked_payload(simulator)
+    codes_before = await list_codes(hass)
+    states_before = _kasify_states(hass)
+    assert states_before[FRONT][0] == LockState.LOCKED
+    events = _record_events(hass)
+    simulator.reset_requests()
+    caplog.set_level(logging.DEBUG)
+
+    for expected, method, url, request in _hostile_requests(payload):
+        resp = await webhook_client.request(method, url, **request)
+        assert resp.status == expected, (method, url, request.get("headers"))
+        await hass.async_block_till_done(wait_background_tasks=True)
 
     assert _kasify_states(hass) == states_before
     assert [e.event_type for e in events] == []
@@ -193,7 +189,8 @@ async def test_hostile_requests_change_nothing(
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
     # The real event, with the right secret: accepted, the door shows unlocked.
-    await post(200, json=payload, headers=RIGHT)
+    assert (await webhook_client.post(URL, json=payload, headers=RIGHT)).status == 200
+    await hass.async_block_till_done()
     assert hass.states.get(FRONT).state == LockState.UNLOCKED
 
 
