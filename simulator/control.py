@@ -39,6 +39,7 @@ _FAULT_FIELDS: Final = (
     "times",
     "disconnect",
     "apply",
+    "echo",
 )
 _LOCK_FIELDS: Final = ("lock_state", "battery_level", "battery_charging", "offline")
 
@@ -105,6 +106,7 @@ class ControlApi:
         method, content = body.text("method"), body.text("content_type")
         payload, disconnect = body.text("body", max_length=1_000_000), body.boolean("disconnect")
         apply = body.boolean("apply")
+        echo = body.boolean("echo")
         body.check()
         assert path is not None
         try:
@@ -119,6 +121,7 @@ class ControlApi:
                 times=times,
                 disconnect=bool(disconnect),
                 apply=bool(apply),
+                echo=bool(echo),
             )
         except ValueError as err:
             raise BadRequestError(str(err)) from err

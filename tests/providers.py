@@ -8,9 +8,9 @@ action calls. Plain functions and constants; the fixtures built on them are in `
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.calendar import DOMAIN as CALENDAR_DOMAIN
@@ -271,6 +271,34 @@ async def refresh(hass: HomeAssistant, entry: MockConfigEntry, *, push: bool = F
 
 
 # --- actions ----------------------------------------------------------------------------------------------
+
+WRITES: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# POSTs that change nothing upstream: signing in (casavi, RemoteLock OAuth) and UniFi's log search.
+_READING_POSTS: Final = (
+    "/casavi/v2/authenticate",
+    "/remotelock/connect/oauth/",
+    "/api/v1/developer/system/logs",
+)
+
+
+def upstream_writes(simulator: Simulator) -> list[str]:
+    """The requests the simulator received since its log was reset that change something upstream."""
+    return [
+        f"{r.method} {r.path}"
+        for r in simulator.requests
+        if r.method in WRITES and not r.path.startswith(_READING_POSTS)
+    ]
+
+
+def on_loop[T](hass: HomeAssistant, check: Callable[[T], Coroutine[Any, Any, None]]) -> Callable[[T], None]:
+    """A sync check (for hypothesis, which runs in a worker thread) that runs ``check`` on Home Assistant's
+    loop: the integration is set up once per test and a failing example is still shrunk."""
+
+    def run(value: T) -> None:
+        asyncio.run_coroutine_threadsafe(check(value), hass.loop).result(timeout=60)
+
+    return run
+
 
 START = NOW + timedelta(days=1)
 END = NOW + timedelta(days=4)

@@ -149,8 +149,6 @@ class ApiCoordinator[DataT](DataUpdateCoordinator[DataT]):
     # The account kind (``kasify``, ``casavi``, ``nuki``, ``unifi_access``, ``remotelock``).
     kind: str
     upstream_name: str
-    # Whether the entry shows locks of other accounts read-only (and reloads when a provider comes or goes).
-    shows_read_only_locks: bool = False
 
     def __init__(self, hass: HomeAssistant, entry: KasifyConfigEntry, *, interval: timedelta) -> None:
         """Poll every ``interval``; only a changed result reaches the entities."""

@@ -17,7 +17,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 
 from . import compat
-from .const import DOMAIN
+from .const import CONF_KIND, DOMAIN, KIND_KASIFY
 from .coordinator import KasifyConfigEntry, PropertySourceCoordinator, ProviderCoordinator
 
 # Around a check-in or check-out guests and cleaners use the door: locks are polled this often then.
@@ -153,13 +153,18 @@ def stay_change_near(
 def reload_property_sources(hass: HomeAssistant, entry: KasifyConfigEntry) -> None:
     """A provider entry sets up: the entries that show its locks read-only reload, now and when it unloads.
 
-    They stop showing those locks while the provider is loaded, and show them again once it is not.
+    They stop showing those locks while the provider is loaded, and show them again once it is not. A Kasify
+    entry still setting up (reloading because the provider went a moment ago, as when the provider itself
+    reloads) reloads again once it is done: it may have looked before the provider was back.
     """
 
     @callback
     def _reload() -> None:
-        for other in hass.config_entries.async_loaded_entries(DOMAIN):
-            if other.runtime_data.coordinator.shows_read_only_locks:
+        for other in hass.config_entries.async_entries(DOMAIN):
+            if other.data.get(CONF_KIND, KIND_KASIFY) == KIND_KASIFY and other.state in (
+                ConfigEntryState.LOADED,
+                ConfigEntryState.SETUP_IN_PROGRESS,
+            ):
                 hass.config_entries.async_schedule_reload(other.entry_id)
 
     _reload()

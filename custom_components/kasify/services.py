@@ -27,6 +27,7 @@ from .api.http import redact
 from .api.models import Booking, Property, Task, TaskStatus, TaskType, TeamMember
 from .const import DOMAIN, LOGGER
 from .coordinator import KasifyConfigEntry, property_identifier
+from .instants import datetime_in_range
 from .providers.kasify import KasifyCoordinator
 
 SERVICE_CREATE_BOOKING: Final = "create_booking"
@@ -53,6 +54,8 @@ ATTR_TASK_ID: Final = "task_id"
 
 MAX_GUESTS: Final = 50
 MAX_TEXT: Final = 5000
+MAX_ID_LENGTH: Final = 128
+"""Kasify ids are UUIDs; a longer one is refused before it is sent."""
 TASK_TYPES: Final = [task_type.value for task_type in TaskType]
 
 # Kasify's field names in 422 answers → the action's field names the user typed.
@@ -122,9 +125,22 @@ def _optional_guests(value: Any) -> int | None:
     return guests
 
 
+def _id(value: Any) -> str:
+    """A Kasify id: text that is not blank, of at most :data:`MAX_ID_LENGTH` characters."""
+    text = _text(value)
+    if len(text) > MAX_ID_LENGTH:
+        raise vol.Invalid(f"must be at most {MAX_ID_LENGTH} characters")
+    return text
+
+
+def _optional_id(value: Any) -> str | None:
+    text = _optional_text(value)
+    return None if text is None else _id(text)
+
+
 def _instant(value: Any) -> datetime:
     """A date and time in UTC; one without a time zone is in Home Assistant's time zone."""
-    parsed = cv.datetime(value)
+    parsed = datetime_in_range(value)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt_util.get_default_time_zone())
     return dt_util.as_utc(parsed)
@@ -158,11 +174,11 @@ CREATE_TASK_SCHEMA: Final = vol.Schema(
         vol.Optional(ATTR_TASK_TYPE, default=TaskType.OTHER.value): vol.In(TASK_TYPES),
         vol.Optional(ATTR_DUE): _optional_instant,
         vol.Optional(ATTR_ASSIGNEE): _optional_text,
-        vol.Optional(ATTR_BOOKING_ID): _optional_text,
+        vol.Optional(ATTR_BOOKING_ID): _optional_id,
     }
 )
 
-TASK_SCHEMA: Final = vol.Schema({vol.Required(ATTR_TASK_ID): _text})
+TASK_SCHEMA: Final = vol.Schema({vol.Required(ATTR_TASK_ID): _id})
 
 
 # --- errors ----------------------------------------------------------------------------------------
@@ -368,7 +384,8 @@ async def _check_booking(target: _PropertyTarget, booking_id: str) -> None:
     if booking is None:
         try:
             booking = target.coordinator.localize(await target.coordinator.client.get_booking(booking_id))
-        except NotFoundError as err:
+        except (NotFoundError, ValidationError, ValueError) as err:
+            # Kasify does not know it, refuses it as an id, or it cannot be one (``..``): not a booking.
             raise _invalid("unknown_booking", booking_id=booking_id) from err
         except ApiError as err:
             raise _failed("create_task_failed", property=target.prop.name, error=str(err)) from err
@@ -440,8 +457,8 @@ async def _find_task(hass: HomeAssistant, task_id: str, failure_key: str) -> tup
     for coordinator in coordinators:
         try:
             return coordinator, await coordinator.client.get_task(task_id)
-        except NotFoundError:
-            continue
+        except (NotFoundError, ValidationError, ValueError):
+            continue  # Kasify does not know it, refuses it as an id, or it cannot be one (``..``)
         except ApiError as err:
             raise _failed(failure_key, task=task_id, error=str(err)) from err
     raise _invalid("unknown_task", task_id=task_id)

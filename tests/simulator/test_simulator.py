@@ -572,6 +572,27 @@ async def test_fault_default_body_uses_the_error_shape(http: Http, sim: Simulato
     assert (await http.get("/tasks")).status == 200
 
 
+async def test_fault_echoing_the_request(http: Http, sim: Simulator) -> None:
+    """An echo fault answers with the vendor's error body repeating the request, credentials and body
+    included; the request log keeps the headers as received."""
+    sim.faults.inject("/kasify/v1/tasks", method="POST", echo=True, times=1)
+    reply = await http.post("/tasks", {"title": "Boiler", "notes": "PIN 583921"})
+    assert reply.status == 500
+    assert reply.body["error"] == "internal_error"
+    message = reply.body["message"]
+    assert message.startswith("Injected fault: HTTP 500 for POST /kasify/v1/tasks\n")
+    assert f"Authorization: Bearer {TOKEN}" in message
+    assert '"notes": "PIN 583921"' in message
+    sim.faults.inject("/kasify/", echo=True, status=429, times=1)
+    assert (
+        (await http.get("/account", params={"q": "x"}))
+        .body["message"]
+        .startswith("Injected fault: HTTP 429 for GET /kasify/v1/account?q=x\n")
+    )
+    (logged,) = sim.requests_for("/kasify/v1/tasks", "POST")
+    assert logged.headers["Authorization"] == f"Bearer {TOKEN}"
+
+
 async def test_fault_429_has_retry_after(http: Http, sim: Simulator) -> None:
     sim.faults.inject("/kasify/", status=429, times=1)
     reply = await http.get("/account")

@@ -87,7 +87,6 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
 
     kind = KIND_KASIFY
     upstream_name = "Kasify"
-    shows_read_only_locks = True
 
     def __init__(self, hass: HomeAssistant, entry: KasifyConfigEntry, client: KasifyClient) -> None:
         """Poll ``client``'s account."""
