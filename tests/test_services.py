@@ -650,7 +650,7 @@ async def test_start_then_complete(
     assert simulator.kasify.tasks[task["id"]]["status"] == "completed"
     assert int(hass.states.get(sensor_id).state) == open_before - 1  # type: ignore[union-attr]
 
-    # Completed tasks are not kept; Kasify is asked, and says it is done.
+    # Completed lately: known to be done, refused without asking Kasify.
     for action in ("complete_task", "start_task"):
         with pytest.raises(ServiceValidationError) as exc_info:
             await _call(hass, action, {"task_id": task["id"]})

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
+from http import HTTPStatus
 import logging
 from typing import Any, Final
 
@@ -26,7 +27,7 @@ from .http import (
     quote_segment,
     retry_after_seconds as retry_after_seconds,  # noqa: PLC0414 - re-exported; it used to live here
 )
-from .inferred import read_inferred
+from .inferred import not_understood, read_inferred
 from .models import (
     AccessCode,
     Account,
@@ -239,6 +240,7 @@ def parse_task(r: Reader) -> Task:
         due_at=r.opt_datetime("due_at"),
         assignee_id=r.opt_str("assignee_id"),
         booking_id=r.opt_str("booking_id"),
+        completed_at=r.opt_datetime("completed_at"),
     )
 
 
@@ -338,36 +340,54 @@ class KasifyClient:
         page = 0
         seen = 0
         while True:
-            query: dict[str, str | int] = {**(params or {}), "page": page, "size": MAX_PAGE_SIZE}
-            body = await self._object("GET", path, params=query)
-            items = body.objects(key, required=True)
+            items, total = await self._page(path, key, parse, params, page)
             for item in items:
-                yield parse(item)
+                yield item
             seen += len(items)
-            total = body.opt_int("total")
             # With ``total``: until we have that many (a server that caps ``size`` below ours still gives
             # every page), or an empty page. Without it: until a short page.
             if not items or (seen >= total if total is not None else len(items) < MAX_PAGE_SIZE):
                 return
             page += 1
 
+    async def _page[T](
+        self,
+        path: str,
+        key: str,
+        parse: Callable[[Reader], T],
+        params: Mapping[str, str | int] | None,
+        page: int,
+    ) -> tuple[list[T], int | None]:
+        """One page of a listing (1 request): its items and the ``total`` the answer gives, if any."""
+        query: dict[str, str | int] = {**(params or {}), "page": page, "size": MAX_PAGE_SIZE}
+        body = await self._object("GET", path, params=query)
+        return [parse(item) for item in body.objects(key, required=True)], body.opt_int("total")
+
     async def fetch_snapshot(
-        self, window_start: datetime, window_end: datetime, concurrency: int = 4
+        self,
+        window_start: datetime,
+        window_end: datetime,
+        concurrency: int = 4,
+        *,
+        completed_since: datetime | None = None,
     ) -> AccountSnapshot:
         """Read the whole account for one refresh, in as few requests as the API allows.
 
-        Requests, with P properties, B bookings overlapping the window, T open tasks and L properties
-        that have smart locks::
+        Requests, with P properties, B bookings overlapping the window, T open tasks, C tasks completed since
+        ``completed_since`` (when given) and L properties that have smart locks::
 
             ceil(P / 100)    GET /properties            (all pages)
           + ceil(B / 100)    GET /bookings?from&to      (every property in one cross-property listing)
           + ceil(T / 100)    GET /tasks?status=open
+          + ceil(C / 100)    GET /tasks?status=completed&completed_since  (after the open tasks)
           + L                GET /properties/{id}/smartlocks, ``concurrency`` at a time
 
-        Properties without smart locks cost nothing beyond their share of the first listing. The three
-        listings run concurrently; the lock calls start as soon as the properties are known. An inferred
-        listing (bookings, tasks) that answers 404 or 400 leaves its feature without data, named in
-        ``degraded``; any other failure cancels the other requests and is raised as is.
+        Properties without smart locks cost nothing beyond their share of the first listing. The listings run
+        concurrently (the completed tasks right after the open ones: a task completed in between is not
+        lost); the lock calls start as soon as the properties are known. An inferred listing (bookings,
+        tasks, completed tasks) that answers 404 or 400 leaves its feature without data, named in
+        ``degraded`` (the completed tasks are not asked for while the open ones are not understood); any
+        other failure cancels the other requests and is raised as is.
         """
         client = self
         try:
@@ -375,7 +395,7 @@ class KasifyClient:
                 bookings_task = group.create_task(
                     read_inferred(f"GET {Paths.BOOKINGS}", client.list_bookings(window_start, window_end))
                 )
-                tasks_task = group.create_task(read_inferred(f"GET {Paths.TASKS}", client.list_tasks("open")))
+                tasks_task = group.create_task(self._read_tasks(completed_since))
                 properties = await client.list_properties()
                 lock_calls: list[Callable[[], Awaitable[list[SmartLock]]]] = [
                     partial(client.list_smart_locks, prop.id) for prop in properties if prop.smart_locks
@@ -384,19 +404,26 @@ class KasifyClient:
         except ExceptionGroup as group_error:
             # The group has cancelled the sibling requests; the first failure is the one to report.
             raise group_error.exceptions[0] from None
-        (bookings, bookings_off), (tasks, tasks_off) = bookings_task.result(), tasks_task.result()
-        off: dict[str, EndpointNotUnderstood | None] = {
-            Feature.BOOKINGS: bookings_off,
-            Feature.TASKS: tasks_off,
-        }
+        (bookings, bookings_off), (tasks, completed, tasks_off) = bookings_task.result(), tasks_task.result()
+        off: dict[str, EndpointNotUnderstood | None] = {Feature.BOOKINGS: bookings_off, **tasks_off}
         return _snapshot(
             properties,
             bookings,
-            tasks,
+            (tasks, completed),
             locks_task.result(),
             (window_start, window_end),
             {feature: why for feature, why in off.items() if why is not None},
         )
+
+    async def _read_tasks(
+        self, completed_since: datetime | None
+    ) -> tuple[list[Task], list[Task], dict[str, EndpointNotUnderstood | None]]:
+        """The open tasks, then those completed since ``completed_since``; which of them are off, and why."""
+        tasks, tasks_off = await read_inferred(f"GET {Paths.TASKS}", self.list_tasks("open"))
+        if completed_since is None or tasks_off is not None:
+            return tasks, [], {Feature.TASKS: tasks_off}
+        completed, completed_off = await self.read_completed_tasks(completed_since)
+        return tasks, completed, {Feature.TASKS: None, Feature.COMPLETED_TASKS: completed_off}
 
     # -- account and properties -------------------------------------------------------------------
 
@@ -494,6 +521,38 @@ class KasifyClient:
         params = {"status": status} if status else None
         return await self._pages(Paths.TASKS, "tasks", parse_task, params)
 
+    async def read_completed_tasks(self, since: datetime) -> tuple[list[Task], EndpointNotUnderstood | None]:
+        """``GET /tasks?status=completed&completed_since`` — the tasks completed at or after ``since``.
+
+        The filter is inferred (Kasify's pages are silent on it), so the answer is checked: every task listed
+        must be completed, with a ``completed_at`` at or after ``since``. An answer that lists any other task
+        (the filter was not applied: a listing of every task ever completed) is read no further than its
+        first page and nothing of it is kept; like a 404 or 400, the feature is off, with the reason
+        (``status`` 200). So the cost stays ceil(C / 100) requests for C tasks completed since ``since``, and
+        at most 1 when Kasify ignores the filter.
+        """
+        endpoint = f"GET {Paths.TASKS}?status=completed&completed_since"
+        params = {"status": "completed", "completed_since": _iso(since)}
+        completed: list[Task] = []
+        page = 0
+        while True:
+            try:
+                items, total = await self._page(Paths.TASKS, "tasks", parse_task, params, page)
+            except ApiError as err:
+                if not not_understood(err):
+                    raise
+                return [], EndpointNotUnderstood(endpoint, int(err.status or HTTPStatus.NOT_FOUND))
+            if any(
+                t.status is not TaskStatus.COMPLETED or t.completed_at is None or t.completed_at < since
+                for t in items
+            ):
+                _LOGGER.debug("%s listed tasks outside the filter: the filter is not applied", endpoint)
+                return [], EndpointNotUnderstood(endpoint, HTTPStatus.OK)
+            completed.extend(items)
+            if not items or (len(completed) >= total if total is not None else len(items) < MAX_PAGE_SIZE):
+                return completed, None
+            page += 1
+
     async def list_property_tasks(self, property_id: str, status: str | None = "open") -> list[Task]:
         """``GET /properties/{id}/tasks`` — all pages."""
         params = {"status": status} if status else None
@@ -528,6 +587,30 @@ class KasifyClient:
         )
         return parse_task(await self._object("POST", Paths.TASKS, json_body=body))
 
+    async def update_task(self, task_id: str, changes: Mapping[str, str | datetime | None]) -> Task:
+        """``PATCH /tasks/{id}`` with only the fields in ``changes`` (``None`` clears an optional one).
+
+        The fields Kasify takes in a PATCH are inferred (those of ``POST /tasks``: :data:`TASK_PATCH_FIELDS`).
+        The answer is checked: a 2xx that does not show every change (a field Kasify ignores) raises
+        :class:`TaskNotUpdatedError` naming the fields.
+        """
+        unknown = set(changes) - TASK_PATCH_FIELDS
+        if unknown:
+            raise ValueError(f"not a task field Kasify updates: {sorted(unknown)}")
+        body = {key: _iso(value) if isinstance(value, datetime) else value for key, value in changes.items()}
+        path = Paths.task(task_id)
+        task = parse_task(await self._object("PATCH", path, json_body=body))
+        ignored = sorted(key for key, value in changes.items() if _task_field(task, key) != (value or None))
+        if ignored:
+            raise TaskNotUpdatedError(
+                f"PATCH {Paths.TASKS}/{{id}}: answered without the change to {', '.join(ignored)}"
+            )
+        return task
+
+    async def delete_task(self, task_id: str) -> None:
+        """``DELETE /tasks/{id}`` (404 when Kasify has no such task → :class:`NotFoundError`)."""
+        await self._request("DELETE", Paths.task(task_id))
+
     async def start_task(self, task_id: str) -> Task:
         """``POST /tasks/{id}/start`` (409 unless pending)."""
         return parse_task(await self._object("POST", Paths.task_start(task_id)))
@@ -537,10 +620,25 @@ class KasifyClient:
         return parse_task(await self._object("POST", Paths.task_complete(task_id)))
 
 
+# The fields ``PATCH /tasks/{id}`` is sent (inferred: those ``POST /tasks`` takes, but the property).
+TASK_PATCH_FIELDS: Final = frozenset(
+    {"title", "description", "task_type", "due_at", "assignee_id", "booking_id"}
+)
+
+
+def _task_field(task: Task, key: str) -> str | datetime | None:
+    value: str | datetime | None = getattr(task, key)
+    return value or None
+
+
+class TaskNotUpdatedError(ApiError):
+    """Kasify answered a task update with success but without (some of) the change."""
+
+
 def _snapshot(
     properties: list[Property],
     bookings: list[Booking],
-    tasks: list[Task],
+    tasks: tuple[list[Task], list[Task]],
     lock_lists: list[list[SmartLock]],
     window: tuple[datetime, datetime],
     degraded: Mapping[str, EndpointNotUnderstood],
@@ -551,10 +649,17 @@ def _snapshot(
     for booking in bookings:
         if booking.property_id in property_map:
             bookings_by_property[booking.property_id].append(booking)
+    open_tasks, completed = tasks
+    completed_ids = {task.id for task in completed}
     tasks_by_property: defaultdict[str, list[Task]] = defaultdict(list)
-    for task in tasks:
-        if task.property_id in property_map and task.open:
+    for task in open_tasks:
+        # A task completed between the two listings is completed.
+        if task.property_id in property_map and task.open and task.id not in completed_ids:
             tasks_by_property[task.property_id].append(task)
+    completed_by_property: defaultdict[str, list[Task]] = defaultdict(list)
+    for task in completed:
+        if task.property_id in property_map:
+            completed_by_property[task.property_id].append(task)
     return AccountSnapshot(
         properties=property_map,
         bookings={
@@ -566,6 +671,10 @@ def _snapshot(
         window_start=window[0],
         window_end=window[1],
         degraded=degraded,
+        completed_tasks={
+            pid: tuple(sorted(items, key=lambda t: (t.completed_at, t.id), reverse=True))
+            for pid, items in completed_by_property.items()
+        },
     )
 
 

@@ -1,9 +1,10 @@
 """Kasify accounts: properties, bookings, tasks, Kasify's view of the smart locks, stays and iCal feeds.
 
-A refresh is one :meth:`KasifyClient.fetch_snapshot`: ceil(P/100) + ceil(B/100) + ceil(T/100) + L requests
-for P properties, B bookings in the window, T open tasks and L properties with smart locks. A smart lock whose
-provider account (Nuki Web, UniFi Access) is set up is that account's; the others are shown read-only here,
-with a repair issue per vendor saying which account would make them controllable.
+A refresh is one :meth:`KasifyClient.fetch_snapshot`: ceil(P/100) + ceil(B/100) + ceil(T/100) + ceil(C/100)
++ L requests for P properties, B bookings in the window, T open tasks, C tasks completed in the last
+:data:`RECENTLY_COMPLETED` (at least 1 request per listing) and L properties with smart locks. A smart lock
+whose provider account (Nuki Web, UniFi Access) is set up is that account's; the others are shown read-only
+here, with a repair issue per vendor saying which account would make them controllable.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 import contextlib
 from dataclasses import replace
-from datetime import date, datetime, time, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -64,6 +65,8 @@ from ..stays import StayScheduler
 from .kasify_calendar import BookingsCalendar
 from .kasify_feeds import FeedCoordinator
 
+# Completed tasks this recent stay on the to-do lists, checked off.
+RECENTLY_COMPLETED: Final = timedelta(days=7)
 # Lock vendors in Kasify smart-lock records → the account kind that controls them.
 PROVIDER_KINDS: Final = {"nuki": KIND_NUKI, "unifi": KIND_UNIFI}
 
@@ -95,7 +98,12 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
         self.client = client
 
     async def _fetch_window(self, window_start: datetime, window_end: datetime) -> AccountSnapshot:
-        snapshot = await self.client.fetch_snapshot(window_start, window_end, MAX_CONCURRENT_REQUESTS)
+        snapshot = await self.client.fetch_snapshot(
+            window_start,
+            window_end,
+            MAX_CONCURRENT_REQUESTS,
+            completed_since=dt_util.utcnow() - RECENTLY_COMPLETED,
+        )
         if not any(
             b.check_in_unzoned or b.check_out_unzoned for items in snapshot.bookings.values() for b in items
         ):
@@ -105,6 +113,18 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
             for property_id, items in snapshot.bookings.items()
         }
         return replace(snapshot, bookings=bookings)
+
+    @callback
+    def async_show(self, snapshot: AccountSnapshot) -> None:
+        """Show a change Kasify confirmed (its answer, applied to the data) without a refresh.
+
+        The next poll stays when it was due. While the last refresh failed nothing is shown (the entities are
+        unavailable; the next successful refresh shows the change).
+        """
+        if not self.last_update_success or self.data is None:
+            return
+        self.data = snapshot
+        self.async_update_listeners()
 
     def localize(self, booking: Booking) -> Booking:
         """A booking whose check-in or check-out Kasify sent without a zone, at the property's local times.
@@ -120,6 +140,12 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
             check_in=_local(booking.check_in_unzoned, check_in_time, zone) or booking.check_in,
             check_out=_local(booking.check_out_unzoned, check_out_time, zone) or booking.check_out,
         )
+
+    tasks_writable = True
+
+    def property_zone(self, property_id: str) -> tzinfo:
+        """The property's time zone: the options', else Home Assistant's."""
+        return self.stay_times(property_id)[2]
 
     def stay_times(self, property_id: str) -> tuple[time, time, tzinfo]:
         """The property's check-in and check-out times and time zone (options, else the defaults)."""
