@@ -38,6 +38,7 @@ from .const import (
 if TYPE_CHECKING:
     from .access_codes.records import CodeTarget
     from .providers.kasify_feeds import FeedCoordinator
+    from .stay_conflicts import StayConflicts
     from .stays import StayScheduler
 
 
@@ -51,6 +52,8 @@ class KasifyRuntimeData:
     stays: StayScheduler | None = field(default=None, repr=False)
     # iCal feeds of the properties (Kasify only).
     feeds: FeedCoordinator | None = field(default=None, repr=False)
+    # Double bookings and turnover gaps (Kasify only).
+    conflicts: StayConflicts | None = field(default=None, repr=False)
 
 
 type KasifyConfigEntry = ConfigEntry[KasifyRuntimeData]

@@ -46,11 +46,13 @@ from ..const import (
     CONF_API_TOKEN,
     CONF_CHECK_IN_TIME,
     CONF_CHECK_OUT_TIME,
+    CONF_MIN_TURNOVER,
     CONF_STAY_TIMES,
     CONF_TIME_ZONE,
     DEFAULT_CHECK_IN_TIME,
     DEFAULT_CHECK_OUT_TIME,
     DEFAULT_KASIFY_URL,
+    DEFAULT_MIN_TURNOVER_HOURS,
     DOMAIN,
     KIND_KASIFY,
     KIND_NUKI,
@@ -61,6 +63,7 @@ from ..const import (
 )
 from ..coordinator import KasifyConfigEntry, KasifyRuntimeData, LockView, PropertySourceCoordinator
 from ..links import link_lock_devices, provider_lock_keys
+from ..stay_conflicts import StayConflicts
 from ..stays import StayScheduler
 from .kasify_calendar import BookingsCalendar
 from .kasify_feeds import FeedCoordinator
@@ -147,9 +150,19 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
         """The property's time zone: the options', else Home Assistant's."""
         return self.stay_times(property_id)[2]
 
+    def property_settings(self, property_id: str) -> Mapping[str, Any]:
+        """The property's settings in the options (step "stay_times"); empty when none were saved."""
+        settings: Mapping[str, Any] = self.config_entry.options.get(CONF_STAY_TIMES, {}).get(property_id, {})
+        return settings
+
+    def min_turnover(self, property_id: str) -> timedelta:
+        """The shortest time the property needs between a check-out and the next check-in."""
+        hours = self.property_settings(property_id).get(CONF_MIN_TURNOVER, DEFAULT_MIN_TURNOVER_HOURS)
+        return timedelta(hours=float(hours))
+
     def stay_times(self, property_id: str) -> tuple[time, time, tzinfo]:
         """The property's check-in and check-out times and time zone (options, else the defaults)."""
-        chosen = self.config_entry.options.get(CONF_STAY_TIMES, {}).get(property_id, {})
+        chosen = self.property_settings(property_id)
         zone: tzinfo = dt_util.get_default_time_zone()
         with contextlib.suppress(ZoneInfoNotFoundError, ValueError, TypeError):
             if name := chosen.get(CONF_TIME_ZONE):
@@ -454,6 +467,8 @@ async def async_setup(hass: HomeAssistant, entry: KasifyConfigEntry) -> KasifyRu
     feeds = FeedCoordinator(hass, entry, coordinator, IcalFeedClient(session))
     await feeds.async_refresh()
     stays.async_start()
+    conflicts = StayConflicts(hass, entry, coordinator, feeds)
+    conflicts.async_start()
 
     @callback
     def _follow_feed_list() -> None:
@@ -462,7 +477,9 @@ async def async_setup(hass: HomeAssistant, entry: KasifyConfigEntry) -> KasifyRu
             hass.async_create_task(feeds.async_request_refresh())
 
     entry.async_on_unload(coordinator.async_add_listener(_follow_feed_list))
-    return KasifyRuntimeData(client=client, coordinator=coordinator, stays=stays, feeds=feeds)
+    return KasifyRuntimeData(
+        client=client, coordinator=coordinator, stays=stays, feeds=feeds, conflicts=conflicts
+    )
 
 
 async def async_started(hass: HomeAssistant, entry: KasifyConfigEntry) -> None:
