@@ -11,9 +11,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.translation import async_get_translations
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
 
 from custom_components.kasify.const import (
     CONF_FEED_INTERVAL,
@@ -28,7 +29,7 @@ from simulator import Simulator
 from simulator.clock import parse_iso
 
 from . import setup_integration
-from .providers import KASIFY_OPTIONS, NOW, kasify_entry, move_to, refresh
+from .providers import ENTRY_ID, KASIFY_OPTIONS, NOW, kasify_entry, move_to, readme_example, refresh
 
 
 @pytest.fixture(autouse=True)
@@ -320,3 +321,17 @@ def test_find_conflicts() -> None:
     assert find_conflicts("p", stays, timedelta(0), at) == [c for c in found if c.kind == "double_booking"]
     later = find_conflicts("p", stays, timedelta(hours=3), at + timedelta(hours=21))
     assert sorted((c.kind, c.first.key, c.second.key) for c in later) == [("turnover_gap", "c", "d")]
+
+
+async def test_readme_example_notifies_the_host(hass: HomeAssistant, simulator: Simulator) -> None:
+    """The README's automation: a notification for each double booking or turnover gap, none for other
+    repair cards (the missing lock accounts raised at setup)."""
+    notified = async_mock_service(hass, "notify", "mobile_app_host_phone")
+    example = readme_example("Double bookings and turnover gaps", {})
+    assert await async_setup_component(hass, "automation", {"automation": [{"id": "readme", **example}]})
+    first, second = _studio_stays(simulator)
+    simulator.kasify.update_booking(first["id"], check_out=parse_iso(second["check_in"]) - timedelta(hours=1))
+    await setup_integration(hass, kasify_entry(simulator))
+    assert ir.async_get(hass).async_get_issue(DOMAIN, f"missing_provider_nuki_{ENTRY_ID}") is not None
+    assert len(notified) == 1
+    assert notified[0].data["title"] == "Kasify"

@@ -12,6 +12,7 @@ from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -22,7 +23,15 @@ from simulator.clock import parse_iso
 from simulator.errors import NotFoundError
 
 from . import setup_integration
-from .providers import KASIFY_OPTIONS, NOW, casavi_entry, kasify_entry, property_device_id, refresh
+from .providers import (
+    KASIFY_OPTIONS,
+    NOW,
+    casavi_entry,
+    kasify_entry,
+    property_device_id,
+    readme_example,
+    refresh,
+)
 
 MADRID = ZoneInfo("Europe/Madrid")
 LOFT = "todo.loft_patio_lavapies_tasks"
@@ -549,3 +558,25 @@ async def test_casavi_tickets_are_a_read_only_list(hass: HomeAssistant, simulato
     assert state.state == str(len(open_tickets))
     with pytest.raises(HomeAssistantError):
         await _todo(hass, "add_item", {"item": "New"}, entity_id)
+
+
+# --- the README's example ---------------------------------------------------------------------------------
+
+
+async def test_readme_example_adds_a_cleaning_at_check_out(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
+) -> None:
+    """The README's automation: a check-out adds a cleaning item due four hours later."""
+    loft = _loft(simulator)
+    example = readme_example("To-do lists", {"Casa Azul": loft["name"], "todo.casa_azul_tasks": LOFT})
+    assert await async_setup_component(hass, "automation", {"automation": [{"id": "readme", **example}]})
+    check_out = datetime(2026, 3, 15, 11, tzinfo=MADRID)
+    hass.bus.async_fire(
+        "kasify_check_out",
+        {"property_name": loft["name"], "guest_name": "Ana García", "check_out": check_out.isoformat()},
+    )
+    await hass.async_block_till_done()
+    task = next(t for t in simulator.kasify.tasks.values() if t["title"] == "Cleaning after Ana García")
+    assert (task["property_id"], task["task_type"]) == (loft["id"], "cleaning")
+    assert parse_iso(task["due_at"]) == check_out + timedelta(hours=4)
+    assert task["id"] in _by_uid(await _items(hass))
