@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Final
 
 from freezegun.api import FrozenDateTimeFactory
@@ -28,6 +29,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from syrupy.assertion import SnapshotAssertion
 from syrupy.types import PropertyName, PropertyPath
+import yaml
 
 from custom_components.kasify.const import (
     CONF_API_TOKEN,
@@ -387,3 +389,18 @@ async def snapshot_platform(
         state = hass.states.get(entry.entity_id)
         assert state, f"No state for {entry.entity_id}"
         assert state == snapshot(name=f"{entry.entity_id}-state")
+
+
+# --- the README ---------------------------------------------------------------------------------------------
+
+README = Path(__file__).parent.parent / "README.md"
+
+
+def readme_example(heading: str, replacements: Mapping[str, str]) -> dict[str, Any]:
+    """The first YAML automation of a README section, with its example names replaced by the test's."""
+    text = README.read_text(encoding="utf-8").split(f"### {heading}\n", 1)[1]
+    block = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    for old, new in replacements.items():
+        block = block.replace(old, new)
+    example: dict[str, Any] = yaml.safe_load(block)
+    return example

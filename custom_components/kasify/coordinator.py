@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components.calendar import CalendarEvent
@@ -38,6 +38,7 @@ from .const import (
 if TYPE_CHECKING:
     from .access_codes.records import CodeTarget
     from .providers.kasify_feeds import FeedCoordinator
+    from .stay_conflicts import StayConflicts
     from .stays import StayScheduler
 
 
@@ -51,6 +52,8 @@ class KasifyRuntimeData:
     stays: StayScheduler | None = field(default=None, repr=False)
     # iCal feeds of the properties (Kasify only).
     feeds: FeedCoordinator | None = field(default=None, repr=False)
+    # Double bookings and turnover gaps (Kasify only).
+    conflicts: StayConflicts | None = field(default=None, repr=False)
 
 
 type KasifyConfigEntry = ConfigEntry[KasifyRuntimeData]
@@ -276,6 +279,14 @@ class PropertySourceCoordinator[SnapshotT: PropertySnapshot](ApiCoordinator[Snap
 
     def _refreshed(self, data: SnapshotT) -> None:
         """After a successful refresh, devices in step: repairs, links."""
+
+    # Whether the source's tasks can be changed from Home Assistant (to-do items): Kasify's can, casavi's
+    # tickets are read-only.
+    tasks_writable: bool = False
+
+    def property_zone(self, property_id: str) -> tzinfo:
+        """The property's time zone (Home Assistant's, unless the source knows better)."""
+        return dt_util.get_default_time_zone()
 
     def unknown_task_states(self, property_id: str) -> Mapping[str, int]:
         """States the integration does not know of the property's tasks (not counted open), with counts."""

@@ -80,7 +80,7 @@ def _plain(value: Any) -> Any:
 
 
 async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: KasifyConfigEntry) -> dict[str, Any]:
-    """Entry, options, the coordinator's state and data, and the scheduled stay timers."""
+    """Entry, options, the coordinator's state and data, the scheduled stay timers, the stay conflicts."""
     runtime = entry.runtime_data
     coordinator = runtime.coordinator
     interval = coordinator.update_interval
@@ -109,5 +109,12 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: KasifyC
         diagnostics["scheduled_stay_events"] = sorted(
             [booking_id, kind, instant.isoformat()]
             for (booking_id, kind), instant in runtime.stays.scheduled.items()
+        )
+    if runtime.conflicts is not None:
+        # Double bookings and turnover gaps reported now: stay ids and times, never guests.
+        diagnostics["stay_conflicts"] = sorted(
+            [conflict.kind, conflict.property_id, stay.key, stay.start.isoformat(), stay.end.isoformat()]
+            for conflict in runtime.conflicts.conflicts
+            for stay in (conflict.first, conflict.second)
         )
     return diagnostics

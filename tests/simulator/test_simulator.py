@@ -408,6 +408,45 @@ async def test_task_status_filters(http: Http, sim: Simulator) -> None:
     assert (await http.get("/tasks", params={"status": "done"})).status == 422
 
 
+async def test_completed_since_and_the_answers_kasify_leaves_open(http: Http, sim: Simulator) -> None:
+    """``completed_since`` keeps the tasks completed at or after it; the knobs make the listing ignore it and
+    a PATCH ignore fields (also through ``PATCH /_sim/kasify/tasks``)."""
+    prop = sim.kasify.property_at(0)
+    recent = sim.kasify.add_task(
+        prop["id"], "Recent", status="completed", completed_at=SIM_NOW - timedelta(days=1)
+    )
+    old = sim.kasify.add_task(
+        prop["id"], "Old", status="completed", completed_at=SIM_NOW - timedelta(days=30)
+    )
+    params: dict[str, str | int] = {
+        "status": "completed",
+        "completed_since": iso(SIM_NOW - timedelta(days=7)),
+    }
+    listed = {t["id"] for t in (await http.get("/tasks", params=params)).body["tasks"]}
+    assert recent["id"] in listed
+    assert old["id"] not in listed
+    assert (await http.get("/tasks", params={"completed_since": "yesterday"})).status == 422
+
+    control = await http.call(
+        "PATCH",
+        "/_sim/kasify/tasks",
+        json_body={"ignore_completed_since": True, "patch_ignores": ["title"]},
+        raw_url=True,
+    )
+    assert control.body == {"ignore_completed_since": True, "patch_ignores": ["title"]}
+    listed = {t["id"] for t in (await http.get("/tasks", params=params)).body["tasks"]}
+    assert old["id"] in listed
+    patched = await http.call(
+        "PATCH", f"/tasks/{recent['id']}", json_body={"title": "New", "description": "D"}
+    )
+    assert (patched.status, patched.body["title"], patched.body["description"]) == (200, "Recent", "D")
+    refused = await http.call(
+        "PATCH", "/_sim/kasify/tasks", json_body={"patch_ignores": ["status_x"]}, raw_url=True
+    )
+    assert refused.status == 422
+    assert sim.kasify.patch_ignores == frozenset({"title"})
+
+
 # -- properties and smart locks --------------------------------------------------------------------------
 
 

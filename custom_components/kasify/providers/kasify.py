@@ -1,9 +1,10 @@
 """Kasify accounts: properties, bookings, tasks, Kasify's view of the smart locks, stays and iCal feeds.
 
-A refresh is one :meth:`KasifyClient.fetch_snapshot`: ceil(P/100) + ceil(B/100) + ceil(T/100) + L requests
-for P properties, B bookings in the window, T open tasks and L properties with smart locks. A smart lock whose
-provider account (Nuki Web, UniFi Access) is set up is that account's; the others are shown read-only here,
-with a repair issue per vendor saying which account would make them controllable.
+A refresh is one :meth:`KasifyClient.fetch_snapshot`: ceil(P/100) + ceil(B/100) + ceil(T/100) + ceil(C/100)
++ L requests for P properties, B bookings in the window, T open tasks, C tasks completed in the last
+:data:`RECENTLY_COMPLETED` (at least 1 request per listing) and L properties with smart locks. A smart lock
+whose provider account (Nuki Web, UniFi Access) is set up is that account's; the others are shown read-only
+here, with a repair issue per vendor saying which account would make them controllable.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 import contextlib
 from dataclasses import replace
-from datetime import date, datetime, time, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -45,11 +46,13 @@ from ..const import (
     CONF_API_TOKEN,
     CONF_CHECK_IN_TIME,
     CONF_CHECK_OUT_TIME,
+    CONF_MIN_TURNOVER,
     CONF_STAY_TIMES,
     CONF_TIME_ZONE,
     DEFAULT_CHECK_IN_TIME,
     DEFAULT_CHECK_OUT_TIME,
     DEFAULT_KASIFY_URL,
+    DEFAULT_MIN_TURNOVER_HOURS,
     DOMAIN,
     KIND_KASIFY,
     KIND_NUKI,
@@ -60,10 +63,13 @@ from ..const import (
 )
 from ..coordinator import KasifyConfigEntry, KasifyRuntimeData, LockView, PropertySourceCoordinator
 from ..links import link_lock_devices, provider_lock_keys
+from ..stay_conflicts import StayConflicts
 from ..stays import StayScheduler
 from .kasify_calendar import BookingsCalendar
 from .kasify_feeds import FeedCoordinator
 
+# Completed tasks this recent stay on the to-do lists, checked off.
+RECENTLY_COMPLETED: Final = timedelta(days=7)
 # Lock vendors in Kasify smart-lock records → the account kind that controls them.
 PROVIDER_KINDS: Final = {"nuki": KIND_NUKI, "unifi": KIND_UNIFI}
 
@@ -94,7 +100,12 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
         self.client = client
 
     async def _fetch_window(self, window_start: datetime, window_end: datetime) -> AccountSnapshot:
-        snapshot = await self.client.fetch_snapshot(window_start, window_end, MAX_CONCURRENT_REQUESTS)
+        snapshot = await self.client.fetch_snapshot(
+            window_start,
+            window_end,
+            MAX_CONCURRENT_REQUESTS,
+            completed_since=dt_util.utcnow() - RECENTLY_COMPLETED,
+        )
         if not any(
             b.check_in_unzoned or b.check_out_unzoned for items in snapshot.bookings.values() for b in items
         ):
@@ -104,6 +115,18 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
             for property_id, items in snapshot.bookings.items()
         }
         return replace(snapshot, bookings=bookings)
+
+    @callback
+    def async_show(self, snapshot: AccountSnapshot) -> None:
+        """Show a change Kasify confirmed (its answer, applied to the data) without a refresh.
+
+        The next poll stays when it was due. While the last refresh failed nothing is shown (the entities are
+        unavailable; the next successful refresh shows the change).
+        """
+        if not self.last_update_success or self.data is None:
+            return
+        self.data = snapshot
+        self.async_update_listeners()
 
     def localize(self, booking: Booking) -> Booking:
         """A booking whose check-in or check-out Kasify sent without a zone, at the property's local times.
@@ -120,9 +143,25 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
             check_out=_local(booking.check_out_unzoned, check_out_time, zone) or booking.check_out,
         )
 
+    tasks_writable = True
+
+    def property_zone(self, property_id: str) -> tzinfo:
+        """The property's time zone: the options', else Home Assistant's."""
+        return self.stay_times(property_id)[2]
+
+    def property_settings(self, property_id: str) -> Mapping[str, Any]:
+        """The property's settings in the options (step "stay_times"); empty when none were saved."""
+        settings: Mapping[str, Any] = self.config_entry.options.get(CONF_STAY_TIMES, {}).get(property_id, {})
+        return settings
+
+    def min_turnover(self, property_id: str) -> timedelta:
+        """The shortest time the property needs between a check-out and the next check-in."""
+        hours = self.property_settings(property_id).get(CONF_MIN_TURNOVER, DEFAULT_MIN_TURNOVER_HOURS)
+        return timedelta(hours=float(hours))
+
     def stay_times(self, property_id: str) -> tuple[time, time, tzinfo]:
         """The property's check-in and check-out times and time zone (options, else the defaults)."""
-        chosen = self.config_entry.options.get(CONF_STAY_TIMES, {}).get(property_id, {})
+        chosen = self.property_settings(property_id)
         zone: tzinfo = dt_util.get_default_time_zone()
         with contextlib.suppress(ZoneInfoNotFoundError, ValueError, TypeError):
             if name := chosen.get(CONF_TIME_ZONE):
@@ -442,6 +481,8 @@ async def async_setup(hass: HomeAssistant, entry: KasifyConfigEntry) -> KasifyRu
     feeds = FeedCoordinator(hass, entry, coordinator, IcalFeedClient(session))
     await feeds.async_refresh()
     stays.async_start()
+    conflicts = StayConflicts(hass, entry, coordinator, feeds)
+    conflicts.async_start()
 
     @callback
     def _follow_feed_list() -> None:
@@ -450,7 +491,9 @@ async def async_setup(hass: HomeAssistant, entry: KasifyConfigEntry) -> KasifyRu
             entry.async_create_task(hass, feeds.async_request_refresh(), "kasify feeds refresh")
 
     entry.async_on_unload(coordinator.async_add_listener(_follow_feed_list))
-    return KasifyRuntimeData(client=client, coordinator=coordinator, stays=stays, feeds=feeds)
+    return KasifyRuntimeData(
+        client=client, coordinator=coordinator, stays=stays, feeds=feeds, conflicts=conflicts
+    )
 
 
 async def async_started(hass: HomeAssistant, entry: KasifyConfigEntry) -> None:
