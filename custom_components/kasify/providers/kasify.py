@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from homeassistant.components.calendar import CalendarEvent
 from homeassistant.const import CONF_URL
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
@@ -60,6 +60,7 @@ from ..const import (
 )
 from ..coordinator import KasifyConfigEntry, KasifyRuntimeData, LockView, PropertySourceCoordinator
 from ..links import link_lock_devices, provider_lock_keys
+from ..placement import lock_device_name, place_lock
 from ..stays import StayScheduler
 from .kasify_calendar import BookingsCalendar
 from .kasify_feeds import FeedCoordinator
@@ -235,7 +236,7 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
             device_key=lock.device_key,
             unique_id_base=f"kasify_lock_{lock.id}",
             # "Front door" alone repeats across a portfolio; the property makes it unique and findable.
-            name=f"{prop.name} {lock.name}" if prop else lock.name,
+            name=lock_device_name(lock.name, prop.name if prop else None),
             status=lock.status,
             manufacturer=VENDOR_MANUFACTURERS.get(lock.vendor, lock.vendor.title() or None),
             model="Door" if lock.vendor == "unifi" else "Smart lock",
@@ -310,15 +311,15 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
 
     def sync_lock_links(self) -> None:
         """Hang the read-only lock devices under their property's device (both are this entry's)."""
-        registry = dr.async_get(self.hass)
         entry_id = self.config_entry.entry_id
+        views = self.lock_views
         for lock in self.data.smart_locks.values():
             device = compat.device_by_identifier(self.hass, (DOMAIN, lock.device_key), entry_id)
             parent = compat.device_by_identifier(
                 self.hass, self.property_identifier(lock.property_id), entry_id
             )
-            if device is not None and parent is not None and device.via_device_id != parent.id:
-                registry.async_update_device(device.id, via_device_id=parent.id)
+            if device is not None and (view := views.get(lock.device_key)) is not None:
+                place_lock(self.hass, device, parent, view.name)
 
 
 # --- booking access codes -------------------------------------------------------------------------------
