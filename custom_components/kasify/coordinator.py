@@ -409,6 +409,10 @@ class PropertySourceCoordinator[SnapshotT: PropertySnapshot](ApiCoordinator[Snap
         """The next stay to begin at the property after ``now``."""
         return None
 
+    def last_stay(self, property_id: str, now: datetime) -> Booking | None:
+        """The stay that ended last at the property, at or before ``now``."""
+        return None
+
 
 class ProviderCoordinator[DataT, ClientT](ApiCoordinator[DataT]):
     """One lock-provider account (Nuki Web, UniFi Access, RemoteLock).

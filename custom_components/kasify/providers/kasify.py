@@ -309,6 +309,10 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
         """The next stay to begin at the property after ``now``."""
         return self.data.next_booking(property_id, now)
 
+    def last_stay(self, property_id: str, now: datetime) -> Booking | None:
+        """The stay that ended last at the property, at or before ``now``."""
+        return self.data.last_booking(property_id, now)
+
     def sync_lock_links(self) -> None:
         """Hang the read-only lock devices under their property's device (both are this entry's)."""
         entry_id = self.config_entry.entry_id
