@@ -17,6 +17,7 @@ import subprocess
 from typing import Any
 
 from homeassistant.components.onboarding import STEPS
+from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.json import JSONEncoder
@@ -280,7 +281,8 @@ async def test_today_lists_check_ins_check_outs_and_turnovers(
 async def test_nothing_today_and_no_properties(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry, simulator: Simulator
 ) -> None:
-    """A quiet day says so; without any property (only a lock account) the dashboard says how to add one."""
+    """A quiet day says so; while Kasify is down the lists say which properties are not known (never "none");
+    without any property (only a lock account) the dashboard says how to add one."""
     nuki = nuki_entry(simulator)
     await setup_integration(hass, nuki)
     (section,) = _sections(await _generate(hass, "es"))
@@ -290,5 +292,12 @@ async def test_nothing_today_and_no_properties(
 
     assert await hass.config_entries.async_remove(nuki.entry_id)
     await setup_integration(hass, mock_config_entry)
-    today = _today(hass, await _generate(hass))
-    assert today == {"Check-ins": "None today.", "Check-outs": "None today.", "Turnovers": "None today."}
+    result = await _generate(hass)
+    quiet = {"Check-ins": "None today.", "Check-outs": "None today.", "Turnovers": "None today."}
+    assert _today(hass, result) == quiet
+
+    simulator.faults.inject("/kasify/", status=503)
+    await refresh(hass, mock_config_entry)
+    assert hass.states.get("binary_sensor.loft_patio_lavapies_occupied").state == STATE_UNAVAILABLE
+    unknown = "_Not known now for Ático Torre Malvarrosa, Estúdio do Miradouro Príncipe Real, Loft Patio Lavapiés_"
+    assert _today(hass, result) == dict.fromkeys(quiet, unknown)

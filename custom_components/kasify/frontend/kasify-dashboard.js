@@ -13,12 +13,14 @@ const FULL = { columns: 12 }; // a section's whole width
 
 const STRINGS = {
   en: {
-    description: "Today's check-ins, check-outs and turnovers, then every property with its locks, tasks and bookings.",
+    description:
+      "Today's check-ins, check-outs and turnovers, then every property with its locks, tasks and bookings.",
     today: "Today",
     check_ins: "Check-ins",
     check_outs: "Check-outs",
     turnovers: "Turnovers",
     none: "None today.",
+    unknown: "Not known now for",
     arrived: "arrived",
     left: "left",
     out: "out",
@@ -29,12 +31,14 @@ const STRINGS = {
       "its properties show up here.",
   },
   es: {
-    description: "Entradas, salidas y cambios de huésped de hoy, y cada alojamiento con sus cerraduras, tareas y reservas.",
+    description:
+      "Entradas, salidas y cambios de huésped de hoy, y cada alojamiento con sus cerraduras, tareas y reservas.",
     today: "Hoy",
     check_ins: "Entradas",
     check_outs: "Salidas",
     turnovers: "Cambios de huésped",
     none: "Ninguna hoy.",
+    unknown: "Sin datos ahora de",
     arrived: "ya ha llegado",
     left: "ya se ha ido",
     out: "sale",
@@ -71,24 +75,28 @@ function withoutPrefix(name, prefix) {
 const label = (hass, entityId, device) =>
   withoutPrefix(String(hass.states[entityId]?.attributes?.friendly_name ?? entityId), deviceName(device));
 
-// The integration's entities of one device that have a state, with what the strategy needs to know of them.
-function entitiesOf(hass, device) {
-  return Object.values(hass.entities || {})
-    .filter((entry) => entry.device_id === device.id && entry.platform === DOMAIN && !entry.hidden)
-    .filter((entry) => hass.states[entry.entity_id] !== undefined)
-    .map((entry) => ({
+// The integration's entities that have a state, with what the strategy needs to know of them, by device id.
+function entityIndex(hass) {
+  const index = new Map();
+  for (const entry of Object.values(hass.entities || {})) {
+    const state = hass.states[entry.entity_id];
+    if (entry.platform !== DOMAIN || entry.hidden || !entry.device_id || state === undefined) continue;
+    if (!index.has(entry.device_id)) index.set(entry.device_id, []);
+    index.get(entry.device_id).push({
       id: entry.entity_id,
       domain: entry.entity_id.split(".")[0],
       key: entry.translation_key || "",
-      deviceClass: hass.states[entry.entity_id].attributes.device_class,
-      features: Number(hass.states[entry.entity_id].attributes.supported_features) || 0,
-    }));
+      deviceClass: state.attributes.device_class,
+      features: Number(state.attributes.supported_features) || 0,
+    });
+  }
+  return index;
 }
 
 const find = (entities, domain, test) => entities.find((e) => e.domain === domain && test(e));
 
-function propertyEntities(hass, device) {
-  const all = entitiesOf(hass, device);
+function propertyEntities(index, device) {
+  const all = index.get(device.id) || [];
   return {
     occupied: find(all, "binary_sensor", (e) => e.key === "occupied"),
     current: find(all, "sensor", (e) => e.key === "current_guest"),
@@ -98,8 +106,8 @@ function propertyEntities(hass, device) {
   };
 }
 
-function lockCards(hass, lock, property) {
-  const all = entitiesOf(hass, lock);
+function lockCards(hass, index, lock, property) {
+  const all = index.get(lock.id) || [];
   const control = find(all, "lock", () => true) || find(all, "binary_sensor", (e) => e.deviceClass === "lock");
   if (!control) return [];
   const name = withoutPrefix(deviceName(lock), deviceName(property));
@@ -133,8 +141,7 @@ function tile(hass, entity, device, extra = {}) {
   return { type: "tile", entity: entity.id, name: label(hass, entity.id, device), ...extra };
 }
 
-function propertySection(hass, t, device, locks) {
-  const found = propertyEntities(hass, device);
+function propertySection(hass, t, index, device, found, locks) {
   const cards = [{ type: "heading", heading: deviceName(device), heading_style: "title", icon: "mdi:home-city" }];
   if (found.occupied) cards.push(tile(hass, found.occupied, device));
   if (found.current) cards.push(tile(hass, found.current, device));
@@ -144,7 +151,7 @@ function propertySection(hass, t, device, locks) {
   }
   if (locks.length) {
     cards.push({ type: "heading", heading: t.locks, heading_style: "subtitle", icon: "mdi:lock" });
-    for (const lock of locks) cards.push(...lockCards(hass, lock, device));
+    for (const lock of locks) cards.push(...lockCards(hass, index, lock, device));
   }
   if (found.tasks) {
     cards.push(tile(hass, found.tasks, device, { grid_options: FULL }));
@@ -173,49 +180,79 @@ function tasksTemplate(entityId) {
   );
 }
 
-// The Jinja that lists one kind of today's changes across the properties. Only entity ids (a-z, 0-9, _ and .)
-// are written into it; names and times come from the states when Home Assistant renders it.
-function todayTemplate(t, stays, kind) {
-  const rows = stays.map((s) => `{"o": "${s.occupied || ""}", "c": "${s.current || ""}", "n": "${s.next || ""}"}`);
-  const head =
-    `{%- set props = [${rows.join(", ")}] -%}\n` +
-    "{%- set today = now().date() -%}\n" +
-    "{%- set ns = namespace(lines=[]) -%}\n" +
-    "{%- for p in props -%}\n" +
-    "{%- set name = device_attr(p.o, 'name_by_user') or device_attr(p.o, 'name') -%}\n" +
-    "{%- set cur_in = as_datetime(state_attr(p.c, 'check_in')) if p.c and state_attr(p.c, 'check_in') else none -%}\n" +
-    "{%- set cur_out = as_datetime(state_attr(p.c, 'check_out')) if p.c and state_attr(p.c, 'check_out') else none -%}\n" +
-    "{%- set nxt = as_datetime(states(p.n)) if p.n and states(p.n) not in ['unknown', 'unavailable', ''] else none -%}\n" +
-    "{%- set last = as_datetime(state_attr(p.o, 'last_check_out')) if state_attr(p.o, 'last_check_out') else none -%}\n" +
-    "{%- set arrived = cur_in is not none and (cur_in | as_local).date() == today -%}\n" +
-    "{%- set arriving = nxt is not none and (nxt | as_local).date() == today -%}\n" +
-    "{%- set leaving = cur_out is not none and (cur_out | as_local).date() == today -%}\n" +
-    "{%- set left = last is not none and (last | as_local).date() == today -%}\n";
-  const line = {
-    check_ins:
-      "{%- if arrived -%}{%- set ns.lines = ns.lines + ['- **' ~ name ~ '** · ' ~ states(p.c) ~ ' · ' ~ " +
-      `(cur_in | as_local).strftime('%H:%M') ~ ' ✓ ${t.arrived}'] -%}\n` +
-      "{%- elif arriving -%}{%- set ns.lines = ns.lines + ['- **' ~ name ~ '** · ' ~ " +
-      "(state_attr(p.n, 'guest_name') or '') ~ ' · ' ~ (nxt | as_local).strftime('%H:%M')] -%}{%- endif -%}\n",
-    check_outs:
-      "{%- if leaving -%}{%- set ns.lines = ns.lines + ['- **' ~ name ~ '** · ' ~ states(p.c) ~ ' · ' ~ " +
-      "(cur_out | as_local).strftime('%H:%M')] -%}\n" +
-      "{%- elif left -%}{%- set ns.lines = ns.lines + ['- **' ~ name ~ '** · ' ~ " +
-      `(state_attr(p.o, 'last_guest_name') or '') ~ ' · ' ~ (last | as_local).strftime('%H:%M') ~ ' ✓ ${t.left}'] -%}` +
-      "{%- endif -%}\n",
-    turnovers:
-      "{%- set out = cur_out if leaving else (last if left else none) -%}\n" +
-      "{%- set inn = cur_in if arrived else (nxt if arriving else none) -%}\n" +
-      "{%- if out is not none and inn is not none and out <= inn -%}{%- set ns.lines = ns.lines + " +
-      `['- **' ~ name ~ '** · ${t.out} ' ~ (out | as_local).strftime('%H:%M') ~ ' → ${t.in} ' ~ ` +
-      "(inn | as_local).strftime('%H:%M')] -%}{%- endif -%}\n",
-  }[kind];
-  return head + line + "{%- endfor -%}\n" + `{{ ns.lines | join('\\n') if ns.lines else '${t.none}' }}`;
+// A Jinja string literal holding ``text``.
+const literal = (text) => `'${String(text).replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+
+// What each property says about today, in Jinja: who arrived or arrives, who leaves or left (from its
+// occupancy, current-guest and next-check-in sensors), as local times.
+const TODAY = [
+  "{%- set today = now().date() -%}",
+  "{%- set ns = namespace(lines=[], unknown=[]) -%}",
+  "{%- for p in props -%}",
+  "{%- set name = device_attr(p.o, 'name_by_user') or device_attr(p.o, 'name') -%}",
+  "{%- if states(p.o) in ['unavailable', 'unknown'] -%}{%- set ns.unknown = ns.unknown + [name] -%}{%- endif -%}",
+  "{%- set cur_in = state_attr(p.c, 'check_in') if p.c else none -%}",
+  "{%- set cur_out = state_attr(p.c, 'check_out') if p.c else none -%}",
+  "{%- set nxt = states(p.n) if p.n and states(p.n) not in ['unknown', 'unavailable', ''] else none -%}",
+  "{%- set last = state_attr(p.o, 'last_check_out') -%}",
+  "{%- set cur_in = as_datetime(cur_in) | as_local if cur_in else none -%}",
+  "{%- set cur_out = as_datetime(cur_out) | as_local if cur_out else none -%}",
+  "{%- set nxt = as_datetime(nxt) | as_local if nxt else none -%}",
+  "{%- set last = as_datetime(last) | as_local if last else none -%}",
+  "{%- set arrived = cur_in is not none and cur_in.date() == today -%}",
+  "{%- set arriving = nxt is not none and nxt.date() == today -%}",
+  "{%- set leaving = cur_out is not none and cur_out.date() == today -%}",
+  "{%- set left = last is not none and last.date() == today -%}",
+];
+
+// Adds a markdown list item to ``ns.lines``: the property's name in bold, then ``parts`` (Jinja expressions).
+const item = (...parts) => `{%- set ns.lines = ns.lines + ['- **' ~ name ~ '** · ' ~ ${parts.join(" ~ ")}] -%}`;
+const hhmm = (instant) => `${instant}.strftime('%H:%M')`;
+const done = (word) => literal(` ✓ ${word}`);
+
+function todayLines(t, kind) {
+  const sep = "' · '";
+  if (kind === "check_ins") {
+    return [
+      `{%- if arrived -%}${item("states(p.c)", sep, hhmm("cur_in"), done(t.arrived))}`,
+      `{%- elif arriving -%}${item("(state_attr(p.n, 'guest_name') or '')", sep, hhmm("nxt"))}{%- endif -%}`,
+    ];
+  }
+  if (kind === "check_outs") {
+    return [
+      `{%- if leaving -%}${item("states(p.c)", sep, hhmm("cur_out"))}`,
+      `{%- elif left -%}${item("(state_attr(p.o, 'last_guest_name') or '')", sep, hhmm("last"), done(t.left))}`,
+      "{%- endif -%}",
+    ];
+  }
+  return [
+    "{%- set out = cur_out if leaving else (last if left else none) -%}",
+    "{%- set inn = cur_in if arrived else (nxt if arriving else none) -%}",
+    "{%- if out is not none and inn is not none and out <= inn -%}",
+    item(literal(`${t.out} `), hhmm("out"), literal(` → ${t.in} `), hhmm("inn")),
+    "{%- endif -%}",
+  ];
 }
 
-function todaySection(hass, t, properties) {
+// The Jinja that lists one kind of today's changes across the properties. Only entity ids (a-z, 0-9, _ and .)
+// and the strategy's own words are written into it; names and times come from the states when it is rendered.
+function todayTemplate(t, stays, kind) {
+  const rows = stays.map((s) => `{"o": "${s.occupied}", "c": "${s.current || ""}", "n": "${s.next || ""}"}`);
+  return [
+    `{%- set props = [${rows.join(", ")}] -%}`,
+    ...TODAY,
+    ...todayLines(t, kind),
+    "{%- endfor -%}",
+    // Properties whose sensors are unavailable (their account is down) are named, never counted as quiet.
+    "{%- if ns.unknown -%}",
+    `{%- set ns.lines = ns.lines + ['_' ~ ${literal(t.unknown)} ~ ' ' ~ ns.unknown | join(', ') ~ '_'] -%}`,
+    "{%- endif -%}",
+    `{{ ns.lines | join('\\n') if ns.lines else ${literal(t.none)} }}`,
+  ].join("\n");
+}
+
+function todaySection(t, properties) {
   const stays = properties
-    .map((device) => propertyEntities(hass, device))
     .filter((found) => found.occupied)
     .map((found) => ({ occupied: found.occupied.id, current: found.current?.id, next: found.next?.id }));
   const cards = [{ type: "heading", heading: t.today, heading_style: "title", icon: "mdi:calendar-today" }];
@@ -239,17 +276,25 @@ async function registryDevices(hass) {
 export async function generateDashboard(config, hass) {
   const t = strings(hass.locale?.language || hass.language);
   const devices = await registryDevices(hass);
+  const index = entityIndex(hass);
+  const found = new Map(devices.filter(isProperty).map((device) => [device, propertyEntities(index, device)]));
   // Rentals with guest stays (Kasify) first, then the others (casavi), each by name.
-  const stays = (device) => (propertyEntities(hass, device).occupied ? 0 : 1);
-  const properties = devices.filter(isProperty).sort((a, b) => stays(a) - stays(b) || byName(a, b));
+  const stays = (device) => (found.get(device).occupied ? 0 : 1);
+  const properties = [...found.keys()].sort((a, b) => stays(a) - stays(b) || byName(a, b));
+  const locks = new Map();
+  for (const device of [...devices].sort(byName)) {
+    if (!device.via_device_id) continue;
+    if (!locks.has(device.via_device_id)) locks.set(device.via_device_id, []);
+    locks.get(device.via_device_id).push(device);
+  }
   const sections = [];
   if (!properties.length) {
     sections.push({ type: "grid", cards: [{ type: "markdown", content: t.no_properties }] });
   } else {
-    sections.push(todaySection(hass, t, properties));
+    sections.push(todaySection(t, properties.map((device) => found.get(device))));
     for (const property of properties) {
-      const locks = devices.filter((d) => d.via_device_id === property.id).sort(byName);
-      sections.push(propertySection(hass, t, property, locks));
+      const own = locks.get(property.id) || [];
+      sections.push(propertySection(hass, t, index, property, found.get(property), own));
     }
   }
   return {
