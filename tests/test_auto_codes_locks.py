@@ -40,7 +40,6 @@ from .providers import (
     LOFT,
     LOFT_ID,
     NOW,
-    PORTAL,
     answer_no_bookings_once,
     background_done,
     kasify_entry,
@@ -53,6 +52,10 @@ from .providers import (
 )
 
 pytestmark = [pytest.mark.allow_hosts(["127.0.0.1"]), pytest.mark.usefixtures("fast_nuki", "no_heartbeat")]
+
+# The UniFi door, added after the Kasify account, is named after the property it belongs to.
+PORTAL = "lock.estudio_do_miradouro_principe_real_portal_rua_garrett"
+LOFT_PORTAL = "lock.loft_patio_lavapies_portal_rua_garrett"  # moved to the Loft (_portal_at_the_loft)
 
 AUTO_OPTIONS = {
     **KASIFY_OPTIONS,
@@ -222,7 +225,7 @@ async def test_unifi_door_and_repair_issue(
     issue = issue_registry.async_get_issue(DOMAIN, key)
     assert issue is not None
     assert issue.translation_key == "code_not_on_locks"
-    assert issue.translation_placeholders["locks"] == "Portal Rua Garrett"
+    assert issue.translation_placeholders["locks"] == "Estúdio do Miradouro Príncipe Real Portal Rua Garrett"
     assert issue.translation_placeholders["guest"] == "João Costa"
 
     simulator.faults.clear()
@@ -285,19 +288,19 @@ async def test_cancelled_booking_leaves_no_code_on_reachable_locks(
     louis = _booking(simulator, 0, "Louis Lefebvre")
     listed = await list_codes(hass, booking_id=louis["id"], include_codes=True)
     codes = {item["entity_id"]: item["code_id"] for item in listed}
-    assert set(codes) == {LOFT, PORTAL}
+    assert set(codes) == {LOFT, LOFT_PORTAL}
     pin = listed[0]["code"]
     if fault == "unifi-unloaded":
         await hass.config_entries.async_unload(unifi.entry_id)
         await background_done(hass)
-        failed, name = PORTAL, "Portal Rua Garrett"
+        failed, name = LOFT_PORTAL, "Loft Patio Lavapiés Portal Rua Garrett"
     else:
         simulator.faults.inject(f"/nuki/smartlock/{LOFT_ID}/auth", method="DELETE", status=500)
         failed, name = LOFT, "Loft Patio Lavapiés - Puerta principal"
 
     def on_locks() -> set[str]:
         found = {LOFT} if codes[LOFT] in simulator.nuki.auths else set()
-        return found | ({PORTAL} if codes[PORTAL] in simulator.unifi.visitors else set())
+        return found | ({LOFT_PORTAL} if codes[LOFT_PORTAL] in simulator.unifi.visitors else set())
 
     caplog.set_level(logging.DEBUG, logger="custom_components.kasify")
     caplog.clear()
@@ -352,13 +355,13 @@ async def test_a_held_code_the_engine_forgot_is_not_revoked_upstream(
     louis = _booking(simulator, 0, "Louis Lefebvre")
     listed = await list_codes(hass, booking_id=louis["id"])
     codes = {item["entity_id"]: item["code_id"] for item in listed}
-    assert set(codes) == {LOFT, PORTAL}
+    assert set(codes) == {LOFT, LOFT_PORTAL}
     async_get_code_manager(hass)._records.pop((LOFT, codes[LOFT]))
     simulator.reset_requests()
     caplog.clear()
     simulator.kasify.cancel_booking(louis["id"])
     await refresh(hass, kasify, push=True)
-    assert codes[PORTAL] not in simulator.unifi.visitors
+    assert codes[LOFT_PORTAL] not in simulator.unifi.visitors
     assert codes[LOFT] in simulator.nuki.auths
     assert simulator.count_requests("/nuki", "DELETE") == 0
     assert await list_codes(hass, booking_id=louis["id"]) == []

@@ -34,6 +34,7 @@ from .const import (
     KIND_KASIFY,
     LOGGER,
 )
+from .placement import place_lock
 
 if TYPE_CHECKING:
     from .access_codes.records import CodeTarget
@@ -421,6 +422,10 @@ class PropertySourceCoordinator[SnapshotT: PropertySnapshot](ApiCoordinator[Snap
         """The next stay to begin at the property after ``now``."""
         return None
 
+    def last_stay(self, property_id: str, now: datetime) -> Booking | None:
+        """The stay that ended last at the property, at or before ``now``."""
+        return None
+
 
 class ProviderCoordinator[DataT, ClientT](ApiCoordinator[DataT]):
     """One lock-provider account (Nuki Web, UniFi Access, RemoteLock).
@@ -431,7 +436,8 @@ class ProviderCoordinator[DataT, ClientT](ApiCoordinator[DataT]):
     """
 
     # Locks whose property is not known keep the property they were linked to (a Kasify entry that reloads
-    # must not unhang every lock); accounts whose own settings decide the link say so.
+    # must not unhang every lock); accounts whose own settings decide the link say so (and unhang a lock only
+    # while a property source is loaded to decide it).
     unlink_when_unknown: bool = False
     # The lock activity event types of this vendor.
     activity_event_types: tuple[str, ...] = ()
@@ -519,17 +525,18 @@ class ProviderCoordinator[DataT, ClientT](ApiCoordinator[DataT]):
         return set()
 
     def sync_lock_links(self) -> None:
-        """Hang each lock device under its property's device (a property loaded later, a changed mapping)."""
-        from .links import property_device  # links imports this module: imported when first needed
+        """Hang each lock device under its property's device (a property loaded later, a changed mapping).
 
-        registry = dr.async_get(self.hass)
+        The device is named after its property and put in the property's area (``placement.py``).
+        """
+        from .links import property_device, property_sources  # links imports this module: imported late
+
+        # With no property source loaded (Home Assistant starting, a Kasify entry reloading) nothing is known.
+        unlink = self.unlink_when_unknown and bool(property_sources(self.hass))
+        views = self.lock_views
         for key in self.device_keys(self.data):
             device = compat.device_by_identifier(self.hass, (DOMAIN, key), self.config_entry.entry_id)
-            if device is None:
+            if device is None or (view := views.get(key)) is None:
                 continue  # its entities are being added; the link follows once they are
             parent = property_device(self.hass, self.lock_parent(key))
-            if parent is None and not self.unlink_when_unknown:
-                continue
-            parent_id = parent.id if parent is not None else None
-            if device.via_device_id != parent_id:
-                registry.async_update_device(device.id, via_device_id=parent_id)
+            place_lock(self.hass, device, parent, view.name, unlink=unlink)

@@ -374,6 +374,11 @@ class AccountSnapshot:
         """The first booking that checks in after ``now``."""
         return next((b for b in self.active_bookings(property_id) if b.check_in > now), None)
 
+    def last_booking(self, property_id: str, now: datetime) -> Booking | None:
+        """The booking that checked out last at or before ``now`` (within the snapshot's window)."""
+        ended = [b for b in self.active_bookings(property_id) if b.check_out <= now]
+        return max(ended, key=lambda b: b.check_out) if ended else None
+
     def property_slice(self, property_id: str) -> object:
         """Everything about one property (compared by entities to skip unchanged writes)."""
         return (

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from homeassistant.components.calendar import CalendarEvent
 from homeassistant.const import CONF_URL
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
@@ -63,6 +63,7 @@ from ..const import (
 )
 from ..coordinator import KasifyConfigEntry, KasifyRuntimeData, LockView, PropertySourceCoordinator
 from ..links import link_lock_devices, provider_lock_keys
+from ..placement import lock_device_name, place_lock
 from ..stay_conflicts import StayConflicts
 from ..stays import StayScheduler
 from .kasify_calendar import BookingsCalendar
@@ -285,7 +286,7 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
             device_key=lock.device_key,
             unique_id_base=f"kasify_lock_{lock.id}",
             # "Front door" alone repeats across a portfolio; the property makes it unique and findable.
-            name=f"{prop.name} {lock.name}" if prop else lock.name,
+            name=lock_device_name(lock.name, prop.name if prop else None),
             status=lock.status,
             manufacturer=VENDOR_MANUFACTURERS.get(lock.vendor, lock.vendor.title() or None),
             model="Door" if lock.vendor == "unifi" else "Smart lock",
@@ -358,17 +359,21 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
         """The next stay to begin at the property after ``now``."""
         return self.data.next_booking(property_id, now)
 
+    def last_stay(self, property_id: str, now: datetime) -> Booking | None:
+        """The stay that ended last at the property, at or before ``now``."""
+        return self.data.last_booking(property_id, now)
+
     def sync_lock_links(self) -> None:
         """Hang the read-only lock devices under their property's device (both are this entry's)."""
-        registry = dr.async_get(self.hass)
         entry_id = self.config_entry.entry_id
+        views = self.lock_views
         for lock in self.data.smart_locks.values():
             device = compat.device_by_identifier(self.hass, (DOMAIN, lock.device_key), entry_id)
             parent = compat.device_by_identifier(
                 self.hass, self.property_identifier(lock.property_id), entry_id
             )
-            if device is not None and parent is not None and device.via_device_id != parent.id:
-                registry.async_update_device(device.id, via_device_id=parent.id)
+            if device is not None and (view := views.get(lock.device_key)) is not None:
+                place_lock(self.hass, device, parent, view.name)
 
 
 # --- booking access codes -------------------------------------------------------------------------------
