@@ -184,3 +184,36 @@ async def test_remembered_across_restarts(
     assert stored[garage.id] == garage.area_id
     assert stored[cleared.id] == "estudio_do_miradouro_principe_real"
     assert "gone-device" not in stored
+
+
+async def test_an_area_set_before_or_missing(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    area_registry: ar.AreaRegistry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """A lock already in an area when the integration first sees it stays there, even once taken out of it;
+    a property without an area gives its locks none until it has one."""
+    kasify = remotelock_kasify_entry(simulator)
+    await setup_integration(hass, kasify)
+    estudio = _property(hass, simulator, kasify, 1)
+    device_registry.async_update_device(estudio.id, area_id=None)
+    remotelock = remotelock_entry(simulator)
+    remotelock.add_to_hass(hass)
+    garage_block = area_registry.async_create("Cocheras")
+    key = (DOMAIN, f"remotelock_{remotelock_device_id(simulator, 'Garaje')}")
+    own = device_registry.async_get_or_create(config_entry_id=remotelock.entry_id, identifiers={key})
+    device_registry.async_update_device(own.id, area_id=garage_block.id)
+    await hass.config_entries.async_setup(remotelock.entry_id)
+    await hass.async_block_till_done()
+
+    assert _lock(hass, simulator, "Garaje").area_id == garage_block.id
+    storage = _lock(hass, simulator, "Trastero")
+    assert (storage.via_device_id, storage.area_id) == (estudio.id, None)
+
+    device_registry.async_update_device(own.id, area_id=None)
+    studio_area = area_registry.async_create("Estudio")
+    device_registry.async_update_device(estudio.id, area_id=studio_area.id)
+    await refresh(hass, remotelock)
+    assert _lock(hass, simulator, "Garaje").area_id is None
+    assert _lock(hass, simulator, "Trastero").area_id == studio_area.id
