@@ -12,13 +12,19 @@ component's autouse fixtures and socket blocking) is off, and ``tests/conftest.p
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Generator
+import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from harness import TIMINGS, SimulatedUpstreams
 from kasify_dev import HaWebSocket, Instance, Settings, free_port, tail
 import pytest
+from ui import ARTIFACTS, SCREENSHOTS, clear_screenshots, save_screenshot
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, BrowserContext, Page
+
 
 _RUNNING: list[Settings] = []
 
@@ -73,6 +79,8 @@ def session(instance: Instance) -> aiohttp.ClientSession:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Generator[None, Any, Any]:
     """On a failure, show what Home Assistant and the simulator logged."""
     report = yield
+    if report.when == "call":
+        item.call_report = report  # type: ignore[attr-defined]  # read by the page fixture's teardown
     if report.failed and _RUNNING:
         settings = _RUNNING[-1]
         for path, lines in ((settings.ha_log, 80), (settings.ha_console_log, 30), (settings.sim_log, 20)):
@@ -88,3 +96,60 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             terminalreporter.write_line(f"{what}: {seconds:.1f} s")
     if _RUNNING:
         terminalreporter.write_line(f"config folder and logs: {_RUNNING[-1].config_dir}")
+    if SCREENSHOTS:
+        terminalreporter.write_line(f"screenshots ({len(SCREENSHOTS)}): {ARTIFACTS}")
+
+
+# --- the browser (tests marked `browser`) -------------------------------------------------------------
+
+CHROMIUM = os.environ.get("KASIFY_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+async def chromium() -> AsyncIterator[Browser]:
+    """Headless Chromium (Debian's ``chromium``) driven by Playwright; skipped, loudly, without it."""
+    try:
+        from playwright.async_api import async_playwright  # only the browser tests need it
+    except ImportError:
+        pytest.skip(
+            "BROWSER TESTS SKIPPED: the playwright package is missing (pip install -r requirements_test.txt)"
+        )
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(
+            f"BROWSER TESTS SKIPPED: no Chromium at {CHROMIUM} (apt-get install chromium, as scripts/test "
+            "does, or set KASIFY_CHROMIUM)"
+        )
+    clear_screenshots()
+    async with async_playwright() as playwright:
+        # Not Playwright's own browser build (it cannot be downloaded here): the system's, no sandbox (root).
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        await browser.close()
+
+
+@pytest.fixture(scope="session")
+async def logged_in(chromium: Browser, instance: Instance) -> AsyncIterator[BrowserContext]:
+    """A browser session logged in to Home Assistant through its login page, as the owner."""
+    context = await chromium.new_context(viewport={"width": 1280, "height": 1000}, locale="en-US")
+    context.set_default_timeout(20_000)
+    page = await context.new_page()
+    await page.goto(f"{instance.settings.ha_url}/")
+    await page.get_by_label("Username").fill(instance.creds["username"])
+    await page.get_by_label("Password", exact=True).fill(instance.creds["password"])
+    await save_screenshot(page, "login")
+    await page.get_by_role("button", name="Log in").click()
+    await page.wait_for_url(lambda url: "/auth/" not in url and "auth_callback" not in url)
+    await page.close()
+    yield context
+    await context.close()
+
+
+@pytest.fixture
+async def page(logged_in: BrowserContext, request: pytest.FixtureRequest) -> AsyncIterator[Page]:
+    """A tab of the logged-in browser; a failing test leaves a screenshot of it."""
+    tab = await logged_in.new_page()
+    yield tab
+    report = getattr(request.node, "call_report", None)
+    if report is not None and report.failed:
+        await save_screenshot(tab, f"{request.node.name}-failure")
+    await tab.close()
