@@ -103,13 +103,14 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 # --- the browser (tests marked `browser`) -------------------------------------------------------------
 
 CHROMIUM = os.environ.get("KASIFY_CHROMIUM", "/usr/bin/chromium")
+PAGE_TIMEOUT_MS = 30_000
 
 
 @pytest.fixture(scope="session")
 async def chromium() -> AsyncIterator[Browser]:
     """Headless Chromium (Debian's ``chromium``) driven by Playwright; skipped, loudly, without it."""
     try:
-        from playwright.async_api import async_playwright  # only the browser tests need it
+        from playwright.async_api import async_playwright, expect  # only the browser tests need it
     except ImportError:
         pytest.skip(
             "BROWSER TESTS SKIPPED: the playwright package is missing (pip install -r requirements_test.txt)"
@@ -120,6 +121,8 @@ async def chromium() -> AsyncIterator[Browser]:
             "does, or set KASIFY_CHROMIUM)"
         )
     clear_screenshots()
+    # The first page load fetches the whole frontend: more than expect()'s 5 s on a busy machine.
+    expect.set_options(timeout=PAGE_TIMEOUT_MS)
     async with async_playwright() as playwright:
         # Not Playwright's own browser build (it cannot be downloaded here): the system's, no sandbox (root).
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
@@ -131,7 +134,7 @@ async def chromium() -> AsyncIterator[Browser]:
 async def logged_in(chromium: Browser, instance: Instance) -> AsyncIterator[BrowserContext]:
     """A browser session logged in to Home Assistant through its login page, as the owner."""
     context = await chromium.new_context(viewport={"width": 1280, "height": 1000}, locale="en-US")
-    context.set_default_timeout(20_000)
+    context.set_default_timeout(PAGE_TIMEOUT_MS)
     page = await context.new_page()
     await page.goto(f"{instance.settings.ha_url}/")
     await page.get_by_label("Username").fill(instance.creds["username"])
