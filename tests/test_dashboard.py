@@ -299,5 +299,7 @@ async def test_nothing_today_and_no_properties(
     simulator.faults.inject("/kasify/", status=503)
     await refresh(hass, mock_config_entry)
     assert hass.states.get("binary_sensor.loft_patio_lavapies_occupied").state == STATE_UNAVAILABLE
-    unknown = "_Not known now for Ático Torre Malvarrosa, Estúdio do Miradouro Príncipe Real, Loft Patio Lavapiés_"
+    unknown = (
+        "_Not known now for Ático Torre Malvarrosa, Estúdio do Miradouro Príncipe Real, Loft Patio Lavapiés_"
+    )
     assert _today(hass, result) == dict.fromkeys(quiet, unknown)
