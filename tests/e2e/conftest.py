@@ -20,7 +20,7 @@ import aiohttp
 from harness import TIMINGS, SimulatedUpstreams
 from kasify_dev import HaWebSocket, Instance, Settings, free_port, tail
 import pytest
-from ui import ARTIFACTS, SCREENSHOTS, clear_screenshots, save_screenshot
+from ui import ARTIFACTS, SCREENSHOTS, WARNINGS, clear_screenshots, save_screenshot
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, Page
@@ -98,6 +98,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(f"config folder and logs: {_RUNNING[-1].config_dir}")
     if SCREENSHOTS:
         terminalreporter.write_line(f"screenshots ({len(SCREENSHOTS)}): {ARTIFACTS}")
+    for warning in WARNINGS:
+        terminalreporter.write_line(f"WARNING: {warning}", yellow=True)
 
 
 # --- the browser (tests marked `browser`) -------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 import time
 from typing import Any
 
@@ -68,6 +69,15 @@ class SimulatedUpstreams:
             assert response.status == 201, await response.text()
             record: dict[str, Any] = await response.json()
             return record
+
+    async def kasify_bookings(self, property_id: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """The property's bookings that overlap ``start``-``end``."""
+        window = f"from={start.isoformat()}&to={end.isoformat()}".replace("+", "%2B")
+        page = await self._get(
+            f"{self._base}/kasify/v1/properties/{property_id}/bookings?{window}&size=100", KASIFY_TOKEN
+        )
+        bookings: list[dict[str, Any]] = page["bookings"]
+        return bookings
 
     async def current_booking(self, property_id: str) -> dict[str, Any] | None:
         """The booking the simulator's clock is inside of at the property, None when the house is empty."""

@@ -12,6 +12,8 @@ if TYPE_CHECKING:
 
 ARTIFACTS = REPO_ROOT / "artifacts" / "e2e"
 SCREENSHOTS: list[Path] = []
+# What a browser test had to work around, printed at the end of the run.
+WARNINGS: list[str] = []
 
 
 def clear_screenshots() -> None:
