@@ -51,7 +51,7 @@ def _tile_name(lock: str, prop: str) -> str:
 
 @pytest.fixture(scope="module")
 async def dashboard(instance: Instance) -> str:
-    """A storage dashboard whose configuration is the Kasify strategy; its first view's URL."""
+    """A storage dashboard whose configuration is the Kasify strategy; its URL."""
     await instance.api.websocket_command(
         {
             "type": "lovelace/dashboards/create",
@@ -67,7 +67,7 @@ async def dashboard(instance: Instance) -> str:
     await instance.api.websocket_command(
         {"type": "lovelace/config/save", "url_path": URL_PATH, "config": config}
     )
-    return f"{instance.settings.ha_url}/{URL_PATH}/0"
+    return f"{instance.settings.ha_url}/{URL_PATH}"
 
 
 def _lock_of(lock: HaLock, device: dict[str, Any]) -> bool:
@@ -79,7 +79,7 @@ async def _locks_up(ws: HaWebSocket) -> bool:
     return bool(locks) and all(lock.state in SHOWN for lock in locks)
 
 
-async def _open(page: Any, instance: Instance) -> None:
+async def _open(page: Any, instance: Instance, dashboard: str) -> None:
     """Open the dashboard from the sidebar, once the page has the strategy's module.
 
     Opened before the module is there, the frontend waits 5 s for it, then shows "Timeout waiting for strategy
@@ -97,7 +97,7 @@ async def _open(page: Any, instance: Instance) -> None:
             if attempt == MODULE_LOAD_ATTEMPTS:
                 raise
     await page.locator(f'a[href="/{URL_PATH}"]').click()
-    await page.wait_for_url(f"**/{URL_PATH}/**")
+    await page.wait_for_url(f"{dashboard}/**")
 
 
 def _section(page: Any, heading: str) -> Any:
@@ -114,7 +114,7 @@ async def test_dashboard_shows_every_property_with_its_locks_and_bookings(
     locks = await ha_locks(ws)
     now = datetime.now(UTC)
 
-    await _open(page, instance)
+    await _open(page, instance, dashboard)
 
     guests_seen = 0
     for prop in await upstreams.kasify_properties():
@@ -146,7 +146,7 @@ async def test_unlock_on_a_lock_tile_unlocks_the_simulated_lock(
     devices = await ha_devices(ws)
     lock_device = next(d for d in devices if _lock_of(lock, d))
     prop_name = _name(next(d for d in devices if d["id"] == lock_device["via_device_id"]))
-    await _open(page, instance)
+    await _open(page, instance, dashboard)
     tile = _section(page, prop_name).locator(
         "hui-tile-card", has_text=_tile_name(_name(lock_device), prop_name)
     )
