@@ -339,7 +339,7 @@ class AccessCodeManager:
         """Remove the doomed codes on these locks first; refuse while one of the booking's cannot be.
 
         A code an unfinished create left for the same booking must be gone before the booking gets another
-        one on that lock (ServiceValidationError naming the locks where it could not be removed yet).
+        one on that lock (HomeAssistantError naming the locks where it could not be removed yet).
         """
         ids = {target.entity_id for target in targets}
         if not any(record.doomed and record.entity_id in ids for record in self._records.values()):
@@ -457,8 +457,9 @@ class AccessCodeManager:
             raise err
         pin = record.code
         unanswered = unknown and results[-1][1] in (Removal.STUCK, Removal.UNKNOWN)
-        leftover = [name for name, result in results if result is Removal.STUCK]
-        if len(leftover) > unanswered:
+        made = results[:-1] if unknown else results
+        if any(result is Removal.STUCK for _name, result in made):
+            leftover = [name for name, result in results if result is Removal.STUCK]
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="access_code_rollback_failed",
