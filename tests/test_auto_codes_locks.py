@@ -557,12 +557,12 @@ async def test_home_assistant_stopped_in_the_middle_of_a_create(
 
     listed = await list_codes(hass, booking_id=louis["id"], include_codes=True)
     codes = {item["entity_id"]: item["code_id"] for item in listed}
-    assert set(codes) == {LOFT, PORTAL}
+    assert set(codes) == {LOFT, UNIFI_FIRST_PORTAL}
     pins = {item["code"] for item in listed}
     assert len(pins) == 1
     assert pins != {str(first_pin)}
     on_loft = [a["id"] for a in keypad_codes(simulator, LOFT_ID).values() if a["name"] == "Louis Lefebvre"]
     assert on_loft == [codes[LOFT]]
     visitors = [vid for vid, v in simulator.unifi.visitors.items() if v["first_name"] == "Louis"]
-    assert visitors == [codes[PORTAL]]
+    assert visitors == [codes[UNIFI_FIRST_PORTAL]]
     await hass.config_entries.async_unload(kasify.entry_id)  # before the providers, whose unload reloads it
