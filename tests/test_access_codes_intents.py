@@ -17,7 +17,7 @@ from unittest.mock import patch
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
@@ -143,6 +143,36 @@ async def test_a_nuki_create_sent_twice_by_the_client_is_one_code(
         simulator.nuki.auths[auth_id]["code"] == int(response[LOFT]["code"]) == int(response[ATICO]["code"])
     )
     assert {item["entity_id"] for item in await list_codes(hass)} == {ATICO, LOFT}
+    assert _leftover_issues(issue_registry) == []
+
+
+async def test_a_pin_nuki_refuses_is_not_taken_for_one_it_made(
+    hass: HomeAssistant, simulator: Simulator, issue_registry: ir.IssueRegistry
+) -> None:
+    """Nuki refuses the PIN and the keypad has no code with that name and PIN: a refusal, nothing created.
+    When the keypad cannot be read to tell, the code is looked for like any unclear answer."""
+    await setup_integration(hass, nuki_entry(simulator))
+    before = dict(keypad_codes(simulator, LOFT_ID))
+    refused = "{\"detailMessage\": \"The supplied value '483926' for parameter 'code' is not valid\"}"
+    simulator.faults.inject(
+        f"/nuki/smartlock/{LOFT_ID}/auth", method="PUT", status=400, body=refused, times=1
+    )
+    with pytest.raises(HomeAssistantError) as err:
+        await create_code(hass, LOFT, code="483926")
+    assert err.value.translation_key == "access_code_in_use"
+    assert keypad_codes(simulator, LOFT_ID) == before
+
+    simulator.faults.inject(
+        f"/nuki/smartlock/{LOFT_ID}/auth", method="PUT", status=400, body=refused, times=1
+    )
+    with (
+        patch.object(NukiClient, "find_keypad_code", side_effect=ServerError("Nuki is busy", status=503)),
+        pytest.raises(HomeAssistantError) as err,
+    ):
+        await create_code(hass, LOFT, code="483926")
+    assert err.value.translation_key == "access_code_create_failed"  # looked for (the list works): not there
+    assert keypad_codes(simulator, LOFT_ID) == before
+    assert await list_codes(hass) == []
     assert _leftover_issues(issue_registry) == []
 
 
@@ -328,7 +358,9 @@ async def test_a_create_interrupted_by_a_restart_is_undone_at_the_next_start(
     assert len(set(keypad_codes(simulator, LOFT_ID)) - set(before)) == 1
     assert len(_visitors(simulator)) == 1
     hass_storage[STORAGE_KEY]["data"] = at_stop
-    hass.data.pop(_DATA_MANAGER)
+    stopped = hass.data.pop(_DATA_MANAGER)  # this run's memory is gone with it
+    stopped._records.clear()
+    stopped._checker.schedule()
 
     restarted = async_get_code_manager(hass)
     assert isinstance(restarted, AccessCodeManager)
@@ -338,3 +370,49 @@ async def test_a_create_interrupted_by_a_restart_is_undone_at_the_next_start(
     assert _visitors(simulator) == []
     assert restarted._records == {}
     assert hass_storage[STORAGE_KEY]["data"]["codes"] == []
+
+
+async def test_a_restart_removes_what_it_can_reach_and_the_rest_once_it_can(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    endpoint: UnifiEndpoint,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """After a stop in the middle of a create, the Nuki account is not loaded yet at the next start: its
+    half-made code is removed once it is. The UniFi door was deleted from Home Assistant meanwhile: nothing
+    can reach it through Home Assistant any more, so its record is forgotten."""
+    nuki = nuki_entry(simulator)
+    await setup_integration(hass, nuki)
+    await setup_integration(hass, unifi_entry(endpoint))
+    before = dict(keypad_codes(simulator, LOFT_ID))
+    simulator.faults.inject(VISITORS, method="POST", apply=True, delay=3600.0, times=1)
+    manager = async_get_code_manager(hass)
+    task = hass.async_create_task(
+        manager.async_create([LOFT, PORTAL], name="Ana García", code=None, starts_at=START, ends_at=END)
+    )
+    await _sent(simulator, VISITORS, "POST")
+    at_stop = copy.deepcopy(hass_storage[STORAGE_KEY]["data"])
+    simulator.faults.inject("/nuki", status=503)
+    simulator.faults.inject("/api/v1/developer", status=503)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    simulator.faults.clear()
+    hass_storage[STORAGE_KEY]["data"] = at_stop
+    stopped = hass.data.pop(_DATA_MANAGER)  # this run's memory is gone with it
+    stopped._records.clear()
+    stopped._checker.schedule()
+    await hass.config_entries.async_unload(nuki.entry_id)
+    er.async_get(hass).async_remove(PORTAL)
+
+    restarted = async_get_code_manager(hass)
+    await restarted.async_load()
+    await background_done(hass)
+    assert [record.entity_id for record in restarted._records.values()] == [LOFT]
+    assert len(set(keypad_codes(simulator, LOFT_ID)) - set(before)) == 1  # its account is not loaded
+
+    assert await hass.config_entries.async_setup(nuki.entry_id)
+    await tick(hass, freezer, CHECKS, push=True)
+    assert keypad_codes(simulator, LOFT_ID) == before
+    assert restarted._records == {}
