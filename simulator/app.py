@@ -259,6 +259,7 @@ class Simulator:
         if fault is None:
             return await handler(request)
         record.fault_id = fault.id
+        applied = await self._apply(request, handler) if fault.apply else None
         await self._sleep(fault.delay)
         if fault.disconnect:
             record.status = STATUS_DROPPED
@@ -266,9 +267,17 @@ class Simulator:
                 request.transport.close()
             return web.Response(status=500)
         if not fault.answers:
-            return await handler(request)
+            return applied if applied is not None else await handler(request)
         vendor = self.vendor_for(request.path)
         return fault.response(vendor.error_body if vendor else _generic_error_body)
+
+    @staticmethod
+    async def _apply(request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Let the API handle the request (its state changes) before a fault answers in its place."""
+        try:
+            return await handler(request)
+        except web.HTTPException as err:  # the API's own refusal: the client still gets the fault's answer
+            return web.Response(status=err.status)
 
     @staticmethod
     def _generic_error(status: int, message: str) -> web.Response:

@@ -38,6 +38,7 @@ _FAULT_FIELDS: Final = (
     "headers",
     "times",
     "disconnect",
+    "apply",
 )
 _LOCK_FIELDS: Final = ("lock_state", "battery_level", "battery_charging", "offline")
 
@@ -103,6 +104,7 @@ class ControlApi:
         times = body.integer("times", minimum=1)
         method, content = body.text("method"), body.text("content_type")
         payload, disconnect = body.text("body", max_length=1_000_000), body.boolean("disconnect")
+        apply = body.boolean("apply")
         body.check()
         assert path is not None
         try:
@@ -116,6 +118,7 @@ class ControlApi:
                 headers=headers,
                 times=times,
                 disconnect=bool(disconnect),
+                apply=bool(apply),
             )
         except ValueError as err:
             raise BadRequestError(str(err)) from err

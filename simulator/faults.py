@@ -22,7 +22,10 @@ class Fault:
     It matches a request whose path starts with ``path`` (and whose method is ``method``, when set). A fault
     with a ``status`` (or a ``body``) answers in place of the API after ``delay`` seconds; a fault with only
     ``delay`` waits and then lets the API answer; ``disconnect`` closes the connection without an answer.
-    ``times=None`` keeps it active until cleared; otherwise it is used up after that many matches.
+    With ``apply`` the API handles the request first (its state changes as for a normal answer), and only then
+    does the fault play: the vendor took the change but the client never learns it (an error status, a
+    dropped connection, or an answer later than the client waits). ``times=None`` keeps it active until
+    cleared; otherwise it is used up after that many matches.
     """
 
     path: str
@@ -34,6 +37,7 @@ class Fault:
     headers: dict[str, str] | None = None
     times: int | None = None
     disconnect: bool = False
+    apply: bool = False
     hits: int = 0
     id: int = field(default_factory=lambda: next(_ids))
 
@@ -96,6 +100,7 @@ class Fault:
             "headers": self.headers,
             "times": self.times,
             "disconnect": self.disconnect,
+            "apply": self.apply,
             "hits": self.hits,
         }
 
@@ -119,6 +124,7 @@ class FaultInjector:
         headers: Mapping[str, str] | None = None,
         times: int | None = None,
         disconnect: bool = False,
+        apply: bool = False,
     ) -> Fault:
         """Add a fault for requests whose path starts with ``path`` and return it.
 
@@ -129,7 +135,8 @@ class FaultInjector:
         For 429 a ``Retry-After: 1`` header is added unless ``headers`` is given. ``times=None`` means until
         cleared. ``disconnect=True`` closes the connection without an answer (note that aiohttp's client
         silently retries an idempotent request once when a reused connection drops; use ``times=2`` or more
-        to make it see the error).
+        to make it see the error). ``apply=True`` makes an ambiguous answer: the API applies the request
+        first, then the fault answers (or drops, or delays the API's own answer past the client's timeout).
         """
         fault = Fault(
             path=path,
@@ -141,6 +148,7 @@ class FaultInjector:
             headers=dict(headers) if headers is not None else None,
             times=times,
             disconnect=disconnect,
+            apply=apply,
         )
         self._faults.append(fault)
         return fault

@@ -623,6 +623,39 @@ async def test_fault_disconnect(http: Http, sim: Simulator) -> None:
     assert {r.status for r in sim.requests} == {0}
 
 
+async def test_fault_applied_then_failed(http: Http, sim: Simulator) -> None:
+    """An ambiguous answer: the API takes the change, the client sees an error, a drop or no answer."""
+    prop = sim.kasify.property_at(0)["id"]
+    before = set(sim.kasify.tasks)
+    sim.faults.inject("/kasify/v1/tasks", method="POST", status=502, apply=True, times=1)
+    reply = await http.post("/tasks", {"property_id": prop, "title": "Check the boiler"})
+    assert reply.status == 502
+    assert reply.body == {"error": "bad_gateway", "message": "Injected fault: HTTP 502"}
+    (created,) = set(sim.kasify.tasks) - before
+    assert sim.kasify.tasks[created]["title"] == "Check the boiler"
+
+    sim.faults.inject("/kasify/v1/tasks", method="POST", disconnect=True, apply=True, times=1)
+    with pytest.raises(aiohttp.ClientConnectionError):  # a POST is not sent again by aiohttp
+        await http.post("/tasks", {"property_id": prop, "title": "Fix the tap"})
+    assert [t["title"] for t in sim.kasify.tasks.values()].count("Fix the tap") == 1
+
+    sim.faults.inject("/kasify/v1/tasks", method="POST", delay=30, apply=True, times=1)
+    with pytest.raises(TimeoutError):
+        await http.post("/tasks", {"property_id": prop, "title": "Paint the door"}, timeout_s=0.2)
+    assert [t["title"] for t in sim.kasify.tasks.values()].count("Paint the door") == 1
+    # Without ``apply`` a fault that answers never reaches the API.
+    sim.faults.inject("/kasify/v1/tasks", method="POST", status=502, times=1)
+    assert (await http.post("/tasks", {"property_id": prop, "title": "Not made"})).status == 502
+    assert "Not made" not in [t["title"] for t in sim.kasify.tasks.values()]
+
+
+async def test_fault_applied_answers_with_the_apis_refusal_replaced(http: Http, sim: Simulator) -> None:
+    """The API refusing the request (here: a task without a title) still gets the fault's answer."""
+    sim.faults.inject("/kasify/v1/tasks", method="POST", status=504, apply=True, times=1)
+    reply = await http.post("/tasks", {"property_id": sim.kasify.property_at(0)["id"]})
+    assert reply.status == 504
+
+
 async def test_latency(socket_enabled: None) -> None:
     sim = Simulator(SimulatorConfig(properties=1, now=SIM_NOW, latency=0.2))
     async with sim.serve(), aiohttp.ClientSession() as session:
@@ -700,6 +733,15 @@ async def test_control_endpoints(http: Http, sim: Simulator) -> None:
     assert (await http.get("/account")).status == 503
     assert (await http.get("/account")).status == 200
 
+    applied = await http.post(
+        "/_sim/faults",
+        {"path": "/kasify/v1/account", "status": 502, "apply": True, "times": 1},
+        raw_url=True,
+        token=None,
+    )
+    assert applied.body["apply"] is True
+    assert (await http.get("/account")).status == 502
+
     await http.post("/_sim/faults", {"path": "/kasify/", "status": 500}, raw_url=True, token=None)
     assert len((await http.get("/_sim/faults", raw_url=True)).body["faults"]) == 1
     assert (await http.call("DELETE", "/_sim/faults", raw_url=True)).status == 204
@@ -709,7 +751,7 @@ async def test_control_endpoints(http: Http, sim: Simulator) -> None:
     assert bad.status == 422
 
     log = await http.get("/_sim/requests", raw_url=True)
-    assert [r["status"] for r in log.body["requests"]] == [503, 200, 200]
+    assert [r["status"] for r in log.body["requests"]] == [503, 200, 502, 200]
     assert (await http.call("DELETE", "/_sim/requests", raw_url=True)).status == 204
     assert sim.requests == []
 
