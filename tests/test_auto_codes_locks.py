@@ -43,6 +43,8 @@ from .providers import (
     move_to,
     nuki_entry,
     refresh,
+    remotelock_device_id,
+    remotelock_entry,
     unifi_entry,
 )
 
@@ -399,3 +401,28 @@ async def test_stays_longer_than_120_days(
     issue = issue_registry.async_get_issue(DOMAIN, issue_id(kasify.entry_id, jonas["id"]))
     assert issue is not None
     assert issue.translation_key == "code_not_on_locks"
+
+
+async def test_a_lock_account_added_later_gets_the_guests_codes_at_once(
+    hass: HomeAssistant, simulator: Simulator
+) -> None:
+    """The RemoteLock account is added once Louis has his code on the Loft's Nuki lock: its lock at the Loft
+    (the location of the same name) gets his PIN as soon as it is set up, not at the next booking change."""
+    await _setup_all(hass, simulator, nuki_entry(simulator))
+    louis = _booking(simulator, 0, "Louis Lefebvre")
+    (nuki_code,) = await list_codes(hass, booking_id=louis["id"], include_codes=True)
+    await setup_integration(hass, remotelock_entry(simulator))
+    await background_done(hass)
+    listed = await list_codes(hass, booking_id=louis["id"], include_codes=True)
+    assert {(item["entity_id"], item["code"]) for item in listed} == {
+        (LOFT, nuki_code["code"]),
+        ("lock.puerta_de_servicio", nuki_code["code"]),
+    }
+    front = remotelock_device_id(simulator, "Puerta de servicio")
+    state = simulator.remotelock
+    granted = {
+        state.access_persons[access["attributes"]["access_person_id"]]["attributes"]["pin"]
+        for access in state.accesses.values()
+        if access["attributes"]["accessible_id"] == front
+    }
+    assert nuki_code["code"] in granted

@@ -708,6 +708,16 @@ def get_scheduler(hass: HomeAssistant, entry_id: str) -> AutoCodeScheduler | Non
     return hass.data.get(AUTO_CODES, {}).get(entry_id)
 
 
+@callback
+def async_locks_changed(hass: HomeAssistant) -> None:
+    """An account's locks joined their properties (it was set up): every booking's locks are looked at now.
+
+    Not only at the next booking change, which may be hours away.
+    """
+    for scheduler in hass.data.get(AUTO_CODES, {}).values():
+        scheduler.async_request_reconcile()
+
+
 async def async_start_auto_codes(
     hass: HomeAssistant, entry: KasifyConfigEntry, coordinator: KasifyCoordinator
 ) -> AutoCodeScheduler:
