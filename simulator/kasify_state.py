@@ -450,8 +450,22 @@ class KasifyState(TaskRecords):
         self._sync_checkin(booking_id)
         return record
 
-    def move_booking(self, booking_id: str, check_in: datetime | str, check_out: datetime | str) -> Json:
-        """Change a booking's dates."""
+    def move_booking(
+        self,
+        booking_id: str,
+        check_in: datetime | str,
+        check_out: datetime | str,
+        *,
+        property_id: str | None = None,
+    ) -> Json:
+        """Change a booking's dates (no overlap check), and its property when given.
+
+        Moving a booking to another property is what the host does when the guest moves to another of the
+        account's properties; the API's ``PATCH`` cannot do it.
+        """
+        if property_id is not None:
+            self.get_property(property_id)
+            self.get_booking(booking_id)["property_id"] = property_id
         return self.update_booking(booking_id, check_in=check_in, check_out=check_out)
 
     def cancel_booking(self, booking_id: str) -> Json:

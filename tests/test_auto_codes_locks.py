@@ -47,6 +47,8 @@ from .providers import (
     move_to,
     nuki_entry,
     refresh,
+    remotelock_device_id,
+    remotelock_entry,
     unifi_entry,
 )
 
@@ -566,3 +568,74 @@ async def test_home_assistant_stopped_in_the_middle_of_a_create(
     visitors = [vid for vid, v in simulator.unifi.visitors.items() if v["first_name"] == "Louis"]
     assert visitors == [codes[UNIFI_FIRST_PORTAL]]
     await hass.config_entries.async_unload(kasify.entry_id)  # before the providers, whose unload reloads it
+
+
+async def test_a_lock_account_added_later_gets_the_guests_codes_at_once(
+    hass: HomeAssistant, simulator: Simulator
+) -> None:
+    """The RemoteLock account is added once Louis has his code on the Loft's Nuki lock: its lock at the Loft
+    (the location of the same name) gets his PIN as soon as it is set up, not at the next booking change."""
+    await _setup_all(hass, simulator, nuki_entry(simulator))
+    louis = _booking(simulator, 0, "Louis Lefebvre")
+    (nuki_code,) = await list_codes(hass, booking_id=louis["id"], include_codes=True)
+    await setup_integration(hass, remotelock_entry(simulator))
+    await background_done(hass)
+    listed = await list_codes(hass, booking_id=louis["id"], include_codes=True)
+    assert {(item["entity_id"], item["code"]) for item in listed} == {
+        (LOFT, nuki_code["code"]),
+        ("lock.loft_patio_lavapies_puerta_de_servicio", nuki_code["code"]),
+    }
+    front = remotelock_device_id(simulator, "Puerta de servicio")
+    state = simulator.remotelock
+    granted = {
+        state.access_persons[access["attributes"]["access_person_id"]]["attributes"]["pin"]
+        for access in state.accesses.values()
+        if access["attributes"]["accessible_id"] == front
+    }
+    assert nuki_code["code"] in granted
+
+
+async def test_a_booking_moved_to_another_property_gets_its_code_there_at_once(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    endpoint: UnifiEndpoint,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Louis is moved from the Loft to the Estúdio while the Loft's Nuki lock refuses deletions: the Estúdio's
+    UniFi door gets his code at once; the Loft's is revoked once the lock takes deletions again (also after
+    a reload), and only then does the repair about it go."""
+    kasify = await _setup_all(hass, simulator, nuki_entry(simulator), unifi_entry(endpoint))
+    louis = _booking(simulator, 0, "Louis Lefebvre")
+    old = _keypad(simulator, LOFT_ID)["Louis Lefebvre"]
+    simulator.faults.inject(f"/nuki/smartlock/{LOFT_ID}/auth", method="DELETE", status=500)
+    estudio = simulator.kasify.property_at(1)
+    simulator.kasify.move_booking(
+        louis["id"], louis["check_in"], louis["check_out"], property_id=estudio["id"]
+    )
+    await refresh(hass, kasify, push=True)
+
+    def visitors() -> list[dict[str, Any]]:
+        return [
+            v
+            for v in simulator.unifi.visitors.values()
+            if f"{v['first_name']} {v['last_name']}" == "Louis Lefebvre"
+        ]
+
+    assert len(visitors()) == 1
+    assert old["id"] in simulator.nuki.auths
+    assert {item["entity_id"] for item in await list_codes(hass, booking_id=louis["id"])} == {LOFT, PORTAL}
+    assert len(_pending_revokes(issue_registry)) == 1
+
+    assert await hass.config_entries.async_reload(kasify.entry_id)
+    await background_done(hass)
+    simulator.faults.clear()
+    await _move_to(hass, simulator, freezer, NOW + timedelta(minutes=5, seconds=1))
+    assert old["id"] not in simulator.nuki.auths
+    assert len(visitors()) == 1
+    assert [item["entity_id"] for item in await list_codes(hass, booking_id=louis["id"])] == [PORTAL]
+    assert _pending_revokes(issue_registry) == []
+    scheduler = get_scheduler(hass, kasify.entry_id)
+    assert scheduler is not None
+    assert [key for key in scheduler.held if louis["id"] in key] == [louis["id"]]
+    assert scheduler.held[louis["id"]].codes.keys() == {PORTAL}

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.device_registry import DeviceEntry
 from homeassistant.helpers.typing import ConfigType
 
 from .access_codes import async_setup_access_code_services
+from .access_codes.automatic import async_locks_changed
 from .const import CONF_KIND, DOMAIN, KIND_KASIFY
 from .coordinator import KasifyConfigEntry
 from .frontend import async_setup_frontend
@@ -50,6 +52,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: KasifyConfigEntry) -> bo
     # This entry's devices exist from here on: hang the locks under their properties.
     link_lock_devices(hass)
     await kind.started(hass, entry)
+
+    @callback
+    def _loaded() -> None:
+        # Its locks can take codes once it is loaded: the bookings' codes go on them now.
+        if entry.state is ConfigEntryState.LOADED:
+            async_locks_changed(hass)
+
+    entry.async_on_unload(entry.async_on_state_change(_loaded))
     return True
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from simulator import Simulator, SimulatorConfig
 from simulator.clock import iso, parse_iso
+from simulator.errors import NotFoundError
 
 from .conftest import SIM_NOW, TOKEN, Http
 
@@ -983,6 +984,17 @@ def test_state_helpers() -> None:
     )
     moved = kasify.move_booking(booking["id"], SIM_NOW + timedelta(days=310), SIM_NOW + timedelta(days=312))
     assert moved["check_in"] == iso(SIM_NOW + timedelta(days=310))
+    other = kasify.property_at(1)
+    relocated = kasify.move_booking(
+        booking["id"], SIM_NOW + timedelta(days=311), SIM_NOW + timedelta(days=312), property_id=other["id"]
+    )
+    assert (relocated["property_id"], relocated["check_in"]) == (
+        other["id"],
+        iso(SIM_NOW + timedelta(days=311)),
+    )
+    assert booking["id"] in {b["id"] for b in kasify.bookings_overlapping(property_id=other["id"])}
+    with pytest.raises(NotFoundError):
+        kasify.move_booking(booking["id"], SIM_NOW, SIM_NOW + timedelta(days=1), property_id="nowhere")
     assert kasify.cancel_booking(booking["id"])["status"] == "cancelled"
     with pytest.raises(TypeError):
         kasify.add_booking(prop["id"], "Ana", SIM_NOW, SIM_NOW + timedelta(days=1), colour="red")
