@@ -606,7 +606,10 @@ async def test_a_controller_that_reloads_is_not_asked_for_again(
         if e.unique_id.startswith(f"kasify_lock_{record['id']}-")
     ]
     assert copies == []
-    assert hass.states.get(PORTAL).state == LockState.LOCKED
+    assert (
+        hass.states.get("lock.estudio_do_miradouro_principe_real_portal_rua_garrett").state
+        == LockState.LOCKED
+    )
 
 
 async def test_config_flow_pins_the_presented_certificate(
