@@ -404,6 +404,9 @@ async def test_casavi_reauth_and_reconfigure(
     assert result["reason"] == "reconfigure_successful"
     assert entry.data[CONF_URL] == "https://casavi.example"
     assert entry.data[CONF_KIND] == "casavi"
+    await (
+        hass.async_block_till_done()
+    )  # the reload the flows scheduled sets the integration up (frontend, http)
 
 
 async def test_casavi_options_default(hass: HomeAssistant, mock_setup_entry: AsyncMock) -> None:
