@@ -472,3 +472,29 @@ async def test_a_booking_moved_to_another_property_gets_its_code_there_at_once(
     assert scheduler is not None
     assert [key for key in scheduler.held if louis["id"] in key] == [louis["id"]]
     assert scheduler.held[louis["id"]].codes.keys() == {PORTAL}
+
+
+async def test_a_move_refused_while_an_account_was_unloaded_is_done_when_it_loads(
+    hass: HomeAssistant, simulator: Simulator
+) -> None:
+    """Louis's stay is extended while the RemoteLock account is unloaded: the move waits (all his locks move
+    together); once the account is loaded again his code moves on both locks at once, not at the next
+    retry five minutes later."""
+    rl = remotelock_entry(simulator)
+    await _setup_all(hass, simulator, nuki_entry(simulator), rl)
+    kasify = hass.config_entries.async_get_entry(ENTRY_ID)
+    louis = _booking(simulator, 0, "Louis Lefebvre")
+    assert await hass.config_entries.async_unload(rl.entry_id)
+    await background_done(hass)
+    simulator.kasify.move_booking(louis["id"], louis["check_in"], "2026-03-21T10:00:00Z")
+    await refresh(hass, kasify, push=True)
+    assert _keypad(simulator, LOFT_ID)["Louis Lefebvre"]["allowedUntilDate"] == "2026-03-19T10:30:00.000Z"
+
+    assert await hass.config_entries.async_setup(rl.entry_id)
+    await background_done(hass)
+    assert _keypad(simulator, LOFT_ID)["Louis Lefebvre"]["allowedUntilDate"] == "2026-03-21T10:30:00.000Z"
+    listed = await list_codes(hass, booking_id=louis["id"])
+    assert {(item["entity_id"], item["ends_at"]) for item in listed} == {
+        (LOFT, "2026-03-21T10:30:00+00:00"),
+        ("lock.puerta_de_servicio", "2026-03-21T10:30:00+00:00"),
+    }

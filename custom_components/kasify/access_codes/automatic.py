@@ -157,6 +157,12 @@ class AutoCodeScheduler:
         return self._timer_at
 
     @callback
+    def async_retry_now(self) -> None:
+        """Reconcile now, changes waiting for their retry included."""
+        self._retry_at.clear()
+        self.async_request_reconcile()
+
+    @callback
     def async_request_reconcile(self) -> None:
         """Reconcile soon (coalesced: a request during a run makes one more run)."""
         if self._stopped:
@@ -635,10 +641,11 @@ def get_scheduler(hass: HomeAssistant, entry_id: str) -> AutoCodeScheduler | Non
 def async_locks_changed(hass: HomeAssistant) -> None:
     """An account's locks joined their properties (it was set up): every booking's locks are looked at now.
 
-    Not only at the next booking change, which may be hours away.
+    Not only at the next booking change, which may be hours away, nor at the next retry of a change that
+    failed because the account was not loaded.
     """
     for scheduler in hass.data.get(AUTO_CODES, {}).values():
-        scheduler.async_request_reconcile()
+        scheduler.async_retry_now()
 
 
 async def async_start_auto_codes(
