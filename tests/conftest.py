@@ -171,6 +171,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=SOAK_HOURS,
         help="simulated hours of the soak (default: %(default)s)",
     )
+    group.addoption(
+        "--soak-log",
+        default=None,
+        help="write the integration's debug log of the soak, in simulated time, here",
+    )
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

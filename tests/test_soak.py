@@ -12,7 +12,9 @@ interval; no lock holds a code the engine does not track, nor one PIN twice. Wha
 (records, stores, objects and what they hold) must not grow from the warm-up to the end.
 
 The counts are printed at the end of the test run. ``--soak-seed N`` and ``--soak-hours H`` play another
-run (the fleet and the plan follow the seed): ``pytest tests/test_soak.py --soak-seed 7 --soak-hours 168``.
+run (the fleet and the plan follow the seed), ``--soak-log PATH`` keeps the integration's debug log of it (in
+simulated time) for a look at what led to a violation:
+``pytest tests/test_soak.py --soak-seed 7 --soak-hours 168 --soak-log /tmp/soak.log``.
 
 The ``intent`` profile adds what only persisted create intents can survive: vendors that create a code while
 the engine is told the create failed (an ambiguous create), and restarts that cut a create short. It fails
@@ -33,7 +35,7 @@ from simulator import Simulator, SimulatorConfig
 from simulator.unifi_access import UnifiEndpoint
 
 from .providers import NOW, TOKEN
-from .soak.harness import SoakHass, eager_log_records
+from .soak.harness import SoakHass, debug_log, eager_log_records
 from .soak.report import REPORTS, SoakReport
 from .soak.run import INTENT, STANDARD, Profile, Soak
 from .soak.world import equip_fleet, live_codes
@@ -68,6 +70,7 @@ async def _soak(
     profile: Profile,
     seed: int,
     hours: float,
+    log: str | None = None,
 ) -> SoakReport:
     # asyncio's debug mode (on under the test harness) would double the run's time.
     hass.loop.set_debug(False)
@@ -76,7 +79,7 @@ async def _soak(
     monkeypatch.setattr(AccessCodeManager, "async_create", soak.creating(AccessCodeManager.async_create))
     owner = {code.key for code in live_codes(simulator)}
     await soak.async_setup(endpoint)
-    with eager_log_records():
+    with eager_log_records(), debug_log(log):
         report = await Soak(soak, storage, owner, profile, seed, hours).run()
     REPORTS.append(report)
     return report
@@ -95,8 +98,9 @@ async def test_soak(
     """Days of bookings, faults, reloads and restarts: no code stranded, duplicated, revoked late or missing,
     and nothing piling up in the integration."""
     hours = float(request.config.getoption("soak_hours"))
+    log = request.config.getoption("soak_log")
     report = await _soak(
-        hass, simulator, endpoint, freezer, hass_storage, monkeypatch, STANDARD, soak_seed, hours
+        hass, simulator, endpoint, freezer, hass_storage, monkeypatch, STANDARD, soak_seed, hours, log
     )
     lines = "\n".join(report.lines())
     assert report.violations == [], lines

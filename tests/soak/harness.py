@@ -64,6 +64,7 @@ AUTO_OPTIONS: dict[str, Any] = {
     CONF_AUTO_CODES_END_OFFSET: int(END_OFFSET.total_seconds() // 60),
 }
 
+DOMAIN_LOGGER = "custom_components.kasify"
 # Moving the clock while everything waits on it: to the next timer due, at least NUDGE and at most MAX_NUDGE
 # at a time, at most MAX_DRAIN per drain (a 429 asks clients to wait up to 15 minutes, per request).
 NUDGE = timedelta(seconds=1)
@@ -77,6 +78,26 @@ IDLE_ROUNDS = 60
 CREATE_WAIT_LOOKS = 2000
 # The requests looked at for one still being answered (a refresh of every account and feed is fewer).
 IN_FLIGHT_WINDOW = 1000
+
+
+@contextmanager
+def debug_log(path: str | None) -> Iterator[None]:
+    """With a ``path``, the integration's debug log goes there too (stamped with the simulated time)."""
+    if path is None:
+        yield
+        return
+    logger = logging.getLogger(DOMAIN_LOGGER)
+    handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        handler.close()
 
 
 @contextmanager
@@ -175,9 +196,12 @@ class SoakHass:
         async_fire_time_changed(self.hass)
 
     def move_clock(self, instant: datetime) -> None:
-        """Move Home Assistant's clock to ``instant`` when it is ahead (nothing fires yet)."""
+        """Move Home Assistant's clock to ``instant`` when it is ahead (no timer fires yet; the soak's own
+        hooks run: a fault whose time is up ends)."""
         if instant > self.now():
             self.freezer.move_to(instant)
+        for hook in self.on_clock:
+            hook(self.now())
 
     async def advance_to(self, instant: datetime) -> None:
         """Move both clocks to ``instant`` (when it is ahead) and wait for what the timers started."""
