@@ -209,6 +209,14 @@ class Invariants:
         alive = [booking for booking in local if booking["status"] != "cancelled"]
         return (hinted or exact or alive or local)[0]
 
+    def due_bookings(self, now: datetime) -> list[dict[str, str]]:
+        """The bookings that should have their codes at ``now`` (at properties with locks)."""
+        return [
+            booking
+            for booking in self.sim.kasify.bookings.values()
+            if self.locks.get(booking["property_id"]) and self._due(booking, now)
+        ]
+
     def _due(self, booking: Mapping[str, str], now: datetime) -> bool:
         starts_at, ends_at = window(booking)
         return booking["status"] == "confirmed" and parse_iso(booking["check_in"]) - LEAD <= now < ends_at

@@ -22,6 +22,8 @@ from .plan import AMBIGUOUS, CONFIRM, FAULT_KINDS, MUTATIONS
 from .world import VENDORS
 
 PACKAGE = "custom_components.kasify"
+# Records or bookings a settled engine may hold beyond what is due (a code made at that very instant).
+SETTLED_SLACK = 2
 REPORTS: list[SoakReport] = []
 """Every report of this test run, for the terminal summary."""
 
@@ -35,13 +37,16 @@ def summary_lines() -> list[str]:
 class Footprint:
     """What the integration holds, at one instant.
 
-    The engine's records, the bookings the schedulers hold codes for, the size of its stores; its objects
-    alive (instances of its classes, but for the API's data models, which follow the accounts' data), and
-    the items in the dicts, lists and sets those objects hold (its caches, its bookkeeping).
+    The engine's records and the bookings the schedulers hold codes for, beside what is due then (the
+    bookings that should have codes, and their locks); the size of its stores; its objects alive (instances of
+    its classes, but for the API's data models, which follow the accounts' data) and the items in the dicts,
+    lists and sets those objects hold (its caches, its bookkeeping).
     """
 
     records: int
     held: int
+    due: int
+    due_locks: int
     store_bytes: int
     objects: Counter[str]
     items: Counter[str]
@@ -49,10 +54,15 @@ class Footprint:
     def __str__(self) -> str:
         """One line for the report."""
         return (
-            f"engine records {self.records}, bookings with codes {self.held}, stores "
-            f"{self.store_bytes / 1024:.1f} KiB, objects {self.objects.total()} "
-            f"holding {self.items.total()} items"
+            f"engine records {self.records} (due {self.due_locks}), bookings with codes {self.held} (due "
+            f"{self.due}), stores {self.store_bytes / 1024:.1f} KiB, objects {self.objects.total()} holding "
+            f"{self.items.total()} items"
         )
+
+    @property
+    def settled(self) -> bool:
+        """Whether the engine holds what is due and no more (a code or booking left over would be a leak)."""
+        return self.records <= self.due_locks + SETTLED_SLACK and self.held <= self.due + SETTLED_SLACK
 
     def growth(self, later: Footprint) -> list[tuple[str, int]]:
         """What holds more ``later`` (objects of a class, items held by a class's objects), most first."""
@@ -63,14 +73,8 @@ class Footprint:
         return [(name, count) for name, count in grown.most_common() if count > 0]
 
     def within(self, later: Footprint) -> bool:
-        """Whether ``later`` holds at most a quarter more than this (plus a little, for small counts)."""
-        pairs = (
-            (self.records, later.records),
-            (self.held, later.held),
-            (self.store_bytes, later.store_bytes),
-            (self.objects.total(), later.objects.total()),
-            (self.items.total(), later.items.total()),
-        )
+        """Whether the integration's objects, and what they hold, grew by a quarter at most (and a few)."""
+        pairs = ((self.objects.total(), later.objects.total()), (self.items.total(), later.items.total()))
         return all(after <= before * 1.25 + 16 for before, after in pairs)
 
 
@@ -132,8 +136,11 @@ class SoakReport:
         ]
 
     def flat(self) -> bool:
-        """Whether the integration held no more at the end than after the warm-up (``Footprint.within``)."""
-        return self.warm is not None and self.end is not None and self.warm.within(self.end)
+        """Whether the integration held, at the end, what was due and no more, and hardly more than after
+        the warm-up (``Footprint.settled``, ``Footprint.within``)."""
+        return (
+            self.warm is not None and self.end is not None and self.end.settled and self.warm.within(self.end)
+        )
 
     def unplayed(self) -> list[str]:
         """What a full run plays that this one did not: codes, every fault (but ambiguous creates) and
@@ -178,8 +185,9 @@ def _attributes(obj: object) -> list[object]:
     return values
 
 
-def footprint(hass: HomeAssistant, storage: dict[str, Any]) -> Footprint:
-    """What the integration holds now (``storage``: the test harness's ``.storage``)."""
+def footprint(hass: HomeAssistant, storage: dict[str, Any], due: int, due_locks: int) -> Footprint:
+    """What the integration holds now (``storage``: the test harness's ``.storage``; ``due``: the bookings
+    that should have codes now, on ``due_locks`` locks in all)."""
     manager = hass.data.get(engine._DATA_MANAGER)
     schedulers = hass.data.get(AUTO_CODES, {})
     stores = [value for key, value in storage.items() if key.startswith(f"{DOMAIN}.")]
@@ -198,6 +206,8 @@ def footprint(hass: HomeAssistant, storage: dict[str, Any]) -> Footprint:
     return Footprint(
         records=len(manager._records) if manager is not None else 0,
         held=sum(len(scheduler.held) for scheduler in schedulers.values()),
+        due=due,
+        due_locks=due_locks,
         store_bytes=sum(len(json.dumps(store, default=str)) for store in stores),
         objects=objects,
         items=items,

@@ -186,7 +186,9 @@ class Soak:
         self.ledger.restarted_at = self.soak.now()
 
     def _footprint(self) -> Footprint:
-        return footprint(self.soak.hass, self.storage)
+        due = self.invariants.due_bookings(self.soak.now())
+        locks = sum(len(self.locks.get(booking["property_id"], ())) for booking in due)
+        return footprint(self.soak.hass, self.storage, len(due), locks)
 
     def _summarise(self) -> None:
         report, counts = self.report, self.invariants.counts
