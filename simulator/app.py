@@ -232,7 +232,13 @@ class Simulator:
         """Record the request, then apply latency and faults before the vendor answers."""
         if request.path == CONTROL_PREFIX or request.path.startswith(CONTROL_PREFIX + "/"):
             return await handler(request)
-        record = RecordedRequest(request.method, request.path, dict(request.query), body=await _body(request))
+        record = RecordedRequest(
+            request.method,
+            request.path,
+            dict(request.query),
+            body=await _body(request),
+            headers=dict(request.headers),
+        )
         self.requests.append(record)
         try:
             response = await self._answer(request, handler, record)
@@ -269,7 +275,8 @@ class Simulator:
         if not fault.answers:
             return applied if applied is not None else await handler(request)
         vendor = self.vendor_for(request.path)
-        return fault.response(vendor.error_body if vendor else _generic_error_body)
+        echoed = await _request_text(request) if fault.echo else ""
+        return fault.response(vendor.error_body if vendor else _generic_error_body, echoed)
 
     @staticmethod
     async def _apply(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -302,6 +309,13 @@ class Simulator:
 
 def _generic_error_body(status: int, message: str) -> bytes:
     return json.dumps({"error": code_for(status), "message": message}).encode()
+
+
+async def _request_text(request: web.Request) -> str:
+    """The request as received, for a fault that echoes it: request line, headers and body."""
+    headers = "\n".join(f"{name}: {value}" for name, value in request.headers.items())
+    body = (await request.read()).decode(errors="replace") if request.body_exists else ""
+    return f"{request.method} {request.path_qs}\n{headers}\n\n{body}"
 
 
 async def _body(request: web.Request) -> Any:

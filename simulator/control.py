@@ -8,6 +8,8 @@
   ``{"live": true}`` unfreezes.
 - ``PATCH /_sim/kasify/smartlocks/{id}`` — ``lock_state``, ``battery_level``, ``battery_charging``,
   ``offline``.
+- ``PATCH /_sim/kasify/tasks`` — how Kasify answers where its pages are silent: ``ignore_completed_since``
+  (bool), ``patch_ignores`` (task fields a ``PATCH`` leaves unchanged); see ``kasify_tasks.py``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 from aiohttp import web
 
 from .errors import ApiError, BadRequestError
+from .kasify_tasks import TASK_PATCH_FIELDS
 from .validation import Body, read_json
 
 if TYPE_CHECKING:
@@ -39,6 +42,7 @@ _FAULT_FIELDS: Final = (
     "times",
     "disconnect",
     "apply",
+    "echo",
 )
 _LOCK_FIELDS: Final = ("lock_state", "battery_level", "battery_charging", "offline")
 
@@ -67,6 +71,7 @@ class ControlApi:
         app.router.add_delete("/requests", self.clear_requests)
         app.router.add_post("/clock", self.clock)
         app.router.add_patch("/kasify/smartlocks/{id}", self.patch_lock)
+        app.router.add_patch("/kasify/tasks", self.patch_task_answers)
         return app
 
     @web.middleware
@@ -105,6 +110,7 @@ class ControlApi:
         method, content = body.text("method"), body.text("content_type")
         payload, disconnect = body.text("body", max_length=1_000_000), body.boolean("disconnect")
         apply = body.boolean("apply")
+        echo = body.boolean("echo")
         body.check()
         assert path is not None
         try:
@@ -119,6 +125,7 @@ class ControlApi:
                 times=times,
                 disconnect=bool(disconnect),
                 apply=bool(apply),
+                echo=bool(echo),
             )
         except ValueError as err:
             raise BadRequestError(str(err)) from err
@@ -178,3 +185,25 @@ class ControlApi:
         body.check()
         record = self.sim.kasify.set_lock(request.match_info["id"], **data)
         return web.json_response(record)
+
+    async def patch_task_answers(self, request: web.Request) -> web.Response:
+        """``PATCH /_sim/kasify/tasks``: Kasify's task answers where its pages are silent."""
+        data = await read_json(request)
+        body = Body(data, ("ignore_completed_since", "patch_ignores"))
+        ignore = body.boolean("ignore_completed_since")
+        fields = body.text_list("patch_ignores")
+        for field in fields or ():
+            if field not in TASK_PATCH_FIELDS:
+                body.add("patch_ignores", f"{field} is not a task field")
+        body.check()
+        kasify = self.sim.kasify
+        if ignore is not None:
+            kasify.ignore_completed_since = ignore
+        if fields is not None:
+            kasify.patch_ignores = frozenset(fields)
+        return web.json_response(
+            {
+                "ignore_completed_since": kasify.ignore_completed_since,
+                "patch_ignores": sorted(kasify.patch_ignores),
+            }
+        )

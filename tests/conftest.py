@@ -31,6 +31,10 @@ from .soak import report as soak_report
 SOAK_SEED = 1
 SOAK_HOURS = 48.0
 
+# The end-to-end tests run a real Home Assistant under their own rules (tests/e2e/pytest.ini), in a pytest
+# run of their own: `pytest tests/e2e` (scripts/test runs them as a separate stage).
+collect_ignore = ["e2e"]
+
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:

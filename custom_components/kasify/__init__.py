@@ -13,7 +13,9 @@ from .access_codes import async_setup_access_code_services
 from .access_codes.automatic import async_locks_changed
 from .const import CONF_KIND, DOMAIN, KIND_KASIFY
 from .coordinator import KasifyConfigEntry
+from .frontend import async_setup_frontend
 from .links import link_lock_devices
+from .placement import async_setup_placement
 from .providers import PROVIDERS, AccountKind
 from .services import async_setup_services
 
@@ -25,6 +27,7 @@ PLATFORMS: list[Platform] = [
     Platform.EVENT,
     Platform.LOCK,
     Platform.SENSOR,
+    Platform.TODO,
 ]
 
 
@@ -34,6 +37,8 @@ def _kind(entry: KasifyConfigEntry) -> AccountKind:
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Set up the integration (nothing is configured in YAML)."""
+    await async_setup_placement(hass)
+    await async_setup_frontend(hass)
     async_setup_access_code_services(hass)
     async_setup_services(hass)
     return True

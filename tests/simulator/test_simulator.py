@@ -409,6 +409,45 @@ async def test_task_status_filters(http: Http, sim: Simulator) -> None:
     assert (await http.get("/tasks", params={"status": "done"})).status == 422
 
 
+async def test_completed_since_and_the_answers_kasify_leaves_open(http: Http, sim: Simulator) -> None:
+    """``completed_since`` keeps the tasks completed at or after it; the knobs make the listing ignore it and
+    a PATCH ignore fields (also through ``PATCH /_sim/kasify/tasks``)."""
+    prop = sim.kasify.property_at(0)
+    recent = sim.kasify.add_task(
+        prop["id"], "Recent", status="completed", completed_at=SIM_NOW - timedelta(days=1)
+    )
+    old = sim.kasify.add_task(
+        prop["id"], "Old", status="completed", completed_at=SIM_NOW - timedelta(days=30)
+    )
+    params: dict[str, str | int] = {
+        "status": "completed",
+        "completed_since": iso(SIM_NOW - timedelta(days=7)),
+    }
+    listed = {t["id"] for t in (await http.get("/tasks", params=params)).body["tasks"]}
+    assert recent["id"] in listed
+    assert old["id"] not in listed
+    assert (await http.get("/tasks", params={"completed_since": "yesterday"})).status == 422
+
+    control = await http.call(
+        "PATCH",
+        "/_sim/kasify/tasks",
+        json_body={"ignore_completed_since": True, "patch_ignores": ["title"]},
+        raw_url=True,
+    )
+    assert control.body == {"ignore_completed_since": True, "patch_ignores": ["title"]}
+    listed = {t["id"] for t in (await http.get("/tasks", params=params)).body["tasks"]}
+    assert old["id"] in listed
+    patched = await http.call(
+        "PATCH", f"/tasks/{recent['id']}", json_body={"title": "New", "description": "D"}
+    )
+    assert (patched.status, patched.body["title"], patched.body["description"]) == (200, "Recent", "D")
+    refused = await http.call(
+        "PATCH", "/_sim/kasify/tasks", json_body={"patch_ignores": ["status_x"]}, raw_url=True
+    )
+    assert refused.status == 422
+    assert sim.kasify.patch_ignores == frozenset({"title"})
+
+
 # -- properties and smart locks --------------------------------------------------------------------------
 
 
@@ -571,6 +610,27 @@ async def test_fault_default_body_uses_the_error_shape(http: Http, sim: Simulato
     assert (await http.get("/properties")).status == 200  # other paths unaffected
     sim.faults.clear()
     assert (await http.get("/tasks")).status == 200
+
+
+async def test_fault_echoing_the_request(http: Http, sim: Simulator) -> None:
+    """An echo fault answers with the vendor's error body repeating the request, credentials and body
+    included; the request log keeps the headers as received."""
+    sim.faults.inject("/kasify/v1/tasks", method="POST", echo=True, times=1)
+    reply = await http.post("/tasks", {"title": "Boiler", "notes": "PIN 583921"})
+    assert reply.status == 500
+    assert reply.body["error"] == "internal_error"
+    message = reply.body["message"]
+    assert message.startswith("Injected fault: HTTP 500 for POST /kasify/v1/tasks\n")
+    assert f"Authorization: Bearer {TOKEN}" in message
+    assert '"notes": "PIN 583921"' in message
+    sim.faults.inject("/kasify/", echo=True, status=429, times=1)
+    assert (
+        (await http.get("/account", params={"q": "x"}))
+        .body["message"]
+        .startswith("Injected fault: HTTP 429 for GET /kasify/v1/account?q=x\n")
+    )
+    (logged,) = sim.requests_for("/kasify/v1/tasks", "POST")
+    assert logged.headers["Authorization"] == f"Bearer {TOKEN}"
 
 
 async def test_fault_429_has_retry_after(http: Http, sim: Simulator) -> None:

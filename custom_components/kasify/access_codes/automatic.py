@@ -140,6 +140,9 @@ class AutoCodeScheduler:
     def _async_stop(self) -> None:
         self._stopped = True
         self._cancel_timer()
+        if self._task is not None and not self._task.done():
+            # A run under way stops here: the engine undoes a half-made change, the next start finishes it.
+            self._task.cancel()
         # Raised again by the next run once the entry is back; a deleted entry leaves none behind.
         for booking_id in self._issues:
             ir.async_delete_issue(self._hass, DOMAIN, issue_id(self._entry.entry_id, booking_id))

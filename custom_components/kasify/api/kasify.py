@@ -8,10 +8,10 @@ Paths that are not in Kasify's API reference are inferred (see ``docs/kasify-api
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
+from http import HTTPStatus
 import logging
 from typing import Any, Final
 
@@ -26,22 +26,27 @@ from .http import (
     quote_segment,
     retry_after_seconds as retry_after_seconds,  # noqa: PLC0414 - re-exported; it used to live here
 )
-from .inferred import read_inferred
+from .inferred import not_understood, read_inferred
+from .kasify_parse import (
+    build_snapshot,
+    parse_access_code,
+    parse_account,
+    parse_booking,
+    parse_property,
+    parse_smart_lock as parse_smart_lock,  # noqa: PLC0414 - re-exported; it used to live here
+    parse_task,
+)
 from .models import (
     AccessCode,
     Account,
     AccountSnapshot,
     Booking,
-    BookingStatus,
-    CalendarFeed,
     EndpointNotUnderstood,
     Feature,
     Property,
     SmartLock,
-    SmartLockInfo,
     Task,
     TaskStatus,
-    TeamMember,
 )
 from .parse import Reader, as_list
 
@@ -105,155 +110,6 @@ class Paths:
     def property_tasks(property_id: str) -> str:
         """A property's tasks."""
         return f"/properties/{quote_segment(property_id)}/tasks"
-
-
-# --- parsing ------------------------------------------------------------------------------------
-
-
-def _member(r: Reader) -> TeamMember:
-    return TeamMember(
-        id=r.str("id"),
-        name=r.opt_str("name") or "",
-        last_name=r.opt_str("last_name"),
-        email=r.opt_str("email"),
-        access_level=r.opt_str("access_level"),
-        service=r.opt_str("service"),
-    )
-
-
-def parse_account(r: Reader) -> Account:
-    """Parse ``GET /account``."""
-    return Account(
-        id=r.str("id"),
-        name=r.opt_str("name") or r.opt_str("email") or r.str("id"),
-        email=r.opt_str("email"),
-        timezone=r.opt_str("timezone"),
-    )
-
-
-def parse_property(r: Reader) -> Property:
-    """Parse a Property (seed shape)."""
-    cleaner = r.opt_object("default_cleaner")
-    return Property(
-        id=r.str("id"),
-        name=r.str("name"),
-        account_id=r.opt_str("account_id"),
-        address=r.opt_str("address"),
-        city=r.opt_str("city"),
-        zip_code=r.opt_str("zip_code"),
-        country=r.opt_str("country"),
-        rooms_count=r.opt_int("rooms_count"),
-        has_internet=r.opt_bool("has_internet"),
-        role=r.opt_str("role"),
-        cover_image_url=r.opt_str("cover_image_url"),
-        default_cleaner=_member(cleaner) if cleaner else None,
-        calendars=tuple(
-            CalendarFeed(
-                channel=c.opt_str("channel"),
-                url=c.opt_str("url"),
-                sync_interval_minutes=c.opt_int("syncIntervalMinutes"),
-                last_sync_at=c.opt_date("lastSyncAt"),
-                last_error=c.opt_str("lastError"),
-            )
-            for c in r.objects("calendars")
-        ),
-        smart_locks=tuple(
-            SmartLockInfo(id=s.str("id"), vendor=s.opt_str("vendor") or "", name=s.opt_str("name") or "")
-            for s in r.objects("smart_locks")
-        ),
-        team=tuple(_member(m) for m in r.objects("team")),
-    )
-
-
-def parse_smart_lock(r: Reader) -> SmartLock:
-    """Parse a SmartLock with live status (seed shape)."""
-    vendor = (r.opt_str("vendor") or "").lower()
-    nuki = r.opt_object("nuki_smartlock")
-    unifi = r.opt_object("unifi_smartlock")
-    nuki_id = nuki.opt_str("nuki_smartlock_id") if nuki is not None else None
-    unifi_id = unifi.opt_str("door_id") if unifi is not None else None
-    # The vendor decides which provider record names the lock; the other one is only a fallback.
-    provider_id = (unifi_id or nuki_id) if vendor == "unifi" else (nuki_id or unifi_id)
-    return SmartLock(
-        id=r.str("id"),
-        vendor=vendor,
-        name=r.opt_str("name") or "",
-        property_id=r.str("property_id"),
-        provider_lock_id=provider_id,
-        lock_state=r.opt_int("lock_state"),
-        battery_level=r.opt_int("battery_level"),
-        battery_charging=r.opt_bool("battery_charging"),
-        offline=r.bool("offline"),
-    )
-
-
-# Spellings of the known booking statuses (case aside).
-_BOOKING_STATUSES: Final = {
-    "confirmed": BookingStatus.CONFIRMED,
-    "pending": BookingStatus.PENDING,
-    "cancelled": BookingStatus.CANCELLED,
-    "canceled": BookingStatus.CANCELLED,
-}
-
-
-def parse_booking(r: Reader) -> Booking:
-    """Parse a Booking; a status the integration does not know is :attr:`BookingStatus.UNKNOWN`."""
-    text = r.opt_str("status")
-    booking_status = _BOOKING_STATUSES.get((text or "").strip().lower(), BookingStatus.UNKNOWN)
-    return Booking(
-        id=r.str("id"),
-        property_id=r.str("property_id"),
-        guest_name=r.opt_str("guest_name") or "",
-        check_in=r.datetime("check_in"),
-        check_out=r.datetime("check_out"),
-        status=booking_status,
-        channel=r.opt_str("channel"),
-        guests_count=r.opt_int("guests_count"),
-        registered_guests=r.int("registered_guests", 0),
-        guest_email=r.opt_str("guest_email"),
-        guest_phone=r.opt_str("guest_phone"),
-        notes=r.opt_str("notes"),
-        external_reference=r.opt_str("external_reference"),
-        status_text=text if booking_status is BookingStatus.UNKNOWN else None,
-        check_in_unzoned=r.unzoned("check_in"),
-        check_out_unzoned=r.unzoned("check_out"),
-    )
-
-
-def parse_task(r: Reader) -> Task:
-    """Parse a Task."""
-    text = (r.opt_str("status") or "").strip().lower().replace(" ", "_").replace("-", "_")
-    try:
-        status = TaskStatus(text)
-    except ValueError:
-        # Not known to be done: the task stays open (a house is never shown ready on a guess).
-        _LOGGER.debug("Kasify task status %r: read as pending", text)
-        status = TaskStatus.PENDING
-    return Task(
-        id=r.str("id"),
-        property_id=r.str("property_id"),
-        title=r.opt_str("title") or "",
-        status=status,
-        task_type=r.opt_str("task_type") or "other",
-        description=r.opt_str("description"),
-        due_at=r.opt_datetime("due_at"),
-        assignee_id=r.opt_str("assignee_id"),
-        booking_id=r.opt_str("booking_id"),
-    )
-
-
-def parse_access_code(r: Reader) -> AccessCode:
-    """Parse an AccessCode."""
-    return AccessCode(
-        id=r.str("id"),
-        booking_id=r.opt_str("booking_id"),
-        lock_id=r.opt_str("smartlock_id"),
-        name=r.opt_str("name"),
-        code=r.opt_str("code"),
-        starts_at=r.opt_datetime("starts_at"),
-        ends_at=r.opt_datetime("ends_at"),
-        status=r.opt_str("status"),
-    )
 
 
 def _iso(value: datetime) -> str:
@@ -338,36 +194,54 @@ class KasifyClient:
         page = 0
         seen = 0
         while True:
-            query: dict[str, str | int] = {**(params or {}), "page": page, "size": MAX_PAGE_SIZE}
-            body = await self._object("GET", path, params=query)
-            items = body.objects(key, required=True)
+            items, total = await self._page(path, key, parse, params, page)
             for item in items:
-                yield parse(item)
+                yield item
             seen += len(items)
-            total = body.opt_int("total")
             # With ``total``: until we have that many (a server that caps ``size`` below ours still gives
             # every page), or an empty page. Without it: until a short page.
             if not items or (seen >= total if total is not None else len(items) < MAX_PAGE_SIZE):
                 return
             page += 1
 
+    async def _page[T](
+        self,
+        path: str,
+        key: str,
+        parse: Callable[[Reader], T],
+        params: Mapping[str, str | int] | None,
+        page: int,
+    ) -> tuple[list[T], int | None]:
+        """One page of a listing (1 request): its items and the ``total`` the answer gives, if any."""
+        query: dict[str, str | int] = {**(params or {}), "page": page, "size": MAX_PAGE_SIZE}
+        body = await self._object("GET", path, params=query)
+        return [parse(item) for item in body.objects(key, required=True)], body.opt_int("total")
+
     async def fetch_snapshot(
-        self, window_start: datetime, window_end: datetime, concurrency: int = 4
+        self,
+        window_start: datetime,
+        window_end: datetime,
+        concurrency: int = 4,
+        *,
+        completed_since: datetime | None = None,
     ) -> AccountSnapshot:
         """Read the whole account for one refresh, in as few requests as the API allows.
 
-        Requests, with P properties, B bookings overlapping the window, T open tasks and L properties
-        that have smart locks::
+        Requests, with P properties, B bookings overlapping the window, T open tasks, C tasks completed since
+        ``completed_since`` (when given) and L properties that have smart locks::
 
             ceil(P / 100)    GET /properties            (all pages)
           + ceil(B / 100)    GET /bookings?from&to      (every property in one cross-property listing)
           + ceil(T / 100)    GET /tasks?status=open
+          + ceil(C / 100)    GET /tasks?status=completed&completed_since  (after the open tasks)
           + L                GET /properties/{id}/smartlocks, ``concurrency`` at a time
 
-        Properties without smart locks cost nothing beyond their share of the first listing. The three
-        listings run concurrently; the lock calls start as soon as the properties are known. An inferred
-        listing (bookings, tasks) that answers 404 or 400 leaves its feature without data, named in
-        ``degraded``; any other failure cancels the other requests and is raised as is.
+        Properties without smart locks cost nothing beyond their share of the first listing. The listings run
+        concurrently (the completed tasks right after the open ones: a task completed in between is not
+        lost); the lock calls start as soon as the properties are known. An inferred listing (bookings,
+        tasks, completed tasks) that answers 404 or 400 leaves its feature without data, named in
+        ``degraded`` (the completed tasks are not asked for while the open ones are not understood); any
+        other failure cancels the other requests and is raised as is.
         """
         client = self
         try:
@@ -375,7 +249,7 @@ class KasifyClient:
                 bookings_task = group.create_task(
                     read_inferred(f"GET {Paths.BOOKINGS}", client.list_bookings(window_start, window_end))
                 )
-                tasks_task = group.create_task(read_inferred(f"GET {Paths.TASKS}", client.list_tasks("open")))
+                tasks_task = group.create_task(self._read_tasks(completed_since))
                 properties = await client.list_properties()
                 lock_calls: list[Callable[[], Awaitable[list[SmartLock]]]] = [
                     partial(client.list_smart_locks, prop.id) for prop in properties if prop.smart_locks
@@ -384,19 +258,26 @@ class KasifyClient:
         except ExceptionGroup as group_error:
             # The group has cancelled the sibling requests; the first failure is the one to report.
             raise group_error.exceptions[0] from None
-        (bookings, bookings_off), (tasks, tasks_off) = bookings_task.result(), tasks_task.result()
-        off: dict[str, EndpointNotUnderstood | None] = {
-            Feature.BOOKINGS: bookings_off,
-            Feature.TASKS: tasks_off,
-        }
-        return _snapshot(
+        (bookings, bookings_off), (tasks, completed, tasks_off) = bookings_task.result(), tasks_task.result()
+        off: dict[str, EndpointNotUnderstood | None] = {Feature.BOOKINGS: bookings_off, **tasks_off}
+        return build_snapshot(
             properties,
             bookings,
-            tasks,
+            (tasks, completed),
             locks_task.result(),
             (window_start, window_end),
             {feature: why for feature, why in off.items() if why is not None},
         )
+
+    async def _read_tasks(
+        self, completed_since: datetime | None
+    ) -> tuple[list[Task], list[Task], dict[str, EndpointNotUnderstood | None]]:
+        """The open tasks, then those completed since ``completed_since``; which of them are off, and why."""
+        tasks, tasks_off = await read_inferred(f"GET {Paths.TASKS}", self.list_tasks("open"))
+        if completed_since is None or tasks_off is not None:
+            return tasks, [], {Feature.TASKS: tasks_off}
+        completed, completed_off = await self.read_completed_tasks(completed_since)
+        return tasks, completed, {Feature.TASKS: None, Feature.COMPLETED_TASKS: completed_off}
 
     # -- account and properties -------------------------------------------------------------------
 
@@ -494,6 +375,38 @@ class KasifyClient:
         params = {"status": status} if status else None
         return await self._pages(Paths.TASKS, "tasks", parse_task, params)
 
+    async def read_completed_tasks(self, since: datetime) -> tuple[list[Task], EndpointNotUnderstood | None]:
+        """``GET /tasks?status=completed&completed_since`` — the tasks completed at or after ``since``.
+
+        The filter is inferred (Kasify's pages are silent on it), so the answer is checked: every task listed
+        must be completed, with a ``completed_at`` at or after ``since``. An answer that lists any other task
+        (the filter was not applied: a listing of every task ever completed) is read no further than its
+        first page and nothing of it is kept; like a 404 or 400, the feature is off, with the reason
+        (``status`` 200). So the cost stays ceil(C / 100) requests for C tasks completed since ``since``, and
+        at most 1 when Kasify ignores the filter.
+        """
+        endpoint = f"GET {Paths.TASKS}?status=completed&completed_since"
+        params = {"status": "completed", "completed_since": _iso(since)}
+        completed: list[Task] = []
+        page = 0
+        while True:
+            try:
+                items, total = await self._page(Paths.TASKS, "tasks", parse_task, params, page)
+            except ApiError as err:
+                if not not_understood(err):
+                    raise
+                return [], EndpointNotUnderstood(endpoint, int(err.status or HTTPStatus.NOT_FOUND))
+            if any(
+                t.status is not TaskStatus.COMPLETED or t.completed_at is None or t.completed_at < since
+                for t in items
+            ):
+                _LOGGER.debug("%s listed tasks outside the filter: the filter is not applied", endpoint)
+                return [], EndpointNotUnderstood(endpoint, HTTPStatus.OK)
+            completed.extend(items)
+            if not items or (len(completed) >= total if total is not None else len(items) < MAX_PAGE_SIZE):
+                return completed, None
+            page += 1
+
     async def list_property_tasks(self, property_id: str, status: str | None = "open") -> list[Task]:
         """``GET /properties/{id}/tasks`` — all pages."""
         params = {"status": status} if status else None
@@ -528,6 +441,30 @@ class KasifyClient:
         )
         return parse_task(await self._object("POST", Paths.TASKS, json_body=body))
 
+    async def update_task(self, task_id: str, changes: Mapping[str, str | datetime | None]) -> Task:
+        """``PATCH /tasks/{id}`` with only the fields in ``changes`` (``None`` clears an optional one).
+
+        The fields Kasify takes in a PATCH are inferred (those of ``POST /tasks``: :data:`TASK_PATCH_FIELDS`).
+        The answer is checked: a 2xx that does not show every change (a field Kasify ignores) raises
+        :class:`TaskNotUpdatedError` naming the fields.
+        """
+        unknown = set(changes) - TASK_PATCH_FIELDS
+        if unknown:
+            raise ValueError(f"not a task field Kasify updates: {sorted(unknown)}")
+        body = {key: _iso(value) if isinstance(value, datetime) else value for key, value in changes.items()}
+        path = Paths.task(task_id)
+        task = parse_task(await self._object("PATCH", path, json_body=body))
+        ignored = sorted(key for key, value in changes.items() if _task_field(task, key) != (value or None))
+        if ignored:
+            raise TaskNotUpdatedError(
+                f"PATCH {Paths.TASKS}/{{id}}: answered without the change to {', '.join(ignored)}"
+            )
+        return task
+
+    async def delete_task(self, task_id: str) -> None:
+        """``DELETE /tasks/{id}`` (404 when Kasify has no such task → :class:`NotFoundError`)."""
+        await self._request("DELETE", Paths.task(task_id))
+
     async def start_task(self, task_id: str) -> Task:
         """``POST /tasks/{id}/start`` (409 unless pending)."""
         return parse_task(await self._object("POST", Paths.task_start(task_id)))
@@ -537,36 +474,19 @@ class KasifyClient:
         return parse_task(await self._object("POST", Paths.task_complete(task_id)))
 
 
-def _snapshot(
-    properties: list[Property],
-    bookings: list[Booking],
-    tasks: list[Task],
-    lock_lists: list[list[SmartLock]],
-    window: tuple[datetime, datetime],
-    degraded: Mapping[str, EndpointNotUnderstood],
-) -> AccountSnapshot:
-    """One refresh's listings keyed for look-ups: bookings by check-in and open tasks, of known properties."""
-    property_map = {prop.id: prop for prop in properties}
-    bookings_by_property: defaultdict[str, list[Booking]] = defaultdict(list)
-    for booking in bookings:
-        if booking.property_id in property_map:
-            bookings_by_property[booking.property_id].append(booking)
-    tasks_by_property: defaultdict[str, list[Task]] = defaultdict(list)
-    for task in tasks:
-        if task.property_id in property_map and task.open:
-            tasks_by_property[task.property_id].append(task)
-    return AccountSnapshot(
-        properties=property_map,
-        bookings={
-            pid: tuple(sorted(items, key=lambda b: (b.check_in, b.id)))
-            for pid, items in bookings_by_property.items()
-        },
-        smart_locks={lock.id: lock for locks in lock_lists for lock in locks},
-        tasks={pid: tuple(items) for pid, items in tasks_by_property.items()},
-        window_start=window[0],
-        window_end=window[1],
-        degraded=degraded,
-    )
+# The fields ``PATCH /tasks/{id}`` is sent (inferred: those ``POST /tasks`` takes, but the property).
+TASK_PATCH_FIELDS: Final = frozenset(
+    {"title", "description", "task_type", "due_at", "assignee_id", "booking_id"}
+)
+
+
+def _task_field(task: Task, key: str) -> str | datetime | None:
+    value: str | datetime | None = getattr(task, key)
+    return value or None
+
+
+class TaskNotUpdatedError(ApiError):
+    """Kasify answered a task update with success but without (some of) the change."""
 
 
 # --- errors -------------------------------------------------------------------------------------
