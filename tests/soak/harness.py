@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 import logging
 import time
 from typing import Any, TypeVar
-from unittest.mock import Mock
+from unittest.mock import Mock, patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
@@ -43,6 +43,7 @@ from custom_components.kasify.const import (
     CONF_CALENDAR_DAYS,
     CONF_SCAN_INTERVAL,
 )
+from custom_components.kasify.frontend import MODULE_URL
 from simulator import RecordedRequest, Simulator
 from simulator.unifi_access import UnifiEndpoint
 from simulator.unifi_access.api import NOTIFICATIONS_PATH
@@ -357,8 +358,10 @@ class SoakHass:
             if entry.state.recoverable:
                 assert await self.drive(self.hass.config_entries.async_unload(entry.entry_id))
         self._drop_runtime_data()
-        # Home Assistant starts the integration first (its actions; the engine loads its store).
-        assert await kasify.async_setup(self.hass, {})
+        # Home Assistant starts the integration first (its actions; the engine loads its store). Its HTTP
+        # server is the one of the run before (in process): the dashboard module is served already.
+        with patch.object(kasify, "async_setup_frontend", _frontend_served):
+            assert await kasify.async_setup(self.hass, {})
         for entry in self.entries:
             if entry.state is ConfigEntryState.NOT_LOADED:
                 await self.drive(self.hass.config_entries.async_setup(entry.entry_id))
@@ -374,3 +377,10 @@ class SoakHass:
                 checker._unsub_timer()
                 checker._unsub_timer = None
         assert not self.hass.data.get(AUTO_CODES), "the schedulers go with their entries"
+
+
+async def _frontend_served(hass: HomeAssistant) -> None:
+    """The dashboard module at a restart in process: still served by the HTTP server of the run before."""
+    assert any(
+        getattr(resource, "canonical", None) == MODULE_URL for resource in hass.http.app.router.resources()
+    ), "the dashboard module is not served"
