@@ -336,8 +336,7 @@ class SoakHass:
         With ``cut_after``, the clock fires first and the restart comes after that many turns of the event
         loop, in the middle of whatever the timers started (``in_create``: counted from the start of the
         first create, when one starts). ``spare_creates`` waits for a create under way to end before cutting
-        in (a create cut short can leave its code on the lock until create intents are kept; see the soak's
-        ``intent`` profile).
+        in (the soak's ``standard`` profile; its ``full`` one cuts creates short too).
         """
         if cut_after is not None:
             await self._cut_in(0)

@@ -3,7 +3,7 @@
 The host changes bookings in Kasify (new ones, moved, extended, shortened, cancelled, confirmed, moved to
 another property), as Kasify allows it: no overlap with another booking of the property that is not
 cancelled. The upstreams fail for a step or a few: requests that time out, 5xx answers, 429 with a
-``Retry-After``, connections reset, and (profile ``intent``) ambiguous creates: the vendor creates the code
+``Retry-After``, connections reset, and (profile ``full``) ambiguous creates: the vendor creates the code
 but the client is told it failed.
 """
 
@@ -44,6 +44,8 @@ RETRY_AFTER_SECONDS = (5, 30, 120, 600)
 
 TIMEOUT, SERVER_ERROR, RATE_LIMITED, RESET, AMBIGUOUS = "timeout", "5xx", "429", "reset", "ambiguous create"
 FAULT_KINDS = (TIMEOUT, SERVER_ERROR, RATE_LIMITED, RESET, AMBIGUOUS)
+AMBIGUOUS_SHARE = 0.3
+"""The share of faults that are ambiguous creates, where they are played."""
 NEW, MOVE, EXTEND, SHORTEN, CANCEL, CONFIRM, RELOCATE = (
     "new",
     "moved",
@@ -198,7 +200,7 @@ class Plan:
 
     def fault(self, now: datetime) -> ActiveFault:
         """Make one upstream fail, from now for 5 to 40 minutes."""
-        if self.with_ambiguous and self.rng.random() < 0.5:
+        if self.with_ambiguous and self.rng.random() < AMBIGUOUS_SHARE:
             kind = AMBIGUOUS
         else:
             kind = self.rng.choice(FAULT_KINDS[:-1])

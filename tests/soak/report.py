@@ -18,7 +18,7 @@ from custom_components.kasify.access_codes.automatic import AUTO_CODES
 from custom_components.kasify.const import DOMAIN
 
 from .invariants import KINDS, Violation
-from .plan import AMBIGUOUS, CONFIRM, FAULT_KINDS, MUTATIONS
+from .plan import CONFIRM, FAULT_KINDS, MUTATIONS
 from .world import VENDORS
 
 PACKAGE = "custom_components.kasify"
@@ -38,12 +38,14 @@ class Footprint:
     """What the integration holds, at one instant.
 
     The engine's records and the bookings the schedulers hold codes for, beside what is due then (the
-    bookings that should have codes, and their locks); the size of its stores; its objects alive (instances of
-    its classes, but for the API's data models, which follow the accounts' data) and the items in the dicts,
-    lists and sets those objects hold (its caches, its bookkeeping).
+    bookings that should have codes, and their locks); apart, the doomed records (codes rolled back or
+    revoked before they showed up, looked for and removed until their window ends); the size of its stores;
+    its objects alive (instances of its classes, but for the API's data models, which follow the accounts'
+    data) and the items in the dicts, lists and sets those objects hold (its caches, its bookkeeping).
     """
 
     records: int
+    doomed: int
     held: int
     due: int
     due_locks: int
@@ -54,9 +56,9 @@ class Footprint:
     def __str__(self) -> str:
         """One line for the report."""
         return (
-            f"engine records {self.records} (due {self.due_locks}), bookings with codes {self.held} (due "
-            f"{self.due}), stores {self.store_bytes / 1024:.1f} KiB, objects {self.objects.total()} holding "
-            f"{self.items.total()} items"
+            f"engine records {self.records} (due {self.due_locks}; doomed {self.doomed}), bookings with "
+            f"codes {self.held} (due {self.due}), stores {self.store_bytes / 1024:.1f} KiB, objects "
+            f"{self.objects.total()} holding {self.items.total()} items"
         )
 
     @property
@@ -85,6 +87,8 @@ class SoakReport:
     profile: str
     seed: int
     hours: float
+    ambiguous_played: bool = False
+    """Whether the run plays ambiguous creates (and must have made some)."""
     steps: int = 0
     real_seconds: float = 0.0
     cpu_seconds: float = 0.0
@@ -143,11 +147,14 @@ class SoakReport:
         )
 
     def unplayed(self) -> list[str]:
-        """What a full run plays that this one did not: codes, every fault (but ambiguous creates) and
-        change of booking (but confirming), reloads, restarts (one in the middle of an operation), every
-        vendor's locks."""
+        """What a full run plays that this one did not: codes, every fault (ambiguous creates, one of them
+        making a create ambiguous, where the run plays them) and change of booking (but confirming), reloads,
+        restarts (one in the middle of an operation), every vendor's locks."""
         missing = [] if self.codes_created and self.codes_gone else ["codes created and revoked"]
-        missing += [f"fault {kind}" for kind in FAULT_KINDS if kind != AMBIGUOUS and not self.faults[kind]]
+        played_kinds = FAULT_KINDS if self.ambiguous_played else FAULT_KINDS[:-1]
+        missing += [f"fault {kind}" for kind in played_kinds if not self.faults[kind]]
+        if self.ambiguous_played and not self.ambiguous_hits:
+            missing.append("a create made ambiguous")
         # Confirming needs a pending booking near enough: not every run has one.
         missing += [f"booking {kind}" for kind in MUTATIONS if kind != CONFIRM and not self.mutations[kind]]
         missing += [f"{vendor} locks" for vendor in VENDORS if not self.locks[vendor]]
@@ -191,6 +198,7 @@ def footprint(hass: HomeAssistant, storage: dict[str, Any], due: int, due_locks:
     manager = hass.data.get(engine._DATA_MANAGER)
     schedulers = hass.data.get(AUTO_CODES, {})
     stores = [value for key, value in storage.items() if key.startswith(f"{DOMAIN}.")]
+    records = list(manager._records.values()) if manager is not None else []
     gc.collect()
     objects: Counter[str] = Counter()
     items: Counter[str] = Counter()
@@ -204,7 +212,8 @@ def footprint(hass: HomeAssistant, storage: dict[str, Any], due: int, due_locks:
             len(value) for value in _attributes(obj) if isinstance(value, CONTAINERS)
         )
     return Footprint(
-        records=len(manager._records) if manager is not None else 0,
+        records=sum(not record.doomed for record in records),
+        doomed=sum(record.doomed for record in records),
         held=sum(len(scheduler.held) for scheduler in schedulers.values()),
         due=due,
         due_locks=due_locks,

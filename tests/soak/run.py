@@ -43,7 +43,8 @@ class Profile:
 
 
 STANDARD = Profile("standard")
-INTENT = Profile("intent", ambiguous_creates=True, cut_creates=True)
+FULL = Profile("full", ambiguous_creates=True, cut_creates=True)
+"""The soak's runs: every disturbance, ambiguous creates and restarts in the middle of a create included."""
 
 
 class Soak:
@@ -65,7 +66,7 @@ class Soak:
         self.storage = storage
         self.profile = profile
         self.rng = random.Random(f"soak-{seed}")
-        self.report = SoakReport(profile.name, seed, hours)
+        self.report = SoakReport(profile.name, seed, hours, ambiguous_played=profile.ambiguous_creates)
         self.locks: dict[str, list[LockRef]] = property_locks(self.sim)
         self.plan = Plan(
             self.sim,
