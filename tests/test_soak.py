@@ -1,4 +1,4 @@
-"""The soak: days of simulated time against the access-code engine, in about a minute of real time.
+"""The soak: days of simulated time against the access-code engine, in a minute or two of real time.
 
 Kasify with automatic codes on, and Nuki Web, UniFi Access and RemoteLock accounts, over 20 properties of the
 simulator's seeded fleet, each with locks of at least one vendor (some of two or three). At every step (5 to
