@@ -25,6 +25,11 @@ from simulator.unifi_access import UnifiEndpoint
 
 from . import fault_matrix, setup_integration
 from .providers import NOW, TOKEN, kasify_entry
+from .soak import report as soak_report
+
+# The soak's run in CI (``tests/test_soak.py``); ``--soak-seed``/``--soak-hours`` play others.
+SOAK_SEED = 1
+SOAK_HOURS = 48.0
 
 # The end-to-end tests run a real Home Assistant under their own rules (tests/e2e/pytest.ini), in a pytest
 # run of their own: `pytest tests/e2e` (scripts/test runs them as a separate stage).
@@ -155,10 +160,38 @@ async def endpoint(simulator: Simulator) -> AsyncIterator[UnifiEndpoint]:
         yield unifi
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The soak's seed and length (``tests/test_soak.py``)."""
+    group = parser.getgroup("kasify soak")
+    group.addoption(
+        "--soak-seed",
+        type=int,
+        default=SOAK_SEED,
+        help="seed of the soak's fleet and plan (default: %(default)s)",
+    )
+    group.addoption(
+        "--soak-hours",
+        type=float,
+        default=SOAK_HOURS,
+        help="simulated hours of the soak (default: %(default)s)",
+    )
+    group.addoption(
+        "--soak-log",
+        default=None,
+        help="write the integration's debug log of the soak, in simulated time, here",
+    )
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print the fault matrix's table when it ran (``tests/test_fault_matrix.py``)."""
+    """Print the fault matrix's table and the soak's counts when they ran."""
     lines = fault_matrix.table()
     if lines:
         terminalreporter.section("fault matrix: provider x operation x fault -> outcome")
         for line in lines:
+            terminalreporter.write_line(line)
+    if soak_lines := soak_report.summary_lines():
+        terminalreporter.section(
+            "soak: simulated days of bookings, faults and restarts against the code engine"
+        )
+        for line in soak_lines:
             terminalreporter.write_line(line)

@@ -639,3 +639,78 @@ async def test_a_booking_moved_to_another_property_gets_its_code_there_at_once(
     assert scheduler is not None
     assert [key for key in scheduler.held if louis["id"] in key] == [louis["id"]]
     assert scheduler.held[louis["id"]].codes.keys() == {PORTAL}
+
+
+async def test_a_move_refused_while_an_account_was_unloaded_is_done_when_it_loads(
+    hass: HomeAssistant, simulator: Simulator
+) -> None:
+    """Louis's stay is extended while the RemoteLock account is unloaded: the move waits (all his locks move
+    together); once the account is loaded again his code moves on both locks at once, not at the next
+    retry five minutes later."""
+    rl = remotelock_entry(simulator)
+    await _setup_all(hass, simulator, nuki_entry(simulator), rl)
+    kasify = hass.config_entries.async_get_entry(ENTRY_ID)
+    louis = _booking(simulator, 0, "Louis Lefebvre")
+    assert await hass.config_entries.async_unload(rl.entry_id)
+    await background_done(hass)
+    simulator.kasify.move_booking(louis["id"], louis["check_in"], "2026-03-21T10:00:00Z")
+    await refresh(hass, kasify, push=True)
+    assert _keypad(simulator, LOFT_ID)["Louis Lefebvre"]["allowedUntilDate"] == "2026-03-19T10:30:00.000Z"
+
+    assert await hass.config_entries.async_setup(rl.entry_id)
+    await background_done(hass)
+    assert _keypad(simulator, LOFT_ID)["Louis Lefebvre"]["allowedUntilDate"] == "2026-03-21T10:30:00.000Z"
+    listed = await list_codes(hass, booking_id=louis["id"])
+    assert {(item["entity_id"], item["ends_at"]) for item in listed} == {
+        (LOFT, "2026-03-21T10:30:00+00:00"),
+        ("lock.loft_patio_lavapies_puerta_de_servicio", "2026-03-21T10:30:00+00:00"),
+    }
+
+
+async def test_a_lock_that_refuses_the_bookings_pin_gets_a_new_pin_with_the_others(
+    hass: HomeAssistant, simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mia's PIN is made while the Loft's Nuki lock is not yet listed under the property (its account was
+    reloading): only the Loft's RemoteLock lock has it, and it has a 0, which Nuki keypads refuse. Once the
+    Nuki lock is back under the property, the booking gets a new PIN that suits both locks, on both, and the
+    old one is gone (found by the soak: the keypad was asked for the old PIN every five minutes and never got
+    a code, so the guest could not open the Loft's door)."""
+    await _setup_all(hass, simulator, nuki_entry(simulator), remotelock_entry(simulator))
+    manager = async_get_code_manager(hass)
+    listed_locks = manager.lock_entities_for_property
+    monkeypatch.setattr(
+        manager,
+        "lock_entities_for_property",
+        lambda device_id: [e for e in listed_locks(device_id) if e != LOFT],
+    )
+    loft = simulator.kasify.property_at(0)
+    mia = simulator.kasify.add_booking(
+        loft["id"], "Mia Wagner", "2026-03-15T15:00:00Z", "2026-03-16T10:00:00Z", guest_phone="+49 151 000"
+    )
+    kasify = hass.config_entries.async_get_entry(ENTRY_ID)
+    with patch("custom_components.kasify.access_codes.manager.generate_code", return_value="508213"):
+        await refresh(hass, kasify, push=True)
+    service = "lock.loft_patio_lavapies_puerta_de_servicio"
+    listed = await list_codes(hass, booking_id=mia["id"], include_codes=True)
+    assert {(item["entity_id"], item["code"]) for item in listed} == {(service, "508213")}
+
+    monkeypatch.setattr(manager, "lock_entities_for_property", listed_locks)
+    simulator.kasify.update_booking(mia["id"], guests_count=3)  # a change, for the scheduler to look again
+    await refresh(hass, kasify, push=True)
+    await background_done(hass)
+    listed = await list_codes(hass, booking_id=mia["id"], include_codes=True)
+    assert {item["entity_id"] for item in listed} == {LOFT, service}
+    (pin,) = {item["code"] for item in listed}
+    assert pin != "508213"
+    assert "0" not in pin
+    assert str(_keypad(simulator, LOFT_ID)["Mia Wagner"]["code"]) == pin
+    state = simulator.remotelock
+    front = remotelock_device_id(simulator, "Puerta de servicio")
+    persons = [
+        state.access_persons[access["attributes"]["access_person_id"]]
+        for access in state.accesses.values()
+        if access["attributes"]["accessible_id"] == front
+    ]
+    granted = [p["attributes"]["pin"] for p in persons if state.person_status(p) != "deactivated"]
+    assert pin in granted
+    assert "508213" not in granted

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -335,3 +336,37 @@ async def test_readme_example_notifies_the_host(hass: HomeAssistant, simulator: 
     assert ir.async_get(hass).async_get_issue(DOMAIN, f"missing_provider_nuki_{ENTRY_ID}") is not None
     assert len(notified) == 1
     assert notified[0].data["title"] == "Kasify"
+
+
+async def test_a_check_under_way_when_the_entry_unloads_leaves_nothing(
+    hass: HomeAssistant, simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A check still reading the feeds while the entry unloads (a reload) finishes without raising its issues
+    again or keeping a timer for a conflict of an entry that is gone."""
+    first, second = _studio_stays(simulator)
+    simulator.kasify.update_booking(first["id"], check_out=parse_iso(second["check_in"]) + timedelta(hours=2))
+    entry = kasify_entry(simulator)
+    await setup_integration(hass, entry)
+    conflicts = entry.runtime_data.conflicts
+    assert conflicts is not None
+    assert len(_issues(hass, "double_booking")) == 1
+    feeds = conflicts._feeds
+    read = feeds.async_events_by_property
+    reading, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_read(*args: Any) -> Any:
+        reading.set()
+        await release.wait()
+        return await read(*args)
+
+    monkeypatch.setattr(feeds, "async_events_by_property", slow_read)
+    conflicts.async_request_check(force=True)
+    await reading.wait()
+    unload = hass.async_create_task(hass.config_entries.async_unload(entry.entry_id))
+    await asyncio.sleep(0)
+    release.set()
+    assert await unload
+    await hass.async_block_till_done()
+
+    assert _issues(hass, "double_booking") == []
+    assert conflicts._timer is None

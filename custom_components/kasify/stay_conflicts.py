@@ -142,6 +142,7 @@ class StayConflicts:
         self._again = False
         self._inputs: tuple[object, object] | None = None
         self._timer: CALLBACK_TYPE | None = None
+        self._stopped = False
 
     @property
     def conflicts(self) -> list[Conflict]:
@@ -158,6 +159,8 @@ class StayConflicts:
 
     @callback
     def _async_stop(self) -> None:
+        # A check still reading the feeds finishes without raising issues or setting a timer again.
+        self._stopped = True
         self._cancel_timer()
         for issue_id in self._issues:
             ir.async_delete_issue(self._hass, DOMAIN, issue_id)
@@ -202,6 +205,8 @@ class StayConflicts:
         self._inputs = (data.bookings, self._feeds.data)
         now = dt_util.utcnow()
         feed_events = await self._feeds.async_events_by_property(now, data.window_end)
+        if self._stopped:
+            return
         found: dict[str, Conflict] = {}
         for property_id in data.properties:
             stays = self._stays(

@@ -183,7 +183,8 @@ class AccessRoutes:
                 errors.append((key, "is invalid"))
             elif value is not None:
                 times[key] = value if value.count(":") == 2 else f"{value}:00"
-        if self.state.person_status(person) in ("deactivated", "expired"):
+        zone = self.state.zone_of_accessible(accessible_type, accessible_id) if not errors else None
+        if self.state.person_status(person, first_zone=zone) in ("deactivated", "expired"):
             errors.append((None, "Access person is no longer active"))
         if errors:
             raise ResourceError(attributes, errors)

@@ -246,6 +246,13 @@ class RemoteLockState(AccountFacades):
         self.add_event(state, device_id, source="user")
         return device
 
+    def zone_of_accessible(self, accessible_type: object, accessible_id: object) -> str:
+        """The time zone of a lock, or of a location, a guest is granted."""
+        if accessible_type == "location":
+            location = self.locations.get(str(accessible_id))
+            return str(location["attributes"]["time_zone"]) if location else DEFAULT_TIME_ZONE
+        return self.zone_of_device(str(accessible_id))
+
     def zone_of_device(self, device_id: str | None) -> str:
         """The time zone of a device's location (the account default when it has none)."""
         device = self.devices.get(device_id or "")
@@ -370,19 +377,23 @@ class RemoteLockState(AccountFacades):
         """
         return get_record(self.access_persons, "Access person", person_id)
 
-    def _person_zone(self, person_id: str) -> ZoneInfo:
+    def _person_zone(self, person_id: str, first: str | None = None) -> ZoneInfo:
         for access in self.accesses.values():
             if access["attributes"]["access_person_id"] == person_id:
                 return ZoneInfo(self.zone_of_device(access["attributes"]["accessible_id"]))
-        return ZoneInfo(DEFAULT_TIME_ZONE)
+        return ZoneInfo(first or DEFAULT_TIME_ZONE)
 
-    def person_status(self, person: Json) -> str:
-        """``deactivated``, else for a guest ``upcoming``/``current``/``expired`` by its lock-local times."""
+    def person_status(self, person: Json, *, first_zone: str | None = None) -> str:
+        """``deactivated``, else for a guest ``upcoming``/``current``/``expired`` by its lock-local times.
+
+        A guest with no access yet is judged in ``first_zone`` (the zone of the lock it is being granted),
+        else in the account's zone.
+        """
         if person["id"] in self._deactivated:
             return "deactivated"
         if person["type"] != "access_guest":
             return "current"
-        local_now = self.now().astimezone(self._person_zone(person["id"])).replace(tzinfo=None)
+        local_now = self.now().astimezone(self._person_zone(person["id"], first_zone)).replace(tzinfo=None)
         if local_now < datetime.fromisoformat(person["attributes"]["starts_at"]):
             return "upcoming"
         if local_now >= datetime.fromisoformat(person["attributes"]["ends_at"]):

@@ -695,6 +695,33 @@ async def test_access_guest_lifecycle(sim: Simulator, client: RemoteLockClient) 
         await client.get_access_person(guest.id)
 
 
+async def test_a_new_guest_is_judged_in_the_zone_of_the_lock_it_is_granted(
+    sim: Simulator, client: RemoteLockClient
+) -> None:
+    """A guest's times are lock-local: a guest made for a lock in Lisbon whose stay ends in half an hour there
+    (already past in Madrid, the account's zone) can still be granted that lock; one whose stay is over there
+    cannot."""
+    state = sim.remotelock
+    lisbon = state.add_location("Casa do Rio", time_zone="Europe/Lisbon")
+    door = state.add_lock("Entrada", lisbon["id"])
+    zone = ZoneInfo("Europe/Lisbon")
+    stay = await client.create_access_guest(
+        "Rita Sousa",
+        SIM_NOW - timedelta(days=2),
+        SIM_NOW + timedelta(minutes=30),
+        pin="24681",
+        time_zone=zone,
+    )
+    access = await client.grant_access(stay.id, door["id"])
+    assert access.devices_count == 1
+    assert (await client.get_access_person(stay.id)).status == "current"
+    over = await client.create_access_guest(
+        "Rui Lopes", SIM_NOW - timedelta(days=2), SIM_NOW - timedelta(minutes=1), pin="13572", time_zone=zone
+    )
+    with pytest.raises(ValidationError, match="no longer active"):
+        await client.grant_access(over.id, door["id"])
+
+
 async def test_offline_and_failing_locks_and_locations(sim: Simulator, client: RemoteLockClient) -> None:
     state = sim.remotelock
     _, _, garage, office = await client.list_locks()

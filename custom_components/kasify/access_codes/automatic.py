@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.storage import Store
@@ -38,7 +38,7 @@ from .auto_records import (
     left_behind_key,
     phone_digits,
 )
-from .manager import AccessCodeManager, async_get_code_manager
+from .manager import PIN_REFUSED_KEYS, AccessCodeManager, async_get_code_manager
 from .records import CODE_ON_LOCK, EVENT_CODE_FAILED, EVENT_CODE_PROVISIONED, IssuedCode
 from .revoke import PendingRevokes, RevokeIncompleteError
 
@@ -158,6 +158,12 @@ class AutoCodeScheduler:
     def next_run(self) -> datetime | None:
         """When the timer runs the next reconciliation."""
         return self._timer_at
+
+    @callback
+    def async_retry_now(self) -> None:
+        """Reconcile now, changes waiting for their retry included."""
+        self._retry_at.clear()
+        self.async_request_reconcile()
 
     @callback
     def async_request_reconcile(self) -> None:
@@ -437,12 +443,28 @@ class AutoCodeScheduler:
                 booking_id=booking.id,
                 avoid=phone_digits(booking),
             )
+        except ServiceValidationError as err:
+            if err.translation_key not in PIN_REFUSED_KEYS:
+                self._add_failed(booking.id, err, now)
+                return
+            # The PIN was made without the new lock's format (a keypad taking only 1-9): the booking gets a
+            # new one that suits all its locks, the old one revoked first (one PIN per booking).
+            LOGGER.info(
+                "A new lock refuses the PIN of booking %s: it gets a new one on every lock", booking.id
+            )
+            await self._async_revoke(booking.id, held, now)
+            if booking.id not in self._held:
+                await self._async_create(booking, now)
+            return
         except HomeAssistantError as err:
-            LOGGER.warning("Could not add the access code of booking %s to a new lock: %s", booking.id, err)
-            self._retry_at[booking.id] = now + RETRY_INTERVAL
+            self._add_failed(booking.id, err, now)
             return
         held.codes.update({entity_id: code.code_id for entity_id, code in issued.items()})
         await self._async_save()
+
+    def _add_failed(self, booking_id: str, err: HomeAssistantError, now: datetime) -> None:
+        LOGGER.warning("Could not add the access code of booking %s to a new lock: %s", booking_id, err)
+        self._retry_at[booking_id] = now + RETRY_INTERVAL
 
     async def _async_leave(self, booking_id: str, held: HeldCodes, now: datetime) -> None:
         """The booking moved to another property: its codes on the old one are left behind, to revoke."""
@@ -638,10 +660,11 @@ def get_scheduler(hass: HomeAssistant, entry_id: str) -> AutoCodeScheduler | Non
 def async_locks_changed(hass: HomeAssistant) -> None:
     """An account's locks joined their properties (it was set up): every booking's locks are looked at now.
 
-    Not only at the next booking change, which may be hours away.
+    Not only at the next booking change, which may be hours away, nor at the next retry of a change that
+    failed because the account was not loaded.
     """
     for scheduler in hass.data.get(AUTO_CODES, {}).values():
-        scheduler.async_request_reconcile()
+        scheduler.async_retry_now()
 
 
 async def async_start_auto_codes(

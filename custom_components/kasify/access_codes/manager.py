@@ -66,6 +66,8 @@ _RULE_KEYS: Final = {
     RULE_DIGITS: "access_code_digits",
     RULE_PREFIX: "access_code_prefix",
 }
+PIN_REFUSED_KEYS: Final = frozenset(_RULE_KEYS.values())
+"""The translation keys of a create refused because a lock's format does not allow the PIN."""
 
 
 def _masked(err: Exception, code: str | None) -> str:
