@@ -65,6 +65,7 @@ from ..coordinator import KasifyConfigEntry, KasifyRuntimeData, LockView, Proper
 from ..links import link_lock_devices, provider_lock_keys
 from ..placement import lock_device_name, place_lock
 from ..stay_conflicts import StayConflicts
+from ..stay_state import StayTracker
 from ..stays import StayScheduler
 from .kasify_calendar import BookingsCalendar
 from .kasify_feeds import FeedCoordinator
@@ -486,6 +487,7 @@ async def async_setup(hass: HomeAssistant, entry: KasifyConfigEntry) -> KasifyRu
     feeds = FeedCoordinator(hass, entry, coordinator, IcalFeedClient(session))
     await feeds.async_refresh()
     stays.async_start()
+    await StayTracker(hass, entry, coordinator).async_start()
     conflicts = StayConflicts(hass, entry, coordinator, feeds)
     conflicts.async_start()
 
