@@ -102,7 +102,7 @@ def turnover_cleaned(booking: Booking, end: datetime, data: AccountSnapshot, cle
         return task.task_type == TaskType.CLEANING and task.booking_id in (booking.id, None)
 
     return any(
-        ours(task) and (task.booking_id == booking.id or (task.completed_at or end) > end)
+        ours(task) and (task.booking_id == booking.id or (task.completed_at or end) >= end)
         for task in data.completed_tasks.get(booking.property_id, ())
     )
 
@@ -282,16 +282,19 @@ class StayTracker:
     @callback
     def _on_code_use(self, use: CodeUse) -> None:
         """A credential was used at a lock: if it is a code issued for one of our bookings, log it."""
-        from .access_codes.manager import async_get_code_manager  # the engine builds on this module
+        from .access_codes.manager import async_get_code_manager, lock_device_key  # builds on this module
 
-        manager = async_get_code_manager(self._hass)
+        registry = er.async_get(self._hass)
+
+        def issued_here(entity_id: str) -> bool:
+            entry = registry.async_get(entity_id)
+            return entry is not None and lock_device_key(self._hass, entry) == use.device_key
+
         record = next(
             (
                 r
-                for r in manager.records()
-                if r.booking_id
-                and r.code_id == use.credential_id
-                and f"{r.vendor}_{r.lock}" == use.device_key
+                for r in async_get_code_manager(self._hass).records()
+                if r.booking_id and r.code_id == use.credential_id and issued_here(r.entity_id)
             ),
             None,
         )
