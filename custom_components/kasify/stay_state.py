@@ -315,9 +315,8 @@ class StayTracker:
         await self.async_save()
         if not first:
             return
-        lock = er.async_get(self._hass).async_get(entry["lock"])
         extra = {"lock": entry["lock"], "at": entry["at"]}
-        lock_name = (lock.name or lock.original_name) if lock else None
+        lock_name = state.name if (state := self._hass.states.get(entry["lock"])) else entry["lock"]
         self._hass.bus.async_fire(
             EVENT_GUEST_ARRIVED, {**self._event_data(booking), **extra, "lock_name": lock_name}
         )
