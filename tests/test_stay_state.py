@@ -15,9 +15,10 @@ from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
 
 from custom_components.kasify.code_use import SIGNAL_CODE_USE, CodeUse
 from custom_components.kasify.const import (
@@ -44,6 +45,7 @@ from .providers import (
     move_to,
     nuki_entry,
     property_device_id,
+    readme_example,
     refresh,
     unifi_entry,
     upstream_writes,
@@ -127,6 +129,9 @@ async def test_the_guest_arrives_once_by_their_own_nuki_code(
     louis = _louis(simulator)
     loft_id = louis["property_id"]
     arrived = _capture(hass, EVENT_GUEST_ARRIVED)
+    notified = async_mock_service(hass, "notify", "host")
+    example = readme_example("Stay state and arrival", {"notify.mobile_app_ana_phone": "notify.host"})
+    assert await async_setup_component(hass, "automation", {"automation": [{"id": "arrival", **example}]})
     state = _entity(hass, "sensor", loft_id, "stay_state")
     assert hass.states.get(state).state == "occupied"
     assert hass.states.get(state).attributes["arrived_at"] is None
@@ -151,6 +156,10 @@ async def test_the_guest_arrives_once_by_their_own_nuki_code(
     assert stay.attributes["lock"] == LOFT
     assert hass.states.get(state).attributes["arrived_at"] == NOW.isoformat()
     assert str(pin) not in str(hass_storage[storage_key(kasify.entry_id)])
+    await hass.async_block_till_done()
+    assert [call.data["message"] for call in notified] == [
+        "Louis Lefebvre is in at Loft Patio Lavapiés (Loft Patio Lavapiés - Puerta principal)."
+    ]
 
     simulator.nuki.use_code(LOFT_ID, pin)
     await refresh(hass, nuki)
@@ -159,6 +168,7 @@ async def test_the_guest_arrives_once_by_their_own_nuki_code(
     simulator.nuki.use_code(LOFT_ID, pin)
     await refresh(hass, nuki)
     assert len(arrived) == 1
+    assert len(notified) == 1
 
     access = await _access(hass, louis["id"])
     assert access["first_entry"] == NOW.isoformat()
