@@ -40,6 +40,7 @@ from .providers import (
     LOFT_ID,
     NOW,
     background_done,
+    create_code,
     kasify_entry,
     keypad_codes,
     move_to,
@@ -47,6 +48,9 @@ from .providers import (
     property_device_id,
     readme_example,
     refresh,
+    remotelock_device_id,
+    remotelock_entry,
+    tick,
     unifi_entry,
     upstream_writes,
 )
@@ -60,7 +64,10 @@ AUTO_OPTIONS = {
     CONF_AUTO_CODES_START_OFFSET: 0,
     CONF_AUTO_CODES_END_OFFSET: 30,
 }
-PORTAL = "lock.portal_rua_garrett"  # the UniFi door, moved to the Loft, added before the Kasify account
+PORTAL = "lock.portal_rua_garrett"
+REMOTELOCK_FRONT = (
+    "lock.puerta_de_servicio"  # the UniFi door, moved to the Loft, added before the Kasify account
+)
 
 
 async def _move_to(
@@ -362,3 +369,41 @@ async def test_stay_states_through_a_turnover(
     await refresh(hass, init_integration)
     assert hass.states.get(state).state == "vacant"
     assert "booking_id" not in hass.states.get(state).attributes
+
+
+async def test_a_remotelock_access_guest_is_an_arrival(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """Louis's access guest at a RemoteLock lock: a use before the lock has synced the grant is refused (a
+    denied attempt in his log, no arrival); once synced, his PIN is his arrival, named by the access guest."""
+    await setup_integration(hass, remotelock_entry(simulator))
+    kasify = kasify_entry(simulator)
+    await setup_integration(hass, kasify)
+    louis = _louis(simulator)
+    arrived = _capture(hass, EVENT_GUEST_ARRIVED)
+    response = await create_code(
+        hass,
+        REMOTELOCK_FRONT,
+        name="Louis Lefebvre",
+        starts_at=(NOW - timedelta(hours=1)).isoformat(),
+        ends_at=louis["check_out"],
+        booking_id=louis["id"],
+    )
+    pin = response[REMOTELOCK_FRONT]["code"]
+    front = remotelock_device_id(simulator, "Puerta de servicio")
+
+    simulator.remotelock.use_pin(front, pin)  # the grant has not reached the lock yet
+    await tick(hass, freezer)
+    assert arrived == []
+    for _ in range(12):  # the lock syncs the grant
+        simulator.advance(timedelta(seconds=30))
+        await tick(hass, freezer, timedelta(seconds=30))
+    simulator.remotelock.use_pin(front, pin)
+    await tick(hass, freezer)
+
+    assert [(e.data["booking_id"], e.data["lock"]) for e in arrived] == [(louis["id"], REMOTELOCK_FRONT)]
+    access = await _access(hass, louis["id"])
+    assert len(access["denied_attempts"]) == 1
+    assert access["locks_used"] == [REMOTELOCK_FRONT]
+    assert pin not in str(access)
+    await hass.config_entries.async_unload(kasify.entry_id)
