@@ -35,6 +35,7 @@ from simulator.unifi_access import UnifiEndpoint
 
 from . import setup_integration
 from .providers import (
+    ENTRY_ID,
     KASIFY_OPTIONS,
     LOFT,
     LOFT_ID,
@@ -407,3 +408,45 @@ async def test_a_remotelock_access_guest_is_an_arrival(
     assert access["locks_used"] == [REMOTELOCK_FRONT]
     assert pin not in str(access)
     await hass.config_entries.async_unload(kasify.entry_id)
+
+
+async def test_stored_facts_damaged_or_old(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Facts older than 30 days are dropped at start; a damaged store is ignored with a warning (the states
+    come from the bookings again); a booking nobody knows is refused by get_booking_access."""
+    old = (NOW - timedelta(days=40)).isoformat()
+    recent = (NOW - timedelta(days=2)).isoformat()
+    entry = {"at": old, "lock": LOFT, "granted": True}
+    hass_storage[storage_key(ENTRY_ID)] = {
+        "version": 1,
+        "key": storage_key(ENTRY_ID),
+        "data": {
+            "arrivals": {"gone": entry, "kept": {**entry, "at": recent}},
+            "access": {"gone": [entry], "kept": [{**entry, "at": recent}]},
+            "early": {"gone-too": old},
+            "codes_end": {"gone-too": old},
+            "cleaned": [],
+        },
+    }
+    kasify = kasify_entry(simulator)
+    await setup_integration(hass, kasify)
+    await hass.async_block_till_done()
+    stored = hass_storage[storage_key(ENTRY_ID)]["data"]
+    assert set(stored["arrivals"]) == set(stored["access"]) == {"kept"}
+    assert stored["early"] == stored["codes_end"] == {}
+    assert (await _access(hass, "kept"))["first_entry"] == recent
+    with pytest.raises(ServiceValidationError) as err:
+        await _access(hass, "nobody-knows-it")
+    assert err.value.translation_key == "unknown_booking"
+    await hass.config_entries.async_unload(kasify.entry_id)
+
+    hass_storage[storage_key(ENTRY_ID)]["data"] = {"early": {"b": "not a time"}}
+    assert await hass.config_entries.async_setup(kasify.entry_id)
+    await hass.async_block_till_done()
+    assert "Ignoring the damaged stay facts" in caplog.text
+    loft_id = _louis(simulator)["property_id"]
+    assert hass.states.get(_entity(hass, "sensor", loft_id, "stay_state")).state == "occupied"
