@@ -450,3 +450,7 @@ async def test_stored_facts_damaged_or_old(
     assert "Ignoring the damaged stay facts" in caplog.text
     loft_id = _louis(simulator)["property_id"]
     assert hass.states.get(_entity(hass, "sensor", loft_id, "stay_state")).state == "occupied"
+
+    await hass.config_entries.async_remove(kasify.entry_id)  # the account is deleted: its facts too
+    await hass.async_block_till_done()
+    assert storage_key(ENTRY_ID) not in hass_storage

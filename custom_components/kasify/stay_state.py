@@ -68,6 +68,11 @@ def storage_key(entry_id: str) -> str:
     return f"{DOMAIN}.stay_state.{entry_id}"
 
 
+async def async_remove_store(hass: HomeAssistant, entry_id: str) -> None:
+    """The entry is deleted: its stay facts go with it."""
+    await Store[dict[str, Any]](hass, STORAGE_VERSION, storage_key(entry_id)).async_remove()
+
+
 def signal_stay_state(entry_id: str) -> str:
     """Dispatcher signal: the entry's stay facts changed (the sensors read them again)."""
     return f"kasify_stay_state_{entry_id}"

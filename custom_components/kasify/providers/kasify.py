@@ -65,7 +65,7 @@ from ..coordinator import KasifyConfigEntry, KasifyRuntimeData, LockView, Proper
 from ..links import link_lock_devices, provider_lock_keys
 from ..placement import lock_device_name, place_lock
 from ..stay_conflicts import StayConflicts
-from ..stay_state import StayTracker
+from ..stay_state import StayTracker, async_remove_store as async_remove_stay_store
 from ..stays import StayScheduler
 from .kasify_calendar import BookingsCalendar
 from .kasify_feeds import FeedCoordinator
@@ -511,5 +511,6 @@ async def async_started(hass: HomeAssistant, entry: KasifyConfigEntry) -> None:
 
 
 async def async_removed(hass: HomeAssistant, entry: KasifyConfigEntry) -> None:
-    """The entry is deleted: its automatic codes' store goes with it."""
+    """The entry is deleted: its automatic codes' and stay facts' stores go with it."""
     await async_remove_store(hass, entry.entry_id)
+    await async_remove_stay_store(hass, entry.entry_id)
