@@ -72,6 +72,7 @@ class ControlApi:
         app.router.add_post("/clock", self.clock)
         app.router.add_patch("/kasify/smartlocks/{id}", self.patch_lock)
         app.router.add_patch("/kasify/tasks", self.patch_task_answers)
+        app.router.add_post("/nuki/smartlocks/{id}/keypad", self.nuki_keypad)
         return app
 
     @web.middleware
@@ -185,6 +186,23 @@ class ControlApi:
         body.check()
         record = self.sim.kasify.set_lock(request.match_info["id"], **data)
         return web.json_response(record)
+
+    async def nuki_keypad(self, request: web.Request) -> web.Response:
+        """``POST /_sim/nuki/smartlocks/{id}/keypad`` ``{"code": 123456}``: a code typed on the keypad.
+
+        Answers the log entry written (a guest's arrival in a development session).
+        """
+        data = await read_json(request)
+        body = Body(data, ("code", "unlatch"))
+        code = body.integer("code", required=True, minimum=0, maximum=999_999_999)
+        unlatch = body.boolean("unlatch")
+        body.check()
+        assert code is not None  # required, checked above
+        lock_id = request.match_info["id"]
+        if not lock_id.isdigit() or int(lock_id) not in self.sim.nuki.locks:
+            return web.json_response({"error": "not_found", "message": f"No Nuki lock {lock_id}"}, status=404)
+        entry = self.sim.nuki.use_code(int(lock_id), code, unlatch=bool(unlatch))
+        return web.json_response(entry)
 
     async def patch_task_answers(self, request: web.Request) -> web.Response:
         """``PATCH /_sim/kasify/tasks``: Kasify's task answers where its pages are silent."""

@@ -29,6 +29,7 @@ from .providers import ATICO, NOW, move_to, nuki_entry, property_device_id
 BLUEPRINTS = Path(__file__).parent.parent / "blueprints" / "automation"
 CODE_BLUEPRINT = "kasify/notify_access_code_at_check_in.yaml"
 CLEANING_BLUEPRINT = "kasify/cleaning_task_at_check_out.yaml"
+ARRIVAL_BLUEPRINT = "kasify/notify_guest_arrived.yaml"
 DASH = "\N{EN DASH}"
 # Ático: Oliver Taylor leaves on the 15th at 10:00 UTC, Jonas Schmidt arrives on the 18th.
 CHECK_IN = datetime.fromisoformat("2026-03-15T14:00:00+00:00")
@@ -88,11 +89,11 @@ async def test_blueprints_load(hass: HomeAssistant) -> None:
     assert await async_setup_component(hass, AUTOMATION_DOMAIN, {})
     domain_blueprints: models.DomainBlueprints = hass.data["blueprint"][AUTOMATION_DOMAIN]
     assert sorted(str(p.relative_to(BLUEPRINTS)) for p in BLUEPRINTS.glob("**/*.yaml")) == sorted(
-        (CLEANING_BLUEPRINT, CODE_BLUEPRINT)
+        (ARRIVAL_BLUEPRINT, CLEANING_BLUEPRINT, CODE_BLUEPRINT)
     )
     blueprints = {
         path: await domain_blueprints.async_get_blueprint(path)
-        for path in (CODE_BLUEPRINT, CLEANING_BLUEPRINT)
+        for path in (CODE_BLUEPRINT, CLEANING_BLUEPRINT, ARRIVAL_BLUEPRINT)
     }
     for blueprint in blueprints.values():
         assert blueprint.domain == AUTOMATION_DOMAIN
@@ -103,6 +104,7 @@ async def test_blueprints_load(hass: HomeAssistant) -> None:
     assert notify_action is not None
     assert "default" not in notify_action
     assert "notify.notify" not in str(blueprints[CODE_BLUEPRINT].data)
+    assert set(blueprints[ARRIVAL_BLUEPRINT].inputs) == {"properties", "notify_action", "title"}
     assert set(blueprints[CLEANING_BLUEPRINT].inputs) == {
         "properties",
         "due_hours",
@@ -169,6 +171,60 @@ async def test_code_sent_at_check_in(
     message = call.data["message"]
     assert message.startswith(f"Ana García checks in at {atico['name']} now.")
     assert message.endswith(f"Door code: {code} ({atico['name']} - Puerta principal).")
+
+
+@pytest.mark.usefixtures("fast_nuki")
+async def test_guest_arrived_notified_once(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
+) -> None:
+    """Oliver opens the Ático's door with his own code: the host is told once who, where, which lock and
+    when (no PIN); a second use, and the host's own code, tell nobody."""
+    nuki = nuki_entry(simulator, entry_id=None)
+    await setup_integration(hass, nuki)
+    atico = simulator.kasify.property_at(2)
+    oliver = next(
+        b
+        for b in simulator.kasify.bookings.values()
+        if b["property_id"] == atico["id"] and b["guest_name"] == "Oliver Taylor"
+    )
+    issued = await hass.services.async_call(
+        DOMAIN,
+        "create_access_code",
+        {
+            ATTR_ENTITY_ID: ATICO,
+            "name": "Oliver Taylor",
+            "starts_at": NOW - timedelta(hours=1),
+            "ends_at": datetime.fromisoformat(oliver["check_out"]),
+            "booking_id": oliver["id"],
+        },
+        blocking=True,
+        return_response=True,
+    )
+    assert issued is not None
+    code = int(issued[ATICO]["code"])  # type: ignore[index]
+    host = async_mock_service(hass, "notify", "host")
+    await _automations(
+        hass,
+        ARRIVAL_BLUEPRINT,
+        {"properties": [property_device_id(hass, atico["id"])], "notify_action": "notify.host"},
+    )
+    lock_id = next(
+        int(lock["nuki_smartlock"]["nuki_smartlock_id"]) for lock in simulator.kasify.locks_for(atico["id"])
+    )
+    simulator.nuki.use_code(lock_id, code)
+    await nuki.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    simulator.nuki.use_code(lock_id, code)
+    await nuki.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+
+    assert len(host) == 1
+    assert host[0].data["title"] == "Guest arrived"
+    assert host[0].data["message"] == (
+        f"Oliver Taylor arrived at {atico['name']}: {atico['name']} - Puerta principal opened with their code"
+        " at 13:00."
+    )
+    assert str(code) not in str(host[0].data)
 
 
 async def test_no_code_for_the_booking(

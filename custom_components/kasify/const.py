@@ -86,12 +86,14 @@ STAY_CHECK_OUT: Final = "check_out"
 STAY_GUEST_REGISTERED: Final = "guest_registered"
 STAY_BOOKING_CREATED: Final = "booking_created"
 STAY_BOOKING_CANCELLED: Final = "booking_cancelled"
+STAY_GUEST_ARRIVED: Final = "guest_arrived"
 STAY_EVENT_TYPES: Final = [
     STAY_CHECK_IN,
     STAY_CHECK_OUT,
     STAY_GUEST_REGISTERED,
     STAY_BOOKING_CREATED,
     STAY_BOOKING_CANCELLED,
+    STAY_GUEST_ARRIVED,
 ]
 
 PROPERTY_SOURCE_MANUFACTURERS: Final = {KIND_KASIFY: "Kasify", KIND_CASAVI: "casavi"}

@@ -6,7 +6,7 @@ bases; nothing here or there knows a vendor by name.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from homeassistant.core import callback
@@ -116,7 +116,9 @@ class PropertyEntity(KasifyEntity[PropertySourceCoordinator[Any]]):
             )
 
     @callback
-    def _async_stay_event(self, event_type: str, booking: Booking) -> None:
+    def _async_stay_event(
+        self, event_type: str, booking: Booking, extra: Mapping[str, Any] | None = None
+    ) -> None:
         self.async_write_ha_state()
 
 

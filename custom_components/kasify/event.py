@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from homeassistant.components.event import EventEntity
@@ -31,7 +31,10 @@ PARALLEL_UPDATES = 0
 
 
 class StayEvent(PropertyEntity, EventEntity):
-    """Mirrors the ``kasify_check_in`` / ``kasify_check_out`` bus events, plus booking changes."""
+    """Mirrors the stay bus events (check-in, check-out, guest arrived) plus booking changes.
+
+    An early check-out is a ``check_out`` with ``early``; a guest's arrival names the lock and the time.
+    """
 
     _attr_translation_key = "stay"
     _attr_event_types = STAY_EVENT_TYPES
@@ -42,7 +45,9 @@ class StayEvent(PropertyEntity, EventEntity):
         super().__init__(coordinator, prop.id, "stay")
 
     @callback
-    def _async_stay_event(self, event_type: str, booking: Booking) -> None:
+    def _async_stay_event(
+        self, event_type: str, booking: Booking, extra: Mapping[str, Any] | None = None
+    ) -> None:
         self._trigger_event(
             event_type,
             {
@@ -50,6 +55,7 @@ class StayEvent(PropertyEntity, EventEntity):
                 "guest_name": booking.guest_name,
                 "check_in": booking.check_in.isoformat(),
                 "check_out": booking.check_out.isoformat(),
+                **(extra or {}),
             },
         )
         self.async_write_ha_state()

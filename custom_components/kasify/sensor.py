@@ -29,6 +29,7 @@ from .entity import (
     async_add_property_entities,
 )
 from .providers.kasify_feeds import FeedCoordinator, FeedStatus
+from .stay_sensor import StayStateSensor
 
 PARALLEL_UPDATES = 0
 
@@ -245,7 +246,11 @@ def _async_add_feed_sensors(
 
 def _property_entities(coordinator: PropertySourceCoordinator[Any], prop: Property) -> Iterable[SensorEntity]:
     guests: list[SensorEntity] = (
-        [CurrentGuestSensor(coordinator, prop), NextCheckInSensor(coordinator, prop)]
+        [
+            CurrentGuestSensor(coordinator, prop),
+            NextCheckInSensor(coordinator, prop),
+            StayStateSensor(coordinator, prop),
+        ]
         if coordinator.has_stays
         else []
     )

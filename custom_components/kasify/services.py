@@ -470,3 +470,6 @@ def async_setup_services(hass: HomeAssistant) -> None:
         hass.services.async_register(
             DOMAIN, name, handler, schema=schema, supports_response=SupportsResponse.OPTIONAL
         )
+    from .stay_actions import async_setup_stay_services  # it builds on this module
+
+    async_setup_stay_services(hass)

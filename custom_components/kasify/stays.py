@@ -128,6 +128,10 @@ class StayScheduler:
             booking = next((b for b in data.bookings.get(property_id, ()) if b.id == booking_id), None)
             if booking is None or not booking.active:  # pragma: no cover - reconcile unschedules these
                 return
+            from .stay_state import checked_out_early  # stay_state builds on this module
+
+            if kind == STAY_CHECK_OUT and checked_out_early(self._hass, booking_id) is not None:
+                return  # the host checked the guest out already (kasify_check_out fired then)
             self._fire_stay(kind, booking)
 
         return _fire

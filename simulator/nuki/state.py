@@ -39,6 +39,7 @@ from .records import (
     SERVER_OFFLINE,
     SERVER_OK,
     TRIGGER_APP,
+    TRIGGER_KEYPAD,
     TRIGGER_WEB,
     TYPE_BOX,
     TYPE_OPENER,
@@ -605,6 +606,28 @@ class NukiState:
             entry["authId"] = auth_id
         self.logs[entry["id"]] = entry
         return entry
+
+    def use_code(self, smartlock_id: int, code: int, *, unlatch: bool = False) -> Json:
+        """Someone types ``code`` on the lock's keypad; returns the log entry written.
+
+        An enabled keypad code that has shown up and whose allowed dates cover now unlocks (or unlatches): the
+        entry carries the code's name and its authorization's id (``authId``), trigger keypad, source keypad
+        code. Any other code is an "invalid code" entry (state 224) naming nobody: the pages say nothing of
+        what a known code outside its dates logs, so no code is named then either.
+        """
+        now = self.now()
+        for auth in self.auths_for(smartlock_id, (KEYPAD_CODE,)):
+            if auth.get("code") != code or not auth["enabled"]:
+                continue
+            starts, ends = auth.get("allowedFromDate"), auth.get("allowedUntilDate")
+            if (starts is None or parse_iso(starts) <= now) and (ends is None or now < parse_iso(ends)):
+                action = 3 if unlatch else 1
+                self.locks[smartlock_id]["state"]["state"] = UNLATCHED if unlatch else UNLOCKED
+                return self.add_log(
+                    smartlock_id, action=action, trigger=TRIGGER_KEYPAD, source=1, name=auth["name"],
+                    auth_id=auth["id"],
+                )  # fmt: skip
+        return self.add_log(smartlock_id, action=1, trigger=TRIGGER_KEYPAD, state=224, source=1, name="")
 
     def query_logs(
         self,

@@ -630,6 +630,7 @@ def test_access_logs() -> None:
         method="PIN_CODE",
         at=datetime.fromtimestamp(1773500531, UTC),
         event="access.logs.add",
+        actor_id="fbe8d920-47d3-4cdf-bda7-bf4b0e26f73c",  # the visitor: how a use is tied to a booking's code
     )
     (denied,) = parse_event(load("ws_logs_add_blocked.json"))
     assert isinstance(denied, DoorActivityEvent)

@@ -662,3 +662,30 @@ async def test_bad_requests(
         assert resp.status == status
         payload = await resp.json()
     assert ("detailMessage" in payload) is (status == 400)
+
+
+async def test_a_keypad_code_typed_at_the_lock(client: NukiClient, sim: Simulator) -> None:
+    """A valid keypad code unlocks and logs its name and authorization id; a code outside its dates, a
+    disabled code or an unknown one log an invalid code naming nobody."""
+    lock_id = first_lock(sim)
+    now = sim.clock.now()
+    guest = sim.nuki.add_auth(
+        lock_id,
+        "Ana",
+        code=246813,
+        allowed_from=now - timedelta(hours=1),
+        allowed_until=now + timedelta(days=1),
+    )
+    later = sim.nuki.add_auth(lock_id, "Later", code=357913, allowed_from=now + timedelta(days=1))
+    off = sim.nuki.add_auth(lock_id, "Off", code=468135, enabled=False)
+
+    sim.nuki.use_code(lock_id, 246813)
+    entry = (await client.list_smartlock_logs(lock_id, limit=1))[0]
+    assert (entry.event, entry.name, entry.auth_id) == (NukiEvent.CODE_USED, "Ana", guest["id"])
+    assert (await client.get_smartlock(lock_id)).status is LockStatus.UNLOCKED
+
+    for code in (357913, 468135, 111111):
+        sim.nuki.use_code(lock_id, code)
+        entry = (await client.list_smartlock_logs(lock_id, limit=1))[0]
+        assert (entry.event, entry.name, entry.auth_id) == (NukiEvent.ACCESS_DENIED, "", None)
+    assert {later["id"], off["id"]}.isdisjoint({e.auth_id for e in await client.list_smartlock_logs(lock_id)})

@@ -829,6 +829,13 @@ async def test_control_endpoints(http: Http, sim: Simulator) -> None:
         sim.kasify.smart_locks[lock_id]["battery_level"],
     ) == (3, 5)
 
+    nuki_lock = next(iter(sim.nuki.locks))
+    sim.nuki.add_auth(nuki_lock, "Ana", code=246813)
+    typed = await http.post(f"/_sim/nuki/smartlocks/{nuki_lock}/keypad", {"code": 246813}, raw_url=True)
+    assert (typed.status, typed.body["name"], typed.body["trigger"]) == (200, "Ana", 255)
+    assert (await http.post(f"/_sim/nuki/smartlocks/{nuki_lock}/keypad", {}, raw_url=True)).status == 422
+    assert (await http.post("/_sim/nuki/smartlocks/1/keypad", {"code": 1}, raw_url=True)).status == 404
+
     moved = await http.post("/_sim/clock", {"advance_seconds": 3600}, raw_url=True)
     assert moved.body["now"] == iso(SIM_NOW + timedelta(hours=1))
     assert sim.now() == SIM_NOW + timedelta(hours=1)

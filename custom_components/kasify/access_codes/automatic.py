@@ -27,6 +27,7 @@ from ..api.errors import ApiError, NotFoundError
 from ..api.models import Booking, BookingStatus, Feature
 from ..const import DOMAIN, LOGGER
 from ..coordinator import property_identifier
+from ..stay_state import early_codes_end
 from .auto_records import (
     STATE_ACTIVE,
     STATE_CREATING,
@@ -268,7 +269,14 @@ class AutoCodeScheduler:
     def _wants_code(self, booking: Booking, now: datetime) -> bool:
         if booking.status is not BookingStatus.CONFIRMED or self._retry_at.get(booking.id, now) > now:
             return False
-        return self.settings.creation_time(booking) <= now < self.settings.window(booking)[1]
+        return self.settings.creation_time(booking) <= now < self._window(booking)[1]
+
+    def _window(self, booking: Booking) -> tuple[datetime, datetime]:
+        """The code's window: the booking's, ending when an early check-out cut it short."""
+        starts_at, ends_at = self.settings.window(booking)
+        if (cut := early_codes_end(self._hass, booking.id)) is not None and cut < ends_at:
+            return min(starts_at, cut), cut
+        return starts_at, ends_at
 
     async def _async_follow(self, booking_id: str, run: _Run) -> None:
         """Bring one booking's codes in step: finish an interrupted change, move, add locks or revoke."""
@@ -297,7 +305,7 @@ class AutoCodeScheduler:
             # once every old lock could be reached: those are tried again apart).
             await self._async_leave(booking_id, held, run.now)
             return
-        starts_at, ends_at = self.settings.window(booking)
+        starts_at, ends_at = self._window(booking)
         if not booking.active or ends_at <= run.now:
             # Cancelled, or the stay (and the code's window) is over; never on the word of a failed refresh.
             if run.refresh_ok:
@@ -373,7 +381,7 @@ class AutoCodeScheduler:
         locks = self._property_locks(booking.property_id)
         if not locks:
             return
-        starts_at, ends_at = self.settings.window(booking)
+        starts_at, ends_at = self._window(booking)
         held = HeldCodes(booking.property_id, {}, starts_at, ends_at, STATE_CREATING)
         self._held[booking.id] = held
         await self._async_save()
@@ -403,6 +411,14 @@ class AutoCodeScheduler:
         self, booking_id: str, held: HeldCodes, starts_at: datetime, ends_at: datetime, now: datetime
     ) -> bool:
         """The booking moved: move the code's window on every lock (same PIN)."""
+        there = self._issued(booking_id, held)
+        if len(there) == len(held.codes) and all(
+            (c.starts_at, c.ends_at) == (starts_at, ends_at) for c in there
+        ):
+            # The engine moved them already (an early check-out cut them short): nothing to send.
+            held.starts_at, held.ends_at = starts_at, ends_at
+            await self._async_save()
+            return True
         held.state = STATE_UPDATING
         await self._async_save()
         try:

@@ -190,6 +190,8 @@ class DoorActivityEvent:
     method: str | None
     at: datetime | None
     event: str
+    actor_id: str | None = None
+    """The controller's id of the actor (a visitor's id for a visitor's PIN)."""
 
 
 type UnifiEvent = DoorStateEvent | DoorActivityEvent

@@ -141,7 +141,14 @@ def _activity_from_log(message: LogAdd) -> DoorActivityEvent | None:
         method=method,
         at=datetime.fromtimestamp(published / 1000, UTC) if published else None,
         event=message.event or "",
+        actor_id=_actor_id(source.actor),
     )
+
+
+def _actor_id(actor: Any) -> str | None:
+    """The actor's ``id`` (the library keeps it among the fields it does not declare)."""
+    value = (actor.model_extra or {}).get("id")
+    return value if isinstance(value, str) and value else None
 
 
 def parse_event(message: Mapping[str, Any]) -> tuple[UnifiEvent, ...]:

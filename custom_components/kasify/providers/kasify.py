@@ -65,6 +65,7 @@ from ..coordinator import KasifyConfigEntry, KasifyRuntimeData, LockView, Proper
 from ..links import link_lock_devices, provider_lock_keys
 from ..placement import lock_device_name, place_lock
 from ..stay_conflicts import StayConflicts
+from ..stay_state import StayTracker, async_remove_store as async_remove_stay_store
 from ..stays import StayScheduler
 from .kasify_calendar import BookingsCalendar
 from .kasify_feeds import FeedCoordinator
@@ -486,6 +487,7 @@ async def async_setup(hass: HomeAssistant, entry: KasifyConfigEntry) -> KasifyRu
     feeds = FeedCoordinator(hass, entry, coordinator, IcalFeedClient(session))
     await feeds.async_refresh()
     stays.async_start()
+    await StayTracker(hass, entry, coordinator).async_start()
     conflicts = StayConflicts(hass, entry, coordinator, feeds)
     conflicts.async_start()
 
@@ -509,5 +511,6 @@ async def async_started(hass: HomeAssistant, entry: KasifyConfigEntry) -> None:
 
 
 async def async_removed(hass: HomeAssistant, entry: KasifyConfigEntry) -> None:
-    """The entry is deleted: its automatic codes' store goes with it."""
+    """The entry is deleted: its automatic codes' and stay facts' stores go with it."""
     await async_remove_store(hass, entry.entry_id)
+    await async_remove_stay_store(hass, entry.entry_id)

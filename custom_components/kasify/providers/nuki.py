@@ -51,6 +51,7 @@ from ..api.nuki import (
     NukiSmartLock,
     NukiSnapshot,
 )
+from ..code_use import async_report_code_use
 from ..const import CONF_API_TOKEN, DEFAULT_NUKI_URL, DOMAIN, KIND_NUKI
 from ..coordinator import (
     KasifyConfigEntry,
@@ -103,12 +104,18 @@ class NukiCoordinator(ProviderCoordinator[NukiSnapshot, NukiClient]):
             event = entry.event
             if first or event is None:
                 continue
+            device_key = f"nuki_{entry.smartlock_id}"
             async_dispatcher_send(
                 self.hass,
-                signal_lock_activity(self.config_entry.entry_id, f"nuki_{entry.smartlock_id}"),
+                signal_lock_activity(self.config_entry.entry_id, device_key),
                 event.value,
                 {"by": entry.name, "at": entry.date.isoformat()},
             )
+            if event in (NukiEvent.CODE_USED, NukiEvent.ACCESS_DENIED):
+                # The entry's authId is the keypad authorization's id: the code the engine issued.
+                async_report_code_use(
+                    self.hass, device_key, entry.auth_id, granted=event is NukiEvent.CODE_USED, at=entry.date
+                )
         if snapshot.logs:
             newest = max(entry.date for entry in snapshot.logs)
             self._logs_since = newest

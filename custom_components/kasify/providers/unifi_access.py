@@ -66,6 +66,7 @@ from ..api.unifi_access import (
     get_certificate_fingerprint,
     normalize_fingerprint,
 )
+from ..code_use import async_report_code_use
 from ..const import (
     CONF_API_TOKEN,
     CONF_FINGERPRINT,
@@ -273,12 +274,22 @@ class UnifiAccessCoordinator(ProviderCoordinator[UnifiSnapshot, UnifiAccessClien
             attributes: dict[str, Any] = {"by": event.actor, "method": event.method}
             if event.at is not None:
                 attributes["at"] = event.at.isoformat()
+            device_key = self.data.doors[event.door_id].device_key
             async_dispatcher_send(
                 self.hass,
-                signal_lock_activity(self.config_entry.entry_id, self.data.doors[event.door_id].device_key),
+                signal_lock_activity(self.config_entry.entry_id, device_key),
                 event.kind.value,
                 attributes,
             )
+            if event.method == "PIN_CODE" and event.at is not None:
+                # The log's actor is the visitor holding the PIN: the code the engine issued.
+                async_report_code_use(
+                    self.hass,
+                    device_key,
+                    event.actor_id,
+                    granted=event.kind is ActivityKind.CODE_USED,
+                    at=event.at,
+                )
 
     # -- devices and actions ------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from ...api.remotelock import (
     RemoteLockLock,
     lock_status,
 )
+from ...code_use import async_report_code_use
 from ...const import CONF_LOCATIONS, DOMAIN, KIND_REMOTELOCK, LOGGER, VENDOR_MANUFACTURERS
 from ...coordinator import KasifyConfigEntry, LockView, ProviderCoordinator, signal_lock_activity
 from ...links import STAY_CHANGE_INTERVAL, property_choices, stay_change_near
@@ -316,6 +317,15 @@ class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockCl
         async_dispatcher_send(
             self.hass, signal_lock_activity(self.config_entry.entry_id, lock.device_key), activity, attributes
         )
+        if event.type == "access_person_used":
+            # The access person is the access guest the engine issued (by its id, never the PIN).
+            async_report_code_use(
+                self.hass,
+                lock.device_key,
+                event.access_person_id,
+                granted=activity == "code_used",
+                at=event.occurred_at,
+            )
 
     def _apply(self, changed: dict[str, RemoteLockLock]) -> None:
         if changed and self.data is not None:
