@@ -8,6 +8,9 @@
   ``{"live": true}`` unfreezes.
 - ``PATCH /_sim/kasify/smartlocks/{id}`` — ``lock_state``, ``battery_level``, ``battery_charging``,
   ``offline``.
+- ``PATCH /_sim/settings`` — ``latency`` (seconds added to every vendor request), ``nuki_action_delay``
+  (simulated seconds per lock state step after a Nuki action), ``remotelock_rate_limit`` (requests per
+  minute, ``null`` for none); answers the settings as they are now.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ _FAULT_FIELDS: Final = (
     "disconnect",
 )
 _LOCK_FIELDS: Final = ("lock_state", "battery_level", "battery_charging", "offline")
+_SECONDS_SETTINGS: Final = ("latency", "nuki_action_delay")
 
 
 def build_control_app(sim: Simulator) -> web.Application:
@@ -66,6 +70,7 @@ class ControlApi:
         app.router.add_delete("/requests", self.clear_requests)
         app.router.add_post("/clock", self.clock)
         app.router.add_patch("/kasify/smartlocks/{id}", self.patch_lock)
+        app.router.add_patch("/settings", self.settings)
         return app
 
     @web.middleware
@@ -175,3 +180,28 @@ class ControlApi:
         body.check()
         record = self.sim.kasify.set_lock(request.match_info["id"], **data)
         return web.json_response(record)
+
+    async def settings(self, request: web.Request) -> web.Response:
+        """``PATCH /_sim/settings``: latency, Nuki action steps, the RemoteLock rate limit."""
+        data = await read_json(request)
+        body = Body(data, (*_SECONDS_SETTINGS, "remotelock_rate_limit"))
+        for key in _SECONDS_SETTINGS:
+            value = data.get(key, 0.0)
+            if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+                body.add(key, "must be a number of seconds, 0 or more")
+        if data.get("remotelock_rate_limit") is not None:
+            body.integer("remotelock_rate_limit", minimum=1)
+        body.check()
+        if "latency" in data:
+            self.sim.latency = float(data["latency"])
+        if "nuki_action_delay" in data:
+            self.sim.nuki.action_delay = float(data["nuki_action_delay"])
+        if "remotelock_rate_limit" in data:
+            self.sim.remotelock.rate.limit = data["remotelock_rate_limit"]
+        return web.json_response(
+            {
+                "latency": self.sim.latency,
+                "nuki_action_delay": self.sim.nuki.action_delay,
+                "remotelock_rate_limit": self.sim.remotelock.rate.limit,
+            }
+        )

@@ -381,7 +381,7 @@ class KasifyApi:
         page, size = page_params(request)
         start, end = self._window(request)
         found = self.state.bookings_overlapping(start, end, property_id=property_id)
-        return _json(paged("bookings", [self._wire_booking(b) for b in found], page, size))
+        return _json(paged("bookings", found, page, size, self._wire_booking))
 
     async def list_bookings(self, request: web.Request) -> web.Response:
         """``GET /bookings?from&to&page&size`` — all properties, sorted by check-in."""

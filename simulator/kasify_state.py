@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from .clock import Clock, as_instant, iso, parse_iso
 from .errors import ConflictError, NotFoundError
+from .tracked import Generation, TrackedDict
 
 type Json = dict[str, Any]
 
@@ -58,6 +59,10 @@ def _time(value: datetime | str | None) -> str | None:
     return None if value is None else iso(as_instant(value))
 
 
+# Booking listings kept (by window and property) until a booking changes.
+_KEPT_LISTINGS: Final = 64
+
+
 def instant_at(record: Json, key: str) -> datetime:
     """The instant stored under ``key`` of a record."""
     return parse_iso(record[key])
@@ -88,7 +93,12 @@ class KasifyState:
         self.crew: dict[str, Json] = {}
         self.properties: dict[str, Json] = {}
         self.timezones: dict[str, str] = {}
-        self.bookings: dict[str, Json] = {}
+        # Bookings and their records count their changes: a listing keeps its sorted answer until one.
+        self._booking_changes = Generation()
+        self.bookings: dict[str, Json] = TrackedDict(self._booking_changes)
+        self._overlapping: dict[
+            tuple[datetime | None, datetime | None, str | None], tuple[int, list[Json]]
+        ] = {}
         self.checkins: dict[str, Json] = {}
         self.access_codes: dict[str, Json] = {}
         # How the API writes booking check-in/check-out: "instant" (UTC with Z), "date" or "naive".
@@ -407,23 +417,26 @@ class KasifyState:
         for key in _BOOKING_TIMES & set(fields):
             fields[key] = _time(fields[key])
         stamp = self._stamp()
-        record: Json = {
-            "id": self.new_id(),
-            "property_id": property_id,
-            "guest_name": guest_name,
-            "guest_email": None,
-            "guest_phone": None,
-            "check_in": _time(check_in),
-            "check_out": _time(check_out),
-            "status": "confirmed",
-            "channel": "direct",
-            "guests_count": 2,
-            "registered_guests": 0,
-            "notes": None,
-            "external_reference": None,
-            "created_at": stamp,
-            "updated_at": fields.get("created_at", stamp),
-        }
+        record: Json = TrackedDict(
+            self._booking_changes,
+            {
+                "id": self.new_id(),
+                "property_id": property_id,
+                "guest_name": guest_name,
+                "guest_email": None,
+                "guest_phone": None,
+                "check_in": _time(check_in),
+                "check_out": _time(check_out),
+                "status": "confirmed",
+                "channel": "direct",
+                "guests_count": 2,
+                "registered_guests": 0,
+                "notes": None,
+                "external_reference": None,
+                "created_at": stamp,
+                "updated_at": fields.get("created_at", stamp),
+            },
+        )
         record.update(fields)
         self.bookings[record["id"]] = record
         self.checkins[record["id"]] = {
@@ -465,14 +478,28 @@ class KasifyState:
         *,
         property_id: str | None = None,
     ) -> list[Json]:
-        """Bookings (any status) whose stay overlaps ``[start, end)``, sorted by check-in."""
-        found = [
-            booking
-            for booking in self.bookings.values()
-            if (property_id is None or booking["property_id"] == property_id)
-            and overlaps(booking, start, end, "check_in", "check_out")
-        ]
-        return sorted(found, key=lambda b: (instant_at(b, "check_in"), b["id"]))
+        """Bookings (any status) whose stay overlaps ``[start, end)``, sorted by check-in.
+
+        The answer is kept until a booking changes: the pages of one listing cost one filtering and sorting.
+        """
+        key = (start, end, property_id)
+        generation = self._booking_changes.value
+        kept = self._overlapping.get(key)
+        if kept is not None and kept[0] == generation:
+            return list(kept[1])
+        found = sorted(
+            (
+                booking
+                for booking in self.bookings.values()
+                if (property_id is None or booking["property_id"] == property_id)
+                and overlaps(booking, start, end, "check_in", "check_out")
+            ),
+            key=lambda b: (instant_at(b, "check_in"), b["id"]),
+        )
+        if len(self._overlapping) >= _KEPT_LISTINGS:
+            self._overlapping.clear()
+        self._overlapping[key] = (generation, found)
+        return list(found)
 
     def find_overlap(
         self,
