@@ -288,7 +288,7 @@ class _FleetBuilder:
             self.state.add_nuki_lock(property_id, "Puerta principal", battery_level=15)
         if self.dealt is not None:
             for tag in self.dealt[index]:
-                self._dealt_lock(property_id, tag, city)
+                self._dealt_lock(prop, tag)
         elif index > 2 and rng.random() < 0.5:
             lock_state = 3 if rng.random() < 0.15 else 1
             if rng.random() < 0.7:
@@ -303,16 +303,15 @@ class _FleetBuilder:
                     property_id, "Portal", door_name=f"Portal {city.name}", lock_state=lock_state
                 )
 
-    def _dealt_lock(self, property_id: str, tag: str, city: City) -> None:
+    def _dealt_lock(self, prop: Json, tag: str) -> None:
         rng = self.rng
+        property_id = prop["id"]
         lock_state = 3 if rng.random() < 0.15 else 1
         if tag == "unifi":
-            self.state.add_unifi_lock(
-                property_id,
-                rng.choice(("Portal", "Garaje", "Trastero")),
-                door_name=f"Portal {city.name}",
-                lock_state=lock_state,
-            )
+            name = rng.choice(("Portal", "Garaje", "Trastero"))
+            # Named after the property on the controller too, as a host with hundreds of doors would.
+            door_name = f"{prop['name']} - {name}"
+            self.state.add_unifi_lock(property_id, name, door_name=door_name, lock_state=lock_state)
             return
         record = self.state.add_nuki_lock(
             property_id,

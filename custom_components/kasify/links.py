@@ -7,6 +7,7 @@ answers follow entries as they load and unload.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, Final
 
@@ -18,10 +19,13 @@ from homeassistant.util import dt as dt_util
 from . import compat
 from .const import DOMAIN
 from .coordinator import KasifyConfigEntry, PropertySourceCoordinator, ProviderCoordinator
+from .scale import PerData, first_by, one_pass, within_pass
 
 # Around a check-in or check-out guests and cleaners use the door: locks are polled this often then.
 STAY_CHANGE_INTERVAL: Final = timedelta(seconds=15)
 STAY_CHANGE_MARGIN: Final = timedelta(minutes=30)
+# Look-ups across entries, kept while the entries' data stays the same.
+_PER_DATA: Final = f"{DOMAIN}_links"
 
 
 def live_entries(hass: HomeAssistant) -> list[KasifyConfigEntry]:
@@ -40,22 +44,30 @@ def live_entries(hass: HomeAssistant) -> list[KasifyConfigEntry]:
 
 def property_sources(hass: HomeAssistant) -> list[PropertySourceCoordinator[Any]]:
     """The coordinators of the live Kasify and casavi entries that have data."""
-    return [
-        coordinator
-        for entry in live_entries(hass)
-        if isinstance(coordinator := entry.runtime_data.coordinator, PropertySourceCoordinator)
-        and coordinator.data is not None
-    ]
+    return within_pass(
+        hass,
+        "property_sources",
+        lambda: [
+            coordinator
+            for entry in live_entries(hass)
+            if isinstance(coordinator := entry.runtime_data.coordinator, PropertySourceCoordinator)
+            and coordinator.data is not None
+        ],
+    )
 
 
 def providers(hass: HomeAssistant) -> list[ProviderCoordinator[Any, Any]]:
     """The coordinators of the live lock-provider entries that have data."""
-    return [
-        coordinator
-        for entry in live_entries(hass)
-        if isinstance(coordinator := entry.runtime_data.coordinator, ProviderCoordinator)
-        and coordinator.data is not None
-    ]
+    return within_pass(
+        hass,
+        "providers",
+        lambda: [
+            coordinator
+            for entry in live_entries(hass)
+            if isinstance(coordinator := entry.runtime_data.coordinator, ProviderCoordinator)
+            and coordinator.data is not None
+        ],
+    )
 
 
 def linked_property(hass: HomeAssistant, device_key: str) -> tuple[str, str] | None:
@@ -71,26 +83,61 @@ def property_device(hass: HomeAssistant, identifier: tuple[str, str] | None) -> 
     if identifier is None:
         return None
     for source in property_sources(hass):
-        if any(source.property_identifier(pid) == identifier for pid in source.data.properties):
+        if identifier in source.property_identifiers():
             return compat.device_by_identifier(hass, identifier, source.config_entry.entry_id)
     return None
 
 
+def _kept[T](hass: HomeAssistant, name: str, sources: tuple[object, ...], build: Callable[[], T]) -> T:
+    """``build()`` once for these coordinators' data (by identity); asked for every lock, kept meanwhile."""
+    per_data: PerData = hass.data.setdefault(_PER_DATA, PerData())
+    return per_data.get(name, sources, build)
+
+
 def property_choices(hass: HomeAssistant) -> dict[str, str]:
     """Every property of the live Kasify and casavi entries: device identifier → name."""
-    return {
-        source.property_identifier(pid)[1]: prop.name
-        for source in property_sources(hass)
-        for pid, prop in source.data.properties.items()
-    }
+    sources = property_sources(hass)
+    return _kept(
+        hass,
+        "property_choices",
+        tuple(item for source in sources for item in (source, source.data)),
+        lambda: {
+            source.property_identifier(pid)[1]: prop.name
+            for source in sources
+            for pid, prop in source.data.properties.items()
+        },
+    )
 
 
-def provider_lock_keys(hass: HomeAssistant) -> set[str]:
+def name_key(name: str) -> str:
+    """A name as names are matched: case and spacing aside."""
+    return " ".join(name.casefold().split())
+
+
+def property_names(hass: HomeAssistant) -> dict[str, str]:
+    """Every property's matching name (:func:`name_key`) → its identifier (the first, when names repeat)."""
+    choices = property_choices(hass)
+
+    return _kept(
+        hass,
+        "property_names",
+        (choices,),
+        lambda: {
+            key: identifier
+            for key, (identifier, _) in first_by(choices.items(), lambda c: name_key(c[1])).items()
+        },
+    )
+
+
+def provider_lock_keys(hass: HomeAssistant) -> frozenset[str]:
     """Device keys of every lock a live provider entry (Nuki Web, UniFi Access, RemoteLock) controls."""
-    keys: set[str] = set()
-    for provider in providers(hass):
-        keys |= set(provider.lock_views)
-    return keys
+    current = providers(hass)
+    return _kept(
+        hass,
+        "provider_lock_keys",
+        tuple(item for provider in current for item in (provider, provider.data)),
+        lambda: frozenset(key for provider in current for key in provider.lock_views),
+    )
 
 
 def link_lock_devices(hass: HomeAssistant) -> None:
@@ -99,10 +146,11 @@ def link_lock_devices(hass: HomeAssistant) -> None:
     Run after an entry's platforms are set up (its devices exist from then on) and after property sources
     refresh (properties come and go, locks move between them).
     """
-    for entry in live_entries(hass):
-        coordinator = entry.runtime_data.coordinator
-        if coordinator.data is not None:
-            coordinator.sync_lock_links()
+    with one_pass(hass):
+        for entry in live_entries(hass):
+            coordinator = entry.runtime_data.coordinator
+            if coordinator.data is not None:
+                coordinator.sync_lock_links()
 
 
 def stay_change_near(

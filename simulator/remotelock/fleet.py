@@ -54,8 +54,8 @@ def build_remotelock_fleet(
     - a location "Oficina Sol y Mar" that matches no property, with a ``lock`` "Oficina" and two non-lock
       devices (a ``thermostat`` and a ``resort_lock``) that a ``type[]=lock`` filter must leave out;
     - with ``locks`` (scale runs), that many locks in the properties' locations in all: the three above, then
-      ``lock`` devices dealt round-robin from the fourth location on (then the first, ...), locked, with
-      batteries of 20-100.
+      ``lock`` devices dealt round-robin from the fourth location on (then the first, ...), named after their
+      location ("<location> - Garaje"), locked, with batteries of 20-100.
     """
     locations = [state.add_location(prop.name, time_zone=prop.time_zone) for prop in properties]
     plan: list[tuple[str, str, Json]] = [
@@ -105,9 +105,8 @@ def _deal_locks(state: RemoteLockState, locations: Sequence[Json], count: int) -
     rng = random.Random(f"remotelock-deal-{len(locations)}-{count}")
     for position in range(count):
         location = locations[(position + 3) % len(locations)]
-        state.add_lock(
-            rng.choice(_DEALT_NAMES), location["id"], state="locked", power_level=rng.randint(20, 100)
-        )
+        name = f"{location['attributes']['name']} - {rng.choice(_DEALT_NAMES)}"
+        state.add_lock(name, location["id"], state="locked", power_level=rng.randint(20, 100))
 
 
 def _add_office(state: RemoteLockState) -> None:

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
-import logging
+import hashlib
+from http import HTTPStatus
+import math
 from typing import Any, Final
 
 import aiohttp
@@ -27,28 +30,34 @@ from .http import (
     retry_after_seconds as retry_after_seconds,  # noqa: PLC0414 - re-exported; it used to live here
 )
 from .inferred import read_inferred
+from .kasify_parse import (
+    parse_access_code,
+    parse_account,
+    parse_booking,
+    parse_property,
+    parse_smart_lock,
+    parse_task,
+)
 from .models import (
     AccessCode,
     Account,
     AccountSnapshot,
     Booking,
-    BookingStatus,
-    CalendarFeed,
     EndpointNotUnderstood,
     Feature,
     Property,
     SmartLock,
-    SmartLockInfo,
     Task,
-    TaskStatus,
-    TeamMember,
 )
 from .parse import Reader, as_list
+from .turns import LoopTurns
 
 DEFAULT_TIMEOUT: Final = 15.0
 MAX_PAGE_SIZE: Final = 100
-
-_LOGGER = logging.getLogger(__name__)
+# Requests one account has in flight at most (pages of a listing, the smart locks of several properties).
+DEFAULT_CONCURRENCY: Final = 16
+# Snapshots a parsed listing page is kept for without being asked again.
+MEMO_ROUNDS: Final = 2
 
 
 class Paths:
@@ -107,155 +116,6 @@ class Paths:
         return f"/properties/{quote_segment(property_id)}/tasks"
 
 
-# --- parsing ------------------------------------------------------------------------------------
-
-
-def _member(r: Reader) -> TeamMember:
-    return TeamMember(
-        id=r.str("id"),
-        name=r.opt_str("name") or "",
-        last_name=r.opt_str("last_name"),
-        email=r.opt_str("email"),
-        access_level=r.opt_str("access_level"),
-        service=r.opt_str("service"),
-    )
-
-
-def parse_account(r: Reader) -> Account:
-    """Parse ``GET /account``."""
-    return Account(
-        id=r.str("id"),
-        name=r.opt_str("name") or r.opt_str("email") or r.str("id"),
-        email=r.opt_str("email"),
-        timezone=r.opt_str("timezone"),
-    )
-
-
-def parse_property(r: Reader) -> Property:
-    """Parse a Property (seed shape)."""
-    cleaner = r.opt_object("default_cleaner")
-    return Property(
-        id=r.str("id"),
-        name=r.str("name"),
-        account_id=r.opt_str("account_id"),
-        address=r.opt_str("address"),
-        city=r.opt_str("city"),
-        zip_code=r.opt_str("zip_code"),
-        country=r.opt_str("country"),
-        rooms_count=r.opt_int("rooms_count"),
-        has_internet=r.opt_bool("has_internet"),
-        role=r.opt_str("role"),
-        cover_image_url=r.opt_str("cover_image_url"),
-        default_cleaner=_member(cleaner) if cleaner else None,
-        calendars=tuple(
-            CalendarFeed(
-                channel=c.opt_str("channel"),
-                url=c.opt_str("url"),
-                sync_interval_minutes=c.opt_int("syncIntervalMinutes"),
-                last_sync_at=c.opt_date("lastSyncAt"),
-                last_error=c.opt_str("lastError"),
-            )
-            for c in r.objects("calendars")
-        ),
-        smart_locks=tuple(
-            SmartLockInfo(id=s.str("id"), vendor=s.opt_str("vendor") or "", name=s.opt_str("name") or "")
-            for s in r.objects("smart_locks")
-        ),
-        team=tuple(_member(m) for m in r.objects("team")),
-    )
-
-
-def parse_smart_lock(r: Reader) -> SmartLock:
-    """Parse a SmartLock with live status (seed shape)."""
-    vendor = (r.opt_str("vendor") or "").lower()
-    nuki = r.opt_object("nuki_smartlock")
-    unifi = r.opt_object("unifi_smartlock")
-    nuki_id = nuki.opt_str("nuki_smartlock_id") if nuki is not None else None
-    unifi_id = unifi.opt_str("door_id") if unifi is not None else None
-    # The vendor decides which provider record names the lock; the other one is only a fallback.
-    provider_id = (unifi_id or nuki_id) if vendor == "unifi" else (nuki_id or unifi_id)
-    return SmartLock(
-        id=r.str("id"),
-        vendor=vendor,
-        name=r.opt_str("name") or "",
-        property_id=r.str("property_id"),
-        provider_lock_id=provider_id,
-        lock_state=r.opt_int("lock_state"),
-        battery_level=r.opt_int("battery_level"),
-        battery_charging=r.opt_bool("battery_charging"),
-        offline=r.bool("offline"),
-    )
-
-
-# Spellings of the known booking statuses (case aside).
-_BOOKING_STATUSES: Final = {
-    "confirmed": BookingStatus.CONFIRMED,
-    "pending": BookingStatus.PENDING,
-    "cancelled": BookingStatus.CANCELLED,
-    "canceled": BookingStatus.CANCELLED,
-}
-
-
-def parse_booking(r: Reader) -> Booking:
-    """Parse a Booking; a status the integration does not know is :attr:`BookingStatus.UNKNOWN`."""
-    text = r.opt_str("status")
-    booking_status = _BOOKING_STATUSES.get((text or "").strip().lower(), BookingStatus.UNKNOWN)
-    return Booking(
-        id=r.str("id"),
-        property_id=r.str("property_id"),
-        guest_name=r.opt_str("guest_name") or "",
-        check_in=r.datetime("check_in"),
-        check_out=r.datetime("check_out"),
-        status=booking_status,
-        channel=r.opt_str("channel"),
-        guests_count=r.opt_int("guests_count"),
-        registered_guests=r.int("registered_guests", 0),
-        guest_email=r.opt_str("guest_email"),
-        guest_phone=r.opt_str("guest_phone"),
-        notes=r.opt_str("notes"),
-        external_reference=r.opt_str("external_reference"),
-        status_text=text if booking_status is BookingStatus.UNKNOWN else None,
-        check_in_unzoned=r.unzoned("check_in"),
-        check_out_unzoned=r.unzoned("check_out"),
-    )
-
-
-def parse_task(r: Reader) -> Task:
-    """Parse a Task."""
-    text = (r.opt_str("status") or "").strip().lower().replace(" ", "_").replace("-", "_")
-    try:
-        status = TaskStatus(text)
-    except ValueError:
-        # Not known to be done: the task stays open (a house is never shown ready on a guess).
-        _LOGGER.debug("Kasify task status %r: read as pending", text)
-        status = TaskStatus.PENDING
-    return Task(
-        id=r.str("id"),
-        property_id=r.str("property_id"),
-        title=r.opt_str("title") or "",
-        status=status,
-        task_type=r.opt_str("task_type") or "other",
-        description=r.opt_str("description"),
-        due_at=r.opt_datetime("due_at"),
-        assignee_id=r.opt_str("assignee_id"),
-        booking_id=r.opt_str("booking_id"),
-    )
-
-
-def parse_access_code(r: Reader) -> AccessCode:
-    """Parse an AccessCode."""
-    return AccessCode(
-        id=r.str("id"),
-        booking_id=r.opt_str("booking_id"),
-        lock_id=r.opt_str("smartlock_id"),
-        name=r.opt_str("name"),
-        code=r.opt_str("code"),
-        starts_at=r.opt_datetime("starts_at"),
-        ends_at=r.opt_datetime("ends_at"),
-        status=r.opt_str("status"),
-    )
-
-
 def _iso(value: datetime) -> str:
     return value.isoformat()
 
@@ -271,7 +131,8 @@ class KasifyClient:
     """Kasify API client.
 
     Every method performs the HTTP requests its docstring states; list methods follow pagination to the end
-    (``ceil(total / 100)`` requests).
+    (``ceil(total / 100)`` requests: the first page, then the others ``concurrency`` at a time). The client
+    never has more than ``concurrency`` requests in flight, whatever its callers do at once.
     """
 
     def __init__(
@@ -281,8 +142,20 @@ class KasifyClient:
         token: str,
         *,
         timeout: float = DEFAULT_TIMEOUT,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        turns: LoopTurns | None = None,
     ) -> None:
-        """Use ``session`` (not owned) against ``base_url`` with the bearer ``token``."""
+        """Use ``session`` (not owned) against ``base_url`` with the bearer ``token``.
+
+        ``turns``: the event loop's turn budget to decode answers within (shared with the caller's other
+        work); a budget of its own by default.
+        """
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+        self.concurrency = concurrency
+        self._gate = asyncio.Semaphore(concurrency)
+        self._turns = turns if turns is not None else LoopTurns()
+        self._page_memo = PageMemo()
         self._http = HttpTransport(
             session,
             timeout=timeout,
@@ -313,7 +186,11 @@ class KasifyClient:
         ``secrets`` (codes, guest contact details) are kept out of every exception the request raises.
         """
         request = self._http.request(method, path, params=params, json_body=json_body, secrets=secrets)
-        return await self._http.request_json(request)
+        async with self._gate:
+            response = await self._http.send(request)
+        # Decoding (and the caller's parsing) of answers that arrive together is spread over loop turns.
+        await self._turns.take()
+        return self._http.decode_json(request, response)
 
     async def _object(self, method: str, path: str, **kwargs: Any) -> Reader:
         return Reader(await self._request(method, path, **kwargs), f"{method} {path}")
@@ -325,51 +202,131 @@ class KasifyClient:
         parse: Callable[[Reader], T],
         params: Mapping[str, str | int] | None = None,
     ) -> list[T]:
-        """Follow ``page``/``size`` pagination to the end and return every item."""
-        return [item async for item in self._iter_pages(path, key, parse, params)]
+        """Every item of a ``page``/``size`` listing: the first page, then the others at once (bounded).
 
-    async def _iter_pages[T](
+        With ``total`` on the first page, the pages it implies are read ``concurrency`` at a time, in order of
+        their index; an empty or short page ends the listing (later pages read meanwhile are dropped), and a
+        last page that is full while ``total`` is not reached yet (items added meanwhile) is followed one page
+        at a time. Without ``total``: one page at a time until a short page. A server that caps ``size`` below
+        ours gives every page all the same (its page size is the first page's length).
+        """
+        first, total = await self._page(path, key, parse, params, 0)
+        if total is None:
+            full = len(first) >= MAX_PAGE_SIZE
+            return await self._rest(path, key, parse, params, first, 1) if full else first
+        if not first or len(first) >= total:
+            return first
+        size = len(first)
+        pages = await self._pages_ahead(path, key, parse, params, range(1, math.ceil(total / size)), size)
+        items = [*first, *(item for page, _ in pages for item in page)]
+        latest = next((total for _, total in reversed(pages) if total is not None), total)
+        if pages and len(pages[-1][0]) >= size and len(items) < latest:
+            return await self._rest(path, key, parse, params, items, len(pages) + 1)
+        return items
+
+    async def _page[T](
         self,
         path: str,
         key: str,
         parse: Callable[[Reader], T],
         params: Mapping[str, str | int] | None,
-    ) -> AsyncIterator[T]:
-        page = 0
-        seen = 0
+        page: int,
+    ) -> tuple[list[T], int | None]:
+        """One page: its items and the ``total`` it states.
+
+        A page whose body is byte for byte the one this query got last time is not decoded or parsed again:
+        its items are the very objects of last time (so the snapshot compares with the last one by identity).
+        """
+        query: dict[str, str | int] = {**(params or {}), "page": page, "size": MAX_PAGE_SIZE}
+        request = self._http.request("GET", path, params=query)
+        async with self._gate:
+            response = await self._http.send(request)
+        await self._turns.take()
+        memo_key = (path, tuple(sorted(query.items())))
+        if (
+            response.status == HTTPStatus.OK
+            and (kept := self._page_memo.get(memo_key, response.body)) is not None
+        ):
+            items, total = kept
+            return list(items), total
+        body = Reader(self._http.decode_json(request, response), f"GET {path}")
+        result = [parse(item) for item in body.objects(key, required=True)], body.opt_int("total")
+        if response.status == HTTPStatus.OK:
+            self._page_memo.put(memo_key, response.body, (tuple(result[0]), result[1]))
+        return result
+
+    async def _pages_ahead[T](
+        self,
+        path: str,
+        key: str,
+        parse: Callable[[Reader], T],
+        params: Mapping[str, str | int] | None,
+        indexes: range,
+        size: int,
+    ) -> list[tuple[list[T], int | None]]:
+        """The pages of ``indexes`` (items, total), ``concurrency`` at a time, up to the first short one."""
+        found: dict[int, tuple[list[T], int | None]] = {}
+        end = indexes.stop  # the first index past a short page
+
+        async def worker(queue: Iterator[int]) -> None:
+            nonlocal end
+            for index in queue:
+                if index >= end:
+                    return
+                items, total = found[index] = await self._page(path, key, parse, params, index)
+                if len(items) < size:
+                    end = min(end, index + 1)
+
+        queue = iter(indexes)
+        await gather_bounded(
+            self.concurrency, [partial(worker, queue) for _ in range(min(self.concurrency, len(indexes)))]
+        )
+        return [found[index] for index in range(indexes.start, end)]
+
+    async def _rest[T](
+        self,
+        path: str,
+        key: str,
+        parse: Callable[[Reader], T],
+        params: Mapping[str, str | int] | None,
+        items: list[T],
+        page: int,
+    ) -> list[T]:
+        """Follow the listing one page at a time from ``page`` until a short page or ``total``."""
         while True:
-            query: dict[str, str | int] = {**(params or {}), "page": page, "size": MAX_PAGE_SIZE}
-            body = await self._object("GET", path, params=query)
-            items = body.objects(key, required=True)
-            for item in items:
-                yield parse(item)
-            seen += len(items)
-            total = body.opt_int("total")
-            # With ``total``: until we have that many (a server that caps ``size`` below ours still gives
-            # every page), or an empty page. Without it: until a short page.
-            if not items or (seen >= total if total is not None else len(items) < MAX_PAGE_SIZE):
-                return
+            found, total = await self._page(path, key, parse, params, page)
+            items.extend(found)
+            if not found or (len(items) >= total if total is not None else len(found) < MAX_PAGE_SIZE):
+                return items
             page += 1
 
     async def fetch_snapshot(
-        self, window_start: datetime, window_end: datetime, concurrency: int = 4
+        self,
+        window_start: datetime,
+        window_end: datetime,
+        *,
+        known_locks: Mapping[str, SmartLock] | None = None,
     ) -> AccountSnapshot:
         """Read the whole account for one refresh, in as few requests as the API allows.
 
-        Requests, with P properties, B bookings overlapping the window, T open tasks and L properties
-        that have smart locks::
+        Requests, with P properties, B bookings overlapping the window, T open tasks and L properties that
+        have a smart lock not in ``known_locks``::
 
             ceil(P / 100)    GET /properties            (all pages)
           + ceil(B / 100)    GET /bookings?from&to      (every property in one cross-property listing)
           + ceil(T / 100)    GET /tasks?status=open
-          + L                GET /properties/{id}/smartlocks, ``concurrency`` at a time
+          + L                GET /properties/{id}/smartlocks
 
-        Properties without smart locks cost nothing beyond their share of the first listing. The three
-        listings run concurrently; the lock calls start as soon as the properties are known. An inferred
-        listing (bookings, tasks) that answers 404 or 400 leaves its feature without data, named in
-        ``degraded``; any other failure cancels the other requests and is raised as is.
+        ``known_locks`` are smart locks (by Kasify id, as last read) whose live status the caller does not
+        need, because a provider account shows them: a property whose listed locks are all known is not read
+        again, and its locks are kept as known, with the name and property the listing gives now. Properties
+        without smart locks cost nothing beyond their share of the first listing. The three listings run
+        concurrently (each reads its first page, then the others at once); the lock calls start as soon as
+        the properties are known; at most ``concurrency`` requests are in flight. An inferred listing
+        (bookings, tasks) that answers 404 or 400 leaves its feature without data, named in ``degraded``; any
+        other failure cancels the other requests and is raised as is.
         """
-        client = self
+        client, known = self, known_locks or {}
         try:
             async with asyncio.TaskGroup() as group:
                 bookings_task = group.create_task(
@@ -377,13 +334,17 @@ class KasifyClient:
                 )
                 tasks_task = group.create_task(read_inferred(f"GET {Paths.TASKS}", client.list_tasks("open")))
                 properties = await client.list_properties()
+                kept = [_known_locks(prop, known) for prop in properties]
                 lock_calls: list[Callable[[], Awaitable[list[SmartLock]]]] = [
-                    partial(client.list_smart_locks, prop.id) for prop in properties if prop.smart_locks
+                    partial(client.list_smart_locks, prop.id)
+                    for prop, locks in zip(properties, kept, strict=True)
+                    if locks is None
                 ]
-                locks_task = group.create_task(gather_bounded(concurrency, lock_calls))
+                locks_task = group.create_task(gather_bounded(client.concurrency, lock_calls))
         except ExceptionGroup as group_error:
             # The group has cancelled the sibling requests; the first failure is the one to report.
             raise group_error.exceptions[0] from None
+        self._page_memo.next_round()
         (bookings, bookings_off), (tasks, tasks_off) = bookings_task.result(), tasks_task.result()
         off: dict[str, EndpointNotUnderstood | None] = {
             Feature.BOOKINGS: bookings_off,
@@ -393,7 +354,7 @@ class KasifyClient:
             properties,
             bookings,
             tasks,
-            locks_task.result(),
+            [*locks_task.result(), *(locks for locks in kept if locks)],
             (window_start, window_end),
             {feature: why for feature, why in off.items() if why is not None},
         )
@@ -537,6 +498,20 @@ class KasifyClient:
         return parse_task(await self._object("POST", Paths.task_complete(task_id)))
 
 
+def _known_locks(prop: Property, known: Mapping[str, SmartLock]) -> list[SmartLock] | None:
+    """The property's smart locks from ``known``, as the listing names and places them now.
+
+    None when one of them is not known (or now of another vendor): the property's locks are to be read.
+    """
+    locks = []
+    for info in prop.smart_locks:
+        lock = known.get(info.id)
+        if lock is None or lock.vendor != info.vendor.lower():
+            return None
+        locks.append(replace(lock, name=info.name or lock.name, property_id=prop.id))
+    return locks
+
+
 def _snapshot(
     properties: list[Property],
     bookings: list[Booking],
@@ -593,6 +568,40 @@ def _error_details(text: str) -> tuple[str | None, dict[str, list[str]]]:
             elif messages is not None:
                 fields[str(name)] = [str(messages)]
     return (str(message) if message else None), fields
+
+
+class PageMemo:
+    """The last parse of each listing page, by query and body digest, for the pages read in the last rounds.
+
+    A round is one snapshot: entries not used in the last :data:`MEMO_ROUNDS` rounds go (a query that is not
+    asked again, such as yesterday's window, does not stay).
+    """
+
+    def __init__(self) -> None:
+        """Nothing kept yet."""
+        self._round = 0
+        self._kept: dict[tuple[str, tuple[tuple[str, str | int], ...]], tuple[bytes, Any, int]] = {}
+
+    @staticmethod
+    def _digest(body: bytes) -> bytes:
+        return hashlib.blake2b(body, digest_size=16).digest()
+
+    def get(self, key: tuple[str, tuple[tuple[str, str | int], ...]], body: bytes) -> Any:
+        """What was kept for ``key`` if its body was ``body`` (else None)."""
+        kept = self._kept.get(key)
+        if kept is None or kept[0] != self._digest(body):
+            return None
+        self._kept[key] = (kept[0], kept[1], self._round)
+        return kept[1]
+
+    def put(self, key: tuple[str, tuple[tuple[str, str | int], ...]], body: bytes, value: Any) -> None:
+        """Keep ``value`` as the parse of ``body`` for ``key``."""
+        self._kept[key] = (self._digest(body), value, self._round)
+
+    def next_round(self) -> None:
+        """A snapshot is complete: forget what the last rounds did not use."""
+        self._round += 1
+        self._kept = {k: v for k, v in self._kept.items() if self._round - v[2] <= MEMO_ROUNDS}
 
 
 async def gather_bounded[T](limit: int, calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:

@@ -1,13 +1,16 @@
 """Kasify accounts: properties, bookings, tasks, Kasify's view of the smart locks, stays and iCal feeds.
 
 A refresh is one :meth:`KasifyClient.fetch_snapshot`: ceil(P/100) + ceil(B/100) + ceil(T/100) + L requests
-for P properties, B bookings in the window, T open tasks and L properties with smart locks. A smart lock whose
-provider account (Nuki Web, UniFi Access) is set up is that account's; the others are shown read-only here,
-with a repair issue per vendor saying which account would make them controllable.
+for P properties, B bookings in the window, T open tasks and L properties with a smart lock no provider
+account shows (the first refresh reads every property with smart locks: only then is it known which provider
+lock each one is). A smart lock whose provider account (Nuki Web, UniFi Access) is set up is that account's;
+the others are shown read-only here, with a repair issue per vendor saying which account would make them
+controllable.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 import contextlib
 from dataclasses import replace
@@ -40,7 +43,7 @@ from ..access_codes.records import (
 from ..api.errors import NotFoundError
 from ..api.ical import IcalFeedClient
 from ..api.kasify import KasifyClient
-from ..api.models import Account, AccountSnapshot, Booking, BookingStatus, Feature, SmartLock
+from ..api.models import Account, AccountSnapshot, Booking, BookingStatus, Feature, Property, SmartLock, Task
 from ..const import (
     CONF_API_TOKEN,
     CONF_CHECK_IN_TIME,
@@ -55,14 +58,17 @@ from ..const import (
     KIND_NUKI,
     KIND_UNIFI,
     LOGGER,
-    MAX_CONCURRENT_REQUESTS,
     VENDOR_MANUFACTURERS,
 )
 from ..coordinator import KasifyConfigEntry, KasifyRuntimeData, LockView, PropertySourceCoordinator
 from ..links import link_lock_devices, provider_lock_keys
+from ..scale import first_by, loop_turns
 from ..stays import StayScheduler
 from .kasify_calendar import BookingsCalendar
 from .kasify_feeds import FeedCoordinator
+
+# Properties compared per turn of the loop when a refresh is matched with the previous one.
+SHARE_SLICE: Final = 50
 
 # Lock vendors in Kasify smart-lock records → the account kind that controls them.
 PROVIDER_KINDS: Final = {"nuki": KIND_NUKI, "unifi": KIND_UNIFI}
@@ -75,6 +81,40 @@ def _local(value: date | datetime | None, default_time: time, zone: tzinfo) -> d
     if isinstance(value, datetime):
         return value.replace(tzinfo=zone)
     return datetime.combine(value, default_time, tzinfo=zone)
+
+
+async def share_unchanged(new: AccountSnapshot, old: AccountSnapshot | None) -> AccountSnapshot:
+    """``new``, holding the previous refresh's objects wherever they are equal.
+
+    Each property's record, bookings and tasks, and each smart lock, is compared once here; afterwards the
+    snapshot, and every entity's slice of it, compares with the previous one by identity, so an unchanged
+    property costs its entities next to nothing. The loop gets a turn every :data:`SHARE_SLICE` properties.
+    """
+    if old is None:
+        return new
+    properties: dict[str, Property] = {}
+    bookings: dict[str, tuple[Booking, ...]] = {}
+    tasks: dict[str, tuple[Task, ...]] = {}
+    for count, (property_id, prop) in enumerate(new.properties.items(), start=1):
+        properties[property_id] = _same(prop, old.properties.get(property_id))
+        if property_id in new.bookings:
+            bookings[property_id] = _same(new.bookings[property_id], old.bookings.get(property_id))
+        if property_id in new.tasks:
+            tasks[property_id] = _same(new.tasks[property_id], old.tasks.get(property_id))
+        if count % SHARE_SLICE == 0:
+            await asyncio.sleep(0)
+    return replace(
+        new,
+        properties=properties,
+        # Listings of properties the listing does not have are kept as the client gave them (none, today).
+        bookings={pid: bookings.get(pid, items) for pid, items in new.bookings.items()},
+        tasks={pid: tasks.get(pid, items) for pid, items in new.tasks.items()},
+        smart_locks={lid: _same(lock, old.smart_locks.get(lid)) for lid, lock in new.smart_locks.items()},
+    )
+
+
+def _same[T](new: T, old: T | None) -> T:
+    return old if old is not None and (old is new or old == new) else new
 
 
 def missing_provider_issue_id(vendor: str, entry_id: str) -> str:
@@ -95,7 +135,9 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
         self.client = client
 
     async def _fetch_window(self, window_start: datetime, window_end: datetime) -> AccountSnapshot:
-        snapshot = await self.client.fetch_snapshot(window_start, window_end, MAX_CONCURRENT_REQUESTS)
+        snapshot = await self.client.fetch_snapshot(
+            window_start, window_end, known_locks=self._covered_locks()
+        )
         if not any(
             b.check_in_unzoned or b.check_out_unzoned for items in snapshot.bookings.values() for b in items
         ):
@@ -105,6 +147,19 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
             for property_id, items in snapshot.bookings.items()
         }
         return replace(snapshot, bookings=bookings)
+
+    def _covered_locks(self) -> dict[str, SmartLock]:
+        """Kasify's records of the smart locks a provider account shows: their status is not read again.
+
+        A property all of whose locks are among them needs no ``GET /properties/{id}/smartlocks``; the
+        provider's view of those locks is the one shown. A lock that leaves its provider is read again at the
+        next refresh.
+        """
+        data: AccountSnapshot | None = self.data  # None before the first refresh
+        if data is None:
+            return {}
+        covered = provider_lock_keys(self.hass)
+        return {lock.id: lock for lock in data.smart_locks.values() if lock.device_key in covered}
 
     def localize(self, booking: Booking) -> Booking:
         """A booking whose check-in or check-out Kasify sent without a zone, at the property's local times.
@@ -204,10 +259,8 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
 
     def property_of_lock(self, device_key: str) -> str | None:
         """The property of a smart lock Kasify lists, by its device key."""
-        return next(
-            (lock.property_id for lock in self.data.smart_locks.values() if lock.device_key == device_key),
-            None,
-        )
+        lock = self.lock_of(device_key)
+        return lock.property_id if lock is not None else None
 
     def stay_changes(self, property_id: str) -> list[datetime]:
         """Check-in and check-out instants of the property's active stays."""
@@ -221,13 +274,17 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
 
     @property
     def lock_views(self) -> Mapping[str, LockView]:
-        """The smart locks no provider account covers, by device key."""
-        covered = provider_lock_keys(self.hass)
-        return {
-            lock.device_key: self._view(lock)
-            for lock in self.data.smart_locks.values()
-            if lock.device_key not in covered
-        }
+        """The smart locks no provider account covers, by device key (worked out once per change)."""
+        data, covered = self.data, provider_lock_keys(self.hass)
+        return self.per_data.get(
+            "lock_views",
+            (data, covered),
+            lambda: {
+                lock.device_key: self._view(lock)
+                for lock in data.smart_locks.values()
+                if lock.device_key not in covered
+            },
+        )
 
     def _view(self, lock: SmartLock) -> LockView:
         prop = self.data.properties.get(lock.property_id)
@@ -257,7 +314,10 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
 
     def lock_of(self, device_key: str) -> SmartLock | None:
         """Kasify's record of a smart lock, by device key."""
-        return next((lock for lock in self.data.smart_locks.values() if lock.device_key == device_key), None)
+        data = self.data
+        return self.per_data.get(
+            "by_key", (data,), lambda: first_by(data.smart_locks.values(), lambda lock: lock.device_key)
+        ).get(device_key)
 
     def lock_parent(self, device_key: str) -> tuple[str, str] | None:
         """The property device of a read-only lock (both are this entry's)."""
@@ -266,10 +326,14 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
 
     def hidden_lock_bases(self) -> set[str]:
         """The smart locks a provider account covers: their read-only entities here go."""
-        covered = provider_lock_keys(self.hass)
-        return {
-            f"kasify_lock_{lock.id}" for lock in self.data.smart_locks.values() if lock.device_key in covered
-        }
+        data, covered = self.data, provider_lock_keys(self.hass)
+        return self.per_data.get(
+            "hidden_lock_bases",
+            (data, covered),
+            lambda: {
+                f"kasify_lock_{lock.id}" for lock in data.smart_locks.values() if lock.device_key in covered
+            },
+        )
 
     # -- the property's calendar: bookings and iCal feeds ------------------------------------------------
 
@@ -278,6 +342,10 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
     def calendar_cached(self, property_id: str, language: str) -> list[CalendarEvent]:
         """The stays in the window, and the feeds' next events (a feed-only stay can be the current one)."""
         return BookingsCalendar(self, property_id, language).cached()
+
+    def calendar_current(self, property_id: str, now: datetime, language: str) -> CalendarEvent | None:
+        """The stay or feed event in progress, else the next (only that event is built)."""
+        return BookingsCalendar(self, property_id, language).current(now)
 
     async def async_calendar_window(
         self, property_id: str, start: datetime, end: datetime, language: str
@@ -295,6 +363,18 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
         """The iCal feeds."""
         feeds = self.config_entry.runtime_data.feeds
         return [feeds] if feeds is not None else []
+
+    def calendar_extra(self, property_id: str) -> object:
+        """What the calendar shows of the property's iCal feeds: each one's name and next events.
+
+        A sync that found nothing new changes none of it (only the feed's own sync sensor).
+        """
+        feeds = self.config_entry.runtime_data.feeds
+        if feeds is None:
+            return None
+        return tuple(
+            (status.feed_id, status.name, status.upcoming) for status in feeds.statuses_for(property_id)
+        )
 
     # -- guest stays ---------------------------------------------------------------------------------------
 
@@ -420,12 +500,13 @@ async def async_validate(hass: HomeAssistant, data: Mapping[str, Any]) -> Accoun
 async def async_setup(hass: HomeAssistant, entry: KasifyConfigEntry) -> KasifyRuntimeData:
     """Connect and load the account (raises ConfigEntryAuthFailed / ConfigEntryNotReady); stays, feeds."""
     session = async_get_clientsession(hass)
-    client = KasifyClient(session, entry.data[CONF_URL], entry.data[CONF_API_TOKEN])
+    # The client decodes and parses within the integration's turn budget on the loop.
+    client = KasifyClient(session, entry.data[CONF_URL], entry.data[CONF_API_TOKEN], turns=loop_turns(hass))
     coordinator = KasifyCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()
     stays = StayScheduler(hass, entry, coordinator)
     # A broken feed never stops setup: its error shows on its diagnostic sensor.
-    feeds = FeedCoordinator(hass, entry, coordinator, IcalFeedClient(session))
+    feeds = FeedCoordinator(hass, entry, coordinator, IcalFeedClient(session, turns=loop_turns(hass)))
     await feeds.async_refresh()
     stays.async_start()
 

@@ -58,6 +58,7 @@ from ..coordinator import (
     signal_lock_activity,
 )
 from ..links import STAY_CHANGE_INTERVAL, reload_property_sources, stay_change_near
+from ..scale import first_by
 
 
 class NukiCoordinator(ProviderCoordinator[NukiSnapshot, NukiClient]):
@@ -170,7 +171,10 @@ class NukiCoordinator(ProviderCoordinator[NukiSnapshot, NukiClient]):
 
     def lock_of(self, device_key: str) -> NukiSmartLock | None:
         """The Nuki record of a lock, by device key."""
-        return next((lock for lock in self.data.locks.values() if lock.device_key == device_key), None)
+        data = self.data
+        return self.per_data.get(
+            "by_key", (data,), lambda: first_by(data.locks.values(), lambda lock: lock.device_key)
+        ).get(device_key)
 
     async def async_send_action(self, device_key: str, action: str) -> None:
         """Lock, unlock or unlatch (``open``)."""

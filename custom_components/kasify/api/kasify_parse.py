@@ -1,0 +1,169 @@
+"""Parsing of the Kasify API's records (shapes in ``docs/kasify-api.md``) into the models of ``.models``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+from .models import (
+    AccessCode,
+    Account,
+    Booking,
+    BookingStatus,
+    CalendarFeed,
+    Property,
+    SmartLock,
+    SmartLockInfo,
+    Task,
+    TaskStatus,
+    TeamMember,
+)
+from .parse import Reader
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def _member(r: Reader) -> TeamMember:
+    return TeamMember(
+        id=r.str("id"),
+        name=r.opt_str("name") or "",
+        last_name=r.opt_str("last_name"),
+        email=r.opt_str("email"),
+        access_level=r.opt_str("access_level"),
+        service=r.opt_str("service"),
+    )
+
+
+def parse_account(r: Reader) -> Account:
+    """Parse ``GET /account``."""
+    return Account(
+        id=r.str("id"),
+        name=r.opt_str("name") or r.opt_str("email") or r.str("id"),
+        email=r.opt_str("email"),
+        timezone=r.opt_str("timezone"),
+    )
+
+
+def parse_property(r: Reader) -> Property:
+    """Parse a Property (seed shape)."""
+    cleaner = r.opt_object("default_cleaner")
+    return Property(
+        id=r.str("id"),
+        name=r.str("name"),
+        account_id=r.opt_str("account_id"),
+        address=r.opt_str("address"),
+        city=r.opt_str("city"),
+        zip_code=r.opt_str("zip_code"),
+        country=r.opt_str("country"),
+        rooms_count=r.opt_int("rooms_count"),
+        has_internet=r.opt_bool("has_internet"),
+        role=r.opt_str("role"),
+        cover_image_url=r.opt_str("cover_image_url"),
+        default_cleaner=_member(cleaner) if cleaner else None,
+        calendars=tuple(
+            CalendarFeed(
+                channel=c.opt_str("channel"),
+                url=c.opt_str("url"),
+                sync_interval_minutes=c.opt_int("syncIntervalMinutes"),
+                last_sync_at=c.opt_date("lastSyncAt"),
+                last_error=c.opt_str("lastError"),
+            )
+            for c in r.objects("calendars")
+        ),
+        smart_locks=tuple(
+            SmartLockInfo(id=s.str("id"), vendor=s.opt_str("vendor") or "", name=s.opt_str("name") or "")
+            for s in r.objects("smart_locks")
+        ),
+        team=tuple(_member(m) for m in r.objects("team")),
+    )
+
+
+def parse_smart_lock(r: Reader) -> SmartLock:
+    """Parse a SmartLock with live status (seed shape)."""
+    vendor = (r.opt_str("vendor") or "").lower()
+    nuki = r.opt_object("nuki_smartlock")
+    unifi = r.opt_object("unifi_smartlock")
+    nuki_id = nuki.opt_str("nuki_smartlock_id") if nuki is not None else None
+    unifi_id = unifi.opt_str("door_id") if unifi is not None else None
+    # The vendor decides which provider record names the lock; the other one is only a fallback.
+    provider_id = (unifi_id or nuki_id) if vendor == "unifi" else (nuki_id or unifi_id)
+    return SmartLock(
+        id=r.str("id"),
+        vendor=vendor,
+        name=r.opt_str("name") or "",
+        property_id=r.str("property_id"),
+        provider_lock_id=provider_id,
+        lock_state=r.opt_int("lock_state"),
+        battery_level=r.opt_int("battery_level"),
+        battery_charging=r.opt_bool("battery_charging"),
+        offline=r.bool("offline"),
+    )
+
+
+# Spellings of the known booking statuses (case aside).
+_BOOKING_STATUSES: Final = {
+    "confirmed": BookingStatus.CONFIRMED,
+    "pending": BookingStatus.PENDING,
+    "cancelled": BookingStatus.CANCELLED,
+    "canceled": BookingStatus.CANCELLED,
+}
+
+
+def parse_booking(r: Reader) -> Booking:
+    """Parse a Booking; a status the integration does not know is :attr:`BookingStatus.UNKNOWN`."""
+    text = r.opt_str("status")
+    booking_status = _BOOKING_STATUSES.get((text or "").strip().lower(), BookingStatus.UNKNOWN)
+    return Booking(
+        id=r.str("id"),
+        property_id=r.str("property_id"),
+        guest_name=r.opt_str("guest_name") or "",
+        check_in=r.datetime("check_in"),
+        check_out=r.datetime("check_out"),
+        status=booking_status,
+        channel=r.opt_str("channel"),
+        guests_count=r.opt_int("guests_count"),
+        registered_guests=r.int("registered_guests", 0),
+        guest_email=r.opt_str("guest_email"),
+        guest_phone=r.opt_str("guest_phone"),
+        notes=r.opt_str("notes"),
+        external_reference=r.opt_str("external_reference"),
+        status_text=text if booking_status is BookingStatus.UNKNOWN else None,
+        check_in_unzoned=r.unzoned("check_in"),
+        check_out_unzoned=r.unzoned("check_out"),
+    )
+
+
+def parse_task(r: Reader) -> Task:
+    """Parse a Task."""
+    text = (r.opt_str("status") or "").strip().lower().replace(" ", "_").replace("-", "_")
+    try:
+        status = TaskStatus(text)
+    except ValueError:
+        # Not known to be done: the task stays open (a house is never shown ready on a guess).
+        _LOGGER.debug("Kasify task status %r: read as pending", text)
+        status = TaskStatus.PENDING
+    return Task(
+        id=r.str("id"),
+        property_id=r.str("property_id"),
+        title=r.opt_str("title") or "",
+        status=status,
+        task_type=r.opt_str("task_type") or "other",
+        description=r.opt_str("description"),
+        due_at=r.opt_datetime("due_at"),
+        assignee_id=r.opt_str("assignee_id"),
+        booking_id=r.opt_str("booking_id"),
+    )
+
+
+def parse_access_code(r: Reader) -> AccessCode:
+    """Parse an AccessCode."""
+    return AccessCode(
+        id=r.str("id"),
+        booking_id=r.opt_str("booking_id"),
+        lock_id=r.opt_str("smartlock_id"),
+        name=r.opt_str("name"),
+        code=r.opt_str("code"),
+        starts_at=r.opt_datetime("starts_at"),
+        ends_at=r.opt_datetime("ends_at"),
+        status=r.opt_str("status"),
+    )
