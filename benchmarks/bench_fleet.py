@@ -45,6 +45,7 @@ import argparse
 import asyncio
 from collections import Counter
 import contextlib
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import timedelta
 import gc
@@ -568,8 +569,12 @@ def main() -> None:
         "--diagnose", action="store_true", help="print what the loop ran during stalls (sampled stacks)"
     )
     parser.add_argument("--skip-naive", action="store_true", help="profiling only: no naive baseline")
+    parser.add_argument("--memory-cycles", type=int, help="profiling only: fewer cycles for the memory check")
     args = parser.parse_args()
-    results = asyncio.run(run(QUICK if args.quick else FULL, args.latency, args.diagnose, args.skip_naive))
+    sizes = QUICK if args.quick else FULL
+    if args.memory_cycles:
+        sizes = dataclasses.replace(sizes, memory_cycles=args.memory_cycles)
+    results = asyncio.run(run(sizes, args.latency, args.diagnose, args.skip_naive))
     raise SystemExit(0 if report(results) else 1)
 
 

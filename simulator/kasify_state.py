@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from .clock import Clock, as_instant, iso, parse_iso
 from .errors import ConflictError, NotFoundError
-from .tracked import Generation, TrackedDict
+from .tracked import Generation, KeptListings, TrackedDict
 
 type Json = dict[str, Any]
 
@@ -59,10 +59,6 @@ def _time(value: datetime | str | None) -> str | None:
     return None if value is None else iso(as_instant(value))
 
 
-# Booking listings kept (by window and property) until a booking changes.
-_KEPT_LISTINGS: Final = 64
-
-
 def instant_at(record: Json, key: str) -> datetime:
     """The instant stored under ``key`` of a record."""
     return parse_iso(record[key])
@@ -96,14 +92,14 @@ class KasifyState:
         # Bookings and their records count their changes: a listing keeps its sorted answer until one.
         self._booking_changes = Generation()
         self.bookings: dict[str, Json] = TrackedDict(self._booking_changes)
-        self._overlapping: dict[
-            tuple[datetime | None, datetime | None, str | None], tuple[int, list[Json]]
-        ] = {}
+        self._overlapping = KeptListings(self._booking_changes)
         self.checkins: dict[str, Json] = {}
         self.access_codes: dict[str, Json] = {}
         # How the API writes booking check-in/check-out: "instant" (UTC with Z), "date" or "naive".
         self.booking_times = "instant"
-        self.tasks: dict[str, Json] = {}
+        self._task_changes = Generation()
+        self.tasks: dict[str, Json] = TrackedDict(self._task_changes)
+        self._task_listings = KeptListings(self._task_changes)
         self.smart_locks: dict[str, Json] = {}
         self.blocks: dict[str, Json] = {}
 
@@ -471,6 +467,11 @@ class KasifyState:
         """Mark a booking cancelled."""
         return self.update_booking(booking_id, status="cancelled")
 
+    @property
+    def booking_generation(self) -> int:
+        """Changes so far to the bookings (any change to the table or to a booking made through it)."""
+        return self._booking_changes.value
+
     def bookings_overlapping(
         self,
         start: datetime | None = None,
@@ -482,24 +483,18 @@ class KasifyState:
 
         The answer is kept until a booking changes: the pages of one listing cost one filtering and sorting.
         """
-        key = (start, end, property_id)
-        generation = self._booking_changes.value
-        kept = self._overlapping.get(key)
-        if kept is not None and kept[0] == generation:
-            return list(kept[1])
-        found = sorted(
-            (
-                booking
-                for booking in self.bookings.values()
-                if (property_id is None or booking["property_id"] == property_id)
-                and overlaps(booking, start, end, "check_in", "check_out")
+        return self._overlapping.get(
+            (start, end, property_id),
+            lambda: sorted(
+                (
+                    booking
+                    for booking in self.bookings.values()
+                    if (property_id is None or booking["property_id"] == property_id)
+                    and overlaps(booking, start, end, "check_in", "check_out")
+                ),
+                key=lambda b: (instant_at(b, "check_in"), b["id"]),
             ),
-            key=lambda b: (instant_at(b, "check_in"), b["id"]),
         )
-        if len(self._overlapping) >= _KEPT_LISTINGS:
-            self._overlapping.clear()
-        self._overlapping[key] = (generation, found)
-        return list(found)
 
     def find_overlap(
         self,
@@ -649,20 +644,23 @@ class KasifyState:
         self.get_property(property_id)
         if task_type not in TASK_TYPES or status not in TASK_STATUSES:
             raise ValueError(f"Bad task_type {task_type!r} or status {status!r}")
-        record: Json = {
-            "id": self.new_id(),
-            "property_id": property_id,
-            "title": title,
-            "description": description,
-            "task_type": task_type,
-            "status": status,
-            "due_at": _time(due_at),
-            "assignee_id": assignee_id,
-            "booking_id": booking_id,
-            "created_at": _time(created_at) or self._stamp(),
-            "started_at": _time(started_at),
-            "completed_at": _time(completed_at),
-        }
+        record: Json = TrackedDict(
+            self._task_changes,
+            {
+                "id": self.new_id(),
+                "property_id": property_id,
+                "title": title,
+                "description": description,
+                "task_type": task_type,
+                "status": status,
+                "due_at": _time(due_at),
+                "assignee_id": assignee_id,
+                "booking_id": booking_id,
+                "created_at": _time(created_at) or self._stamp(),
+                "started_at": _time(started_at),
+                "completed_at": _time(completed_at),
+            },
+        )
         self.tasks[record["id"]] = record
         return record
 
@@ -717,19 +715,23 @@ class KasifyState:
 
     def list_tasks(self, statuses: Iterable[str] | None = None, property_id: str | None = None) -> list[Json]:
         """Tasks with one of ``statuses`` (all when ``None``), by due time (undated last), then creation."""
-        wanted = set(statuses) if statuses is not None else None
-        found = [
-            task
-            for task in self.tasks.values()
-            if (wanted is None or task["status"] in wanted)
-            and (property_id is None or task["property_id"] == property_id)
-        ]
+        wanted = frozenset(statuses) if statuses is not None else None
 
         def order(task: Json) -> tuple[bool, str, str, str]:
             due = task["due_at"]
             return (due is None, iso(parse_iso(due)) if due else "", task["created_at"], task["id"])
 
-        return sorted(found, key=order)
+        def listing() -> list[Json]:
+            found = [
+                task
+                for task in self.tasks.values()
+                if (wanted is None or task["status"] in wanted)
+                and (property_id is None or task["property_id"] == property_id)
+            ]
+            return sorted(found, key=order)
+
+        # Kept until a task changes: the pages of one listing cost one filtering and sorting.
+        return self._task_listings.get((wanted, property_id), listing)
 
     # -- calendar --------------------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ by the state helpers that create them.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from typing import Any
 
 
@@ -29,50 +30,78 @@ class Generation:
 
 
 class TrackedDict(dict[str, Any]):
-    """A dict that bumps its :class:`Generation` on every change (JSON-encodes and compares as a dict)."""
+    """A dict that bumps its :class:`Generation` on every change (JSON-encodes and compares as a dict).
 
-    __slots__ = ("generation",)
+    :attr:`version` counts the changes of this dict alone (a record's encoded form can be kept until it
+    changes).
+    """
+
+    __slots__ = ("generation", "version")
 
     def __init__(self, generation: Generation, *args: Any, **kwargs: Any) -> None:
         """Count changes in ``generation``; the contents as ``dict(*args, **kwargs)``."""
         super().__init__(*args, **kwargs)
         self.generation = generation
+        self.version = 0
+
+    def _changed(self) -> None:
+        self.version += 1
+        self.generation.bump()
 
     def __setitem__(self, key: str, value: Any) -> None:
         """Set, and count a change."""
-        self.generation.bump()
+        self._changed()
         super().__setitem__(key, value)
 
     def __delitem__(self, key: str) -> None:
         """Delete, and count a change."""
-        self.generation.bump()
+        self._changed()
         super().__delitem__(key)
 
     def pop(self, key: str, *default: Any) -> Any:
         """Pop, and count a change."""
-        self.generation.bump()
+        self._changed()
         return super().pop(key, *default)
 
     def popitem(self) -> tuple[str, Any]:
         """Pop an item, and count a change."""
-        self.generation.bump()
+        self._changed()
         return super().popitem()
 
     def clear(self) -> None:
         """Empty, and count a change."""
-        self.generation.bump()
+        self._changed()
         super().clear()
 
     def update(self, *args: Any, **kwargs: Any) -> None:
         """Update, and count a change."""
-        self.generation.bump()
+        self._changed()
         super().update(*args, **kwargs)
 
     def setdefault(self, key: str, default: Any = None) -> Any:
         """Set if missing, and count a change."""
-        self.generation.bump()
+        self._changed()
         return super().setdefault(key, default)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Copies (``copy.deepcopy``, pickling) are plain dicts: only the state's own tables are tracked."""
         return (dict, (dict(self),))
+
+
+class KeptListings:
+    """Sorted listings of a table, kept per query until the table (or a record in it) changes."""
+
+    def __init__(self, generation: Generation, size: int = 64) -> None:
+        """Keep up to ``size`` listings, for the table whose changes ``generation`` counts."""
+        self._generation = generation
+        self._size = size
+        self._kept: dict[Hashable, tuple[int, list[Any]]] = {}
+
+    def get(self, key: Hashable, build: Callable[[], list[Any]]) -> list[Any]:
+        """A copy of the listing ``key`` (``build()`` when the table changed since it was kept)."""
+        kept = self._kept.get(key)
+        if kept is None or kept[0] != self._generation.value:
+            if len(self._kept) >= self._size:
+                self._kept.clear()
+            kept = self._kept[key] = (self._generation.value, build())
+        return list(kept[1])

@@ -122,7 +122,15 @@ async def test_a_refresh_writes_only_what_changed(
         if b["status"] == "confirmed"
     )
     simulator.kasify.update_booking(booking["id"], guest_name="Someone Else")
+    before = init_integration.runtime_data.coordinator.data
     await tick(hass, freezer, SCAN)
+
+    # The refresh kept the objects of what did not change (entities compare them by identity first).
+    after = init_integration.runtime_data.coordinator.data
+    assert after is not before
+    for pid in before.properties:
+        assert after.properties[pid] is before.properties[pid]
+        assert (after.bookings[pid] is before.bookings[pid]) is (pid != changed)
 
     assert set(written) & _property_entities(hass, init_integration, changed)
     assert not set(written) & quiet

@@ -8,7 +8,7 @@ Every upstream account is polled by an :class:`ApiCoordinator`: a property sourc
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
@@ -366,6 +366,10 @@ class PropertySourceCoordinator[SnapshotT: PropertySnapshot](ApiCoordinator[Snap
         """Check-in and check-out instants of the property's stays (none for sources without stays)."""
         return []
 
+    def stay_change_properties(self, start: datetime, end: datetime) -> set[str]:
+        """The properties with a check-in or check-out in ``[start, end]``."""
+        return {pid for pid in self.data.properties if any(start <= i <= end for i in self.stay_changes(pid))}
+
     @property
     def lock_views(self) -> Mapping[str, LockView]:
         """Locks this entry shows itself, read-only, by device key (none for most sources)."""
@@ -379,8 +383,9 @@ class PropertySourceCoordinator[SnapshotT: PropertySnapshot](ApiCoordinator[Snap
         """Unique id bases of locks this entry knows but leaves to another entry (their entities go)."""
         return set()
 
-    def sync_lock_links(self) -> None:
-        """Hang this entry's own lock devices under their property's device."""
+    def sync_lock_links(self) -> Iterator[None]:
+        """Hang this entry's own lock devices under their property's device (one lock per step)."""
+        return iter(())
 
     # -- the property's calendar ---------------------------------------------------------------------------
 
@@ -520,13 +525,15 @@ class ProviderCoordinator[DataT, ClientT](ApiCoordinator[DataT]):
     def _async_refresh_finished(self) -> None:
         super()._async_refresh_finished()
         if self.last_update_success and self.data is not None:
+            from .links import link_lock_devices  # links imports this module: imported when first needed
+
             with one_pass(self.hass):
                 remove_stale_devices(
                     self.hass,
                     self.config_entry.entry_id,
                     {(DOMAIN, key) for key in self.device_keys(self.data)},
                 )
-                self.sync_lock_links()
+                link_lock_devices(self.hass, self)
                 self._refreshed(self.data)
 
     def _refreshed(self, data: DataT) -> None:
@@ -542,12 +549,16 @@ class ProviderCoordinator[DataT, ClientT](ApiCoordinator[DataT]):
         """A provider shows every lock it has."""
         return set()
 
-    def sync_lock_links(self) -> None:
-        """Hang each lock device under its property's device (a property loaded later, a changed mapping)."""
+    def sync_lock_links(self) -> Iterator[None]:
+        """Hang each lock device under its property's device (a property loaded later, a changed mapping).
+
+        One lock per step (:func:`~.links.link_lock_devices` spreads them over turns of the loop).
+        """
         from .links import property_device  # links imports this module: imported when first needed
 
         registry = dr.async_get(self.hass)
         for key in self.device_keys(self.data):
+            yield
             device = compat.device_by_identifier(self.hass, (DOMAIN, key), self.config_entry.entry_id)
             if device is None:
                 continue  # its entities are being added; the link follows once they are

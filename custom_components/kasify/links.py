@@ -7,7 +7,8 @@ answers follow entries as they load and unload.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any, Final
 
@@ -17,15 +18,19 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 
 from . import compat
+from .api.turns import LoopTurns
 from .const import DOMAIN
 from .coordinator import KasifyConfigEntry, PropertySourceCoordinator, ProviderCoordinator
-from .scale import PerData, first_by, one_pass, within_pass
+from .scale import PerData, entities_added, first_by, loop_turns, one_pass, within_pass
 
 # Around a check-in or check-out guests and cleaners use the door: locks are polled this often then.
 STAY_CHANGE_INTERVAL: Final = timedelta(seconds=15)
 STAY_CHANGE_MARGIN: Final = timedelta(minutes=30)
 # Look-ups across entries, kept while the entries' data stays the same.
 _PER_DATA: Final = f"{DOMAIN}_links"
+_LINKING: Final = f"{DOMAIN}_linking"
+
+type LockSource = PropertySourceCoordinator[Any] | ProviderCoordinator[Any, Any]
 
 
 def live_entries(hass: HomeAssistant) -> list[KasifyConfigEntry]:
@@ -140,17 +145,66 @@ def provider_lock_keys(hass: HomeAssistant) -> frozenset[str]:
     )
 
 
-def link_lock_devices(hass: HomeAssistant) -> None:
-    """Hang every lock device of every live entry under its property's device.
+def link_lock_devices(hass: HomeAssistant, coordinator: LockSource | None = None) -> None:
+    """Hang every lock device of ``coordinator``'s entry (default: of every live entry) under its property.
 
-    Run after an entry's platforms are set up (its devices exist from then on) and after property sources
-    refresh (properties come and go, locks move between them).
+    Run after an entry's platforms are set up (its devices exist from then on), after property sources refresh
+    (properties come and go, locks move between them) and after providers refresh. The work is done soon, in a
+    task of Home Assistant (``async_block_till_done`` waits for it) that first waits for the entities being
+    added and then goes lock by lock within the integration's turn budget on the loop (thousands of locks
+    are thousands of registry look-ups).
     """
-    with one_pass(hass):
-        for entry in live_entries(hass):
-            coordinator = entry.runtime_data.coordinator
-            if coordinator.data is not None:
-                coordinator.sync_lock_links()
+    links: _Linking = hass.data.setdefault(_LINKING, _Linking())
+    if coordinator is None:
+        links.everyone = True
+    else:
+        links.pending[coordinator] = None
+    if links.task is None:
+        links.task = hass.async_create_task(_link(hass, links), f"{DOMAIN} lock links", eager_start=False)
+
+
+class _Linking:
+    """Which entries' lock links are to be synchronised, and the task doing it."""
+
+    def __init__(self) -> None:
+        self.everyone = False
+        self.pending: dict[LockSource, None] = {}
+        self.task: asyncio.Task[None] | None = None
+
+
+async def _link(hass: HomeAssistant, links: _Linking) -> None:
+    turns = loop_turns(hass)
+    try:
+        while links.everyone or links.pending:
+            await entities_added(hass)
+            if links.everyone:
+                links.everyone = False
+                links.pending.clear()
+                with one_pass(hass):
+                    todo = [entry.runtime_data.coordinator for entry in live_entries(hass)]
+            else:
+                todo = list(links.pending)
+                links.pending.clear()
+            for coordinator in todo:
+                if coordinator.data is not None:
+                    await _in_turns(hass, turns, coordinator.sync_lock_links())
+    finally:
+        links.task = None
+
+
+async def _in_turns(hass: HomeAssistant, turns: LoopTurns, steps: Iterator[None]) -> None:
+    """Run ``steps`` within the turn budget, each stretch of them in one pass (:func:`one_pass`)."""
+    while True:
+        await turns.take()
+        with one_pass(hass):
+            while True:
+                if next(steps, _DONE) is _DONE:
+                    return
+                if not turns.left():
+                    break
+
+
+_DONE: Final = object()
 
 
 def stay_change_near(
@@ -162,12 +216,11 @@ def stay_change_near(
     """
     now = dt_util.utcnow()
     for source in property_sources(hass):
-        property_ids = {pid for key in device_keys if (pid := source.property_of_lock(key)) is not None} | {
-            pid for pid in source.data.properties if source.property_identifier(pid) in (properties or set())
-        }
-        for property_id in property_ids:
-            if any(abs(instant - now) <= STAY_CHANGE_MARGIN for instant in source.stay_changes(property_id)):
-                return True
+        near = source.stay_change_properties(now - STAY_CHANGE_MARGIN, now + STAY_CHANGE_MARGIN)
+        if any(source.property_identifier(pid) in (properties or ()) for pid in near):
+            return True
+        if near and any(source.property_of_lock(key) in near for key in device_keys):
+            return True
     return False
 
 

@@ -153,10 +153,22 @@ def add_in_slices(
             async_add_entities([entity])
 
     # All after a turn of the loop: the platforms of an entry set up one after another without one.
-    entry.async_create_task(hass, in_slices(), f"{DOMAIN} {entry.title} adding entities", eager_start=False)
+    task = entry.async_create_task(
+        hass, in_slices(), f"{DOMAIN} {entry.title} adding entities", eager_start=False
+    )
+    adding: set[asyncio.Task[None]] = hass.data.setdefault(_ADDING, set())
+    adding.add(task)
+    task.add_done_callback(adding.discard)
+
+
+async def entities_added(hass: HomeAssistant) -> None:
+    """Return once the entities being added in slices (:func:`add_in_slices`) are all added."""
+    while adding := hass.data.get(_ADDING):
+        await asyncio.wait(list(adding))
 
 
 _TURNS: Final = f"{DOMAIN}_loop_turns"
+_ADDING: Final = f"{DOMAIN}_adding_entities"
 
 
 def loop_turns(hass: HomeAssistant) -> LoopTurns:

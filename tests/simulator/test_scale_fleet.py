@@ -137,3 +137,24 @@ async def test_settings_change_latency_nuki_steps_and_the_remotelock_limit(
         refused = await http.call("PATCH", "/_sim/settings", json_body=bad, raw_url=True)
         assert refused.status == 422, bad
     assert (sim.latency, sim.remotelock.rate.limit) == (0.05, 500)
+
+
+@pytest.mark.parametrize("sim_config", [SimulatorConfig(properties=4, seed=3, now=SIM_NOW)])
+async def test_task_pages_follow_every_change(http: Http, sim: Simulator) -> None:
+    """Task listings are kept between pages too, and follow any change."""
+
+    async def open_ids() -> list[str]:
+        body = (await http.get("/tasks", params={"status": "open", "size": 100})).body
+        return [task["id"] for task in body["tasks"]]
+
+    first = await open_ids()
+    assert first == await open_ids()
+    task_id = first[0]
+    sim.kasify.complete_task(task_id)
+    assert task_id not in await open_ids()
+    sim.kasify.tasks[task_id]["status"] = "pending"  # changed in place, as tests do
+    assert task_id in await open_ids()
+    added = sim.kasify.add_task(sim.kasify.property_at(0)["id"], "Fix the tap", due_at=SIM_NOW)
+    assert added["id"] in await open_ids()
+    sim.kasify.remove_task(added["id"])
+    assert added["id"] not in await open_ids()

@@ -49,13 +49,14 @@ from .models import (
     SmartLock,
     Task,
 )
+from .paging import gather_bounded as gather_bounded  # noqa: PLC0414 - re-exported; it used to live here
 from .parse import Reader, as_list
 from .turns import LoopTurns
 
 DEFAULT_TIMEOUT: Final = 15.0
 MAX_PAGE_SIZE: Final = 100
 # Requests one account has in flight at most (pages of a listing, the smart locks of several properties).
-DEFAULT_CONCURRENCY: Final = 16
+DEFAULT_CONCURRENCY: Final = 32
 # Snapshots a parsed listing page is kept for without being asked again.
 MEMO_ROUNDS: Final = 2
 
@@ -350,13 +351,14 @@ class KasifyClient:
             Feature.BOOKINGS: bookings_off,
             Feature.TASKS: tasks_off,
         }
-        return _snapshot(
+        return await _snapshot(
             properties,
             bookings,
             tasks,
             [*locks_task.result(), *(locks for locks in kept if locks)],
             (window_start, window_end),
             {feature: why for feature, why in off.items() if why is not None},
+            self._turns,
         )
 
     # -- account and properties -------------------------------------------------------------------
@@ -512,15 +514,19 @@ def _known_locks(prop: Property, known: Mapping[str, SmartLock]) -> list[SmartLo
     return locks
 
 
-def _snapshot(
+async def _snapshot(
     properties: list[Property],
     bookings: list[Booking],
     tasks: list[Task],
     lock_lists: list[list[SmartLock]],
     window: tuple[datetime, datetime],
     degraded: Mapping[str, EndpointNotUnderstood],
+    turns: LoopTurns,
 ) -> AccountSnapshot:
-    """One refresh's listings keyed for look-ups: bookings by check-in and open tasks, of known properties."""
+    """One refresh's listings keyed for look-ups: bookings by check-in and open tasks, of known properties.
+
+    Tens of thousands of bookings are grouped and sorted within the loop's turn budget (``turns``).
+    """
     property_map = {prop.id: prop for prop in properties}
     bookings_by_property: defaultdict[str, list[Booking]] = defaultdict(list)
     for booking in bookings:
@@ -530,12 +536,13 @@ def _snapshot(
     for task in tasks:
         if task.property_id in property_map and task.open:
             tasks_by_property[task.property_id].append(task)
+    sorted_bookings: dict[str, tuple[Booking, ...]] = {}
+    for pid, items in bookings_by_property.items():
+        await turns.take()
+        sorted_bookings[pid] = tuple(sorted(items, key=lambda b: (b.check_in, b.id)))
     return AccountSnapshot(
         properties=property_map,
-        bookings={
-            pid: tuple(sorted(items, key=lambda b: (b.check_in, b.id)))
-            for pid, items in bookings_by_property.items()
-        },
+        bookings=sorted_bookings,
         smart_locks={lock.id: lock for locks in lock_lists for lock in locks},
         tasks={pid: tuple(items) for pid, items in tasks_by_property.items()},
         window_start=window[0],
@@ -602,26 +609,3 @@ class PageMemo:
         """A snapshot is complete: forget what the last rounds did not use."""
         self._round += 1
         self._kept = {k: v for k, v in self._kept.items() if self._round - v[2] <= MEMO_ROUNDS}
-
-
-async def gather_bounded[T](limit: int, calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
-    """Run ``calls`` concurrently, at most ``limit`` at a time, and return their results in order.
-
-    The first failure is raised as is, after the calls still running or waiting have been cancelled.
-    """
-    if limit < 1:
-        raise ValueError(f"limit must be at least 1, got {limit}")
-    semaphore = asyncio.Semaphore(limit)
-
-    async def run(call: Callable[[], Awaitable[T]]) -> T:
-        async with semaphore:
-            return await call()
-
-    tasks = [asyncio.ensure_future(run(call)) for call in calls]
-    try:
-        return list(await asyncio.gather(*tasks))
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise

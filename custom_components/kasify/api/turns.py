@@ -24,6 +24,10 @@ class LoopTurns:
         self._start = -budget  # when the current window began (none yet)
         self._window = 0
 
+    def left(self) -> bool:
+        """Whether the current window has budget left (work may go on without a turn of the loop)."""
+        return time.perf_counter() - self._start < self.budget
+
     async def take(self) -> None:
         """Return at once while the current window lasts; else after the loop had a turn.
 

@@ -11,7 +11,8 @@ controllable.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import bisect
+from collections.abc import Iterator, Mapping
 import contextlib
 from dataclasses import replace
 from datetime import date, datetime, time, tzinfo
@@ -133,20 +134,24 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
         """Poll ``client``'s account."""
         super().__init__(hass, entry)
         self.client = client
+        # Per property: its bookings (by identity) and their check-in/out instants, sorted.
+        self._stay_instants: dict[str, tuple[tuple[Booking, ...], list[float]]] = {}
 
     async def _fetch_window(self, window_start: datetime, window_end: datetime) -> AccountSnapshot:
         snapshot = await self.client.fetch_snapshot(
             window_start, window_end, known_locks=self._covered_locks()
         )
-        if not any(
+        if any(
             b.check_in_unzoned or b.check_out_unzoned for items in snapshot.bookings.values() for b in items
         ):
-            return snapshot
-        bookings = {
-            property_id: tuple(sorted((self.localize(b) for b in items), key=lambda b: b.check_in))
-            for property_id, items in snapshot.bookings.items()
-        }
-        return replace(snapshot, bookings=bookings)
+            bookings = {
+                property_id: tuple(sorted((self.localize(b) for b in items), key=lambda b: b.check_in))
+                for property_id, items in snapshot.bookings.items()
+            }
+            snapshot = replace(snapshot, bookings=bookings)
+        # What did not change keeps its objects: everything downstream compares by identity first.
+        data: AccountSnapshot | None = self.data  # None before the first refresh
+        return await share_unchanged(snapshot, data)
 
     def _covered_locks(self) -> dict[str, SmartLock]:
         """Kasify's records of the smart locks a provider account shows: their status is not read again.
@@ -261,6 +266,31 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
         """The property of a smart lock Kasify lists, by its device key."""
         lock = self.lock_of(device_key)
         return lock.property_id if lock is not None else None
+
+    def stay_change_properties(self, start: datetime, end: datetime) -> set[str]:
+        """The properties with a check-in or check-out in ``[start, end]`` (providers ask after each poll).
+
+        Each property's instants are sorted once per change of its bookings, then looked up by bisection.
+        """
+        low, high = start.timestamp(), end.timestamp()
+        near = set()
+        kept = self._stay_instants
+        if len(kept) > 2 * len(self.data.bookings) + 16:  # properties gone: forget them
+            kept.clear()
+        for property_id, bookings in self.data.bookings.items():
+            entry = kept.get(property_id)
+            if entry is None or entry[0] is not bookings:
+                instants = sorted(
+                    instant.timestamp()
+                    for booking in bookings
+                    if booking.active
+                    for instant in (booking.check_in, booking.check_out)
+                )
+                entry = kept[property_id] = (bookings, instants)
+            at = bisect.bisect_left(entry[1], low)
+            if at < len(entry[1]) and entry[1][at] <= high:
+                near.add(property_id)
+        return near
 
     def stay_changes(self, property_id: str) -> list[datetime]:
         """Check-in and check-out instants of the property's active stays."""
@@ -388,11 +418,15 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
         """The next stay to begin at the property after ``now``."""
         return self.data.next_booking(property_id, now)
 
-    def sync_lock_links(self) -> None:
-        """Hang the read-only lock devices under their property's device (both are this entry's)."""
+    def sync_lock_links(self) -> Iterator[None]:
+        """Hang the read-only lock devices under their property's device (both are this entry's).
+
+        One lock per step (:func:`~..links.link_lock_devices` spreads them over turns of the loop).
+        """
         registry = dr.async_get(self.hass)
         entry_id = self.config_entry.entry_id
-        for lock in self.data.smart_locks.values():
+        for lock in list(self.data.smart_locks.values()):
+            yield
             device = compat.device_by_identifier(self.hass, (DOMAIN, lock.device_key), entry_id)
             parent = compat.device_by_identifier(
                 self.hass, self.property_identifier(lock.property_id), entry_id

@@ -58,7 +58,7 @@ from ..coordinator import (
     signal_lock_activity,
 )
 from ..links import STAY_CHANGE_INTERVAL, reload_property_sources, stay_change_near
-from ..scale import first_by
+from ..scale import first_by, loop_turns
 
 
 class NukiCoordinator(ProviderCoordinator[NukiSnapshot, NukiClient]):
@@ -251,7 +251,10 @@ async def async_validate(hass: HomeAssistant, data: Mapping[str, Any]) -> Accoun
 async def async_setup(hass: HomeAssistant, entry: KasifyConfigEntry) -> KasifyRuntimeData:
     """Connect and load the account; the Kasify accounts stop showing these locks read-only."""
     client = NukiClient(
-        async_get_clientsession(hass), entry.data[CONF_API_TOKEN], base_url=entry.data[CONF_URL]
+        async_get_clientsession(hass),
+        entry.data[CONF_API_TOKEN],
+        base_url=entry.data[CONF_URL],
+        turns=loop_turns(hass),
     )
     coordinator = NukiCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()

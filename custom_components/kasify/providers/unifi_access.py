@@ -83,7 +83,7 @@ from ..coordinator import (
     signal_lock_activity,
 )
 from ..links import reload_property_sources
-from ..scale import first_by
+from ..scale import first_by, loop_turns
 
 # Push that says nothing at all for this long is down, though its socket is open: a quiet controller still
 # answers the watchdog's pings, so 5 minutes of silence (unanswered pings) is a broken push, not an idle one.
@@ -486,6 +486,7 @@ async def async_setup(hass: HomeAssistant, entry: KasifyConfigEntry) -> KasifyRu
         port=int(entry.data.get(CONF_PORT, DEFAULT_UNIFI_PORT)),
         verify_ssl=entry.data.get(CONF_VERIFY_SSL, True),
         fingerprint=entry.data.get(CONF_FINGERPRINT) or None,
+        turns=loop_turns(hass),
     )
     coordinator = UnifiAccessCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()
