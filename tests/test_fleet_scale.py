@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -195,6 +196,28 @@ async def test_few_listeners_are_updated_at_once(hass: HomeAssistant) -> None:
         coordinator.async_add_listener(lambda i=i: calls.append(i))
     coordinator.async_set_updated_data(1)
     assert calls == list(range(scale.SLICE_ABOVE))
+
+
+@pytest.mark.usefixtures("turn_per_item")
+async def test_many_entities_are_made_and_added_a_few_per_turn(hass: HomeAssistant) -> None:
+    entry = MockConfigEntry(domain=DOMAIN)
+    entry.add_to_hass(hass)
+    made: list[int] = []
+    added: list[Any] = []
+
+    def group(number: int) -> list[str]:
+        made.append(number)
+        return [f"{number}a", f"{number}b"]
+
+    scale.add_in_slices(hass, entry, added.extend, [partial(group, i) for i in range(5)])
+    assert (made, added) == ([], [])  # not in the caller's turn: making them is work too
+    await _loop_turns(4)
+    assert 0 < len(added) < 10
+    await scale.entities_added(hass)
+    assert added == [f"{i}{x}" for i in range(5) for x in "ab"]
+
+    scale.add_in_slices(hass, entry, added.extend, [partial(group, 9)])  # a few: at once
+    assert added[-2:] == ["9a", "9b"]
 
 
 async def test_loop_turns_let_the_loop_run_once_the_budget_is_spent() -> None:

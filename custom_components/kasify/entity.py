@@ -7,6 +7,7 @@ bases; nothing here or there knows a vendor by name.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import Any
 
 from homeassistant.core import callback
@@ -183,11 +184,11 @@ def async_add_property_entities(
     def _add_new() -> None:
         properties = coordinator.data.properties
         known.intersection_update(properties)
-        new: list[list[Entity]] = []
+        new: list[Callable[[], Iterable[Entity]]] = []
         for property_id, prop in properties.items():
             if property_id not in known:
                 known.add(property_id)
-                new.append(list(factory(coordinator, prop)))
+                new.append(partial(_property_group, factory, coordinator, prop))
         add_in_slices(coordinator.hass, entry, async_add_entities, new)
 
     _add_new()
@@ -220,16 +221,28 @@ def async_add_lock_entities(
             del known[key]
         _remove_entities(registry, entry, gone - removed)
         removed.update(gone)
-        new: list[list[Entity]] = []
+        new: list[Callable[[], Iterable[Entity]]] = []
         for key, view in views.items():
             if key not in known:
                 known[key] = view.unique_id_base
                 removed.discard(view.unique_id_base)
-                new.append(list(factory(coordinator, view)))
+                new.append(partial(_lock_group, factory, coordinator, view))
         add_in_slices(coordinator.hass, entry, async_add_entities, new)
 
     _add_new()
     entry.async_on_unload(coordinator.async_add_listener(_add_new))
+
+
+def _property_group(
+    factory: PropertyFactory, coordinator: PropertySourceCoordinator[Any], prop: Property
+) -> Iterable[Entity]:
+    """The property's entities, made when their turn comes (none if it is gone by then)."""
+    return factory(coordinator, prop) if prop.id in coordinator.data.properties else ()
+
+
+def _lock_group(factory: LockFactory, coordinator: LockCoordinator, view: LockView) -> Iterable[Entity]:
+    """The lock's entities, made when their turn comes (none if it is no longer shown by then)."""
+    return factory(coordinator, view) if view.device_key in coordinator.lock_views else ()
 
 
 def _remove_entities(registry: er.EntityRegistry, entry: KasifyConfigEntry, bases: set[str]) -> None:

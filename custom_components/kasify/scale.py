@@ -19,7 +19,7 @@ seconds and lets the loop have a turn.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 import contextlib
 from typing import Any, Final, cast
 
@@ -32,13 +32,13 @@ from .api.turns import LoopTurns
 from .const import DOMAIN
 
 # How long the integration's work runs before the loop gets a turn (a stall: what the loop cannot do then).
-TURN_BUDGET: Final = 0.01
+TURN_BUDGET: Final = 0.005
 # Up to this many listeners, all run at once, as Home Assistant runs them (a listener that finds nothing
 # changed costs microseconds).
 SLICE_ABOVE: Final = 200
-# Up to this many entities are added at once, as Home Assistant adds them (adding one costs milliseconds:
-# registry entry, entity id, first state).
-ADD_AT_ONCE: Final = 10
+# Up to this many groups of entities (a property's, a lock's) are added at once, as Home Assistant adds them
+# (adding one entity costs milliseconds: registry entry, entity id, first state).
+GROUPS_AT_ONCE: Final = 2
 
 
 class SlicedListeners[DataT](DataUpdateCoordinator[DataT]):
@@ -130,27 +130,28 @@ def add_in_slices(
     hass: HomeAssistant,
     entry: ConfigEntry,
     async_add_entities: Callable[[list[Entity]], None],
-    groups: list[list[Entity]],
+    groups: Sequence[Callable[[], Iterable[Entity]]],
 ) -> None:
-    """Add the entities (in groups: one property's or lock's).
+    """Add the entities each of ``groups`` makes (a group: one property's or lock's entities).
 
-    All at once when they are few; else one at a time within the turn budget (:func:`loop_turns`), in a task
-    of the entry (which ``async_block_till_done`` waits for).
+    A few groups are made and added at once; more are made and added one entity at a time within the turn
+    budget (:func:`loop_turns`), in a task of the entry (which ``async_block_till_done`` waits for): making
+    thousands of entities is work too.
     """
-    if sum(len(group) for group in groups) <= ADD_AT_ONCE:
-        if entities := [entity for group in groups for entity in group]:
+    if len(groups) <= GROUPS_AT_ONCE:
+        if entities := [entity for group in groups for entity in group()]:
             async_add_entities(entities)
         return
-
-    # One entity at a time: Home Assistant takes milliseconds to add one (registry, entity id, first state).
-    entities = [entity for group in groups for entity in group]
     turns = loop_turns(hass)
 
     async def in_slices() -> None:
         await asyncio.sleep(0)
-        for entity in entities:
+        for group in groups:
             await turns.take()
-            async_add_entities([entity])
+            # One entity at a time: Home Assistant takes milliseconds to add one (registry, entity id, state).
+            for entity in group():
+                await turns.take()
+                async_add_entities([entity])
 
     # All after a turn of the loop: the platforms of an entry set up one after another without one.
     task = entry.async_create_task(

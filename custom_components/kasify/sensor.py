@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -210,6 +211,10 @@ class FeedSyncSensor(KasifyEntity[FeedCoordinator], SensorEntity):
         }
 
 
+def _feed_sensors(feeds: FeedCoordinator, status: FeedStatus) -> list[FeedSyncSensor]:
+    return [FeedSyncSensor(feeds, status)]
+
+
 @callback
 def _async_add_feed_sensors(
     entry: KasifyConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
@@ -226,13 +231,14 @@ def _async_add_feed_sensors(
     def _add_new() -> None:
         current = feeds.data or {}
         new = [
-            FeedSyncSensor(feeds, status)
+            status
             for key, status in current.items()
             if key not in known and status.property_id in feeds.kasify.data.properties
         ]
-        known.update(sensor.feed_id for sensor in new)
+        known.update(status.feed_id for status in new)
         known.intersection_update(current)
-        add_in_slices(feeds.hass, entry, async_add_entities, [[sensor] for sensor in new])
+        sensors = [partial(_feed_sensors, feeds, status) for status in new]
+        add_in_slices(feeds.hass, entry, async_add_entities, sensors)
         # A feed removed from Kasify or the options takes its sensor with it.
         wanted = {
             f"{feeds.kasify.property_identifier(status.property_id)[1]}-feed_{status.slug}"

@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
-import hashlib
 from http import HTTPStatus
 import math
 from typing import Any, Final
@@ -510,7 +509,10 @@ def _known_locks(prop: Property, known: Mapping[str, SmartLock]) -> list[SmartLo
         lock = known.get(info.id)
         if lock is None or lock.vendor != info.vendor.lower():
             return None
-        locks.append(replace(lock, name=info.name or lock.name, property_id=prop.id))
+        name = info.name or lock.name
+        # The very object when nothing moved (most refreshes): the snapshot compares it by identity.
+        moved = lock.name != name or lock.property_id != prop.id
+        locks.append(replace(lock, name=name, property_id=prop.id) if moved else lock)
     return locks
 
 
@@ -578,7 +580,7 @@ def _error_details(text: str) -> tuple[str | None, dict[str, list[str]]]:
 
 
 class PageMemo:
-    """The last parse of each listing page, by query and body digest, for the pages read in the last rounds.
+    """The last parse of each listing page, by query and body hash, for the pages read in the last rounds.
 
     A round is one snapshot: entries not used in the last :data:`MEMO_ROUNDS` rounds go (a query that is not
     asked again, such as yesterday's window, does not stay).
@@ -587,11 +589,13 @@ class PageMemo:
     def __init__(self) -> None:
         """Nothing kept yet."""
         self._round = 0
-        self._kept: dict[tuple[str, tuple[tuple[str, str | int], ...]], tuple[bytes, Any, int]] = {}
+        self._kept: dict[tuple[str, tuple[tuple[str, str | int], ...]], tuple[tuple[int, int], Any, int]] = {}
 
     @staticmethod
-    def _digest(body: bytes) -> bytes:
-        return hashlib.blake2b(body, digest_size=16).digest()
+    def _digest(body: bytes) -> tuple[int, int]:
+        # The interpreter's own hash: it holds the GIL (hashlib lets go of it for large bodies, and getting it
+        # back behind a busy worker thread stalls the loop), and a page is kept for one query anyway.
+        return len(body), hash(body)
 
     def get(self, key: tuple[str, tuple[tuple[str, str | int], ...]], body: bytes) -> Any:
         """What was kept for ``key`` if its body was ``body`` (else None)."""

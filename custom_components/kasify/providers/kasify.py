@@ -135,7 +135,7 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
         super().__init__(hass, entry)
         self.client = client
         # Per property: its bookings (by identity) and their check-in/out instants, sorted.
-        self._stay_instants: dict[str, tuple[tuple[Booking, ...], list[float]]] = {}
+        self._stay_instants: dict[str, tuple[tuple[Booking, ...], list[datetime]]] = {}
 
     async def _fetch_window(self, window_start: datetime, window_end: datetime) -> AccountSnapshot:
         snapshot = await self.client.fetch_snapshot(
@@ -272,7 +272,6 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
 
         Each property's instants are sorted once per change of its bookings, then looked up by bisection.
         """
-        low, high = start.timestamp(), end.timestamp()
         near = set()
         kept = self._stay_instants
         if len(kept) > 2 * len(self.data.bookings) + 16:  # properties gone: forget them
@@ -281,14 +280,14 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
             entry = kept.get(property_id)
             if entry is None or entry[0] is not bookings:
                 instants = sorted(
-                    instant.timestamp()
+                    instant
                     for booking in bookings
                     if booking.active
                     for instant in (booking.check_in, booking.check_out)
                 )
                 entry = kept[property_id] = (bookings, instants)
-            at = bisect.bisect_left(entry[1], low)
-            if at < len(entry[1]) and entry[1][at] <= high:
+            at = bisect.bisect_left(entry[1], start)
+            if at < len(entry[1]) and entry[1][at] <= end:
                 near.add(property_id)
         return near
 
