@@ -248,7 +248,13 @@ class Simulator:
         """Record the request, then apply latency and faults before the vendor answers."""
         if request.path == CONTROL_PREFIX or request.path.startswith(CONTROL_PREFIX + "/"):
             return await handler(request)
-        record = RecordedRequest(request.method, request.path, dict(request.query), body=await _body(request))
+        record = RecordedRequest(
+            request.method,
+            request.path,
+            dict(request.query),
+            body=await _body(request),
+            headers=dict(request.headers),
+        )
         self.requests.append(record)
         try:
             response = await self._answer(request, handler, record)
@@ -275,6 +281,7 @@ class Simulator:
         if fault is None:
             return await handler(request)
         record.fault_id = fault.id
+        applied = await self._apply(request, handler) if fault.apply else None
         await self._sleep(fault.delay)
         if fault.disconnect:
             record.status = STATUS_DROPPED
@@ -282,9 +289,18 @@ class Simulator:
                 request.transport.close()
             return web.Response(status=500)
         if not fault.answers:
-            return await handler(request)
+            return applied if applied is not None else await handler(request)
         vendor = self.vendor_for(request.path)
-        return fault.response(vendor.error_body if vendor else _generic_error_body)
+        echoed = await _request_text(request) if fault.echo else ""
+        return fault.response(vendor.error_body if vendor else _generic_error_body, echoed)
+
+    @staticmethod
+    async def _apply(request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Let the API handle the request (its state changes) before a fault answers in its place."""
+        try:
+            return await handler(request)
+        except web.HTTPException as err:  # the API's own refusal: the client still gets the fault's answer
+            return web.Response(status=err.status)
 
     @staticmethod
     def _generic_error(status: int, message: str) -> web.Response:
@@ -309,6 +325,13 @@ class Simulator:
 
 def _generic_error_body(status: int, message: str) -> bytes:
     return json.dumps({"error": code_for(status), "message": message}).encode()
+
+
+async def _request_text(request: web.Request) -> str:
+    """The request as received, for a fault that echoes it: request line, headers and body."""
+    headers = "\n".join(f"{name}: {value}" for name, value in request.headers.items())
+    body = (await request.read()).decode(errors="replace") if request.body_exists else ""
+    return f"{request.method} {request.path_qs}\n{headers}\n\n{body}"
 
 
 async def _body(request: web.Request) -> Any:

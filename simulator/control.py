@@ -11,6 +11,8 @@
 - ``PATCH /_sim/settings`` — ``latency`` (seconds added to every vendor request), ``nuki_action_delay``
   (simulated seconds per lock state step after a Nuki action), ``remotelock_rate_limit`` (requests per
   minute, ``null`` for none); answers the settings as they are now.
+- ``PATCH /_sim/kasify/tasks`` — how Kasify answers where its pages are silent: ``ignore_completed_since``
+  (bool), ``patch_ignores`` (task fields a ``PATCH`` leaves unchanged); see ``kasify_tasks.py``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Final
 from aiohttp import web
 
 from .errors import ApiError, BadRequestError
+from .kasify_tasks import TASK_PATCH_FIELDS
 from .validation import Body, read_json
 
 if TYPE_CHECKING:
@@ -41,6 +44,8 @@ _FAULT_FIELDS: Final = (
     "headers",
     "times",
     "disconnect",
+    "apply",
+    "echo",
 )
 _LOCK_FIELDS: Final = ("lock_state", "battery_level", "battery_charging", "offline")
 _SECONDS_SETTINGS: Final = ("latency", "nuki_action_delay")
@@ -71,6 +76,7 @@ class ControlApi:
         app.router.add_post("/clock", self.clock)
         app.router.add_patch("/kasify/smartlocks/{id}", self.patch_lock)
         app.router.add_patch("/settings", self.settings)
+        app.router.add_patch("/kasify/tasks", self.patch_task_answers)
         return app
 
     @web.middleware
@@ -108,6 +114,8 @@ class ControlApi:
         times = body.integer("times", minimum=1)
         method, content = body.text("method"), body.text("content_type")
         payload, disconnect = body.text("body", max_length=1_000_000), body.boolean("disconnect")
+        apply = body.boolean("apply")
+        echo = body.boolean("echo")
         body.check()
         assert path is not None
         try:
@@ -121,6 +129,8 @@ class ControlApi:
                 headers=headers,
                 times=times,
                 disconnect=bool(disconnect),
+                apply=bool(apply),
+                echo=bool(echo),
             )
         except ValueError as err:
             raise BadRequestError(str(err)) from err
@@ -203,5 +213,27 @@ class ControlApi:
                 "latency": self.sim.latency,
                 "nuki_action_delay": self.sim.nuki.action_delay,
                 "remotelock_rate_limit": self.sim.remotelock.rate.limit,
+            }
+        )
+
+    async def patch_task_answers(self, request: web.Request) -> web.Response:
+        """``PATCH /_sim/kasify/tasks``: Kasify's task answers where its pages are silent."""
+        data = await read_json(request)
+        body = Body(data, ("ignore_completed_since", "patch_ignores"))
+        ignore = body.boolean("ignore_completed_since")
+        fields = body.text_list("patch_ignores")
+        for field in fields or ():
+            if field not in TASK_PATCH_FIELDS:
+                body.add("patch_ignores", f"{field} is not a task field")
+        body.check()
+        kasify = self.sim.kasify
+        if ignore is not None:
+            kasify.ignore_completed_since = ignore
+        if fields is not None:
+            kasify.patch_ignores = frozenset(fields)
+        return web.json_response(
+            {
+                "ignore_completed_since": kasify.ignore_completed_since,
+                "patch_ignores": sorted(kasify.patch_ignores),
             }
         )

@@ -22,7 +22,12 @@ class Fault:
     It matches a request whose path starts with ``path`` (and whose method is ``method``, when set). A fault
     with a ``status`` (or a ``body``) answers in place of the API after ``delay`` seconds; a fault with only
     ``delay`` waits and then lets the API answer; ``disconnect`` closes the connection without an answer.
-    ``times=None`` keeps it active until cleared; otherwise it is used up after that many matches.
+    With ``apply`` the API handles the request first (its state changes as for a normal answer), and only then
+    does the fault play: the vendor took the change but the client never learns it (an error status, a
+    dropped connection, or an answer later than the client waits). ``times=None`` keeps it active until
+    cleared; otherwise it is used up after that many matches. ``echo``
+    puts the request as received (request line, headers, body) in the vendor's error body, as a careless
+    upstream or proxy does, so tests can check that the client never repeats what it sent.
     """
 
     path: str
@@ -34,6 +39,8 @@ class Fault:
     headers: dict[str, str] | None = None
     times: int | None = None
     disconnect: bool = False
+    apply: bool = False
+    echo: bool = False
     hits: int = 0
     id: int = field(default_factory=lambda: next(_ids))
 
@@ -56,7 +63,7 @@ class Fault:
     @property
     def answers(self) -> bool:
         """Whether the fault answers instead of the API (rather than only delaying it)."""
-        return self.status is not None or self.body is not None
+        return self.status is not None or self.body is not None or self.echo
 
     def matches(self, method: str, path: str) -> bool:
         """Whether this fault applies to a request."""
@@ -64,15 +71,23 @@ class Fault:
             return False
         return self.method is None or self.method == method.upper()
 
-    def response(self, error_body: ErrorBody) -> web.Response:
-        """The answer this fault gives; ``error_body`` renders the default body for an error status."""
+    def response(self, error_body: ErrorBody, request_text: str = "") -> web.Response:
+        """The answer this fault gives.
+
+        ``error_body`` renders the default body for an error status; its message is ``request_text`` for an
+        ``echo`` fault.
+        """
         status = self.status if self.status is not None else HTTPStatus.OK
+        if self.echo:
+            status = self.status if self.status is not None else HTTPStatus.INTERNAL_SERVER_ERROR
         headers = dict(self.headers) if self.headers is not None else {}
         if self.headers is None and status == HTTPStatus.TOO_MANY_REQUESTS:
             headers["Retry-After"] = "1"
         body: bytes
         if self.body is not None:
             body = self.body.encode() if isinstance(self.body, str) else self.body
+        elif self.echo:
+            body = error_body(status, f"Injected fault: HTTP {status} for {request_text}")
         elif status >= HTTPStatus.BAD_REQUEST:
             body = error_body(status, f"Injected fault: HTTP {status}")
         else:
@@ -96,6 +111,8 @@ class Fault:
             "headers": self.headers,
             "times": self.times,
             "disconnect": self.disconnect,
+            "apply": self.apply,
+            "echo": self.echo,
             "hits": self.hits,
         }
 
@@ -119,6 +136,8 @@ class FaultInjector:
         headers: Mapping[str, str] | None = None,
         times: int | None = None,
         disconnect: bool = False,
+        apply: bool = False,
+        echo: bool = False,
     ) -> Fault:
         """Add a fault for requests whose path starts with ``path`` and return it.
 
@@ -129,7 +148,11 @@ class FaultInjector:
         For 429 a ``Retry-After: 1`` header is added unless ``headers`` is given. ``times=None`` means until
         cleared. ``disconnect=True`` closes the connection without an answer (note that aiohttp's client
         silently retries an idempotent request once when a reused connection drops; use ``times=2`` or more
-        to make it see the error).
+        to make it see the error). ``apply=True`` makes an ambiguous answer: the API applies the request
+        first, then the fault answers (or drops, or delays the API's own answer past the client's timeout).
+        ``echo=True`` answers with the vendor's error body (500 unless ``status``
+        says otherwise) whose message repeats the request: request line, headers (credentials included) and
+        body.
         """
         fault = Fault(
             path=path,
@@ -141,6 +164,8 @@ class FaultInjector:
             headers=dict(headers) if headers is not None else None,
             times=times,
             disconnect=disconnect,
+            apply=apply,
+            echo=echo,
         )
         self._faults.append(fault)
         return fault

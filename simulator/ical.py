@@ -1,9 +1,11 @@
 """Serving the iCal feeds of :class:`~simulator.ical_state.IcalFeeds` under :data:`ICAL_PREFIX`.
 
-A feed is ``/ical/{property_id}-{channel}.ics`` (channels and their formats: :mod:`simulator.ical_render`).
+A feed is ``/ical/{property_id}-{channel}.ics?s={token}`` (``t=`` for Booking.com; channels and their formats:
+:mod:`simulator.ical_render`).
 Responses carry ``ETag`` (a hash of the body without ``DTSTAMP``) and ``Last-Modified`` (when that hash last
 changed) and answer ``If-None-Match`` / ``If-Modified-Since`` with 304; a feed a test broke answers as it was
-broken. Unknown feeds answer an HTML 404 page, like the real services.
+broken. Unknown feeds, and feeds asked for without their token, answer an HTML 404 page, like the real
+services.
 """
 
 from __future__ import annotations
@@ -65,7 +67,8 @@ class IcalApi:
         """One feed, with conditional GET."""
         name = request.match_info["name"]
         feed_id = name.removesuffix(".ics")
-        body = self.feeds.render(feed_id) if name.endswith(".ics") else None
+        known = name.endswith(".ics") and self.feeds.token_matches(feed_id, request.query)
+        body = self.feeds.render(feed_id) if known else None
         if body is None:
             return web.Response(
                 status=404, body=_error_page(404, "Calendar not found"), content_type="text/html"

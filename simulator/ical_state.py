@@ -1,6 +1,8 @@
 """The iCal feeds of every Kasify property: addresses, the knobs and per-feed overrides tests set, validators.
 
-A feed is ``{property_id}-{channel}``; its body is rendered from the Kasify state on every request
+A feed is ``{property_id}-{channel}``; its address carries a secret token, as the channels' export links do
+(``?s=`` for Airbnb and Smoobu, ``?t=`` for Booking.com), and without it the feed is not found. Its body is
+rendered from the Kasify state on every request
 (:mod:`simulator.ical_render`) unless a test replaced or broke it. Knobs for tests: ``conditional``,
 ``send_validators`` and ``stamp_now`` (``DTSTAMP`` = now on every download, like Airbnb), and per feed
 :meth:`IcalFeeds.set_body`, :meth:`~IcalFeeds.empty`, :meth:`~IcalFeeds.break_feed`,
@@ -9,7 +11,7 @@ A feed is ``{property_id}-{channel}``; its body is rendered from the Kasify stat
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 import hashlib
 import re
@@ -20,6 +22,8 @@ from .ical_render import render_feed
 from .kasify_state import Json, KasifyState
 
 CHANNELS: Final = ("airbnb", "booking", "smoobu")
+TOKEN_PARAMETERS: Final = {"airbnb": "s", "booking": "t", "smoobu": "s"}
+"""The query parameter of each channel's export link that carries its secret token."""
 BREAKAGES: Final = ("html", "json", "404", "403", "500", "truncated", "empty_body")
 
 _DTSTAMP_LINE: Final = re.compile(rb"^DTSTAMP[;:][^\n]*\n", re.MULTILINE)
@@ -55,8 +59,23 @@ class IcalFeeds:
         return f"{property_id}-{channel}"
 
     def feed_url(self, property_id: str, channel: str) -> str:
-        """The feed URL while serving: ``http://127.0.0.1:PORT/ical/{property_id}-{channel}.ics``."""
-        return f"{self._base_url()}/{self.feed_id(property_id, channel)}.ics"
+        """The feed URL while serving, with its token.
+
+        ``http://127.0.0.1:PORT/ical/{property_id}-{channel}.ics?s={token}`` (``t=`` for Booking.com).
+        """
+        feed_id = self.feed_id(property_id, channel)
+        return f"{self._base_url()}/{feed_id}.ics?{TOKEN_PARAMETERS[channel]}={self.feed_token(feed_id)}"
+
+    def feed_token(self, feed_id: str) -> str:
+        """The secret token of a feed's address (the same for the same account and feed on every run)."""
+        return hashlib.sha256(f"ical/{self.kasify.account['id']}/{feed_id}".encode()).hexdigest()[:32]
+
+    def token_matches(self, feed_id: str, query: Mapping[str, str]) -> bool:
+        """Whether a request's query carries the feed's token."""
+        split = self._split(feed_id)
+        if split is None:
+            return False
+        return query.get(TOKEN_PARAMETERS[split[1]]) == self.feed_token(feed_id)
 
     def _split(self, feed_id: str) -> tuple[str, str] | None:
         property_id, _, channel = feed_id.rpartition("-")

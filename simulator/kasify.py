@@ -17,7 +17,8 @@ from aiohttp import web
 
 from .clock import parse_iso
 from .errors import ApiError, ConflictError, NotFoundError, UnauthorizedError, ValidationFailedError, code_for
-from .kasify_state import BOOKING_STATUSES, OPEN_TASK_STATUSES, TASK_STATUSES, TASK_TYPES, Json, KasifyState
+from .kasify_state import BOOKING_STATUSES, Json, KasifyState
+from .kasify_task_routes import TaskRoutes
 from .kasify_views import activity, calendar_events, upcoming_timeline
 from .validation import Body, page_params, paged, query_datetime, query_int, read_json
 
@@ -51,16 +52,6 @@ _BOOKING_PATCH: Final = (*_NEW_BOOKING_BODY, "status", "external_reference")
 _NULLABLE_BOOKING: Final = frozenset(
     {"guest_email", "guest_phone", "notes", "external_reference", "guests_count"}
 )
-_TASK_BODY: Final = (
-    "property_id",
-    "title",
-    "description",
-    "task_type",
-    "due_at",
-    "assignee_id",
-    "booking_id",
-)
-_TASK_PATCH: Final = ("title", "description", "task_type", "due_at", "assignee_id", "booking_id", "status")
 _SMARTLOCK_BODY: Final = (
     "name",
     "nuki_smartlock_id",
@@ -92,7 +83,7 @@ def error_payload(status: int, message: str, fields: dict[str, list[str]] | None
     return payload
 
 
-class KasifyApi:
+class KasifyApi(TaskRoutes):
     """The Kasify vendor: routes, bearer auth and error rendering over one :class:`KasifyState`."""
 
     name = "kasify"
@@ -149,7 +140,6 @@ class KasifyApi:
             ("POST", "/properties/{id}/bookings", self.create_booking),
             ("GET", "/properties/{id}/bookings/current", self.current_booking),
             ("GET", "/properties/{id}/calendar", self.property_calendar),
-            ("GET", "/properties/{id}/tasks", self.list_property_tasks),
             ("GET", "/bookings", self.list_bookings),
             ("GET", "/bookings/{id}", self.get_booking),
             ("PATCH", "/bookings/{id}", self.patch_booking),
@@ -158,13 +148,7 @@ class KasifyApi:
             ("POST", "/bookings/{id}/access-codes", self.create_access_codes),
             ("DELETE", "/bookings/{id}/access-codes/{code_id}", self.revoke_access_code),
             ("GET", "/calendar/upcoming", self.upcoming_calendar),
-            ("GET", "/tasks", self.list_tasks),
-            ("POST", "/tasks", self.create_task),
-            ("GET", "/tasks/{id}", self.get_task),
-            ("PATCH", "/tasks/{id}", self.patch_task),
-            ("DELETE", "/tasks/{id}", self.delete_task),
-            ("POST", "/tasks/{id}/start", self.start_task),
-            ("POST", "/tasks/{id}/complete", self.complete_task),
+            *self.task_routes(),
             ("GET", "/timeline/upcoming", self.upcoming_timeline),
             ("GET", "/timeline/activity", self.activity),
         ]
@@ -584,117 +568,6 @@ class KasifyApi:
         days = query_int(request, "days", 7, minimum=1, maximum=365)
         now = self.state.now()
         return _json({"events": calendar_events(self.state, now, now + timedelta(days=days))})
-
-    # -- tasks -----------------------------------------------------------------------------------------------
-
-    @staticmethod
-    def _statuses(request: web.Request) -> tuple[str, ...] | None:
-        raw = request.query.get("status")
-        if not raw:
-            return None
-        statuses: list[str] = []
-        for part in raw.split(","):
-            if part == "open":
-                statuses += OPEN_TASK_STATUSES
-            elif part in TASK_STATUSES:
-                statuses.append(part)
-            else:
-                raise ValidationFailedError(
-                    {"status": [f"must be open or one of: {', '.join(TASK_STATUSES)}"]}
-                )
-        return tuple(statuses)
-
-    def _task_page(self, request: web.Request, property_id: str | None) -> web.Response:
-        page, size = page_params(request)
-        tasks = self.state.list_tasks(self._statuses(request), property_id)
-        return _json(paged("tasks", tasks, page, size))
-
-    async def list_tasks(self, request: web.Request) -> web.Response:
-        """``GET /tasks?status&page&size`` (``status=open`` is pending + in_progress)."""
-        return self._task_page(request, None)
-
-    async def list_property_tasks(self, request: web.Request) -> web.Response:
-        """``GET /properties/{id}/tasks?status&page&size``."""
-        prop = self.state.get_property(request.match_info["id"])
-        return self._task_page(request, prop["id"])
-
-    def _check_task_links(self, body: Body, property_id: str | None) -> None:
-        assignee = body.data.get("assignee_id")
-        if isinstance(assignee, str) and assignee not in self.state.crew:
-            body.add("assignee_id", "is not a crew member of this account")
-        booking_id = body.data.get("booking_id")
-        if isinstance(booking_id, str):
-            booking = self.state.bookings.get(booking_id)
-            if booking is None or (property_id is not None and booking["property_id"] != property_id):
-                body.add("booking_id", "is not a booking of this property")
-
-    async def create_task(self, request: web.Request) -> web.Response:
-        """``POST /tasks`` → 201 Task."""
-        body = Body(await read_json(request), _TASK_BODY)
-        property_id = body.text("property_id", required=True)
-        if property_id is not None and property_id not in self.state.properties:
-            body.add("property_id", "is not a property of this account")
-        title = body.text("title", required=True)
-        task_type = body.choice("task_type", TASK_TYPES)
-        due_at = body.instant("due_at")
-        description = body.text("description", max_length=5000)
-        assignee_id, booking_id = body.text("assignee_id"), body.text("booking_id")
-        self._check_task_links(body, property_id)
-        body.check()
-        assert property_id is not None
-        assert title is not None
-        task = self.state.add_task(
-            property_id,
-            title,
-            task_type=task_type or "other",
-            description=description,
-            due_at=due_at,
-            assignee_id=assignee_id,
-            booking_id=booking_id,
-        )
-        return _json(task, 201)
-
-    async def get_task(self, request: web.Request) -> web.Response:
-        """``GET /tasks/{id}``."""
-        return _json(self.state.get_task(request.match_info["id"]))
-
-    async def patch_task(self, request: web.Request) -> web.Response:
-        """``PATCH /tasks/{id}`` — partial update."""
-        task = self.state.get_task(request.match_info["id"])
-        body = Body(await read_json(request), _TASK_PATCH)
-        changes: Json = {}
-        for key in body.data:
-            if key not in _TASK_PATCH:
-                continue
-            if body.data[key] is None:
-                if key in ("title", "task_type", "status"):
-                    body.add(key, "must not be null")
-                else:
-                    changes[key] = None
-            elif key == "task_type":
-                changes[key] = body.choice(key, TASK_TYPES)
-            elif key == "status":
-                changes[key] = body.choice(key, TASK_STATUSES)
-            elif key == "due_at":
-                changes[key] = body.instant(key)
-            else:
-                changes[key] = body.text(key, required=key == "title", max_length=5000)
-        self._check_task_links(body, task["property_id"])
-        body.check()
-        return _json(self.state.update_task(task["id"], **changes))
-
-    async def delete_task(self, request: web.Request) -> web.Response:
-        """``DELETE /tasks/{id}`` → 204."""
-        self.state.remove_task(request.match_info["id"])
-        return _no_content()
-
-    async def start_task(self, request: web.Request) -> web.Response:
-        """``POST /tasks/{id}/start`` — 409 unless pending."""
-        return _json(self.state.start_task(request.match_info["id"]))
-
-    async def complete_task(self, request: web.Request) -> web.Response:
-        """``POST /tasks/{id}/complete`` — 409 when already completed."""
-        return _json(self.state.complete_task(request.match_info["id"]))
 
     # -- timeline --------------------------------------------------------------------------------------------
 

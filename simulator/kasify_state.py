@@ -8,7 +8,7 @@ build any situation it needs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import Enum
 import random
@@ -17,15 +17,13 @@ import uuid
 from zoneinfo import ZoneInfo
 
 from .clock import Clock, as_instant, iso, parse_iso
-from .errors import ConflictError, NotFoundError
+from .errors import NotFoundError
+from .kasify_tasks import TaskRecords
 from .tracked import Generation, KeptListings, TrackedDict
 
 type Json = dict[str, Any]
 
 BOOKING_STATUSES: Final = ("confirmed", "pending", "cancelled")
-TASK_TYPES: Final = ("cleaning", "maintenance", "inspection", "other")
-TASK_STATUSES: Final = ("pending", "in_progress", "completed")
-OPEN_TASK_STATUSES: Final = ("pending", "in_progress")
 LOCK_LOCKED: Final = 1
 LOCK_UNLOCKED: Final = 3
 
@@ -43,7 +41,6 @@ _BOOKING_FIELDS: Final = frozenset(
     }
 )
 _BOOKING_TIMES: Final = frozenset({"check_in", "check_out", "created_at", "updated_at"})
-_TASK_TIMES: Final = frozenset({"due_at", "created_at", "started_at", "completed_at"})
 
 
 class _Unset(Enum):
@@ -71,8 +68,11 @@ def overlaps(record: Json, start: datetime | None, end: datetime | None, begin: 
     )
 
 
-class KasifyState:
-    """The Kasify account the simulator serves: dicts of records keyed by id, plus helpers."""
+class KasifyState(TaskRecords):
+    """The Kasify account the simulator serves: dicts of records keyed by id, plus helpers.
+
+    The task helpers are :class:`~simulator.kasify_tasks.TaskRecords`'.
+    """
 
     def __init__(self, *, token: str, clock: Clock, seed: int = 1) -> None:
         """Create an empty account that answers to ``token`` and reads time from ``clock``."""
@@ -97,9 +97,7 @@ class KasifyState:
         self.access_codes: dict[str, Json] = {}
         # How the API writes booking check-in/check-out: "instant" (UTC with Z), "date" or "naive".
         self.booking_times = "instant"
-        self._task_changes = Generation()
-        self.tasks: dict[str, Json] = TrackedDict(self._task_changes)
-        self._task_listings = KeptListings(self._task_changes)
+        self.tasks: dict[str, Json] = {}
         self.smart_locks: dict[str, Json] = {}
         self.blocks: dict[str, Json] = {}
 
@@ -459,8 +457,22 @@ class KasifyState:
         self._sync_checkin(booking_id)
         return record
 
-    def move_booking(self, booking_id: str, check_in: datetime | str, check_out: datetime | str) -> Json:
-        """Change a booking's dates."""
+    def move_booking(
+        self,
+        booking_id: str,
+        check_in: datetime | str,
+        check_out: datetime | str,
+        *,
+        property_id: str | None = None,
+    ) -> Json:
+        """Change a booking's dates (no overlap check), and its property when given.
+
+        Moving a booking to another property is what the host does when the guest moves to another of the
+        account's properties; the API's ``PATCH`` cannot do it.
+        """
+        if property_id is not None:
+            self.get_property(property_id)
+            self.get_booking(booking_id)["property_id"] = property_id
         return self.update_booking(booking_id, check_in=check_in, check_out=check_out)
 
     def cancel_booking(self, booking_id: str) -> Json:
@@ -611,127 +623,6 @@ class KasifyState:
             raise NotFoundError(f"Access code {code_id} not found")
         record["status"] = "revoked"
         return record
-
-    # -- tasks -----------------------------------------------------------------------------------------------
-
-    def get_task(self, task_id: str) -> Json:
-        """The task with that id.
-
-        Raises:
-            NotFoundError: When there is none.
-        """
-        try:
-            return self.tasks[task_id]
-        except KeyError:
-            raise NotFoundError(f"Task {task_id} not found") from None
-
-    def add_task(
-        self,
-        property_id: str,
-        title: str,
-        *,
-        task_type: str = "other",
-        status: str = "pending",
-        description: str | None = None,
-        due_at: datetime | str | None = None,
-        assignee_id: str | None = None,
-        booking_id: str | None = None,
-        created_at: datetime | str | None = None,
-        started_at: datetime | str | None = None,
-        completed_at: datetime | str | None = None,
-    ) -> Json:
-        """Add a task and return its record."""
-        self.get_property(property_id)
-        if task_type not in TASK_TYPES or status not in TASK_STATUSES:
-            raise ValueError(f"Bad task_type {task_type!r} or status {status!r}")
-        record: Json = TrackedDict(
-            self._task_changes,
-            {
-                "id": self.new_id(),
-                "property_id": property_id,
-                "title": title,
-                "description": description,
-                "task_type": task_type,
-                "status": status,
-                "due_at": _time(due_at),
-                "assignee_id": assignee_id,
-                "booking_id": booking_id,
-                "created_at": _time(created_at) or self._stamp(),
-                "started_at": _time(started_at),
-                "completed_at": _time(completed_at),
-            },
-        )
-        self.tasks[record["id"]] = record
-        return record
-
-    def update_task(self, task_id: str, **changes: Any) -> Json:
-        """Change Task fields and return the record; a status change fills ``started_at``/``completed_at``."""
-        record = self.get_task(task_id)
-        unknown = set(changes) - (set(record) - {"id", "property_id", "created_at"})
-        if unknown:
-            raise TypeError(f"Unknown or read-only task fields: {sorted(unknown)}")
-        for key in _TASK_TIMES & set(changes):
-            changes[key] = _time(changes[key])
-        status = changes.get("status", record["status"])
-        if status != record["status"]:
-            stamp = self._stamp()
-            if status in ("in_progress", "completed") and not record["started_at"]:
-                changes.setdefault("started_at", stamp)
-            if status == "completed":
-                changes.setdefault("completed_at", stamp)
-            if status == "pending":
-                changes.setdefault("started_at", None)
-            if status != "completed":
-                changes.setdefault("completed_at", None)
-        record.update(changes)
-        return record
-
-    def start_task(self, task_id: str) -> Json:
-        """Move a pending task to ``in_progress``.
-
-        Raises:
-            ConflictError: When the task is not pending.
-        """
-        record = self.get_task(task_id)
-        if record["status"] != "pending":
-            raise ConflictError(f"Task {task_id} is {record['status']}; only a pending task can be started")
-        return self.update_task(task_id, status="in_progress")
-
-    def complete_task(self, task_id: str) -> Json:
-        """Complete a pending or in-progress task.
-
-        Raises:
-            ConflictError: When the task is already completed.
-        """
-        record = self.get_task(task_id)
-        if record["status"] == "completed":
-            raise ConflictError(f"Task {task_id} is already completed")
-        return self.update_task(task_id, status="completed")
-
-    def remove_task(self, task_id: str) -> None:
-        """Delete a task."""
-        self.get_task(task_id)
-        del self.tasks[task_id]
-
-    def list_tasks(self, statuses: Iterable[str] | None = None, property_id: str | None = None) -> list[Json]:
-        """Tasks with one of ``statuses`` (all when ``None``), by due time (undated last), then creation."""
-        wanted = frozenset(statuses) if statuses is not None else None
-
-        def order(task: Json) -> tuple[bool, str, str, str]:
-            due = task["due_at"]
-            return (due is None, iso(parse_iso(due)) if due else "", task["created_at"], task["id"])
-
-        def listing() -> list[Json]:
-            found = [
-                task
-                for task in self.tasks.values()
-                if (wanted is None or task["status"] in wanted)
-                and (property_id is None or task["property_id"] == property_id)
-            ]
-            return sorted(found, key=order)
-
-        # Kept until a task changes: the pages of one listing cost one filtering and sorting.
-        return self._task_listings.get((wanted, property_id), listing)
 
     # -- calendar --------------------------------------------------------------------------------------------
 

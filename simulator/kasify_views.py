@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from .kasify_state import OPEN_TASK_STATUSES, Json, KasifyState, instant_at, overlaps
+from .kasify_state import Json, KasifyState, instant_at, overlaps
+from .kasify_tasks import OPEN_TASK_STATUSES
 
 
 def calendar_events(

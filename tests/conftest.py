@@ -26,6 +26,10 @@ from simulator.unifi_access import UnifiEndpoint
 from . import fault_matrix, setup_integration
 from .providers import NOW, TOKEN, kasify_entry
 
+# The end-to-end tests run a real Home Assistant under their own rules (tests/e2e/pytest.ini), in a pytest
+# run of their own: `pytest tests/e2e` (scripts/test runs them as a separate stage).
+collect_ignore = ["e2e"]
+
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:

@@ -8,9 +8,10 @@ action calls. Plain functions and constants; the fixtures built on them are in `
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, Final
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.calendar import DOMAIN as CALENDAR_DOMAIN
@@ -28,6 +29,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from syrupy.assertion import SnapshotAssertion
 from syrupy.types import PropertyName, PropertyPath
+import yaml
 
 from custom_components.kasify.const import (
     CONF_API_TOKEN,
@@ -272,6 +274,34 @@ async def refresh(hass: HomeAssistant, entry: MockConfigEntry, *, push: bool = F
 
 # --- actions ----------------------------------------------------------------------------------------------
 
+WRITES: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# POSTs that change nothing upstream: signing in (casavi, RemoteLock OAuth) and UniFi's log search.
+_READING_POSTS: Final = (
+    "/casavi/v2/authenticate",
+    "/remotelock/connect/oauth/",
+    "/api/v1/developer/system/logs",
+)
+
+
+def upstream_writes(simulator: Simulator) -> list[str]:
+    """The requests the simulator received since its log was reset that change something upstream."""
+    return [
+        f"{r.method} {r.path}"
+        for r in simulator.requests
+        if r.method in WRITES and not r.path.startswith(_READING_POSTS)
+    ]
+
+
+def on_loop[T](hass: HomeAssistant, check: Callable[[T], Coroutine[Any, Any, None]]) -> Callable[[T], None]:
+    """A sync check (for hypothesis, which runs in a worker thread) that runs ``check`` on Home Assistant's
+    loop: the integration is set up once per test and a failing example is still shrunk."""
+
+    def run(value: T) -> None:
+        asyncio.run_coroutine_threadsafe(check(value), hass.loop).result(timeout=60)
+
+    return run
+
+
 START = NOW + timedelta(days=1)
 END = NOW + timedelta(days=4)
 
@@ -359,3 +389,18 @@ async def snapshot_platform(
         state = hass.states.get(entry.entity_id)
         assert state, f"No state for {entry.entity_id}"
         assert state == snapshot(name=f"{entry.entity_id}-state")
+
+
+# --- the README ---------------------------------------------------------------------------------------------
+
+README = Path(__file__).parent.parent / "README.md"
+
+
+def readme_example(heading: str, replacements: Mapping[str, str]) -> dict[str, Any]:
+    """The first YAML automation of a README section, with its example names replaced by the test's."""
+    text = README.read_text(encoding="utf-8").split(f"### {heading}\n", 1)[1]
+    block = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    for old, new in replacements.items():
+        block = block.replace(old, new)
+    example: dict[str, Any] = yaml.safe_load(block)
+    return example

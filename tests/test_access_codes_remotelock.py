@@ -225,6 +225,26 @@ async def test_failing_grant_removes_the_guest(hass: HomeAssistant, simulator: S
     assert async_get_code_manager(hass).records() == []
 
 
+@pytest.mark.parametrize("step", ["guest", "grant"])
+async def test_a_guest_taken_without_a_clear_answer_is_removed(
+    hass: HomeAssistant, simulator: Simulator, step: str
+) -> None:
+    """RemoteLock takes the guest (or its grant, and then refuses to delete the guest) but the answer is
+    lost: the guest is found by its name and PIN and deleted, so nothing stays that nothing tracks."""
+    await setup_integration(hass, remotelock_entry(simulator, title="RemoteLock"))
+    if step == "guest":
+        simulator.faults.inject(PERSONS, method="POST", status=502, apply=True, times=1)
+    else:
+        simulator.faults.inject(f"{PERSONS}/", method="POST", status=504, apply=True, times=1)
+        simulator.faults.inject(f"{PERSONS}/", method="DELETE", status=500, times=1)
+    with pytest.raises(HomeAssistantError) as err:
+        await create_code(hass, FRONT)
+    assert err.value.translation_key == "access_code_create_failed"
+    assert simulator.count_requests(PERSONS, "POST") >= 1
+    assert _guests(simulator) == {}
+    assert async_get_code_manager(hass).records() == []
+
+
 async def test_remotelock_failure_after_two_nuki_locks_rolls_back(
     hass: HomeAssistant, simulator: Simulator
 ) -> None:

@@ -4,18 +4,22 @@ host sees through ``kasify.list_access_codes``."""
 
 from __future__ import annotations
 
+import asyncio
+import copy
 from datetime import datetime, timedelta
 import logging
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.kasify.access_codes import async_get_code_manager
-from custom_components.kasify.access_codes.automatic import get_scheduler, issue_id
+from custom_components.kasify.access_codes.automatic import get_scheduler, issue_id, storage_key
+from custom_components.kasify.access_codes.manager import _DATA_MANAGER, STORAGE_KEY
 from custom_components.kasify.const import (
     CONF_AUTO_CODES,
     CONF_AUTO_CODES_END_OFFSET,
@@ -23,6 +27,7 @@ from custom_components.kasify.const import (
     CONF_AUTO_CODES_START_OFFSET,
     DOMAIN,
 )
+from custom_components.kasify.providers.nuki import NUKI_CODES
 from simulator import Simulator
 from simulator.unifi_access import UnifiEndpoint
 
@@ -34,7 +39,6 @@ from .providers import (
     LOFT,
     LOFT_ID,
     NOW,
-    PORTAL,
     answer_no_bookings_once,
     background_done,
     kasify_entry,
@@ -43,10 +47,18 @@ from .providers import (
     move_to,
     nuki_entry,
     refresh,
+    remotelock_device_id,
+    remotelock_entry,
     unifi_entry,
 )
 
 pytestmark = [pytest.mark.allow_hosts(["127.0.0.1"]), pytest.mark.usefixtures("fast_nuki", "no_heartbeat")]
+
+# The UniFi door, added after the Kasify account, is named after the property it belongs to.
+PORTAL = "lock.estudio_do_miradouro_principe_real_portal_rua_garrett"
+LOFT_PORTAL = "lock.loft_patio_lavapies_portal_rua_garrett"  # moved to the Loft (_portal_at_the_loft)
+# Added before the Kasify account: no property to be named after yet, so the id keeps the door's own name.
+UNIFI_FIRST_PORTAL = "lock.portal_rua_garrett"
 
 AUTO_OPTIONS = {
     **KASIFY_OPTIONS,
@@ -216,7 +228,7 @@ async def test_unifi_door_and_repair_issue(
     issue = issue_registry.async_get_issue(DOMAIN, key)
     assert issue is not None
     assert issue.translation_key == "code_not_on_locks"
-    assert issue.translation_placeholders["locks"] == "Portal Rua Garrett"
+    assert issue.translation_placeholders["locks"] == "Estúdio do Miradouro Príncipe Real Portal Rua Garrett"
     assert issue.translation_placeholders["guest"] == "João Costa"
 
     simulator.faults.clear()
@@ -279,19 +291,19 @@ async def test_cancelled_booking_leaves_no_code_on_reachable_locks(
     louis = _booking(simulator, 0, "Louis Lefebvre")
     listed = await list_codes(hass, booking_id=louis["id"], include_codes=True)
     codes = {item["entity_id"]: item["code_id"] for item in listed}
-    assert set(codes) == {LOFT, PORTAL}
+    assert set(codes) == {LOFT, LOFT_PORTAL}
     pin = listed[0]["code"]
     if fault == "unifi-unloaded":
         await hass.config_entries.async_unload(unifi.entry_id)
         await background_done(hass)
-        failed, name = PORTAL, "Portal Rua Garrett"
+        failed, name = LOFT_PORTAL, "Loft Patio Lavapiés Portal Rua Garrett"
     else:
         simulator.faults.inject(f"/nuki/smartlock/{LOFT_ID}/auth", method="DELETE", status=500)
         failed, name = LOFT, "Loft Patio Lavapiés - Puerta principal"
 
     def on_locks() -> set[str]:
         found = {LOFT} if codes[LOFT] in simulator.nuki.auths else set()
-        return found | ({PORTAL} if codes[PORTAL] in simulator.unifi.visitors else set())
+        return found | ({LOFT_PORTAL} if codes[LOFT_PORTAL] in simulator.unifi.visitors else set())
 
     caplog.set_level(logging.DEBUG, logger="custom_components.kasify")
     caplog.clear()
@@ -346,13 +358,13 @@ async def test_a_held_code_the_engine_forgot_is_not_revoked_upstream(
     louis = _booking(simulator, 0, "Louis Lefebvre")
     listed = await list_codes(hass, booking_id=louis["id"])
     codes = {item["entity_id"]: item["code_id"] for item in listed}
-    assert set(codes) == {LOFT, PORTAL}
+    assert set(codes) == {LOFT, LOFT_PORTAL}
     async_get_code_manager(hass)._records.pop((LOFT, codes[LOFT]))
     simulator.reset_requests()
     caplog.clear()
     simulator.kasify.cancel_booking(louis["id"])
     await refresh(hass, kasify, push=True)
-    assert codes[PORTAL] not in simulator.unifi.visitors
+    assert codes[LOFT_PORTAL] not in simulator.unifi.visitors
     assert codes[LOFT] in simulator.nuki.auths
     assert simulator.count_requests("/nuki", "DELETE") == 0
     assert await list_codes(hass, booking_id=louis["id"]) == []
@@ -399,3 +411,231 @@ async def test_stays_longer_than_120_days(
     issue = issue_registry.async_get_issue(DOMAIN, issue_id(kasify.entry_id, jonas["id"]))
     assert issue is not None
     assert issue.translation_key == "code_not_on_locks"
+
+
+VISITORS = "/api/v1/developer/visitors"
+
+
+async def _reload(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, simulator: Simulator, entry_id: str
+) -> None:
+    """Reload an entry. Should the reload wait on a timer alone (nothing under way upstream: an unload waiting
+    for a task that does not end), time moves on so the timer can fire."""
+    task = hass.async_create_task(hass.config_entries.async_reload(entry_id))
+    for _ in range(10):
+        for _ in range(200):
+            if task.done():
+                assert task.result()
+                return
+            await asyncio.sleep(0)
+        if all(request.status is not None for request in simulator.requests):
+            freezer.tick(timedelta(seconds=11))
+            async_fire_time_changed(hass)
+    assert await task
+
+
+async def test_a_reload_in_the_middle_of_a_create_leaves_one_scheduler_and_one_code(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """The Kasify entry reloads (as it does whenever a Nuki or UniFi entry loads or unloads) while Louis's
+    code is on its way to the Loft keypad. The scheduler stops with the entry: its create is undone, and the
+    scheduler that starts makes the code. Only one runs: Louis ends with one code on the keypad, on record."""
+    gate = asyncio.Event()
+    real = NUKI_CODES.create
+    held_back: list[str] = []
+
+    async def slow_loft(target: Any, new: Any) -> Any:
+        if target.entity_id == LOFT and not held_back:
+            held_back.append(new.name)
+            await gate.wait()  # the keypad's answer takes longer than the entry's unload waits
+        return await real(target, new)
+
+    kasify = kasify_entry(simulator, options=AUTO_OPTIONS)
+    await setup_integration(hass, kasify)
+    nuki = nuki_entry(simulator)
+    with patch.object(NUKI_CODES, "create", slow_loft):
+        nuki.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(nuki.entry_id)  # the Kasify entry reloads: its locks
+        for _ in range(500):
+            if held_back:
+                break
+            await asyncio.sleep(0)
+        assert held_back == ["Louis Lefebvre"]
+        await _reload(hass, freezer, simulator, kasify.entry_id)
+        for _ in range(200):  # the scheduler that started gets as far as it can
+            await asyncio.sleep(0)
+        gate.set()
+        await background_done(hass)
+
+    louis = _booking(simulator, 0, "Louis Lefebvre")
+    listed = await list_codes(hass, booking_id=louis["id"])
+    on_loft = [a["id"] for a in keypad_codes(simulator, LOFT_ID).values() if a["name"] == "Louis Lefebvre"]
+    assert [item["code_id"] for item in listed] == on_loft
+    assert len(on_loft) == 1
+    assert simulator.count_requests(f"/nuki/smartlock/{LOFT_ID}/auth", "PUT") == 1
+    scheduler = get_scheduler(hass, kasify.entry_id)
+    assert scheduler is not None
+    assert scheduler.held[louis["id"]].codes == {LOFT: on_loft[0]}
+
+
+async def test_a_reload_in_the_middle_of_a_two_lock_create_leaves_one_code_per_lock(
+    hass: HomeAssistant, simulator: Simulator, endpoint: UnifiEndpoint
+) -> None:
+    """Louis's code is on the Loft keypad and the UniFi controller took his visitor but has not answered
+    when the Kasify entry reloads: both are undone, and the scheduler that starts makes the code again.
+    What the locks hold in the end: one code per lock for Louis, the same PIN on both, each on record."""
+    _portal_at_the_loft(simulator)
+    await setup_integration(hass, nuki_entry(simulator))
+    await setup_integration(hass, unifi_entry(endpoint))
+    simulator.faults.inject(VISITORS, method="POST", apply=True, delay=3600.0, times=1)
+    kasify = kasify_entry(simulator, options=AUTO_OPTIONS)
+    kasify.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(kasify.entry_id)
+    for _ in range(500):  # the scheduler made the Loft code and waits for the controller's answer
+        if simulator.requests_for(VISITORS, "POST"):
+            break
+        await asyncio.sleep(0)
+    louis = _booking(simulator, 0, "Louis Lefebvre")
+    assert [a["name"] for a in keypad_codes(simulator, LOFT_ID).values()].count("Louis Lefebvre") == 1
+
+    assert await hass.config_entries.async_reload(kasify.entry_id)
+    await background_done(hass)
+
+    listed = await list_codes(hass, booking_id=louis["id"], include_codes=True)
+    codes = {item["entity_id"]: item["code_id"] for item in listed}
+    assert set(codes) == {LOFT, UNIFI_FIRST_PORTAL}
+    assert len({item["code"] for item in listed}) == 1
+    on_loft = [a["id"] for a in keypad_codes(simulator, LOFT_ID).values() if a["name"] == "Louis Lefebvre"]
+    assert on_loft == [codes[LOFT]]
+    visitors = [
+        vid
+        for vid, v in simulator.unifi.visitors.items()
+        if f"{v['first_name']} {v['last_name']}" == "Louis Lefebvre"
+    ]
+    assert visitors == [codes[UNIFI_FIRST_PORTAL]]
+    assert simulator.unifi.pins[codes[UNIFI_FIRST_PORTAL]] == listed[0]["code"]
+    await hass.config_entries.async_unload(kasify.entry_id)  # before the providers, whose unload reloads it
+
+
+async def test_home_assistant_stopped_in_the_middle_of_a_create(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    endpoint: UnifiEndpoint,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Home Assistant stops while Louis's code is being made: the Loft keypad has it, the UniFi controller
+    took the visitor without answering, and nothing more reaches the locks. At the next start both are
+    found and removed before Louis gets his code again: one per lock, the same PIN, each on record."""
+    _portal_at_the_loft(simulator)
+    await setup_integration(hass, nuki_entry(simulator))
+    await setup_integration(hass, unifi_entry(endpoint))
+    simulator.faults.inject(VISITORS, method="POST", apply=True, delay=3600.0, times=1)
+    kasify = kasify_entry(simulator, options=AUTO_OPTIONS)
+    kasify.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(kasify.entry_id)
+    for _ in range(500):
+        if simulator.requests_for(VISITORS, "POST"):
+            break
+        await asyncio.sleep(0)
+    louis = _booking(simulator, 0, "Louis Lefebvre")
+    stores = {key: copy.deepcopy(hass_storage[key]) for key in (STORAGE_KEY, storage_key(kasify.entry_id))}
+    first_pin = next(
+        a["code"] for a in keypad_codes(simulator, LOFT_ID).values() if a["name"] == "Louis Lefebvre"
+    )
+
+    # The stop: nothing reaches the locks any more, and this run's memory is gone.
+    simulator.faults.inject("/nuki", status=503)
+    simulator.faults.inject("/api/v1/developer", status=503)
+    await hass.config_entries.async_unload(kasify.entry_id)
+    stopped = hass.data.pop(_DATA_MANAGER)
+    stopped._records.clear()
+    stopped._checker.schedule()
+    simulator.faults.clear()
+    assert len([v for v in simulator.unifi.visitors.values() if v["first_name"] == "Louis"]) == 1
+    hass_storage.update(stores)
+
+    assert await hass.config_entries.async_setup(kasify.entry_id)
+    await background_done(hass)
+
+    listed = await list_codes(hass, booking_id=louis["id"], include_codes=True)
+    codes = {item["entity_id"]: item["code_id"] for item in listed}
+    assert set(codes) == {LOFT, UNIFI_FIRST_PORTAL}
+    pins = {item["code"] for item in listed}
+    assert len(pins) == 1
+    assert pins != {str(first_pin)}
+    on_loft = [a["id"] for a in keypad_codes(simulator, LOFT_ID).values() if a["name"] == "Louis Lefebvre"]
+    assert on_loft == [codes[LOFT]]
+    visitors = [vid for vid, v in simulator.unifi.visitors.items() if v["first_name"] == "Louis"]
+    assert visitors == [codes[UNIFI_FIRST_PORTAL]]
+    await hass.config_entries.async_unload(kasify.entry_id)  # before the providers, whose unload reloads it
+
+
+async def test_a_lock_account_added_later_gets_the_guests_codes_at_once(
+    hass: HomeAssistant, simulator: Simulator
+) -> None:
+    """The RemoteLock account is added once Louis has his code on the Loft's Nuki lock: its lock at the Loft
+    (the location of the same name) gets his PIN as soon as it is set up, not at the next booking change."""
+    await _setup_all(hass, simulator, nuki_entry(simulator))
+    louis = _booking(simulator, 0, "Louis Lefebvre")
+    (nuki_code,) = await list_codes(hass, booking_id=louis["id"], include_codes=True)
+    await setup_integration(hass, remotelock_entry(simulator))
+    await background_done(hass)
+    listed = await list_codes(hass, booking_id=louis["id"], include_codes=True)
+    assert {(item["entity_id"], item["code"]) for item in listed} == {
+        (LOFT, nuki_code["code"]),
+        ("lock.loft_patio_lavapies_puerta_de_servicio", nuki_code["code"]),
+    }
+    front = remotelock_device_id(simulator, "Puerta de servicio")
+    state = simulator.remotelock
+    granted = {
+        state.access_persons[access["attributes"]["access_person_id"]]["attributes"]["pin"]
+        for access in state.accesses.values()
+        if access["attributes"]["accessible_id"] == front
+    }
+    assert nuki_code["code"] in granted
+
+
+async def test_a_booking_moved_to_another_property_gets_its_code_there_at_once(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    endpoint: UnifiEndpoint,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Louis is moved from the Loft to the Estúdio while the Loft's Nuki lock refuses deletions: the Estúdio's
+    UniFi door gets his code at once; the Loft's is revoked once the lock takes deletions again (also after
+    a reload), and only then does the repair about it go."""
+    kasify = await _setup_all(hass, simulator, nuki_entry(simulator), unifi_entry(endpoint))
+    louis = _booking(simulator, 0, "Louis Lefebvre")
+    old = _keypad(simulator, LOFT_ID)["Louis Lefebvre"]
+    simulator.faults.inject(f"/nuki/smartlock/{LOFT_ID}/auth", method="DELETE", status=500)
+    estudio = simulator.kasify.property_at(1)
+    simulator.kasify.move_booking(
+        louis["id"], louis["check_in"], louis["check_out"], property_id=estudio["id"]
+    )
+    await refresh(hass, kasify, push=True)
+
+    def visitors() -> list[dict[str, Any]]:
+        return [
+            v
+            for v in simulator.unifi.visitors.values()
+            if f"{v['first_name']} {v['last_name']}" == "Louis Lefebvre"
+        ]
+
+    assert len(visitors()) == 1
+    assert old["id"] in simulator.nuki.auths
+    assert {item["entity_id"] for item in await list_codes(hass, booking_id=louis["id"])} == {LOFT, PORTAL}
+    assert len(_pending_revokes(issue_registry)) == 1
+
+    assert await hass.config_entries.async_reload(kasify.entry_id)
+    await background_done(hass)
+    simulator.faults.clear()
+    await _move_to(hass, simulator, freezer, NOW + timedelta(minutes=5, seconds=1))
+    assert old["id"] not in simulator.nuki.auths
+    assert len(visitors()) == 1
+    assert [item["entity_id"] for item in await list_codes(hass, booking_id=louis["id"])] == [PORTAL]
+    assert _pending_revokes(issue_registry) == []
+    scheduler = get_scheduler(hass, kasify.entry_id)
+    assert scheduler is not None
+    assert [key for key in scheduler.held if louis["id"] in key] == [louis["id"]]
+    assert scheduler.held[louis["id"]].codes.keys() == {PORTAL}

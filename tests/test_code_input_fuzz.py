@@ -11,9 +11,8 @@ integration is set up once per test and a failing example is still shrunk.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, Final, TypeVar
+from collections.abc import Awaitable
+from typing import Any, Final
 
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
@@ -27,12 +26,10 @@ from custom_components.kasify.const import DOMAIN
 from simulator import Simulator
 
 from . import setup_integration
-from .providers import LOFT, create_code, nuki_entry
+from .providers import LOFT, create_code, nuki_entry, on_loop, upstream_writes
 
 pytestmark = [pytest.mark.allow_hosts(["127.0.0.1"]), pytest.mark.usefixtures("fast_nuki", "no_heartbeat")]
 
-T = TypeVar("T")
-WRITES: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 FUZZ: Final = settings(
     max_examples=50,
     deadline=None,
@@ -61,15 +58,6 @@ HOSTILE_TEXT: Final = st.one_of(
 )
 
 
-def _on_loop(hass: HomeAssistant, check: Callable[[T], Coroutine[Any, Any, None]]) -> Callable[[T], None]:
-    """A sync check (for hypothesis, in a worker thread) that runs ``check`` on Home Assistant's loop."""
-
-    def run(value: T) -> None:
-        asyncio.run_coroutine_threadsafe(check(value), hass.loop).result(timeout=60)
-
-    return run
-
-
 async def _refused_or_done(call: Awaitable[Any], blank: bool) -> Exception | None:
     """Await the action; the error it raised, which must be a translated one (or the schema's, for blanks)."""
     error: Exception | None = None
@@ -83,10 +71,6 @@ async def _refused_or_done(call: Awaitable[Any], blank: bool) -> Exception | Non
         assert error.translation_domain == DOMAIN, repr(error)
         assert error.translation_key, repr(error)
     return error
-
-
-def _writes(simulator: Simulator) -> list[str]:
-    return [f"{r.method} {r.path}" for r in simulator.requests if r.method in WRITES]
 
 
 async def test_revoke_with_any_code_id_sends_nothing(hass: HomeAssistant, simulator: Simulator) -> None:
@@ -106,12 +90,12 @@ async def test_revoke_with_any_code_id_sends_nothing(hass: HomeAssistant, simula
         if isinstance(err, HomeAssistantError):
             assert isinstance(err, ServiceValidationError)
             assert err.translation_key == "access_code_not_issued"
-        assert _writes(simulator) == [], code_id
+        assert upstream_writes(simulator) == [], code_id
 
     @FUZZ
     @given(HOSTILE_TEXT.filter(lambda code_id: code_id.strip() != issued))
     def fuzz(code_id: str) -> None:
-        _on_loop(hass, check)(code_id)
+        on_loop(hass, check)(code_id)
 
     await hass.async_add_executor_job(fuzz)
     assert simulator.nuki.auths == before
@@ -135,7 +119,7 @@ async def test_create_with_any_name_and_code(hass: HomeAssistant, simulator: Sim
 
         err = await _refused_or_done(create(), blank=code is not None and not code.strip())
         if isinstance(err, ServiceValidationError | vol.Invalid):
-            assert _writes(simulator) == [], drawn
+            assert upstream_writes(simulator) == [], drawn
         if err is None:
             assert result[LOFT]["status"] == CODE_ON_LOCK, drawn
             await hass.services.async_call(
@@ -151,6 +135,6 @@ async def test_create_with_any_name_and_code(hass: HomeAssistant, simulator: Sim
     @FUZZ
     @given(st.tuples(HOSTILE_TEXT, codes))
     def fuzz(drawn: tuple[str, str | None]) -> None:
-        _on_loop(hass, check)(drawn)
+        on_loop(hass, check)(drawn)
 
     await hass.async_add_executor_job(fuzz)

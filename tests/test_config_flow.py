@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import AsyncGenerator, Generator
 from unittest.mock import AsyncMock, MagicMock, patch
 
 from homeassistant.config_entries import SOURCE_USER
@@ -50,6 +50,14 @@ REMOTELOCK_FORM = {
     CONF_OAUTH_URL: "https://connect.remotelock.com",
 }
 ACCOUNT = Account(id="acc-1", name="Casas del Sur", email="host@example.com")
+
+
+@pytest.fixture(autouse=True)
+async def finish_scheduled_setups(hass: HomeAssistant) -> AsyncGenerator[None]:
+    """Reauth and reconfigure flows schedule a reload that sets the integration up (http, frontend) in the
+    background; let it finish before the test's Home Assistant stops, or its setup fails at teardown."""
+    yield
+    await hass.async_block_till_done()
 
 
 @pytest.fixture
@@ -404,6 +412,9 @@ async def test_casavi_reauth_and_reconfigure(
     assert result["reason"] == "reconfigure_successful"
     assert entry.data[CONF_URL] == "https://casavi.example"
     assert entry.data[CONF_KIND] == "casavi"
+    await (
+        hass.async_block_till_done()
+    )  # the reload the flows scheduled sets the integration up (frontend, http)
 
 
 async def test_casavi_options_default(hass: HomeAssistant, mock_setup_entry: AsyncMock) -> None:

@@ -7,6 +7,7 @@ import json
 # Diagnostics import hassio, whose models cannot be compiled while freezegun patches datetime:
 # import them before any test freezes time.
 import aiohasupervisor.models  # noqa: F401
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -18,9 +19,10 @@ from syrupy.filters import paths
 
 from custom_components.kasify.const import CONF_WEBHOOK, CONF_WEBHOOK_ID, CONF_WEBHOOK_SECRET
 from simulator import Simulator
+from simulator.nuki import NUKI_TOKEN
 
 from . import setup_integration
-from .providers import TOKEN, WEBHOOK_ID, WEBHOOK_SECRET, remotelock_entry
+from .providers import TOKEN, WEBHOOK_ID, WEBHOOK_SECRET, nuki_entry, remotelock_entry, tick
 
 
 async def test_diagnostics(
@@ -43,8 +45,13 @@ async def test_diagnostics(
         for field in ("guest_name", "guest_email", "guest_phone"):
             if booking.get(field):
                 assert booking[field] not in dump, field
+    for booking in simulator.kasify.bookings.values():
+        if booking.get("external_reference"):
+            assert booking["external_reference"] not in dump
     for prop in simulator.kasify.properties.values():
+        assert f"'{prop['zip_code']}'" not in str(diagnostics)
         for member in prop["team"]:
+            assert f'"{member["name"]}"' not in dump
             if member.get("email"):
                 assert member["email"] not in dump
         for calendar in prop["calendars"]:
@@ -69,3 +76,30 @@ async def test_remotelock_diagnostics(
     for secret in (simulator.remotelock.client_secret, WEBHOOK_ID, WEBHOOK_SECRET, "2468"):
         assert secret not in dump
     assert "Puerta de servicio" in dump
+    for location in simulator.remotelock.locations.values():
+        for field in ("city", "postal_code"):
+            if value := location["attributes"].get(field):
+                assert f'"{value}"' not in dump, field
+
+
+async def test_nuki_diagnostics(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    freezer: FrozenDateTimeFactory,
+    hass_client: ClientSessionGenerator,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """A Nuki entry's dump keeps its locks but not who acted in their activity log (a guest's keypad code
+    carries the guest's name)."""
+    entry = nuki_entry(simulator)
+    await setup_integration(hass, entry)
+    lock_id = next(iter(simulator.nuki.locks))
+    simulator.nuki.add_log(lock_id, action=1, trigger=255, source=1, name="Ana García")
+    await tick(hass, freezer)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    assert diagnostics == snapshot(exclude=paths("entry.data.url"))
+    dump = json.dumps(diagnostics, ensure_ascii=False)
+    assert diagnostics["data"]["logs"]
+    assert "Ana García" not in dump
+    assert NUKI_TOKEN not in dump
+    assert "Loft Patio Lavapiés" in dump

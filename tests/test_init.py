@@ -89,17 +89,19 @@ async def test_requests_per_refresh(
     with_locks = sum(1 for prop in kasify.properties.values() if prop["smart_locks"])
     bookings_in_window = sum(len(items) for items in data.bookings.values())
     open_tasks = sum(len(items) for items in data.tasks.values())
+    completed_lately = sum(len(items) for items in data.completed_tasks.values())
     expected = (
         max(1, math.ceil(len(kasify.properties) / 100))
         + max(1, math.ceil(bookings_in_window / 100))
         + max(1, math.ceil(open_tasks / 100))
+        + max(1, math.ceil(completed_lately / 100))
         + with_locks
     )
     paths = sorted(request.path for request in simulator.requests)
     assert len(simulator.requests) == expected, paths
     assert paths.count("/kasify/v1/properties") == 1
     assert paths.count("/kasify/v1/bookings") == 1
-    assert paths.count("/kasify/v1/tasks") == 1
+    assert paths.count("/kasify/v1/tasks") == 2  # open, and completed in the last 7 days
     assert sum(path.endswith("/smartlocks") for path in paths) == with_locks
     assert with_locks < len(kasify.properties) or len(kasify.properties) <= 3
 

@@ -11,7 +11,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN, LockState
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
 from homeassistant.util import dt as dt_util
@@ -289,6 +289,33 @@ async def test_activity_event(
     assert state.state != before
     assert state.attributes["event_type"] == "code_used"
     assert state.attributes["by"] == "Limpieza"
+
+
+async def test_activity_seen_is_bounded_over_many_refreshes(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """Each new log entry fires once, however many refreshes read it; what is remembered to tell new from
+    seen stays at the entries the next read can return again (the newest instant's), not the whole log."""
+    entry = nuki_entry(simulator)
+    await setup_integration(hass, entry)
+    entity_id = "event.loft_patio_lavapies_puerta_principal_activity"
+    fired: list[str] = []
+
+    @callback
+    def _fired(event: Event[EventStateChangedData]) -> None:
+        state = event.data["new_state"]
+        if event.data["entity_id"] == entity_id and state is not None and "by" in state.attributes:
+            fired.append(state.attributes["by"])
+
+    hass.bus.async_listen("state_changed", _fired)
+    lock_id = _loft_lock_id(simulator)
+    for guest in range(15):
+        simulator.clock.advance(timedelta(minutes=1))
+        simulator.nuki.add_log(lock_id, action=1, trigger=255, source=1, name=f"Guest {guest}")
+        await tick(hass, freezer)
+        await tick(hass, freezer)  # read again: nothing new
+    assert fired == [f"Guest {guest}" for guest in range(15)]
+    assert len(entry.runtime_data.coordinator._seen_logs) == 1
 
 
 async def test_linked_to_kasify_property_and_shown_once(

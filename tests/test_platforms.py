@@ -24,7 +24,7 @@ from .providers import NOW, refresh, snapshot_platform
 
 
 @pytest.mark.parametrize(
-    "platform", [Platform.BINARY_SENSOR, Platform.CALENDAR, Platform.EVENT, Platform.SENSOR]
+    "platform", [Platform.BINARY_SENSOR, Platform.CALENDAR, Platform.EVENT, Platform.SENSOR, Platform.TODO]
 )
 async def test_snapshots(
     hass: HomeAssistant,

@@ -510,6 +510,43 @@ async def test_seen_events_are_bounded(
     assert len(coordinator._seen) == 3
 
 
+async def test_a_renamed_guest_is_named_anew_and_names_are_bounded(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The name a code use is reported with is read again after an hour (a guest renamed in RemoteLock shows
+    with the new name), and only the newest names are kept, however many people use their codes."""
+    monkeypatch.setattr("custom_components.kasify.providers.remotelock.coordinator.PERSON_NAMES", 3)
+    entry = remotelock_entry(simulator)
+    await setup_integration(hass, entry)
+    front = remotelock_device_id(simulator, "Puerta de servicio")
+    fired = _activity_recorder(hass)
+    guest = next(
+        p for p in simulator.remotelock.access_persons.values() if p["attributes"].get("pin") == "2468"
+    )
+    old_name = guest["attributes"]["name"]
+    simulator.remotelock.use_pin(front, "2468")
+    await tick(hass, freezer)
+    guest["attributes"]["name"] = "Ana (late check-out)"
+    simulator.remotelock.use_pin(front, "2468")
+    await tick(hass, freezer, timedelta(minutes=10))
+    await tick(hass, freezer, timedelta(hours=1))
+    simulator.remotelock.use_pin(front, "2468")
+    await tick(hass, freezer)
+    assert [attributes["by"] for kind, attributes in fired if kind == "code_used"] == [
+        old_name,
+        old_name,
+        "Ana (late check-out)",
+    ]
+
+    for number in range(5):
+        simulator.remotelock.add_access_person("access_user", f"Crew {number}", pin=f"10{number}7")
+        simulator.remotelock.use_pin(front, f"10{number}7")
+    await tick(hass, freezer)
+    coordinator = entry.runtime_data.coordinator
+    assert isinstance(coordinator, RemoteLockCoordinator)
+    assert len(coordinator._person_names) == 3
+
+
 async def test_gone_locks_leave_and_can_be_deleted(
     hass: HomeAssistant,
     simulator: Simulator,

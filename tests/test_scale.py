@@ -39,9 +39,16 @@ async def test_refresh_cost_at_scale(
     kasify_requests = simulator.requests_for("/kasify/")
     bookings = sum(len(items) for items in data.bookings.values())
     tasks = sum(len(items) for items in data.tasks.values())
+    completed = sum(len(items) for items in data.completed_tasks.values())
     with_locks = sum(1 for prop in data.properties.values() if prop.smart_locks)
     assert bookings > 100  # several pages
-    expected = 2 + math.ceil(bookings / 100) + max(1, math.ceil(tasks / 100)) + with_locks
+    expected = (
+        2
+        + math.ceil(bookings / 100)
+        + max(1, math.ceil(tasks / 100))
+        + max(1, math.ceil(completed / 100))
+        + with_locks
+    )
     assert len(kasify_requests) == expected
     pages = sorted(int(r.query["page"]) for r in kasify_requests if r.path == "/kasify/v1/properties")
     assert pages == [0, 1]

@@ -171,3 +171,42 @@ async def test_booking_changes_trigger_the_stay_entity(
     state = hass.states.get(stay)
     assert state.attributes["event_type"] == "booking_cancelled"
     assert state.attributes["booking_id"] == deleted["id"]
+
+
+async def test_occupancy_says_when_the_last_stay_ended(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: Simulator,
+    freezer: FrozenDateTimeFactory,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """On a turnover day the occupancy sensor keeps the check-out of the stay that ended, whose it was, after
+    the next guest arrives too (cancelled stays never count)."""
+    prop = _empty_property(simulator)
+    leaving = NOW + timedelta(hours=3)
+    arriving = NOW + timedelta(hours=6)
+    simulator.kasify.add_booking(prop["id"], "Ana García", NOW - timedelta(days=2), leaving)
+    simulator.kasify.add_booking(prop["id"], "Luis Pérez", arriving, arriving + timedelta(days=3))
+    cancelled = simulator.kasify.add_booking(
+        prop["id"], "Marta", NOW - timedelta(days=4), NOW - timedelta(days=3)
+    )
+    simulator.kasify.cancel_booking(cancelled["id"])
+    await refresh(hass, init_integration)
+    occupied = entity_registry.async_get_entity_id(
+        "binary_sensor", "kasify", f"property_{prop['id']}-occupied"
+    )
+    state = hass.states.get(occupied)
+    assert state.state == "on"
+    assert "last_check_out" not in state.attributes
+
+    await move_to(hass, freezer, leaving)
+    state = hass.states.get(occupied)
+    assert state.state == "off"
+    assert state.attributes["last_check_out"] == leaving.isoformat()
+    assert state.attributes["last_guest_name"] == "Ana García"
+
+    await move_to(hass, freezer, arriving)
+    state = hass.states.get(occupied)
+    assert state.state == "on"
+    assert state.attributes["last_check_out"] == leaving.isoformat()
+    assert state.attributes["last_guest_name"] == "Ana García"

@@ -45,7 +45,7 @@ from simulator.unifi_access import UNIFI_GARAGE_DOOR_ID, UnifiEndpoint
 
 from . import setup_integration
 from .fault_matrix import record
-from .providers import PORTAL, SCAN, UNIFI_ENTRY_ID, tick, unifi_entry
+from .providers import PORTAL, SCAN, UNIFI_ENTRY_ID, background_done, tick, unifi_entry
 
 pytestmark = [pytest.mark.allow_hosts(["127.0.0.1"]), pytest.mark.usefixtures("no_heartbeat")]
 
@@ -576,6 +576,40 @@ async def test_linked_to_kasify_property_and_shown_once(
     assert await hass.config_entries.async_remove(unifi.entry_id)
     await hass.async_block_till_done()
     assert kasify_copies()
+
+
+async def test_a_controller_that_reloads_is_not_asked_for_again(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: Simulator,
+    endpoint: UnifiEndpoint,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """The UniFi Access entry reloads: the Kasify entry reloads when it goes and again once it is back (its
+    first reload may run while the controller is still connecting), so it ends up neither asking for a UniFi
+    Access account nor showing a read-only copy of the door."""
+    (record,) = [lock for lock in simulator.kasify.smart_locks.values() if lock["vendor"] == "unifi"]
+    missing = f"missing_provider_unifi_{init_integration.entry_id}"
+    assert issue_registry.async_get_issue(DOMAIN, missing) is not None
+    unifi = unifi_entry(endpoint, title=TITLE)
+    await _setup_with_push(hass, simulator, unifi)
+    await background_done(hass)
+    assert issue_registry.async_get_issue(DOMAIN, missing) is None
+
+    assert await hass.config_entries.async_reload(unifi.entry_id)
+    await background_done(hass)
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert issue_registry.async_get_issue(DOMAIN, missing) is None
+    copies = [
+        e.entity_id
+        for e in er.async_entries_for_config_entry(er.async_get(hass), init_integration.entry_id)
+        if e.unique_id.startswith(f"kasify_lock_{record['id']}-")
+    ]
+    assert copies == []
+    assert (
+        hass.states.get("lock.estudio_do_miradouro_principe_real_portal_rua_garrett").state
+        == LockState.LOCKED
+    )
 
 
 async def test_config_flow_pins_the_presented_certificate(

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.device_registry import DeviceEntry
 from homeassistant.helpers.typing import ConfigType
 
 from .access_codes import async_setup_access_code_services
+from .access_codes.automatic import async_locks_changed
 from .const import CONF_KIND, DOMAIN, KIND_KASIFY
 from .coordinator import KasifyConfigEntry
+from .frontend import async_setup_frontend
 from .links import link_lock_devices
+from .placement import async_setup_placement
 from .providers import PROVIDERS, AccountKind
 from .services import async_setup_services
 
@@ -23,6 +27,7 @@ PLATFORMS: list[Platform] = [
     Platform.EVENT,
     Platform.LOCK,
     Platform.SENSOR,
+    Platform.TODO,
 ]
 
 
@@ -32,6 +37,8 @@ def _kind(entry: KasifyConfigEntry) -> AccountKind:
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Set up the integration (nothing is configured in YAML)."""
+    await async_setup_placement(hass)
+    await async_setup_frontend(hass)
     async_setup_access_code_services(hass)
     async_setup_services(hass)
     return True
@@ -45,6 +52,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: KasifyConfigEntry) -> bo
     # This entry's devices exist from here on: hang the locks under their properties.
     link_lock_devices(hass)
     await kind.started(hass, entry)
+
+    @callback
+    def _loaded() -> None:
+        # Its locks can take codes once it is loaded: the bookings' codes go on them now.
+        if entry.state is ConfigEntryState.LOADED:
+            async_locks_changed(hass)
+
+    entry.async_on_unload(entry.async_on_state_change(_loaded))
     return True
 
 

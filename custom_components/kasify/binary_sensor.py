@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +44,14 @@ class OccupiedSensor(PropertyEntity, BinarySensorEntity):
     def is_on(self) -> bool:
         """Whether a guest is in the house now."""
         return self.coordinator.current_stay(self.property_id, dt_util.utcnow()) is not None
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any]:
+        """When the last stay ended and whose it was: with the current and next stays, a day's turnover."""
+        last = self.coordinator.last_stay(self.property_id, dt_util.utcnow())
+        if last is None:
+            return {}
+        return {"last_check_out": last.check_out.isoformat(), "last_guest_name": last.guest_name}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,9 +9,13 @@ calls one of the old forms.
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import date, datetime
 from typing import Any, Final
 
 import attr
+from homeassistant.components.todo import TodoItem
+from homeassistant.components.todo.const import TodoItemStatus
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
@@ -32,6 +36,8 @@ except ImportError:  # 2025.4 - 2025.9
 # entry (``async_get_device_by_identifier``); a device names its parent by id (``via_device_id``).
 ONE_ENTRY_PER_DEVICE: Final = "config_entry_id" in attr.fields_dict(dr.DeviceEntry)
 _VIA_DEVICE_ID_IN_INFO: Final = "via_device_id" in getattr(DeviceInfo, "__optional_keys__", frozenset())
+# Releases after 2025.4: a to-do item says when it was completed.
+TODO_ITEM_HAS_COMPLETED: Final = "completed" in {field.name for field in dataclasses.fields(TodoItem)}
 
 
 def referenced_entity_ids(hass: HomeAssistant, call: ServiceCall) -> tuple[set[str], set[str]]:
@@ -94,3 +100,17 @@ def set_via_device(
         info["via_device_id"] = parent.id  # type: ignore[typeddict-unknown-key,unused-ignore]
     else:
         info["via_device"] = parent_identifier
+
+
+def todo_item(
+    *,
+    uid: str,
+    summary: str,
+    status: TodoItemStatus,
+    due: date | datetime | None,
+    description: str | None,
+    completed: datetime | None,
+) -> TodoItem:
+    """A to-do item; when it was completed is kept where the release has the field (after 2025.4)."""
+    fields: dict[str, Any] = {"completed": completed} if TODO_ITEM_HAS_COMPLETED else {}
+    return TodoItem(uid=uid, summary=summary, status=status, due=due, description=description, **fields)

@@ -56,14 +56,20 @@ DEFAULT_CALENDAR_DAYS: Final = 90
 MIN_CALENDAR_DAYS: Final = 7
 MAX_CALENDAR_DAYS: Final = 365
 
-# Per-property stay times (Kasify options, step "stay_times"): property id → these three. Used when Kasify
-# sends a check-in or check-out without a zone (a plain date, or a date-time without an offset).
+# Per-property settings (Kasify options, step "stay_times"): property id → the settings below. The stay times
+# are used when Kasify sends a check-in or check-out without a zone (a plain date, or a date-time without an
+# offset).
 CONF_STAY_TIMES: Final = "stay_times"
 CONF_CHECK_IN_TIME: Final = "check_in_time"
 CONF_CHECK_OUT_TIME: Final = "check_out_time"
 CONF_TIME_ZONE: Final = "time_zone"
 DEFAULT_CHECK_IN_TIME: Final = "15:00:00"
 DEFAULT_CHECK_OUT_TIME: Final = "11:00:00"
+# Also per property (same step): the shortest time between a check-out and the next check-in, in hours, below
+# which a repair issue is raised (0: never).
+CONF_MIN_TURNOVER: Final = "min_turnover"
+DEFAULT_MIN_TURNOVER_HOURS: Final = 3
+MAX_MIN_TURNOVER_HOURS: Final = 48
 
 # How far back the coordinator keeps bookings (the calendar pages the API for older ranges).
 BOOKINGS_LOOKBACK: Final = timedelta(days=30)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components.calendar import CalendarEvent
@@ -34,11 +34,13 @@ from .const import (
     KIND_KASIFY,
     LOGGER,
 )
+from .placement import place_lock
 from .scale import PerData, SlicedListeners, one_pass
 
 if TYPE_CHECKING:
     from .access_codes.records import CodeTarget
     from .providers.kasify_feeds import FeedCoordinator
+    from .stay_conflicts import StayConflicts
     from .stays import StayScheduler
 
 
@@ -52,6 +54,8 @@ class KasifyRuntimeData:
     stays: StayScheduler | None = field(default=None, repr=False)
     # iCal feeds of the properties (Kasify only).
     feeds: FeedCoordinator | None = field(default=None, repr=False)
+    # Double bookings and turnover gaps (Kasify only).
+    conflicts: StayConflicts | None = field(default=None, repr=False)
 
 
 type KasifyConfigEntry = ConfigEntry[KasifyRuntimeData]
@@ -151,8 +155,6 @@ class ApiCoordinator[DataT](SlicedListeners[DataT]):
     # The account kind (``kasify``, ``casavi``, ``nuki``, ``unifi_access``, ``remotelock``).
     kind: str
     upstream_name: str
-    # Whether the entry shows locks of other accounts read-only (and reloads when a provider comes or goes).
-    shows_read_only_locks: bool = False
 
     def __init__(self, hass: HomeAssistant, entry: KasifyConfigEntry, *, interval: timedelta) -> None:
         """Poll every ``interval``; only a changed result reaches the entities."""
@@ -292,6 +294,14 @@ class PropertySourceCoordinator[SnapshotT: PropertySnapshot](ApiCoordinator[Snap
     def _refreshed(self, data: SnapshotT) -> None:
         """After a successful refresh, devices in step: repairs, links."""
 
+    # Whether the source's tasks can be changed from Home Assistant (to-do items): Kasify's can, casavi's
+    # tickets are read-only.
+    tasks_writable: bool = False
+
+    def property_zone(self, property_id: str) -> tzinfo:
+        """The property's time zone (Home Assistant's, unless the source knows better)."""
+        return dt_util.get_default_time_zone()
+
     def unknown_task_states(self, property_id: str) -> Mapping[str, int]:
         """States the integration does not know of the property's tasks (not counted open), with counts."""
         return {}
@@ -370,6 +380,10 @@ class PropertySourceCoordinator[SnapshotT: PropertySnapshot](ApiCoordinator[Snap
         """The properties with a check-in or check-out in ``[start, end]``."""
         return {pid for pid in self.data.properties if any(start <= i <= end for i in self.stay_changes(pid))}
 
+    def property_of_booking(self, booking_id: str) -> str | None:
+        """The id of the property a booking this source lists is for (none for sources without bookings)."""
+        return None
+
     @property
     def lock_views(self) -> Mapping[str, LockView]:
         """Locks this entry shows itself, read-only, by device key (none for most sources)."""
@@ -441,6 +455,10 @@ class PropertySourceCoordinator[SnapshotT: PropertySnapshot](ApiCoordinator[Snap
         """The next stay to begin at the property after ``now``."""
         return None
 
+    def last_stay(self, property_id: str, now: datetime) -> Booking | None:
+        """The stay that ended last at the property, at or before ``now``."""
+        return None
+
 
 class ProviderCoordinator[DataT, ClientT](ApiCoordinator[DataT]):
     """One lock-provider account (Nuki Web, UniFi Access, RemoteLock).
@@ -451,7 +469,8 @@ class ProviderCoordinator[DataT, ClientT](ApiCoordinator[DataT]):
     """
 
     # Locks whose property is not known keep the property they were linked to (a Kasify entry that reloads
-    # must not unhang every lock); accounts whose own settings decide the link say so.
+    # must not unhang every lock); accounts whose own settings decide the link say so (and unhang a lock only
+    # while a property source is loaded to decide it).
     unlink_when_unknown: bool = False
     # The lock activity event types of this vendor.
     activity_event_types: tuple[str, ...] = ()
@@ -553,18 +572,18 @@ class ProviderCoordinator[DataT, ClientT](ApiCoordinator[DataT]):
         """Hang each lock device under its property's device (a property loaded later, a changed mapping).
 
         One lock per step (:func:`~.links.link_lock_devices` spreads them over turns of the loop).
-        """
-        from .links import property_device  # links imports this module: imported when first needed
 
-        registry = dr.async_get(self.hass)
+        The device is named after its property and put in the property's area (``placement.py``).
+        """
+        from .links import property_device, property_sources  # links imports this module: imported late
+
+        # With no property source loaded (Home Assistant starting, a Kasify entry reloading) nothing is known.
+        unlink = self.unlink_when_unknown and bool(property_sources(self.hass))
+        views = self.lock_views
         for key in self.device_keys(self.data):
             yield
             device = compat.device_by_identifier(self.hass, (DOMAIN, key), self.config_entry.entry_id)
-            if device is None:
+            if device is None or (view := views.get(key)) is None:
                 continue  # its entities are being added; the link follows once they are
             parent = property_device(self.hass, self.lock_parent(key))
-            if parent is None and not self.unlink_when_unknown:
-                continue
-            parent_id = parent.id if parent is not None else None
-            if device.via_device_id != parent_id:
-                registry.async_update_device(device.id, via_device_id=parent_id)
+            place_lock(self.hass, device, parent, view.name, unlink=unlink)

@@ -7,7 +7,7 @@ from datetime import date
 from enum import Enum
 from typing import Any
 
-from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.const import CONF_CLIENT_SECRET
 from homeassistant.core import HomeAssistant
 
@@ -36,7 +36,30 @@ TO_REDACT = {
     # Free text written by hosts often names the guest ("Cleaning after Ana's stay")
     "title",
     "description",
+    # A channel's reservation number (Airbnb's HM…) finds the guest's booking there
+    "external_reference",
+    # Where a property or a RemoteLock location is, with the street address
+    "city",
+    "postal_code",
+    "zip_code",
 }
+# Where "name" is a person's, not a lock's or a property's: the crew of a property (Kasify), and who acted in
+# a lock's activity log (Nuki: a guest's keypad code carries the guest's name).
+PEOPLE = frozenset({"team", "default_cleaner", "logs"})
+
+
+def _without_people(data: Any, *, people: bool = False) -> Any:
+    """``data`` with the ``name`` of every person (under a key of :data:`PEOPLE`) redacted."""
+    if isinstance(data, list):
+        return [_without_people(item, people=people) for item in data]
+    if not isinstance(data, dict):
+        return data
+    return {
+        key: REDACTED
+        if people and key == "name" and value
+        else _without_people(value, people=people or key in PEOPLE)
+        for key, value in data.items()
+    }
 
 
 def _plain(value: Any) -> Any:
@@ -57,7 +80,7 @@ def _plain(value: Any) -> Any:
 
 
 async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: KasifyConfigEntry) -> dict[str, Any]:
-    """Entry, options, the coordinator's state and data, and the scheduled stay timers."""
+    """Entry, options, the coordinator's state and data, the scheduled stay timers, the stay conflicts."""
     runtime = entry.runtime_data
     coordinator = runtime.coordinator
     interval = coordinator.update_interval
@@ -72,7 +95,7 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: KasifyC
             "last_update_success": coordinator.last_update_success,
             "update_interval": interval.total_seconds() if interval else None,
         },
-        "data": async_redact_data(_plain(coordinator.data), TO_REDACT),
+        "data": _without_people(async_redact_data(_plain(coordinator.data), TO_REDACT)),
     }
     if runtime.feeds is not None:
         feeds = runtime.feeds
@@ -86,5 +109,12 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: KasifyC
         diagnostics["scheduled_stay_events"] = sorted(
             [booking_id, kind, instant.isoformat()]
             for (booking_id, kind), instant in runtime.stays.scheduled.items()
+        )
+    if runtime.conflicts is not None:
+        # Double bookings and turnover gaps reported now: stay ids and times, never guests.
+        diagnostics["stay_conflicts"] = sorted(
+            [conflict.kind, conflict.property_id, stay.key, stay.start.isoformat(), stay.end.isoformat()]
+            for conflict in runtime.conflicts.conflicts
+            for stay in (conflict.first, conflict.second)
         )
     return diagnostics

@@ -29,6 +29,7 @@ from .coordinator import (
     ProviderCoordinator,
 )
 from .links import property_device
+from .placement import current_property, lock_device_name
 from .scale import add_in_slices, one_pass
 from .stays import signal_stay
 
@@ -125,7 +126,8 @@ class LockDeviceEntity(KasifyEntity[ApiCoordinator[Any]]):
     """An entity of a lock device, from the :class:`LockView` of the account that shows the lock.
 
     A provider account (Nuki Web, UniFi Access, RemoteLock) shows the locks it controls; a Kasify account
-    shows, read-only, the smart locks no provider account covers. The device is linked to its property.
+    shows, read-only, the smart locks no provider account covers. The device is linked to its property and
+    named after it (``placement.py``).
     """
 
     coordinator: LockCoordinator
@@ -137,16 +139,21 @@ class LockDeviceEntity(KasifyEntity[ApiCoordinator[Any]]):
         self._attr_unique_id = f"{view.unique_id_base}-{key}"
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, view.device_key)},
-            name=view.name,
             manufacturer=view.manufacturer,
             model=view.model,
             serial_number=view.serial_number,
         )
         if view.sw_version is not None:
             self._attr_device_info["sw_version"] = view.sw_version
-        if (parent := coordinator.lock_parent(view.device_key)) is not None:
+        hass = coordinator.hass
+        identifier = coordinator.lock_parent(view.device_key)
+        if (parent := property_device(hass, identifier)) is not None and identifier is not None:
             # Linked now if the property's device exists; otherwise when links are next synchronised.
-            compat.set_via_device(self._attr_device_info, property_device(coordinator.hass, parent), parent)
+            compat.set_via_device(self._attr_device_info, parent, identifier)
+        else:
+            # Not known yet (its property source still loading): keep the name it has under its property.
+            parent = current_property(hass, view.device_key, coordinator.config_entry.entry_id)
+        self._attr_device_info["name"] = lock_device_name(view.name, parent.name if parent else None)
 
     @property
     def view(self) -> LockView | None:

@@ -1,4 +1,4 @@
-"""Questions that span config entries: which property a lock belongs to, which provider covers a lock.
+"""Questions that span config entries: the property of a lock or a booking, the provider that covers a lock.
 
 A Kasify (or casavi) entry knows the properties; a provider entry (Nuki Web, UniFi Access, RemoteLock) knows
 the locks it can control. These functions join them, always over the entries that are live right now, so the
@@ -8,18 +8,18 @@ answers follow entries as they load and unload.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 
 from . import compat
 from .api.turns import LoopTurns
-from .const import DOMAIN
+from .const import CONF_KIND, DOMAIN, KIND_KASIFY
 from .coordinator import KasifyConfigEntry, PropertySourceCoordinator, ProviderCoordinator
 from .scale import PerData, entities_added, first_by, loop_turns, one_pass, within_pass
 
@@ -80,6 +80,31 @@ def linked_property(hass: HomeAssistant, device_key: str) -> tuple[str, str] | N
     for source in property_sources(hass):
         if (property_id := source.property_of_lock(device_key)) is not None:
             return source.property_identifier(property_id)
+    return None
+
+
+def booking_property(hass: HomeAssistant, booking_id: str) -> tuple[str, str] | None:
+    """The property device identifier of a booking a live property source lists (None when none does)."""
+    for source in property_sources(hass):
+        if (property_id := source.property_of_booking(booking_id)) is not None:
+            return source.property_identifier(property_id)
+    return None
+
+
+def off_booking_property(hass: HomeAssistant, entity_ids: Iterable[str], booking_id: str) -> str | None:
+    """The first lock entity that does not hang under the property of the booking (None: all do).
+
+    None as well when no live property source lists the booking (nothing to check it against).
+    """
+    if (identifier := booking_property(hass, booking_id)) is None:
+        return None
+    device = property_device(hass, identifier)
+    ent_reg, dev_reg = er.async_get(hass), dr.async_get(hass)
+    for entity_id in entity_ids:
+        entry = ent_reg.async_get(entity_id)
+        lock = dev_reg.async_get(entry.device_id) if entry is not None and entry.device_id else None
+        if device is None or lock is None or lock.via_device_id != device.id:
+            return entity_id
     return None
 
 
@@ -228,13 +253,18 @@ def stay_change_near(
 def reload_property_sources(hass: HomeAssistant, entry: KasifyConfigEntry) -> None:
     """A provider entry sets up: the entries that show its locks read-only reload, now and when it unloads.
 
-    They stop showing those locks while the provider is loaded, and show them again once it is not.
+    They stop showing those locks while the provider is loaded, and show them again once it is not. A Kasify
+    entry still setting up (reloading because the provider went a moment ago, as when the provider itself
+    reloads) reloads again once it is done: it may have looked before the provider was back.
     """
 
     @callback
     def _reload() -> None:
-        for other in hass.config_entries.async_loaded_entries(DOMAIN):
-            if other.runtime_data.coordinator.shows_read_only_locks:
+        for other in hass.config_entries.async_entries(DOMAIN):
+            if other.data.get(CONF_KIND, KIND_KASIFY) == KIND_KASIFY and other.state in (
+                ConfigEntryState.LOADED,
+                ConfigEntryState.SETUP_IN_PROGRESS,
+            ):
                 hass.config_entries.async_schedule_reload(other.entry_id)
 
     _reload()

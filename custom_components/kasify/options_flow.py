@@ -1,4 +1,4 @@
-"""Options of an entry: polling, the calendar window, automatic codes, extra iCal feeds, RemoteLock settings.
+"""Options of an entry: polling, calendar window, property settings, automatic codes, iCal feeds, RemoteLock.
 
 Saving stores the options and schedules one reload of the entry (no update listener: one reload mechanism for
 every flow).
@@ -18,6 +18,9 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
@@ -41,6 +44,7 @@ from .const import (
     CONF_ICAL_FEEDS,
     CONF_KIND,
     CONF_LOCATIONS,
+    CONF_MIN_TURNOVER,
     CONF_PROPERTY,
     CONF_SCAN_INTERVAL,
     CONF_STAY_TIMES,
@@ -53,6 +57,7 @@ from .const import (
     DEFAULT_CALENDAR_DAYS,
     DEFAULT_CHECK_IN_TIME,
     DEFAULT_CHECK_OUT_TIME,
+    DEFAULT_MIN_TURNOVER_HOURS,
     KIND_KASIFY,
     KIND_REMOTELOCK,
     LOGGER,
@@ -60,6 +65,7 @@ from .const import (
     MAX_AUTO_CODES_OFFSET,
     MAX_CALENDAR_DAYS,
     MAX_FEED_INTERVAL_MINUTES,
+    MAX_MIN_TURNOVER_HOURS,
     MAX_SCAN_INTERVAL,
     MIN_AUTO_CODES_LEAD_HOURS,
     MIN_CALENDAR_DAYS,
@@ -83,11 +89,21 @@ OPTIONS_SCHEMA: Final = vol.Schema(
         vol.Required(CONF_CALENDAR_DAYS): whole_number(MIN_CALENDAR_DAYS, MAX_CALENDAR_DAYS, "d"),
     }
 )
+# A property's settings (the step keeps its first name, "stay_times"; further per-property settings go here).
 STAY_TIMES_SCHEMA: Final = vol.Schema(
     {
         vol.Required(CONF_CHECK_IN_TIME): TimeSelector(),
         vol.Required(CONF_CHECK_OUT_TIME): TimeSelector(),
         vol.Optional(CONF_TIME_ZONE): TEXT,
+        vol.Optional(CONF_MIN_TURNOVER): NumberSelector(
+            NumberSelectorConfig(
+                min=0,
+                max=MAX_MIN_TURNOVER_HOURS,
+                step=0.5,
+                mode=NumberSelectorMode.BOX,
+                unit_of_measurement="h",
+            )
+        ),
     }
 )
 ACCESS_CODES_SCHEMA: Final = vol.Schema(
@@ -199,9 +215,13 @@ class KasifyOptionsFlow(OptionsFlow):
     async def async_step_stay_times_property(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """When guests arrive and leave on a day Kasify gives without a time, and where the house is."""
+        """A property's settings: its check-in and check-out times and time zone, and its turnover time.
+
+        The times apply when Kasify gives a stay's days without times; the turnover time is the shortest the
+        house needs between a check-out and the next check-in.
+        """
         property_id = self._stay_property
-        stored: dict[str, dict[str, str]] = dict(self.config_entry.options.get(CONF_STAY_TIMES, {}))
+        stored: dict[str, dict[str, Any]] = dict(self.config_entry.options.get(CONF_STAY_TIMES, {}))
         errors: dict[str, str] = {}
         if user_input is not None:
             zone = str(user_input.get(CONF_TIME_ZONE) or "").strip()
@@ -209,15 +229,23 @@ class KasifyOptionsFlow(OptionsFlow):
                 errors[CONF_TIME_ZONE] = "invalid_time_zone"
             else:
                 stored[property_id] = {
+                    **stored.get(property_id, {}),
                     CONF_CHECK_IN_TIME: str(user_input[CONF_CHECK_IN_TIME]),
                     CONF_CHECK_OUT_TIME: str(user_input[CONF_CHECK_OUT_TIME]),
                     CONF_TIME_ZONE: zone or str(self.hass.config.time_zone),
+                    CONF_MIN_TURNOVER: float(
+                        user_input.get(
+                            CONF_MIN_TURNOVER,
+                            stored.get(property_id, {}).get(CONF_MIN_TURNOVER, DEFAULT_MIN_TURNOVER_HOURS),
+                        )
+                    ),
                 }
                 return self._save({CONF_STAY_TIMES: stored})
         current = {
             CONF_CHECK_IN_TIME: DEFAULT_CHECK_IN_TIME,
             CONF_CHECK_OUT_TIME: DEFAULT_CHECK_OUT_TIME,
             CONF_TIME_ZONE: str(self.hass.config.time_zone),
+            CONF_MIN_TURNOVER: DEFAULT_MIN_TURNOVER_HOURS,
             **stored.get(property_id, {}),
             **(user_input or {}),
         }

@@ -9,25 +9,29 @@ translated :class:`HomeAssistantError`. Guest e-mails and phone numbers are pass
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 import re
 from typing import Any, Final
 
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from . import compat
+from .action_errors import failed, field_errors, invalid
 from .api.errors import ApiError, ConflictError, NotFoundError, ValidationError
 from .api.http import redact
-from .api.models import Booking, Property, Task, TaskStatus, TaskType, TeamMember
+from .api.models import Booking, Property, Task, TaskType, TeamMember
 from .const import DOMAIN, LOGGER
 from .coordinator import KasifyConfigEntry, property_identifier
+from .instants import datetime_in_range
 from .providers.kasify import KasifyCoordinator
+from .task_items import team
+from .tasks import MAX_TEXT, NewTask, TaskAction, async_create_task, async_move_task
 
 SERVICE_CREATE_BOOKING: Final = "create_booking"
 SERVICE_CREATE_TASK: Final = "create_task"
@@ -52,7 +56,8 @@ ATTR_BOOKING_ID: Final = "booking_id"
 ATTR_TASK_ID: Final = "task_id"
 
 MAX_GUESTS: Final = 50
-MAX_TEXT: Final = 5000
+MAX_ID_LENGTH: Final = 128
+"""Kasify ids are UUIDs; a longer one is refused before it is sent."""
 TASK_TYPES: Final = [task_type.value for task_type in TaskType]
 
 # Kasify's field names in 422 answers → the action's field names the user typed.
@@ -122,9 +127,22 @@ def _optional_guests(value: Any) -> int | None:
     return guests
 
 
+def _id(value: Any) -> str:
+    """A Kasify id: text that is not blank, of at most :data:`MAX_ID_LENGTH` characters."""
+    text = _text(value)
+    if len(text) > MAX_ID_LENGTH:
+        raise vol.Invalid(f"must be at most {MAX_ID_LENGTH} characters")
+    return text
+
+
+def _optional_id(value: Any) -> str | None:
+    text = _optional_text(value)
+    return None if text is None else _id(text)
+
+
 def _instant(value: Any) -> datetime:
     """A date and time in UTC; one without a time zone is in Home Assistant's time zone."""
-    parsed = cv.datetime(value)
+    parsed = datetime_in_range(value)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt_util.get_default_time_zone())
     return dt_util.as_utc(parsed)
@@ -158,26 +176,14 @@ CREATE_TASK_SCHEMA: Final = vol.Schema(
         vol.Optional(ATTR_TASK_TYPE, default=TaskType.OTHER.value): vol.In(TASK_TYPES),
         vol.Optional(ATTR_DUE): _optional_instant,
         vol.Optional(ATTR_ASSIGNEE): _optional_text,
-        vol.Optional(ATTR_BOOKING_ID): _optional_text,
+        vol.Optional(ATTR_BOOKING_ID): _optional_id,
     }
 )
 
-TASK_SCHEMA: Final = vol.Schema({vol.Required(ATTR_TASK_ID): _text})
+TASK_SCHEMA: Final = vol.Schema({vol.Required(ATTR_TASK_ID): _id})
 
 
 # --- errors ----------------------------------------------------------------------------------------
-
-
-def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
-    return ServiceValidationError(
-        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
-    )
-
-
-def _failed(key: str, **placeholders: str) -> HomeAssistantError:
-    return HomeAssistantError(
-        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
-    )
 
 
 def _when(instant: datetime) -> str:
@@ -187,10 +193,7 @@ def _when(instant: datetime) -> str:
 
 def _field_errors(err: ValidationError) -> str:
     """Kasify's per-field messages, named by the action's fields ("email: is not valid; ...")."""
-    parts = [
-        f"{_FIELD_NAMES.get(name, name)}: {', '.join(messages)}" for name, messages in err.fields.items()
-    ]
-    return "; ".join(parts) or str(err)
+    return field_errors(err, _FIELD_NAMES)
 
 
 # --- targets ---------------------------------------------------------------------------------------
@@ -238,12 +241,12 @@ def _resolve_property(hass: HomeAssistant, device_id: str) -> _PropertyTarget:
     property_id = _kasify_property_id(device) if device is not None else None
     if device is None or property_id is None:
         name = (device.name_by_user or device.name or device_id) if device is not None else device_id
-        raise _invalid("invalid_property", device=name)
+        raise invalid("invalid_property", device=name)
     for coordinator in _loaded_coordinators(hass, compat.device_config_entry_ids(device)):
         prop = coordinator.data.properties.get(property_id)
         if prop is not None:
             return _PropertyTarget(coordinator, prop)
-    raise _invalid("account_not_loaded", property=device.name_by_user or device.name or property_id)
+    raise invalid("account_not_loaded", property=device.name_by_user or device.name or property_id)
 
 
 # --- create_booking ---------------------------------------------------------------------------------
@@ -257,7 +260,7 @@ def _overlapping(bookings: Iterable[Booking], check_in: datetime, check_out: dat
 
 
 def _overlap_error(prop: Property, clash: Booking) -> ServiceValidationError:
-    return _invalid(
+    return invalid(
         "booking_overlap",
         property=prop.name,
         guest=clash.guest_name,
@@ -277,7 +280,7 @@ async def _conflict_error(
         bookings = []
     clash = _overlapping(bookings, check_in, check_out)
     if clash is None:
-        return _invalid("booking_conflict", property=target.prop.name)
+        return invalid("booking_conflict", property=target.prop.name)
     return _overlap_error(target.prop, clash)
 
 
@@ -286,7 +289,7 @@ async def _async_create_booking(call: ServiceCall) -> ServiceResponse:
     check_in: datetime = call.data[ATTR_CHECK_IN]
     check_out: datetime = call.data[ATTR_CHECK_OUT]
     if check_out <= check_in:
-        raise _invalid("check_out_not_after_check_in", check_in=_when(check_in), check_out=_when(check_out))
+        raise invalid("check_out_not_after_check_in", check_in=_when(check_in), check_out=_when(check_out))
     clash = _overlapping(target.coordinator.data.active_bookings(target.prop.id), check_in, check_out)
     if clash is not None:
         raise _overlap_error(target.prop, clash)
@@ -308,10 +311,10 @@ async def _async_create_booking(call: ServiceCall) -> ServiceResponse:
         raise error from err
     except ValidationError as err:
         errors = redact(_field_errors(err), secrets)
-        raise _invalid("booking_rejected", property=target.prop.name, errors=errors) from err
+        raise invalid("booking_rejected", property=target.prop.name, errors=errors) from err
     except ApiError as err:
         message = redact(str(err), secrets)
-        raise _failed("create_booking_failed", property=target.prop.name, error=message) from err
+        raise failed("create_booking_failed", property=target.prop.name, error=message) from err
     booking = target.coordinator.localize(booking)
     LOGGER.debug("Created booking %s at %s", booking.id, target.prop.name)
     await target.coordinator.async_refresh()
@@ -331,33 +334,25 @@ async def _async_create_booking(call: ServiceCall) -> ServiceResponse:
 # --- create_task -----------------------------------------------------------------------------------
 
 
-def _team(prop: Property) -> list[TeamMember]:
-    """The property's crew: its team, and its default cleaner."""
-    members = list(prop.team)
-    if prop.default_cleaner is not None and all(m.id != prop.default_cleaner.id for m in members):
-        members.append(prop.default_cleaner)
-    return members
-
-
 def _find_assignee(prop: Property, wanted: str) -> TeamMember:
     """The team member ``wanted`` names: their Kasify id, full name or first name (any case)."""
-    team = _team(prop)
-    if not team:
-        raise _invalid("property_has_no_team", assignee=wanted, property=prop.name)
-    by_id = [m for m in team if m.id == wanted]
+    members = team(prop)
+    if not members:
+        raise invalid("property_has_no_team", assignee=wanted, property=prop.name)
+    by_id = [m for m in members if m.id == wanted]
     if by_id:
         return by_id[0]
     folded = wanted.casefold()
-    by_name = [m for m in team if folded in (m.full_name.casefold(), m.name.casefold())]
+    by_name = [m for m in members if folded in (m.full_name.casefold(), m.name.casefold())]
     if len(by_name) == 1:
         return by_name[0]
     if by_name:
-        raise _invalid("ambiguous_assignee", assignee=wanted, property=prop.name)
-    raise _invalid(
+        raise invalid("ambiguous_assignee", assignee=wanted, property=prop.name)
+    raise invalid(
         "unknown_assignee",
         assignee=wanted,
         property=prop.name,
-        team=", ".join(sorted(m.full_name for m in team)),
+        team=", ".join(sorted(m.full_name for m in members)),
     )
 
 
@@ -368,13 +363,14 @@ async def _check_booking(target: _PropertyTarget, booking_id: str) -> None:
     if booking is None:
         try:
             booking = target.coordinator.localize(await target.coordinator.client.get_booking(booking_id))
-        except NotFoundError as err:
-            raise _invalid("unknown_booking", booking_id=booking_id) from err
+        except (NotFoundError, ValidationError, ValueError) as err:
+            # Kasify does not know it, refuses it as an id, or it cannot be one (``..``): not a booking.
+            raise invalid("unknown_booking", booking_id=booking_id) from err
         except ApiError as err:
-            raise _failed("create_task_failed", property=target.prop.name, error=str(err)) from err
+            raise failed("create_task_failed", property=target.prop.name, error=str(err)) from err
     if booking.property_id != target.prop.id:
         other = data.properties.get(booking.property_id)
-        raise _invalid(
+        raise invalid(
             "booking_other_property",
             booking_id=booking_id,
             property=target.prop.name,
@@ -404,22 +400,15 @@ async def _async_create_task(call: ServiceCall) -> ServiceResponse:
     booking_id: str | None = call.data.get(ATTR_BOOKING_ID)
     if booking_id:
         await _check_booking(target, booking_id)
-    try:
-        task = await target.coordinator.client.create_task(
-            target.prop.id,
-            title=call.data[ATTR_TITLE],
-            description=call.data.get(ATTR_DESCRIPTION),
-            task_type=call.data[ATTR_TASK_TYPE],
-            due_at=call.data.get(ATTR_DUE),
-            assignee_id=assignee.id if assignee is not None else None,
-            booking_id=booking_id,
-        )
-    except ValidationError as err:
-        raise _invalid("task_rejected", property=target.prop.name, errors=_field_errors(err)) from err
-    except ApiError as err:
-        raise _failed("create_task_failed", property=target.prop.name, error=str(err)) from err
-    LOGGER.debug("Created task %s at %s", task.id, target.prop.name)
-    await target.coordinator.async_refresh()
+    new = NewTask(
+        title=call.data[ATTR_TITLE],
+        description=call.data.get(ATTR_DESCRIPTION),
+        task_type=call.data[ATTR_TASK_TYPE],
+        due_at=call.data.get(ATTR_DUE),
+        assignee_id=assignee.id if assignee is not None else None,
+        booking_id=booking_id,
+    )
+    task = await async_create_task(target.coordinator, target.prop, new)
     return _task_response(task, target.prop, assignee)
 
 
@@ -427,62 +416,28 @@ async def _async_create_task(call: ServiceCall) -> ServiceResponse:
 
 
 async def _find_task(hass: HomeAssistant, task_id: str, failure_key: str) -> tuple[KasifyCoordinator, Task]:
-    """The task and its account: from the open tasks already known, else asked of each Kasify account."""
+    """The task and its account: from the tasks already known, else asked of each Kasify account."""
     coordinators = _loaded_coordinators(hass)
     if not coordinators:
-        raise _invalid("no_kasify_account")
+        raise invalid("no_kasify_account")
     for coordinator in coordinators:
-        for tasks in coordinator.data.tasks.values():
-            for task in tasks:
-                if task.id == task_id:
-                    return coordinator, task
-    # Completed tasks, and tasks created since the last refresh, are not kept: ask.
+        if (task := coordinator.data.find_task(task_id)) is not None:
+            return coordinator, task
+    # Tasks created since the last refresh, and tasks completed long ago, are not kept: ask.
     for coordinator in coordinators:
         try:
             return coordinator, await coordinator.client.get_task(task_id)
-        except NotFoundError:
-            continue
+        except (NotFoundError, ValidationError, ValueError):
+            continue  # Kasify does not know it, refuses it as an id, or it cannot be one (``..``)
         except ApiError as err:
-            raise _failed(failure_key, task=task_id, error=str(err)) from err
-    raise _invalid("unknown_task", task_id=task_id)
+            raise failed(failure_key, task=task_id, error=str(err)) from err
+    raise invalid("unknown_task", task_id=task_id)
 
 
-def _status_error(task: Task) -> ServiceValidationError | None:
-    """Why the task cannot move on from where it is, if it cannot."""
-    if task.status is TaskStatus.IN_PROGRESS:
-        return _invalid("task_already_started", task=task.title or task.id)
-    if task.status is TaskStatus.COMPLETED:
-        return _invalid("task_already_completed", task=task.title or task.id)
-    return None
-
-
-async def _transition(
-    call: ServiceCall,
-    action: Callable[[KasifyCoordinator, str], Awaitable[Task]],
-    allowed: tuple[TaskStatus, ...],
-    failure_key: str,
-) -> ServiceResponse:
+async def _transition(call: ServiceCall, action: TaskAction) -> ServiceResponse:
     task_id: str = call.data[ATTR_TASK_ID]
-    coordinator, task = await _find_task(call.hass, task_id, failure_key)
-    if task.status not in allowed:
-        error = _status_error(task)
-        assert error is not None  # every status outside ``allowed`` has one
-        raise error
-    try:
-        updated = await action(coordinator, task_id)
-    except ConflictError as err:
-        # The task moved on since Home Assistant last read it: say where it is now.
-        try:
-            current = await coordinator.client.get_task(task_id)
-        except ApiError:
-            current = None
-        error = _status_error(current) if current is not None else None
-        if error is None:
-            raise _failed(failure_key, task=task.title or task_id, error=str(err)) from err
-        raise error from err
-    except ApiError as err:
-        raise _failed(failure_key, task=task.title or task_id, error=str(err)) from err
-    await coordinator.async_refresh()
+    coordinator, task = await _find_task(call.hass, task_id, f"{action}_task_failed")
+    updated = await async_move_task(coordinator, task, action)
     prop = coordinator.data.properties.get(updated.property_id)
     return {
         "task_id": updated.id,
@@ -494,18 +449,11 @@ async def _transition(
 
 
 async def _async_start_task(call: ServiceCall) -> ServiceResponse:
-    return await _transition(
-        call, lambda c, task_id: c.client.start_task(task_id), (TaskStatus.PENDING,), "start_task_failed"
-    )
+    return await _transition(call, TaskAction.START)
 
 
 async def _async_complete_task(call: ServiceCall) -> ServiceResponse:
-    return await _transition(
-        call,
-        lambda c, task_id: c.client.complete_task(task_id),
-        (TaskStatus.PENDING, TaskStatus.IN_PROGRESS),
-        "complete_task_failed",
-    )
+    return await _transition(call, TaskAction.COMPLETE)
 
 
 def async_setup_services(hass: HomeAssistant) -> None:

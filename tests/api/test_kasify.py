@@ -27,10 +27,16 @@ from custom_components.kasify.api.errors import (
     ServerError,
     ValidationError,
 )
-from custom_components.kasify.api.kasify import KasifyClient, gather_bounded, retry_after_seconds
+from custom_components.kasify.api.kasify import (
+    KasifyClient,
+    TaskNotUpdatedError,
+    gather_bounded,
+    retry_after_seconds,
+)
 from custom_components.kasify.api.models import (
     AccessCode,
     BookingStatus,
+    EndpointNotUnderstood,
     LockStatus,
     SmartLock,
     SmartLockInfo,
@@ -742,6 +748,106 @@ async def test_task_transition_not_allowed_is_a_conflict(client: KasifyClient, k
 
     with pytest.raises(ConflictError, match="Already completed"):
         await client.complete_task("t-1")
+
+
+SINCE = datetime(2026, 11, 21, 12, tzinfo=UTC)
+
+
+def _done(
+    task_id: str, completed_at: str | None = "2026-11-25T10:00:00Z", **overrides: Any
+) -> dict[str, Any]:
+    return task_json(task_id, status="completed", completed_at=completed_at, **overrides)
+
+
+async def test_read_completed_tasks_follows_pages(client: KasifyClient, kasify: FakeApi) -> None:
+    """``status=completed&completed_since``: every page of an answer that keeps to the filter."""
+    first = [_done(f"t{i}") for i in range(100)]
+    kasify.reply("GET", "/tasks", paged("tasks", first, page=0, total=101))
+    kasify.reply("GET", "/tasks", paged("tasks", [_done("last")], page=1, total=101))
+
+    tasks, off = await client.read_completed_tasks(SINCE)
+
+    assert off is None
+    assert len(tasks) == 101
+    assert tasks[0].completed_at == datetime(2026, 11, 25, 10, tzinfo=UTC)
+    assert kasify.calls[0].query == {
+        "status": "completed",
+        "completed_since": "2026-11-21T12:00:00+00:00",
+        "page": "0",
+        "size": "100",
+    }
+    assert kasify.calls[1].query["page"] == "1"
+
+
+@pytest.mark.parametrize(
+    "stray",
+    [
+        _done("old", completed_at="2026-11-01T10:00:00Z"),
+        _done("when", completed_at=None),
+        task_json("open", status="pending"),
+    ],
+    ids=["completed-before", "no-completed-at", "not-completed"],
+)
+async def test_read_completed_tasks_filter_not_applied(
+    client: KasifyClient, kasify: FakeApi, stray: dict[str, Any]
+) -> None:
+    """An answer listing a task the filter leaves out: nothing of it is used, no second page is read, and
+    the feature is off with HTTP 200 as the reason."""
+    kasify.reply(
+        "GET",
+        "/tasks",
+        paged("tasks", [_done("ok"), stray, *[_done(f"x{i}") for i in range(98)]], page=0, total=500),
+    )
+
+    tasks, off = await client.read_completed_tasks(SINCE)
+
+    assert tasks == []
+    assert off == EndpointNotUnderstood("GET /tasks?status=completed&completed_since", 200)
+    assert len(kasify.calls) == 1
+
+
+@pytest.mark.parametrize(("status", "off"), [(400, True), (404, True), (422, False), (503, False)])
+async def test_read_completed_tasks_errors(
+    client: KasifyClient, kasify: FakeApi, status: int, off: bool
+) -> None:
+    """404 and 400: the feature is off; any other failure is raised."""
+    kasify.reply("GET", "/tasks", {"error": "x", "message": "no"}, status=status)
+    if off:
+        assert await client.read_completed_tasks(SINCE) == (
+            [],
+            EndpointNotUnderstood("GET /tasks?status=completed&completed_since", status),
+        )
+    else:
+        with pytest.raises(ApiError):
+            await client.read_completed_tasks(SINCE)
+
+
+async def test_update_task_sends_the_changes_and_checks_the_answer(
+    client: KasifyClient, kasify: FakeApi
+) -> None:
+    """Only the given fields; ``None`` clears; instants in ISO-8601; an answer without a change is refused."""
+    due = datetime(2026, 12, 1, 9, tzinfo=MADRID)
+    kasify.reply(
+        "PATCH", f"/tasks/{TASK_ID}", task_json(title="New", due_at="2026-12-01T08:00:00Z", description=None)
+    )
+    task = await client.update_task(TASK_ID, {"title": "New", "due_at": due, "description": None})
+    assert kasify.call.json == {"title": "New", "due_at": "2026-12-01T09:00:00+01:00", "description": None}
+    assert (task.title, task.due_at, task.description) == ("New", due, None)
+
+    kasify.reply("PATCH", f"/tasks/{TASK_ID}", task_json())
+    with pytest.raises(TaskNotUpdatedError, match="without the change to task_type, title"):
+        await client.update_task(TASK_ID, {"title": "New", "task_type": "inspection"})
+    with pytest.raises(ValueError, match="status"):
+        await client.update_task(TASK_ID, {"status": "completed"})
+
+
+async def test_delete_task(client: KasifyClient, kasify: FakeApi) -> None:
+    kasify.reply("DELETE", f"/tasks/{TASK_ID}", status=204)
+    await client.delete_task(TASK_ID)
+    assert (kasify.call.method, kasify.call.json) == ("DELETE", None)
+    kasify.reply("DELETE", f"/tasks/{TASK_ID}", {"error": "not_found", "message": "gone"}, status=404)
+    with pytest.raises(NotFoundError):
+        await client.delete_task(TASK_ID)
 
 
 # --- timeline -------------------------------------------------------------------------------------

@@ -977,6 +977,26 @@ async def test_a_code_that_never_shows_up_is_pending(
     assert len(nuki.calls) == 4
 
 
+async def test_a_look_that_fails_after_the_code_was_accepted_is_not_a_refusal(
+    client: NukiClient, nuki: FakeApi, sleeps: Sleeps
+) -> None:
+    """Nuki took the code (204); a read that looks for it fails: looked for again, then it is pending (it was
+    accepted: never reported as refused)."""
+    path = f"/smartlock/{LOCK_ID}/auth"
+    nuki.reply("PUT", path, status=204)
+    nuki.reply("GET", path, status=503, body="down")
+    nuki.reply("GET", path, [*load("keypad_auths.json"), created_auth()])
+    code = await client.create_keypad_code(LOCK_ID, name="Ana", code=456789, poll_delays=(0.0, 0.0))
+    assert code.id == "65ff00000000000000000077"
+
+    nuki.reply("PUT", path, status=204)
+    nuki.reply("GET", path, status=503, body="down")
+    with pytest.raises(OperationPendingError) as caught:
+        await client.create_keypad_code(LOCK_ID, name="Ana", code=456789, poll_delays=(0.0,))
+    assert "the last look failed" in str(caught.value)
+    assert "456789" not in str(caught.value)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from unittest.mock import AsyncMock
 
@@ -11,6 +12,7 @@ import pytest
 from custom_components.kasify.api.errors import ApiError, NotFoundError, ServerError, ValidationError
 from custom_components.kasify.api.kasify import KasifyClient
 from custom_components.kasify.api.models import (
+    AccountSnapshot,
     Booking,
     BookingStatus,
     EndpointNotUnderstood,
@@ -150,3 +152,77 @@ async def test_a_documented_listing_not_found_fails_the_refresh(client: KasifyCl
     client.list_smart_locks.side_effect = missing  # type: ignore[attr-defined]
     with pytest.raises(NotFoundError):
         await client.fetch_snapshot(START, END)
+
+
+def _completed(task_id: str, property_id: str, day: int) -> Task:
+    return Task(
+        id=task_id,
+        property_id=property_id,
+        title=task_id,
+        status=TaskStatus.COMPLETED,
+        completed_at=START + timedelta(days=day),
+    )
+
+
+async def test_completed_tasks_read_after_the_open_ones(client: KasifyClient) -> None:
+    """With ``completed_since``: the completed tasks per property, latest first; a task listed open and then
+    completed (done in between) is completed; unknown properties are left out."""
+    since = START - timedelta(days=7)
+    client.read_completed_tasks = AsyncMock(  # type: ignore[method-assign]
+        return_value=(
+            [_completed("older", "p2", 1), _completed("t1", "p2", 3), _completed("orphan", "gone", 2)],
+            None,
+        )
+    )
+    snapshot = await client.fetch_snapshot(START, END, completed_since=since)
+    client.read_completed_tasks.assert_awaited_once_with(since)  # type: ignore[attr-defined]
+    assert [t.id for t in snapshot.completed_tasks["p2"]] == ["t1", "older"]
+    assert "gone" not in snapshot.completed_tasks
+    assert "p2" not in snapshot.tasks  # t1 is done
+    assert snapshot.degraded == {}
+    assert snapshot.find_task("older") == snapshot.completed_tasks["p2"][1]
+
+    # Not asked for: not read.
+    client.read_completed_tasks.reset_mock()  # type: ignore[attr-defined]
+    assert (await client.fetch_snapshot(START, END)).completed_tasks == {}
+    client.read_completed_tasks.assert_not_awaited()  # type: ignore[attr-defined]
+
+
+async def test_completed_tasks_not_asked_while_open_ones_are_off(client: KasifyClient) -> None:
+    """The task listing is not understood: one issue (tasks), the completed ones are not asked for; a
+    completed listing not understood on its own turns its own feature off."""
+    client.read_completed_tasks = AsyncMock(return_value=([], None))  # type: ignore[method-assign]
+    client.list_tasks.side_effect = NotFoundError("GET /tasks: HTTP 404", status=404)  # type: ignore[attr-defined]
+    snapshot = await client.fetch_snapshot(START, END, completed_since=START)
+    assert snapshot.degraded == {"tasks": EndpointNotUnderstood("GET /tasks", 404)}
+    client.read_completed_tasks.assert_not_awaited()  # type: ignore[attr-defined]
+
+    client.list_tasks.side_effect = None  # type: ignore[attr-defined]
+    off = EndpointNotUnderstood("GET /tasks?status=completed&completed_since", 200)
+    client.read_completed_tasks.return_value = ([], off)  # type: ignore[attr-defined]
+    snapshot = await client.fetch_snapshot(START, END, completed_since=START)
+    assert snapshot.degraded == {"completed_tasks": off}
+    assert [t.id for t in snapshot.tasks["p2"]] == ["t1"]
+
+
+def test_task_changes_applied_to_a_snapshot() -> None:
+    """A task as Kasify answered goes where its status says; deleted ones go; other properties' are kept."""
+    open_task = Task(id="a", property_id="p1", title="A")
+    base = AccountSnapshot(
+        properties={"p1": WITH_LOCK},
+        bookings={},
+        smart_locks={},
+        tasks={"p1": (open_task,)},
+        window_start=START,
+        window_end=END,
+    )
+    done = replace(open_task, status=TaskStatus.COMPLETED, completed_at=START)
+    moved = base.with_task(done)
+    assert moved.tasks == {}
+    assert moved.completed_tasks == {"p1": (done,)}
+    assert (
+        moved.with_task(replace(done, status=TaskStatus.PENDING)).tasks["p1"][0].status is TaskStatus.PENDING
+    )
+    assert base.without_tasks({"a"}).tasks == {}
+    assert base.with_task(Task(id="x", property_id="elsewhere", title="X")) == base
+    assert base.with_task(replace(open_task, status=TaskStatus.UNKNOWN)).tasks == {}

@@ -53,10 +53,21 @@ def confirmed(sim: Simulator, property_id: str, channel: str | None) -> list[dic
 
 async def test_feed_urls_and_unknown_feeds(sim: Simulator) -> None:
     prop = first_property(sim)
-    assert sim.ical.feed_url(prop, "airbnb") == f"{sim.base_url}/ical/{prop}-airbnb.ics"
+    token = sim.ical.feed_token(f"{prop}-airbnb")
+    assert sim.ical.feed_url(prop, "airbnb") == f"{sim.base_url}/ical/{prop}-airbnb.ics?s={token}"
+    booking_token = sim.ical.feed_token(f"{prop}-booking")
+    assert sim.ical.feed_url(prop, "booking") == f"{sim.base_url}/ical/{prop}-booking.ics?t={booking_token}"
+    assert token != booking_token
     with pytest.raises(ValueError, match="channel"):
         sim.ical.feed_url(prop, "expedia")
-    for path in ("/ical/nope-airbnb.ics", f"/ical/{prop}-expedia.ics", f"/ical/{prop}-airbnb"):
+    for path in (
+        f"/ical/nope-airbnb.ics?s={token}",
+        f"/ical/{prop}-expedia.ics?s={token}",
+        f"/ical/{prop}-airbnb?s={token}",
+        f"/ical/{prop}-airbnb.ics",  # without its token
+        f"/ical/{prop}-airbnb.ics?s={booking_token}",  # another feed's token
+        f"/ical/{prop}-airbnb.ics?t={token}",  # in the wrong parameter
+    ):
         status, headers, body = await get(sim, f"{sim.base_url}{path}")
         assert status == 404
         assert headers["Content-Type"].startswith("text/html")

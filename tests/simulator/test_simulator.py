@@ -13,6 +13,7 @@ import pytest
 
 from simulator import Simulator, SimulatorConfig
 from simulator.clock import iso, parse_iso
+from simulator.errors import NotFoundError
 
 from .conftest import SIM_NOW, TOKEN, Http
 
@@ -408,6 +409,45 @@ async def test_task_status_filters(http: Http, sim: Simulator) -> None:
     assert (await http.get("/tasks", params={"status": "done"})).status == 422
 
 
+async def test_completed_since_and_the_answers_kasify_leaves_open(http: Http, sim: Simulator) -> None:
+    """``completed_since`` keeps the tasks completed at or after it; the knobs make the listing ignore it and
+    a PATCH ignore fields (also through ``PATCH /_sim/kasify/tasks``)."""
+    prop = sim.kasify.property_at(0)
+    recent = sim.kasify.add_task(
+        prop["id"], "Recent", status="completed", completed_at=SIM_NOW - timedelta(days=1)
+    )
+    old = sim.kasify.add_task(
+        prop["id"], "Old", status="completed", completed_at=SIM_NOW - timedelta(days=30)
+    )
+    params: dict[str, str | int] = {
+        "status": "completed",
+        "completed_since": iso(SIM_NOW - timedelta(days=7)),
+    }
+    listed = {t["id"] for t in (await http.get("/tasks", params=params)).body["tasks"]}
+    assert recent["id"] in listed
+    assert old["id"] not in listed
+    assert (await http.get("/tasks", params={"completed_since": "yesterday"})).status == 422
+
+    control = await http.call(
+        "PATCH",
+        "/_sim/kasify/tasks",
+        json_body={"ignore_completed_since": True, "patch_ignores": ["title"]},
+        raw_url=True,
+    )
+    assert control.body == {"ignore_completed_since": True, "patch_ignores": ["title"]}
+    listed = {t["id"] for t in (await http.get("/tasks", params=params)).body["tasks"]}
+    assert old["id"] in listed
+    patched = await http.call(
+        "PATCH", f"/tasks/{recent['id']}", json_body={"title": "New", "description": "D"}
+    )
+    assert (patched.status, patched.body["title"], patched.body["description"]) == (200, "Recent", "D")
+    refused = await http.call(
+        "PATCH", "/_sim/kasify/tasks", json_body={"patch_ignores": ["status_x"]}, raw_url=True
+    )
+    assert refused.status == 422
+    assert sim.kasify.patch_ignores == frozenset({"title"})
+
+
 # -- properties and smart locks --------------------------------------------------------------------------
 
 
@@ -572,6 +612,27 @@ async def test_fault_default_body_uses_the_error_shape(http: Http, sim: Simulato
     assert (await http.get("/tasks")).status == 200
 
 
+async def test_fault_echoing_the_request(http: Http, sim: Simulator) -> None:
+    """An echo fault answers with the vendor's error body repeating the request, credentials and body
+    included; the request log keeps the headers as received."""
+    sim.faults.inject("/kasify/v1/tasks", method="POST", echo=True, times=1)
+    reply = await http.post("/tasks", {"title": "Boiler", "notes": "PIN 583921"})
+    assert reply.status == 500
+    assert reply.body["error"] == "internal_error"
+    message = reply.body["message"]
+    assert message.startswith("Injected fault: HTTP 500 for POST /kasify/v1/tasks\n")
+    assert f"Authorization: Bearer {TOKEN}" in message
+    assert '"notes": "PIN 583921"' in message
+    sim.faults.inject("/kasify/", echo=True, status=429, times=1)
+    assert (
+        (await http.get("/account", params={"q": "x"}))
+        .body["message"]
+        .startswith("Injected fault: HTTP 429 for GET /kasify/v1/account?q=x\n")
+    )
+    (logged,) = sim.requests_for("/kasify/v1/tasks", "POST")
+    assert logged.headers["Authorization"] == f"Bearer {TOKEN}"
+
+
 async def test_fault_429_has_retry_after(http: Http, sim: Simulator) -> None:
     sim.faults.inject("/kasify/", status=429, times=1)
     reply = await http.get("/account")
@@ -621,6 +682,39 @@ async def test_fault_disconnect(http: Http, sim: Simulator) -> None:
     with pytest.raises(aiohttp.ClientConnectionError):
         await http.get("/account")
     assert {r.status for r in sim.requests} == {0}
+
+
+async def test_fault_applied_then_failed(http: Http, sim: Simulator) -> None:
+    """An ambiguous answer: the API takes the change, the client sees an error, a drop or no answer."""
+    prop = sim.kasify.property_at(0)["id"]
+    before = set(sim.kasify.tasks)
+    sim.faults.inject("/kasify/v1/tasks", method="POST", status=502, apply=True, times=1)
+    reply = await http.post("/tasks", {"property_id": prop, "title": "Check the boiler"})
+    assert reply.status == 502
+    assert reply.body == {"error": "bad_gateway", "message": "Injected fault: HTTP 502"}
+    (created,) = set(sim.kasify.tasks) - before
+    assert sim.kasify.tasks[created]["title"] == "Check the boiler"
+
+    sim.faults.inject("/kasify/v1/tasks", method="POST", disconnect=True, apply=True, times=1)
+    with pytest.raises(aiohttp.ClientConnectionError):  # a POST is not sent again by aiohttp
+        await http.post("/tasks", {"property_id": prop, "title": "Fix the tap"})
+    assert [t["title"] for t in sim.kasify.tasks.values()].count("Fix the tap") == 1
+
+    sim.faults.inject("/kasify/v1/tasks", method="POST", delay=30, apply=True, times=1)
+    with pytest.raises(TimeoutError):
+        await http.post("/tasks", {"property_id": prop, "title": "Paint the door"}, timeout_s=0.2)
+    assert [t["title"] for t in sim.kasify.tasks.values()].count("Paint the door") == 1
+    # Without ``apply`` a fault that answers never reaches the API.
+    sim.faults.inject("/kasify/v1/tasks", method="POST", status=502, times=1)
+    assert (await http.post("/tasks", {"property_id": prop, "title": "Not made"})).status == 502
+    assert "Not made" not in [t["title"] for t in sim.kasify.tasks.values()]
+
+
+async def test_fault_applied_answers_with_the_apis_refusal_replaced(http: Http, sim: Simulator) -> None:
+    """The API refusing the request (here: a task without a title) still gets the fault's answer."""
+    sim.faults.inject("/kasify/v1/tasks", method="POST", status=504, apply=True, times=1)
+    reply = await http.post("/tasks", {"property_id": sim.kasify.property_at(0)["id"]})
+    assert reply.status == 504
 
 
 async def test_latency(socket_enabled: None) -> None:
@@ -700,6 +794,15 @@ async def test_control_endpoints(http: Http, sim: Simulator) -> None:
     assert (await http.get("/account")).status == 503
     assert (await http.get("/account")).status == 200
 
+    applied = await http.post(
+        "/_sim/faults",
+        {"path": "/kasify/v1/account", "status": 502, "apply": True, "times": 1},
+        raw_url=True,
+        token=None,
+    )
+    assert applied.body["apply"] is True
+    assert (await http.get("/account")).status == 502
+
     await http.post("/_sim/faults", {"path": "/kasify/", "status": 500}, raw_url=True, token=None)
     assert len((await http.get("/_sim/faults", raw_url=True)).body["faults"]) == 1
     assert (await http.call("DELETE", "/_sim/faults", raw_url=True)).status == 204
@@ -709,7 +812,7 @@ async def test_control_endpoints(http: Http, sim: Simulator) -> None:
     assert bad.status == 422
 
     log = await http.get("/_sim/requests", raw_url=True)
-    assert [r["status"] for r in log.body["requests"]] == [503, 200, 200]
+    assert [r["status"] for r in log.body["requests"]] == [503, 200, 502, 200]
     assert (await http.call("DELETE", "/_sim/requests", raw_url=True)).status == 204
     assert sim.requests == []
 
@@ -881,6 +984,17 @@ def test_state_helpers() -> None:
     )
     moved = kasify.move_booking(booking["id"], SIM_NOW + timedelta(days=310), SIM_NOW + timedelta(days=312))
     assert moved["check_in"] == iso(SIM_NOW + timedelta(days=310))
+    other = kasify.property_at(1)
+    relocated = kasify.move_booking(
+        booking["id"], SIM_NOW + timedelta(days=311), SIM_NOW + timedelta(days=312), property_id=other["id"]
+    )
+    assert (relocated["property_id"], relocated["check_in"]) == (
+        other["id"],
+        iso(SIM_NOW + timedelta(days=311)),
+    )
+    assert booking["id"] in {b["id"] for b in kasify.bookings_overlapping(property_id=other["id"])}
+    with pytest.raises(NotFoundError):
+        kasify.move_booking(booking["id"], SIM_NOW, SIM_NOW + timedelta(days=1), property_id="nowhere")
     assert kasify.cancel_booking(booking["id"])["status"] == "cancelled"
     with pytest.raises(TypeError):
         kasify.add_booking(prop["id"], "Ana", SIM_NOW, SIM_NOW + timedelta(days=1), colour="red")

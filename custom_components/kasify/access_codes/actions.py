@@ -20,6 +20,7 @@ import voluptuous as vol
 
 from .. import compat
 from ..const import DOMAIN
+from ..instants import datetime_in_range
 from .adapter import validation_error as _validation_error
 from .manager import async_get_code_manager, is_code_lock
 
@@ -48,8 +49,8 @@ CREATE_SCHEMA: Final = _entity_schema(
     {
         vol.Required(ATTR_NAME): vol.All(cv.string, vol.Strip),
         vol.Optional(ATTR_CODE): _CODE_SCHEMA,
-        vol.Required(ATTR_STARTS_AT): cv.datetime,
-        vol.Required(ATTR_ENDS_AT): cv.datetime,
+        vol.Required(ATTR_STARTS_AT): datetime_in_range,
+        vol.Required(ATTR_ENDS_AT): datetime_in_range,
         vol.Optional(ATTR_BOOKING_ID): vol.All(cv.string, vol.Strip, vol.Length(min=1)),
     }
 )

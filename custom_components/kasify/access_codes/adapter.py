@@ -45,6 +45,8 @@ class CodeAdapter(ABC):
     """How one vendor creates, checks, changes and removes a code (every method may raise ApiError)."""
 
     vendor: str
+    can_look_up: bool = True
+    """Whether a code whose id is not known (``provisional``) can be found by what it carries upstream."""
 
     def check_create(self, target: CodeTarget, *, name: str, booking_id: str | None) -> None:  # noqa: B027
         """Refuse (ServiceValidationError) a code this lock cannot take, before anything is sent."""
@@ -55,7 +57,11 @@ class CodeAdapter(ABC):
 
     @abstractmethod
     async def create(self, target: CodeTarget, new: NewCode) -> Outcome:
-        """Put the new code on the lock for its window; the vendor's id and how far it got."""
+        """Put the new code on the lock for its window; the vendor's id and how far it got.
+
+        Raises a refusal (see ``cleanup.REFUSALS``) only when nothing stays on the lock; anything else means
+        the code may be there, and the engine looks for it (by ``new.ref``, or the name and PIN).
+        """
 
     @abstractmethod
     async def remove(self, target: CodeTarget, record: CodeRecord, *, keep_history: bool) -> None:
@@ -68,5 +74,9 @@ class CodeAdapter(ABC):
         """Move the code's window, keeping its PIN."""
 
     async def statuses(self, target: CodeTarget, records: Sequence[CodeRecord]) -> dict[str, Outcome]:
-        """The current outcome per ``code_id`` of ``records`` (all on ``target``); missing: no news."""
+        """The current outcome per ``code_id`` of ``records`` (all on ``target``); missing: no news.
+
+        A ``provisional`` record (its vendor id not known) is looked up by what it carries (its name and
+        PIN, or its ``ref``): when found, its outcome has the vendor's id; when not, it is missing.
+        """
         return {}

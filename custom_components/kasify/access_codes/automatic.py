@@ -25,20 +25,20 @@ from homeassistant.util.hass_dict import HassKey
 from .. import compat
 from ..api.errors import ApiError, NotFoundError
 from ..api.models import Booking, BookingStatus, Feature
-from ..const import (
-    CONF_AUTO_CODES,
-    CONF_AUTO_CODES_END_OFFSET,
-    CONF_AUTO_CODES_LEAD_HOURS,
-    CONF_AUTO_CODES_START_OFFSET,
-    DEFAULT_AUTO_CODES_END_OFFSET,
-    DEFAULT_AUTO_CODES_LEAD_HOURS,
-    DEFAULT_AUTO_CODES_START_OFFSET,
-    DOMAIN,
-    LOGGER,
-)
+from ..const import DOMAIN, LOGGER
 from ..coordinator import property_identifier
+from .auto_records import (
+    STATE_ACTIVE,
+    STATE_CREATING,
+    STATE_REVOKING,
+    STATE_UPDATING,
+    AutoCodeSettings,
+    HeldCodes,
+    code_name,
+    left_behind_key,
+    phone_digits,
+)
 from .manager import AccessCodeManager, async_get_code_manager
-from .policy import MAX_WINDOW
 from .records import CODE_ON_LOCK, EVENT_CODE_FAILED, EVENT_CODE_PROVISIONED, IssuedCode
 from .revoke import PendingRevokes, RevokeIncompleteError
 
@@ -53,104 +53,6 @@ ISSUE_HORIZON: Final = timedelta(hours=24)
 RETRY_INTERVAL: Final = timedelta(minutes=5)
 # While an issue is raised or a code is still on its way to a lock, its status is looked at this often.
 RECHECK_INTERVAL: Final = timedelta(minutes=5)
-# Vendors limit code names (Nuki: 20 characters).
-MAX_NAME_LENGTH: Final = 20
-
-# What a held booking's codes are doing; anything but ACTIVE is a change that was under way.
-STATE_ACTIVE: Final = "active"
-STATE_CREATING: Final = "creating"
-STATE_UPDATING: Final = "updating"
-STATE_REVOKING: Final = "revoking"
-
-
-@dataclass(frozen=True, slots=True)
-class AutoCodeSettings:
-    """The entry's options for automatic codes."""
-
-    enabled: bool = False
-    lead: timedelta = timedelta(hours=DEFAULT_AUTO_CODES_LEAD_HOURS)
-    start_offset: timedelta = timedelta(minutes=DEFAULT_AUTO_CODES_START_OFFSET)
-    end_offset: timedelta = timedelta(minutes=DEFAULT_AUTO_CODES_END_OFFSET)
-
-    @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> AutoCodeSettings:
-        """Read the settings from an entry's options (defaults where unset)."""
-        start, end = CONF_AUTO_CODES_START_OFFSET, CONF_AUTO_CODES_END_OFFSET
-        return cls(
-            enabled=bool(options.get(CONF_AUTO_CODES, False)),
-            lead=timedelta(hours=int(options.get(CONF_AUTO_CODES_LEAD_HOURS, DEFAULT_AUTO_CODES_LEAD_HOURS))),
-            start_offset=timedelta(minutes=int(options.get(start, DEFAULT_AUTO_CODES_START_OFFSET))),
-            end_offset=timedelta(minutes=int(options.get(end, DEFAULT_AUTO_CODES_END_OFFSET))),
-        )
-
-    def window(self, booking: Booking) -> tuple[datetime, datetime]:
-        """When the booking's code opens the door: the stay alone if the offsets would pass MAX_WINDOW."""
-        starts_at, ends_at = booking.check_in - self.start_offset, booking.check_out + self.end_offset
-        if ends_at - starts_at > MAX_WINDOW:  # a stay longer than that is refused by the engine
-            return booking.check_in, booking.check_out
-        return starts_at, ends_at
-
-    def creation_time(self, booking: Booking) -> datetime:
-        """When the booking's code is created."""
-        return booking.check_in - self.lead
-
-
-@dataclass(slots=True)
-class HeldCodes:
-    """The automatic codes of one booking, as stored."""
-
-    property_id: str
-    codes: dict[str, str]  # lock entity id → the vendor's code id
-    starts_at: datetime
-    ends_at: datetime
-    state: str = STATE_ACTIVE
-    # Checks that found the booking gone (404 or cancelled) while it was missing from the bookings list.
-    gone_checks: int = 0
-    gone_checked_at: datetime | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form for the store."""
-        return {
-            "property_id": self.property_id,
-            "codes": dict(self.codes),
-            "starts_at": self.starts_at.isoformat(),
-            "ends_at": self.ends_at.isoformat(),
-            "state": self.state,
-            "gone_checks": self.gone_checks,
-            "gone_checked_at": self.gone_checked_at.isoformat() if self.gone_checked_at else None,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> HeldCodes:
-        """Read one stored record."""
-        checked = data.get("gone_checked_at")
-        return cls(
-            property_id=str(data["property_id"]),
-            codes={str(key): str(value) for key, value in data["codes"].items()},
-            starts_at=_instant(data["starts_at"]),
-            ends_at=_instant(data["ends_at"]),
-            state=str(data.get("state", STATE_ACTIVE)),
-            gone_checks=int(data.get("gone_checks", 0)),
-            gone_checked_at=_instant(checked) if checked else None,
-        )
-
-
-def _instant(text: str) -> datetime:
-    parsed = dt_util.parse_datetime(text)
-    if parsed is None:
-        raise ValueError(f"not an instant: {text!r}")
-    return dt_util.as_utc(parsed)
-
-
-def code_name(booking: Booking) -> str:
-    """The name the code carries on the locks (shown in their activity as who used it)."""
-    return (booking.guest_name.strip() or "Kasify")[:MAX_NAME_LENGTH].strip()
-
-
-def phone_digits(booking: Booking) -> tuple[str, ...]:
-    """The guest's phone digits, which the code must not end with (``()`` without a phone)."""
-    digits = "".join(char for char in booking.guest_phone or "" if char.isdigit())
-    return (digits,) if digits else ()
 
 
 def issue_id(entry_id: str, booking_id: str) -> str:
@@ -238,6 +140,9 @@ class AutoCodeScheduler:
     def _async_stop(self) -> None:
         self._stopped = True
         self._cancel_timer()
+        if self._task is not None and not self._task.done():
+            # A run under way stops here: the engine undoes a half-made change, the next start finishes it.
+            self._task.cancel()
         # Raised again by the next run once the entry is back; a deleted entry leaves none behind.
         for booking_id in self._issues:
             ir.async_delete_issue(self._hass, DOMAIN, issue_id(self._entry.entry_id, booking_id))
@@ -343,7 +248,8 @@ class AutoCodeScheduler:
             bookings={b.id: b for items in data.bookings.values() for b in items} if data else {},
         )
         if run.refresh_ok:
-            self._missing = set(self._held) - run.bookings.keys()
+            own = {key for key, held in self._held.items() if held.booking_id is None}
+            self._missing = own - run.bookings.keys()
         for booking_id in list(self._held):
             await self._async_follow(booking_id, run)
         if self.settings.enabled:
@@ -381,8 +287,9 @@ class AutoCodeScheduler:
             held.gone_checks, held.gone_checked_at = 0, None
             await self._async_save()
         if booking.property_id != held.property_id and run.refresh_ok:
-            # Moved to another property: off the old locks now, onto the new ones in this same run.
-            await self._async_revoke(booking_id, held, run.now)
+            # Moved to another property: off the old locks now, onto the new ones in this same run (not only
+            # once every old lock could be reached: those are tried again apart).
+            await self._async_leave(booking_id, held, run.now)
             return
         starts_at, ends_at = self.settings.window(booking)
         if not booking.active or ends_at <= run.now:
@@ -430,10 +337,17 @@ class AutoCodeScheduler:
 
     async def _async_recover(self, booking_id: str, held: HeldCodes) -> bool:
         """Finish a change a restart interrupted; False when the booking's record was dropped."""
+        left = {
+            (entity_id, code_id)
+            for other in self._held.values()
+            if other.booking_id == booking_id
+            for entity_id, code_id in other.codes.items()
+        }
         known = {
             code.entity_id: code
             for code in self._manager.codes_for_booking(booking_id)
-            if held.state == STATE_CREATING or code.entity_id in held.codes
+            if (code.entity_id, code.code_id) not in left
+            and (held.state == STATE_CREATING or code.entity_id in held.codes)
         }
         if known:
             # The engine completed it: follow what it has.
@@ -530,8 +444,20 @@ class AutoCodeScheduler:
         held.codes.update({entity_id: code.code_id for entity_id, code in issued.items()})
         await self._async_save()
 
-    async def _async_revoke(self, booking_id: str, held: HeldCodes, now: datetime) -> None:
-        """Revoke the booking's codes; the locks that cannot be reached now are tried again later."""
+    async def _async_leave(self, booking_id: str, held: HeldCodes, now: datetime) -> None:
+        """The booking moved to another property: its codes on the old one are left behind, to revoke."""
+        key = left_behind_key(booking_id, held.property_id)
+        del self._held[booking_id]
+        if (earlier := self._held.get(key)) is not None:
+            held.codes = {**earlier.codes, **held.codes}
+        held.booking_id = booking_id
+        self._held[key] = held
+        self._retry_at.pop(booking_id, None)
+        await self._async_revoke(key, held, now)
+
+    async def _async_revoke(self, key: str, held: HeldCodes, now: datetime) -> None:
+        """Revoke the codes held under ``key``; the locks that cannot be reached now are tried again later."""
+        booking_id = held.booking_id or key
         if held.state != STATE_REVOKING:
             held.state = STATE_REVOKING
             await self._async_save()
@@ -541,11 +467,11 @@ class AutoCodeScheduler:
             await self._manager.async_revoke(held.codes)
         except HomeAssistantError as err:
             await self._async_revoke_failed(booking_id, held, err)
-            self._retry_at[booking_id] = now + RETRY_INTERVAL
+            self._retry_at[key] = now + RETRY_INTERVAL
             return
-        self._retry_at.pop(booking_id, None)
+        self._retry_at.pop(key, None)
         self._pending_revokes.done(booking_id)
-        del self._held[booking_id]
+        del self._held[key]
         await self._async_save()
         LOGGER.debug("Revoked the access code of booking %s", booking_id)
 
@@ -706,6 +632,16 @@ AUTO_CODES: Final[HassKey[dict[str, AutoCodeScheduler]]] = HassKey(f"{DOMAIN}_au
 def get_scheduler(hass: HomeAssistant, entry_id: str) -> AutoCodeScheduler | None:
     """The automatic-code scheduler of a loaded Kasify entry."""
     return hass.data.get(AUTO_CODES, {}).get(entry_id)
+
+
+@callback
+def async_locks_changed(hass: HomeAssistant) -> None:
+    """An account's locks joined their properties (it was set up): every booking's locks are looked at now.
+
+    Not only at the next booking change, which may be hours away.
+    """
+    for scheduler in hass.data.get(AUTO_CODES, {}).values():
+        scheduler.async_request_reconcile()
 
 
 async def async_start_auto_codes(

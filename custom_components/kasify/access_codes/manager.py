@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 import logging
-from typing import Any, Final
+import secrets
+from typing import Any, Final, NoReturn
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
@@ -22,12 +23,13 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
-from .. import compat
+from .. import compat, links
 from ..api.errors import ApiError, ConflictError, OperationPendingError, ValidationError
 from ..api.http import redact
 from ..const import DOMAIN
 from .adapter import RevokeUnverifiedError, validation_error as _validation_error
-from .checker import CodeChecker, fire_settled
+from .checker import KEEP_ENDED, CodeChecker, fire_settled
+from .cleanup import Removal, answer_unknown
 from .policy import (
     MAX_WINDOW,
     MAX_WINDOW_DAYS,
@@ -42,6 +44,7 @@ from .policy import (
 )
 from .records import (
     CODE_PENDING,
+    PENDING_PREFIX,
     CodeRecord,
     CodeTarget,
     IssuedCode,
@@ -53,8 +56,6 @@ _LOGGER = logging.getLogger(__name__)
 
 STORAGE_KEY: Final = f"{DOMAIN}.access_codes"
 STORAGE_VERSION: Final = 1
-KEEP_ENDED: Final = timedelta(days=7)
-"""Codes whose window ended longer ago than this are dropped from the store when it loads."""
 GENERATE_ATTEMPTS: Final = 3
 """A generated code a lock refuses as taken is replaced (everything rolled back first) this many times."""
 
@@ -139,25 +140,58 @@ class AccessCodeManager:
     # -- store -------------------------------------------------------------------------------------------
 
     async def async_load(self) -> None:
-        """Read the stored codes (once), and resume checking the pending ones."""
+        """Read the stored codes (once), and resume checking the pending ones.
+
+        A code saved while its create call was under way (Home Assistant stopped in the middle) belongs to a
+        call that never finished: it is doomed, looked for and removed (see :mod:`.cleanup`).
+        """
         async with self._load_lock:
             if self._loaded:
                 return
             data = await self._store.async_load() or {}
             cutoff = dt_util.utcnow() - KEEP_ENDED
+            interrupted = 0
             for raw in data.get("codes", []):
                 try:
                     record = CodeRecord.from_dict(raw)
                 except (KeyError, TypeError, ValueError):
                     _LOGGER.warning("Ignoring an unreadable stored access code")
                     continue
+                if record.creating:
+                    record.creating, record.doomed = False, True
+                    interrupted += 1
                 if record.ends_at >= cutoff:
-                    self._records[(record.entity_id, record.code_id)] = record
+                    self._records[record.key] = record
             self._loaded = True
+        if interrupted:
+            _LOGGER.warning(
+                "%d access codes were being created when Home Assistant stopped: removing what was made",
+                interrupted,
+            )
+            self.hass.async_create_background_task(self.async_cleanup(), "kasify access codes cleanup")
         self._schedule_checks()
 
     async def _async_save(self) -> None:
+        """Store the records, without those whose window ended over :data:`KEEP_ENDED` ago."""
+        self._checker.prune(dt_util.utcnow())
         await self._store.async_save({"codes": [record.as_dict() for record in self._records.values()]})
+
+    async def async_cleanup(self, entity_ids: Iterable[str] | None = None) -> dict[str, Removal]:
+        """Look for the doomed codes (of ``entity_ids``' locks, or all) and remove them where they are.
+
+        Returns how it went per lock entity (the worst of its codes); a lock whose account is not loaded is
+        left for a later try.
+        """
+        await self.async_load()
+        async with self._lock:
+            return await self._async_cleanup(None if entity_ids is None else set(entity_ids))
+
+    async def _async_cleanup(self, entity_ids: set[str] | None) -> dict[str, Removal]:
+        results = await self._checker.async_clean(entity_ids)
+        if results:
+            await self._async_save()
+            self._schedule_checks()
+        return results
 
     # -- lookups -----------------------------------------------------------------------------------------
 
@@ -166,7 +200,7 @@ class AccessCodeManager:
         return [
             record.issued()
             for record in self._records.values()
-            if record.booking_id == booking_id and not record.doomed
+            if record.booking_id == booking_id and not record.doomed and not record.creating
         ]
 
     def lock_entities_for_property(self, property_device_id: str) -> list[str]:
@@ -195,6 +229,7 @@ class AccessCodeManager:
                 record
                 for record in self._records.values()
                 if not record.doomed
+                and not record.creating
                 and (wanted is None or record.entity_id in wanted)
                 and (booking_id is None or record.booking_id == booking_id)
             ),
@@ -265,6 +300,7 @@ class AccessCodeManager:
             raise _validation_error(
                 "access_code_no_common_format", locks=", ".join(target.name for target in targets)
             )
+        await self._clear_the_way(targets, draft.booking_id)
         on_locks = await self._codes_on(targets)
         if not generate:
             for target in targets:
@@ -290,12 +326,39 @@ class AccessCodeManager:
                 taken.add(pin)
                 continue
             break
+        for record in created:
+            record.creating = False  # the call is complete: the codes are the booking's now
         await self._async_save()
         for record in created:
             if record.status != CODE_PENDING:
                 self._fire(record)
         self._schedule_checks()
         return {record.entity_id: record.issued() for record in created}
+
+    async def _clear_the_way(self, targets: Sequence[CodeTarget], booking_id: str | None) -> None:
+        """Remove the doomed codes on these locks first; refuse while one of the booking's cannot be.
+
+        A code an unfinished create left for the same booking must be gone before the booking gets another
+        one on that lock (HomeAssistantError naming the locks where it could not be removed yet).
+        """
+        ids = {target.entity_id for target in targets}
+        if not any(record.doomed and record.entity_id in ids for record in self._records.values()):
+            return
+        booked = {r.entity_id for r in self._records.values() if r.doomed and r.booking_id == booking_id}
+        results = await self._async_cleanup(ids)
+        stuck = [
+            target.name
+            for target in targets
+            if booking_id is not None
+            and target.entity_id in booked
+            and results.get(target.entity_id) is Removal.STUCK
+        ]
+        if stuck:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="access_code_cleanup_pending",
+                translation_placeholders={"locks": ", ".join(stuck)},
+            )
 
     def _checked_targets(
         self, entity_ids: Sequence[str], draft: NewCode, *, generate: bool
@@ -309,6 +372,10 @@ class AccessCodeManager:
         targets = self._targets(entity_ids)
         for target in targets:
             target.adapter.check_create(target, name=draft.name, booking_id=draft.booking_id)
+        ids = [target.entity_id for target in targets]
+        if draft.booking_id and (stray := links.off_booking_property(self.hass, ids, draft.booking_id)):
+            lock = next(target.name for target in targets if target.entity_id == stray)
+            raise _validation_error("access_code_booking_other_property", lock=lock, booking=draft.booking_id)
         if not generate:
             for target in targets:
                 if (problem := code_problem(draft.code, target.rules)) is not None:
@@ -332,73 +399,102 @@ class AccessCodeManager:
         return found
 
     async def _create_all(self, targets: Sequence[CodeTarget], new: NewCode) -> list[CodeRecord]:
-        """Create the code on each lock in turn; on a failure remove what this call created, then raise."""
+        """Create the code on each lock in turn, each saved before it is asked for (see :mod:`.cleanup`).
+
+        On any failure, or a cancellation, what this call created is removed again (:meth:`_async_abort`).
+        """
+        new = replace(new, ref=secrets.token_hex(4))
         created: list[tuple[CodeTarget, CodeRecord]] = []
         now = dt_util.utcnow()
-        pin = new.code
         for target in targets:
-            try:
-                outcome = await target.adapter.create(target, new)
-            except asyncio.CancelledError:
-                await self._rollback(created)
-                raise
-            except (ApiError, ValueError) as err:
-                leftover = await self._rollback(created)
-                if leftover:
-                    raise HomeAssistantError(
-                        translation_domain=DOMAIN,
-                        translation_key="access_code_rollback_failed",
-                        translation_placeholders={
-                            "lock": target.name,
-                            "error": _masked(err, pin),
-                            "leftover": ", ".join(leftover),
-                        },
-                    ) from err
-                if isinstance(err, ApiError) and _code_taken(err):
-                    raise _CodeTakenError(target, _masked(err, pin)) from err
-                raise HomeAssistantError(
-                    translation_domain=DOMAIN,
-                    translation_key="access_code_create_failed",
-                    translation_placeholders={"lock": target.name, "error": _masked(err, pin)},
-                ) from err
             record = CodeRecord(
                 entity_id=target.entity_id,
-                code_id=outcome.code_id,
-                code=pin,
+                code_id=f"{PENDING_PREFIX}{secrets.token_hex(6)}",
+                code=new.code,
                 name=new.name,
                 starts_at=new.starts_at,
                 ends_at=new.ends_at,
-                status=outcome.status,
+                status=CODE_PENDING,
                 vendor=target.vendor,
                 lock=target.name,
                 created_at=now,
                 booking_id=new.booking_id,
-                provisional=outcome.provisional,
+                provisional=True,
+                ref=new.ref,
+                creating=True,
             )
+            try:
+                self._records[record.key] = record
+                await self._async_save()
+                outcome = await target.adapter.create(target, new)
+            except BaseException as err:  # noqa: BLE001 - a cancellation too: undone, then raised again
+                await self._async_abort(created, target, record, err)
+            del self._records[record.key]
+            record.code_id, record.status = outcome.code_id, outcome.status
+            record.provisional = outcome.provisional
+            self._records[record.key] = record
             created.append((target, record))
-        for _target, record in created:
-            self._records[(record.entity_id, record.code_id)] = record
         return [record for _target, record in created]
 
-    async def _rollback(self, created: Sequence[tuple[CodeTarget, CodeRecord]]) -> list[str]:
-        """Remove the codes of an unfinished call; the names of the locks where that failed."""
-        leftover = []
-        for target, record in reversed(created):
-            try:
-                await target.adapter.remove(target, record, keep_history=False)
-            except OperationPendingError:
-                # Not visible yet: deleted by the checker as soon as it shows up.
-                record.doomed = True
-                self._records[(record.entity_id, record.code_id)] = record
-            except ApiError as err:
-                _LOGGER.warning(
-                    "Could not remove the new code on %s again: %s", target.name, _masked(err, record.code)
-                )
-                leftover.append(target.name)
-        if any(record.doomed for _target, record in created):
+    async def _async_abort(
+        self,
+        created: list[tuple[CodeTarget, CodeRecord]],
+        target: CodeTarget,
+        record: CodeRecord,
+        err: BaseException,
+    ) -> NoReturn:
+        """A lock failed (or the call was cancelled): remove what the call made, then raise.
+
+        The code on the failing lock is removed too when the answer does not say it was refused.
+        """
+        unknown = answer_unknown(err)
+        if unknown:
+            created = [*created, (target, record)]
+        else:
+            self._records.pop(record.key, None)
+        results = await self._rollback(created)
+        if not isinstance(err, Exception):
+            raise err
+        pin = record.code
+        unanswered = unknown and results[-1][1] in (Removal.STUCK, Removal.UNKNOWN)
+        made = results[:-1] if unknown else results
+        if any(result is Removal.STUCK for _name, result in made):
+            leftover = [name for name, result in results if result is Removal.STUCK]
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="access_code_rollback_failed",
+                translation_placeholders={
+                    "lock": target.name,
+                    "error": _masked(err, pin),
+                    "leftover": ", ".join(leftover),
+                },
+            ) from err
+        if isinstance(err, ApiError) and _code_taken(err):
+            raise _CodeTakenError(target, _masked(err, pin)) from err
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="access_code_create_unanswered" if unanswered else "access_code_create_failed",
+            translation_placeholders={"lock": target.name, "error": _masked(err, pin)},
+        ) from err
+
+    async def _rollback(self, created: Sequence[tuple[CodeTarget, CodeRecord]]) -> list[tuple[str, Removal]]:
+        """Remove the codes of an unfinished call, last first; how it went per lock name.
+
+        They are saved as doomed before anything is sent: what cannot be removed now (or is cancelled) is
+        looked for and removed by the checker, and at the next start.
+        """
+        for _target, record in created:
+            record.creating, record.doomed = False, True
+        results: list[tuple[str, Removal]] = []
+        try:
             await self._async_save()
+            for target, record in reversed(created):
+                results.append((target.name, await self._checker.async_take_off(target, record)))
+            await self._async_save()
+        finally:
             self._schedule_checks()
-        return leftover
+        results.reverse()
+        return results
 
     # -- change and revoke -------------------------------------------------------------------------------
 

@@ -54,7 +54,17 @@ class CodeRecord:
     provisional: bool = False
     """The vendor's id is not known yet (a Nuki code that has not shown up): ``code_id`` is ours."""
     doomed: bool = False
-    """Rolled back or revoked while still provisional: delete it upstream as soon as it shows up."""
+    """Not meant to stay (rolled back, revoked while still provisional, or left by a create that did not
+    finish): taken off the lock as soon as it can be found and reached, never listed."""
+    ref: str = ""
+    """The reference of the create call that made it, carried upstream where the vendor has room for it."""
+    creating: bool = False
+    """Saved before the vendor was asked and the call has not finished: the code may or may not be there."""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Where the engine keeps it: lock entity and code id."""
+        return (self.entity_id, self.code_id)
 
     def issued(self) -> IssuedCode:
         """The code as callers see it."""
@@ -84,6 +94,8 @@ class CodeRecord:
             "booking_id": self.booking_id,
             "provisional": self.provisional,
             "doomed": self.doomed,
+            "ref": self.ref,
+            "creating": self.creating,
         }
 
     @classmethod
@@ -103,6 +115,8 @@ class CodeRecord:
             booking_id=data.get("booking_id"),
             provisional=bool(data.get("provisional", False)),
             doomed=bool(data.get("doomed", False)),
+            ref=str(data.get("ref") or ""),
+            creating=bool(data.get("creating", False)),
         )
 
 
@@ -115,6 +129,8 @@ class NewCode:
     starts_at: datetime
     ends_at: datetime
     booking_id: str | None = None
+    ref: str = ""
+    """A reference of the create call, which vendors with room for it carry upstream (it is found by it)."""
 
 
 @dataclass(frozen=True, slots=True)

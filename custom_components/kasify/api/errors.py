@@ -145,6 +145,10 @@ class MissingPermissionError(PermissionDeniedError):
         self.permission = permission
 
 
+class PartialWriteError(ApiError):
+    """A change of several requests went part of the way, and undoing that part failed: something is left."""
+
+
 class DeviceOfflineError(ApiError):
     """The upstream is reachable, but the device behind the resource is offline (UniFi ``DEVICE_OFFLINE``)."""
 

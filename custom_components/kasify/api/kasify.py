@@ -8,12 +8,12 @@ Paths that are not in Kasify's API reference are inferred (see ``docs/kasify-api
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from http import HTTPStatus
+import logging
 import math
 from typing import Any, Final
 
@@ -28,13 +28,14 @@ from .http import (
     quote_segment,
     retry_after_seconds as retry_after_seconds,  # noqa: PLC0414 - re-exported; it used to live here
 )
-from .inferred import read_inferred
+from .inferred import not_understood, read_inferred
 from .kasify_parse import (
+    build_snapshot,
     parse_access_code,
     parse_account,
     parse_booking,
     parse_property,
-    parse_smart_lock,
+    parse_smart_lock as parse_smart_lock,  # noqa: PLC0414 - re-exported; it used to live here
     parse_task,
 )
 from .models import (
@@ -47,6 +48,7 @@ from .models import (
     Property,
     SmartLock,
     Task,
+    TaskStatus,
 )
 from .paging import gather_bounded as gather_bounded  # noqa: PLC0414 - re-exported; it used to live here
 from .parse import Reader, as_list
@@ -58,6 +60,8 @@ MAX_PAGE_SIZE: Final = 100
 DEFAULT_CONCURRENCY: Final = 32
 # Snapshots a parsed listing page is kept for without being asked again.
 MEMO_ROUNDS: Final = 2
+
+_LOGGER = logging.getLogger(__name__)
 
 
 class Paths:
@@ -306,24 +310,28 @@ class KasifyClient:
         window_end: datetime,
         *,
         known_locks: Mapping[str, SmartLock] | None = None,
+        completed_since: datetime | None = None,
     ) -> AccountSnapshot:
         """Read the whole account for one refresh, in as few requests as the API allows.
 
-        Requests, with P properties, B bookings overlapping the window, T open tasks and L properties that
-        have a smart lock not in ``known_locks``::
+        Requests, with P properties, B bookings overlapping the window, T open tasks, C tasks completed since
+        ``completed_since`` (when given) and L properties that have a smart lock not in ``known_locks``::
 
             ceil(P / 100)    GET /properties            (all pages)
           + ceil(B / 100)    GET /bookings?from&to      (every property in one cross-property listing)
           + ceil(T / 100)    GET /tasks?status=open
+          + ceil(C / 100)    GET /tasks?status=completed&completed_since  (after the open tasks)
           + L                GET /properties/{id}/smartlocks
 
         ``known_locks`` are smart locks (by Kasify id, as last read) whose live status the caller does not
         need, because a provider account shows them: a property whose listed locks are all known is not read
         again, and its locks are kept as known, with the name and property the listing gives now. Properties
-        without smart locks cost nothing beyond their share of the first listing. The three listings run
-        concurrently (each reads its first page, then the others at once); the lock calls start as soon as
-        the properties are known; at most ``concurrency`` requests are in flight. An inferred listing
-        (bookings, tasks) that answers 404 or 400 leaves its feature without data, named in ``degraded``; any
+        without smart locks cost nothing beyond their share of the first listing. The listings run
+        concurrently, each reading its first page, then the others at once (the completed tasks right after
+        the open ones: a task completed in between is not lost); the lock calls start as soon as the
+        properties are known; at most ``concurrency`` requests are in flight. An inferred listing (bookings,
+        tasks, completed tasks) that answers 404 or 400 leaves its feature without data, named in
+        ``degraded`` (the completed tasks are not asked for while the open ones are not understood); any
         other failure cancels the other requests and is raised as is.
         """
         client, known = self, known_locks or {}
@@ -332,7 +340,7 @@ class KasifyClient:
                 bookings_task = group.create_task(
                     read_inferred(f"GET {Paths.BOOKINGS}", client.list_bookings(window_start, window_end))
                 )
-                tasks_task = group.create_task(read_inferred(f"GET {Paths.TASKS}", client.list_tasks("open")))
+                tasks_task = group.create_task(self._read_tasks(completed_since))
                 properties = await client.list_properties()
                 kept = [_known_locks(prop, known) for prop in properties]
                 lock_calls: list[Callable[[], Awaitable[list[SmartLock]]]] = [
@@ -345,20 +353,27 @@ class KasifyClient:
             # The group has cancelled the sibling requests; the first failure is the one to report.
             raise group_error.exceptions[0] from None
         self._page_memo.next_round()
-        (bookings, bookings_off), (tasks, tasks_off) = bookings_task.result(), tasks_task.result()
-        off: dict[str, EndpointNotUnderstood | None] = {
-            Feature.BOOKINGS: bookings_off,
-            Feature.TASKS: tasks_off,
-        }
-        return await _snapshot(
+        (bookings, bookings_off), (tasks, completed, tasks_off) = bookings_task.result(), tasks_task.result()
+        off: dict[str, EndpointNotUnderstood | None] = {Feature.BOOKINGS: bookings_off, **tasks_off}
+        return await build_snapshot(
             properties,
             bookings,
-            tasks,
+            (tasks, completed),
             [*locks_task.result(), *(locks for locks in kept if locks)],
             (window_start, window_end),
             {feature: why for feature, why in off.items() if why is not None},
             self._turns,
         )
+
+    async def _read_tasks(
+        self, completed_since: datetime | None
+    ) -> tuple[list[Task], list[Task], dict[str, EndpointNotUnderstood | None]]:
+        """The open tasks, then those completed since ``completed_since``; which of them are off, and why."""
+        tasks, tasks_off = await read_inferred(f"GET {Paths.TASKS}", self.list_tasks("open"))
+        if completed_since is None or tasks_off is not None:
+            return tasks, [], {Feature.TASKS: tasks_off}
+        completed, completed_off = await self.read_completed_tasks(completed_since)
+        return tasks, completed, {Feature.TASKS: None, Feature.COMPLETED_TASKS: completed_off}
 
     # -- account and properties -------------------------------------------------------------------
 
@@ -456,6 +471,38 @@ class KasifyClient:
         params = {"status": status} if status else None
         return await self._pages(Paths.TASKS, "tasks", parse_task, params)
 
+    async def read_completed_tasks(self, since: datetime) -> tuple[list[Task], EndpointNotUnderstood | None]:
+        """``GET /tasks?status=completed&completed_since`` — the tasks completed at or after ``since``.
+
+        The filter is inferred (Kasify's pages are silent on it), so the answer is checked: every task listed
+        must be completed, with a ``completed_at`` at or after ``since``. An answer that lists any other task
+        (the filter was not applied: a listing of every task ever completed) is read no further than its
+        first page and nothing of it is kept; like a 404 or 400, the feature is off, with the reason
+        (``status`` 200). So the cost stays ceil(C / 100) requests for C tasks completed since ``since``, and
+        at most 1 when Kasify ignores the filter.
+        """
+        endpoint = f"GET {Paths.TASKS}?status=completed&completed_since"
+        params = {"status": "completed", "completed_since": _iso(since)}
+        completed: list[Task] = []
+        page = 0
+        while True:
+            try:
+                items, total = await self._page(Paths.TASKS, "tasks", parse_task, params, page)
+            except ApiError as err:
+                if not not_understood(err):
+                    raise
+                return [], EndpointNotUnderstood(endpoint, int(err.status or HTTPStatus.NOT_FOUND))
+            if any(
+                t.status is not TaskStatus.COMPLETED or t.completed_at is None or t.completed_at < since
+                for t in items
+            ):
+                _LOGGER.debug("%s listed tasks outside the filter: the filter is not applied", endpoint)
+                return [], EndpointNotUnderstood(endpoint, HTTPStatus.OK)
+            completed.extend(items)
+            if not items or (len(completed) >= total if total is not None else len(items) < MAX_PAGE_SIZE):
+                return completed, None
+            page += 1
+
     async def list_property_tasks(self, property_id: str, status: str | None = "open") -> list[Task]:
         """``GET /properties/{id}/tasks`` — all pages."""
         params = {"status": status} if status else None
@@ -490,6 +537,30 @@ class KasifyClient:
         )
         return parse_task(await self._object("POST", Paths.TASKS, json_body=body))
 
+    async def update_task(self, task_id: str, changes: Mapping[str, str | datetime | None]) -> Task:
+        """``PATCH /tasks/{id}`` with only the fields in ``changes`` (``None`` clears an optional one).
+
+        The fields Kasify takes in a PATCH are inferred (those of ``POST /tasks``: :data:`TASK_PATCH_FIELDS`).
+        The answer is checked: a 2xx that does not show every change (a field Kasify ignores) raises
+        :class:`TaskNotUpdatedError` naming the fields.
+        """
+        unknown = set(changes) - TASK_PATCH_FIELDS
+        if unknown:
+            raise ValueError(f"not a task field Kasify updates: {sorted(unknown)}")
+        body = {key: _iso(value) if isinstance(value, datetime) else value for key, value in changes.items()}
+        path = Paths.task(task_id)
+        task = parse_task(await self._object("PATCH", path, json_body=body))
+        ignored = sorted(key for key, value in changes.items() if _task_field(task, key) != (value or None))
+        if ignored:
+            raise TaskNotUpdatedError(
+                f"PATCH {Paths.TASKS}/{{id}}: answered without the change to {', '.join(ignored)}"
+            )
+        return task
+
+    async def delete_task(self, task_id: str) -> None:
+        """``DELETE /tasks/{id}`` (404 when Kasify has no such task → :class:`NotFoundError`)."""
+        await self._request("DELETE", Paths.task(task_id))
+
     async def start_task(self, task_id: str) -> Task:
         """``POST /tasks/{id}/start`` (409 unless pending)."""
         return parse_task(await self._object("POST", Paths.task_start(task_id)))
@@ -516,41 +587,19 @@ def _known_locks(prop: Property, known: Mapping[str, SmartLock]) -> list[SmartLo
     return locks
 
 
-async def _snapshot(
-    properties: list[Property],
-    bookings: list[Booking],
-    tasks: list[Task],
-    lock_lists: list[list[SmartLock]],
-    window: tuple[datetime, datetime],
-    degraded: Mapping[str, EndpointNotUnderstood],
-    turns: LoopTurns,
-) -> AccountSnapshot:
-    """One refresh's listings keyed for look-ups: bookings by check-in and open tasks, of known properties.
+# The fields ``PATCH /tasks/{id}`` is sent (inferred: those ``POST /tasks`` takes, but the property).
+TASK_PATCH_FIELDS: Final = frozenset(
+    {"title", "description", "task_type", "due_at", "assignee_id", "booking_id"}
+)
 
-    Tens of thousands of bookings are grouped and sorted within the loop's turn budget (``turns``).
-    """
-    property_map = {prop.id: prop for prop in properties}
-    bookings_by_property: defaultdict[str, list[Booking]] = defaultdict(list)
-    for booking in bookings:
-        if booking.property_id in property_map:
-            bookings_by_property[booking.property_id].append(booking)
-    tasks_by_property: defaultdict[str, list[Task]] = defaultdict(list)
-    for task in tasks:
-        if task.property_id in property_map and task.open:
-            tasks_by_property[task.property_id].append(task)
-    sorted_bookings: dict[str, tuple[Booking, ...]] = {}
-    for pid, items in bookings_by_property.items():
-        await turns.take()
-        sorted_bookings[pid] = tuple(sorted(items, key=lambda b: (b.check_in, b.id)))
-    return AccountSnapshot(
-        properties=property_map,
-        bookings=sorted_bookings,
-        smart_locks={lock.id: lock for locks in lock_lists for lock in locks},
-        tasks={pid: tuple(items) for pid, items in tasks_by_property.items()},
-        window_start=window[0],
-        window_end=window[1],
-        degraded=degraded,
-    )
+
+def _task_field(task: Task, key: str) -> str | datetime | None:
+    value: str | datetime | None = getattr(task, key)
+    return value or None
+
+
+class TaskNotUpdatedError(ApiError):
+    """Kasify answered a task update with success but without (some of) the change."""
 
 
 # --- errors -------------------------------------------------------------------------------------

@@ -1,16 +1,26 @@
-"""Parsing of the Kasify API's records (shapes in ``docs/kasify-api.md``) into the models of ``.models``."""
+"""Kasify's JSON read into the shared models, and one refresh's listings shaped into a snapshot.
+
+Shapes are in ``docs/kasify-api.md`` (documented or inferred, as marked there). Anything unknown is read the
+safe way: a booking status the integration does not know is :attr:`BookingStatus.UNKNOWN`, a task status it
+does not know keeps the task open.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import datetime
 import logging
 from typing import Final
 
 from .models import (
     AccessCode,
     Account,
+    AccountSnapshot,
     Booking,
     BookingStatus,
     CalendarFeed,
+    EndpointNotUnderstood,
     Property,
     SmartLock,
     SmartLockInfo,
@@ -19,6 +29,7 @@ from .models import (
     TeamMember,
 )
 from .parse import Reader
+from .turns import LoopTurns
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -152,6 +163,7 @@ def parse_task(r: Reader) -> Task:
         due_at=r.opt_datetime("due_at"),
         assignee_id=r.opt_str("assignee_id"),
         booking_id=r.opt_str("booking_id"),
+        completed_at=r.opt_datetime("completed_at"),
     )
 
 
@@ -166,4 +178,52 @@ def parse_access_code(r: Reader) -> AccessCode:
         starts_at=r.opt_datetime("starts_at"),
         ends_at=r.opt_datetime("ends_at"),
         status=r.opt_str("status"),
+    )
+
+
+async def build_snapshot(
+    properties: list[Property],
+    bookings: list[Booking],
+    tasks: tuple[list[Task], list[Task]],
+    lock_lists: list[list[SmartLock]],
+    window: tuple[datetime, datetime],
+    degraded: Mapping[str, EndpointNotUnderstood],
+    turns: LoopTurns,
+) -> AccountSnapshot:
+    """One refresh's listings keyed for look-ups: bookings by check-in and open tasks, of known properties.
+
+    Tens of thousands of bookings are grouped and sorted within the loop's turn budget (``turns``).
+    """
+    property_map = {prop.id: prop for prop in properties}
+    bookings_by_property: defaultdict[str, list[Booking]] = defaultdict(list)
+    for booking in bookings:
+        if booking.property_id in property_map:
+            bookings_by_property[booking.property_id].append(booking)
+    open_tasks, completed = tasks
+    completed_ids = {task.id for task in completed}
+    tasks_by_property: defaultdict[str, list[Task]] = defaultdict(list)
+    for task in open_tasks:
+        # A task completed between the two listings is completed.
+        if task.property_id in property_map and task.open and task.id not in completed_ids:
+            tasks_by_property[task.property_id].append(task)
+    completed_by_property: defaultdict[str, list[Task]] = defaultdict(list)
+    for task in completed:
+        if task.property_id in property_map:
+            completed_by_property[task.property_id].append(task)
+    sorted_bookings: dict[str, tuple[Booking, ...]] = {}
+    for pid, items in bookings_by_property.items():
+        await turns.take()
+        sorted_bookings[pid] = tuple(sorted(items, key=lambda b: (b.check_in, b.id)))
+    return AccountSnapshot(
+        properties=property_map,
+        bookings=sorted_bookings,
+        smart_locks={lock.id: lock for locks in lock_lists for lock in locks},
+        tasks={pid: tuple(items) for pid, items in tasks_by_property.items()},
+        window_start=window[0],
+        window_end=window[1],
+        degraded=degraded,
+        completed_tasks={
+            pid: tuple(sorted(items, key=lambda t: (t.completed_at, t.id), reverse=True))
+            for pid, items in completed_by_property.items()
+        },
     )

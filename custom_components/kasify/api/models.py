@@ -6,8 +6,8 @@ when their data really changed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 import logging
@@ -269,6 +269,8 @@ class Task:
     booking_id: str | None = None
     # The state as the upstream sent it, when it is not one the integration knows.
     status_text: str | None = None
+    # When it was completed (Kasify's ``completed_at``; inferred), for completed tasks.
+    completed_at: datetime | None = None
 
     @property
     def open(self) -> bool:
@@ -298,6 +300,7 @@ class Feature(StrEnum):
 
     BOOKINGS = "bookings"  # Kasify
     TASKS = "tasks"  # Kasify
+    COMPLETED_TASKS = "completed_tasks"  # Kasify: the tasks completed lately (a filtered task listing)
     APPOINTMENTS = "appointments"  # casavi
     TICKETS = "tickets"  # casavi
 
@@ -355,6 +358,9 @@ class AccountSnapshot:
     window_end: datetime
     # Bookings or tasks whose listing was not understood: unknown (their mapping above is empty).
     degraded: Mapping[str, EndpointNotUnderstood] = field(default_factory=dict)
+    # Tasks completed lately (the last 7 days, see ``KasifyClient.fetch_snapshot``) per property, the most
+    # recently completed first.
+    completed_tasks: Mapping[str, tuple[Task, ...]] = field(default_factory=dict)
 
     def active_bookings(self, property_id: str) -> list[Booking]:
         """The property's bookings that are not cancelled, by check-in."""
@@ -368,10 +374,53 @@ class AccountSnapshot:
         """The first booking that checks in after ``now``."""
         return next((b for b in self.active_bookings(property_id) if b.check_in > now), None)
 
+    def last_booking(self, property_id: str, now: datetime) -> Booking | None:
+        """The booking that checked out last at or before ``now`` (within the snapshot's window)."""
+        ended = [b for b in self.active_bookings(property_id) if b.check_out <= now]
+        return max(ended, key=lambda b: b.check_out) if ended else None
+
     def property_slice(self, property_id: str) -> object:
         """Everything about one property (compared by entities to skip unchanged writes)."""
         return (
             self.properties.get(property_id),
             self.bookings.get(property_id),
             self.tasks.get(property_id),
+            self.completed_tasks.get(property_id),
         )
+
+    def find_task(self, task_id: str) -> Task | None:
+        """An open or lately completed task, by id."""
+        for tasks in (*self.tasks.values(), *self.completed_tasks.values()):
+            for task in tasks:
+                if task.id == task_id:
+                    return task
+        return None
+
+    def with_task(self, task: Task) -> AccountSnapshot:
+        """This snapshot with ``task`` as Kasify answered it (open, completed, or left out when neither)."""
+        return _replace_tasks(self, {task.id}, task)
+
+    def without_tasks(self, task_ids: Collection[str]) -> AccountSnapshot:
+        """This snapshot without the tasks ``task_ids`` (deleted)."""
+        return _replace_tasks(self, task_ids, None)
+
+
+def _replace_tasks(
+    snapshot: AccountSnapshot, task_ids: Collection[str], task: Task | None
+) -> AccountSnapshot:
+    """``snapshot`` without the tasks ``task_ids``, plus ``task`` among the open or completed ones."""
+
+    def drop(tasks: Mapping[str, tuple[Task, ...]]) -> dict[str, tuple[Task, ...]]:
+        return {pid: tuple(t for t in items if t.id not in task_ids) for pid, items in tasks.items()}
+
+    open_tasks, completed = drop(snapshot.tasks), drop(snapshot.completed_tasks)
+    if task is not None and task.property_id in snapshot.properties:
+        if task.open:
+            open_tasks[task.property_id] = (*open_tasks.get(task.property_id, ()), task)
+        elif task.status is TaskStatus.COMPLETED:
+            completed[task.property_id] = (task, *completed.get(task.property_id, ()))
+    return replace(
+        snapshot,
+        tasks={pid: items for pid, items in open_tasks.items() if items},
+        completed_tasks={pid: items for pid, items in completed.items() if items},
+    )

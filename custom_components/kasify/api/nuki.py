@@ -31,7 +31,7 @@ from typing import Any
 
 import aiohttp
 
-from .errors import OperationPendingError, ValidationError
+from .errors import ApiError, OperationPendingError, ValidationError
 from .http import HttpTransport, quote_segment, redacting
 from .nuki_keypad import (
     check_keypad_window,
@@ -365,7 +365,7 @@ class NukiClient:
         ``PUT /smartlock/{id}/auth`` (type 13, ``remoteAllowed`` false) answers 204 without the id, so the
         code is then looked for with ``GET /smartlock/{id}/auth?types=13`` (matching name and PIN) after
         each of ``poll_delays`` (default: the client's) until it shows up: 1 + up to ``len(poll_delays)``
-        requests.
+        requests. A look that fails counts as not there yet: the code was accepted all the same.
         ``allowed_weekdays`` is Nuki's bitmask (Mon 64 ... Sun 1, 127 every day); the daily window is in
         minutes after midnight (0/0: all day).
 
@@ -376,8 +376,8 @@ class NukiClient:
             SmartHostingRequiredError: The lock has no active Smart Hosting subscription (also when Nuki
                 says so with status 200; the code is then not looked for).
             ApiError: Any other refusal, e.g. a 2xx answer with another ``error`` text.
-            OperationPendingError: Accepted, but it did not show up in time; it may still appear later
-                (look again with :meth:`find_keypad_code`).
+            OperationPendingError: Accepted, but it did not show up in time (or could not be looked for); it
+                may still appear later (look again with :meth:`find_keypad_code`).
         """
         clean_name = validate_keypad_name(name)
         pin = validate_keypad_code(code)
@@ -397,14 +397,26 @@ class NukiClient:
         path = Paths.auths(smartlock_id)
         await self._write("PUT", path, json_body=body, lock_id=smartlock_id, secrets_=(str(pin),))
         delays = self._auth_poll_delays if poll_delays is None else tuple(poll_delays)
+        return await self._look_for_new_code(smartlock_id, clean_name, pin, delays)
+
+    async def _look_for_new_code(
+        self, smartlock_id: int | str, name: str, pin: int, delays: Sequence[float]
+    ) -> NukiKeypadCode:
+        """The code just accepted, looked for after each delay (OperationPendingError if it never shows)."""
+        failed: ApiError | None = None
         for delay in delays:
             await self._sleep(delay)
-            found = await self.find_keypad_code(smartlock_id, name=clean_name, code=pin)
+            try:
+                found = await self.find_keypad_code(smartlock_id, name=name, code=pin)
+            except ApiError as err:
+                failed = err
+                continue
             if found is not None:
                 return found
+        why = f" (the last look failed: {failed})" if failed is not None else ""
         raise OperationPendingError(
-            f"PUT {path}: the keypad code {clean_name!r} was accepted but did not show up after "
-            f"{len(delays)} checks",
+            f"PUT {Paths.auths(smartlock_id)}: the keypad code {name!r} was accepted but did not show up "
+            f"after {len(delays)} checks{why}",
             lock_id=str(smartlock_id),
         )
 

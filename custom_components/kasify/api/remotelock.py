@@ -499,6 +499,18 @@ class RemoteLockClient:
         params += [("attributes[status][]", status) for status in statuses or ()]
         return await self._collect(Paths.ACCESS_PERSONS, parse_access_person, params)
 
+    async def find_access_guest(self, name: str, pin: str) -> RemoteLockAccessPerson | None:
+        """The current or upcoming access guest with this name and PIN (without its PIN), or ``None``.
+
+        PINs are unique in an account, so the two find a guest whose id is not known (all pages).
+        """
+        params: Query = [("type", "access_guest")]
+        guests = await self._collect(
+            Paths.ACCESS_PERSONS, lambda item: parse_access_person(item, keep_pin=True), params
+        )
+        found = next((guest for guest in guests if guest.name == name and guest.pin == pin), None)
+        return replace(found, pin=None) if found is not None else None
+
     async def deactivate_access_person(self, person_id: str) -> RemoteLockAccessPerson:
         """``PUT /access_persons/{id}/deactivate`` — revoke everywhere but keep the history (recommended)."""
         return parse_access_person(await self._data("PUT", Paths.deactivate(person_id)))

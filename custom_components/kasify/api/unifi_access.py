@@ -49,6 +49,7 @@ from .errors import (
     CertificateError,
     CertificateMismatchError,
     MalformedResponseError,
+    PartialWriteError,
 )
 from .http import HttpTransport, Request, connection_error, quote_segment, redacting
 from .parse import Reader
@@ -486,8 +487,8 @@ class UnifiAccessClient:
 
         ``name`` becomes first and last name (its first word and the rest; a one-word name gets the last
         name "Kasify"), so the controller's logs show it. If the PIN is refused, the visitor is deleted again
-        and the PIN's error is raised: nothing is left behind. Revoke with :meth:`delete_visitor` (the
-        visitor's id).
+        and the PIN's error is raised: nothing is left behind (:class:`PartialWriteError` when the visitor
+        could not be deleted). Revoke with :meth:`delete_visitor` (the visitor's id).
         """
         first, _, last = name.strip().partition(" ")
         visitor = await self.create_visitor(
@@ -500,11 +501,15 @@ class UnifiAccessClient:
         )
         try:
             await self.assign_visitor_pin(visitor.id, pin)
-        except BaseException:
+        except BaseException as err:
             try:
                 await self.delete_visitor(visitor.id)
             except ApiError as cleanup:
                 _LOGGER.warning("Could not remove UniFi Access visitor %s: %s", visitor.id, cleanup)
+                if isinstance(err, Exception):
+                    raise PartialWriteError(
+                        f"{err}; the visitor {visitor.id} could not be removed again: {cleanup}"
+                    ) from err
             raise
         return replace(visitor, has_pin=True)
 

@@ -132,6 +132,7 @@ class Visitor:
     ends_at: datetime | None
     resources: tuple[VisitorResource, ...]
     has_pin: bool
+    remarks: str = ""
 
     @property
     def name(self) -> str:

@@ -102,6 +102,7 @@ def parse_visitor(r: Reader) -> Visitor:
             for res in r.objects("resources")
         ),
         has_pin=pin is not None or bool(r.opt_str("pin_code_token")),
+        remarks=r.opt_str("remarks") or "",
     )
 
 

@@ -1,7 +1,8 @@
 """Kasify accounts: properties, bookings, tasks, Kasify's view of the smart locks, stays and iCal feeds.
 
-A refresh is one :meth:`KasifyClient.fetch_snapshot`: ceil(P/100) + ceil(B/100) + ceil(T/100) + L requests
-for P properties, B bookings in the window, T open tasks and L properties with a smart lock no provider
+A refresh is one :meth:`KasifyClient.fetch_snapshot`: ceil(P/100) + ceil(B/100) + ceil(T/100) + ceil(C/100)
++ L requests for P properties, B bookings in the window, T open tasks, C tasks completed in the last
+:data:`RECENTLY_COMPLETED` (at least 1 request per listing) and L properties with a smart lock no provider
 account shows (the first refresh reads every property with smart locks: only then is it known which provider
 lock each one is). A smart lock whose provider account (Nuki Web, UniFi Access) is set up is that account's;
 the others are shown read-only here, with a repair issue per vendor saying which account would make them
@@ -15,14 +16,14 @@ import bisect
 from collections.abc import Iterator, Mapping
 import contextlib
 from dataclasses import replace
-from datetime import date, datetime, time, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from homeassistant.components.calendar import CalendarEvent
 from homeassistant.const import CONF_URL
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
@@ -41,7 +42,7 @@ from ..access_codes.records import (
     NewCode,
     Outcome,
 )
-from ..api.errors import NotFoundError
+from ..api.errors import MalformedResponseError, NotFoundError
 from ..api.ical import IcalFeedClient
 from ..api.kasify import KasifyClient
 from ..api.models import Account, AccountSnapshot, Booking, BookingStatus, Feature, Property, SmartLock, Task
@@ -49,11 +50,13 @@ from ..const import (
     CONF_API_TOKEN,
     CONF_CHECK_IN_TIME,
     CONF_CHECK_OUT_TIME,
+    CONF_MIN_TURNOVER,
     CONF_STAY_TIMES,
     CONF_TIME_ZONE,
     DEFAULT_CHECK_IN_TIME,
     DEFAULT_CHECK_OUT_TIME,
     DEFAULT_KASIFY_URL,
+    DEFAULT_MIN_TURNOVER_HOURS,
     DOMAIN,
     KIND_KASIFY,
     KIND_NUKI,
@@ -63,7 +66,9 @@ from ..const import (
 )
 from ..coordinator import KasifyConfigEntry, KasifyRuntimeData, LockView, PropertySourceCoordinator
 from ..links import link_lock_devices, provider_lock_keys
+from ..placement import lock_device_name, place_lock
 from ..scale import first_by, loop_turns
+from ..stay_conflicts import StayConflicts
 from ..stays import StayScheduler
 from .kasify_calendar import BookingsCalendar
 from .kasify_feeds import FeedCoordinator
@@ -71,6 +76,8 @@ from .kasify_feeds import FeedCoordinator
 # Properties compared per turn of the loop when a refresh is matched with the previous one.
 SHARE_SLICE: Final = 50
 
+# Completed tasks this recent stay on the to-do lists, checked off.
+RECENTLY_COMPLETED: Final = timedelta(days=7)
 # Lock vendors in Kasify smart-lock records → the account kind that controls them.
 PROVIDER_KINDS: Final = {"nuki": KIND_NUKI, "unifi": KIND_UNIFI}
 
@@ -87,21 +94,27 @@ def _local(value: date | datetime | None, default_time: time, zone: tzinfo) -> d
 async def share_unchanged(new: AccountSnapshot, old: AccountSnapshot | None) -> AccountSnapshot:
     """``new``, holding the previous refresh's objects wherever they are equal.
 
-    Each property's record, bookings and tasks, and each smart lock, is compared once here; afterwards the
-    snapshot, and every entity's slice of it, compares with the previous one by identity, so an unchanged
-    property costs its entities next to nothing. The loop gets a turn every :data:`SHARE_SLICE` properties.
+    Each property's record, bookings, open and recently completed tasks, and each smart lock, is compared
+    once here; afterwards the snapshot, and every entity's slice of it, compares with the previous one by
+    identity, so an unchanged property costs its entities next to nothing. The loop gets a turn every
+    :data:`SHARE_SLICE` properties.
     """
     if old is None:
         return new
     properties: dict[str, Property] = {}
     bookings: dict[str, tuple[Booking, ...]] = {}
     tasks: dict[str, tuple[Task, ...]] = {}
+    completed: dict[str, tuple[Task, ...]] = {}
     for count, (property_id, prop) in enumerate(new.properties.items(), start=1):
         properties[property_id] = _same(prop, old.properties.get(property_id))
         if property_id in new.bookings:
             bookings[property_id] = _same(new.bookings[property_id], old.bookings.get(property_id))
         if property_id in new.tasks:
             tasks[property_id] = _same(new.tasks[property_id], old.tasks.get(property_id))
+        if property_id in new.completed_tasks:
+            completed[property_id] = _same(
+                new.completed_tasks[property_id], old.completed_tasks.get(property_id)
+            )
         if count % SHARE_SLICE == 0:
             await asyncio.sleep(0)
     return replace(
@@ -110,6 +123,7 @@ async def share_unchanged(new: AccountSnapshot, old: AccountSnapshot | None) -> 
         # Listings of properties the listing does not have are kept as the client gave them (none, today).
         bookings={pid: bookings.get(pid, items) for pid, items in new.bookings.items()},
         tasks={pid: tasks.get(pid, items) for pid, items in new.tasks.items()},
+        completed_tasks={pid: completed.get(pid, items) for pid, items in new.completed_tasks.items()},
         smart_locks={lid: _same(lock, old.smart_locks.get(lid)) for lid, lock in new.smart_locks.items()},
     )
 
@@ -128,7 +142,6 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
 
     kind = KIND_KASIFY
     upstream_name = "Kasify"
-    shows_read_only_locks = True
 
     def __init__(self, hass: HomeAssistant, entry: KasifyConfigEntry, client: KasifyClient) -> None:
         """Poll ``client``'s account."""
@@ -139,7 +152,10 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
 
     async def _fetch_window(self, window_start: datetime, window_end: datetime) -> AccountSnapshot:
         snapshot = await self.client.fetch_snapshot(
-            window_start, window_end, known_locks=self._covered_locks()
+            window_start,
+            window_end,
+            known_locks=self._covered_locks(),
+            completed_since=dt_util.utcnow() - RECENTLY_COMPLETED,
         )
         if any(
             b.check_in_unzoned or b.check_out_unzoned for items in snapshot.bookings.values() for b in items
@@ -166,6 +182,18 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
         covered = provider_lock_keys(self.hass)
         return {lock.id: lock for lock in data.smart_locks.values() if lock.device_key in covered}
 
+    @callback
+    def async_show(self, snapshot: AccountSnapshot) -> None:
+        """Show a change Kasify confirmed (its answer, applied to the data) without a refresh.
+
+        The next poll stays when it was due. While the last refresh failed nothing is shown (the entities are
+        unavailable; the next successful refresh shows the change).
+        """
+        if not self.last_update_success or self.data is None:
+            return
+        self.data = snapshot
+        self.async_update_listeners()
+
     def localize(self, booking: Booking) -> Booking:
         """A booking whose check-in or check-out Kasify sent without a zone, at the property's local times.
 
@@ -181,9 +209,25 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
             check_out=_local(booking.check_out_unzoned, check_out_time, zone) or booking.check_out,
         )
 
+    tasks_writable = True
+
+    def property_zone(self, property_id: str) -> tzinfo:
+        """The property's time zone: the options', else Home Assistant's."""
+        return self.stay_times(property_id)[2]
+
+    def property_settings(self, property_id: str) -> Mapping[str, Any]:
+        """The property's settings in the options (step "stay_times"); empty when none were saved."""
+        settings: Mapping[str, Any] = self.config_entry.options.get(CONF_STAY_TIMES, {}).get(property_id, {})
+        return settings
+
+    def min_turnover(self, property_id: str) -> timedelta:
+        """The shortest time the property needs between a check-out and the next check-in."""
+        hours = self.property_settings(property_id).get(CONF_MIN_TURNOVER, DEFAULT_MIN_TURNOVER_HOURS)
+        return timedelta(hours=float(hours))
+
     def stay_times(self, property_id: str) -> tuple[time, time, tzinfo]:
         """The property's check-in and check-out times and time zone (options, else the defaults)."""
-        chosen = self.config_entry.options.get(CONF_STAY_TIMES, {}).get(property_id, {})
+        chosen = self.property_settings(property_id)
         zone: tzinfo = dt_util.get_default_time_zone()
         with contextlib.suppress(ZoneInfoNotFoundError, ValueError, TypeError):
             if name := chosen.get(CONF_TIME_ZONE):
@@ -291,6 +335,18 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
                 near.add(property_id)
         return near
 
+    def property_of_booking(self, booking_id: str) -> str | None:
+        """The property of a booking in the current window, by its id."""
+        return next(
+            (
+                booking.property_id
+                for bookings in self.data.bookings.values()
+                for booking in bookings
+                if booking.id == booking_id
+            ),
+            None,
+        )
+
     def stay_changes(self, property_id: str) -> list[datetime]:
         """Check-in and check-out instants of the property's active stays."""
         return [
@@ -321,7 +377,7 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
             device_key=lock.device_key,
             unique_id_base=f"kasify_lock_{lock.id}",
             # "Front door" alone repeats across a portfolio; the property makes it unique and findable.
-            name=f"{prop.name} {lock.name}" if prop else lock.name,
+            name=lock_device_name(lock.name, prop.name if prop else None),
             status=lock.status,
             manufacturer=VENDOR_MANUFACTURERS.get(lock.vendor, lock.vendor.title() or None),
             model="Door" if lock.vendor == "unifi" else "Smart lock",
@@ -417,21 +473,25 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
         """The next stay to begin at the property after ``now``."""
         return self.data.next_booking(property_id, now)
 
+    def last_stay(self, property_id: str, now: datetime) -> Booking | None:
+        """The stay that ended last at the property, at or before ``now``."""
+        return self.data.last_booking(property_id, now)
+
     def sync_lock_links(self) -> Iterator[None]:
         """Hang the read-only lock devices under their property's device (both are this entry's).
 
         One lock per step (:func:`~..links.link_lock_devices` spreads them over turns of the loop).
         """
-        registry = dr.async_get(self.hass)
         entry_id = self.config_entry.entry_id
+        views = self.lock_views
         for lock in list(self.data.smart_locks.values()):
             yield
             device = compat.device_by_identifier(self.hass, (DOMAIN, lock.device_key), entry_id)
             parent = compat.device_by_identifier(
                 self.hass, self.property_identifier(lock.property_id), entry_id
             )
-            if device is not None and parent is not None and device.via_device_id != parent.id:
-                registry.async_update_device(device.id, via_device_id=parent.id)
+            if device is not None and (view := views.get(lock.device_key)) is not None:
+                place_lock(self.hass, device, parent, view.name)
 
 
 # --- booking access codes -------------------------------------------------------------------------------
@@ -446,6 +506,7 @@ class KasifyBookingCodes(CodeAdapter):
     """Kasify's booking access codes: Kasify writes the code to a lock whose provider is not set up here."""
 
     vendor = VENDOR_KASIFY
+    can_look_up = False  # Kasify lists no codes: one whose create got no clear answer is never found
 
     def check_create(self, target: CodeTarget, *, name: str, booking_id: str | None) -> None:
         """A Kasify code belongs to a booking, of that lock's property (when the booking is known)."""
@@ -483,6 +544,8 @@ class KasifyBookingCodes(CodeAdapter):
             ends_at=new.ends_at,
             code=new.code,
         )
+        if not created:
+            raise MalformedResponseError(f"POST /bookings/{new.booking_id}/access-codes answered no code")
         first = created[0]
         return Outcome(first.id, self._status(first.status))
 
@@ -542,15 +605,19 @@ async def async_setup(hass: HomeAssistant, entry: KasifyConfigEntry) -> KasifyRu
     feeds = FeedCoordinator(hass, entry, coordinator, IcalFeedClient(session, turns=loop_turns(hass)))
     await feeds.async_refresh()
     stays.async_start()
+    conflicts = StayConflicts(hass, entry, coordinator, feeds)
+    conflicts.async_start()
 
     @callback
     def _follow_feed_list() -> None:
         # A property or Kasify calendar added or removed: update the feeds now, not at the next check.
         if feeds.feeds_changed:
-            hass.async_create_task(feeds.async_request_refresh())
+            entry.async_create_task(hass, feeds.async_request_refresh(), "kasify feeds refresh")
 
     entry.async_on_unload(coordinator.async_add_listener(_follow_feed_list))
-    return KasifyRuntimeData(client=client, coordinator=coordinator, stays=stays, feeds=feeds)
+    return KasifyRuntimeData(
+        client=client, coordinator=coordinator, stays=stays, feeds=feeds, conflicts=conflicts
+    )
 
 
 async def async_started(hass: HomeAssistant, entry: KasifyConfigEntry) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -99,41 +99,23 @@ class BookingsCalendar:
     def _merge(
         self, bookings: list[Booking], feed_events: list[tuple[FeedStatus, IcalEvent]]
     ) -> list[CalendarEvent]:
-        """Kasify bookings plus feed events, each stay once (see :meth:`_items`)."""
+        """Kasify bookings plus the feed events that are not one of them (see :meth:`_items`)."""
         return [item.event() for item in self._items(bookings, feed_events)]
 
     def _items(self, bookings: list[Booking], feed_events: list[tuple[FeedStatus, IcalEvent]]) -> list[_Item]:
-        """Kasify bookings plus feed events, each stay once, by start; each event built only when asked.
+        """Kasify bookings plus the feed events that are not one of them (:func:`feed_only`), by start.
 
-        A feed reservation that is a Kasify booking (its channel reference in the feed's UID/description, or
-        the same check-in and check-out dates) is left out; so is a "blocked" entry on a booking's exact dates
-        (channels mirror each other's bookings as blocks). Other blocks show as blocked, not as guests.
+        Each event is built only when asked for.
         """
         zone = dt_util.get_default_time_zone()
         items = [
             _Item(_local(booking.check_in), _local(booking.check_out), partial(self._to_event, booking))
             for booking in bookings
         ]
-        stays = {(b.check_in.astimezone(zone).date(), b.check_out.astimezone(zone).date()) for b in bookings}
-        references = [b.external_reference for b in bookings if b.external_reference]
-        seen: set[tuple[str, str]] = set()
-        # Reservations first, so a block that mirrors a feed-only reservation is recognised too.
-        for status, event in sorted(feed_events, key=lambda item: item[1].kind is not EventKind.RESERVATION):
-            if (status.feed_id, event.uid) in seen:
-                continue
-            seen.add((status.feed_id, event.uid))
-            dates = event.local_dates(zone)
-            if event.kind is EventKind.RESERVATION and (
-                dates in stays or any(event.mentions(reference) for reference in references)
-            ):
-                continue
-            if event.kind is EventKind.BLOCKED and dates in stays:
-                continue
-            if event.kind is EventKind.RESERVATION:
-                stays.add(dates)
-            items.append(
-                _Item(_local(event.start), _local(event.end), partial(self._feed_event, status, event))
-            )
+        items += [
+            _Item(_local(event.start), _local(event.end), partial(self._feed_event, status, event))
+            for status, event in feed_only(bookings, feed_events, zone)
+        ]
         return sorted(items, key=lambda item: item.start)
 
     def _feed_event(self, status: FeedStatus, event: IcalEvent) -> CalendarEvent:
@@ -166,3 +148,35 @@ class BookingsCalendar:
             location=self.location,
             uid=booking.id,
         )
+
+
+def feed_only(
+    bookings: list[Booking], feed_events: list[tuple[FeedStatus, IcalEvent]], zone: tzinfo
+) -> list[tuple[FeedStatus, IcalEvent]]:
+    """The feed events that are not Kasify bookings, each stay once (reservations first).
+
+    A feed reservation that is a Kasify booking (its channel reference in the feed's UID/description, or the
+    same check-in and check-out dates in ``zone``) is left out, and so is a reservation on the dates of one
+    kept already (another feed's copy of the same stay); so is a "blocked" entry on a stay's exact dates
+    (channels mirror each other's bookings as blocks). Other blocks are kept (as blocks, not stays).
+    """
+    stays = {(b.check_in.astimezone(zone).date(), b.check_out.astimezone(zone).date()) for b in bookings}
+    references = [b.external_reference for b in bookings if b.external_reference]
+    seen: set[tuple[str, str]] = set()
+    kept: list[tuple[FeedStatus, IcalEvent]] = []
+    # Reservations first, so a block that mirrors a feed-only reservation is recognised too.
+    for status, event in sorted(feed_events, key=lambda item: item[1].kind is not EventKind.RESERVATION):
+        if (status.feed_id, event.uid) in seen:
+            continue
+        seen.add((status.feed_id, event.uid))
+        dates = event.local_dates(zone)
+        if event.kind is EventKind.RESERVATION and (
+            dates in stays or any(event.mentions(reference) for reference in references)
+        ):
+            continue
+        if event.kind is EventKind.BLOCKED and dates in stays:
+            continue
+        if event.kind is EventKind.RESERVATION:
+            stays.add(dates)
+        kept.append((status, event))
+    return kept

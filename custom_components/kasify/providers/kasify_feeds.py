@@ -198,6 +198,25 @@ class FeedCoordinator(SlicedListeners[dict[str, FeedStatus]]):
             self._by_property = (data, {pid: tuple(statuses) for pid, statuses in index.items()})
         return self._by_property[1].get(property_id, ())
 
+    async def async_events_by_property(
+        self, start: datetime, end: datetime
+    ) -> dict[str, list[tuple[FeedStatus, IcalEvent]]]:
+        """Every feed event overlapping ``[start, end)``, by property (one executor job for all feeds)."""
+        feeds = [
+            (status, state)
+            for key, status in (self.data or {}).items()
+            if (state := self._states.get(key)) is not None
+        ]
+
+        def read() -> dict[str, list[tuple[FeedStatus, IcalEvent]]]:
+            results: dict[str, list[tuple[FeedStatus, IcalEvent]]] = {}
+            for status, state in feeds:
+                events = state.events_between(start, end)
+                results.setdefault(status.property_id, []).extend((status, event) for event in events)
+            return results
+
+        return await self.hass.async_add_executor_job(read)
+
     def state_of(self, key: str) -> FeedState | None:
         """The kept state of one feed (for diagnostics)."""
         return self._states.get(key)

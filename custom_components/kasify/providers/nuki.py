@@ -37,8 +37,10 @@ from ..api.errors import (
     ApiError,
     NotFoundError,
     OperationPendingError,
+    PartialWriteError,
     SmartHostingRequiredError,
     SubscriptionRequiredError,
+    ValidationError,
 )
 from ..api.models import Account
 from ..api.nuki import (
@@ -88,7 +90,11 @@ class NukiCoordinator(ProviderCoordinator[NukiSnapshot, NukiClient]):
         return snapshot
 
     def _dispatch_new_logs(self, snapshot: NukiSnapshot) -> None:
-        """New activity entries go to their lock's event entity (the first refresh only learns them)."""
+        """New activity entries go to their lock's event entity (the first refresh only learns them).
+
+        Only the entries the next read can return again are remembered: the API's ``since`` is inclusive,
+        so those of the newest instant come again and are skipped as seen; older ones never come back.
+        """
         first = self._seen_logs is None
         seen = self._seen_logs or set()
         for entry in reversed(snapshot.logs):  # oldest first
@@ -104,10 +110,11 @@ class NukiCoordinator(ProviderCoordinator[NukiSnapshot, NukiClient]):
                 event.value,
                 {"by": entry.name, "at": entry.date.isoformat()},
             )
-        self._seen_logs = seen
         if snapshot.logs:
-            # The API's since is inclusive: the newest entry comes again and is skipped as seen.
-            self._logs_since = max(entry.date for entry in snapshot.logs)
+            newest = max(entry.date for entry in snapshot.logs)
+            self._logs_since = newest
+            seen = {entry.id for entry in snapshot.logs if entry.date >= newest}
+        self._seen_logs = seen
 
     def device_keys(self, data: NukiSnapshot) -> set[str]:
         """The account's locks."""
@@ -303,7 +310,12 @@ class NukiCodes(CodeAdapter):
         return {str(item.code) for item in listed if item.code is not None}
 
     async def create(self, target: CodeTarget, new: NewCode) -> Outcome:
-        """A keypad code; Nuki answers 204 without an id, so the new code is looked up by name and PIN."""
+        """A keypad code; Nuki answers 204 without an id, so the new code is looked up by name and PIN.
+
+        The create is a ``PUT``, which the HTTP client sends again once when the connection drops before the
+        answer: the second one is then refused because the first one made the code. A refused PIN whose code
+        carries this name is that code (the engine checked the PIN was free on the lock just before).
+        """
         client: NukiClient = target.client
         try:
             with _coordinator(target).writing(target.lock_id):
@@ -317,7 +329,24 @@ class NukiCodes(CodeAdapter):
                 )
         except OperationPendingError:
             return Outcome(f"{PENDING_PREFIX}{secrets.token_hex(6)}", CODE_PENDING, provisional=True)
+        except ValidationError as err:
+            if "code" not in err.fields:
+                raise
+            return self._outcome(await self._ours(client, target, new, err))
         return self._outcome(found)
+
+    @staticmethod
+    async def _ours(
+        client: NukiClient, target: CodeTarget, new: NewCode, err: ValidationError
+    ) -> NukiKeypadCode:
+        """The code with this name and PIN a refused create found on the lock (else the refusal is raised)."""
+        try:
+            found = await client.find_keypad_code(target.lock_id, name=new.name, code=new.code)
+        except ApiError as read_err:
+            raise PartialWriteError(f"{err}; whether the code is on the lock could not be read") from read_err
+        if found is None:
+            raise err
+        return found
 
     async def _resolve(self, target: CodeTarget, record: CodeRecord) -> NukiKeypadCode | None:
         client: NukiClient = target.client

@@ -356,6 +356,8 @@ def _view(door: UnifiDoor) -> LockView:
 # Visitor statuses (UniFi Access API): a PIN works for these; CANCELLED visitors' never will.
 VISITOR_VALID: Final = frozenset({"UPCOMING", "VISITING", "VISITED", "ACTIVE", "NO_VISIT"})
 VISITOR_ENDED: Final = frozenset({"CANCELLED"})
+# Before the create call's reference in a visitor's remarks.
+REF_MARK: Final = "ref "
 
 
 class UnifiVisitorCodes(CodeAdapter):
@@ -382,9 +384,15 @@ class UnifiVisitorCodes(CodeAdapter):
             starts_at=new.starts_at,
             ends_at=new.ends_at,
             door_ids=[target.lock_id],
-            remarks=f"Kasify booking {new.booking_id}" if new.booking_id else "Kasify",
+            remarks=self._remarks(new),
         )
         return self._outcome(visitor)
+
+    @staticmethod
+    def _remarks(new: NewCode) -> str:
+        """The visitor's remarks: the booking, and the create call's reference it is found by again."""
+        remarks = f"Kasify booking {new.booking_id}" if new.booking_id else "Kasify"
+        return f"{remarks} ({REF_MARK}{new.ref})" if new.ref else remarks
 
     async def remove(self, target: CodeTarget, record: CodeRecord, *, keep_history: bool) -> None:
         """Delete the visitor."""
@@ -408,15 +416,29 @@ class UnifiVisitorCodes(CodeAdapter):
         )
 
     async def statuses(self, target: CodeTarget, records: Sequence[CodeRecord]) -> dict[str, Outcome]:
-        """One list of the visitors answers for every pending code."""
+        """One list of the visitors answers for every pending code (one not known by id: by its reference)."""
         client: UnifiAccessClient = target.client
-        visitors = {visitor.id: visitor for visitor in await client.list_visitors()}
-        return {
-            record.code_id: self._outcome(visitors[record.code_id])
-            if record.code_id in visitors
-            else Outcome(record.code_id, CODE_FAILED)
-            for record in records
-        }
+        listed = await client.list_visitors()
+        visitors = {visitor.id: visitor for visitor in listed}
+        outcomes: dict[str, Outcome] = {}
+        for record in records:
+            if record.provisional:
+                mark = f"({REF_MARK}{record.ref})"
+                found = next(
+                    (
+                        visitor
+                        for visitor in listed
+                        if record.ref and mark in visitor.remarks and target.lock_id in visitor.door_ids
+                    ),
+                    None,
+                )
+                if found is not None:
+                    outcomes[record.code_id] = self._outcome(found)
+            elif record.code_id in visitors:
+                outcomes[record.code_id] = self._outcome(visitors[record.code_id])
+            else:
+                outcomes[record.code_id] = Outcome(record.code_id, CODE_FAILED)
+        return outcomes
 
 
 UNIFI_CODES: Final = UnifiVisitorCodes()

@@ -20,7 +20,7 @@ from ...access_codes.records import (
     NewCode,
     Outcome,
 )
-from ...api.errors import ApiError, NotFoundError
+from ...api.errors import ApiError, NotFoundError, PartialWriteError
 from ...api.remotelock import RemoteLockClient
 from ...const import LOGGER
 
@@ -54,11 +54,16 @@ class RemoteLockGuestCodes(CodeAdapter):
         )
         try:
             access = await client.grant_access(person.id, target.lock_id)
-        except BaseException:
+        except BaseException as err:
             try:
                 await client.delete_access_person(person.id)
             except ApiError as cleanup:
                 LOGGER.warning("Could not remove RemoteLock access guest %s: %s", person.id, cleanup)
+                if isinstance(err, Exception):
+                    # The guest and its PIN stay: the engine looks for it (by name and PIN) and removes it.
+                    raise PartialWriteError(
+                        f"{err}; the guest could not be removed again: {cleanup}"
+                    ) from err
             raise
         return Outcome(person.id, self._status(access.sync_status))
 
@@ -89,18 +94,22 @@ class RemoteLockGuestCodes(CodeAdapter):
         return Outcome(record.code_id, record.status)
 
     async def statuses(self, target: CodeTarget, records: Sequence[CodeRecord]) -> dict[str, Outcome]:
-        """The sync status of the lock's access grants."""
+        """The sync status of the lock's access grants; a guest whose id is not known, by its name and PIN."""
         client: RemoteLockClient = target.client
         grants = {
             access.access_person_id: access.sync_status
             for access in await client.list_lock_accesses(target.lock_id)
             if access.access_person_id
         }
-        return {
-            record.code_id: Outcome(record.code_id, self._status(grants[record.code_id]))
-            for record in records
-            if record.code_id in grants
-        }
+        outcomes: dict[str, Outcome] = {}
+        for record in records:
+            if record.provisional:
+                guest = await client.find_access_guest(record.name, record.code)
+                if guest is not None:
+                    outcomes[record.code_id] = Outcome(guest.id, self._status(grants.get(guest.id, "")))
+            elif record.code_id in grants:
+                outcomes[record.code_id] = Outcome(record.code_id, self._status(grants[record.code_id]))
+        return outcomes
 
 
 REMOTELOCK_CODES: Final = RemoteLockGuestCodes()

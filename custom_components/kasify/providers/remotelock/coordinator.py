@@ -42,6 +42,10 @@ WEBHOOK_HEALTHY: Final = timedelta(hours=1)
 CODE_USE_PAIRING: Final = timedelta(seconds=10)
 # Event ids remembered to drop the same event arriving again (webhook retry, webhook + poll).
 SEEN_EVENTS: Final = 1000
+# Names of the people whose code uses are reported: at most this many, each read again after this long (a
+# guest renamed in RemoteLock shows with the new name from then on).
+PERSON_NAMES: Final = 200
+PERSON_NAME_MAX_AGE: Final = timedelta(hours=1)
 
 REMOTELOCK_ACTIVITY: Final = {
     "unlocked": "unlocked",
@@ -125,7 +129,7 @@ class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockCl
         self._cursor: str | None = None
         self._seen: dict[str, None] = {}
         self._code_used_at: dict[str, tuple[datetime, str]] = {}
-        self._person_names: dict[str, str | None] = {}
+        self._person_names: dict[str, tuple[datetime, str | None]] = {}  # oldest first
         self.last_push: datetime | None = None
         self._answers: dict[str, tuple[str, RemoteLockLock, RemoteLockLock]] = {}
         # Per lock, when the state shown was established: the read of the locks, a confirmed action's
@@ -174,14 +178,21 @@ class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockCl
         await self.async_handle_events(batch.events)
 
     async def _person_name(self, person_id: str) -> str | None:
-        if person_id not in self._person_names:
-            try:
-                person = await self.client.get_access_person(person_id)
-            except ApiError as err:
-                LOGGER.debug("RemoteLock: could not name access person %s: %s", person_id, err)
-                return None
-            self._person_names[person_id] = person.name or None
-        return self._person_names[person_id]
+        """Who a code use was (read once an hour at most per person; the newest names kept)."""
+        now = dt_util.utcnow()
+        known = self._person_names.get(person_id)
+        if known is not None and now - known[0] < PERSON_NAME_MAX_AGE:
+            return known[1]
+        try:
+            person = await self.client.get_access_person(person_id)
+        except ApiError as err:
+            LOGGER.debug("RemoteLock: could not name access person %s: %s", person_id, err)
+            return known[1] if known is not None else None
+        self._person_names.pop(person_id, None)
+        self._person_names[person_id] = (now, person.name or None)
+        while len(self._person_names) > PERSON_NAMES:
+            del self._person_names[next(iter(self._person_names))]
+        return person.name or None
 
     def _remember(self, ids: Iterable[str]) -> None:
         for event_id in ids:

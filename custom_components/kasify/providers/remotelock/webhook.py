@@ -4,7 +4,10 @@ The options flow creates a webhook notification subscriber at RemoteLock (this w
 JSON, a generated secret) subscribed to the account's lock events, and removes it when the webhook is turned
 off or the entry is deleted. RemoteLock posts each event (``{"data": {...event...}}``) with the secret in the
 ``X-Secret`` header. A request without the right secret gets 401 and changes nothing (the first of a run is
-logged as a warning, the others at debug until a request with the right secret arrives). Accepted events go
+logged as a warning, the others at debug until a request with the right secret arrives); its body is not read.
+A body over :data:`MAX_WEBHOOK_BODY` (an event is a few hundred bytes) gets 413 and one that is not an event
+400, both without reading more or changing anything; an event of a type or a lock the account does not know is
+answered 200 and ignored (RemoteLock would otherwise send it again). Accepted events go
 through the coordinator's one event handler, the same as polled events, so an event that arrives both ways is
 handled once. RemoteLock deactivates a webhook whose deliveries fail for 72 hours: ``webhook_health`` notices
 it from the refresh, polls the events meanwhile, raises a repair issue and activates it again when it is safe.
@@ -14,9 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from http import HTTPStatus
+import json
 import logging
 import secrets
-from typing import Any
+from typing import Any, Final
 
 from aiohttp import web
 from homeassistant.components import webhook
@@ -39,6 +43,8 @@ from .auth import async_create_client
 from .coordinator import RemoteLockCoordinator
 
 SECRET_HEADER = "X-Secret"  # noqa: S105 - a header name, not a secret
+MAX_WEBHOOK_BODY: Final = 64 * 1024
+"""The largest webhook body read, in bytes; a larger one is refused with 413."""
 
 
 def stored_webhook(options: Mapping[str, Any]) -> WebhookSubscription | None:
@@ -61,6 +67,18 @@ async def async_remove_webhook(hass: HomeAssistant, entry: KasifyConfigEntry) ->
         LOGGER.warning(
             "Could not remove the RemoteLock webhook of %s (delete it at RemoteLock): %s", entry.title, err
         )
+
+
+async def _read_body(request: web.Request) -> bytes | None:
+    """The request's body, or ``None`` when it is over :data:`MAX_WEBHOOK_BODY` (not read further)."""
+    if request.content_length is not None and request.content_length > MAX_WEBHOOK_BODY:
+        return None
+    body = bytearray()
+    while chunk := await request.content.read(MAX_WEBHOOK_BODY + 1 - len(body)):
+        body += chunk
+        if len(body) > MAX_WEBHOOK_BODY:
+            return None
+    return bytes(body)
 
 
 @callback
@@ -88,9 +106,15 @@ def async_register_webhook(
             refusing = True
             return web.Response(status=HTTPStatus.UNAUTHORIZED)
         refusing = False
+        body = await _read_body(request)
+        if body is None:
+            LOGGER.debug(
+                "RemoteLock webhook of %s: refused a body over %d bytes", entry.title, MAX_WEBHOOK_BODY
+            )
+            return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
         try:
-            event = parse_webhook_event(await request.json())
-        except (ValueError, MalformedResponseError) as err:
+            event = parse_webhook_event(json.loads(body))
+        except (ValueError, RecursionError, MalformedResponseError) as err:
             LOGGER.debug("RemoteLock webhook of %s: not an event: %s", entry.title, err)
             return web.Response(status=HTTPStatus.BAD_REQUEST)
         if coordinator.data is not None:
