@@ -16,7 +16,8 @@ Kasify, casavi, Nuki Web, UniFi Access, RemoteLock. Measured in the same run:
 3. every iCal feed changed and re-read at once (750 fetched and parsed), and an outage of Kasify followed by
    its recovery (every entity of 500 properties unavailable, then back);
 4. time from a lock action (service call) to the lock's new state, per vendor;
-5. the naive baseline: one request per property (its bookings, smart locks and tasks, one after another)
+5. the naive baseline: one request per property (its bookings, smart locks and tasks of every status, one
+   after another)
    and one request per lock, sequential (RemoteLock's 120 requests a minute lifted, in the simulator and in
    the client, or that alone would take four minutes);
 6. 100 refresh cycles with the same changes (no latency, limits lifted): memory must stay flat.
@@ -25,11 +26,12 @@ A probe sleeps 10 ms again and again during 1-4 and records how late it wakes up
 running code: a stall (``fleet_ha.LoopProbe``). ``--diagnose`` also samples what that thread runs meanwhile.
 
 Requests per refresh, the API minimum (``docs/*-api.md``), with P properties, B bookings in the window (30
-days back to calendar days + 1 ahead), T open tasks, U properties with a smart lock no provider account
-covers, L locks:
+days back to calendar days + 1 ahead), T open tasks, C tasks completed in the last 7 days (the to-do
+lists), U properties with a smart lock no provider account covers, L locks:
 
 ==============  ==========================================================================================
-Kasify          ceil(P/100) + max(1, ceil(B/100)) + max(1, ceil(T/100)) + U: a page holds at most 100; the
+Kasify          ceil(P/100) + max(1, ceil(B/100)) + max(1, ceil(T/100)) + max(1, ceil(C/100)) + U: a page
+                holds at most 100 (``GET /tasks?status=completed&completed_since=`` is the C listing); the
                 property listing names each property's locks and vendors, so only a property with a lock no
                 provider account covers needs ``GET /properties/{id}/smartlocks`` (the only live status)
 casavi          n(P) + n(A) + n(open) + n(in progress) with n(N) = max(1, ceil(N/25)): pages of 25

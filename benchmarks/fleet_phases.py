@@ -24,6 +24,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.kasify.api.errors import ApiError
 from custom_components.kasify.api.ratelimit import SlidingWindowLimiter
 from custom_components.kasify.const import BOOKINGS_LOOKBACK, CONF_CALENDAR_DAYS, CONF_KIND, DOMAIN
+from custom_components.kasify.providers.kasify import RECENTLY_COMPLETED
 
 from .fleet_ha import KINDS, SimulatorProcess
 
@@ -213,7 +214,8 @@ async def naive_cycle(
 ) -> tuple[dict[str, float], Counter[str]]:
     """One request per property resource and per lock, one after another, with the entries' own clients.
 
-    Kasify: the properties, then each property's bookings, smart locks and tasks; a provider: each lock.
+    Kasify: the properties, then each property's bookings, smart locks and tasks (every status in one
+    listing: the open ones and those recently completed for the to-do list); a provider: each lock.
     Each account is read one request after another, the accounts side by side (as Home Assistant refreshes
     its entries); each is timed on its own.
     """
@@ -225,7 +227,7 @@ async def naive_cycle(
         for prop in await kasify.list_properties():
             await kasify.list_property_bookings(prop.id, start, end)
             await kasify.list_smart_locks(prop.id)
-            await kasify.list_property_tasks(prop.id)
+            await kasify.list_property_tasks(prop.id, None)
 
     async def nuki_naive() -> None:
         for lock_id in list(kinds["nuki"].data.locks):
@@ -275,13 +277,16 @@ async def api_minimum(sim: SimulatorProcess, entries: list[MockConfigEntry]) -> 
     )
     bookings = (await sim.kasify("GET", f"/bookings?from={start}&to={end}&size=1"))["total"]
     tasks = (await sim.kasify("GET", "/tasks?status=open&size=1"))["total"]
+    since = (dt_util.utcnow() - RECENTLY_COMPLETED).isoformat().replace("+", "%2B")
+    completed = (await sim.kasify("GET", f"/tasks?status=completed&completed_since={since}&size=1"))["total"]
 
     def pages(count: int, size: int) -> int:
         return max(1, math.ceil(count / size))
 
     how = (
         f"Kasify ceil({fleet['properties']}/100) properties + ceil({bookings}/100) bookings + "
-        f"ceil({tasks}/100) open tasks + {fleet['properties_with_uncovered_locks']} properties read for "
+        f"ceil({tasks}/100) open tasks + ceil({completed}/100) tasks completed in 7 days + "
+        f"{fleet['properties_with_uncovered_locks']} properties read for "
         f"their locks; casavi pages of 25 of {fleet['casavi_properties']}, {fleet['casavi_appointments']}, "
         f"{fleet['casavi_open_tickets']}, {fleet['casavi_tickets_in_progress']}; RemoteLock "
         f"ceil({fleet['remotelock_locks']}/50) + 1"
@@ -290,6 +295,7 @@ async def api_minimum(sim: SimulatorProcess, entries: list[MockConfigEntry]) -> 
         "kasify": pages(fleet["properties"], 100)
         + pages(bookings, 100)
         + pages(tasks, 100)
+        + pages(completed, 100)
         + fleet["properties_with_uncovered_locks"],
         "casavi": pages(fleet["casavi_properties"], 25)
         + pages(fleet["casavi_appointments"], 25)
