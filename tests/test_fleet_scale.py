@@ -4,19 +4,22 @@ listeners and new entities handled a few per turn of the loop, look-ups worked o
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import time, timedelta
 from functools import partial
+from types import SimpleNamespace
 from typing import Any
+from unittest.mock import AsyncMock
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED
 from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.kasify import compat, links, scale
+from custom_components.kasify import compat, links, scale, stay_conflicts
 from custom_components.kasify.api.models import AccountSnapshot, Booking, Property
 from custom_components.kasify.api.turns import LoopTurns
 from custom_components.kasify.const import DOMAIN, LOGGER
@@ -322,3 +325,61 @@ async def test_a_refresh_keeps_the_objects_of_what_did_not_change() -> None:
 
 def test_sliced_listeners_is_a_data_update_coordinator() -> None:
     assert issubclass(scale.SlicedListeners, DataUpdateCoordinator)
+
+
+# --- double bookings and turnover gaps over many properties ------------------------------------------------
+
+
+async def test_stay_conflicts_of_many_properties_are_checked_a_few_per_turn(
+    hass: HomeAssistant, turn_per_item: LoopTurns, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each of 20 properties has a double booking: found property by property, the loop running meanwhile."""
+    entry = MockConfigEntry(domain=DOMAIN, title="Kasify")
+    entry.add_to_hass(hass)
+    start = dt_util.utcnow() + timedelta(days=10)
+    ids = [f"p{number}" for number in range(20)]
+
+    def stay(booking_id: str, property_id: str, days: int) -> Booking:
+        return Booking(
+            id=booking_id,
+            property_id=property_id,
+            guest_name=booking_id,
+            check_in=start,
+            check_out=start + timedelta(days=days),
+        )
+
+    data = AccountSnapshot(
+        properties={pid: Property(id=pid, name=pid.upper()) for pid in ids},
+        bookings={pid: (stay(f"{pid}-a", pid, 2), stay(f"{pid}-b", pid, 3)) for pid in ids},
+        smart_locks={},
+        tasks={},
+        window_start=start - timedelta(days=30),
+        window_end=start + timedelta(days=90),
+    )
+    coordinator = SimpleNamespace(
+        data=data,
+        last_update_success=True,
+        min_turnover=lambda _pid: timedelta(hours=3),
+        stay_times=lambda _pid: (time(15), time(11), dt_util.UTC),
+    )
+    feeds = SimpleNamespace(data={}, async_events_by_property=AsyncMock(return_value={}))
+    checked: list[str] = []
+    find = stay_conflicts.find_conflicts
+
+    def spy(property_id: str, *args: Any) -> list[stay_conflicts.Conflict]:
+        checked.append(property_id)
+        return find(property_id, *args)
+
+    monkeypatch.setattr(stay_conflicts, "find_conflicts", spy)
+    conflicts = stay_conflicts.StayConflicts(hass, entry, coordinator, feeds)  # type: ignore[arg-type]
+
+    conflicts.async_request_check()
+    await _loop_turns(5)
+    assert 0 < len(checked) < len(ids)  # under way, not in one turn of the loop
+    await hass.async_block_till_done()
+    assert checked == ids
+    assert sorted(c.property_id for c in conflicts.conflicts) == sorted(ids)
+    assert {c.kind for c in conflicts.conflicts} == {stay_conflicts.DOUBLE_BOOKING}
+    assert len(ir.async_get(hass).issues) == len(ids)
+    conflicts._async_stop()  # what unloading the entry runs: the issues and the check's timer go
+    assert not ir.async_get(hass).issues
