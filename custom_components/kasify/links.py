@@ -188,6 +188,17 @@ def link_lock_devices(hass: HomeAssistant, coordinator: LockSource | None = None
         links.task = hass.async_create_task(_link(hass, links), f"{DOMAIN} lock links", eager_start=False)
 
 
+async def lock_links_done(hass: HomeAssistant) -> None:
+    """Return once the lock links asked for so far are synchronised (at once when none are pending).
+
+    A check that goes by the registry's links (a booking's code only on its property's locks) waits for this:
+    right after set-up the links are still being made.
+    """
+    links: _Linking | None = hass.data.get(_LINKING)
+    while links is not None and (task := links.task) is not None:
+        await asyncio.wait([task])  # not cancelled with the waiter; its end (even cancelled) is enough
+
+
 class _Linking:
     """Which entries' lock links are to be synchronised, and the task doing it."""
 

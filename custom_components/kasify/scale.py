@@ -157,9 +157,18 @@ def add_in_slices(
     task = entry.async_create_task(
         hass, in_slices(), f"{DOMAIN} {entry.title} adding entities", eager_start=False
     )
-    adding: set[asyncio.Task[None]] = hass.data.setdefault(_ADDING, set())
-    adding.add(task)
-    task.add_done_callback(adding.discard)
+    adding: dict[asyncio.Task[None], str] = hass.data.setdefault(_ADDING, {})
+    adding[task] = entry.entry_id
+    task.add_done_callback(lambda done: adding.pop(done, None))
+
+
+async def async_stop_adding(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Stop adding the entry's entities, before it unloads (one added while its platform resets stays)."""
+    adding: dict[asyncio.Task[None], str] = hass.data.get(_ADDING, {})
+    if tasks := [task for task, entry_id in adding.items() if entry_id == entry.entry_id]:
+        for task in tasks:
+            task.cancel()
+        await asyncio.wait(tasks)
 
 
 async def entities_added(hass: HomeAssistant) -> None:
