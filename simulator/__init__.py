@@ -11,6 +11,7 @@ from .app import Simulator, SimulatorConfig
 from .casavi import CASAVI_PREFIX, CasaviApi
 from .casavi_state import CasaviState
 from .faults import Fault, FaultInjector
+from .fleet import LockMix
 from .ical import ICAL_PREFIX, IcalApi
 from .ical_state import IcalFeeds
 from .kasify import KASIFY_PREFIX, KasifyApi
@@ -35,6 +36,7 @@ __all__ = [
     "IcalFeeds",
     "KasifyApi",
     "KasifyState",
+    "LockMix",
     "NukiApi",
     "NukiState",
     "RecordedRequest",

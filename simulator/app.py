@@ -23,7 +23,7 @@ from .clock import Clock, as_instant, iso, utc_hour
 from .control import CONTROL_PREFIX, build_control_app
 from .errors import code_for
 from .faults import FaultInjector
-from .fleet import build_fleet
+from .fleet import LockMix, build_fleet
 from .ical import ICAL_PREFIX, IcalApi
 from .ical_state import CHANNELS as ICAL_CHANNELS, IcalFeeds
 from .kasify import KasifyApi
@@ -53,6 +53,8 @@ class SimulatorConfig:
         latency: Seconds added to every vendor request.
         now: Freeze the simulator's clock at this aware instant and build the fleet around it; ``None`` uses
             the live clock and builds the fleet around the current UTC hour.
+        locks: Locks per vendor for a scale fleet (:class:`~simulator.fleet.LockMix`); ``None`` keeps the
+            seeded fleet's (about one lock for every other property, three RemoteLock locks).
     """
 
     properties: int = 3
@@ -60,6 +62,7 @@ class SimulatorConfig:
     token: str = "sim-kasify-token"  # noqa: S105 - the simulator's well-known test token
     latency: float = 0.0
     now: datetime | None = None
+    locks: LockMix | None = None
 
 
 class Simulator:
@@ -76,7 +79,13 @@ class Simulator:
         self.requests: list[RecordedRequest] = []
         self.kasify = KasifyState(token=self.config.token, clock=self.clock, seed=self.config.seed)
         anchor = as_instant(self.config.now) if self.config.now is not None else utc_hour()
-        build_fleet(self.kasify, properties=self.config.properties, seed=self.config.seed, now=anchor)
+        other_account = build_fleet(
+            self.kasify,
+            properties=self.config.properties,
+            seed=self.config.seed,
+            now=anchor,
+            locks=self.config.locks,
+        )
         self.casavi = CasaviState(clock=self.clock, seed=self.config.seed)
         build_casavi_fleet(self.casavi, now=anchor)
         self.vendors: dict[str, Vendor] = {}
@@ -85,11 +94,18 @@ class Simulator:
         self.add_vendor(KasifyApi(self.kasify, calendar_url=self._served_feed_url))
         self.ical = IcalFeeds(self.kasify, self.clock, base_url=lambda: self._url(ICAL_PREFIX))
         self.add_vendor(IcalApi(self.ical))
-        self.nuki = build_nuki_fleet(self.kasify, clock=self.clock, seed=self.config.seed)
+        self.nuki = build_nuki_fleet(
+            self.kasify, clock=self.clock, seed=self.config.seed, other_account=other_account
+        )
         self.add_vendor(NukiApi(self.nuki))
         self.add_vendor(CasaviApi(self.casavi))
         self.remotelock = RemoteLockState(clock=self.clock, seed=self.config.seed)
-        build_remotelock_fleet(self.remotelock, fleet_from_kasify(self.kasify), now=anchor)
+        build_remotelock_fleet(
+            self.remotelock,
+            fleet_from_kasify(self.kasify),
+            now=anchor,
+            locks=self.config.locks.remotelock if self.config.locks is not None else None,
+        )
         self.add_vendor(RemoteLockApi(self.remotelock))
         self.unifi = build_unifi_fleet(self.kasify, clock=self.clock, seed=self.config.seed)
         self.add_vendor(UnifiAccessApi(self.unifi))

@@ -8,6 +8,9 @@
   ``{"live": true}`` unfreezes.
 - ``PATCH /_sim/kasify/smartlocks/{id}`` — ``lock_state``, ``battery_level``, ``battery_charging``,
   ``offline``.
+- ``PATCH /_sim/settings`` — ``latency`` (seconds added to every vendor request), ``nuki_action_delay``
+  (simulated seconds per lock state step after a Nuki action), ``remotelock_rate_limit`` (requests per
+  minute, ``null`` for none); answers the settings as they are now.
 - ``PATCH /_sim/kasify/tasks`` — how Kasify answers where its pages are silent: ``ignore_completed_since``
   (bool), ``patch_ignores`` (task fields a ``PATCH`` leaves unchanged); see ``kasify_tasks.py``.
 """
@@ -45,6 +48,7 @@ _FAULT_FIELDS: Final = (
     "echo",
 )
 _LOCK_FIELDS: Final = ("lock_state", "battery_level", "battery_charging", "offline")
+_SECONDS_SETTINGS: Final = ("latency", "nuki_action_delay")
 
 
 def build_control_app(sim: Simulator) -> web.Application:
@@ -71,6 +75,7 @@ class ControlApi:
         app.router.add_delete("/requests", self.clear_requests)
         app.router.add_post("/clock", self.clock)
         app.router.add_patch("/kasify/smartlocks/{id}", self.patch_lock)
+        app.router.add_patch("/settings", self.settings)
         app.router.add_patch("/kasify/tasks", self.patch_task_answers)
         app.router.add_post("/nuki/smartlocks/{id}/keypad", self.nuki_keypad)
         return app
@@ -203,6 +208,31 @@ class ControlApi:
             return web.json_response({"error": "not_found", "message": f"No Nuki lock {lock_id}"}, status=404)
         entry = self.sim.nuki.use_code(int(lock_id), code, unlatch=bool(unlatch))
         return web.json_response(entry)
+
+    async def settings(self, request: web.Request) -> web.Response:
+        """``PATCH /_sim/settings``: latency, Nuki action steps, the RemoteLock rate limit."""
+        data = await read_json(request)
+        body = Body(data, (*_SECONDS_SETTINGS, "remotelock_rate_limit"))
+        for key in _SECONDS_SETTINGS:
+            value = data.get(key, 0.0)
+            if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+                body.add(key, "must be a number of seconds, 0 or more")
+        if data.get("remotelock_rate_limit") is not None:
+            body.integer("remotelock_rate_limit", minimum=1)
+        body.check()
+        if "latency" in data:
+            self.sim.latency = float(data["latency"])
+        if "nuki_action_delay" in data:
+            self.sim.nuki.action_delay = float(data["nuki_action_delay"])
+        if "remotelock_rate_limit" in data:
+            self.sim.remotelock.rate.limit = data["remotelock_rate_limit"]
+        return web.json_response(
+            {
+                "latency": self.sim.latency,
+                "nuki_action_delay": self.sim.nuki.action_delay,
+                "remotelock_rate_limit": self.sim.remotelock.rate.limit,
+            }
+        )
 
     async def patch_task_answers(self, request: web.Request) -> web.Response:
         """``PATCH /_sim/kasify/tasks``: Kasify's task answers where its pages are silent."""

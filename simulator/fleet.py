@@ -10,6 +10,12 @@ same fleet. Guarantees tests rely on:
 - property 2 has one Nuki lock with a low battery (15);
 - later properties get a lock with probability 0.5; the others have none.
 
+A :class:`LockMix` (scale runs) replaces that last draw: its Nuki and UniFi locks are dealt round-robin over
+the properties from property 3 on (then 0, 1, 2, ...), so every property gets its share; properties 0-2 keep
+the locks above, which count towards the mix. Its RemoteLock locks are the RemoteLock fleet's
+(:func:`simulator.remotelock.build_remotelock_fleet`); ``nuki_other_account`` of its Nuki locks belong to a
+Nuki account the simulator does not serve (:func:`build_fleet` returns their Kasify ids).
+
 Stays run from about 60 days before ``now`` to 120 days after, mostly back to back, 2-7 nights, check-in 15:00
 and check-out 11:00 in the property's time zone (stored in UTC).
 """
@@ -21,6 +27,7 @@ from datetime import date, datetime, time, timedelta
 import math
 import random
 import string
+from typing import Final
 import unicodedata
 from zoneinfo import ZoneInfo
 
@@ -50,6 +57,31 @@ CLEANING_WINDOW_PAST = 5
 CLEANING_WINDOW_FUTURE = 7
 
 
+@dataclass(frozen=True, slots=True)
+class LockMix:
+    """How many locks of each vendor a scale fleet has, instead of one lock for about half the properties.
+
+    Attributes:
+        nuki: Nuki locks Kasify lists (at least the 2 of properties 0 and 2 when there are 3 properties).
+        unifi: UniFi Access doors Kasify lists (at least the 1 of property 1).
+        remotelock: RemoteLock locks in the properties' locations (Kasify does not list them).
+        nuki_other_account: How many of the Nuki locks belong to another Nuki account: Kasify lists them,
+            the simulated Nuki account does not have them.
+    """
+
+    nuki: int = 0
+    unifi: int = 0
+    remotelock: int = 0
+    nuki_other_account: int = 0
+
+    def __post_init__(self) -> None:
+        """Refuse counts that cannot be dealt."""
+        if min(self.nuki, self.unifi, self.remotelock, self.nuki_other_account) < 0:
+            raise ValueError("lock counts must not be negative")
+        if self.nuki_other_account > self.nuki:
+            raise ValueError("nuki_other_account must not exceed nuki")
+
+
 @dataclass(slots=True)
 class _Stay:
     """A planned calendar segment: a booking or a block, from one local day to another."""
@@ -65,9 +97,24 @@ def _slug(text: str) -> str:
     return "".join(ch for ch in ascii_text.lower() if ch.isalnum())
 
 
-def build_fleet(state: KasifyState, *, properties: int, seed: int, now: datetime) -> None:
-    """Fill ``state`` with ``properties`` seeded properties and their bookings, tasks and locks."""
-    _FleetBuilder(state, random.Random(seed), now).build(properties)
+def build_fleet(
+    state: KasifyState, *, properties: int, seed: int, now: datetime, locks: LockMix | None = None
+) -> frozenset[str]:
+    """Fill ``state`` with ``properties`` seeded properties and their bookings, tasks and locks.
+
+    Returns the Kasify ids of the smart locks whose provider account the simulator does not serve (only a
+    :class:`LockMix` has such locks).
+    """
+    builder = _FleetBuilder(state, random.Random(seed), now)
+    if locks is not None:
+        builder.deal(properties, locks)
+    builder.build(properties)
+    return frozenset(builder.other_account)
+
+
+# Which Kasify locks properties 0, 1 and 2 always have.
+_GUARANTEED: Final = ("nuki", "unifi", "nuki")
+_OTHER_NUKI: Final = "nuki_other"
 
 
 class _FleetBuilder:
@@ -81,6 +128,23 @@ class _FleetBuilder:
         self.managers: list[Json] = []
         self.cleaners: list[Json] = []
         self.technicians: list[Json] = []
+        # A LockMix's Kasify locks per property index beyond the guaranteed ones (None: the default draw).
+        self.dealt: list[list[str]] | None = None
+        self.other_account: list[str] = []
+
+    def deal(self, count: int, mix: LockMix) -> None:
+        """Deal a :class:`LockMix`'s Nuki and UniFi locks round-robin over ``count`` properties."""
+        guaranteed = _GUARANTEED[:count]
+        nuki_left = mix.nuki - guaranteed.count("nuki")
+        unifi_left = mix.unifi - guaranteed.count("unifi")
+        if nuki_left < 0 or unifi_left < 0 or (count == 0 and mix.nuki + mix.unifi):
+            raise ValueError(f"the lock mix cannot go round {count} properties and their guaranteed locks")
+        others = min(mix.nuki_other_account, nuki_left)
+        tags = ["nuki"] * (nuki_left - others) + [_OTHER_NUKI] * others + ["unifi"] * unifi_left
+        self.rng.shuffle(tags)
+        self.dealt = [[] for _ in range(count)]
+        for position, tag in enumerate(tags):
+            self.dealt[(position + len(guaranteed)) % count].append(tag)
 
     # -- account and crew ------------------------------------------------------------------------------------
 
@@ -222,7 +286,10 @@ class _FleetBuilder:
             )
         elif index == 2:
             self.state.add_nuki_lock(property_id, "Puerta principal", battery_level=15)
-        elif rng.random() < 0.5:
+        if self.dealt is not None:
+            for tag in self.dealt[index]:
+                self._dealt_lock(prop, tag)
+        elif index > 2 and rng.random() < 0.5:
             lock_state = 3 if rng.random() < 0.15 else 1
             if rng.random() < 0.7:
                 self.state.add_nuki_lock(
@@ -235,6 +302,25 @@ class _FleetBuilder:
                 self.state.add_unifi_lock(
                     property_id, "Portal", door_name=f"Portal {city.name}", lock_state=lock_state
                 )
+
+    def _dealt_lock(self, prop: Json, tag: str) -> None:
+        rng = self.rng
+        property_id = prop["id"]
+        lock_state = 3 if rng.random() < 0.15 else 1
+        if tag == "unifi":
+            name = rng.choice(("Portal", "Garaje", "Trastero"))
+            # Named after the property on the controller too, as a host with hundreds of doors would.
+            door_name = f"{prop['name']} - {name}"
+            self.state.add_unifi_lock(property_id, name, door_name=door_name, lock_state=lock_state)
+            return
+        record = self.state.add_nuki_lock(
+            property_id,
+            rng.choice(("Puerta principal", "Entrada", "Puerta", "Terraza")),
+            lock_state=lock_state,
+            battery_level=rng.randint(20, 100),
+        )
+        if tag == _OTHER_NUKI:
+            self.other_account.append(record["id"])
 
     # -- stays -----------------------------------------------------------------------------------------------
 

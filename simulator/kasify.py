@@ -63,6 +63,10 @@ _PT_ZIP: Final = re.compile(r"^\d{4}-\d{3}$")
 _CODE: Final = re.compile(r"^\d{4,8}$")
 
 
+# Encoded booking pages kept (by query) until a booking changes.
+_KEPT_PAGES: Final = 1024
+
+
 def _json(data: Any, status: int = 200) -> web.Response:
     return web.json_response(data, status=status)
 
@@ -95,6 +99,8 @@ class KasifyApi(TaskRoutes):
         """
         self.state = state
         self._calendar_url = calendar_url
+        self._booking_pages: dict[tuple[Any, ...], tuple[int, bytes]] = {}
+        self._encoded: dict[str, tuple[Json, int, str, bytes]] = {}
 
     def _published(self, record: Json) -> Json:
         if self._calendar_url is None:
@@ -208,8 +214,8 @@ class KasifyApi(TaskRoutes):
     async def list_properties(self, request: web.Request) -> web.Response:
         """``GET /properties?page&size``."""
         page, size = page_params(request)
-        records = [self._published(record) for record in self.state.properties.values()]
-        return _json(paged("properties", records, page, size))
+        records = list(self.state.properties.values())
+        return _json(paged("properties", records, page, size, self._published))
 
     async def get_property(self, request: web.Request) -> web.Response:
         """``GET /properties/{id}``."""
@@ -364,8 +370,33 @@ class KasifyApi(TaskRoutes):
     def _booking_page(self, request: web.Request, property_id: str | None) -> web.Response:
         page, size = page_params(request)
         start, end = self._window(request)
-        found = self.state.bookings_overlapping(start, end, property_id=property_id)
-        return _json(paged("bookings", [self._wire_booking(b) for b in found], page, size))
+        # The encoded page is kept until a booking changes (a scale run reads a hundred pages a refresh).
+        key = (start, end, property_id, page, size, self.state.booking_times)
+        generation = self.state.booking_generation
+        kept = self._booking_pages.get(key)
+        if kept is None or kept[0] != generation:
+            found = self.state.bookings_overlapping(start, end, property_id=property_id)
+            frame = paged("bookings", [], page, size)
+            frame["total"] = len(found)
+            items = b",".join(self._encoded_booking(b) for b in found[page * size : (page + 1) * size])
+            head, tail = json.dumps(frame).encode().split(b'"bookings": []')
+            body = head + b'"bookings": [' + items + b"]" + tail
+            if len(self._booking_pages) >= _KEPT_PAGES:
+                self._booking_pages.clear()
+            kept = self._booking_pages[key] = (generation, body)
+        return web.Response(body=kept[1], content_type="application/json")
+
+    def _encoded_booking(self, booking: Json) -> bytes:
+        """A booking as it goes out, encoded; kept per record until it changes (its ``version``)."""
+        version = getattr(booking, "version", None)
+        kept = self._encoded.get(booking["id"])
+        form = self.state.booking_times
+        if version is not None and kept is not None and kept[0] is booking and kept[1:3] == (version, form):
+            return kept[3]
+        encoded = json.dumps(self._wire_booking(booking)).encode()
+        if version is not None:
+            self._encoded[booking["id"]] = (booking, version, form, encoded)
+        return encoded
 
     async def list_bookings(self, request: web.Request) -> web.Response:
         """``GET /bookings?from&to&page&size`` — all properties, sorted by check-in."""

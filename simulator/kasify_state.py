@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from .clock import Clock, as_instant, iso, parse_iso
 from .errors import NotFoundError
 from .kasify_tasks import TaskRecords
+from .tracked import Generation, KeptListings, TrackedDict
 
 type Json = dict[str, Any]
 
@@ -88,7 +89,10 @@ class KasifyState(TaskRecords):
         self.crew: dict[str, Json] = {}
         self.properties: dict[str, Json] = {}
         self.timezones: dict[str, str] = {}
-        self.bookings: dict[str, Json] = {}
+        # Bookings and their records count their changes: a listing keeps its sorted answer until one.
+        self._booking_changes = Generation()
+        self.bookings: dict[str, Json] = TrackedDict(self._booking_changes)
+        self._overlapping = KeptListings(self._booking_changes)
         self.checkins: dict[str, Json] = {}
         self.access_codes: dict[str, Json] = {}
         # How the API writes booking check-in/check-out: "instant" (UTC with Z), "date" or "naive".
@@ -407,23 +411,26 @@ class KasifyState(TaskRecords):
         for key in _BOOKING_TIMES & set(fields):
             fields[key] = _time(fields[key])
         stamp = self._stamp()
-        record: Json = {
-            "id": self.new_id(),
-            "property_id": property_id,
-            "guest_name": guest_name,
-            "guest_email": None,
-            "guest_phone": None,
-            "check_in": _time(check_in),
-            "check_out": _time(check_out),
-            "status": "confirmed",
-            "channel": "direct",
-            "guests_count": 2,
-            "registered_guests": 0,
-            "notes": None,
-            "external_reference": None,
-            "created_at": stamp,
-            "updated_at": fields.get("created_at", stamp),
-        }
+        record: Json = TrackedDict(
+            self._booking_changes,
+            {
+                "id": self.new_id(),
+                "property_id": property_id,
+                "guest_name": guest_name,
+                "guest_email": None,
+                "guest_phone": None,
+                "check_in": _time(check_in),
+                "check_out": _time(check_out),
+                "status": "confirmed",
+                "channel": "direct",
+                "guests_count": 2,
+                "registered_guests": 0,
+                "notes": None,
+                "external_reference": None,
+                "created_at": stamp,
+                "updated_at": fields.get("created_at", stamp),
+            },
+        )
         record.update(fields)
         self.bookings[record["id"]] = record
         self.checkins[record["id"]] = {
@@ -472,6 +479,11 @@ class KasifyState(TaskRecords):
         """Mark a booking cancelled."""
         return self.update_booking(booking_id, status="cancelled")
 
+    @property
+    def booking_generation(self) -> int:
+        """Changes so far to the bookings (any change to the table or to a booking made through it)."""
+        return self._booking_changes.value
+
     def bookings_overlapping(
         self,
         start: datetime | None = None,
@@ -479,14 +491,22 @@ class KasifyState(TaskRecords):
         *,
         property_id: str | None = None,
     ) -> list[Json]:
-        """Bookings (any status) whose stay overlaps ``[start, end)``, sorted by check-in."""
-        found = [
-            booking
-            for booking in self.bookings.values()
-            if (property_id is None or booking["property_id"] == property_id)
-            and overlaps(booking, start, end, "check_in", "check_out")
-        ]
-        return sorted(found, key=lambda b: (instant_at(b, "check_in"), b["id"]))
+        """Bookings (any status) whose stay overlaps ``[start, end)``, sorted by check-in.
+
+        The answer is kept until a booking changes: the pages of one listing cost one filtering and sorting.
+        """
+        return self._overlapping.get(
+            (start, end, property_id),
+            lambda: sorted(
+                (
+                    booking
+                    for booking in self.bookings.values()
+                    if (property_id is None or booking["property_id"] == property_id)
+                    and overlaps(booking, start, end, "check_in", "check_out")
+                ),
+                key=lambda b: (instant_at(b, "check_in"), b["id"]),
+            ),
+        )
 
     def find_overlap(
         self,

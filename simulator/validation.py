@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 import json
 from typing import Any
@@ -197,7 +197,15 @@ def page_params(request: web.Request) -> tuple[int, int]:
     return page, size
 
 
-def paged(key: str, items: Sequence[Any], page: int, size: int) -> Json:
-    """One page of ``items`` under ``key`` with ``page``, ``size`` and ``total``."""
+def paged(
+    key: str, items: Sequence[Any], page: int, size: int, render: Callable[[Any], Any] | None = None
+) -> Json:
+    """One page of ``items`` under ``key`` with ``page``, ``size`` and ``total``.
+
+    ``render`` shapes the page's items (only those) for the wire.
+    """
     start = page * size
-    return {key: list(items[start : start + size]), "page": page, "size": size, "total": len(items)}
+    chosen = list(items[start : start + size])
+    if render is not None:
+        chosen = [render(item) for item in chosen]
+    return {key: chosen, "page": page, "size": size, "total": len(items)}

@@ -17,6 +17,7 @@ from .frontend import async_setup_frontend
 from .links import link_lock_devices
 from .placement import async_setup_placement
 from .providers import PROVIDERS, AccountKind
+from .scale import async_stop_adding
 from .services import async_setup_services
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -65,6 +66,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: KasifyConfigEntry) -> bo
 
 async def async_unload_entry(hass: HomeAssistant, entry: KasifyConfigEntry) -> bool:
     """Unload the platforms; timers and listeners go with ``entry.async_on_unload``."""
+    await async_stop_adding(hass, entry)
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 

@@ -22,7 +22,14 @@ PARALLEL_UPDATES = 0
 
 
 class PropertyCalendar(PropertyEntity, CalendarEntity):
-    """``event`` from cached data; ranges from the cache or, outside the source's window, from its API."""
+    """``event`` from cached data; ranges from the cache or, outside the source's window, from its API.
+
+    The event in progress (else the next) is worked out once per change of what it comes from, and again
+    only when it ends: Home Assistant asks for it several times per state write, for hundreds of calendars.
+    """
+
+    # What the event was worked out from (the property's data, the followers', the language), and the event.
+    _current: tuple[tuple[object, str], CalendarEvent | None] | None = None
 
     def __init__(self, coordinator: PropertySourceCoordinator[Any], prop: Property) -> None:
         """Create the calendar of ``prop``, named after what its source keeps on it."""
@@ -34,14 +41,25 @@ class PropertyCalendar(PropertyEntity, CalendarEntity):
         """Also follow what else feeds the calendar (a feed-only stay can be the current event)."""
         await super().async_added_to_hass()
         for follower in self.coordinator.calendar_followers():
-            self.async_on_remove(follower.async_add_listener(self.async_write_ha_state))
+            self.async_on_remove(follower.async_add_listener(self._handle_coordinator_update))
+
+    def _state_source(self) -> object:
+        """The property's data and what the followers know of it (a change elsewhere writes nothing)."""
+        return (super()._state_source(), self.coordinator.calendar_extra(self.property_id))
 
     @property
     def event(self) -> CalendarEvent | None:
         """The event in progress, else the next one."""
         now = dt_util.now()
-        events = self.coordinator.calendar_cached(self.property_id, self.hass.config.language)
-        return next((event for event in events if event.end_datetime_local > now), None)
+        language = self.hass.config.language
+        sources = (self._state_source(), language)
+        if (current := self._current) is not None and current[0] == sources:
+            event = current[1]
+            if event is None or event.end_datetime_local > now:
+                return event
+        event = self.coordinator.calendar_current(self.property_id, now, language)
+        self._current = (sources, event)
+        return event
 
     async def async_get_events(
         self, hass: HomeAssistant, start_date: datetime, end_date: datetime

@@ -73,8 +73,6 @@ MAX_MIN_TURNOVER_HOURS: Final = 48
 
 # How far back the coordinator keeps bookings (the calendar pages the API for older ranges).
 BOOKINGS_LOOKBACK: Final = timedelta(days=30)
-# Concurrent per-property requests in one refresh.
-MAX_CONCURRENT_REQUESTS: Final = 4
 
 # Bus events
 EVENT_CHECK_IN: Final = "kasify_check_in"

@@ -8,7 +8,7 @@ Every upstream account is polled by an :class:`ApiCoordinator`: a property sourc
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Final
@@ -35,6 +35,7 @@ from .const import (
     LOGGER,
 )
 from .placement import place_lock
+from .scale import PerData, SlicedListeners, one_pass
 
 if TYPE_CHECKING:
     from .access_codes.records import CodeTarget
@@ -140,13 +141,14 @@ def remove_stale_devices(
     return kept
 
 
-class ApiCoordinator[DataT](DataUpdateCoordinator[DataT]):
+class ApiCoordinator[DataT](SlicedListeners[DataT]):
     """Polls one upstream account; the one place upstream failures become Home Assistant's.
 
     Refused credentials → reauth; 429 → no request until its ``Retry-After`` has passed (capped); any other
     API failure → the entities go unavailable (Home Assistant logs once when it goes and once when it
     comes back). Subclasses read the account in :meth:`_fetch` and may react to an error in
-    :meth:`_on_api_error` (a repair issue, say).
+    :meth:`_on_api_error` (a repair issue, say). Listeners are updated in slices (:mod:`.scale`), and look-ups
+    over the data are worked out once per refresh (:attr:`per_data`).
     """
 
     config_entry: KasifyConfigEntry
@@ -165,6 +167,7 @@ class ApiCoordinator[DataT](DataUpdateCoordinator[DataT]):
             always_update=False,
         )
         self._rate_limit_gate = RetryAfterGate(self.upstream_name)
+        self.per_data = PerData()
 
     @abstractmethod
     async def _fetch(self) -> DataT:
@@ -266,6 +269,15 @@ class PropertySourceCoordinator[SnapshotT: PropertySnapshot](ApiCoordinator[Snap
         """Device identifier of one of this source's properties."""
         return property_identifier(property_id, self.kind)
 
+    def property_identifiers(self) -> frozenset[tuple[str, str]]:
+        """Device identifiers of this source's properties now."""
+        data = self.data
+        return self.per_data.get(
+            "property_identifiers",
+            (data,),
+            lambda: frozenset(self.property_identifier(pid) for pid in data.properties),
+        )
+
     def _device_identifiers(self, data: SnapshotT) -> set[tuple[str, str]]:
         """Identifiers of every device this entry should have (properties; subclasses add locks)."""
         return {self.property_identifier(pid) for pid in data.properties}
@@ -274,9 +286,10 @@ class PropertySourceCoordinator[SnapshotT: PropertySnapshot](ApiCoordinator[Snap
         """Keep the device registry in step with the upstream (data is complete after a success)."""
         super()._async_refresh_finished()
         if self.last_update_success and self.data is not None:
-            self._sync_devices(self.data)
-            self._report_degraded(self.data.degraded)
-            self._refreshed(self.data)
+            with one_pass(self.hass):
+                self._sync_devices(self.data)
+                self._report_degraded(self.data.degraded)
+                self._refreshed(self.data)
 
     def _refreshed(self, data: SnapshotT) -> None:
         """After a successful refresh, devices in step: repairs, links."""
@@ -363,6 +376,10 @@ class PropertySourceCoordinator[SnapshotT: PropertySnapshot](ApiCoordinator[Snap
         """Check-in and check-out instants of the property's stays (none for sources without stays)."""
         return []
 
+    def stay_change_properties(self, start: datetime, end: datetime) -> set[str]:
+        """The properties with a check-in or check-out in ``[start, end]``."""
+        return {pid for pid in self.data.properties if any(start <= i <= end for i in self.stay_changes(pid))}
+
     def property_of_booking(self, booking_id: str) -> str | None:
         """The id of the property a booking this source lists is for (none for sources without bookings)."""
         return None
@@ -380,8 +397,9 @@ class PropertySourceCoordinator[SnapshotT: PropertySnapshot](ApiCoordinator[Snap
         """Unique id bases of locks this entry knows but leaves to another entry (their entities go)."""
         return set()
 
-    def sync_lock_links(self) -> None:
-        """Hang this entry's own lock devices under their property's device."""
+    def sync_lock_links(self) -> Iterator[None]:
+        """Hang this entry's own lock devices under their property's device (one lock per step)."""
+        return iter(())
 
     # -- the property's calendar ---------------------------------------------------------------------------
 
@@ -392,6 +410,17 @@ class PropertySourceCoordinator[SnapshotT: PropertySnapshot](ApiCoordinator[Snap
     @abstractmethod
     def calendar_cached(self, property_id: str, language: str) -> list[CalendarEvent]:
         """Every event of the property in the coordinator's window, sorted by start."""
+
+    def calendar_current(self, property_id: str, now: datetime, language: str) -> CalendarEvent | None:
+        """The first event of :meth:`calendar_cached` that ends after ``now`` (the calendar's state)."""
+        return next(
+            (
+                event
+                for event in self.calendar_cached(property_id, language)
+                if event.end_datetime_local > now
+            ),
+            None,
+        )
 
     async def async_calendar_window(
         self, property_id: str, start: datetime, end: datetime, language: str
@@ -408,6 +437,10 @@ class PropertySourceCoordinator[SnapshotT: PropertySnapshot](ApiCoordinator[Snap
     def calendar_followers(self) -> list[DataUpdateCoordinator[Any]]:
         """Other coordinators whose changes change the calendar (Kasify's iCal feeds)."""
         return []
+
+    def calendar_extra(self, property_id: str) -> object:
+        """What the followers know of the property (compared to skip writing an unchanged calendar)."""
+        return None
 
     # -- guest stays (sources that have them) ---------------------------------------------------------------
 
@@ -465,11 +498,17 @@ class ProviderCoordinator[DataT, ClientT](ApiCoordinator[DataT]):
 
     @property
     def lock_views(self) -> Mapping[str, LockView]:
-        """The account's locks as their entities show them (computed once per data)."""
+        """The account's locks as their entities show them (worked out once per data)."""
         if self.data is None:
             return {}
         if self._views is None or self._views[0] is not self.data:
-            self._views = (self.data, self._lock_views(self.data))
+            # A lock that did not change keeps its view object: its entities compare it by identity.
+            before = self._views[1] if self._views is not None else {}
+            views = {
+                key: previous if (previous := before.get(key)) == view else view
+                for key, view in self._lock_views(self.data).items()
+            }
+            self._views = (self.data, views)
         return self._views[1]
 
     def has_device(self, identifiers: set[tuple[str, str]]) -> bool:
@@ -505,11 +544,16 @@ class ProviderCoordinator[DataT, ClientT](ApiCoordinator[DataT]):
     def _async_refresh_finished(self) -> None:
         super()._async_refresh_finished()
         if self.last_update_success and self.data is not None:
-            remove_stale_devices(
-                self.hass, self.config_entry.entry_id, {(DOMAIN, key) for key in self.device_keys(self.data)}
-            )
-            self.sync_lock_links()
-            self._refreshed(self.data)
+            from .links import link_lock_devices  # links imports this module: imported when first needed
+
+            with one_pass(self.hass):
+                remove_stale_devices(
+                    self.hass,
+                    self.config_entry.entry_id,
+                    {(DOMAIN, key) for key in self.device_keys(self.data)},
+                )
+                link_lock_devices(self.hass, self)
+                self._refreshed(self.data)
 
     def _refreshed(self, data: DataT) -> None:
         """After a successful refresh (devices and links already in step): repairs, polling pace."""
@@ -524,8 +568,10 @@ class ProviderCoordinator[DataT, ClientT](ApiCoordinator[DataT]):
         """A provider shows every lock it has."""
         return set()
 
-    def sync_lock_links(self) -> None:
+    def sync_lock_links(self) -> Iterator[None]:
         """Hang each lock device under its property's device (a property loaded later, a changed mapping).
+
+        One lock per step (:func:`~.links.link_lock_devices` spreads them over turns of the loop).
 
         The device is named after its property and put in the property's area (``placement.py``).
         """
@@ -535,6 +581,7 @@ class ProviderCoordinator[DataT, ClientT](ApiCoordinator[DataT]):
         unlink = self.unlink_when_unknown and bool(property_sources(self.hass))
         views = self.lock_views
         for key in self.device_keys(self.data):
+            yield
             device = compat.device_by_identifier(self.hass, (DOMAIN, key), self.config_entry.entry_id)
             if device is None or (view := views.get(key)) is None:
                 continue  # its entities are being added; the link follows once they are

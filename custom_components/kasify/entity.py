@@ -7,6 +7,7 @@ bases; nothing here or there knows a vendor by name.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import Any
 
 from homeassistant.core import callback
@@ -29,6 +30,7 @@ from .coordinator import (
 )
 from .links import property_device
 from .placement import current_property, lock_device_name
+from .scale import add_in_slices, one_pass
 from .stays import signal_stay
 
 _UNSET: Any = object()
@@ -191,13 +193,12 @@ def async_add_property_entities(
     def _add_new() -> None:
         properties = coordinator.data.properties
         known.intersection_update(properties)
-        new: list[Entity] = []
+        new: list[Callable[[], Iterable[Entity]]] = []
         for property_id, prop in properties.items():
             if property_id not in known:
                 known.add(property_id)
-                new.extend(factory(coordinator, prop))
-        if new:
-            async_add_entities(new)
+                new.append(partial(_property_group, factory, coordinator, prop))
+        add_in_slices(coordinator.hass, entry, async_add_entities, new)
 
     _add_new()
     entry.async_on_unload(coordinator.async_add_listener(_add_new))
@@ -215,31 +216,49 @@ def async_add_lock_entities(
     coordinator = entry.runtime_data.coordinator
     registry = er.async_get(coordinator.hass)
     known: dict[str, str] = {}  # device key → unique id base
+    removed: set[str] = set()  # unique id bases whose entities are gone (looked for once, not every refresh)
 
     @callback
     def _add_new() -> None:
-        views = coordinator.lock_views
+        with one_pass(coordinator.hass):
+            _add_views(coordinator.lock_views)
+
+    @callback
+    def _add_views(views: Mapping[str, LockView]) -> None:
         gone = {base for key, base in known.items() if key not in views} | coordinator.hidden_lock_bases()
         for key in [key for key in known if key not in views]:
             del known[key]
-        _remove_entities(registry, entry, gone)
-        new: list[Entity] = []
+        _remove_entities(registry, entry, gone - removed)
+        removed.update(gone)
+        new: list[Callable[[], Iterable[Entity]]] = []
         for key, view in views.items():
             if key not in known:
                 known[key] = view.unique_id_base
-                new.extend(factory(coordinator, view))
-        if new:
-            async_add_entities(new)
+                removed.discard(view.unique_id_base)
+                new.append(partial(_lock_group, factory, coordinator, view))
+        add_in_slices(coordinator.hass, entry, async_add_entities, new)
 
     _add_new()
     entry.async_on_unload(coordinator.async_add_listener(_add_new))
+
+
+def _property_group(
+    factory: PropertyFactory, coordinator: PropertySourceCoordinator[Any], prop: Property
+) -> Iterable[Entity]:
+    """The property's entities, made when their turn comes (none if it is gone by then)."""
+    return factory(coordinator, prop) if prop.id in coordinator.data.properties else ()
+
+
+def _lock_group(factory: LockFactory, coordinator: LockCoordinator, view: LockView) -> Iterable[Entity]:
+    """The lock's entities, made when their turn comes (none if it is no longer shown by then)."""
+    return factory(coordinator, view) if view.device_key in coordinator.lock_views else ()
 
 
 def _remove_entities(registry: er.EntityRegistry, entry: KasifyConfigEntry, bases: set[str]) -> None:
     """Drop this entry's entities of the locks with these unique id bases."""
     if not bases:
         return
-    prefixes = tuple(f"{base}-" for base in bases)
     for registered in er.async_entries_for_config_entry(registry, entry.entry_id):
-        if registered.unique_id.startswith(prefixes):
+        unique_id = registered.unique_id  # "<base>-<key>": is any part before a "-" one of the bases?
+        if any(unique_id[:at] in bases for at, char in enumerate(unique_id) if char == "-"):
             registry.async_remove(registered.entity_id)

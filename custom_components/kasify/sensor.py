@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -16,12 +17,12 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util import dt as dt_util
 
 from .api.models import Booking, Feature, Property
 from .coordinator import KasifyConfigEntry, LockView, PropertySourceCoordinator
 from .entity import (
+    KasifyEntity,
     LockCoordinator,
     LockDeviceEntity,
     PropertyEntity,
@@ -29,6 +30,7 @@ from .entity import (
     async_add_property_entities,
 )
 from .providers.kasify_feeds import FeedCoordinator, FeedStatus
+from .scale import add_in_slices
 from .stay_sensor import StayStateSensor
 
 PARALLEL_UPDATES = 0
@@ -160,10 +162,9 @@ class LockBatterySensor(LockDeviceEntity, SensorEntity):
         return view.battery_level if view else None
 
 
-class FeedSyncSensor(CoordinatorEntity[FeedCoordinator], SensorEntity):
+class FeedSyncSensor(KasifyEntity[FeedCoordinator], SensorEntity):
     """When an iCal feed last synced; its status, last error and event count as attributes."""
 
-    _attr_has_entity_name = True
     _attr_translation_key = "feed_sync"
     _attr_device_class = SensorDeviceClass.TIMESTAMP
     _attr_entity_category = EntityCategory.DIAGNOSTIC
@@ -180,6 +181,10 @@ class FeedSyncSensor(CoordinatorEntity[FeedCoordinator], SensorEntity):
     @property
     def _status(self) -> FeedStatus | None:
         return (self.coordinator.data or {}).get(self.feed_id)
+
+    def _state_source(self) -> object:
+        """Its feed's status only: a refresh of other feeds writes nothing here."""
+        return self._status
 
     @property
     def available(self) -> bool:
@@ -207,6 +212,10 @@ class FeedSyncSensor(CoordinatorEntity[FeedCoordinator], SensorEntity):
         }
 
 
+def _feed_sensors(feeds: FeedCoordinator, status: FeedStatus) -> list[FeedSyncSensor]:
+    return [FeedSyncSensor(feeds, status)]
+
+
 @callback
 def _async_add_feed_sensors(
     entry: KasifyConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
@@ -223,14 +232,14 @@ def _async_add_feed_sensors(
     def _add_new() -> None:
         current = feeds.data or {}
         new = [
-            FeedSyncSensor(feeds, status)
+            status
             for key, status in current.items()
             if key not in known and status.property_id in feeds.kasify.data.properties
         ]
-        known.update(sensor.feed_id for sensor in new)
+        known.update(status.feed_id for status in new)
         known.intersection_update(current)
-        if new:
-            async_add_entities(new)
+        sensors = [partial(_feed_sensors, feeds, status) for status in new]
+        add_in_slices(feeds.hass, entry, async_add_entities, sensors)
         # A feed removed from Kasify or the options takes its sensor with it.
         wanted = {
             f"{feeds.kasify.property_identifier(status.property_id)[1]}-feed_{status.slug}"

@@ -10,9 +10,10 @@ less than the property's minimum turnover time later (option, default 3 h, 0 for
 check-in, within the coordinator's window.
 
 Checked after each Kasify or feed refresh that changed something and at the instant a reported conflict
-stops mattering. The issues are not persistent: after a restart the first check raises them again, and when
-the entry unloads they go. While Kasify's bookings are unknown (listing not understood, or the last refresh
-failed) the issues stay as they are. Issues name the property, the guests (or the feed's text) and the
+stops mattering, property by property within the integration's turn budget on the event loop (``scale.py``).
+The issues are not persistent: after a restart the first check raises them again, and when the entry unloads
+they go. While Kasify's bookings are unknown (listing not understood, or the last refresh failed) the issues
+stay as they are. Issues name the property, the guests (or the feed's text) and the
 times, never a guest's e-mail or phone.
 """
 
@@ -32,6 +33,7 @@ from .api.ical import EventKind, IcalEvent
 from .api.models import Booking, Feature
 from .const import DOMAIN, LOGGER
 from .providers.kasify_calendar import feed_only
+from .scale import loop_turns
 
 if TYPE_CHECKING:
     from .coordinator import KasifyConfigEntry
@@ -96,9 +98,8 @@ def find_conflicts(
             if second.start >= first.end:
                 break
             conflicts.append(Conflict(DOUBLE_BOOKING, property_id, first, second))
-        after = min(
-            (stay for stay in following if stay.start >= first.end), key=lambda s: s.start, default=None
-        )
+        # The first stay (in start order) that begins once this one has ended.
+        after = next((stay for stay in following if stay.start >= first.end), None)
         if after is not None and after.start - first.end < min_turnover:
             conflicts.append(Conflict(TURNOVER_GAP, property_id, first, after))
     return [conflict for conflict in conflicts if conflict.matters_until > now]
@@ -208,7 +209,9 @@ class StayConflicts:
         if self._stopped:
             return
         found: dict[str, Conflict] = {}
-        for property_id in data.properties:
+        turns = loop_turns(self._hass)  # hundreds of properties: the loop gets its turns meanwhile
+        for property_id in list(data.properties):
+            await turns.take()
             stays = self._stays(
                 property_id, data.active_bookings(property_id), feed_events.get(property_id, [])
             )

@@ -93,14 +93,18 @@ class StayScheduler:
         now = dt_util.utcnow()
         horizon = now + SCHEDULE_HORIZON
         wanted: dict[tuple[str, str], tuple[datetime, Booking]] = {}
-        for property_id in data.properties:
-            for booking in data.active_bookings(property_id):
-                for kind, instant in (
-                    (STAY_CHECK_IN, booking.check_in),
-                    (STAY_CHECK_OUT, booking.check_out),
-                ):
-                    if now < instant <= horizon:
-                        wanted[(booking.id, kind)] = (instant, booking)
+        for property_id, bookings in data.bookings.items():
+            if property_id not in data.properties:
+                continue
+            for booking in bookings:  # by check-in: none after the horizon counts
+                if booking.check_in > horizon:
+                    break
+                if not booking.active or booking.check_out <= now:
+                    continue
+                if now < booking.check_in:
+                    wanted[(booking.id, STAY_CHECK_IN)] = (booking.check_in, booking)
+                if booking.check_out <= horizon:
+                    wanted[(booking.id, STAY_CHECK_OUT)] = (booking.check_out, booking)
 
         for key in [key for key in self._timers if key not in wanted]:
             self._timers.pop(key).cancel()
@@ -162,9 +166,17 @@ class StayScheduler:
 
     @callback
     def _report_changes(self, old: AccountSnapshot, new: AccountSnapshot, now: datetime) -> None:
-        """Tell the stay entities about bookings created, cancelled or with newly registered guests."""
-        old_bookings = {b.id: b for items in old.bookings.values() for b in items}
-        new_bookings = {b.id: b for items in new.bookings.values() for b in items}
+        """Tell the stay entities about bookings created, cancelled or with newly registered guests.
+
+        Only properties whose bookings changed are looked at (a refresh keeps the objects of the others).
+        """
+        changed = {
+            property_id
+            for property_id in old.bookings.keys() | new.bookings.keys()
+            if old.bookings.get(property_id) is not new.bookings.get(property_id)
+        }
+        old_bookings = {b.id: b for pid in changed for b in old.bookings.get(pid, ())}
+        new_bookings = {b.id: b for pid in changed for b in new.bookings.get(pid, ())}
         for booking_id, booking in new_bookings.items():
             before = old_bookings.get(booking_id)
             if before is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 import random
 
@@ -29,9 +30,16 @@ from .state import NukiState
 
 
 def build_nuki_fleet(
-    kasify: KasifyState, *, clock: Clock, seed: int = 1, token: str = NUKI_TOKEN
+    kasify: KasifyState,
+    *,
+    clock: Clock,
+    seed: int = 1,
+    token: str = NUKI_TOKEN,
+    other_account: Collection[str] = (),
 ) -> NukiState:
     """The Nuki account behind the Kasify fleet's Nuki locks, plus three devices Kasify does not know.
+
+    Kasify locks whose ids are in ``other_account`` belong to another Nuki account: this one lacks them.
 
     The first linked lock has a keypad (with the cleaners' code "Limpieza" and an app user), a door sensor
     (closed) and a short history in the log; a lock with ``battery_level`` below 20 in Kasify is battery
@@ -45,7 +53,12 @@ def build_nuki_fleet(
     for record in list(kasify.smart_locks.values()):
         nuki = record.get("nuki_smartlock") or {}
         nuki_id = str(nuki.get("nuki_smartlock_id") or "")
-        if record["vendor"] != "nuki" or not nuki_id.isdigit() or int(nuki_id) in state.locks:
+        if (
+            record["vendor"] != "nuki"
+            or record["id"] in other_account
+            or not nuki_id.isdigit()
+            or int(nuki_id) in state.locks
+        ):
             continue
         prop = kasify.properties.get(record["property_id"], {})
         lock = state.add_lock(

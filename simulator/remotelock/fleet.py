@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+import random
+from typing import Final
 
 from simulator.clock import parse_iso
 from simulator.kasify_state import Json, KasifyState
@@ -40,7 +42,7 @@ def fleet_from_kasify(kasify: KasifyState) -> list[FleetProperty]:
 
 
 def build_remotelock_fleet(
-    state: RemoteLockState, properties: Sequence[FleetProperty], *, now: datetime
+    state: RemoteLockState, properties: Sequence[FleetProperty], *, now: datetime, locks: int | None = None
 ) -> None:
     """Seed ``state`` with one location per Kasify property (same name and zone) and some devices.
 
@@ -50,7 +52,10 @@ def build_remotelock_fleet(
     - property 2: a ``lock`` "Garaje", offline (not connected, not alive) with battery 12 and a
       ``power_level_low`` event;
     - a location "Oficina Sol y Mar" that matches no property, with a ``lock`` "Oficina" and two non-lock
-      devices (a ``thermostat`` and a ``resort_lock``) that a ``type[]=lock`` filter must leave out.
+      devices (a ``thermostat`` and a ``resort_lock``) that a ``type[]=lock`` filter must leave out;
+    - with ``locks`` (scale runs), that many locks in the properties' locations in all: the three above, then
+      ``lock`` devices dealt round-robin from the fourth location on (then the first, ...), named after their
+      location ("<location> - Garaje"), locked, with batteries of 20-100.
     """
     locations = [state.add_location(prop.name, time_zone=prop.time_zone) for prop in properties]
     plan: list[tuple[str, str, Json]] = [
@@ -58,17 +63,21 @@ def build_remotelock_fleet(
         ("Trastero", "zwave_lock", {"state": "unlocked", "power_level": 54}),
         ("Garaje", "lock", {"state": "locked", "power_level": 12, "connected": False, "alive": False}),
     ]
-    locks = [
+    if locks is not None and locks < min(len(plan), len(locations)):
+        raise ValueError(f"{locks} RemoteLock locks are fewer than the ones the fleet always has")
+    planned = [
         state.add_lock(name, location["id"], device_type=kind, **attributes)
         for location, (name, kind, attributes) in zip(locations, plan, strict=False)
     ]
+    if locks is not None:
+        _deal_locks(state, locations, locks - len(planned))
     _add_office(state)
-    if locks:
-        _seed_front_door(state, locks[0]["id"], properties[0].guest, now)
-    if len(locks) > 1:
+    if planned:
+        _seed_front_door(state, planned[0]["id"], properties[0].guest, now)
+    if len(planned) > 1:
         state.add_event(
             "access_denied",
-            locks[1]["id"],
+            planned[1]["id"],
             method="pin",
             pin="0000",
             status="failed",
@@ -76,14 +85,28 @@ def build_remotelock_fleet(
             occurred_at=now - timedelta(hours=3),
             created_at=now - timedelta(hours=3, seconds=-2),
         )
-    if len(locks) > 2:
+    if len(planned) > 2:
         state.add_event(
             "power_level_low",
-            locks[2]["id"],
+            planned[2]["id"],
             power_level=12,
             occurred_at=now - timedelta(hours=26),
             created_at=now - timedelta(hours=2),
         )
+
+
+_DEALT_NAMES: Final = ("Puerta de servicio", "Trastero", "Garaje", "Portal", "Entrada")
+
+
+def _deal_locks(state: RemoteLockState, locations: Sequence[Json], count: int) -> None:
+    """``count`` more locks over ``locations``, round-robin from the fourth one on."""
+    if count and not locations:
+        raise ValueError("RemoteLock locks need at least one property to go in")
+    rng = random.Random(f"remotelock-deal-{len(locations)}-{count}")
+    for position in range(count):
+        location = locations[(position + 3) % len(locations)]
+        name = f"{location['attributes']['name']} - {rng.choice(_DEALT_NAMES)}"
+        state.add_lock(name, location["id"], state="locked", power_level=rng.randint(20, 100))
 
 
 def _add_office(state: RemoteLockState) -> None:

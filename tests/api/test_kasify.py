@@ -378,10 +378,11 @@ async def test_pagination_stops_on_an_empty_page_even_if_total_is_wrong(
     client: KasifyClient, kasify: FakeApi
 ) -> None:
     kasify.reply("GET", "/properties", paged("properties", minimal_properties(0, 100), page=0, total=500))
-    kasify.reply("GET", "/properties", paged("properties", [], page=1, total=500))
+    # The pages the total promises are asked for together (some maybe before the empty one is in).
+    kasify.reply("GET", "/properties", paged("properties", [], page=1, total=500), repeat=True)
 
     assert len(await client.list_properties()) == 100
-    assert len(kasify.calls) == 2
+    assert 2 <= len(kasify.calls) <= 5
 
 
 async def test_pagination_of_an_empty_list(client: KasifyClient, kasify: FakeApi) -> None:

@@ -31,6 +31,7 @@ from custom_components.kasify.api.remotelock import (
     ACCEPT,
     DEFAULT_API_URL,
     MAX_RESET_WAIT,
+    PAGE_CONCURRENCY,
     WEBHOOK_EVENTS,
     CallbackTokenSource,
     ClientCredentialsAuth,
@@ -240,6 +241,45 @@ async def test_list_locks_pages_at_50(client: RemoteLockClient, remotelock: Fake
     assert [lock.id for lock in result] == [f"lock-{i:03d}" for i in range(120)]
     assert len(remotelock.calls) == 3  # ceil(120 / 50)
     assert [call.query["page"] for call in remotelock.calls] == ["1", "2", "3"]
+
+
+async def test_list_locks_reads_the_pages_after_the_first_at_once(
+    client: RemoteLockClient, remotelock: FakeApi
+) -> None:
+    """Ten pages: after the first, four are in flight together (never a fifth), all in order in the result."""
+    locks = [lock_json(f"lock-{i:03d}") for i in range(480)]
+    in_flight = peak = 0
+    gate = Gate(PAGE_CONCURRENCY)
+
+    async def answer(call: Call) -> tuple[int, Any]:
+        nonlocal in_flight, peak
+        number = int(call.query["page"])
+        in_flight += 1
+        peak = max(peak, in_flight)
+        if 2 <= number <= 1 + PAGE_CONCURRENCY:
+            await gate.arrive()  # pages 2-5 are answered only once all four are in flight
+        for _ in range(3):
+            await asyncio.sleep(0)
+        in_flight -= 1
+        return 200, page(locks[(number - 1) * 50 : number * 50], number, total_pages=10)
+
+    remotelock.reply("GET", "/devices", answer=answer, repeat=True)
+    result = await client.list_locks()
+    assert [lock.id for lock in result] == [lock["id"] for lock in locks]
+    assert sorted(int(call.query["page"]) for call in remotelock.calls) == list(range(1, 11))
+    assert peak == PAGE_CONCURRENCY
+
+
+async def test_a_short_page_ends_the_collection(client: RemoteLockClient, remotelock: FakeApi) -> None:
+    """``total_pages`` promised more: pages after the first short one are not kept."""
+
+    async def answer(call: Call) -> tuple[int, Any]:
+        number = int(call.query["page"])
+        count = 20 if number == 2 else 50
+        return 200, page([lock_json(f"p{number}-{i}") for i in range(count)], number, total_pages=4)
+
+    remotelock.reply("GET", "/devices", answer=answer, repeat=True)
+    assert len(await client.list_locks()) == 70
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
-from .. import compat
+from .. import compat, links
 from ..api.errors import ApiError, NotFoundError
 from ..api.models import Booking, BookingStatus, Feature
 from ..const import DOMAIN, LOGGER
@@ -181,6 +181,9 @@ class AutoCodeScheduler:
         async with self._lock:
             while self._dirty and not self._stopped:
                 self._dirty = False
+                # The property's locks are the lock devices linked to it: links being made (right after
+                # set-up, in turns of the loop) are waited for.
+                await links.lock_links_done(self._hass)
                 await self._async_reconcile_once()
             if not self._stopped:
                 self._schedule_timer()

@@ -296,6 +296,7 @@ class AccessCodeManager:
     async def _async_create(
         self, entity_ids: Sequence[str], draft: NewCode, *, generate: bool, avoid: list[str]
     ) -> dict[str, IssuedCode]:
+        await links.lock_links_done(self.hass)  # the booking check below reads the lock devices' links
         targets = self._checked_targets(entity_ids, draft, generate=generate)
         rules = combine(target.rules for target in targets)
         if generate and not rules.satisfiable:

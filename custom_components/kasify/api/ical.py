@@ -46,6 +46,7 @@ from .ical_parse import (
 )
 from .ical_rental import channel_from_url
 from .ical_state import FeedState, RefreshOutcome, redact_url
+from .turns import LoopTurns
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -156,9 +157,16 @@ class IcalFeedClient:
         timeout: float = DEFAULT_TIMEOUT,
         max_bytes: int = MAX_FEED_BYTES,
         user_agent: str = USER_AGENT,
+        turns: LoopTurns | None = None,
     ) -> None:
-        """Use ``session``; bodies larger than ``max_bytes`` are refused."""
+        """Use ``session``; bodies larger than ``max_bytes`` are refused.
+
+        ``turns``: the event loop's turn budget to hash and decode bodies within (a budget of its own by
+        default).
+        """
         self._max_bytes = max_bytes
+        self._turns = turns if turns is not None else LoopTurns()
+        self._parsing = asyncio.Lock()
         self._http = HttpTransport(
             session, timeout=timeout, headers={"Accept": _ACCEPT, "User-Agent": user_agent}
         )
@@ -185,6 +193,7 @@ class IcalFeedClient:
                 headers["If-Modified-Since"] = validators.last_modified
         request = Request("GET", target, f"GET {redact_url(target)}", headers=headers, secrets=(url, target))
         response = await self._http.send(request, max_bytes=self._max_bytes, body_name="feed")
+        await self._turns.take()  # hashing and decoding the body: within the loop's turn budget
         with redacting(request.secrets):
             return _fetch_result(request, response, validators, target)
 
@@ -229,7 +238,10 @@ class IcalFeedClient:
             parse = partial(
                 parse_feed, result.body, default_zone=default_zone, channel=state.channel, url=result.url
             )
-            feed = await run(parse)
+            # One parse at a time: parses in several worker threads at once starve the event loop's thread
+            # of the interpreter lock (it waits for them in turn), however short each one is.
+            async with self._parsing:
+                feed = await run(parse)
         except ApiError as err:
             return state.record_failure(err, now)
         return state.record_feed(feed, result.validators, now, zone=default_zone)

@@ -8,11 +8,13 @@ Paths that are not in Kasify's API reference are inferred (see ``docs/kasify-api
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from http import HTTPStatus
 import logging
+import math
 from typing import Any, Final
 
 import aiohttp
@@ -48,10 +50,16 @@ from .models import (
     Task,
     TaskStatus,
 )
+from .paging import gather_bounded as gather_bounded  # noqa: PLC0414 - re-exported; it used to live here
 from .parse import Reader, as_list
+from .turns import LoopTurns
 
 DEFAULT_TIMEOUT: Final = 15.0
 MAX_PAGE_SIZE: Final = 100
+# Requests one account has in flight at most (pages of a listing, the smart locks of several properties).
+DEFAULT_CONCURRENCY: Final = 32
+# Snapshots a parsed listing page is kept for without being asked again.
+MEMO_ROUNDS: Final = 2
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -127,7 +135,8 @@ class KasifyClient:
     """Kasify API client.
 
     Every method performs the HTTP requests its docstring states; list methods follow pagination to the end
-    (``ceil(total / 100)`` requests).
+    (``ceil(total / 100)`` requests: the first page, then the others ``concurrency`` at a time). The client
+    never has more than ``concurrency`` requests in flight, whatever its callers do at once.
     """
 
     def __init__(
@@ -137,8 +146,20 @@ class KasifyClient:
         token: str,
         *,
         timeout: float = DEFAULT_TIMEOUT,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        turns: LoopTurns | None = None,
     ) -> None:
-        """Use ``session`` (not owned) against ``base_url`` with the bearer ``token``."""
+        """Use ``session`` (not owned) against ``base_url`` with the bearer ``token``.
+
+        ``turns``: the event loop's turn budget to decode answers within (shared with the caller's other
+        work); a budget of its own by default.
+        """
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+        self.concurrency = concurrency
+        self._gate = asyncio.Semaphore(concurrency)
+        self._turns = turns if turns is not None else LoopTurns()
+        self._page_memo = PageMemo()
         self._http = HttpTransport(
             session,
             timeout=timeout,
@@ -169,7 +190,11 @@ class KasifyClient:
         ``secrets`` (codes, guest contact details) are kept out of every exception the request raises.
         """
         request = self._http.request(method, path, params=params, json_body=json_body, secrets=secrets)
-        return await self._http.request_json(request)
+        async with self._gate:
+            response = await self._http.send(request)
+        # Decoding (and the caller's parsing) of answers that arrive together is spread over loop turns.
+        await self._turns.take()
+        return self._http.decode_json(request, response)
 
     async def _object(self, method: str, path: str, **kwargs: Any) -> Reader:
         return Reader(await self._request(method, path, **kwargs), f"{method} {path}")
@@ -181,28 +206,27 @@ class KasifyClient:
         parse: Callable[[Reader], T],
         params: Mapping[str, str | int] | None = None,
     ) -> list[T]:
-        """Follow ``page``/``size`` pagination to the end and return every item."""
-        return [item async for item in self._iter_pages(path, key, parse, params)]
+        """Every item of a ``page``/``size`` listing: the first page, then the others at once (bounded).
 
-    async def _iter_pages[T](
-        self,
-        path: str,
-        key: str,
-        parse: Callable[[Reader], T],
-        params: Mapping[str, str | int] | None,
-    ) -> AsyncIterator[T]:
-        page = 0
-        seen = 0
-        while True:
-            items, total = await self._page(path, key, parse, params, page)
-            for item in items:
-                yield item
-            seen += len(items)
-            # With ``total``: until we have that many (a server that caps ``size`` below ours still gives
-            # every page), or an empty page. Without it: until a short page.
-            if not items or (seen >= total if total is not None else len(items) < MAX_PAGE_SIZE):
-                return
-            page += 1
+        With ``total`` on the first page, the pages it implies are read ``concurrency`` at a time, in order of
+        their index; an empty or short page ends the listing (later pages read meanwhile are dropped), and a
+        last page that is full while ``total`` is not reached yet (items added meanwhile) is followed one page
+        at a time. Without ``total``: one page at a time until a short page. A server that caps ``size`` below
+        ours gives every page all the same (its page size is the first page's length).
+        """
+        first, total = await self._page(path, key, parse, params, 0)
+        if total is None:
+            full = len(first) >= MAX_PAGE_SIZE
+            return await self._rest(path, key, parse, params, first, 1) if full else first
+        if not first or len(first) >= total:
+            return first
+        size = len(first)
+        pages = await self._pages_ahead(path, key, parse, params, range(1, math.ceil(total / size)), size)
+        items = [*first, *(item for page, _ in pages for item in page)]
+        latest = next((total for _, total in reversed(pages) if total is not None), total)
+        if pages and len(pages[-1][0]) >= size and len(items) < latest:
+            return await self._rest(path, key, parse, params, items, len(pages) + 1)
+        return items
 
     async def _page[T](
         self,
@@ -212,38 +236,105 @@ class KasifyClient:
         params: Mapping[str, str | int] | None,
         page: int,
     ) -> tuple[list[T], int | None]:
-        """One page of a listing (1 request): its items and the ``total`` the answer gives, if any."""
+        """One page: its items and the ``total`` it states.
+
+        A page whose body is byte for byte the one this query got last time is not decoded or parsed again:
+        its items are the very objects of last time (so the snapshot compares with the last one by identity).
+        """
         query: dict[str, str | int] = {**(params or {}), "page": page, "size": MAX_PAGE_SIZE}
-        body = await self._object("GET", path, params=query)
-        return [parse(item) for item in body.objects(key, required=True)], body.opt_int("total")
+        request = self._http.request("GET", path, params=query)
+        async with self._gate:
+            response = await self._http.send(request)
+        await self._turns.take()
+        memo_key = (path, tuple(sorted(query.items())))
+        if (
+            response.status == HTTPStatus.OK
+            and (kept := self._page_memo.get(memo_key, response.body)) is not None
+        ):
+            items, total = kept
+            return list(items), total
+        body = Reader(self._http.decode_json(request, response), f"GET {path}")
+        result = [parse(item) for item in body.objects(key, required=True)], body.opt_int("total")
+        if response.status == HTTPStatus.OK:
+            self._page_memo.put(memo_key, response.body, (tuple(result[0]), result[1]))
+        return result
+
+    async def _pages_ahead[T](
+        self,
+        path: str,
+        key: str,
+        parse: Callable[[Reader], T],
+        params: Mapping[str, str | int] | None,
+        indexes: range,
+        size: int,
+    ) -> list[tuple[list[T], int | None]]:
+        """The pages of ``indexes`` (items, total), ``concurrency`` at a time, up to the first short one."""
+        found: dict[int, tuple[list[T], int | None]] = {}
+        end = indexes.stop  # the first index past a short page
+
+        async def worker(queue: Iterator[int]) -> None:
+            nonlocal end
+            for index in queue:
+                if index >= end:
+                    return
+                items, total = found[index] = await self._page(path, key, parse, params, index)
+                if len(items) < size:
+                    end = min(end, index + 1)
+
+        queue = iter(indexes)
+        await gather_bounded(
+            self.concurrency, [partial(worker, queue) for _ in range(min(self.concurrency, len(indexes)))]
+        )
+        return [found[index] for index in range(indexes.start, end)]
+
+    async def _rest[T](
+        self,
+        path: str,
+        key: str,
+        parse: Callable[[Reader], T],
+        params: Mapping[str, str | int] | None,
+        items: list[T],
+        page: int,
+    ) -> list[T]:
+        """Follow the listing one page at a time from ``page`` until a short page or ``total``."""
+        while True:
+            found, total = await self._page(path, key, parse, params, page)
+            items.extend(found)
+            if not found or (len(items) >= total if total is not None else len(found) < MAX_PAGE_SIZE):
+                return items
+            page += 1
 
     async def fetch_snapshot(
         self,
         window_start: datetime,
         window_end: datetime,
-        concurrency: int = 4,
         *,
+        known_locks: Mapping[str, SmartLock] | None = None,
         completed_since: datetime | None = None,
     ) -> AccountSnapshot:
         """Read the whole account for one refresh, in as few requests as the API allows.
 
         Requests, with P properties, B bookings overlapping the window, T open tasks, C tasks completed since
-        ``completed_since`` (when given) and L properties that have smart locks::
+        ``completed_since`` (when given) and L properties that have a smart lock not in ``known_locks``::
 
             ceil(P / 100)    GET /properties            (all pages)
           + ceil(B / 100)    GET /bookings?from&to      (every property in one cross-property listing)
           + ceil(T / 100)    GET /tasks?status=open
           + ceil(C / 100)    GET /tasks?status=completed&completed_since  (after the open tasks)
-          + L                GET /properties/{id}/smartlocks, ``concurrency`` at a time
+          + L                GET /properties/{id}/smartlocks
 
-        Properties without smart locks cost nothing beyond their share of the first listing. The listings run
-        concurrently (the completed tasks right after the open ones: a task completed in between is not
-        lost); the lock calls start as soon as the properties are known. An inferred listing (bookings,
+        ``known_locks`` are smart locks (by Kasify id, as last read) whose live status the caller does not
+        need, because a provider account shows them: a property whose listed locks are all known is not read
+        again, and its locks are kept as known, with the name and property the listing gives now. Properties
+        without smart locks cost nothing beyond their share of the first listing. The listings run
+        concurrently, each reading its first page, then the others at once (the completed tasks right after
+        the open ones: a task completed in between is not lost); the lock calls start as soon as the
+        properties are known; at most ``concurrency`` requests are in flight. An inferred listing (bookings,
         tasks, completed tasks) that answers 404 or 400 leaves its feature without data, named in
         ``degraded`` (the completed tasks are not asked for while the open ones are not understood); any
         other failure cancels the other requests and is raised as is.
         """
-        client = self
+        client, known = self, known_locks or {}
         try:
             async with asyncio.TaskGroup() as group:
                 bookings_task = group.create_task(
@@ -251,22 +342,27 @@ class KasifyClient:
                 )
                 tasks_task = group.create_task(self._read_tasks(completed_since))
                 properties = await client.list_properties()
+                kept = [_known_locks(prop, known) for prop in properties]
                 lock_calls: list[Callable[[], Awaitable[list[SmartLock]]]] = [
-                    partial(client.list_smart_locks, prop.id) for prop in properties if prop.smart_locks
+                    partial(client.list_smart_locks, prop.id)
+                    for prop, locks in zip(properties, kept, strict=True)
+                    if locks is None
                 ]
-                locks_task = group.create_task(gather_bounded(concurrency, lock_calls))
+                locks_task = group.create_task(gather_bounded(client.concurrency, lock_calls))
         except ExceptionGroup as group_error:
             # The group has cancelled the sibling requests; the first failure is the one to report.
             raise group_error.exceptions[0] from None
+        self._page_memo.next_round()
         (bookings, bookings_off), (tasks, completed, tasks_off) = bookings_task.result(), tasks_task.result()
         off: dict[str, EndpointNotUnderstood | None] = {Feature.BOOKINGS: bookings_off, **tasks_off}
-        return build_snapshot(
+        return await build_snapshot(
             properties,
             bookings,
             (tasks, completed),
-            locks_task.result(),
+            [*locks_task.result(), *(locks for locks in kept if locks)],
             (window_start, window_end),
             {feature: why for feature, why in off.items() if why is not None},
+            self._turns,
         )
 
     async def _read_tasks(
@@ -474,6 +570,23 @@ class KasifyClient:
         return parse_task(await self._object("POST", Paths.task_complete(task_id)))
 
 
+def _known_locks(prop: Property, known: Mapping[str, SmartLock]) -> list[SmartLock] | None:
+    """The property's smart locks from ``known``, as the listing names and places them now.
+
+    None when one of them is not known (or now of another vendor): the property's locks are to be read.
+    """
+    locks = []
+    for info in prop.smart_locks:
+        lock = known.get(info.id)
+        if lock is None or lock.vendor != info.vendor.lower():
+            return None
+        name = info.name or lock.name
+        # The very object when nothing moved (most refreshes): the snapshot compares it by identity.
+        moved = lock.name != name or lock.property_id != prop.id
+        locks.append(replace(lock, name=name, property_id=prop.id) if moved else lock)
+    return locks
+
+
 # The fields ``PATCH /tasks/{id}`` is sent (inferred: those ``POST /tasks`` takes, but the property).
 TASK_PATCH_FIELDS: Final = frozenset(
     {"title", "description", "task_type", "due_at", "assignee_id", "booking_id"}
@@ -515,24 +628,37 @@ def _error_details(text: str) -> tuple[str | None, dict[str, list[str]]]:
     return (str(message) if message else None), fields
 
 
-async def gather_bounded[T](limit: int, calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
-    """Run ``calls`` concurrently, at most ``limit`` at a time, and return their results in order.
+class PageMemo:
+    """The last parse of each listing page, by query and body hash, for the pages read in the last rounds.
 
-    The first failure is raised as is, after the calls still running or waiting have been cancelled.
+    A round is one snapshot: entries not used in the last :data:`MEMO_ROUNDS` rounds go (a query that is not
+    asked again, such as yesterday's window, does not stay).
     """
-    if limit < 1:
-        raise ValueError(f"limit must be at least 1, got {limit}")
-    semaphore = asyncio.Semaphore(limit)
 
-    async def run(call: Callable[[], Awaitable[T]]) -> T:
-        async with semaphore:
-            return await call()
+    def __init__(self) -> None:
+        """Nothing kept yet."""
+        self._round = 0
+        self._kept: dict[tuple[str, tuple[tuple[str, str | int], ...]], tuple[tuple[int, int], Any, int]] = {}
 
-    tasks = [asyncio.ensure_future(run(call)) for call in calls]
-    try:
-        return list(await asyncio.gather(*tasks))
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
+    @staticmethod
+    def _digest(body: bytes) -> tuple[int, int]:
+        # The interpreter's own hash: it holds the GIL (hashlib lets go of it for large bodies, and getting it
+        # back behind a busy worker thread stalls the loop), and a page is kept for one query anyway.
+        return len(body), hash(body)
+
+    def get(self, key: tuple[str, tuple[tuple[str, str | int], ...]], body: bytes) -> Any:
+        """What was kept for ``key`` if its body was ``body`` (else None)."""
+        kept = self._kept.get(key)
+        if kept is None or kept[0] != self._digest(body):
+            return None
+        self._kept[key] = (kept[0], kept[1], self._round)
+        return kept[1]
+
+    def put(self, key: tuple[str, tuple[tuple[str, str | int], ...]], body: bytes, value: Any) -> None:
+        """Keep ``value`` as the parse of ``body`` for ``key``."""
+        self._kept[key] = (self._digest(body), value, self._round)
+
+    def next_round(self) -> None:
+        """A snapshot is complete: forget what the last rounds did not use."""
+        self._round += 1
+        self._kept = {k: v for k, v in self._kept.items() if self._round - v[2] <= MEMO_ROUNDS}

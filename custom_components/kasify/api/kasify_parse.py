@@ -29,6 +29,7 @@ from .models import (
     TeamMember,
 )
 from .parse import Reader
+from .turns import LoopTurns
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -180,15 +181,19 @@ def parse_access_code(r: Reader) -> AccessCode:
     )
 
 
-def build_snapshot(
+async def build_snapshot(
     properties: list[Property],
     bookings: list[Booking],
     tasks: tuple[list[Task], list[Task]],
     lock_lists: list[list[SmartLock]],
     window: tuple[datetime, datetime],
     degraded: Mapping[str, EndpointNotUnderstood],
+    turns: LoopTurns,
 ) -> AccountSnapshot:
-    """One refresh's listings keyed for look-ups: bookings by check-in and open tasks, of known properties."""
+    """One refresh's listings keyed for look-ups: bookings by check-in and open tasks, of known properties.
+
+    Tens of thousands of bookings are grouped and sorted within the loop's turn budget (``turns``).
+    """
     property_map = {prop.id: prop for prop in properties}
     bookings_by_property: defaultdict[str, list[Booking]] = defaultdict(list)
     for booking in bookings:
@@ -205,12 +210,13 @@ def build_snapshot(
     for task in completed:
         if task.property_id in property_map:
             completed_by_property[task.property_id].append(task)
+    sorted_bookings: dict[str, tuple[Booking, ...]] = {}
+    for pid, items in bookings_by_property.items():
+        await turns.take()
+        sorted_bookings[pid] = tuple(sorted(items, key=lambda b: (b.check_in, b.id)))
     return AccountSnapshot(
         properties=property_map,
-        bookings={
-            pid: tuple(sorted(items, key=lambda b: (b.check_in, b.id)))
-            for pid, items in bookings_by_property.items()
-        },
+        bookings=sorted_bookings,
         smart_locks={lock.id: lock for locks in lock_lists for lock in locks},
         tasks={pid: tuple(items) for pid, items in tasks_by_property.items()},
         window_start=window[0],

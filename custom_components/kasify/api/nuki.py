@@ -71,6 +71,7 @@ from .nuki_parse import (
     refusal_for_answer,
 )
 from .parse import Reader, as_list
+from .turns import LoopTurns
 
 type Sleep = Callable[[float], Awaitable[None]]
 
@@ -127,6 +128,7 @@ class NukiClient:
         timeout: float = DEFAULT_TIMEOUT,
         auth_poll_delays: Sequence[float] = DEFAULT_AUTH_POLL_DELAYS,
         sleep: Sleep = asyncio.sleep,
+        turns: LoopTurns | None = None,
     ) -> None:
         """Use ``session`` (not owned) with the bearer ``token``.
 
@@ -137,6 +139,8 @@ class NukiClient:
             timeout: Seconds per request.
             auth_poll_delays: Waits before each look for a new keypad code (see :meth:`create_keypad_code`).
             sleep: How to wait those delays (tests inject one that moves a simulated clock).
+            turns: The event loop's turn budget to parse long listings within (a budget of its own by
+                default).
         """
         self._http = HttpTransport(
             session,
@@ -148,6 +152,7 @@ class NukiClient:
         )
         self._auth_poll_delays = tuple(auth_poll_delays)
         self._sleep = sleep
+        self._turns = turns if turns is not None else LoopTurns()
 
     @property
     def base_url(self) -> str:
@@ -209,7 +214,11 @@ class NukiClient:
         """``GET /smartlock`` — every device of the account with live state, in one request."""
         where = f"GET {Paths.SMARTLOCKS}"
         items = await self._list(Paths.SMARTLOCKS)
-        return [parse_smartlock(item, f"{where}[{i}]") for i, item in enumerate(items)]
+        locks = []
+        for i, item in enumerate(items):  # hundreds of locks: parsed within the loop's turn budget
+            await self._turns.take()
+            locks.append(parse_smartlock(item, f"{where}[{i}]"))
+        return locks
 
     async def get_smartlock(self, smartlock_id: int | str) -> NukiSmartLock:
         """``GET /smartlock/{id}`` — one device (use after an action to refresh only that lock)."""

@@ -123,9 +123,13 @@ class Reader:
             return None
         if len(value.strip()) == 10:
             return self.opt_date(key)
-        parsed = self.opt_datetime(key)
-        raw = dt.datetime.fromisoformat(value)
-        return raw if raw.tzinfo is None and parsed is not None else None
+        try:
+            raw = dt.datetime.fromisoformat(value)
+        except ValueError as err:
+            raise MalformedResponseError(
+                f"{self._where}.{key}: not an ISO-8601 date-time: {value!r}"
+            ) from err
+        return raw if raw.tzinfo is None else None
 
     def datetime(self, key: builtins.str) -> dt.datetime:
         """A required ISO-8601 instant."""

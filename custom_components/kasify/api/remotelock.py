@@ -47,6 +47,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 import contextlib
 from dataclasses import replace
 from datetime import datetime, time as dt_time, tzinfo
+from functools import partial
 from http import HTTPStatus
 import math
 import time
@@ -66,6 +67,7 @@ from .http import (
     quote_segment,
     retry_after_seconds,
 )
+from .paging import gather_bounded
 from .parse import Reader
 from .ratelimit import SlidingWindowLimiter
 from .remotelock_models import (
@@ -124,6 +126,8 @@ from .remotelock_parse import (
     webhook_secret_matches,
 )
 
+# Pages of a collection read at once after the first (each one still waits on the account's limiter).
+PAGE_CONCURRENCY: Final = 4
 _EPOCH_CUTOFF: Final = 1_000_000_000
 """``X-RateLimit-Reset`` values below this are taken as seconds from now rather than an epoch instant."""
 
@@ -303,23 +307,44 @@ class RemoteLockClient:
     async def _collect[T](
         self, path: str, parse: Callable[[Reader], T], params: Query | None = None
     ) -> list[T]:
-        """Every item of a collection: pages of 50 until ``meta.total_pages`` (or a short page)."""
-        items: list[T] = []
-        page = 1
-        while True:
-            query: Query = [*(params or ()), ("page", page), ("per_page", PER_PAGE)]
-            body = Reader(await self._request("GET", path, params=query), f"GET {path}")
-            data = body.objects("data", required=True)
-            items.extend(parse(item) for item in data)
-            meta = body.opt_object("meta")
-            total_pages = meta.opt_int("total_pages") if meta is not None else None
-            if (
-                len(data) < PER_PAGE
-                or (total_pages is not None and page >= total_pages)
-                or (page + 1) * PER_PAGE > MAX_RESULTS
-            ):
-                return items
-            page += 1
+        """Every item of a collection: pages of 50 until ``meta.total_pages`` (or a short page).
+
+        The first page says how many there are; the others are then read :data:`PAGE_CONCURRENCY` at a
+        time (all through the account's limiter), and a short page ends the collection (pages after it are
+        dropped). Without ``total_pages``: one page at a time until a short page.
+        """
+        items, total_pages = await self._collect_page(path, parse, params, 1)
+        if len(items) < PER_PAGE:
+            return items
+        if total_pages is None:
+            page = 2
+            while page * PER_PAGE <= MAX_RESULTS:
+                found, _ = await self._collect_page(path, parse, params, page)
+                items.extend(found)
+                if len(found) < PER_PAGE:
+                    break
+                page += 1
+            return items
+        last = min(total_pages, MAX_RESULTS // PER_PAGE)
+        pages = await gather_bounded(
+            PAGE_CONCURRENCY,
+            [partial(self._collect_page, path, parse, params, page) for page in range(2, last + 1)],
+        )
+        for found, _ in pages:
+            items.extend(found)
+            if len(found) < PER_PAGE:
+                break
+        return items
+
+    async def _collect_page[T](
+        self, path: str, parse: Callable[[Reader], T], params: Query | None, page: int
+    ) -> tuple[list[T], int | None]:
+        """One page of a collection: its items and the ``meta.total_pages`` it states."""
+        query: Query = [*(params or ()), ("page", page), ("per_page", PER_PAGE)]
+        body = Reader(await self._request("GET", path, params=query), f"GET {path}")
+        items = [parse(item) for item in body.objects("data", required=True)]
+        meta = body.opt_object("meta")
+        return items, meta.opt_int("total_pages") if meta is not None else None
 
     # -- user, account, locations ----------------------------------------------------------------------------
 

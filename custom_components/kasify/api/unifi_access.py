@@ -53,6 +53,7 @@ from .errors import (
 )
 from .http import HttpTransport, Request, connection_error, quote_segment, redacting
 from .parse import Reader
+from .turns import LoopTurns
 from .unifi_access_envelope import handshake_error, unwrap_envelope
 from .unifi_access_models import (
     API_ROOT,
@@ -156,6 +157,7 @@ class UnifiAccessClient:
         fingerprint: str | None = None,
         ssl_context: ssl.SSLContext | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        turns: LoopTurns | None = None,
     ) -> None:
         """Talk to ``https://host:port`` with the bearer ``token``.
 
@@ -168,12 +170,15 @@ class UnifiAccessClient:
             fingerprint: SHA-256 of the controller's certificate to pin (any ``AA:BB``/hex spelling).
             ssl_context: Context to verify against when ``verify_ssl`` (default: the session's own).
             timeout: Seconds per request (and per WebSocket handshake).
+            turns: The event loop's turn budget to read long listings within (a budget of its own by
+                default).
 
         Raises:
             ValueError: For a malformed host, port or fingerprint.
         """
         self._session = session
         self._token = token
+        self._turns = turns if turns is not None else LoopTurns()
         self._fingerprint = normalize_fingerprint(fingerprint) if fingerprint else None
         self._ssl = tls_setting(self._fingerprint, verify_ssl, ssl_context)
         self._base_url = _base_url(host, port)
@@ -291,12 +296,16 @@ class UnifiAccessClient:
     # -- doors ------------------------------------------------------------------------------------
 
     async def list_doors(self) -> list[UnifiDoor]:
-        """``GET /doors`` — every door, in one request."""
+        """``GET /doors`` — every door, in one request (read door by door within the loop's turn budget)."""
+        data = await self._call("GET", self._url("/doors"))
+        found = []
         try:
-            doors = await self._lib.get_doors()
+            for item in data:
+                await self._turns.take()
+                found.append(door_from_library(Door.model_validate(item)))
         except (pydantic.ValidationError, TypeError) as err:
             raise MalformedResponseError(f"GET /doors: unexpected door data: {first_error(err)}") from err
-        return [door_from_library(door) for door in doors]
+        return found
 
     async def get_door(self, door_id: str) -> UnifiDoor:
         """``GET /doors/{id}`` — one door (to refresh only it after an action)."""

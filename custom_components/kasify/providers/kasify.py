@@ -2,14 +2,18 @@
 
 A refresh is one :meth:`KasifyClient.fetch_snapshot`: ceil(P/100) + ceil(B/100) + ceil(T/100) + ceil(C/100)
 + L requests for P properties, B bookings in the window, T open tasks, C tasks completed in the last
-:data:`RECENTLY_COMPLETED` (at least 1 request per listing) and L properties with smart locks. A smart lock
-whose provider account (Nuki Web, UniFi Access) is set up is that account's; the others are shown read-only
-here, with a repair issue per vendor saying which account would make them controllable.
+:data:`RECENTLY_COMPLETED` (at least 1 request per listing) and L properties with a smart lock no provider
+account shows (the first refresh reads every property with smart locks: only then is it known which provider
+lock each one is). A smart lock whose provider account (Nuki Web, UniFi Access) is set up is that account's;
+the others are shown read-only here, with a repair issue per vendor saying which account would make them
+controllable.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import bisect
+from collections.abc import Iterator, Mapping
 import contextlib
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -41,7 +45,7 @@ from ..access_codes.records import (
 from ..api.errors import MalformedResponseError, NotFoundError
 from ..api.ical import IcalFeedClient
 from ..api.kasify import KasifyClient
-from ..api.models import Account, AccountSnapshot, Booking, BookingStatus, Feature, SmartLock
+from ..api.models import Account, AccountSnapshot, Booking, BookingStatus, Feature, Property, SmartLock, Task
 from ..const import (
     CONF_API_TOKEN,
     CONF_CHECK_IN_TIME,
@@ -58,17 +62,20 @@ from ..const import (
     KIND_NUKI,
     KIND_UNIFI,
     LOGGER,
-    MAX_CONCURRENT_REQUESTS,
     VENDOR_MANUFACTURERS,
 )
 from ..coordinator import KasifyConfigEntry, KasifyRuntimeData, LockView, PropertySourceCoordinator
 from ..links import link_lock_devices, provider_lock_keys
 from ..placement import lock_device_name, place_lock
+from ..scale import first_by, loop_turns
 from ..stay_conflicts import StayConflicts
 from ..stay_state import StayTracker, async_remove_store as async_remove_stay_store
 from ..stays import StayScheduler
 from .kasify_calendar import BookingsCalendar
 from .kasify_feeds import FeedCoordinator
+
+# Properties compared per turn of the loop when a refresh is matched with the previous one.
+SHARE_SLICE: Final = 50
 
 # Completed tasks this recent stay on the to-do lists, checked off.
 RECENTLY_COMPLETED: Final = timedelta(days=7)
@@ -83,6 +90,47 @@ def _local(value: date | datetime | None, default_time: time, zone: tzinfo) -> d
     if isinstance(value, datetime):
         return value.replace(tzinfo=zone)
     return datetime.combine(value, default_time, tzinfo=zone)
+
+
+async def share_unchanged(new: AccountSnapshot, old: AccountSnapshot | None) -> AccountSnapshot:
+    """``new``, holding the previous refresh's objects wherever they are equal.
+
+    Each property's record, bookings, open and recently completed tasks, and each smart lock, is compared
+    once here; afterwards the snapshot, and every entity's slice of it, compares with the previous one by
+    identity, so an unchanged property costs its entities next to nothing. The loop gets a turn every
+    :data:`SHARE_SLICE` properties.
+    """
+    if old is None:
+        return new
+    properties: dict[str, Property] = {}
+    bookings: dict[str, tuple[Booking, ...]] = {}
+    tasks: dict[str, tuple[Task, ...]] = {}
+    completed: dict[str, tuple[Task, ...]] = {}
+    for count, (property_id, prop) in enumerate(new.properties.items(), start=1):
+        properties[property_id] = _same(prop, old.properties.get(property_id))
+        if property_id in new.bookings:
+            bookings[property_id] = _same(new.bookings[property_id], old.bookings.get(property_id))
+        if property_id in new.tasks:
+            tasks[property_id] = _same(new.tasks[property_id], old.tasks.get(property_id))
+        if property_id in new.completed_tasks:
+            completed[property_id] = _same(
+                new.completed_tasks[property_id], old.completed_tasks.get(property_id)
+            )
+        if count % SHARE_SLICE == 0:
+            await asyncio.sleep(0)
+    return replace(
+        new,
+        properties=properties,
+        # Listings of properties the listing does not have are kept as the client gave them (none, today).
+        bookings={pid: bookings.get(pid, items) for pid, items in new.bookings.items()},
+        tasks={pid: tasks.get(pid, items) for pid, items in new.tasks.items()},
+        completed_tasks={pid: completed.get(pid, items) for pid, items in new.completed_tasks.items()},
+        smart_locks={lid: _same(lock, old.smart_locks.get(lid)) for lid, lock in new.smart_locks.items()},
+    )
+
+
+def _same[T](new: T, old: T | None) -> T:
+    return old if old is not None and (old is new or old == new) else new
 
 
 def missing_provider_issue_id(vendor: str, entry_id: str) -> str:
@@ -100,23 +148,40 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
         """Poll ``client``'s account."""
         super().__init__(hass, entry)
         self.client = client
+        # Per property: its bookings (by identity) and their check-in/out instants, sorted.
+        self._stay_instants: dict[str, tuple[tuple[Booking, ...], list[datetime]]] = {}
 
     async def _fetch_window(self, window_start: datetime, window_end: datetime) -> AccountSnapshot:
         snapshot = await self.client.fetch_snapshot(
             window_start,
             window_end,
-            MAX_CONCURRENT_REQUESTS,
+            known_locks=self._covered_locks(),
             completed_since=dt_util.utcnow() - RECENTLY_COMPLETED,
         )
-        if not any(
+        if any(
             b.check_in_unzoned or b.check_out_unzoned for items in snapshot.bookings.values() for b in items
         ):
-            return snapshot
-        bookings = {
-            property_id: tuple(sorted((self.localize(b) for b in items), key=lambda b: b.check_in))
-            for property_id, items in snapshot.bookings.items()
-        }
-        return replace(snapshot, bookings=bookings)
+            bookings = {
+                property_id: tuple(sorted((self.localize(b) for b in items), key=lambda b: b.check_in))
+                for property_id, items in snapshot.bookings.items()
+            }
+            snapshot = replace(snapshot, bookings=bookings)
+        # What did not change keeps its objects: everything downstream compares by identity first.
+        data: AccountSnapshot | None = self.data  # None before the first refresh
+        return await share_unchanged(snapshot, data)
+
+    def _covered_locks(self) -> dict[str, SmartLock]:
+        """Kasify's records of the smart locks a provider account shows: their status is not read again.
+
+        A property all of whose locks are among them needs no ``GET /properties/{id}/smartlocks``; the
+        provider's view of those locks is the one shown. A lock that leaves its provider is read again at the
+        next refresh.
+        """
+        data: AccountSnapshot | None = self.data  # None before the first refresh
+        if data is None:
+            return {}
+        covered = provider_lock_keys(self.hass)
+        return {lock.id: lock for lock in data.smart_locks.values() if lock.device_key in covered}
 
     @callback
     def async_show(self, snapshot: AccountSnapshot) -> None:
@@ -244,10 +309,32 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
 
     def property_of_lock(self, device_key: str) -> str | None:
         """The property of a smart lock Kasify lists, by its device key."""
-        return next(
-            (lock.property_id for lock in self.data.smart_locks.values() if lock.device_key == device_key),
-            None,
-        )
+        lock = self.lock_of(device_key)
+        return lock.property_id if lock is not None else None
+
+    def stay_change_properties(self, start: datetime, end: datetime) -> set[str]:
+        """The properties with a check-in or check-out in ``[start, end]`` (providers ask after each poll).
+
+        Each property's instants are sorted once per change of its bookings, then looked up by bisection.
+        """
+        near = set()
+        kept = self._stay_instants
+        if len(kept) > 2 * len(self.data.bookings) + 16:  # properties gone: forget them
+            kept.clear()
+        for property_id, bookings in self.data.bookings.items():
+            entry = kept.get(property_id)
+            if entry is None or entry[0] is not bookings:
+                instants = sorted(
+                    instant
+                    for booking in bookings
+                    if booking.active
+                    for instant in (booking.check_in, booking.check_out)
+                )
+                entry = kept[property_id] = (bookings, instants)
+            at = bisect.bisect_left(entry[1], start)
+            if at < len(entry[1]) and entry[1][at] <= end:
+                near.add(property_id)
+        return near
 
     def property_of_booking(self, booking_id: str) -> str | None:
         """The property of a booking in the current window, by its id."""
@@ -273,13 +360,17 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
 
     @property
     def lock_views(self) -> Mapping[str, LockView]:
-        """The smart locks no provider account covers, by device key."""
-        covered = provider_lock_keys(self.hass)
-        return {
-            lock.device_key: self._view(lock)
-            for lock in self.data.smart_locks.values()
-            if lock.device_key not in covered
-        }
+        """The smart locks no provider account covers, by device key (worked out once per change)."""
+        data, covered = self.data, provider_lock_keys(self.hass)
+        return self.per_data.get(
+            "lock_views",
+            (data, covered),
+            lambda: {
+                lock.device_key: self._view(lock)
+                for lock in data.smart_locks.values()
+                if lock.device_key not in covered
+            },
+        )
 
     def _view(self, lock: SmartLock) -> LockView:
         prop = self.data.properties.get(lock.property_id)
@@ -309,7 +400,10 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
 
     def lock_of(self, device_key: str) -> SmartLock | None:
         """Kasify's record of a smart lock, by device key."""
-        return next((lock for lock in self.data.smart_locks.values() if lock.device_key == device_key), None)
+        data = self.data
+        return self.per_data.get(
+            "by_key", (data,), lambda: first_by(data.smart_locks.values(), lambda lock: lock.device_key)
+        ).get(device_key)
 
     def lock_parent(self, device_key: str) -> tuple[str, str] | None:
         """The property device of a read-only lock (both are this entry's)."""
@@ -318,10 +412,14 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
 
     def hidden_lock_bases(self) -> set[str]:
         """The smart locks a provider account covers: their read-only entities here go."""
-        covered = provider_lock_keys(self.hass)
-        return {
-            f"kasify_lock_{lock.id}" for lock in self.data.smart_locks.values() if lock.device_key in covered
-        }
+        data, covered = self.data, provider_lock_keys(self.hass)
+        return self.per_data.get(
+            "hidden_lock_bases",
+            (data, covered),
+            lambda: {
+                f"kasify_lock_{lock.id}" for lock in data.smart_locks.values() if lock.device_key in covered
+            },
+        )
 
     # -- the property's calendar: bookings and iCal feeds ------------------------------------------------
 
@@ -330,6 +428,10 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
     def calendar_cached(self, property_id: str, language: str) -> list[CalendarEvent]:
         """The stays in the window, and the feeds' next events (a feed-only stay can be the current one)."""
         return BookingsCalendar(self, property_id, language).cached()
+
+    def calendar_current(self, property_id: str, now: datetime, language: str) -> CalendarEvent | None:
+        """The stay or feed event in progress, else the next (only that event is built)."""
+        return BookingsCalendar(self, property_id, language).current(now)
 
     async def async_calendar_window(
         self, property_id: str, start: datetime, end: datetime, language: str
@@ -348,6 +450,18 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
         feeds = self.config_entry.runtime_data.feeds
         return [feeds] if feeds is not None else []
 
+    def calendar_extra(self, property_id: str) -> object:
+        """What the calendar shows of the property's iCal feeds: each one's name and next events.
+
+        A sync that found nothing new changes none of it (only the feed's own sync sensor).
+        """
+        feeds = self.config_entry.runtime_data.feeds
+        if feeds is None:
+            return None
+        return tuple(
+            (status.feed_id, status.name, status.upcoming) for status in feeds.statuses_for(property_id)
+        )
+
     # -- guest stays ---------------------------------------------------------------------------------------
 
     has_stays = True
@@ -364,11 +478,15 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
         """The stay that ended last at the property, at or before ``now``."""
         return self.data.last_booking(property_id, now)
 
-    def sync_lock_links(self) -> None:
-        """Hang the read-only lock devices under their property's device (both are this entry's)."""
+    def sync_lock_links(self) -> Iterator[None]:
+        """Hang the read-only lock devices under their property's device (both are this entry's).
+
+        One lock per step (:func:`~..links.link_lock_devices` spreads them over turns of the loop).
+        """
         entry_id = self.config_entry.entry_id
         views = self.lock_views
-        for lock in self.data.smart_locks.values():
+        for lock in list(self.data.smart_locks.values()):
+            yield
             device = compat.device_by_identifier(self.hass, (DOMAIN, lock.device_key), entry_id)
             parent = compat.device_by_identifier(
                 self.hass, self.property_identifier(lock.property_id), entry_id
@@ -479,12 +597,13 @@ async def async_validate(hass: HomeAssistant, data: Mapping[str, Any]) -> Accoun
 async def async_setup(hass: HomeAssistant, entry: KasifyConfigEntry) -> KasifyRuntimeData:
     """Connect and load the account (raises ConfigEntryAuthFailed / ConfigEntryNotReady); stays, feeds."""
     session = async_get_clientsession(hass)
-    client = KasifyClient(session, entry.data[CONF_URL], entry.data[CONF_API_TOKEN])
+    # The client decodes and parses within the integration's turn budget on the loop.
+    client = KasifyClient(session, entry.data[CONF_URL], entry.data[CONF_API_TOKEN], turns=loop_turns(hass))
     coordinator = KasifyCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()
     stays = StayScheduler(hass, entry, coordinator)
     # A broken feed never stops setup: its error shows on its diagnostic sensor.
-    feeds = FeedCoordinator(hass, entry, coordinator, IcalFeedClient(session))
+    feeds = FeedCoordinator(hass, entry, coordinator, IcalFeedClient(session, turns=loop_turns(hass)))
     await feeds.async_refresh()
     stays.async_start()
     await StayTracker(hass, entry, coordinator).async_start()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+from functools import partial
 from typing import TYPE_CHECKING
 
 from homeassistant.components.calendar import CalendarEvent
@@ -35,6 +38,22 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
+def _local(value: date | datetime) -> datetime:
+    """An event's start or end as Home Assistant's calendar reads it (``start_datetime_local``)."""
+    if isinstance(value, datetime):
+        return dt_util.as_local(value)
+    return dt_util.start_of_local_day(value)
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """An event of the calendar, built only when needed (hundreds of calendars each pick one event)."""
+
+    start: datetime
+    end: datetime
+    event: Callable[[], CalendarEvent]
+
+
 class BookingsCalendar:
     """The events of one Kasify property's calendar, in one language."""
 
@@ -48,15 +67,17 @@ class BookingsCalendar:
 
     def cached(self) -> list[CalendarEvent]:
         """The stays in the coordinator's window and the feeds' next events."""
+        return [item.event() for item in self._cached_items()]
+
+    def current(self, now: datetime) -> CalendarEvent | None:
+        """The first of :meth:`cached` (by start) that ends after ``now``: only that one is built."""
+        return next((item.event() for item in self._cached_items() if item.end > now), None)
+
+    def _cached_items(self) -> list[_Item]:
         feeds = self.coordinator.config_entry.runtime_data.feeds
-        statuses = (feeds.data or {}).values() if feeds is not None else ()
-        upcoming = [
-            (status, event)
-            for status in statuses
-            if status.property_id == self.property_id
-            for event in status.upcoming
-        ]
-        return self._merge(self.coordinator.data.active_bookings(self.property_id), upcoming)
+        statuses = feeds.statuses_for(self.property_id) if feeds is not None else ()
+        upcoming = [(status, event) for status in statuses for event in status.upcoming]
+        return self._items(self.coordinator.data.active_bookings(self.property_id), upcoming)
 
     async def window(self, start: datetime, end: datetime) -> list[CalendarEvent]:
         """Inside the coordinator's window: its stays and the feeds' events of the range."""
@@ -78,13 +99,24 @@ class BookingsCalendar:
     def _merge(
         self, bookings: list[Booking], feed_events: list[tuple[FeedStatus, IcalEvent]]
     ) -> list[CalendarEvent]:
-        """Kasify bookings plus the feed events that are not one of them (:func:`feed_only`)."""
+        """Kasify bookings plus the feed events that are not one of them (see :meth:`_items`)."""
+        return [item.event() for item in self._items(bookings, feed_events)]
+
+    def _items(self, bookings: list[Booking], feed_events: list[tuple[FeedStatus, IcalEvent]]) -> list[_Item]:
+        """Kasify bookings plus the feed events that are not one of them (:func:`feed_only`), by start.
+
+        Each event is built only when asked for.
+        """
         zone = dt_util.get_default_time_zone()
-        events = [self._to_event(booking) for booking in bookings]
-        events += [
-            self._feed_event(status, event) for status, event in feed_only(bookings, feed_events, zone)
+        items = [
+            _Item(_local(booking.check_in), _local(booking.check_out), partial(self._to_event, booking))
+            for booking in bookings
         ]
-        return sorted(events, key=lambda event: event.start_datetime_local)
+        items += [
+            _Item(_local(event.start), _local(event.end), partial(self._feed_event, status, event))
+            for status, event in feed_only(bookings, feed_events, zone)
+        ]
+        return sorted(items, key=lambda item: item.start)
 
     def _feed_event(self, status: FeedStatus, event: IcalEvent) -> CalendarEvent:
         if event.kind is EventKind.BLOCKED:

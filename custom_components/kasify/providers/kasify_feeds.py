@@ -10,12 +10,12 @@ from urllib.parse import urlsplit
 
 from homeassistant.const import CONF_URL
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from ..api.ical import FeedState, IcalEvent, IcalFeedClient, channel_from_url, normalize_feed_url
 from ..const import CONF_FEED_INTERVAL, CONF_ICAL_FEEDS, CONF_PROPERTY, DOMAIN, LOGGER
 from ..coordinator import KasifyConfigEntry
+from ..scale import SlicedListeners, loop_turns
 
 if TYPE_CHECKING:
     from .kasify import KasifyCoordinator
@@ -62,7 +62,7 @@ class _FeedConfig:
     extra: bool
 
 
-class FeedCoordinator(DataUpdateCoordinator[dict[str, FeedStatus]]):
+class FeedCoordinator(SlicedListeners[dict[str, FeedStatus]]):
     """Keeps the iCal feeds of a Kasify account's properties (Kasify's own calendars plus extra URLs).
 
     Checks every minute which feeds are due (each has its own interval: Kasify's ``syncIntervalMinutes``,
@@ -93,6 +93,9 @@ class FeedCoordinator(DataUpdateCoordinator[dict[str, FeedStatus]]):
         self.client = client
         self._states: dict[str, FeedState] = {}
         self._configs: dict[str, _FeedConfig] = {}
+        self._turns = loop_turns(hass)
+        # The statuses of each property, for the data they were indexed from.
+        self._by_property: tuple[object, dict[str, tuple[FeedStatus, ...]]] = (None, {})
 
     def _wanted(self) -> dict[str, _FeedConfig]:
         """The feeds the account and the options ask for, by feed id."""
@@ -147,7 +150,12 @@ class FeedCoordinator(DataUpdateCoordinator[dict[str, FeedStatus]]):
                 default_zone=dt_util.get_default_time_zone(),
                 run_in_executor=self.hass.async_add_executor_job,
             )
-        return {key: self._status(key, state, now) for key, state in self._states.items()}
+        # Each status reads the feed's next events: hundreds of feeds get the loop's turns in between.
+        statuses: dict[str, FeedStatus] = {}
+        for key, state in self._states.items():
+            await self._turns.take()
+            statuses[key] = self._status(key, state, now)
+        return statuses
 
     def _status(self, key: str, state: FeedState, now: datetime) -> FeedStatus:
         config = self._configs[key]
@@ -179,6 +187,16 @@ class FeedCoordinator(DataUpdateCoordinator[dict[str, FeedStatus]]):
             events = await self.hass.async_add_executor_job(state.events_between, start, end)
             results.extend((status, event) for event in events)
         return results
+
+    def statuses_for(self, property_id: str) -> tuple[FeedStatus, ...]:
+        """The statuses of the property's feeds (indexed once per refresh: hundreds of calendars ask)."""
+        data = self.data
+        if self._by_property[0] is not data:
+            index: dict[str, list[FeedStatus]] = {}
+            for status in (data or {}).values():
+                index.setdefault(status.property_id, []).append(status)
+            self._by_property = (data, {pid: tuple(statuses) for pid, statuses in index.items()})
+        return self._by_property[1].get(property_id, ())
 
     async def async_events_by_property(
         self, start: datetime, end: datetime

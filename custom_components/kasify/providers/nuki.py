@@ -61,6 +61,7 @@ from ..coordinator import (
     signal_lock_activity,
 )
 from ..links import STAY_CHANGE_INTERVAL, reload_property_sources, stay_change_near
+from ..scale import first_by, loop_turns
 
 
 class NukiCoordinator(ProviderCoordinator[NukiSnapshot, NukiClient]):
@@ -184,7 +185,10 @@ class NukiCoordinator(ProviderCoordinator[NukiSnapshot, NukiClient]):
 
     def lock_of(self, device_key: str) -> NukiSmartLock | None:
         """The Nuki record of a lock, by device key."""
-        return next((lock for lock in self.data.locks.values() if lock.device_key == device_key), None)
+        data = self.data
+        return self.per_data.get(
+            "by_key", (data,), lambda: first_by(data.locks.values(), lambda lock: lock.device_key)
+        ).get(device_key)
 
     async def async_send_action(self, device_key: str, action: str) -> None:
         """Lock, unlock or unlatch (``open``)."""
@@ -261,7 +265,10 @@ async def async_validate(hass: HomeAssistant, data: Mapping[str, Any]) -> Accoun
 async def async_setup(hass: HomeAssistant, entry: KasifyConfigEntry) -> KasifyRuntimeData:
     """Connect and load the account; the Kasify accounts stop showing these locks read-only."""
     client = NukiClient(
-        async_get_clientsession(hass), entry.data[CONF_API_TOKEN], base_url=entry.data[CONF_URL]
+        async_get_clientsession(hass),
+        entry.data[CONF_API_TOKEN],
+        base_url=entry.data[CONF_URL],
+        turns=loop_turns(hass),
     )
     coordinator = NukiCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()

@@ -84,6 +84,7 @@ from ..coordinator import (
     signal_lock_activity,
 )
 from ..links import reload_property_sources
+from ..scale import first_by, loop_turns
 
 # Push that says nothing at all for this long is down, though its socket is open: a quiet controller still
 # answers the watchdog's pings, so 5 minutes of silence (unanswered pings) is a broken push, not an idle one.
@@ -309,7 +310,10 @@ class UnifiAccessCoordinator(ProviderCoordinator[UnifiSnapshot, UnifiAccessClien
 
     def door_of(self, device_key: str) -> UnifiDoor | None:
         """The controller's record of a door, by device key."""
-        return next((door for door in self.data.doors.values() if door.device_key == device_key), None)
+        data = self.data
+        return self.per_data.get(
+            "by_key", (data,), lambda: first_by(data.doors.values(), lambda door: door.device_key)
+        ).get(device_key)
 
     def check_action(self, device_key: str, action: str) -> None:
         """A door without a hub can neither unlock nor lock remotely; no door "opens" (unlock releases it)."""
@@ -515,6 +519,7 @@ async def async_setup(hass: HomeAssistant, entry: KasifyConfigEntry) -> KasifyRu
         port=int(entry.data.get(CONF_PORT, DEFAULT_UNIFI_PORT)),
         verify_ssl=entry.data.get(CONF_VERIFY_SSL, True),
         fingerprint=entry.data.get(CONF_FINGERPRINT) or None,
+        turns=loop_turns(hass),
     )
     coordinator = UnifiAccessCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()

@@ -28,7 +28,8 @@ from ...api.remotelock import (
 from ...code_use import async_report_code_use
 from ...const import CONF_LOCATIONS, DOMAIN, KIND_REMOTELOCK, LOGGER, VENDOR_MANUFACTURERS
 from ...coordinator import KasifyConfigEntry, LockView, ProviderCoordinator, signal_lock_activity
-from ...links import STAY_CHANGE_INTERVAL, property_choices, stay_change_near
+from ...links import STAY_CHANGE_INTERVAL, name_key, property_names, stay_change_near
+from ...scale import first_by
 from .codes import REMOTELOCK_CODES
 from .webhook_health import WebhookHealth
 
@@ -91,10 +92,6 @@ class RemoteLockSnapshot:
     locations: dict[str, RemoteLockLocation]
 
 
-def _name_key(name: str) -> str:
-    return " ".join(name.casefold().split())
-
-
 def location_property(
     hass: HomeAssistant, mapping: dict[str, str], location: RemoteLockLocation | None
 ) -> tuple[str, str] | None:
@@ -106,11 +103,8 @@ def location_property(
         return None
     if location.id in mapping:
         return (DOMAIN, mapping[location.id]) if mapping[location.id] else None
-    wanted = _name_key(location.name)
-    for identifier, name in property_choices(hass).items():
-        if _name_key(name) == wanted:
-            return (DOMAIN, identifier)
-    return None
+    identifier = property_names(hass).get(name_key(location.name))
+    return (DOMAIN, identifier) if identifier is not None else None
 
 
 class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockClient]):
@@ -346,7 +340,7 @@ class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockCl
 
     def lock_parent(self, device_key: str) -> tuple[str, str] | None:
         """The property device of a lock, through its location."""
-        lock = next((lock for lock in self.data.locks.values() if lock.device_key == device_key), None)
+        lock = self.lock_of(device_key)
         return self.location_of(lock) if lock is not None else None
 
     def location_of(self, lock: RemoteLockLock) -> tuple[str, str] | None:
@@ -372,7 +366,10 @@ class RemoteLockCoordinator(ProviderCoordinator[RemoteLockSnapshot, RemoteLockCl
 
     def lock_of(self, device_key: str) -> RemoteLockLock | None:
         """RemoteLock's record of a lock, by device key."""
-        return next((lock for lock in self.data.locks.values() if lock.device_key == device_key), None)
+        data = self.data
+        return self.per_data.get(
+            "by_key", (data,), lambda: first_by(data.locks.values(), lambda lock: lock.device_key)
+        ).get(device_key)
 
     async def async_send_action(self, device_key: str, action: str) -> None:
         """Lock or unlock; the answer is the device as it is now, kept to be shown (no extra read).
