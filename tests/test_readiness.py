@@ -9,6 +9,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant, State
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -240,3 +241,35 @@ async def test_check_in_snapshots_are_read_only_for_arrivals_within_48_h_and_not
     assert _state(hass, STUDIO_GUESTS).state == "2"
     await tick(hass, freezer, CHECKIN_MAX_AGE)
     assert simulator.count_requests("/kasify/v1/bookings/") == 2
+
+
+async def test_the_low_battery_level_is_set_in_property_settings(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """The form shows 25 % by default; at 90 % the loft's 80 % lock blocks; a form without it keeps it."""
+    entry = await _setup(hass, simulator)
+    loft = simulator.kasify.property_at(0)["id"]
+    assert not any(item.startswith("lock_battery_low") for item in _blocking(hass, LOFT))
+
+    async def _form(data: dict[str, Any]) -> None:
+        result = await hass.config_entries.options.async_init(entry.entry_id)
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {"next_step_id": "stay_times"}
+        )
+        result = await hass.config_entries.options.async_configure(result["flow_id"], {"property": loft})
+        shown = {str(key): key.description for key in result["data_schema"].schema}
+        assert shown[CONF_LOW_BATTERY] == {
+            "suggested_value": entry.options.get(CONF_STAY_TIMES, {}).get(loft, {}).get(CONF_LOW_BATTERY, 25)
+        }
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {"check_in_time": "15:00:00", "check_out_time": "11:00:00", **data}
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        await hass.async_block_till_done()
+
+    await _form({CONF_LOW_BATTERY: 90})
+    assert entry.options[CONF_STAY_TIMES][loft][CONF_LOW_BATTERY] == 90
+    await tick(hass, freezer, timedelta(minutes=1))
+    assert "lock_battery_low: Loft Patio Lavapiés - Puerta principal (80 %)" in _blocking(hass, LOFT)
+    await _form({})
+    assert entry.options[CONF_STAY_TIMES][loft][CONF_LOW_BATTERY] == 90
