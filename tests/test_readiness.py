@@ -7,12 +7,14 @@ import logging
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.automation import DOMAIN as AUTOMATION_DOMAIN
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant, State
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
 
 from custom_components.kasify.const import CONF_LOW_BATTERY, CONF_STAY_TIMES, DOMAIN
 from custom_components.kasify.guest_registration import CHECKIN_MAX_AGE
@@ -26,6 +28,7 @@ from .providers import (
     kasify_entry,
     move_to,
     nuki_entry,
+    readme_example,
     refresh,
     tick,
 )
@@ -273,3 +276,23 @@ async def test_the_low_battery_level_is_set_in_property_settings(
     assert "lock_battery_low: Loft Patio Lavapiés - Puerta principal (80 %)" in _blocking(hass, LOFT)
     await _form({})
     assert entry.options[CONF_STAY_TIMES][loft][CONF_LOW_BATTERY] == 90
+
+
+async def test_the_readme_example_tells_what_is_missing(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """The README's automation, for the studio: told once, an hour before the check-in, what blocks it."""
+    simulator.kasify.update_booking(_studio_booking(simulator)["id"], guests_count=3)
+    await _setup(hass, simulator)
+    example = readme_example(
+        "Ready for the next guest", {"binary_sensor.casa_azul_ready_for_next_guest": STUDIO}
+    )
+    host = async_mock_service(hass, "notify", "mobile_app_host_phone")
+    assert await async_setup_component(
+        hass, AUTOMATION_DOMAIN, {AUTOMATION_DOMAIN: [{"id": "ready", "alias": "Ready", **example}]}
+    )
+    await move_to(hass, freezer, STUDIO_CHECK_IN - timedelta(hours=1, minutes=1))
+    assert host == []
+    await move_to(hass, freezer, STUDIO_CHECK_IN - timedelta(hours=1))
+    await move_to(hass, freezer, STUDIO_CHECK_IN - timedelta(minutes=59))
+    assert [call.data["message"] for call in host] == ["guests_not_registered: 1/3"]
