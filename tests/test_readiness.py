@@ -296,3 +296,33 @@ async def test_the_readme_example_tells_what_is_missing(
     await move_to(hass, freezer, STUDIO_CHECK_IN - timedelta(hours=1))
     await move_to(hass, freezer, STUDIO_CHECK_IN - timedelta(minutes=59))
     assert [call.data["message"] for call in host] == ["guests_not_registered: 1/3"]
+
+
+async def test_a_check_in_that_cannot_be_read(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """A 503 keeps what was read before; with nothing read before the count is unknown (blocks, no repair);
+    a 404 says the path is not Kasify's: not understood, with its repair."""
+    booking_id = _studio_booking(simulator)["id"]
+    path = f"/kasify/v1/bookings/{booking_id}/checkin"
+    entry = await _setup(hass, simulator)
+    simulator.faults.inject(path, status=503)
+    await tick(hass, freezer, CHECKIN_MAX_AGE)
+    assert _state(hass, STUDIO_GUESTS).state == "1"
+    assert _state(hass, STUDIO).state == STATE_ON
+
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert _state(hass, STUDIO_GUESTS).state == STATE_UNAVAILABLE
+    assert _blocking(hass, STUDIO) == ["guests_unknown"]
+    issue_id = f"checkin_not_understood_{entry.entry_id}"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+    simulator.faults.clear()
+    simulator.faults.inject(path, status=404)
+    await tick(hass, freezer, CHECKIN_MAX_AGE)
+    assert _state(hass, STUDIO_GUESTS).state == STATE_UNAVAILABLE
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
