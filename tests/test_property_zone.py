@@ -81,3 +81,23 @@ async def test_code_times_are_the_wall_clock_of_the_locks_property(
     )
     assert response[LOFT]["starts_at"] == "2026-03-20T15:00:00+00:00"
     assert response[LOFT]["ends_at"] == "2026-03-23T10:00:00+00:00"
+
+
+@pytest.mark.usefixtures("fast_nuki")
+async def test_code_times_with_a_booking_are_the_wall_clock_of_its_property(
+    hass: HomeAssistant, simulator: Simulator
+) -> None:
+    """With ``booking_id`` the booking's property gives the zone."""
+    await setup_integration(hass, _entry(simulator))
+    await setup_integration(hass, nuki_entry(simulator))
+    loft = simulator.kasify.property_at(0)["id"]
+    booking = next(
+        b
+        for b in simulator.kasify.bookings.values()
+        if b["property_id"] == loft and b["check_in"] == "2026-03-19T14:00:00Z"
+    )
+    response = await create_code(
+        hass, LOFT, starts_at="2026-03-19 14:00:00", ends_at="2026-03-22 11:00:00", booking_id=booking["id"]
+    )
+    assert response[LOFT]["starts_at"] == "2026-03-19T14:00:00+00:00"
+    assert response[LOFT]["ends_at"] == "2026-03-22T11:00:00+00:00"

@@ -326,3 +326,34 @@ async def test_a_check_in_that_cannot_be_read(
     await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_cleaning_and_feeds(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """A cleaning completed after the attic's last check-out clears ``not_cleaned``; tasks not understood
+    block as ``cleaning_unknown``; a failing calendar feed blocks its property."""
+    entry = await _setup(hass, simulator)
+    atico = simulator.kasify.property_at(2)["id"]
+    # Oliver Taylor leaves the attic on the 15th at 10:00; the next guest arrives on the 18th.
+    simulator.kasify.add_task(
+        atico, "Limpieza", task_type="cleaning", status="completed", completed_at="2026-03-15T09:00:00Z"
+    )
+    await refresh(hass, entry)
+    assert "not_cleaned" in _blocking(hass, ATICO)
+    simulator.kasify.add_task(
+        atico, "Limpieza", task_type="cleaning", status="completed", completed_at="2026-03-15T12:00:00Z"
+    )
+    await refresh(hass, entry)
+    assert "not_cleaned" not in _blocking(hass, ATICO)
+
+    simulator.faults.inject("/kasify/v1/tasks", status=404)
+    await refresh(hass, entry)
+    assert "cleaning_unknown" in _blocking(hass, ATICO)
+    simulator.faults.clear()
+
+    simulator.faults.inject("/ical", status=500)
+    await tick(hass, freezer, timedelta(hours=1))
+    await tick(hass, freezer, timedelta(minutes=1))
+    blocking = [*_blocking(hass, LOFT), *_blocking(hass, STUDIO), *_blocking(hass, ATICO)]
+    assert any(item.startswith("feed_error: ") for item in blocking)
