@@ -239,7 +239,8 @@ class ReadinessTracker:
         await async_get_code_manager(self._hass).async_load()
         await self.registrations.async_update(now)
         data = coordinator.data  # a refresh may have finished meanwhile
-        states = {pid: self._readiness(data, pid, now) for pid in data.properties}
+        locks = self._locks_by_property()
+        states = {pid: self._readiness(data, pid, locks, now) for pid in data.properties}
         changed = states != self._states
         self._states = states
         await self._async_update_issues(data, now)
@@ -252,13 +253,19 @@ class ReadinessTracker:
             )
             async_dispatcher_send(self._hass, signal_readiness(self._entry.entry_id))
 
-    def _readiness(self, data: AccountSnapshot, property_id: str, now: datetime) -> Readiness:
+    def _readiness(
+        self,
+        data: AccountSnapshot,
+        property_id: str,
+        locks: dict[tuple[str, str], list[Blocker]],
+        now: datetime,
+    ) -> Readiness:
         arrival = data.next_booking(property_id, now)
         registration = None
         blocking: list[Blocker] = []
         if arrival is not None:
             blocking += self._code_blockers(property_id, arrival)
-        blocking += self._locks_blockers(property_id)
+        blocking += locks.get(self._coordinator.property_identifier(property_id), [])
         blocking += _cleaning_blockers(data, property_id, arrival, now)
         blocking += self._feed_blockers(property_id, now)
         if arrival is not None and arrival.check_in <= now + CHECKIN_HORIZON:
@@ -287,21 +294,27 @@ class ReadinessTracker:
         state = self._hass.states.get(entity_id)
         return state.name if state is not None else entity_id
 
-    def _locks_blockers(self, property_id: str) -> list[Blocker]:
-        identifier = self._coordinator.property_identifier(property_id)
-        threshold = self._coordinator.low_battery(property_id)
-        found: list[Blocker] = []
+    def _locks_by_property(self) -> dict[tuple[str, str], list[Blocker]]:
+        """What the locks block, by the property device they hang under (every live entry's locks, once)."""
+        thresholds = {
+            self._coordinator.property_identifier(pid): self._coordinator.low_battery(pid)
+            for pid in self._coordinator.data.properties
+        }
+        found: dict[tuple[str, str], list[Blocker]] = {}
         for entry in live_entries(self._hass):
             coordinator = entry.runtime_data.coordinator
             if coordinator.data is None:
                 continue
             for key, view in sorted(coordinator.lock_views.items()):
-                if coordinator.lock_parent(key) != identifier:
+                parent = coordinator.lock_parent(key)
+                if parent is None or parent not in thresholds:
                     continue
                 device = compat.device_by_identifier(self._hass, (DOMAIN, key), entry.entry_id)
                 name = (device.name_by_user or device.name) if device is not None else None
-                found += _lock_blockers(
-                    view, name or view.name or key, coordinator.last_update_success, threshold
+                found.setdefault(parent, []).extend(
+                    _lock_blockers(
+                        view, name or view.name or key, coordinator.last_update_success, thresholds[parent]
+                    )
                 )
         return found
 
