@@ -4,7 +4,8 @@ Kasify's reference only names the endpoint (``GET /bookings/{id}/checkin``, "the
 its shape is inferred (``docs/kasify-api.md``). The snapshot is read only for active bookings checking in
 within :data:`CHECKIN_HORIZON`, once when such a booking is first seen, again when Kasify's listing shows the
 booking changed (a guest registered, new dates, another guest count) and otherwise at most every
-:data:`CHECKIN_MAX_AGE`: a refresh costs no request for the others. An answer whose shape is not understood
+:data:`CHECKIN_MAX_AGE`, at most :data:`MAX_CONCURRENT_REQUESTS` at a time: a refresh costs no request for the
+others. An answer whose shape is not understood
 (or a 404 / 400: the inferred path is wrong) is never read as registered: the booking's registration is
 *not understood*, the log names what was not understood, and one repair issue per entry
 (``checkin_not_understood``) says so until every snapshot is understood again. Another failure (network,
@@ -13,6 +14,7 @@ booking changed (a guest registered, new dates, another guest count) and otherwi
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
@@ -23,7 +25,7 @@ from homeassistant.helpers import issue_registry as ir
 from .api.errors import ApiError, MalformedResponseError
 from .api.inferred import not_understood
 from .api.models import Booking
-from .const import DOMAIN, LOGGER
+from .const import DOMAIN, LOGGER, MAX_CONCURRENT_REQUESTS
 
 if TYPE_CHECKING:
     from .coordinator import KasifyConfigEntry
@@ -92,10 +94,21 @@ class GuestRegistrations:
         arriving = {b.id: b for pid in data.properties for b in self.arriving(data.active_bookings(pid), now)}
         for booking_id in self._reads.keys() - arriving.keys():
             del self._reads[booking_id]
-        for booking_id, booking in arriving.items():
-            read = self._reads.get(booking_id)
-            if read is None or read.booking != booking or now - read.at >= CHECKIN_MAX_AGE:
-                self._reads[booking_id] = await self._async_read(booking, read, now)
+        due = [
+            (booking, read)
+            for booking_id, booking in arriving.items()
+            if (read := self._reads.get(booking_id)) is None
+            or read.booking != booking
+            or now - read.at >= CHECKIN_MAX_AGE
+        ]
+        gate = asyncio.Semaphore(MAX_CONCURRENT_REQUESTS)
+
+        async def _one(booking: Booking, read: _Read | None) -> _Read:
+            async with gate:
+                return await self._async_read(booking, read, now)
+
+        for new in await asyncio.gather(*(_one(booking, read) for booking, read in due)):
+            self._reads[new.booking.id] = new
         self._report()
 
     async def _async_read(self, booking: Booking, before: _Read | None, now: datetime) -> _Read:
