@@ -231,7 +231,8 @@ async def background_done(hass: HomeAssistant) -> None:
         pending = [
             task
             for task in hass._background_tasks
-            if not task.done() and not task.get_name().endswith(" push")
+            # A job Home Assistant runs in its executor is a plain future (no name): waited for too.
+            if not task.done() and not getattr(task, "get_name", str)().endswith(" push")
         ]
         if not pending:
             return

@@ -30,6 +30,7 @@ BLUEPRINTS = Path(__file__).parent.parent / "blueprints" / "automation"
 CODE_BLUEPRINT = "kasify/notify_access_code_at_check_in.yaml"
 CLEANING_BLUEPRINT = "kasify/cleaning_task_at_check_out.yaml"
 ARRIVAL_BLUEPRINT = "kasify/notify_guest_arrived.yaml"
+NOT_READY_BLUEPRINT = "kasify/warn_not_ready_before_check_in.yaml"
 DASH = "\N{EN DASH}"
 # Ático: Oliver Taylor leaves on the 15th at 10:00 UTC, Jonas Schmidt arrives on the 18th.
 CHECK_IN = datetime.fromisoformat("2026-03-15T14:00:00+00:00")
@@ -89,11 +90,11 @@ async def test_blueprints_load(hass: HomeAssistant) -> None:
     assert await async_setup_component(hass, AUTOMATION_DOMAIN, {})
     domain_blueprints: models.DomainBlueprints = hass.data["blueprint"][AUTOMATION_DOMAIN]
     assert sorted(str(p.relative_to(BLUEPRINTS)) for p in BLUEPRINTS.glob("**/*.yaml")) == sorted(
-        (ARRIVAL_BLUEPRINT, CLEANING_BLUEPRINT, CODE_BLUEPRINT)
+        (ARRIVAL_BLUEPRINT, CLEANING_BLUEPRINT, CODE_BLUEPRINT, NOT_READY_BLUEPRINT)
     )
     blueprints = {
         path: await domain_blueprints.async_get_blueprint(path)
-        for path in (CODE_BLUEPRINT, CLEANING_BLUEPRINT, ARRIVAL_BLUEPRINT)
+        for path in (CODE_BLUEPRINT, CLEANING_BLUEPRINT, ARRIVAL_BLUEPRINT, NOT_READY_BLUEPRINT)
     }
     for blueprint in blueprints.values():
         assert blueprint.domain == AUTOMATION_DOMAIN
@@ -111,6 +112,12 @@ async def test_blueprints_load(hass: HomeAssistant) -> None:
         "assignee",
         "title_prefix",
         "start_now",
+    }
+    assert set(blueprints[NOT_READY_BLUEPRINT].inputs) == {
+        "sensors",
+        "hours_before",
+        "notify_action",
+        "title",
     }
 
 
@@ -332,3 +339,42 @@ async def test_cleaning_task_defaults(
     assert (tasks[0]["assignee_id"], tasks[0]["status"]) == (None, "pending")
     assert datetime.fromisoformat(tasks[0]["due_at"]) == CHECK_OUT + timedelta(hours=4)
     assert NOW < CHECK_OUT
+
+
+async def test_warned_once_when_not_ready_2_h_before_check_in(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: Simulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """João Costa (3 guests booked, 1 registered) arrives at the studio on the 15th at 16:00 Madrid time: the
+    host hears of it once, at 14:00, with what blocks; the ready loft's host hears nothing."""
+    studio = simulator.kasify.property_at(1)
+    booking = next(
+        b
+        for b in simulator.kasify.bookings.values()
+        if b["property_id"] == studio["id"] and b["check_in"] == "2026-03-15T15:00:00Z"
+    )
+    simulator.kasify.update_booking(booking["id"], guests_count=3)
+    check_in = datetime.fromisoformat("2026-03-15T15:00:00+00:00")
+    await move_to(hass, freezer, check_in - timedelta(hours=3))
+    sensor = "binary_sensor.estudio_do_miradouro_principe_real_ready_for_next_guest"
+    state = hass.states.get(sensor)
+    assert state is not None
+    assert state.state == "off"
+    host = async_mock_service(hass, "notify", "host")
+    await _automations(hass, NOT_READY_BLUEPRINT, {"sensors": [sensor], "notify_action": "notify.host"})
+
+    await move_to(hass, freezer, check_in - timedelta(hours=2, minutes=1))
+    assert host == []
+    await move_to(hass, freezer, check_in - timedelta(hours=2))
+    await move_to(hass, freezer, check_in - timedelta(hours=1, minutes=59))
+    assert len(host) == 1
+    assert host[0].data["title"] == "Property not ready"
+    assert host[0].data["message"] == (
+        f"{studio['name']} is not ready for the check-in at 2026-03-15 16:00: guests_not_registered: 1/3."
+    )
+    # The time pattern's timer goes with the automation.
+    await hass.services.async_call(
+        AUTOMATION_DOMAIN, "turn_off", {ATTR_ENTITY_ID: "automation.kasify_0"}, blocking=True
+    )

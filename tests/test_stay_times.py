@@ -101,6 +101,7 @@ async def test_each_property_can_have_its_own_times_and_zone(
         "check_out_time": "10:00:00",
         "time_zone": "Atlantic/Canary",
         "min_turnover": 3.0,
+        "low_battery": 25,
     }
     await hass.async_block_till_done()
     assert _next_check_in(hass) == datetime(2026, 3, 16, 16, 30, tzinfo=CANARY)

@@ -25,6 +25,7 @@ from .entity import (
     async_add_lock_entities,
     async_add_property_entities,
 )
+from .readiness_entities import ReadyForNextGuestSensor, readiness_of
 
 PARALLEL_UPDATES = 0
 
@@ -131,7 +132,10 @@ class LockBinarySensor(LockDeviceEntity, BinarySensorEntity):
 def _property_entities(
     coordinator: PropertySourceCoordinator[Any], prop: Property
 ) -> Iterable[BinarySensorEntity]:
-    return [OccupiedSensor(coordinator, prop)] if coordinator.has_stays else []
+    entities: list[BinarySensorEntity] = [OccupiedSensor(coordinator, prop)] if coordinator.has_stays else []
+    if (tracker := readiness_of(coordinator)) is not None:
+        entities.append(ReadyForNextGuestSensor(coordinator, prop, tracker))
+    return entities
 
 
 def _lock_entities(coordinator: LockCoordinator, view: LockView) -> Iterable[BinarySensorEntity]:

@@ -70,6 +70,10 @@ DEFAULT_CHECK_OUT_TIME: Final = "11:00:00"
 CONF_MIN_TURNOVER: Final = "min_turnover"
 DEFAULT_MIN_TURNOVER_HOURS: Final = 3
 MAX_MIN_TURNOVER_HOURS: Final = 48
+# Also per property: a lock's battery below this level (%) keeps the property from being ready for the next
+# guest (a Nuki lock's "critical" flag does too, whatever the level).
+CONF_LOW_BATTERY: Final = "low_battery"
+DEFAULT_LOW_BATTERY: Final = 25
 
 # How far back the coordinator keeps bookings (the calendar pages the API for older ranges).
 BOOKINGS_LOOKBACK: Final = timedelta(days=30)

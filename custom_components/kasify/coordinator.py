@@ -40,6 +40,7 @@ from .scale import PerData, SlicedListeners, one_pass
 if TYPE_CHECKING:
     from .access_codes.records import CodeTarget
     from .providers.kasify_feeds import FeedCoordinator
+    from .readiness import ReadinessTracker
     from .stay_conflicts import StayConflicts
     from .stays import StayScheduler
 
@@ -56,6 +57,8 @@ class KasifyRuntimeData:
     feeds: FeedCoordinator | None = field(default=None, repr=False)
     # Double bookings and turnover gaps (Kasify only).
     conflicts: StayConflicts | None = field(default=None, repr=False)
+    # Ready for the next guest, and the guests' registration (Kasify only).
+    readiness: ReadinessTracker | None = field(default=None, repr=False)
 
 
 type KasifyConfigEntry = ConfigEntry[KasifyRuntimeData]

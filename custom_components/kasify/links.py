@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Iterator
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntryState
@@ -106,6 +106,34 @@ def off_booking_property(hass: HomeAssistant, entity_ids: Iterable[str], booking
         if device is None or lock is None or lock.via_device_id != device.id:
             return entity_id
     return None
+
+
+def actions_zone(hass: HomeAssistant, entity_ids: Iterable[str], booking_id: str | None) -> tzinfo:
+    """The time zone naive times in an action on these locks are read in.
+
+    The zone of the booking's property when a live property source lists the booking; else the one zone of
+    the properties the locks hang under; else (no property, or properties in different zones) Home
+    Assistant's.
+    """
+    sources = property_sources(hass)
+    for source in sources if booking_id else ():
+        if (property_id := source.property_of_booking(booking_id or "")) is not None:
+            return source.property_zone(property_id)
+    ent_reg, dev_reg = er.async_get(hass), dr.async_get(hass)
+    zones: set[tzinfo] = set()
+    for entity_id in entity_ids:
+        entry = ent_reg.async_get(entity_id)
+        lock = dev_reg.async_get(entry.device_id) if entry is not None and entry.device_id else None
+        parent = dev_reg.async_get(lock.via_device_id) if lock is not None and lock.via_device_id else None
+        if parent is None:
+            return dt_util.get_default_time_zone()
+        zones |= {
+            source.property_zone(pid)
+            for source in sources
+            for pid in source.data.properties
+            if source.property_identifier(pid) in parent.identifiers
+        }
+    return zones.pop() if len(zones) == 1 else dt_util.get_default_time_zone()
 
 
 def property_device(hass: HomeAssistant, identifier: tuple[str, str] | None) -> dr.DeviceEntry | None:

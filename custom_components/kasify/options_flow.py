@@ -44,6 +44,7 @@ from .const import (
     CONF_ICAL_FEEDS,
     CONF_KIND,
     CONF_LOCATIONS,
+    CONF_LOW_BATTERY,
     CONF_MIN_TURNOVER,
     CONF_PROPERTY,
     CONF_SCAN_INTERVAL,
@@ -57,6 +58,7 @@ from .const import (
     DEFAULT_CALENDAR_DAYS,
     DEFAULT_CHECK_IN_TIME,
     DEFAULT_CHECK_OUT_TIME,
+    DEFAULT_LOW_BATTERY,
     DEFAULT_MIN_TURNOVER_HOURS,
     KIND_KASIFY,
     KIND_REMOTELOCK,
@@ -103,6 +105,9 @@ STAY_TIMES_SCHEMA: Final = vol.Schema(
                 mode=NumberSelectorMode.BOX,
                 unit_of_measurement="h",
             )
+        ),
+        vol.Optional(CONF_LOW_BATTERY): NumberSelector(
+            NumberSelectorConfig(min=0, max=100, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement="%")
         ),
     }
 )
@@ -239,6 +244,12 @@ class KasifyOptionsFlow(OptionsFlow):
                             stored.get(property_id, {}).get(CONF_MIN_TURNOVER, DEFAULT_MIN_TURNOVER_HOURS),
                         )
                     ),
+                    CONF_LOW_BATTERY: int(
+                        user_input.get(
+                            CONF_LOW_BATTERY,
+                            stored.get(property_id, {}).get(CONF_LOW_BATTERY, DEFAULT_LOW_BATTERY),
+                        )
+                    ),
                 }
                 return self._save({CONF_STAY_TIMES: stored})
         current = {
@@ -246,6 +257,7 @@ class KasifyOptionsFlow(OptionsFlow):
             CONF_CHECK_OUT_TIME: DEFAULT_CHECK_OUT_TIME,
             CONF_TIME_ZONE: str(self.hass.config.time_zone),
             CONF_MIN_TURNOVER: DEFAULT_MIN_TURNOVER_HOURS,
+            CONF_LOW_BATTERY: DEFAULT_LOW_BATTERY,
             **stored.get(property_id, {}),
             **(user_input or {}),
         }

@@ -30,6 +30,7 @@ from .entity import (
     async_add_property_entities,
 )
 from .providers.kasify_feeds import FeedCoordinator, FeedStatus
+from .readiness_entities import GuestsRegisteredSensor, readiness_of
 from .scale import add_in_slices
 from .stay_sensor import StayStateSensor
 
@@ -263,6 +264,8 @@ def _property_entities(coordinator: PropertySourceCoordinator[Any], prop: Proper
         if coordinator.has_stays
         else []
     )
+    if (tracker := readiness_of(coordinator)) is not None:
+        guests.append(GuestsRegisteredSensor(coordinator, prop, tracker))
     return [*guests, OpenTasksSensor(coordinator, prop)]
 
 

@@ -141,17 +141,21 @@ def _optional_id(value: Any) -> str | None:
 
 
 def _instant(value: Any) -> datetime:
-    """A date and time in UTC; one without a time zone is in Home Assistant's time zone."""
-    parsed = datetime_in_range(value)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt_util.get_default_time_zone())
-    return dt_util.as_utc(parsed)
+    """A date and time; one without a time zone stays naive until the property's zone is known."""
+    return datetime_in_range(value)
 
 
 def _optional_instant(value: Any) -> datetime | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     return _instant(value)
+
+
+def _at_property(value: datetime, target: _PropertyTarget) -> datetime:
+    """An instant in UTC; a naive one is read in the property's time zone (its settings, else HA's)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=target.coordinator.property_zone(target.prop.id))
+    return dt_util.as_utc(value)
 
 
 CREATE_BOOKING_SCHEMA: Final = vol.Schema(
@@ -286,8 +290,8 @@ async def _conflict_error(
 
 async def _async_create_booking(call: ServiceCall) -> ServiceResponse:
     target = _resolve_property(call.hass, call.data[ATTR_PROPERTY])
-    check_in: datetime = call.data[ATTR_CHECK_IN]
-    check_out: datetime = call.data[ATTR_CHECK_OUT]
+    check_in = _at_property(call.data[ATTR_CHECK_IN], target)
+    check_out = _at_property(call.data[ATTR_CHECK_OUT], target)
     if check_out <= check_in:
         raise invalid("check_out_not_after_check_in", check_in=_when(check_in), check_out=_when(check_out))
     clash = _overlapping(target.coordinator.data.active_bookings(target.prop.id), check_in, check_out)
@@ -404,7 +408,7 @@ async def _async_create_task(call: ServiceCall) -> ServiceResponse:
         title=call.data[ATTR_TITLE],
         description=call.data.get(ATTR_DESCRIPTION),
         task_type=call.data[ATTR_TASK_TYPE],
-        due_at=call.data.get(ATTR_DUE),
+        due_at=_at_property(due, target) if (due := call.data.get(ATTR_DUE)) is not None else None,
         assignee_id=assignee.id if assignee is not None else None,
         booking_id=booking_id,
     )

@@ -21,6 +21,7 @@ import voluptuous as vol
 from .. import compat
 from ..const import DOMAIN
 from ..instants import datetime_in_range
+from ..links import actions_zone
 from .adapter import validation_error as _validation_error
 from .manager import async_get_code_manager, is_code_lock
 
@@ -99,12 +100,20 @@ def _iso(value: datetime) -> str:
 async def _async_create(call: ServiceCall) -> ServiceResponse:
     await _async_require_admin(call)
     manager = async_get_code_manager(call.hass)
+    entity_ids = _target_entities(call.hass, call)
+    starts_at: datetime = call.data[ATTR_STARTS_AT]
+    ends_at: datetime = call.data[ATTR_ENDS_AT]
+    if starts_at.tzinfo is None or ends_at.tzinfo is None:
+        # Naive times are the property's wall clock (the booking's property, else the locks').
+        zone = actions_zone(call.hass, entity_ids, call.data.get(ATTR_BOOKING_ID))
+        starts_at = starts_at if starts_at.tzinfo else starts_at.replace(tzinfo=zone)
+        ends_at = ends_at if ends_at.tzinfo else ends_at.replace(tzinfo=zone)
     issued = await manager.async_create(
-        _target_entities(call.hass, call),
+        entity_ids,
         name=call.data[ATTR_NAME],
         code=call.data.get(ATTR_CODE),
-        starts_at=call.data[ATTR_STARTS_AT],
-        ends_at=call.data[ATTR_ENDS_AT],
+        starts_at=starts_at,
+        ends_at=ends_at,
         booking_id=call.data.get(ATTR_BOOKING_ID),
     )
     return {

@@ -34,6 +34,7 @@ from .kasify_parse import (
     parse_access_code,
     parse_account,
     parse_booking,
+    parse_checkin,
     parse_property,
     parse_smart_lock as parse_smart_lock,  # noqa: PLC0414 - re-exported; it used to live here
     parse_task,
@@ -43,6 +44,7 @@ from .models import (
     Account,
     AccountSnapshot,
     Booking,
+    CheckinSnapshot,
     EndpointNotUnderstood,
     Feature,
     Property,
@@ -86,6 +88,11 @@ class Paths:
     def booking(booking_id: str) -> str:
         """One booking."""
         return f"/bookings/{quote_segment(booking_id)}"
+
+    @staticmethod
+    def checkin(booking_id: str) -> str:
+        """A booking's guest check-in snapshot."""
+        return f"/bookings/{quote_segment(booking_id)}/checkin"
 
     @staticmethod
     def access_codes(booking_id: str) -> str:
@@ -406,6 +413,15 @@ class KasifyClient:
     async def get_booking(self, booking_id: str) -> Booking:
         """``GET /bookings/{id}``."""
         return parse_booking(await self._object("GET", Paths.booking(booking_id)))
+
+    async def get_checkin(self, booking_id: str) -> CheckinSnapshot:
+        """``GET /bookings/{id}/checkin`` — the guests registered.
+
+        The shape is inferred: anything else is refused with :class:`MalformedResponseError`, never read as
+        registered.
+        """
+        path = Paths.checkin(booking_id)
+        return parse_checkin(await self._object("GET", path), booking_id)
 
     async def create_booking(
         self,

@@ -13,6 +13,7 @@ from datetime import datetime
 import logging
 from typing import Final
 
+from .errors import MalformedResponseError
 from .models import (
     AccessCode,
     Account,
@@ -20,6 +21,7 @@ from .models import (
     Booking,
     BookingStatus,
     CalendarFeed,
+    CheckinSnapshot,
     EndpointNotUnderstood,
     Property,
     SmartLock,
@@ -227,3 +229,33 @@ async def build_snapshot(
             for pid, items in completed_by_property.items()
         },
     )
+
+
+CHECKIN_STATUSES: Final = frozenset({"pending", "partial", "complete"})
+
+
+def parse_checkin(r: Reader, booking_id: str) -> CheckinSnapshot:
+    """Parse ``GET /bookings/{id}/checkin`` (inferred shape, read strictly).
+
+    Raises :class:`MalformedResponseError` naming what was not understood: no ``guests`` list, a status not
+    known, another booking's id, a count that is not a whole number, or a status that contradicts the guests
+    (``complete`` with fewer than expected, ``pending`` with some). Guests' names never reach the message.
+    """
+    guests = r.objects("guests", required=True)
+    status = r.str("status")
+    if status not in CHECKIN_STATUSES:
+        known = ", ".join(sorted(CHECKIN_STATUSES))
+        raise MalformedResponseError(f"{r.where}.status: {status[:40]!r} is not one of {known}")
+    if (answered := r.opt_str("booking_id")) is not None and answered != booking_id:
+        raise MalformedResponseError(f"{r.where}.booking_id: another booking's check-in")
+    expected = r.opt_int("guests_expected")
+    if expected is not None and expected < 0:
+        raise MalformedResponseError(f"{r.where}.guests_expected: negative")
+    registered = len(guests)
+    if (status == "pending" and registered) or (
+        status == "complete" and expected is not None and registered < expected
+    ):
+        raise MalformedResponseError(
+            f"{r.where}.status: {status!r} with {registered} of {expected} guests registered"
+        )
+    return CheckinSnapshot(booking_id, status, registered, expected)

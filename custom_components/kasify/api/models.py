@@ -279,6 +279,16 @@ class Task:
 
 
 @dataclass(frozen=True, slots=True)
+class CheckinSnapshot:
+    """A booking's guest check-in (Kasify's registration of the guests; the shape is inferred)."""
+
+    booking_id: str
+    status: str  # "pending", "partial" or "complete"
+    registered: int  # guests registered so far
+    expected: int | None  # guests the check-in expects (None: it does not say)
+
+
+@dataclass(frozen=True, slots=True)
 class AccessCode:
     """A timed access code for a booking on one lock."""
 

@@ -45,6 +45,11 @@ class Reader:
         self._obj = as_object(obj, where)
         self._where = where
 
+    @property
+    def where(self) -> builtins.str:
+        """What the object is, for error messages (``GET /path`` and the keys into it)."""
+        return self._where
+
     def _wrong(self, key: builtins.str, expected: builtins.str) -> MalformedResponseError:
         value = self._obj.get(key)
         return MalformedResponseError(f"{self._where}.{key}: expected {expected}, got {type(value).__name__}")

@@ -50,12 +50,14 @@ from ..const import (
     CONF_API_TOKEN,
     CONF_CHECK_IN_TIME,
     CONF_CHECK_OUT_TIME,
+    CONF_LOW_BATTERY,
     CONF_MIN_TURNOVER,
     CONF_STAY_TIMES,
     CONF_TIME_ZONE,
     DEFAULT_CHECK_IN_TIME,
     DEFAULT_CHECK_OUT_TIME,
     DEFAULT_KASIFY_URL,
+    DEFAULT_LOW_BATTERY,
     DEFAULT_MIN_TURNOVER_HOURS,
     DOMAIN,
     KIND_KASIFY,
@@ -67,6 +69,7 @@ from ..const import (
 from ..coordinator import KasifyConfigEntry, KasifyRuntimeData, LockView, PropertySourceCoordinator
 from ..links import link_lock_devices, provider_lock_keys
 from ..placement import lock_device_name, place_lock
+from ..readiness import ReadinessTracker
 from ..scale import first_by, loop_turns
 from ..stay_conflicts import StayConflicts
 from ..stay_state import StayTracker, async_remove_store as async_remove_stay_store
@@ -225,6 +228,10 @@ class KasifyCoordinator(PropertySourceCoordinator[AccountSnapshot]):
         """The shortest time the property needs between a check-out and the next check-in."""
         hours = self.property_settings(property_id).get(CONF_MIN_TURNOVER, DEFAULT_MIN_TURNOVER_HOURS)
         return timedelta(hours=float(hours))
+
+    def low_battery(self, property_id: str) -> int:
+        """The battery level (%) below which a lock keeps the property from being ready."""
+        return int(self.property_settings(property_id).get(CONF_LOW_BATTERY, DEFAULT_LOW_BATTERY))
 
     def stay_times(self, property_id: str) -> tuple[time, time, tzinfo]:
         """The property's check-in and check-out times and time zone (options, else the defaults)."""
@@ -609,6 +616,8 @@ async def async_setup(hass: HomeAssistant, entry: KasifyConfigEntry) -> KasifyRu
     await StayTracker(hass, entry, coordinator).async_start()
     conflicts = StayConflicts(hass, entry, coordinator, feeds)
     conflicts.async_start()
+    readiness = ReadinessTracker(hass, entry, coordinator, feeds)
+    readiness.async_start()
 
     @callback
     def _follow_feed_list() -> None:
@@ -618,7 +627,12 @@ async def async_setup(hass: HomeAssistant, entry: KasifyConfigEntry) -> KasifyRu
 
     entry.async_on_unload(coordinator.async_add_listener(_follow_feed_list))
     return KasifyRuntimeData(
-        client=client, coordinator=coordinator, stays=stays, feeds=feeds, conflicts=conflicts
+        client=client,
+        coordinator=coordinator,
+        stays=stays,
+        feeds=feeds,
+        conflicts=conflicts,
+        readiness=readiness,
     )
 
 

@@ -217,6 +217,11 @@ class FeedCoordinator(SlicedListeners[dict[str, FeedStatus]]):
 
         return await self.hass.async_add_executor_job(read)
 
+    def interval_of(self, key: str) -> timedelta:
+        """How often a feed is read (its interval, at least the minimum)."""
+        config = self._configs.get(key)
+        return max(config.interval, MIN_FEED_INTERVAL) if config is not None else MIN_FEED_INTERVAL
+
     def state_of(self, key: str) -> FeedState | None:
         """The kept state of one feed (for diagnostics)."""
         return self._states.get(key)
