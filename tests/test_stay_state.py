@@ -309,6 +309,35 @@ async def test_check_out_now_ends_the_stay_and_the_codes_for_good(
     await hass.config_entries.async_unload(kasify.entry_id)
 
 
+async def test_ready_for_next_guest_counts_the_cleaning_after_an_early_check_out(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """Louis leaves five days early and the loft is cleaned the same afternoon: *Stay state* moves on and
+    *Ready for next guest* no longer says ``not_cleaned`` (both read the turnover the same way)."""
+    kasify = await _setup(hass, simulator, nuki_entry(simulator))
+    louis = _louis(simulator)
+    loft_id = louis["property_id"]
+    state = _entity(hass, "sensor", loft_id, "stay_state")
+    ready = _entity(hass, "binary_sensor", loft_id, "ready_for_next_guest")
+    assert "not_cleaned" in hass.states.get(ready).attributes["blocking_reasons"]
+
+    await _check_out_now(hass, loft_id)
+    await _move_to(hass, simulator, freezer, NOW + timedelta(hours=1))
+    simulator.kasify.add_task(
+        loft_id,
+        "Limpieza",
+        task_type="cleaning",
+        status="completed",
+        completed_at=(NOW + timedelta(minutes=50)).isoformat().replace("+00:00", "Z"),
+    )
+    await refresh(hass, kasify, push=True)
+    await _move_to(hass, simulator, freezer, NOW + timedelta(hours=1, minutes=2))
+
+    assert hass.states.get(state).state in ("ready", "guest_arriving", "vacant")
+    assert "not_cleaned" not in hass.states.get(ready).attributes["blocking_reasons"]
+    await hass.config_entries.async_unload(kasify.entry_id)
+
+
 async def test_check_out_now_rolls_back_when_a_lock_fails(
     hass: HomeAssistant, simulator: Simulator, endpoint: UnifiEndpoint
 ) -> None:

@@ -42,11 +42,12 @@ from homeassistant.util import dt as dt_util
 from . import compat
 from .access_codes.manager import async_get_code_manager
 from .access_codes.records import CODE_ON_LOCK, EVENT_CODE_FAILED, EVENT_CODE_PROVISIONED
-from .api.models import AccountSnapshot, Booking, Feature, LockStatus, TaskStatus, TaskType
+from .api.models import AccountSnapshot, Booking, Feature, LockStatus
 from .const import DOMAIN, LOGGER
 from .coordinator import LockView
 from .guest_registration import CHECKIN_HORIZON, GuestRegistrations, Registration
 from .links import live_entries
+from .stay_state import Facts, get_tracker, stay_end, turnover_cleaned
 
 if TYPE_CHECKING:
     from .coordinator import KasifyConfigEntry
@@ -128,29 +129,28 @@ def _lock_blockers(view: LockView, name: str, reachable: bool, threshold: int) -
 
 
 def _cleaning_blockers(
-    data: AccountSnapshot, property_id: str, arrival: Booking | None, now: datetime
+    data: AccountSnapshot, property_id: str, arrival: Booking | None, now: datetime, facts: Facts
 ) -> list[Blocker]:
-    """Whether a cleaning was completed since the check-out the arrival follows."""
+    """Whether the turnover the arrival follows is cleaned, by the rule the *Stay state* sensor uses.
+
+    The stay that ended last before the arrival (or the current guest's) is the turnover: its cleaning task,
+    or a cleaning task of the property tied to no booking completed after it ended (early check-outs count).
+    """
     current = data.current_booking(property_id, now)
     bound = arrival.check_in if arrival else (current.check_out if current else now)
     ended = [
-        b.check_out
+        b
         for b in data.active_bookings(property_id)
         if b.check_out <= bound and (arrival is None or b.id != arrival.id)
     ]
-    turnover = max(ended, default=None)
-    if turnover is None or now - turnover > CLEANING_LOOKBACK:
+    last = max(ended, key=lambda b: stay_end(b, facts.early), default=None)
+    if last is None or now - stay_end(last, facts.early) > CLEANING_LOOKBACK:
         return []
-    if Feature.TASKS in data.degraded:
+    if turnover_cleaned(last, stay_end(last, facts.early), data, facts.cleaned):
+        return []
+    if Feature.TASKS in data.degraded or Feature.COMPLETED_TASKS in data.degraded:
         return [Blocker("cleaning_unknown")]
-    cleaned = any(
-        task.task_type == TaskType.CLEANING
-        and task.status is TaskStatus.COMPLETED
-        and task.completed_at is not None
-        and task.completed_at >= turnover
-        for task in data.completed_tasks.get(property_id, ())
-    )
-    return [] if cleaned else [Blocker("not_cleaned")]
+    return [Blocker("not_cleaned")]
 
 
 def _guest_blockers(arrival: Booking, registration: Registration | None) -> list[Blocker]:
@@ -240,7 +240,9 @@ class ReadinessTracker:
         await self.registrations.async_update(now)
         data = coordinator.data  # a refresh may have finished meanwhile
         locks = self._locks_by_property()
-        states = {pid: self._readiness(data, pid, locks, now) for pid in data.properties}
+        tracker = get_tracker(self._hass, self._entry.entry_id)
+        facts = tracker.facts() if tracker is not None else Facts({}, frozenset())
+        states = {pid: self._readiness(data, pid, locks, facts, now) for pid in data.properties}
         changed = states != self._states
         self._states = states
         await self._async_update_issues(data, now)
@@ -258,6 +260,7 @@ class ReadinessTracker:
         data: AccountSnapshot,
         property_id: str,
         locks: dict[tuple[str, str], list[Blocker]],
+        facts: Facts,
         now: datetime,
     ) -> Readiness:
         arrival = data.next_booking(property_id, now)
@@ -266,7 +269,7 @@ class ReadinessTracker:
         if arrival is not None:
             blocking += self._code_blockers(property_id, arrival)
         blocking += locks.get(self._coordinator.property_identifier(property_id), [])
-        blocking += _cleaning_blockers(data, property_id, arrival, now)
+        blocking += _cleaning_blockers(data, property_id, arrival, now, facts)
         blocking += self._feed_blockers(property_id, now)
         if arrival is not None and arrival.check_in <= now + CHECKIN_HORIZON:
             registration = self.registrations.get(arrival.id)
