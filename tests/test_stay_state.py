@@ -7,8 +7,9 @@ Real Nuki keypads and a UniFi Access door in the simulator hold the bookings' au
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Event, HomeAssistant, callback
@@ -20,6 +21,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
 
+from custom_components.kasify.api.models import AccountSnapshot, Booking, BookingStatus, Property
 from custom_components.kasify.code_use import SIGNAL_CODE_USE, CodeUse
 from custom_components.kasify.const import (
     CONF_AUTO_CODES,
@@ -29,7 +31,7 @@ from custom_components.kasify.const import (
     DOMAIN,
     EVENT_CHECK_OUT,
 )
-from custom_components.kasify.stay_state import EVENT_GUEST_ARRIVED, storage_key
+from custom_components.kasify.stay_state import EVENT_GUEST_ARRIVED, next_change, storage_key
 from simulator import Simulator
 from simulator.unifi_access import UnifiEndpoint
 
@@ -483,3 +485,51 @@ async def test_stored_facts_damaged_or_old(
     await hass.config_entries.async_remove(kasify.entry_id)  # the account is deleted: its facts too
     await hass.async_block_till_done()
     assert storage_key(ENTRY_ID) not in hass_storage
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        # Before the first stay: the start of its check-in day (Madrid, UTC+1).
+        (datetime(2026, 1, 9, 12, tzinfo=UTC), datetime(2026, 1, 9, 23, tzinfo=UTC)),
+        # During the first stay, which a second stay overlaps: the start of that stay's check-in day.
+        (datetime(2026, 1, 10, 16, tzinfo=UTC), datetime(2026, 1, 10, 23, tzinfo=UTC)),
+        # During the overlap: the first stay's check-out.
+        (datetime(2026, 1, 11, 16, tzinfo=UTC), datetime(2026, 1, 12, 10, tzinfo=UTC)),
+        # Between stays, on the day of the next check-in (a cancelled stay before it does not count).
+        (datetime(2026, 1, 20, 8, tzinfo=UTC), datetime(2026, 1, 20, 15, tzinfo=UTC)),
+        # A stay whose check-out Kasify sent before its check-in: its check-in day and check-in still count.
+        (datetime(2026, 1, 24, 12, tzinfo=UTC), datetime(2026, 1, 24, 23, tzinfo=UTC)),
+        # After every stay: none.
+        (datetime(2026, 2, 1, tzinfo=UTC), None),
+    ],
+)
+def test_next_change_is_the_first_instant_after_now(now: datetime, expected: datetime | None) -> None:
+    """The next check-in day, check-in or check-out after ``now``: stays that overlap, one cancelled."""
+    madrid = ZoneInfo("Europe/Madrid")
+
+    def stay(booking_id: str, check_in: datetime, check_out: datetime, **fields: Any) -> Booking:
+        return Booking(booking_id, "p-1", "Guest", check_in, check_out, **fields)
+
+    bookings = (
+        stay("a", datetime(2026, 1, 10, 15, tzinfo=UTC), datetime(2026, 1, 12, 10, tzinfo=UTC)),
+        stay("b", datetime(2026, 1, 11, 15, tzinfo=UTC), datetime(2026, 1, 13, 10, tzinfo=UTC)),
+        stay(
+            "x",
+            datetime(2026, 1, 19, 15, tzinfo=UTC),
+            datetime(2026, 1, 21, 10, tzinfo=UTC),
+            status=BookingStatus.CANCELLED,
+        ),
+        stay("c", datetime(2026, 1, 20, 15, tzinfo=UTC), datetime(2026, 1, 22, 10, tzinfo=UTC)),
+        stay("odd", datetime(2026, 1, 25, 15, tzinfo=UTC), datetime(2026, 1, 24, 10, tzinfo=UTC)),
+    )
+    data = AccountSnapshot(
+        properties={"p-1": Property("p-1", "Loft")},
+        bookings={"p-1": bookings},
+        smart_locks={},
+        tasks={},
+        window_start=datetime(2026, 1, 1, tzinfo=UTC),
+        window_end=datetime(2026, 3, 1, tzinfo=UTC),
+    )
+
+    assert next_change(data, now, {"p-1": madrid}) == expected

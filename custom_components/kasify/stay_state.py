@@ -139,13 +139,21 @@ def stay_state(
 
 def next_change(data: AccountSnapshot, now: datetime, zones: Mapping[str, tzinfo]) -> datetime | None:
     """The next instant a stay state can change by time alone: a check-in day, a check-in, a check-out."""
+    # Bookings are by check-in, and the start of a check-in's day never comes before an earlier check-in's:
+    # of the check-ins (and their days) only the first after ``now`` can be the next change. Thousands of
+    # bookings are gone through after every refresh, so the others cost a comparison each, no zone.
     instants: list[datetime] = []
     for property_id in data.properties:
-        zone = zones[property_id]
+        upcoming: Booking | None = None
         for booking in data.active_bookings(property_id):
-            local = booking.check_in.astimezone(zone)
-            day = datetime.combine(local.date(), datetime.min.time(), zone)
-            instants.extend(i for i in (day, booking.check_in, booking.check_out) if i > now)
+            if booking.check_out > now:
+                instants.append(booking.check_out)
+            if upcoming is None and booking.check_in > now:
+                upcoming = booking
+        if upcoming is not None:
+            local = upcoming.check_in.astimezone(zones[property_id])
+            day = datetime.combine(local.date(), datetime.min.time(), zones[property_id])
+            instants.extend(i for i in (day, upcoming.check_in) if i > now)
     return min(instants, default=None)
 
 

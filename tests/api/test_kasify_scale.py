@@ -220,3 +220,58 @@ async def test_an_unchanged_page_gives_the_same_objects(
     assert third[120].name == "Renamed"
     assert all(a is b for a, b in zip(first[:100], third[:100], strict=True))  # page 0 did not change
     assert third[101] is not first[101]  # page 1 was parsed again
+
+
+def completed(count: int, *, stray_at: int | None = None) -> list[dict[str, Any]]:
+    """Tasks completed after :data:`SINCE`, but the one at ``stray_at`` completed before it."""
+    return [
+        {
+            "id": f"t-{i:03d}",
+            "property_id": "p-000",
+            "title": f"Task {i}",
+            "status": "completed",
+            "completed_at": "2026-02-01T10:00:00Z" if i == stray_at else "2026-03-05T10:00:00Z",
+        }
+        for i in range(count)
+    ]
+
+
+SINCE = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+async def test_completed_task_pages_after_the_first_are_read_at_once(
+    session: aiohttp.ClientSession, kasify: FakeApi
+) -> None:
+    """Four pages of completed tasks: once the first keeps to the filter, the other three are in flight
+    together (a reader that waited for each page before the next would never see them answered)."""
+    items = completed(350)
+    serve = listing("tasks", items)
+    gate = Gate(3)
+
+    async def held(call: Call) -> tuple[int, Any]:
+        if call.query["page"] != "0":
+            await gate.arrive()
+        return await serve(call)
+
+    kasify.reply("GET", "/tasks", answer=held, repeat=True)
+    client = KasifyClient(session, BASE_URL, TOKEN, concurrency=4)
+
+    tasks, off = await client.read_completed_tasks(SINCE)
+
+    assert off is None
+    assert [task.id for task in tasks] == [item["id"] for item in items]
+    assert sorted(int(call.query["page"]) for call in kasify.calls) == [0, 1, 2, 3]
+
+
+async def test_completed_tasks_outside_the_filter_on_a_later_page(
+    session: aiohttp.ClientSession, kasify: FakeApi
+) -> None:
+    """A task outside the filter on the third page: nothing is kept, the feature is off (HTTP 200)."""
+    kasify.reply("GET", "/tasks", answer=listing("tasks", completed(350, stray_at=250)), repeat=True)
+    client = KasifyClient(session, BASE_URL, TOKEN, concurrency=4)
+
+    tasks, off = await client.read_completed_tasks(SINCE)
+
+    assert tasks == []
+    assert off is not None
+    assert off.status == 200

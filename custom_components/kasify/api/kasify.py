@@ -222,6 +222,18 @@ class KasifyClient:
         ours gives every page all the same (its page size is the first page's length).
         """
         first, total = await self._page(path, key, parse, params, 0)
+        return await self._after_first(path, key, parse, params, first, total)
+
+    async def _after_first[T](
+        self,
+        path: str,
+        key: str,
+        parse: Callable[[Reader], T],
+        params: Mapping[str, str | int] | None,
+        first: list[T],
+        total: int | None,
+    ) -> list[T]:
+        """Every item of a listing of which the first page (``first``, stating ``total``) is read."""
         if total is None:
             full = len(first) >= MAX_PAGE_SIZE
             return await self._rest(path, key, parse, params, first, 1) if full else first
@@ -494,30 +506,25 @@ class KasifyClient:
         must be completed, with a ``completed_at`` at or after ``since``. An answer that lists any other task
         (the filter was not applied: a listing of every task ever completed) is read no further than its
         first page and nothing of it is kept; like a 404 or 400, the feature is off, with the reason
-        (``status`` 200). So the cost stays ceil(C / 100) requests for C tasks completed since ``since``, and
-        at most 1 when Kasify ignores the filter.
+        (``status`` 200). Once the first page keeps to the filter, the others are read at once, like any
+        listing's, and checked too. So the cost stays ceil(C / 100) requests (two round trips) for C tasks
+        completed since ``since``, and 1 when Kasify's first page shows that it ignores the filter.
         """
         endpoint = f"GET {Paths.TASKS}?status=completed&completed_since"
         params = {"status": "completed", "completed_since": _iso(since)}
-        completed: list[Task] = []
-        page = 0
-        while True:
-            try:
-                items, total = await self._page(Paths.TASKS, "tasks", parse_task, params, page)
-            except ApiError as err:
-                if not not_understood(err):
-                    raise
-                return [], EndpointNotUnderstood(endpoint, int(err.status or HTTPStatus.NOT_FOUND))
-            if any(
-                t.status is not TaskStatus.COMPLETED or t.completed_at is None or t.completed_at < since
-                for t in items
-            ):
-                _LOGGER.debug("%s listed tasks outside the filter: the filter is not applied", endpoint)
-                return [], EndpointNotUnderstood(endpoint, HTTPStatus.OK)
-            completed.extend(items)
-            if not items or (len(completed) >= total if total is not None else len(items) < MAX_PAGE_SIZE):
-                return completed, None
-            page += 1
+        try:
+            first, total = await self._page(Paths.TASKS, "tasks", parse_task, params, 0)
+            # Checked before the other pages are asked for: a listing without the filter costs one request.
+            if _outside_filter(first, since):
+                return [], _filter_not_applied(endpoint)
+            completed = await self._after_first(Paths.TASKS, "tasks", parse_task, params, first, total)
+        except ApiError as err:
+            if not not_understood(err):
+                raise
+            return [], EndpointNotUnderstood(endpoint, int(err.status or HTTPStatus.NOT_FOUND))
+        if _outside_filter(completed, since):
+            return [], _filter_not_applied(endpoint)
+        return completed, None
 
     async def list_property_tasks(self, property_id: str, status: str | None = "open") -> list[Task]:
         """``GET /properties/{id}/tasks`` — all pages."""
@@ -584,6 +591,19 @@ class KasifyClient:
     async def complete_task(self, task_id: str) -> Task:
         """``POST /tasks/{id}/complete`` (409 when already completed)."""
         return parse_task(await self._object("POST", Paths.task_complete(task_id)))
+
+
+def _outside_filter(tasks: Sequence[Task], since: datetime) -> bool:
+    """Whether any of ``tasks`` is not one completed at or after ``since``."""
+    return any(
+        t.status is not TaskStatus.COMPLETED or t.completed_at is None or t.completed_at < since
+        for t in tasks
+    )
+
+
+def _filter_not_applied(endpoint: str) -> EndpointNotUnderstood:
+    _LOGGER.debug("%s listed tasks outside the filter: the filter is not applied", endpoint)
+    return EndpointNotUnderstood(endpoint, HTTPStatus.OK)
 
 
 def _known_locks(prop: Property, known: Mapping[str, SmartLock]) -> list[SmartLock] | None:
