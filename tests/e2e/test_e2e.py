@@ -219,7 +219,7 @@ async def test_kasify_check_in_fires_when_the_check_in_passes(
     occupied = [
         entry["entity_id"]
         for entry in await ha_kasify_entities(ws)
-        if entry["device_id"] == device["id"] and entry["entity_id"].startswith("binary_sensor.")
+        if entry["device_id"] == device["id"] and entry["unique_id"].endswith("-occupied")
     ]
     assert [(await ha_state(ws, entity_id) or {}).get("state") for entity_id in occupied] == ["on"]
 
