@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 import logging
 from typing import Any
@@ -193,6 +194,37 @@ async def test_a_repair_from_24_h_and_again_from_2_h_before_check_in(
     await refresh(hass, entry)
     assert _state(hass, STUDIO).state == STATE_ON
     assert _state(hass, STUDIO_GUESTS).state == "3"
+    assert _not_ready_issues(hass) == {}
+
+
+async def test_a_check_under_way_when_the_entry_unloads_raises_no_repair_again(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A check still reading check-in snapshots while the entry unloads (a reload, Home Assistant stopping)
+    ends without raising its repair again after the unload cleared it."""
+    simulator.kasify.update_booking(_studio_booking(simulator)["id"], guests_count=3)
+    entry = await _setup(hass, simulator)
+    await move_to(hass, freezer, STUDIO_CHECK_IN - timedelta(hours=23))
+    assert len(_not_ready_issues(hass)) == 1
+    readiness = entry.runtime_data.readiness
+    assert readiness is not None
+    update = readiness.registrations.async_update
+    reading, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_update(*args: Any) -> Any:
+        reading.set()
+        await release.wait()
+        return await update(*args)
+
+    monkeypatch.setattr(readiness.registrations, "async_update", slow_update)
+    readiness.async_request_check()
+    await reading.wait()
+    unload = hass.async_create_task(hass.config_entries.async_unload(entry.entry_id))
+    await asyncio.sleep(0)
+    release.set()
+    assert await unload
+    await hass.async_block_till_done()
+
     assert _not_ready_issues(hass) == {}
 
 

@@ -43,6 +43,7 @@ from . import compat
 from .access_codes.manager import async_get_code_manager
 from .access_codes.records import CODE_ON_LOCK, EVENT_CODE_FAILED, EVENT_CODE_PROVISIONED
 from .api.models import AccountSnapshot, Booking, Feature, LockStatus
+from .coalesced import CoalescedCheck
 from .const import DOMAIN, LOGGER
 from .coordinator import LockView
 from .guest_registration import CHECKIN_HORIZON, GuestRegistrations, Registration
@@ -181,8 +182,7 @@ class ReadinessTracker:
         self.registrations = GuestRegistrations(hass, entry, coordinator)
         self._states: dict[str, Readiness] = {}
         self._issues: dict[str, tuple[str, Any]] = {}  # issue id → what it said
-        self._running = False
-        self._again = False
+        self._runner = CoalescedCheck(hass, entry, f"{DOMAIN} {entry.title} readiness", self._async_check)
 
     def state(self, property_id: str) -> Readiness | None:
         """The property's readiness at the last check (None before the first)."""
@@ -207,6 +207,8 @@ class ReadinessTracker:
 
     @callback
     def _async_stop(self) -> None:
+        # A check still reading check-in snapshots ends without raising its issues again.
+        self._runner.async_stop()
         for known in self._issues:
             ir.async_delete_issue(self._hass, DOMAIN, known)
         self._issues.clear()
@@ -215,20 +217,7 @@ class ReadinessTracker:
     @callback
     def async_request_check(self) -> None:
         """Check soon (coalesced)."""
-        self._again = True
-        if not self._running:
-            self._running = True
-            self._entry.async_create_task(
-                self._hass, self._async_run(), f"{DOMAIN} {self._entry.title} readiness"
-            )
-
-    async def _async_run(self) -> None:
-        try:
-            while self._again:
-                self._again = False
-                await self._async_check()
-        finally:
-            self._running = False
+        self._runner.async_request()
 
     async def _async_check(self) -> None:
         coordinator = self._coordinator
@@ -238,6 +227,8 @@ class ReadinessTracker:
         now = dt_util.utcnow()
         await async_get_code_manager(self._hass).async_load()
         await self.registrations.async_update(now)
+        if self._runner.stopped():
+            return
         data = coordinator.data  # a refresh may have finished meanwhile
         locks = self._locks_by_property()
         tracker = get_tracker(self._hass, self._entry.entry_id)

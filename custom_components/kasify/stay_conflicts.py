@@ -31,6 +31,7 @@ from homeassistant.util import dt as dt_util
 
 from .api.ical import EventKind, IcalEvent
 from .api.models import Booking, Feature
+from .coalesced import CoalescedCheck
 from .const import DOMAIN, LOGGER
 from .providers.kasify_calendar import feed_only
 from .scale import loop_turns
@@ -139,11 +140,11 @@ class StayConflicts:
         self._coordinator = coordinator
         self._feeds = feeds
         self._issues: dict[str, Conflict] = {}
-        self._running = False
-        self._again = False
+        self._runner = CoalescedCheck(
+            hass, entry, f"{DOMAIN} {entry.title} stay conflicts", self._async_check
+        )
         self._inputs: tuple[object, object] | None = None
         self._timer: CALLBACK_TYPE | None = None
-        self._stopped = False
 
     @property
     def conflicts(self) -> list[Conflict]:
@@ -161,7 +162,7 @@ class StayConflicts:
     @callback
     def _async_stop(self) -> None:
         # A check still reading the feeds finishes without raising issues or setting a timer again.
-        self._stopped = True
+        self._runner.async_stop()
         self._cancel_timer()
         for issue_id in self._issues:
             ir.async_delete_issue(self._hass, DOMAIN, issue_id)
@@ -183,20 +184,7 @@ class StayConflicts:
             and all(a is b for a, b in zip(inputs, self._inputs, strict=True))
         ):
             return  # a change of something else (a task)
-        self._again = True
-        if not self._running:
-            self._running = True
-            self._entry.async_create_task(
-                self._hass, self._async_run(), f"{DOMAIN} {self._entry.title} stay conflicts"
-            )
-
-    async def _async_run(self) -> None:
-        try:
-            while self._again:
-                self._again = False
-                await self._async_check()
-        finally:
-            self._running = False
+        self._runner.async_request()
 
     async def _async_check(self) -> None:
         coordinator = self._coordinator
@@ -206,7 +194,7 @@ class StayConflicts:
         self._inputs = (data.bookings, self._feeds.data)
         now = dt_util.utcnow()
         feed_events = await self._feeds.async_events_by_property(now, data.window_end)
-        if self._stopped:
+        if self._runner.stopped():
             return
         found: dict[str, Conflict] = {}
         turns = loop_turns(self._hass)  # hundreds of properties: the loop gets its turns meanwhile
@@ -217,6 +205,8 @@ class StayConflicts:
             )
             for conflict in find_conflicts(property_id, stays, coordinator.min_turnover(property_id), now):
                 found[conflict.issue_id(self._entry.entry_id)] = conflict
+        if self._runner.stopped():
+            return  # unloaded while the loop had its turns
         for issue_id in self._issues.keys() - found.keys():
             ir.async_delete_issue(self._hass, DOMAIN, issue_id)
         for issue_id, conflict in found.items():
