@@ -414,6 +414,8 @@ async def test_stays_longer_than_120_days(
 
 
 VISITORS = "/api/v1/developer/visitors"
+# Loop turns a test waits for something under way (it stops as soon as it happens; loaded machines need many).
+POLL_TURNS = 20_000
 
 
 async def _reload(
@@ -456,7 +458,7 @@ async def test_a_reload_in_the_middle_of_a_create_leaves_one_scheduler_and_one_c
     with patch.object(NUKI_CODES, "create", slow_loft):
         nuki.add_to_hass(hass)
         assert await hass.config_entries.async_setup(nuki.entry_id)  # the Kasify entry reloads: its locks
-        for _ in range(500):
+        for _ in range(POLL_TURNS):  # the locks are linked to their property in slices of the loop's turns
             if held_back:
                 break
             await asyncio.sleep(0)
@@ -491,7 +493,7 @@ async def test_a_reload_in_the_middle_of_a_two_lock_create_leaves_one_code_per_l
     kasify = kasify_entry(simulator, options=AUTO_OPTIONS)
     kasify.add_to_hass(hass)
     assert await hass.config_entries.async_setup(kasify.entry_id)
-    for _ in range(500):  # the scheduler made the Loft code and waits for the controller's answer
+    for _ in range(POLL_TURNS):  # the scheduler made the Loft code and waits for the controller's answer
         if simulator.requests_for(VISITORS, "POST"):
             break
         await asyncio.sleep(0)
@@ -533,7 +535,7 @@ async def test_home_assistant_stopped_in_the_middle_of_a_create(
     kasify = kasify_entry(simulator, options=AUTO_OPTIONS)
     kasify.add_to_hass(hass)
     assert await hass.config_entries.async_setup(kasify.entry_id)
-    for _ in range(500):
+    for _ in range(POLL_TURNS):
         if simulator.requests_for(VISITORS, "POST"):
             break
         await asyncio.sleep(0)
